@@ -1,0 +1,236 @@
+#include "cost_model.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "models/quantization.hpp"
+#include "simulator/util/error.hpp"
+
+namespace llmpo {
+
+std::string LayerKind::label() const {
+  std::string out = moe ? "moe" : "dense";
+  if (sliding) out += ", sliding window";
+  return out;
+}
+
+namespace {
+
+double sixteen_bit_peak(const GpuSpec& gpu, const std::string& dtype) {
+  if (dtype == "float32") return gpu.supports(ComputeType::tf32) ? gpu.peak(ComputeType::tf32) : gpu.peak(ComputeType::fp32);
+  if (dtype == "float16" && gpu.supports(ComputeType::fp16)) return gpu.peak(ComputeType::fp16);
+  return gpu.supports(ComputeType::bf16) ? gpu.peak(ComputeType::bf16) : gpu.peak(ComputeType::fp16);
+}
+
+// W8A8 schemes use the 8-bit tensor cores where the GPU has them, 16-bit math elsewhere
+// (vLLM then falls back to weight-only kernels).
+double gemm_peak(const GpuSpec& gpu, const QuantizationInfo& quantization, const std::string& dtype) {
+  switch (quantization.math) {
+    case GemmMath::fp8:
+      if (gpu.supports(ComputeType::fp8)) return gpu.peak(ComputeType::fp8);
+      break;
+    case GemmMath::int8:
+      if (gpu.supports(ComputeType::int8)) return gpu.peak(ComputeType::int8);
+      break;
+    case GemmMath::activation_dtype: break;
+  }
+  return sixteen_bit_peak(gpu, dtype);
+}
+
+// Expected number of distinct experts that `tokens` tokens, each routed to `top_k` of `experts`
+// uniformly at random, touch: E (1 - (1 - k/E)^T). Weights of untouched experts are not read.
+double expected_touched_experts(double experts, double top_k, double tokens) {
+  if (tokens <= 0) return 0;
+  return experts * (1.0 - std::pow(1.0 - top_k / experts, tokens));
+}
+
+}  // namespace
+
+CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const CostModelOptions& options)
+    : model_(model), gpu_(gpu), options_(options) {
+  const ParallelConfig& p = options.parallel;
+  check_parallel_config(model, p);
+  const QuantizationInfo& quantization = find_quantization(options.quantization);
+  const double act_bytes = dtype_bytes(model.dtype);
+
+  geometry_.hidden = static_cast<double>(model.hidden_size);
+  geometry_.q_dim = static_cast<double>(query_heads_per_gpu(model, p) * model.head_dim);
+  geometry_.kv_dim = static_cast<double>(kv_heads_per_gpu(model, p) * model.head_dim);
+  geometry_.ffn_width = static_cast<double>(model.intermediate_size) / static_cast<double>(p.tensor_parallel);
+  geometry_.gated_mlp = model.gated_mlp;
+  geometry_.act_bytes = act_bytes;
+  geometry_.weight_bytes = quantization.weight_bytes_per_param > 0 ? quantization.weight_bytes_per_param : act_bytes;
+  geometry_.kv_bytes = kv_cache_bytes_per_element(options.kv_cache_dtype, model.dtype);
+  table_bytes_ = quantization.quantizes_embeddings ? geometry_.weight_bytes : act_bytes;
+  gemm_peak_ = gemm_peak(gpu, quantization, model.dtype);
+  attention_peak_ = sixteen_bit_peak(gpu, model.dtype);
+
+  const bool multi_gpu = p.tensor_parallel > 1 || p.pipeline_parallel > 1;
+  if (multi_gpu && options.intra_node == nullptr)
+    throw InputError({}, "interconnect", "a multi-GPU configuration needs an interconnect preset");
+  const bool tp_spans_nodes = p.tensor_parallel > gpu.max_gpus_per_node;
+  const bool pp_spans_nodes = p.gpus() > gpu.max_gpus_per_node;
+  if ((tp_spans_nodes || pp_spans_nodes) && options.inter_node == nullptr)
+    throw InputError({}, "interconnect",
+                     fmt::format("{} GPUs span more than one {}-GPU node: an inter-node interconnect is needed",
+                                 p.gpus(), gpu.max_gpus_per_node));
+  if (p.tensor_parallel > 1)
+    tp_link_ = collective_link(tp_spans_nodes ? *options.inter_node : *options.intra_node, gpu, p.tensor_parallel);
+  if (p.pipeline_parallel > 1)
+    pp_link_ = collective_link(pp_spans_nodes ? *options.inter_node : *options.intra_node, gpu, 2);
+
+  // Group layers into kinds and count each kind per pipeline stage.
+  const auto stage_layers = pipeline_stage_layers(model.num_layers, p.pipeline_parallel);
+  kind_count_per_stage_.assign(stage_layers.size(), {});
+  int64_t layer = 0;
+  for (std::size_t stage = 0; stage < stage_layers.size(); ++stage) {
+    for (int64_t i = 0; i < stage_layers[stage]; ++i, ++layer) {
+      const bool moe = model.is_moe_layer(layer);
+      const bool sliding = model.is_sliding_layer(layer);
+      std::size_t kind = 0;
+      while (kind < layer_kinds_.size() && !(layer_kinds_[kind].moe == moe && layer_kinds_[kind].sliding == sliding)) ++kind;
+      if (kind == layer_kinds_.size()) layer_kinds_.push_back({moe, sliding, 0});
+      layer_kinds_[kind].count += 1;
+      for (auto& counts : kind_count_per_stage_) counts.resize(layer_kinds_.size(), 0);
+      kind_count_per_stage_[stage][kind] += 1;
+    }
+  }
+}
+
+OperatorCost CostModel::make(OpKind kind, int layer_kind, double count, const OperatorWork& work) const {
+  OperatorCost cost{kind, layer_kind, count, work, {}};
+  switch (op_class(kind)) {
+    case OpClass::gemm: cost.time = time_gemm(work, gpu_, gemm_peak_); break;
+    case OpClass::attention: cost.time = time_attention(work, gpu_, attention_peak_); break;
+    case OpClass::collective: cost.time = time_all_reduce(work, options_.parallel.tensor_parallel, tp_link_); break;
+    case OpClass::transfer: cost.time = time_transfer(work, pp_link_); break;
+    case OpClass::lookup:
+    case OpClass::elementwise: cost.time = time_elementwise(work, gpu_); break;
+  }
+  return cost;
+}
+
+void CostModel::add_ffn_ops(double tokens, int kind_index, bool moe, std::vector<OperatorCost>& ops) const {
+  const LayerGeometry& g = geometry_;
+  const double count = static_cast<double>(layer_kinds_[static_cast<std::size_t>(kind_index)].count);
+  const double tp = static_cast<double>(options_.parallel.tensor_parallel);
+  const double up_factor = g.gated_mlp ? 2 : 1;  // gate and up fused, or up alone
+  const Accounting accounting = options_.accounting;
+  auto add_dense_ffn = [&](double width) {
+    ops.push_back(make(OpKind::gate_up_proj, kind_index, count,
+                       linear_work(tokens, g.hidden, width * up_factor, g.act_bytes, g.weight_bytes)));
+    ops.push_back(make(OpKind::act_mul, kind_index, count, act_mul_work(width, tokens, g.act_bytes, g.gated_mlp, accounting)));
+    ops.push_back(make(OpKind::down_proj, kind_index, count,
+                       linear_work(tokens, width, g.hidden, g.act_bytes, g.weight_bytes)));
+  };
+  if (!moe) {
+    add_dense_ffn(g.ffn_width);
+    return;
+  }
+  const MoeSpec& m = model_.moe;
+  const double experts = static_cast<double>(m.num_experts);
+  const double top_k = static_cast<double>(m.experts_per_token);
+  const double width = static_cast<double>(m.expert_intermediate_size) / tp;
+  // The router is small and replicated: every GPU scores every expert.
+  ops.push_back(make(OpKind::moe_router, kind_index, count, linear_work(tokens, g.hidden, experts, g.act_bytes, g.act_bytes)));
+  const double touched = expected_touched_experts(experts, top_k, tokens);
+  const double tokens_per_expert = touched > 0 ? tokens * top_k / touched : 0;
+  ops.push_back(make(OpKind::expert_gate_up, kind_index, count,
+                     linear_work(tokens_per_expert, g.hidden, width * up_factor, g.act_bytes, g.weight_bytes, touched)));
+  ops.push_back(make(OpKind::expert_act_mul, kind_index, count,
+                     act_mul_work(width, tokens * top_k, g.act_bytes, g.gated_mlp, accounting)));
+  ops.push_back(make(OpKind::expert_down, kind_index, count,
+                     linear_work(tokens_per_expert, width, g.hidden, g.act_bytes, g.weight_bytes, touched)));
+  if (m.num_shared_experts > 0)
+    add_dense_ffn(static_cast<double>(m.num_shared_experts * m.shared_expert_intermediate_size) / tp);
+}
+
+void CostModel::add_layer_ops(const StepShape& shape, int kind_index, std::vector<OperatorCost>& ops) const {
+  const LayerKind& kind = layer_kinds_[static_cast<std::size_t>(kind_index)];
+  const LayerGeometry& g = geometry_;
+  const double count = static_cast<double>(kind.count);
+  const double tokens = shape.new_tokens();
+  const bool tp = options_.parallel.tensor_parallel > 1;
+  OperatorWork all_reduce;
+  all_reduce.message_bytes = tokens * g.hidden * g.act_bytes;
+
+  ops.push_back(make(OpKind::attn_norm, kind_index, count, rms_norm_work(g, tokens)));
+  ops.push_back(make(OpKind::qkv_proj, kind_index, count,
+                     linear_work(tokens, g.hidden, g.q_dim + 2 * g.kv_dim, g.act_bytes, g.weight_bytes)));
+  if (model_.position_embedding == PositionEmbedding::rope)
+    ops.push_back(make(OpKind::rope, kind_index, count, rope_work(g, tokens)));
+  const AttentionLoad& prefill = kind.sliding ? shape.prefill_windowed : shape.prefill;
+  const AttentionLoad& decode = kind.sliding ? shape.decode_windowed : shape.decode;
+  ops.push_back(make(OpKind::attention, kind_index, count, attention_work(g, prefill, decode, options_.accounting)));
+  ops.push_back(make(OpKind::o_proj, kind_index, count, linear_work(tokens, g.q_dim, g.hidden, g.act_bytes, g.weight_bytes)));
+  if (tp) ops.push_back(make(OpKind::attn_all_reduce, kind_index, count, all_reduce));
+  ops.push_back(make(OpKind::attn_residual, kind_index, count, residual_add_work(g, tokens)));
+  ops.push_back(make(OpKind::ffn_norm, kind_index, count, rms_norm_work(g, tokens)));
+  add_ffn_ops(tokens, kind_index, kind.moe, ops);
+  if (tp) ops.push_back(make(OpKind::ffn_all_reduce, kind_index, count, all_reduce));
+  ops.push_back(make(OpKind::ffn_residual, kind_index, count, residual_add_work(g, tokens)));
+}
+
+StepBreakdown CostModel::breakdown(const StepShape& shape) const {
+  StepBreakdown out;
+  const LayerGeometry& g = geometry_;
+  const double tokens = shape.new_tokens();
+  const double seqs = shape.num_seqs();
+  const std::size_t stages = kind_count_per_stage_.size();
+  const double tp = static_cast<double>(options_.parallel.tensor_parallel);
+
+  // Model-level operators: embedding on the first stage; norm, LM head, sampling on the last.
+  OperatorWork embedding = embedding_work(g, tokens);
+  embedding.input_bytes = g.hidden * tokens * table_bytes_;
+  out.ops.push_back(make(OpKind::embedding, -1, 1, embedding));
+  double first_stage_extra = out.ops.back().total_time_s();
+  if (options_.parallel.tensor_parallel > 1) {
+    // A vocabulary-parallel embedding all-reduces its partial rows.
+    OperatorWork reduce;
+    reduce.message_bytes = tokens * g.hidden * g.act_bytes;
+    out.ops.push_back(make(OpKind::attn_all_reduce, -1, 1, reduce));
+    first_stage_extra += out.ops.back().total_time_s();
+  }
+  const std::size_t first_layer_op = out.ops.size();
+  for (int kind = 0; kind < static_cast<int>(layer_kinds_.size()); ++kind) add_layer_ops(shape, kind, out.ops);
+  std::vector<double> kind_time_s(layer_kinds_.size(), 0.0);  // one layer of each kind
+  for (std::size_t i = first_layer_op; i < out.ops.size(); ++i)
+    kind_time_s[static_cast<std::size_t>(out.ops[i].layer_kind)] += out.ops[i].time.time_s;
+
+  double last_stage_extra = 0;
+  auto add_tail = [&](OpKind kind, const OperatorWork& work) {
+    out.ops.push_back(make(kind, -1, 1, work));
+    last_stage_extra += out.ops.back().total_time_s();
+  };
+  add_tail(OpKind::final_norm, rms_norm_work(g, tokens));
+  const double vocab_shard = static_cast<double>(model_.vocab_size) / tp;
+  add_tail(OpKind::lm_head, linear_work(seqs, g.hidden, vocab_shard, g.act_bytes, table_bytes_));
+  add_tail(OpKind::sampling, sampling_work(static_cast<double>(model_.vocab_size), seqs));
+
+  out.stage_time_s.assign(stages, 0.0);
+  for (std::size_t s = 0; s < stages; ++s)
+    for (std::size_t k = 0; k < layer_kinds_.size(); ++k)
+      out.stage_time_s[s] += static_cast<double>(kind_count_per_stage_[s][k]) * kind_time_s[k];
+  out.stage_time_s.front() += first_stage_extra;
+  out.stage_time_s.back() += last_stage_extra;
+
+  double transfer_one_s = 0;
+  if (stages > 1) {
+    OperatorWork send;
+    send.message_bytes = tokens * g.hidden * g.act_bytes;
+    out.ops.push_back(make(OpKind::pp_transfer, -1, static_cast<double>(stages - 1), send));
+    transfer_one_s = out.ops.back().time.time_s;
+    out.transfer_time_s = out.ops.back().total_time_s();
+  }
+  const GpuEfficiency& e = gpu_.efficiency;
+  out.cpu_overhead_s = e.cpu_overhead_per_step_s + e.cpu_overhead_per_seq_s * seqs;
+  for (double stage_s : out.stage_time_s) {
+    out.latency_s += stage_s;
+    out.bottleneck_stage_s = std::max(out.bottleneck_stage_s, stage_s + (stages > 1 ? transfer_one_s : 0));
+  }
+  out.latency_s += out.transfer_time_s + out.cpu_overhead_s;
+  return out;
+}
+
+}  // namespace llmpo

@@ -1,0 +1,92 @@
+#pragma once
+// The roofline cost model: a pure function from (batch shape, configuration) to a step time,
+// with one term per operator so reports can show where time goes.
+// Configuration-dependent work (sharded widths, layer kinds per stage, links, peak rates) is
+// done once in the constructor; breakdown() is O(number of operators), never O(tokens).
+#include <string>
+#include <vector>
+
+#include "gpu_spec.hpp"
+#include "interconnect.hpp"
+#include "kernel_timing.hpp"
+#include "models/model_spec.hpp"
+#include "models/parallel_config.hpp"
+#include "operators.hpp"
+#include "step_shape.hpp"
+
+namespace llmpo {
+
+struct CostModelOptions {
+  ParallelConfig parallel;
+  std::string quantization = "none";
+  std::string kv_cache_dtype = "auto";
+  Accounting accounting = Accounting::corrected;
+  // Links for TP collectives and PP transfers: `intra_node` while the GPUs fit in one node,
+  // `inter_node` once they span nodes. Required only when TP or PP > 1.
+  const InterconnectSpec* intra_node = nullptr;
+  const InterconnectSpec* inter_node = nullptr;
+};
+
+// A group of layers that cost the same: dense or MoE FFN, full or sliding-window attention.
+struct LayerKind {
+  bool moe = false;
+  bool sliding = false;
+  int64_t count = 0;  // layers of this kind in the whole model
+  std::string label() const;  // "dense", "moe, sliding window", ...
+};
+
+struct OperatorCost {
+  OpKind kind;
+  int layer_kind = -1;   // index into CostModel::layer_kinds(), -1 for model-level operators
+  double count = 1;      // times it runs in one step (layers of its kind)
+  OperatorWork work;     // per run, per GPU
+  OpTime time;           // per run
+  double total_time_s() const { return count * time.time_s; }
+};
+
+struct StepBreakdown {
+  std::vector<OperatorCost> ops;
+  std::vector<double> stage_time_s;  // GPU time of each pipeline stage
+  double transfer_time_s = 0;        // activations sent between stages
+  double cpu_overhead_s = 0;         // scheduler, sampler, input preparation
+  // Time for one batch to pass every stage: what a step costs without pipelining overlap.
+  double latency_s = 0;
+  // Time of the slowest stage plus its outgoing transfer: the interval between successive
+  // batches when the pipeline is kept full.
+  double bottleneck_stage_s = 0;
+};
+
+class CostModel {
+ public:
+  CostModel(const ModelSpec& model, const GpuSpec& gpu, const CostModelOptions& options);
+
+  StepBreakdown breakdown(const StepShape& shape) const;
+  double step_time_s(const StepShape& shape) const { return breakdown(shape).latency_s; }
+  StepShape empty_shape() const { return StepShape(model_.sliding_window.window_tokens); }
+
+  const std::vector<LayerKind>& layer_kinds() const { return layer_kinds_; }
+  const LayerGeometry& geometry() const { return geometry_; }
+  double gemm_peak_flops_per_s() const { return gemm_peak_; }
+  double attention_peak_flops_per_s() const { return attention_peak_; }
+  const ModelSpec& model() const { return model_; }
+  const GpuSpec& gpu() const { return gpu_; }
+
+ private:
+  void add_layer_ops(const StepShape& shape, int kind_index, std::vector<OperatorCost>& ops) const;
+  void add_ffn_ops(double tokens, int kind_index, bool moe, std::vector<OperatorCost>& ops) const;
+  OperatorCost make(OpKind kind, int layer_kind, double count, const OperatorWork& work) const;
+
+  ModelSpec model_;
+  GpuSpec gpu_;
+  CostModelOptions options_;
+  LayerGeometry geometry_;
+  double table_bytes_ = 2;        // embedding / LM head element size
+  double gemm_peak_ = 0;          // FLOP/s of the GEMMs' math type
+  double attention_peak_ = 0;     // FLOP/s of attention (16-bit math)
+  CollectiveLink tp_link_;
+  CollectiveLink pp_link_;
+  std::vector<LayerKind> layer_kinds_;
+  std::vector<std::vector<int64_t>> kind_count_per_stage_;  // [stage][kind]
+};
+
+}  // namespace llmpo

@@ -1,0 +1,119 @@
+#include "gpu_file.hpp"
+
+#include "simulator/util/units.hpp"
+
+namespace llmpo {
+
+namespace {
+
+const std::vector<std::string> kLinkTypes = {"nvlink", "pcie", "infinity_fabric"};
+
+LinkType link_from(const std::string& name) {
+  if (name == "nvlink") return LinkType::nvlink;
+  if (name == "infinity_fabric") return LinkType::infinity_fabric;
+  return LinkType::pcie;
+}
+
+// Reads `key` when present (or throws when required and absent), converting with `scale`.
+template <typename Target>
+void read_number(StrictMap& map, const std::string& key, bool required, double scale,
+                 NumberRange range, Target& target) {
+  if (!required && !map.has(key)) {
+    map.opt_double(key);  // marks the key as known
+    return;
+  }
+  target = static_cast<Target>(map.get_double(key, range) * scale);
+}
+
+void read_link(StrictMap& link, IntraNodeLink& out, bool required) {
+  if (required || link.has("type")) out.type = link_from(link.get_choice("type", kLinkTypes));
+  else link.opt_string("type");
+  read_number(link, "bandwidth_gb_per_s", required, kGB, positive(), out.bandwidth_bytes_per_s);
+  read_number(link, "pcie_generation", required, 1.0, {3, 6, false}, out.pcie_generation);
+  read_number(link, "pcie_lanes", required, 1.0, {1, 32, false}, out.pcie_lanes);
+  link.reject_unknown_keys({"type", "bandwidth_gb_per_s", "pcie_generation", "pcie_lanes"});
+}
+
+void read_efficiency(StrictMap& e, GpuEfficiency& out, bool required) {
+  read_number(e, "hbm_bandwidth", required, 1.0, fraction(), out.hbm_bandwidth);
+  read_number(e, "gemm_compute", required, 1.0, fraction(), out.gemm_compute);
+  read_number(e, "attention_prefill_compute", required, 1.0, fraction(), out.attention_prefill_compute);
+  read_number(e, "attention_decode_bandwidth", required, 1.0, fraction(), out.attention_decode_bandwidth);
+  read_number(e, "kernel_latency_us", required, 1e-6, {0, 1e4, false}, out.kernel_latency_s);
+  read_number(e, "gemm_tile_m", required, 1.0, {1, 1024, false}, out.gemm_tile_m);
+  read_number(e, "gemm_tile_n", required, 1.0, {1, 1024, false}, out.gemm_tile_n);
+  read_number(e, "cpu_overhead_per_step_us", required, 1e-6, {0, 1e6, false}, out.cpu_overhead_per_step_s);
+  read_number(e, "cpu_overhead_per_seq_us", required, 1e-6, {0, 1e6, false}, out.cpu_overhead_per_seq_s);
+  e.reject_unknown_keys({"hbm_bandwidth", "gemm_compute", "attention_prefill_compute",
+                         "attention_decode_bandwidth", "kernel_latency_us", "gemm_tile_m",
+                         "gemm_tile_n", "cpu_overhead_per_step_us", "cpu_overhead_per_seq_us"});
+}
+
+void read_peaks(StrictMap& peaks, GpuSpec& gpu, bool replace_all) {
+  if (replace_all)
+    for (double& value : gpu.peak_flops) value = 0;
+  const auto& names = compute_type_names();
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (auto tflops = peaks.opt_double(names[i], positive())) gpu.peak_flops[i] = *tflops * kTera;
+  peaks.reject_unknown_keys(names);
+}
+
+}  // namespace
+
+void read_gpu_fields(StrictMap& fields, GpuSpec& gpu, bool require_all) {
+  std::vector<std::string> known = {"memory_gib", "memory_bandwidth_tb_per_s", "peak_dense_tflops",
+                                    "sm_count", "l2_cache_mib", "intra_node_link",
+                                    "default_interconnect", "max_gpus_per_node",
+                                    "price_per_hour_usd", "efficiency"};
+  if (require_all) {
+    gpu.id = fields.get_string("id");
+    gpu.name = fields.get_string("name");
+    gpu.aliases = fields.opt_string_list("aliases");
+    gpu.vendor = fields.get_choice("vendor", {"nvidia", "amd"});
+    gpu.architecture = fields.get_string("architecture");
+    known.insert(known.end(), {"id", "name", "aliases", "vendor", "architecture"});
+  }
+  read_number(fields, "memory_gib", require_all, kGiB, positive(), gpu.memory_bytes);
+  read_number(fields, "memory_bandwidth_tb_per_s", require_all, kTB, positive(),
+              gpu.memory_bandwidth_bytes_per_s);
+  if (require_all || fields.has("peak_dense_tflops")) {
+    StrictMap peaks = fields.get_map("peak_dense_tflops");
+    read_peaks(peaks, gpu, require_all);
+  }
+  read_number(fields, "sm_count", require_all, 1.0, {1, 1e5, false}, gpu.sm_count);
+  read_number(fields, "l2_cache_mib", require_all, kMiB, non_negative(), gpu.l2_bytes);
+  if (require_all || fields.has("intra_node_link")) {
+    StrictMap link = fields.get_map("intra_node_link");
+    read_link(link, gpu.link, require_all);
+  }
+  if (require_all || fields.has("default_interconnect"))
+    gpu.default_interconnect = fields.get_string("default_interconnect");
+  read_number(fields, "max_gpus_per_node", require_all, 1.0, {1, 1024, false}, gpu.max_gpus_per_node);
+  read_number(fields, "price_per_hour_usd", require_all, 1.0, non_negative(), gpu.price_per_hour_usd);
+  if (require_all || fields.has("efficiency")) {
+    StrictMap efficiency = fields.get_map("efficiency");
+    read_efficiency(efficiency, gpu.efficiency, require_all);
+  }
+  fields.reject_unknown_keys(known);
+}
+
+namespace {
+
+GpuSpec parse_gpu_node(const YAML::Node& root, const std::string& file) {
+  StrictMap top(root, file, "");
+  GpuSpec gpu;
+  gpu.source_file = file;
+  read_gpu_fields(top, gpu, true);
+  gpu.validate();
+  return gpu;
+}
+
+}  // namespace
+
+GpuSpec parse_gpu_yaml(const std::string& text, const std::string& pretend_file) {
+  return parse_gpu_node(load_yaml_string(text, pretend_file), pretend_file);
+}
+
+GpuSpec load_gpu_file(const std::string& path) { return parse_gpu_node(load_yaml_file(path), path); }
+
+}  // namespace llmpo

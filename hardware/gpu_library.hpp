@@ -1,0 +1,30 @@
+#pragma once
+// The GPU library: every *.yaml in hardware/gpus, found by id or alias (case-insensitive).
+#include <string>
+#include <vector>
+
+#include "gpu_spec.hpp"
+#include "simulator/util/name_index.hpp"
+
+namespace llmpo {
+
+class GpuLibrary {
+ public:
+  static GpuLibrary load(const std::string& directory);
+  static GpuLibrary load_default();  // gpu_library_dir()
+
+  const std::vector<GpuSpec>& gpus() const { return gpus_; }
+  const GpuSpec* try_find(const std::string& name) const;
+  // Throws InputError "unknown GPU 'x'; did you mean ...?".
+  const GpuSpec& find(const std::string& name) const;
+  const std::vector<std::string>& all_names() const { return names_.names(); }
+
+ private:
+  std::vector<GpuSpec> gpus_;
+  NameIndex names_;
+};
+
+// A library name, or a path to a GPU file (*.yaml, e.g. one written by `calibrate`).
+GpuSpec resolve_gpu(const std::string& name_or_path, const GpuLibrary& library);
+
+}  // namespace llmpo

@@ -1,0 +1,64 @@
+#pragma once
+// StepShape: what the cost model needs to know about one engine step's batch, as sums over its
+// sequences. Each sequence brings `cached` tokens already in the KV cache and `new_tokens`
+// computed this step (a prefill chunk, or 1 for a decode). Keeping only sums makes a step's cost
+// O(number of operators), whatever the batch size.
+#include <algorithm>
+#include <cstdint>
+
+namespace llmpo {
+
+// Attention work of a group of sequences, summed.
+struct AttentionLoad {
+  double seqs = 0;           // sequences
+  double query_tokens = 0;   // sum of q (new tokens)
+  double kv_tokens = 0;      // sum of kv = cached + q (tokens whose K/V are read)
+  double pairs_full = 0;     // sum of q * kv: every query against every key (the seed's count)
+  double pairs_causal = 0;   // sum over new tokens of the keys each one may see (causal mask)
+
+  void add(double q, double kv, double causal) {
+    seqs += 1;
+    query_tokens += q;
+    kv_tokens += kv;
+    pairs_full += q * kv;
+    pairs_causal += causal;
+  }
+};
+
+struct StepShape {
+  // Full-attention layers see every cached token; sliding-window layers at most window_tokens.
+  AttentionLoad prefill;           // sequences with more than one new token
+  AttentionLoad decode;            // sequences with exactly one new token
+  AttentionLoad prefill_windowed;  // the same, as seen by sliding-window layers
+  AttentionLoad decode_windowed;
+  int64_t window_tokens = 0;       // 0 = the model has no sliding window
+
+  explicit StepShape(int64_t window = 0) : window_tokens(window) {}
+
+  double num_seqs() const { return prefill.seqs + decode.seqs; }
+  double new_tokens() const { return prefill.query_tokens + decode.query_tokens; }
+
+  void add_sequence(int64_t cached, int64_t new_tokens) {
+    const double c = static_cast<double>(cached);
+    const double q = static_cast<double>(new_tokens);
+    // New token j (1-based) sits at position c + j and sees c + j keys.
+    const double causal = q * c + q * (q + 1) / 2;
+    AttentionLoad& full = new_tokens > 1 ? prefill : decode;
+    full.add(q, c + q, causal);
+    if (window_tokens > 0) {
+      const double w = static_cast<double>(window_tokens);
+      AttentionLoad& windowed = new_tokens > 1 ? prefill_windowed : decode_windowed;
+      windowed.add(q, std::min(c + q, w), windowed_causal_pairs(c, q, w));
+    }
+  }
+
+  // Sum over j = 1..q of min(c + j, w).
+  static double windowed_causal_pairs(double c, double q, double w) {
+    if (c + q <= w) return q * c + q * (q + 1) / 2;
+    if (c >= w) return q * w;
+    const double below = w - c;  // tokens whose visible span is still growing
+    return below * c + below * (below + 1) / 2 + (q - below) * w;
+  }
+};
+
+}  // namespace llmpo

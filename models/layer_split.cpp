@@ -1,0 +1,119 @@
+#include "layer_split.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "simulator/util/error.hpp"
+#include "simulator/util/units.hpp"
+
+namespace llmpo {
+
+namespace {
+
+// Largest-remainder rounding of `total` layers in proportion to `weights`, at least one each.
+std::vector<int64_t> proportional_layers(int64_t total, const std::vector<double>& weights) {
+  const double sum = [&] {
+    double s = 0;
+    for (double w : weights) s += std::max(w, 0.0);
+    return s;
+  }();
+  const std::size_t n = weights.size();
+  std::vector<int64_t> layers(n, 1);
+  int64_t remaining = total - static_cast<int64_t>(n);
+  std::vector<double> exact(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    exact[i] = sum > 0 ? static_cast<double>(remaining) * std::max(weights[i], 0.0) / sum : 0;
+    layers[i] += static_cast<int64_t>(std::floor(exact[i]));
+  }
+  int64_t assigned = 0;
+  for (auto l : layers) assigned += l;
+  std::vector<std::size_t> order(n);
+  for (std::size_t i = 0; i < n; ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return exact[a] - std::floor(exact[a]) > exact[b] - std::floor(exact[b]);
+  });
+  for (std::size_t k = 0; assigned < total; k = (k + 1) % n, ++assigned) layers[order[k]] += 1;
+  return layers;
+}
+
+std::string hf_device_map(const ModelSpec& model, const std::vector<LayerSplitGpu>& gpus) {
+  std::string out = "{\"model.embed_tokens\": 0";
+  for (std::size_t g = 0; g < gpus.size(); ++g)
+    for (int64_t l = gpus[g].first_layer; l < gpus[g].first_layer + gpus[g].layers; ++l)
+      out += fmt::format(", \"model.layers.{}\": {}", l, g);
+  const std::size_t last = gpus.size() - 1;
+  out += fmt::format(", \"model.norm\": {}, \"lm_head\": {}}}", last, model.tie_word_embeddings ? 0 : last);
+  return out;
+}
+
+}  // namespace
+
+LayerSplit split_layers(const ModelSpec& model, const std::vector<double>& gpu_memory_bytes,
+                        const MemoryPlanRequest& request) {
+  const std::size_t n = gpu_memory_bytes.size();
+  if (n < 2) throw InputError({}, "gpus", "a split needs at least two GPUs, e.g. --gpus 24,12");
+  if (static_cast<int64_t>(n) > model.num_layers)
+    throw InputError({}, "gpus", fmt::format("{} GPUs for {} layers", n, model.num_layers));
+  const QuantizationInfo& quantization = find_quantization(request.quantization);
+  const double kv_per_layer_token =
+      2.0 * static_cast<double>(model.kv_dim()) * kv_cache_bytes_per_element(request.kv_cache_dtype, model.dtype);
+  const double overhead = request.runtime_overhead_bytes >= 0 ? request.runtime_overhead_bytes
+                                                              : default_runtime_overhead_bytes(ParallelConfig{});
+  LayerSplit split;
+  std::vector<double> free(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!(gpu_memory_bytes[i] > 0)) throw InputError({}, "gpus", "every GPU memory size must be positive");
+    free[i] = request.gpu_memory_utilization * gpu_memory_bytes[i] - overhead;
+  }
+  // The embedding and LM head are fixed costs of the first and last GPU: take them off before
+  // sharing out the layers, so the split balances what is left.
+  const ParallelConfig one_gpu;
+  const double embedding = stage_weight_bytes(model, one_gpu, quantization, 0, 0) ;
+  free.front() -= embedding;
+  free.back() -= stage_weight_bytes(model, one_gpu, quantization, model.num_layers, 0);
+  const auto layers = proportional_layers(model.num_layers, free);
+
+  int64_t first = 0;
+  split.kv_capacity_tokens = INT64_MAX;
+  for (std::size_t i = 0; i < n; ++i) {
+    LayerSplitGpu gpu;
+    gpu.memory_bytes = gpu_memory_bytes[i];
+    gpu.free_bytes = request.gpu_memory_utilization * gpu_memory_bytes[i] - overhead;
+    gpu.first_layer = first;
+    gpu.layers = layers[i];
+    gpu.weight_bytes = stage_weight_bytes(model, one_gpu, quantization, first, layers[i]);
+    gpu.kv_cache_bytes = gpu.free_bytes - gpu.weight_bytes;
+    const double per_token = kv_per_layer_token * static_cast<double>(layers[i]);
+    const int64_t blocks = gpu.kv_cache_bytes > 0
+        ? static_cast<int64_t>(std::floor(gpu.kv_cache_bytes / (per_token * static_cast<double>(request.block_size))))
+        : 0;
+    gpu.kv_capacity_tokens = blocks * request.block_size;
+    split.kv_capacity_tokens = std::min(split.kv_capacity_tokens, gpu.kv_capacity_tokens);
+    split.gpus.push_back(gpu);
+    first += layers[i];
+  }
+  const int64_t max_len = request.max_model_len > 0 ? request.max_model_len : model.max_position_embeddings;
+  split.fits = split.kv_capacity_tokens >= max_len;
+  split.verdict = split.fits
+      ? fmt::format("fits: the KV cache holds {} tokens ({} sequences of {})", split.kv_capacity_tokens,
+                    split.kv_capacity_tokens / max_len, max_len)
+      : fmt::format("does not fit at max_model_len {}: the KV cache holds {} tokens", max_len,
+                    std::max<int64_t>(split.kv_capacity_tokens, 0));
+
+  std::string partition;
+  std::string proportions;
+  for (std::size_t i = 0; i < n; ++i) {
+    partition += (i ? "," : "") + std::to_string(layers[i]);
+    proportions += (i ? "," : "") + std::to_string(layers[i]);
+  }
+  split.vllm_flags = fmt::format("VLLM_PP_LAYER_PARTITION=\"{}\" vllm serve {} --pipeline-parallel-size {}",
+                                 partition, model.hf_id.empty() ? model.id : model.hf_id, n);
+  split.llama_cpp_flags = fmt::format("--split-mode layer --tensor-split {} --n-gpu-layers {}", proportions,
+                                      model.num_layers + 1);
+  split.hf_device_map = hf_device_map(model, split.gpus);
+  return split;
+}
+
+}  // namespace llmpo

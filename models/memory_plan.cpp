@@ -1,0 +1,192 @@
+#include "memory_plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "simulator/util/error.hpp"
+#include "simulator/util/units.hpp"
+
+namespace llmpo {
+
+namespace {
+
+// Parameters of linear layers in one transformer layer held by one TP rank, and of the
+// replicated small tensors (norms, router, biases that are not sharded).
+struct LayerParams {
+  double linear = 0;      // quantizable matrices, already divided among TP ranks
+  double replicated = 0;  // kept in the model dtype on every rank
+};
+
+double ffn_linear_params(const ModelSpec& m, double width_per_gpu) {
+  return (m.gated_mlp ? 3.0 : 2.0) * static_cast<double>(m.hidden_size) * width_per_gpu;
+}
+
+LayerParams layer_params(const ModelSpec& m, const ParallelConfig& p, int64_t layer_index) {
+  const double tp = static_cast<double>(p.tensor_parallel);
+  const double h = static_cast<double>(m.hidden_size);
+  const double q_cols = static_cast<double>(query_heads_per_gpu(m, p) * m.head_dim);
+  const double kv_cols = static_cast<double>(kv_heads_per_gpu(m, p) * m.head_dim);
+  LayerParams out;
+  out.linear += h * (q_cols + 2 * kv_cols) + q_cols * h;
+  if (m.qkv_bias) out.replicated += q_cols + 2 * kv_cols;
+  if (m.o_proj_bias) out.replicated += h;
+  if (m.qk_norm) out.replicated += 2.0 * static_cast<double>(m.head_dim);
+  const double norm_width = m.norm == NormKind::layernorm ? 2 * h : h;
+  out.replicated += static_cast<double>(m.norms_per_layer) * norm_width;
+
+  if (m.is_moe_layer(layer_index)) {
+    const double expert_width = static_cast<double>(m.moe.expert_intermediate_size) / tp;
+    out.linear += static_cast<double>(m.moe.num_experts) * ffn_linear_params(m, expert_width);
+    out.linear += static_cast<double>(m.moe.num_shared_experts) *
+                  ffn_linear_params(m, static_cast<double>(m.moe.shared_expert_intermediate_size) / tp);
+    out.replicated += h * static_cast<double>(m.moe.num_experts);  // router
+  } else {
+    const double width = static_cast<double>(m.intermediate_size) / tp;
+    out.linear += ffn_linear_params(m, width);
+    if (m.mlp_bias) out.replicated += (m.gated_mlp ? 2 : 1) * width + h;
+  }
+  return out;
+}
+
+double activation_peak_bytes(const ModelSpec& m, const MemoryPlanRequest& r, bool last_stage) {
+  const double tokens = static_cast<double>(r.max_num_batched_tokens);
+  const double tp = static_cast<double>(r.parallel.tensor_parallel);
+  const double bytes = dtype_bytes(m.dtype);
+  const double h = static_cast<double>(m.hidden_size);
+  // Widest FFN intermediate of any layer: dense width, or top-k routed copies for MoE.
+  double ffn_width = static_cast<double>(m.intermediate_size);
+  if (m.moe.enabled())
+    ffn_width = std::max(ffn_width, static_cast<double>(m.moe.experts_per_token *
+                                                         m.moe.expert_intermediate_size));
+  // Live at the FFN: residual + normed input (2h) + gate/up output (2w) + activation output (w).
+  const double ffn_live = tokens * (2 * h + 3 * ffn_width / tp) * bytes;
+  // Live at attention: residual + normed input + q/k/v + attention output.
+  const double attn_live = tokens * (3 * h + static_cast<double>(m.q_dim() + 2 * m.kv_dim()) / tp) * bytes;
+  double peak = std::max(ffn_live, attn_live);
+  // vLLM's dummy sampler run: fp32 logits over the full vocabulary for max_num_seqs sequences,
+  // plus the probabilities computed from them.
+  if (last_stage) peak += 2.0 * static_cast<double>(r.max_num_seqs * m.vocab_size) * 4.0;
+  return peak;
+}
+
+}  // namespace
+
+double default_runtime_overhead_bytes(const ParallelConfig& parallel) {
+  // vLLM start-up logs report "non_torch_memory" of a few hundred MiB on one GPU and 1-2 GiB
+  // with tensor parallelism (NCCL and custom all-reduce buffers). We take 0.5 GiB and 1.5 GiB.
+  return parallel.tensor_parallel > 1 ? 1.5 * kGiB : 0.5 * kGiB;
+}
+
+double stage_weight_bytes(const ModelSpec& m, const ParallelConfig& p,
+                          const QuantizationInfo& quantization, int64_t first_layer, int64_t layers) {
+  const double model_bytes = dtype_bytes(m.dtype);
+  const double linear_bytes =
+      quantization.weight_bytes_per_param > 0 ? quantization.weight_bytes_per_param : model_bytes;
+  const double table_bytes = quantization.quantizes_embeddings ? linear_bytes : model_bytes;
+  const double tp = static_cast<double>(p.tensor_parallel);
+  const double h = static_cast<double>(m.hidden_size);
+
+  double bytes = 0;
+  for (int64_t i = first_layer; i < first_layer + layers; ++i) {
+    const LayerParams params = layer_params(m, p, i);
+    bytes += params.linear * linear_bytes + params.replicated * model_bytes;
+  }
+  // vLLM's VocabParallelEmbedding / ParallelLMHead shard the vocabulary across TP ranks.
+  const double vocab_table = static_cast<double>(m.vocab_size) / tp * h;
+  const bool holds_first = first_layer == 0;
+  const bool holds_last = first_layer + layers == m.num_layers;
+  if (holds_first) {
+    bytes += vocab_table * table_bytes;
+    if (m.position_embedding == PositionEmbedding::learned)
+      bytes += static_cast<double>(m.learned_position_slots) * h * model_bytes;
+  }
+  if (holds_last) {
+    bytes += (m.norm == NormKind::layernorm ? 2 * h : h) * model_bytes;  // final norm
+    // A tied LM head shares the embedding, unless the embedding lives on another stage.
+    if (!m.tie_word_embeddings || !holds_first) bytes += vocab_table * table_bytes;
+  }
+  return bytes;
+}
+
+int64_t MemoryPlan::concurrent_sequences_at(int64_t context_tokens) const {
+  if (context_tokens <= 0 || block_size <= 0) return 0;
+  const int64_t blocks_per_seq = (context_tokens + block_size - 1) / block_size;
+  return num_gpu_blocks / blocks_per_seq;
+}
+
+MemoryPlan plan_memory(const ModelSpec& m, const MemoryPlanRequest& r) {
+  check_parallel_config(m, r.parallel);
+  if (!(r.gpu_memory_bytes > 0))
+    throw InputError({}, "gpu_memory", "GPU memory must be positive");
+  if (!(r.gpu_memory_utilization > 0 && r.gpu_memory_utilization <= 1))
+    throw InputError({}, "gpu_memory_utilization",
+                     fmt::format("must be in (0, 1], got {}", r.gpu_memory_utilization));
+  if (r.block_size < 1) throw InputError({}, "block_size", "must be >= 1");
+  if (r.max_num_batched_tokens < 1) throw InputError({}, "max_num_batched_tokens", "must be >= 1");
+  if (r.max_num_seqs < 1) throw InputError({}, "max_num_seqs", "must be >= 1");
+  if (r.max_model_len < 0) throw InputError({}, "max_model_len", "must be >= 1");
+  const QuantizationInfo& quantization = find_quantization(r.quantization);
+  const double kv_element_bytes = kv_cache_bytes_per_element(r.kv_cache_dtype, m.dtype);
+
+  MemoryPlan plan;
+  plan.block_size = r.block_size;
+  plan.max_model_len = r.max_model_len > 0 ? r.max_model_len : m.max_position_embeddings;
+  plan.budget_bytes = r.gpu_memory_utilization * r.gpu_memory_bytes;
+  plan.runtime_overhead_bytes =
+      r.runtime_overhead_bytes >= 0 ? r.runtime_overhead_bytes : default_runtime_overhead_bytes(r.parallel);
+  plan.kv_bytes_per_token_model = 2.0 * static_cast<double>(m.num_layers * m.kv_dim()) * kv_element_bytes;
+  plan.weight_bytes_model = stage_weight_bytes(m, ParallelConfig{}, quantization, 0, m.num_layers);
+
+  const auto layers = pipeline_stage_layers(m.num_layers, r.parallel.pipeline_parallel);
+  const auto first = pipeline_stage_first_layer(m.num_layers, r.parallel.pipeline_parallel);
+  const double kv_per_layer_token =
+      2.0 * static_cast<double>(kv_heads_per_gpu(m, r.parallel) * m.head_dim) * kv_element_bytes;
+  plan.num_gpu_blocks = INT64_MAX;
+  for (std::size_t s = 0; s < layers.size(); ++s) {
+    StageMemory stage;
+    stage.layers = layers[s];
+    stage.weight_bytes = stage_weight_bytes(m, r.parallel, quantization, first[s], layers[s]);
+    stage.activation_peak_bytes = activation_peak_bytes(m, r, s + 1 == layers.size());
+    stage.kv_bytes_per_token = kv_per_layer_token * static_cast<double>(layers[s]);
+    stage.kv_cache_bytes = plan.budget_bytes - stage.weight_bytes - stage.activation_peak_bytes -
+                           plan.runtime_overhead_bytes;
+    const double block_bytes = stage.kv_bytes_per_token * static_cast<double>(r.block_size);
+    stage.num_gpu_blocks =
+        stage.kv_cache_bytes > 0 ? static_cast<int64_t>(std::floor(stage.kv_cache_bytes / block_bytes)) : 0;
+    if (stage.num_gpu_blocks < plan.num_gpu_blocks) {
+      plan.num_gpu_blocks = stage.num_gpu_blocks;
+      plan.limiting_stage = static_cast<int64_t>(s);
+    }
+    plan.stages.push_back(stage);
+  }
+  plan.kv_capacity_tokens = plan.num_gpu_blocks * r.block_size;
+  plan.max_concurrent_seqs = plan.concurrent_sequences_at(plan.max_model_len);
+
+  const StageMemory& worst = plan.limiting();
+  if (worst.kv_cache_bytes <= 0) {
+    plan.fits = false;
+    plan.verdict = fmt::format(
+        "does not fit: weights {} + activations {} + overhead {} per GPU exceed the {} budget "
+        "({:.0f}% of {}) by {}",
+        format_bytes(worst.weight_bytes), format_bytes(worst.activation_peak_bytes),
+        format_bytes(plan.runtime_overhead_bytes), format_bytes(plan.budget_bytes),
+        r.gpu_memory_utilization * 100, format_bytes(r.gpu_memory_bytes),
+        format_bytes(-worst.kv_cache_bytes));
+  } else if (plan.kv_capacity_tokens < plan.max_model_len) {
+    plan.fits = false;
+    plan.verdict = fmt::format(
+        "does not fit at max_model_len {}: the KV cache holds only {} tokens (vLLM refuses to "
+        "start); use --max-model-len {} or more memory",
+        plan.max_model_len, plan.kv_capacity_tokens, plan.kv_capacity_tokens);
+  } else {
+    plan.fits = true;
+    plan.verdict = fmt::format("fits: {} KV blocks = {} tokens, {} concurrent sequences of {} tokens",
+                               plan.num_gpu_blocks, plan.kv_capacity_tokens,
+                               plan.max_concurrent_seqs, plan.max_model_len);
+  }
+  return plan;
+}
+
+}  // namespace llmpo

@@ -1,0 +1,64 @@
+#include "model_library.hpp"
+
+#include <filesystem>
+
+#include "hf_config.hpp"
+#include "model_file.hpp"
+#include "simulator/util/data_paths.hpp"
+
+namespace llmpo {
+
+namespace {
+
+std::vector<std::string> names_of(const ModelSpec& model) {
+  std::vector<std::string> names{model.id};
+  if (!model.hf_id.empty()) {
+    names.push_back(model.hf_id);
+    const auto slash = model.hf_id.find('/');
+    if (slash != std::string::npos) names.push_back(model.hf_id.substr(slash + 1));
+  }
+  names.insert(names.end(), model.aliases.begin(), model.aliases.end());
+  return names;
+}
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+ModelLibrary ModelLibrary::load(const std::string& directory) {
+  ModelLibrary library;
+  for (const auto& file : yaml_files_in(directory)) {
+    ModelSpec model = load_model_file(file);
+    library.names_.add(names_of(model), library.models_.size(), file);
+    library.models_.push_back(std::move(model));
+  }
+  return library;
+}
+
+ModelLibrary ModelLibrary::load_default() { return load(model_library_dir()); }
+
+const ModelSpec* ModelLibrary::try_find(const std::string& name) const {
+  const auto index = names_.find(name);
+  return index ? &models_[*index] : nullptr;
+}
+
+const ModelSpec& ModelLibrary::find(const std::string& name) const {
+  if (const ModelSpec* model = try_find(name)) return *model;
+  names_.throw_unknown("model", "model", name, "llmperforacle list models");
+}
+
+ModelSpec resolve_model(const std::string& name_or_path, const ModelLibrary& library) {
+  namespace fs = std::filesystem;
+  if (ends_with(name_or_path, ".json")) return import_hf_config(name_or_path);
+  if (ends_with(name_or_path, ".yaml") || ends_with(name_or_path, ".yml"))
+    return load_model_file(name_or_path);
+  if (const ModelSpec* model = library.try_find(name_or_path)) return *model;
+  // A local snapshot of a Hugging Face repository: a folder holding config.json.
+  const fs::path config = fs::path(name_or_path) / "config.json";
+  if (fs::is_directory(name_or_path) && fs::exists(config)) return import_hf_config(config.string());
+  return library.find(name_or_path);  // throws with suggestions
+}
+
+}  // namespace llmpo

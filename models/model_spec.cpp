@@ -1,0 +1,158 @@
+#include "model_spec.hpp"
+
+#include <fmt/format.h>
+
+namespace llmpo {
+
+std::string to_string(Activation value) {
+  switch (value) {
+    case Activation::silu: return "silu";
+    case Activation::gelu: return "gelu";
+    case Activation::gelu_tanh: return "gelu_tanh";
+    case Activation::relu: return "relu";
+  }
+  return "?";
+}
+
+std::string to_string(NormKind value) {
+  return value == NormKind::rmsnorm ? "rmsnorm" : "layernorm";
+}
+
+std::string to_string(PositionEmbedding value) {
+  switch (value) {
+    case PositionEmbedding::rope: return "rope";
+    case PositionEmbedding::learned: return "learned";
+    case PositionEmbedding::alibi: return "alibi";
+    case PositionEmbedding::none: return "none";
+  }
+  return "?";
+}
+
+bool ModelSpec::is_moe_layer(int64_t layer_index) const {
+  // HF convention (Llama-4 interleave_moe_layer_step, Qwen2-MoE decoder_sparse_step):
+  // layer i is MoE when (i + 1) % interval == 0.
+  return moe.enabled() && (layer_index + 1) % moe.moe_layer_interval == 0;
+}
+
+bool ModelSpec::is_sliding_layer(int64_t layer_index) const {
+  if (!sliding_window.enabled()) return false;
+  if (sliding_window.global_every == 0) return true;
+  return (layer_index + 1) % sliding_window.global_every != 0;
+}
+
+int64_t ModelSpec::num_moe_layers() const {
+  if (!moe.enabled()) return 0;
+  return num_layers / moe.moe_layer_interval;
+}
+
+int64_t ModelSpec::num_sliding_layers() const {
+  if (!sliding_window.enabled()) return 0;
+  if (sliding_window.global_every == 0) return num_layers;
+  return num_layers - num_layers / sliding_window.global_every;
+}
+
+void ModelSpec::validate() const {
+  const SourcePos pos{source_file, 0, 0};
+  auto require_positive = [&](int64_t value, const char* field) {
+    if (value <= 0)
+      throw InputError(pos, std::string("architecture.") + field,
+                       fmt::format("must be a positive integer, got {}", value));
+  };
+  require_positive(num_layers, "num_layers");
+  require_positive(hidden_size, "hidden_size");
+  require_positive(num_attention_heads, "num_attention_heads");
+  require_positive(num_kv_heads, "num_kv_heads");
+  require_positive(head_dim, "head_dim");
+  require_positive(vocab_size, "vocab_size");
+  require_positive(max_position_embeddings, "max_position_embeddings");
+  require_positive(norms_per_layer, "norms_per_layer");
+  if (num_attention_heads % num_kv_heads != 0)
+    throw InputError(pos, "architecture.num_kv_heads",
+                     fmt::format("{} query heads are not a multiple of {} KV heads",
+                                 num_attention_heads, num_kv_heads));
+  // A model whose every layer is MoE has no dense FFN, so intermediate_size may be absent.
+  const bool all_layers_moe = moe.enabled() && moe.moe_layer_interval == 1;
+  if (!all_layers_moe) require_positive(intermediate_size, "intermediate_size");
+  if (moe.enabled()) {
+    if (moe.experts_per_token <= 0 || moe.experts_per_token > moe.num_experts)
+      throw InputError(pos, "moe.experts_per_token",
+                       fmt::format("must be between 1 and num_experts ({}), got {}",
+                                   moe.num_experts, moe.experts_per_token));
+    if (moe.expert_intermediate_size <= 0)
+      throw InputError(pos, "moe.expert_intermediate_size", "must be a positive integer");
+    if (moe.moe_layer_interval <= 0)
+      throw InputError(pos, "moe.moe_layer_interval", "must be a positive integer");
+    if (moe.num_shared_experts < 0 ||
+        (moe.num_shared_experts > 0 && moe.shared_expert_intermediate_size <= 0))
+      throw InputError(pos, "moe.shared_expert_intermediate_size",
+                       "must be positive when num_shared_experts > 0");
+  }
+  if (sliding_window.window_tokens < 0 || sliding_window.global_every < 0)
+    throw InputError(pos, "sliding_window", "window_tokens and global_every must be >= 0");
+  if (position_embedding == PositionEmbedding::learned && learned_position_slots <= 0)
+    throw InputError(pos, "architecture.learned_position_slots",
+                     "must be positive when position_embedding is learned");
+}
+
+int64_t ParameterCounts::total() const {
+  return embedding + attention + dense_mlp + moe_experts + moe_shared_and_router + norms + lm_head;
+}
+
+namespace {
+
+// One FFN of width `width`: gated (gate, up, down) or plain (up, down), with optional biases.
+int64_t ffn_parameters(const ModelSpec& m, int64_t width) {
+  const int64_t matrices = m.gated_mlp ? 3 : 2;
+  int64_t count = matrices * m.hidden_size * width;
+  if (m.mlp_bias) count += (m.gated_mlp ? 2 * width : width) + m.hidden_size;
+  return count;
+}
+
+int64_t norm_parameters(const ModelSpec& m, int64_t width) {
+  return m.norm == NormKind::layernorm ? 2 * width : width;  // layernorm has a bias
+}
+
+}  // namespace
+
+ParameterCounts count_parameters(const ModelSpec& m) {
+  ParameterCounts counts;
+  counts.embedding = m.vocab_size * m.hidden_size;
+  if (m.position_embedding == PositionEmbedding::learned)
+    counts.embedding += m.learned_position_slots * m.hidden_size;
+
+  int64_t attention_per_layer = m.hidden_size * (m.q_dim() + 2 * m.kv_dim())  // q, k, v
+                                + m.q_dim() * m.hidden_size;                    // o
+  if (m.qkv_bias) attention_per_layer += m.q_dim() + 2 * m.kv_dim();
+  if (m.o_proj_bias) attention_per_layer += m.hidden_size;
+  if (m.qk_norm) attention_per_layer += 2 * norm_parameters(m, m.head_dim);
+  counts.attention = attention_per_layer * m.num_layers;
+
+  const int64_t moe_layers = m.num_moe_layers();
+  const int64_t dense_layers = m.num_layers - moe_layers;
+  const int64_t dense_ffn = dense_layers > 0 ? ffn_parameters(m, m.intermediate_size) : 0;
+  counts.dense_mlp = dense_ffn * dense_layers;
+
+  int64_t routed_per_layer = 0;
+  int64_t shared_per_layer = 0;
+  int64_t active_routed_per_layer = 0;
+  if (m.moe.enabled()) {
+    const int64_t one_expert = ffn_parameters(m, m.moe.expert_intermediate_size);
+    routed_per_layer = m.moe.num_experts * one_expert;
+    active_routed_per_layer = m.moe.experts_per_token * one_expert;
+    shared_per_layer = m.hidden_size * m.moe.num_experts;  // router
+    shared_per_layer += m.moe.num_shared_experts *
+                        ffn_parameters(m, m.moe.shared_expert_intermediate_size);
+  }
+  counts.moe_experts = routed_per_layer * moe_layers;
+  counts.moe_shared_and_router = shared_per_layer * moe_layers;
+
+  counts.norms = m.norms_per_layer * norm_parameters(m, m.hidden_size) * m.num_layers +
+                 norm_parameters(m, m.hidden_size);  // + final norm
+  counts.lm_head = m.tie_word_embeddings ? 0 : m.vocab_size * m.hidden_size;
+
+  counts.active_per_token = counts.total() - counts.moe_experts +
+                            active_routed_per_layer * moe_layers;
+  return counts;
+}
+
+}  // namespace llmpo

@@ -1,0 +1,33 @@
+#pragma once
+// Weight quantization and KV-cache formats: how many bytes a parameter or a cached value takes,
+// and which tensor-core math the GEMMs can use.
+#include <string>
+#include <vector>
+
+namespace llmpo {
+
+// The math a quantized GEMM runs in. `activation_dtype` = the model's 16-bit type: weight-only
+// schemes (AWQ, GPTQ, GGUF) dequantize to it. fp8/int8 = W8A8 kernels, used where the GPU has
+// those tensor cores and falling back to 16-bit math elsewhere.
+enum class GemmMath { activation_dtype, fp8, int8 };
+
+struct QuantizationInfo {
+  std::string name;                // as accepted on the command line: none, fp8, awq, ...
+  double weight_bytes_per_param;   // bytes of one linear-layer weight (0 = the model's dtype)
+  bool quantizes_embeddings;       // GGUF also stores the token table and output head quantized
+  GemmMath math;
+  std::string source;              // where the byte factor comes from
+};
+
+const std::vector<QuantizationInfo>& quantization_schemes();
+// Case-insensitive; throws InputError listing the valid names.
+const QuantizationInfo& find_quantization(const std::string& name);
+
+// Bytes of one element of a torch dtype name: float32 4, bfloat16/float16 2.
+double dtype_bytes(const std::string& dtype);
+
+// KV-cache element size for vLLM's --kv-cache-dtype (auto = the model's dtype).
+const std::vector<std::string>& kv_cache_dtypes();
+double kv_cache_bytes_per_element(const std::string& kv_cache_dtype, const std::string& model_dtype);
+
+}  // namespace llmpo

@@ -1,0 +1,174 @@
+#include "args.hpp"
+
+#include <cmath>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "simulator/util/error.hpp"
+#include "simulator/util/text.hpp"
+
+namespace llmpo {
+
+ArgParser::ArgParser(std::string command, std::string summary)
+    : command_(std::move(command)), summary_(std::move(summary)) {}
+
+ArgParser& ArgParser::option(const std::string& name, const std::string& value_name, const std::string& help,
+                             const std::string& default_text, bool required) {
+  specs_.push_back({name, value_name, help, default_text, required, false});
+  return *this;
+}
+
+ArgParser& ArgParser::flag(const std::string& name, const std::string& help) {
+  specs_.push_back({name, "", help, "", false, false});
+  return *this;
+}
+
+ArgParser& ArgParser::multi(const std::string& name, const std::string& value_name, const std::string& help) {
+  specs_.push_back({name, value_name, help, "", false, true});
+  return *this;
+}
+
+ArgParser& ArgParser::positional(const std::string& name, const std::string& help) {
+  positional_specs_.emplace_back(name, help);
+  return *this;
+}
+
+const ArgParser::Spec* ArgParser::find_spec(const std::string& name) const {
+  for (const auto& spec : specs_)
+    if (spec.name == name) return &spec;
+  return nullptr;
+}
+
+bool ArgParser::parse(const std::vector<std::string>& args) {
+  std::size_t next_positional = 0;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << help_text();
+      return false;
+    }
+    if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
+      if (next_positional >= positional_specs_.size())
+        throw InputError({}, command_, "unexpected argument '" + arg + "' (see `" + command_ + " --help`)");
+      positional_values_[positional_specs_[next_positional++].first] = arg;
+      continue;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> inline_value;
+    if (const auto eq = name.find('='); eq != std::string::npos) {
+      inline_value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    const Spec* spec = find_spec(name);
+    if (spec == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& s : specs_) names.push_back("--" + s.name);
+      std::string message = "unknown option '--" + name + "'";
+      const std::string hint = did_you_mean("--" + name, names);
+      message += hint.empty() ? " (valid: " + join(names) + ")" : "; " + hint;
+      throw InputError({}, command_, message);
+    }
+    auto& slot = values_[name];
+    if (spec->value_name.empty()) {
+      if (inline_value) throw InputError({}, "--" + name, "is a flag and takes no value");
+      slot.push_back("true");
+      continue;
+    }
+    if (inline_value) {
+      slot.push_back(*inline_value);
+      continue;
+    }
+    const std::size_t before = slot.size();
+    while (i + 1 < args.size() && (args[i + 1].rfind("--", 0) != 0 || args[i + 1] == "--")) {
+      slot.push_back(args[++i]);
+      if (!spec->multi) break;
+    }
+    if (slot.size() == before) throw InputError({}, "--" + name, "needs a value <" + spec->value_name + ">");
+    if (!spec->multi && slot.size() > 1) throw InputError({}, "--" + name, "given more than once");
+  }
+  for (const auto& spec : specs_)
+    if (spec.required && !has(spec.name))
+      throw InputError({}, "--" + spec.name, "is required (see `" + command_ + " --help`)");
+  return true;
+}
+
+bool ArgParser::has(const std::string& name) const { return values_.count(name) > 0; }
+
+std::string ArgParser::get(const std::string& name) const {
+  const auto it = values_.find(name);
+  if (it == values_.end()) throw InputError({}, "--" + name, "is required");
+  return it->second.front();
+}
+
+std::string ArgParser::get_or(const std::string& name, const std::string& fallback) const {
+  return has(name) ? get(name) : fallback;
+}
+
+std::vector<std::string> ArgParser::get_all(const std::string& name) const {
+  const auto it = values_.find(name);
+  return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+int64_t ArgParser::get_int(const std::string& name, int64_t fallback, int64_t min, int64_t max) const {
+  if (!has(name)) return fallback;
+  const std::string text = get(name);
+  std::size_t used = 0;
+  long long value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty())
+    throw InputError({}, "--" + name, "expected an integer, got '" + text + "'");
+  if (value < min || value > max)
+    throw InputError({}, "--" + name, fmt::format("{} is out of range (must be {} to {})", value, min, max));
+  return value;
+}
+
+double ArgParser::get_double(const std::string& name, double fallback, double min, double max) const {
+  if (!has(name)) return fallback;
+  const std::string text = get(name);
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || text.empty() || !std::isfinite(value))
+    throw InputError({}, "--" + name, "expected a number, got '" + text + "'");
+  if (value < min || value > max)
+    throw InputError({}, "--" + name, fmt::format("{} is out of range (must be {} to {})", value, min, max));
+  return value;
+}
+
+std::optional<std::string> ArgParser::positional_value(const std::string& name) const {
+  const auto it = positional_values_.find(name);
+  if (it == positional_values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string ArgParser::help_text() const {
+  std::string out = "usage: " + command_;
+  for (const auto& [name, help] : positional_specs_) out += " " + name;
+  out += " [options]\n\n" + summary_ + "\n";
+  if (!positional_specs_.empty()) {
+    out += "\narguments:\n";
+    for (const auto& [name, help] : positional_specs_) out += fmt::format("  {:<28} {}\n", name, help);
+  }
+  out += "\noptions:\n";
+  for (const auto& spec : specs_) {
+    std::string left = "--" + spec.name;
+    if (!spec.value_name.empty()) left += " " + spec.value_name + (spec.multi ? "..." : "");
+    std::string help = spec.help;
+    if (spec.required) help += " (required)";
+    if (!spec.default_text.empty()) help += " [default: " + spec.default_text + "]";
+    out += fmt::format("  {:<28} {}\n", left, help);
+  }
+  out += fmt::format("  {:<28} {}\n", "--help", "show this help");
+  return out;
+}
+
+}  // namespace llmpo

@@ -1,0 +1,106 @@
+// `llmperforacle list models|gpus|interconnects|quantizations`: the libraries as tables.
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "models/quantization.hpp"
+#include "setup.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/table.hpp"
+#include "simulator/util/text.hpp"
+#include "simulator/util/units.hpp"
+
+namespace llmpo {
+
+namespace {
+
+TextTable model_table(const ModelLibrary& library) {
+  TextTable table({"id", "family", "params", "active", "layers", "hidden", "heads/kv", "head_dim",
+                   "ffn", "vocab", "max_len", "kv_B_per_token", "moe", "window", "hf_id"});
+  for (const auto& m : library.models()) {
+    const ParameterCounts counts = count_parameters(m);
+    const double kv_per_token = 2.0 * static_cast<double>(m.num_layers * m.kv_dim()) * dtype_bytes(m.dtype);
+    table.add_row({m.id, m.family, fmt::format("{:.2f}B", static_cast<double>(counts.total()) / 1e9),
+                   fmt::format("{:.2f}B", static_cast<double>(counts.active_per_token) / 1e9),
+                   std::to_string(m.num_layers), std::to_string(m.hidden_size),
+                   fmt::format("{}/{}", m.num_attention_heads, m.num_kv_heads), std::to_string(m.head_dim),
+                   m.moe.enabled() ? std::to_string(m.moe.expert_intermediate_size) : std::to_string(m.intermediate_size),
+                   std::to_string(m.vocab_size), std::to_string(m.max_position_embeddings),
+                   format_thousands(static_cast<int64_t>(kv_per_token)),
+                   m.moe.enabled() ? fmt::format("{}x top{}", m.moe.num_experts, m.moe.experts_per_token) : "-",
+                   m.sliding_window.enabled() ? std::to_string(m.sliding_window.window_tokens) : "-", m.hf_id});
+  }
+  return table;
+}
+
+std::string tflops_cell(const GpuSpec& gpu, ComputeType type) {
+  return gpu.supports(type) ? fmt::format("{:.0f}", gpu.peak(type) / 1e12) : "-";
+}
+
+TextTable gpu_table(const GpuLibrary& library) {
+  TextTable table({"id", "name", "memory_GiB", "bandwidth_TB_s", "bf16_TFLOPS", "fp8_TFLOPS", "int8_TOPS",
+                   "SMs", "link", "link_GB_s", "interconnect", "usd_per_hour"});
+  for (const auto& g : library.gpus()) {
+    table.add_row({g.id, g.name, fmt::format("{:.1f}", g.memory_bytes / kGiB),
+                   fmt::format("{:.2f}", g.memory_bandwidth_bytes_per_s / kTB), tflops_cell(g, ComputeType::bf16),
+                   tflops_cell(g, ComputeType::fp8), tflops_cell(g, ComputeType::int8), std::to_string(g.sm_count),
+                   to_string(g.link.type), fmt::format("{:.0f}", g.link.bandwidth_bytes_per_s / kGB),
+                   g.default_interconnect, fmt::format("{:.2f}", g.price_per_hour_usd)});
+  }
+  return table;
+}
+
+TextTable interconnect_table(const InterconnectLibrary& library) {
+  TextTable table({"id", "topology", "bandwidth", "latency_us", "bus_efficiency", "description"});
+  for (const auto& p : library.presets()) {
+    const char* topology[] = {"all_to_all", "pairwise", "pcie_host", "inter_node"};
+    const std::string bandwidth = p.bandwidth_source == BandwidthSource::fixed
+        ? fmt::format("{:.0f} GB/s", p.bandwidth_bytes_per_s / kGB)
+        : p.bandwidth_source == BandwidthSource::gpu_nvlink ? "GPU link" : "GPU PCIe";
+    table.add_row({p.id, topology[static_cast<int>(p.topology)], bandwidth, fmt::format("{:.1f}", p.latency_s * 1e6),
+                   fmt::format("{:.2f}", p.topology == Topology::pcie_host ? p.pcie_bus_efficiency : p.bus_efficiency),
+                   p.description});
+  }
+  return table;
+}
+
+TextTable quantization_table() {
+  TextTable table({"name", "bytes_per_weight", "embeddings_quantized", "gemm_math", "source"});
+  for (const auto& q : quantization_schemes()) {
+    const char* math[] = {"16-bit", "fp8", "int8"};
+    table.add_row({q.name, q.weight_bytes_per_param > 0 ? fmt::format("{:.2f}", q.weight_bytes_per_param) : "dtype",
+                   q.quantizes_embeddings ? "yes" : "no", math[static_cast<int>(q.math)], q.source});
+  }
+  return table;
+}
+
+}  // namespace
+
+int command_list(const Args& args, std::ostream& out) {
+  ArgParser parser("llmperforacle list", "Print a library as a table: models, gpus, interconnects or quantizations.");
+  parser.positional("WHAT", "models | gpus | interconnects | quantizations");
+  parser.option("format", "FORMAT", "table or csv", "table");
+  if (!parser.parse(args)) return kExitOk;
+  const std::string what = parser.positional_value("WHAT").value_or("");
+  const std::vector<std::string> valid = {"models", "gpus", "interconnects", "quantizations"};
+  const std::string format = parser.get_or("format", "table");
+  if (format != "table" && format != "csv")
+    throw InputError({}, "--format", "'" + format + "' is not valid (valid: table, csv)");
+
+  TextTable table({""});
+  if (what == "models") table = model_table(ModelLibrary::load_default());
+  else if (what == "gpus") table = gpu_table(GpuLibrary::load_default());
+  else if (what == "interconnects") table = interconnect_table(InterconnectLibrary::load_default());
+  else if (what == "quantizations") table = quantization_table();
+  else {
+    std::string message = what.empty() ? "say what to list" : "cannot list '" + what + "'";
+    message += " (valid: " + join(valid) + ")";
+    const std::string hint = what.empty() ? "" : did_you_mean(what, valid);
+    if (!hint.empty()) message += "; " + hint;
+    throw InputError({}, "list", message);
+  }
+  if (format == "csv") table.print_csv(out);
+  else table.print(out);
+  return kExitOk;
+}
+
+}  // namespace llmpo

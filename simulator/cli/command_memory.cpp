@@ -1,0 +1,228 @@
+// `llmperforacle memory`: weights, KV bytes per token, activation peak and KV capacity of one
+// configuration, computed as vLLM sizes its KV cache; or a layer split over unequal GPUs.
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "models/layer_split.hpp"
+#include "models/memory_plan.hpp"
+#include "setup.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/table.hpp"
+#include "simulator/util/units.hpp"
+
+namespace llmpo {
+
+namespace {
+
+void declare_memory_options(ArgParser& p) {
+  p.option("model", "NAME|config.json", "model library name, HF id, family:size tag, or a HF config.json", "", true);
+  p.option("gpu", "NAME", "GPU library name (see `list gpus`) or a GPU .yaml file");
+  p.option("gpus", "GiB,GiB,...", "unequal GPUs to split the layers over, e.g. 24,12 (instead of --gpu)");
+  p.option("tp", "N", "tensor-parallel degree", "1");
+  p.option("pp", "N", "pipeline-parallel degree", "1");
+  p.option("quantization", "Q", "none, fp8, int8, int4, gptq, awq, gguf_q4_k_m, gguf_q5_k_m, gguf_q8_0", "none");
+  p.option("kv-cache-dtype", "T", "auto, bfloat16, float16, fp8", "auto");
+  p.option("max-model-len", "TOKENS", "longest sequence to serve", "the model's max_position_embeddings");
+  p.option("gpu-memory-utilization", "U", "fraction of GPU memory vLLM may use", "0.9");
+  p.option("max-num-batched-tokens", "N", "tokens of vLLM's profiling forward pass", "8192");
+  p.option("max-num-seqs", "N", "sequences of vLLM's profiling sampler pass", "256");
+  p.option("block-size", "TOKENS", "KV-cache block size", "16");
+  p.option("overhead-gib", "GiB", "non-torch memory per GPU (CUDA context, NCCL buffers)", "0.5, or 1.5 with TP > 1");
+  p.multi("context", "TOKENS", "also report concurrent sequences at these context lengths");
+  p.option("format", "FORMAT", "text or json", "text");
+}
+
+MemoryPlanRequest request_from(const ArgParser& p, double gpu_memory_bytes) {
+  MemoryPlanRequest r;
+  r.parallel.tensor_parallel = p.get_int("tp", 1, 1, 4096);
+  r.parallel.pipeline_parallel = p.get_int("pp", 1, 1, 4096);
+  r.quantization = p.get_or("quantization", "none");
+  r.kv_cache_dtype = p.get_or("kv-cache-dtype", "auto");
+  r.gpu_memory_bytes = gpu_memory_bytes;
+  r.gpu_memory_utilization = p.get_double("gpu-memory-utilization", 0.9, 1e-6, 1.0);
+  r.max_model_len = p.get_int("max-model-len", 0, 1, int64_t{1} << 40);
+  r.max_num_batched_tokens = p.get_int("max-num-batched-tokens", 8192, 1, int64_t{1} << 32);
+  r.max_num_seqs = p.get_int("max-num-seqs", 256, 1, int64_t{1} << 32);
+  r.block_size = p.get_int("block-size", 16, 1, 1 << 20);
+  r.runtime_overhead_bytes = p.has("overhead-gib") ? p.get_double("overhead-gib", 0, 0, 1e6) * kGiB : -1;
+  return r;
+}
+
+std::vector<int64_t> contexts_from(const ArgParser& p) {
+  std::vector<int64_t> contexts;
+  for (const auto& text : p.get_all("context")) {
+    try {
+      std::size_t used = 0;
+      const long long value = std::stoll(text, &used);
+      if (used == text.size() && value > 0) {
+        contexts.push_back(value);
+        continue;
+      }
+    } catch (const std::exception&) {
+    }
+    throw InputError({}, "--context", "expected positive token counts, got '" + text + "'");
+  }
+  return contexts;
+}
+
+// Valid TP degrees up to 8 nodes' worth of GPUs, smallest first.
+std::vector<int64_t> candidate_tps(const ModelSpec& model, const GpuSpec& gpu) {
+  std::vector<int64_t> tps;
+  for (int64_t tp = 1; tp <= gpu.max_gpus_per_node * 8; tp *= 2) {
+    try {
+      check_parallel_config(model, {tp, 1});
+      tps.push_back(tp);
+    } catch (const InputError&) {
+    }
+  }
+  return tps;
+}
+
+std::string suggestions(const ModelSpec& model, const GpuSpec& gpu, const GpuLibrary& library, MemoryPlanRequest request) {
+  std::string out;
+  MemoryPlanRequest tp_request = request;
+  for (int64_t tp : candidate_tps(model, gpu)) {
+    tp_request.parallel.tensor_parallel = tp;
+    tp_request.runtime_overhead_bytes = request.runtime_overhead_bytes;
+    if (plan_memory(model, tp_request).fits) {
+      out += fmt::format("smallest TP that fits on {}: --tp {} (x PP {} = {} GPUs); ", gpu.id, tp,
+                         request.parallel.pipeline_parallel, tp * request.parallel.pipeline_parallel);
+      break;
+    }
+  }
+  if (out.empty()) out += fmt::format("no TP up to {} fits on {}; ", gpu.max_gpus_per_node * 8, gpu.id);
+  const GpuSpec* best = nullptr;
+  for (const auto& other : library.gpus()) {
+    request.gpu_memory_bytes = other.memory_bytes;
+    if (plan_memory(model, request).fits && (best == nullptr || other.memory_bytes < best->memory_bytes)) best = &other;
+  }
+  if (best != nullptr)
+    out += fmt::format("smallest GPU that fits at TP {}: {} ({:.0f} GiB)", request.parallel.tensor_parallel,
+                       best->id, best->memory_bytes / kGiB);
+  else
+    out += fmt::format("no GPU in the library fits at TP {}", request.parallel.tensor_parallel);
+  return out;
+}
+
+void print_plan(std::ostream& out, const ModelSpec& model, const GpuSpec& gpu, const MemoryPlanRequest& r,
+                const MemoryPlan& plan, const std::vector<int64_t>& contexts) {
+  const auto& stage = plan.limiting();
+  const double tp = static_cast<double>(r.parallel.tensor_parallel);
+  out << fmt::format("{} on {} x {} (TP {}, PP {}), weights {}, KV cache {}\n\n", model.id, r.parallel.gpus(), gpu.id,
+                     r.parallel.tensor_parallel, r.parallel.pipeline_parallel,
+                     r.quantization == "none" ? model.dtype : r.quantization,
+                     r.kv_cache_dtype == "auto" ? model.dtype + " (auto)" : r.kv_cache_dtype);
+  TextTable table({"quantity", "value", "how it is computed"});
+  table.add_row({"GPU memory", format_bytes(r.gpu_memory_bytes), "capacity the driver reports, per GPU"});
+  table.add_row({"budget", format_bytes(plan.budget_bytes), fmt::format("gpu_memory_utilization {} x capacity", r.gpu_memory_utilization)});
+  table.add_row({"weights per GPU", format_bytes(stage.weight_bytes),
+                 fmt::format("{} layers of {} (model total {}), TP shards heads, FFN and vocabulary", stage.layers,
+                             model.num_layers, format_bytes(plan.weight_bytes_model))});
+  table.add_row({"activation peak", format_bytes(stage.activation_peak_bytes),
+                 fmt::format("profiling pass of {} tokens + sampler over {} seqs", r.max_num_batched_tokens, r.max_num_seqs)});
+  table.add_row({"runtime overhead", format_bytes(plan.runtime_overhead_bytes), "non-torch memory: CUDA context, NCCL (estimate)"});
+  table.add_row({"KV cache per GPU", format_bytes(stage.kv_cache_bytes), "budget - weights - activation peak - overhead"});
+  table.add_row({"KV bytes per token (model)", format_thousands(static_cast<int64_t>(plan.kv_bytes_per_token_model)),
+                 fmt::format("2 x {} layers x {} KV heads x {} head_dim x {} B", model.num_layers, model.num_kv_heads,
+                             model.head_dim, plan.kv_bytes_per_token_model / (2.0 * static_cast<double>(model.num_layers * model.kv_dim())))});
+  table.add_row({"KV bytes per token per GPU", format_thousands(static_cast<int64_t>(stage.kv_bytes_per_token)),
+                 fmt::format("this GPU's {} layers and {} KV head(s)", stage.layers,
+                             std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(model.num_kv_heads) / tp)))});
+  table.add_row({"KV blocks", format_thousands(plan.num_gpu_blocks), fmt::format("floor(KV cache / ({} tokens x bytes per token))", r.block_size)});
+  table.add_row({"KV capacity (tokens)", format_thousands(plan.kv_capacity_tokens), "blocks x block_size"});
+  table.add_row({"max concurrent seqs", format_thousands(plan.max_concurrent_seqs),
+                 fmt::format("at max_model_len {}", plan.max_model_len)});
+  for (int64_t context : contexts)
+    table.add_row({fmt::format("  at {} tokens", context), format_thousands(plan.concurrent_sequences_at(context)),
+                   "sequences whose blocks fit at once"});
+  table.print(out);
+  out << "\nverdict: " << plan.verdict << "\n";
+}
+
+nlohmann::json plan_json(const ModelSpec& model, const GpuSpec& gpu, const MemoryPlanRequest& r, const MemoryPlan& plan) {
+  const auto& stage = plan.limiting();
+  return {{"model", model.id}, {"gpu", gpu.id}, {"tensor_parallel", r.parallel.tensor_parallel},
+          {"pipeline_parallel", r.parallel.pipeline_parallel}, {"quantization", r.quantization},
+          {"kv_cache_dtype", r.kv_cache_dtype}, {"gpu_memory_bytes", r.gpu_memory_bytes},
+          {"gpu_memory_utilization", r.gpu_memory_utilization}, {"budget_bytes", plan.budget_bytes},
+          {"weight_bytes_per_gpu", stage.weight_bytes}, {"weight_bytes_model", plan.weight_bytes_model},
+          {"activation_peak_bytes", stage.activation_peak_bytes}, {"runtime_overhead_bytes", plan.runtime_overhead_bytes},
+          {"kv_cache_bytes_per_gpu", stage.kv_cache_bytes}, {"kv_bytes_per_token_model", plan.kv_bytes_per_token_model},
+          {"kv_bytes_per_token_per_gpu", stage.kv_bytes_per_token}, {"block_size", plan.block_size},
+          {"num_gpu_blocks", plan.num_gpu_blocks}, {"kv_capacity_tokens", plan.kv_capacity_tokens},
+          {"max_model_len", plan.max_model_len}, {"max_concurrent_seqs", plan.max_concurrent_seqs},
+          {"fits", plan.fits}, {"verdict", plan.verdict}};
+}
+
+std::vector<double> parse_gib_list(const std::string& text) {
+  std::vector<double> out;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    try {
+      std::size_t used = 0;
+      const double value = std::stod(item, &used);
+      if (used == item.size() && value > 0) {
+        out.push_back(value * kGiB);
+        continue;
+      }
+    } catch (const std::exception&) {
+    }
+    throw InputError({}, "--gpus", "expected comma-separated GiB sizes such as 24,12, got '" + text + "'");
+  }
+  return out;
+}
+
+int split_command(const ArgParser& p, const ModelSpec& model, std::ostream& out) {
+  const std::vector<double> sizes = parse_gib_list(p.get("gpus"));
+  MemoryPlanRequest request = request_from(p, sizes.front());
+  const LayerSplit split = split_layers(model, sizes, request);
+  out << fmt::format("{} split over {} GPUs by free memory (layers proportional to what each can hold)\n\n", model.id, sizes.size());
+  TextTable table({"gpu", "memory", "layers", "weights", "KV left", "KV tokens"});
+  for (std::size_t i = 0; i < split.gpus.size(); ++i) {
+    const auto& g = split.gpus[i];
+    table.add_row({std::to_string(i), format_bytes(g.memory_bytes),
+                   fmt::format("{}-{} ({})", g.first_layer, g.first_layer + g.layers - 1, g.layers),
+                   format_bytes(g.weight_bytes), format_bytes(g.kv_cache_bytes), format_thousands(g.kv_capacity_tokens)});
+  }
+  table.print(out);
+  out << "\nverdict: " << split.verdict << "\n\nlaunch flags:\n  vLLM:      " << split.vllm_flags
+      << "\n  llama.cpp: " << split.llama_cpp_flags << "\n  HF device_map: " << split.hf_device_map << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int command_memory(const Args& args, std::ostream& out) {
+  ArgParser p("llmperforacle memory",
+              "Weights per GPU, KV bytes per token, activation peak and KV-cache capacity, as vLLM computes them.");
+  declare_memory_options(p);
+  if (!p.parse(args)) return kExitOk;
+  const Libraries libraries = Libraries::load();
+  const ModelSpec model = resolve_model(p.get("model"), libraries.models);
+  if (p.has("gpus")) {
+    if (p.has("gpu")) throw InputError({}, "--gpus", "give either --gpu or --gpus, not both");
+    return split_command(p, model, out);
+  }
+  if (!p.has("gpu")) throw InputError({}, "--gpu", "is required (or --gpus for unequal GPUs)");
+  const std::string format = p.get_or("format", "text");
+  if (format != "text" && format != "json") throw InputError({}, "--format", "'" + format + "' is not valid (valid: text, json)");
+  const GpuSpec gpu = resolve_gpu(p.get("gpu"), libraries.gpus);
+  const MemoryPlanRequest request = request_from(p, gpu.memory_bytes);
+  const MemoryPlan plan = plan_memory(model, request);
+  if (format == "json") {
+    out << plan_json(model, gpu, request, plan).dump(2) << "\n";
+    return plan.fits ? kExitOk : kExitBadInput;
+  }
+  print_plan(out, model, gpu, request, plan, contexts_from(p));
+  // Not fitting is the answer to the question, but scripts must see it: exit 2 with one line.
+  if (!plan.fits)
+    throw InputError({}, "", fmt::format("{} on {} x {}: {}; {}", model.id, request.parallel.gpus(), gpu.id,
+                                         plan.verdict, suggestions(model, gpu, libraries.gpus, request)));
+  return kExitOk;
+}
+
+}  // namespace llmpo

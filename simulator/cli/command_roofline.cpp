@@ -1,0 +1,156 @@
+// `llmperforacle roofline`: the Transformer Roofline Analyzer seed's per-layer table (compute,
+// weight/input/output bytes, operational intensity) for one step of a batch of identical
+// sequences, plus the predicted time of each operator and what bounds it, and storage totals.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "hardware/cost_model.hpp"
+#include "models/quantization.hpp"
+#include "setup.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/table.hpp"
+#include "simulator/util/units.hpp"
+
+namespace llmpo {
+
+namespace {
+
+std::string exact(double value) { return format_thousands(static_cast<int64_t>(std::llround(value))); }
+
+std::vector<std::string> op_row(const OperatorCost& op) {
+  const OperatorWork& w = op.work;
+  const double bytes = w.weight_bytes + w.input_bytes + w.output_bytes;
+  const std::string intensity = bytes > 0 ? fmt::format("{:.2f}", w.flops / bytes) : "-";
+  const bool network = op.time.bound == Bound::network;
+  return {std::string(op_name(op.kind)), exact(w.flops), exact(w.weight_bytes),
+          exact(network ? w.message_bytes : w.input_bytes), exact(network ? 0 : w.output_bytes), intensity,
+          format_seconds(op.time.time_s), to_string(op.time.bound)};
+}
+
+const std::vector<std::string> kHeaders = {"layer", "compute_FLOPs", "weight_B", "input_B", "output_B",
+                                           "op_intensity_FLOP_per_B", "time", "bound"};
+
+}  // namespace
+
+int command_roofline(const Args& args, std::ostream& out) {
+  ArgParser p("llmperforacle roofline",
+              "Per-layer roofline table of one serving step: B sequences, each computing N new tokens on top of C cached.");
+  p.option("model", "NAME|config.json", "model library name, HF id, tag, or HF config.json", "", true);
+  p.option("gpu", "NAME", "GPU library name or GPU .yaml file", "", true);
+  p.option("input-tokens", "N", "new tokens per sequence this step (1 = decode)", "", true);
+  p.option("cached-tokens", "C", "tokens already in each sequence's KV cache", "0");
+  p.option("batch", "B", "identical sequences in the batch", "1");
+  p.option("tp", "N", "tensor-parallel degree", "1");
+  p.option("pp", "N", "pipeline-parallel degree", "1");
+  p.option("quantization", "Q", "weight quantization (see `list quantizations`)", "none");
+  p.option("kv-cache-dtype", "T", "auto, bfloat16, float16, fp8", "auto");
+  p.option("accounting", "MODE", "seed: the seed's formulas exactly; corrected: causal SDPA over all query heads, ActMul x tokens", "seed");
+  declare_interconnect_options(p);
+  p.option("format", "FORMAT", "table or csv", "table");
+  if (!p.parse(args)) return kExitOk;
+
+  const Libraries libraries = Libraries::load();
+  const ModelSpec model = resolve_model(p.get("model"), libraries.models);
+  const GpuSpec gpu = resolve_gpu(p.get("gpu"), libraries.gpus);
+  const int64_t input_tokens = p.get_int("input-tokens", 1, 1, int64_t{1} << 32);
+  const int64_t cached_tokens = p.get_int("cached-tokens", 0, 0, int64_t{1} << 40);
+  const int64_t batch = p.get_int("batch", 1, 1, int64_t{1} << 24);
+  const std::string accounting = p.get_or("accounting", "seed");
+  if (accounting != "seed" && accounting != "corrected")
+    throw InputError({}, "--accounting", "'" + accounting + "' is not valid (valid: seed, corrected)");
+  const std::string format = p.get_or("format", "table");
+  if (format != "table" && format != "csv") throw InputError({}, "--format", "'" + format + "' is not valid (valid: table, csv)");
+
+  CostModelOptions options;
+  options.parallel = {p.get_int("tp", 1, 1, 4096), p.get_int("pp", 1, 1, 4096)};
+  options.quantization = p.get_or("quantization", "none");
+  options.kv_cache_dtype = p.get_or("kv-cache-dtype", "auto");
+  options.accounting = accounting == "seed" ? Accounting::seed : Accounting::corrected;
+  const InterconnectChoice links = choose_interconnects(p, libraries, gpu);
+  options.intra_node = links.intra_node;
+  options.inter_node = links.inter_node;
+  const CostModel cost(model, gpu, options);
+
+  StepShape shape = cost.empty_shape();
+  for (int64_t i = 0; i < batch; ++i) shape.add_sequence(cached_tokens, input_tokens);
+  const StepBreakdown step = cost.breakdown(shape);
+
+  if (format == "csv") {
+    TextTable table({"layer_kind", "layer", "count", "compute_FLOPs", "weight_B", "input_B", "output_B",
+                     "op_intensity_FLOP_per_B", "time_s", "bound"});
+    for (const auto& op : step.ops) {
+      auto row = op_row(op);
+      table.add_row({op.layer_kind >= 0 ? cost.layer_kinds()[static_cast<std::size_t>(op.layer_kind)].label() : "model",
+                     row[0], fmt::format("{}", op.count), row[1], row[2], row[3], row[4], row[5],
+                     fmt::format("{:.9g}", op.time.time_s), row[7]});
+    }
+    table.print_csv(out);
+    return kExitOk;
+  }
+
+  out << fmt::format("{} on {} (TP {}, PP {}): batch {} x ({} new + {} cached tokens), {} accounting\n",
+                     model.id, gpu.id, options.parallel.tensor_parallel, options.parallel.pipeline_parallel, batch,
+                     input_tokens, cached_tokens, accounting);
+  out << fmt::format("per GPU: {} query heads, {} KV heads, FFN width {}; GEMMs at {:.0f} TFLOP/s peak, HBM {:.2f} TB/s\n",
+                     static_cast<int64_t>(cost.geometry().q_dim) / model.head_dim,
+                     static_cast<int64_t>(cost.geometry().kv_dim) / model.head_dim,
+                     static_cast<int64_t>(cost.geometry().ffn_width), cost.gemm_peak_flops_per_s() / 1e12,
+                     gpu.memory_bandwidth_bytes_per_s / 1e12);
+  for (std::size_t k = 0; k < cost.layer_kinds().size(); ++k) {
+    const LayerKind& kind = cost.layer_kinds()[k];
+    out << fmt::format("\none {} layer (x {} layers):\n", kind.label(), kind.count);
+    TextTable table(kHeaders);
+    double flops = 0, weights = 0, inputs = 0, outputs = 0, time = 0;
+    for (const auto& op : step.ops) {
+      if (op.layer_kind != static_cast<int>(k)) continue;
+      table.add_row(op_row(op));
+      flops += op.work.flops;
+      weights += op.work.weight_bytes;
+      inputs += op.work.input_bytes;
+      outputs += op.work.output_bytes;
+      time += op.time.time_s;
+    }
+    table.add_separator();
+    table.add_row({"layer total", exact(flops), exact(weights), exact(inputs), exact(outputs),
+                   fmt::format("{:.2f}", flops / (weights + inputs + outputs)), format_seconds(time), ""});
+    table.print(out);
+  }
+  out << "\nmodel-level operators:\n";
+  TextTable model_ops(kHeaders);
+  for (const auto& op : step.ops)
+    if (op.layer_kind < 0) model_ops.add_row(op_row(op));
+  model_ops.print(out);
+
+  double total_flops = 0, total_weights = 0;
+  for (const auto& op : step.ops) {
+    total_flops += op.count * op.work.flops;
+    total_weights += op.count * op.work.weight_bytes;
+  }
+  const double width = dtype_bytes(model.dtype);
+  const double kv_seq_len = static_cast<double>(cached_tokens + input_tokens);
+  const double kv_cache = kv_seq_len * static_cast<double>(model.kv_dim()) * 2 * width *
+                          static_cast<double>(model.num_layers) * static_cast<double>(batch);
+  out << fmt::format("\nstep: {} FLOPs per GPU, predicted {} ({} on GPUs, {} pipeline transfers, {} CPU)\n",
+                     exact(total_flops), format_seconds(step.latency_s),
+                     format_seconds(step.latency_s - step.transfer_time_s - step.cpu_overhead_s),
+                     format_seconds(step.transfer_time_s), format_seconds(step.cpu_overhead_s));
+  out << "\nstorage totals (whole model, the seed's formulas):\n";
+  TextTable storage({"component", "bytes", "human", "formula"});
+  storage.add_row({"weights read per GPU per step", exact(total_weights), format_bytes(total_weights),
+                   "sum of weight bytes over all layers and model-level operators"});
+  storage.add_row({"KV cache", exact(kv_cache), format_bytes(kv_cache),
+                   fmt::format("kv_seq_len {} x kv_dims {} x 2 x {} B x {} layers x batch {}", kv_seq_len,
+                               model.kv_dim(), width, model.num_layers, batch)});
+  const double embedding = static_cast<double>(model.hidden_size * model.vocab_size) * width;
+  storage.add_row({"embedding table", exact(embedding), format_bytes(embedding), "hidden_size x vocab_size x dtype"});
+  storage.print(out);
+  if (accounting == "seed")
+    out << "\nnote: seed accounting reproduces the analyzer's formulas, including its S.V count over the KV heads'\n"
+           "width and ActMul's (4+1)*intermediate + n_tokens; --accounting corrected shows the work the\n"
+           "simulator's cost model uses.\n";
+  return kExitOk;
+}
+
+}  // namespace llmpo

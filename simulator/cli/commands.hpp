@@ -1,0 +1,20 @@
+#pragma once
+// One function per subcommand; each parses its own arguments, prints to `out`, and returns an
+// exit code. They throw InputError for bad input; main() reports it.
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace llmpo {
+
+using Args = std::vector<std::string>;
+
+int command_list(const Args& args, std::ostream& out);
+int command_memory(const Args& args, std::ostream& out);
+int command_roofline(const Args& args, std::ostream& out);
+
+// Runs `llmperforacle <args...>`: dispatches to the subcommand, turns errors into a message on
+// `err` and an exit code (0 ok, 2 bad input, 1 internal error).
+int run_cli(const Args& args, std::ostream& out, std::ostream& err);
+
+}  // namespace llmpo

@@ -1,0 +1,22 @@
+#include "setup.hpp"
+
+namespace llmpo {
+
+Libraries Libraries::load() {
+  return {ModelLibrary::load_default(), GpuLibrary::load_default(), InterconnectLibrary::load_default()};
+}
+
+void declare_interconnect_options(ArgParser& parser) {
+  parser.option("interconnect", "PRESET", "link between GPUs of one node (nvswitch, pairwise-nvlink, pcie, xgmi)",
+                "the GPU's default_interconnect");
+  parser.option("inter-node", "PRESET", "link between nodes, when the GPUs span several", "infiniband-400g");
+}
+
+InterconnectChoice choose_interconnects(const ArgParser& parser, const Libraries& libraries, const GpuSpec& gpu) {
+  InterconnectChoice choice;
+  choice.intra_node = &libraries.interconnects.find(parser.get_or("interconnect", gpu.default_interconnect));
+  choice.inter_node = &libraries.interconnects.find(parser.get_or("inter-node", "infiniband-400g"));
+  return choice;
+}
+
+}  // namespace llmpo

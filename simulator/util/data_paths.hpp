@@ -1,0 +1,16 @@
+#pragma once
+// Where the data libraries (models/library, hardware/gpus, hardware/interconnects) live.
+// They are plain files read at run time, so adding a model or a GPU needs no recompiling.
+#include <string>
+
+namespace llmpo {
+
+// The project root holding the data folders: $LLMPERFORACLE_HOME when set, otherwise the source
+// tree this binary was built from (baked in at configure time).
+std::string data_root();
+
+std::string model_library_dir();     // <root>/models/library
+std::string gpu_library_dir();       // <root>/hardware/gpus
+std::string interconnect_dir();      // <root>/hardware/interconnects
+
+}  // namespace llmpo

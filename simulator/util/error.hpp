@@ -1,0 +1,45 @@
+#pragma once
+// Typed errors. Library code throws these and never calls exit(); main() turns them into one
+// clear line on stderr and an exit code (2 = bad input, 1 = internal error).
+#include <stdexcept>
+#include <string>
+
+namespace llmpo {
+
+// Where in an input file a problem sits. line and column are 1-based; 0 means "unknown".
+struct SourcePos {
+  std::string file;
+  int line = 0;
+  int column = 0;
+
+  // "file:line:col", "file:line" or "file" - whatever is known.
+  std::string to_string() const;
+};
+
+// Bad input from the user: a data file, an experiment file or a command-line argument.
+// what() reads "<file:line:col>: <key.path>: <message>" with the parts that are known.
+class InputError : public std::runtime_error {
+ public:
+  InputError(SourcePos pos, std::string key_path, std::string message);
+  explicit InputError(std::string message) : InputError({}, "", std::move(message)) {}
+
+  const SourcePos& pos() const { return pos_; }
+  const std::string& key_path() const { return key_path_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  SourcePos pos_;
+  std::string key_path_;
+  std::string message_;
+};
+
+// A broken internal invariant: a bug in LLMPerfOracle, never the user's fault.
+class InternalError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+// Process exit codes, documented in the README.
+enum ExitCode : int { kExitOk = 0, kExitInternalError = 1, kExitBadInput = 2 };
+
+}  // namespace llmpo

@@ -1,0 +1,35 @@
+#pragma once
+// Case-insensitive name lookup for data libraries (models, GPUs, interconnects): each entry has
+// several names, no name may belong to two entries, and a miss suggests the closest names.
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace llmpo {
+
+class NameIndex {
+ public:
+  // Registers `names` for entry number `entry`; throws InputError naming `file` when a name is
+  // already taken by another entry.
+  void add(const std::vector<std::string>& names, std::size_t entry, const std::string& file);
+  std::optional<std::size_t> find(const std::string& name) const;
+  const std::vector<std::string>& names() const { return names_; }
+  // "unknown <kind> 'x'; did you mean 'y'? (see `<listing>`)" as an InputError at key `key`.
+  [[noreturn]] void throw_unknown(const std::string& kind, const std::string& key,
+                                  const std::string& name, const std::string& listing) const;
+
+ private:
+  struct Owner {
+    std::size_t entry;
+    std::string file;
+  };
+  std::map<std::string, Owner> by_lowered_name_;
+  std::vector<std::string> names_;
+};
+
+// Every *.yaml file in `directory`, sorted by name so loading order is deterministic.
+// Throws InputError when the folder is missing.
+std::vector<std::string> yaml_files_in(const std::string& directory);
+
+}  // namespace llmpo

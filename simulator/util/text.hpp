@@ -1,0 +1,27 @@
+#pragma once
+// Small text helpers shared by every layer: case folding, "did you mean" suggestions.
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace llmpo {
+
+std::string to_lower(std::string_view text);
+bool iequals(std::string_view a, std::string_view b);
+
+// Levenshtein distance, used to rank suggestions for misspelt names.
+int edit_distance(std::string_view a, std::string_view b);
+
+// Up to max_count candidates closest to `name` (case-insensitive), nearest first, keeping only
+// those close enough to be a plausible typo or a substring match.
+std::vector<std::string> closest_matches(std::string_view name,
+                                         const std::vector<std::string>& candidates,
+                                         std::size_t max_count = 3);
+
+// "did you mean 'a', 'b'?" or "" when nothing is close.
+std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates);
+
+// "a, b, c" - for listing valid values in an error message.
+std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
+
+}  // namespace llmpo

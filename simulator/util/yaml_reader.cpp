@@ -1,0 +1,252 @@
+#include "yaml_reader.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "text.hpp"
+
+namespace llmpo {
+
+namespace {
+
+YAML::Node parse_or_throw(const std::string& text, const std::string& file) {
+  try {
+    return YAML::Load(text);
+  } catch (const YAML::Exception& error) {
+    SourcePos pos{file, error.mark.line >= 0 ? error.mark.line + 1 : 0,
+                  error.mark.column >= 0 ? error.mark.column + 1 : 0};
+    throw InputError(pos, "", "YAML syntax error: " + error.msg);
+  }
+}
+
+std::string describe_range(const NumberRange& range) {
+  const bool has_min = range.min > -1e299;
+  const bool has_max = range.max < 1e299;
+  if (has_min && has_max)
+    return fmt::format("{} {} and at most {}", range.min_exclusive ? "greater than" : "at least",
+                       range.min, range.max);
+  if (has_min) return fmt::format("{} {}", range.min_exclusive ? "greater than" : "at least", range.min);
+  if (has_max) return fmt::format("at most {}", range.max);
+  return "a finite number";
+}
+
+void check_range(double value, const NumberRange& range, const SourcePos& pos,
+                 const std::string& path, const std::string& text) {
+  if (!std::isfinite(value)) throw InputError(pos, path, "'" + text + "' is not a finite number");
+  const bool below = range.min_exclusive ? value <= range.min : value < range.min;
+  if (below || value > range.max)
+    throw InputError(pos, path, fmt::format("{} is out of range (must be {})", text,
+                                            describe_range(range)));
+}
+
+}  // namespace
+
+YAML::Node load_yaml_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError({path, 0, 0}, "", "cannot open file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return parse_or_throw(buffer.str(), path);
+}
+
+YAML::Node load_yaml_string(const std::string& text, const std::string& pretend_file) {
+  return parse_or_throw(text, pretend_file);
+}
+
+SourcePos position_of(const YAML::Node& node, const std::string& file) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.line < 0) return {file, 0, 0};
+  return {file, mark.line + 1, mark.column + 1};
+}
+
+int64_t scalar_to_int(const YAML::Node& node, const std::string& file, const std::string& path,
+                      NumberRange range) {
+  const SourcePos pos = position_of(node, file);
+  if (!node.IsScalar()) throw InputError(pos, path, "expected an integer, found a list or mapping");
+  const std::string text = node.Scalar();
+  double value = 0;
+  try {
+    std::size_t used = 0;
+    value = std::stod(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+  } catch (const std::exception&) {
+    throw InputError(pos, path, "expected an integer, got '" + text + "'");
+  }
+  if (std::isfinite(value) && (value != std::floor(value) || std::fabs(value) > 9.0e15))
+    throw InputError(pos, path, "expected an integer, got '" + text + "'");
+  check_range(value, range, pos, path, text);
+  return static_cast<int64_t>(value);
+}
+
+double scalar_to_double(const YAML::Node& node, const std::string& file, const std::string& path,
+                        NumberRange range) {
+  const SourcePos pos = position_of(node, file);
+  if (!node.IsScalar()) throw InputError(pos, path, "expected a number, found a list or mapping");
+  const std::string text = node.Scalar();
+  double value = 0;
+  try {
+    std::size_t used = 0;
+    value = std::stod(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+  } catch (const std::exception&) {
+    throw InputError(pos, path, "expected a number, got '" + text + "'");
+  }
+  check_range(value, range, pos, path, text);
+  return value;
+}
+
+StrictMap::StrictMap(YAML::Node node, std::string file, std::string key_path)
+    : node_(std::move(node)), file_(std::move(file)), key_path_(std::move(key_path)) {
+  if (!node_.IsMap())
+    throw InputError(position_of(node_, file_), key_path_.empty() ? "(top level)" : key_path_,
+                     "expected a mapping of key: value pairs");
+}
+
+bool StrictMap::has(const std::string& key) const {
+  return node_[key].IsDefined() && !node_[key].IsNull();
+}
+
+std::string StrictMap::path_of(const std::string& key) const {
+  return key_path_.empty() ? key : key_path_ + "." + key;
+}
+
+SourcePos StrictMap::pos() const { return position_of(node_, file_); }
+
+SourcePos StrictMap::pos_of(const std::string& key) const {
+  // The key's own mark points at the key itself, which is what a reader wants to see.
+  for (const auto& entry : node_) {
+    if (entry.first.Scalar() == key) return position_of(entry.first, file_);
+  }
+  return pos();
+}
+
+void StrictMap::fail(const std::string& key, const std::string& message) const {
+  throw InputError(pos_of(key), path_of(key), message);
+}
+
+YAML::Node StrictMap::value_of(const std::string& key) {
+  read_keys_.insert(key);
+  const YAML::Node value = node_[key];
+  if (!value.IsDefined() || value.IsNull()) {
+    throw InputError(pos(), path_of(key), "missing required key '" + key + "'");
+  }
+  return value;
+}
+
+std::string StrictMap::get_string(const std::string& key) {
+  const YAML::Node value = value_of(key);
+  if (!value.IsScalar()) fail(key, "expected a string, found a list or mapping");
+  return value.Scalar();
+}
+
+std::optional<std::string> StrictMap::opt_string(const std::string& key) {
+  read_keys_.insert(key);
+  if (!has(key)) return std::nullopt;
+  return get_string(key);
+}
+
+std::string StrictMap::get_choice(const std::string& key, const std::vector<std::string>& valid) {
+  const std::string text = get_string(key);
+  for (const auto& option : valid)
+    if (iequals(option, text)) return option;
+  std::string message = "'" + text + "' is not valid (valid: " + join(valid) + ")";
+  const std::string hint = did_you_mean(text, valid);
+  if (!hint.empty()) message += "; " + hint;
+  fail(key, message);
+}
+
+std::optional<std::string> StrictMap::opt_choice(const std::string& key,
+                                                 const std::vector<std::string>& valid) {
+  read_keys_.insert(key);
+  if (!has(key)) return std::nullopt;
+  return get_choice(key, valid);
+}
+
+int64_t StrictMap::get_int(const std::string& key, NumberRange range) {
+  return scalar_to_int(value_of(key), file_, path_of(key), range);
+}
+
+std::optional<int64_t> StrictMap::opt_int(const std::string& key, NumberRange range) {
+  read_keys_.insert(key);
+  if (!has(key)) return std::nullopt;
+  return get_int(key, range);
+}
+
+double StrictMap::get_double(const std::string& key, NumberRange range) {
+  return scalar_to_double(value_of(key), file_, path_of(key), range);
+}
+
+std::optional<double> StrictMap::opt_double(const std::string& key, NumberRange range) {
+  read_keys_.insert(key);
+  if (!has(key)) return std::nullopt;
+  return get_double(key, range);
+}
+
+bool StrictMap::get_bool(const std::string& key) {
+  const YAML::Node value = value_of(key);
+  const std::string text = value.IsScalar() ? to_lower(value.Scalar()) : "";
+  if (text == "true") return true;
+  if (text == "false") return false;
+  fail(key, "expected true or false, got '" + (value.IsScalar() ? value.Scalar() : "a collection") + "'");
+}
+
+std::optional<bool> StrictMap::opt_bool(const std::string& key) {
+  read_keys_.insert(key);
+  if (!has(key)) return std::nullopt;
+  return get_bool(key);
+}
+
+std::vector<std::string> StrictMap::get_string_list(const std::string& key) {
+  const YAML::Node value = value_of(key);
+  if (!value.IsSequence()) fail(key, "expected a list of strings");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    if (!value[i].IsScalar())
+      throw InputError(position_of(value[i], file_), path_of(key) + "[" + std::to_string(i) + "]",
+                       "expected a string");
+    out.push_back(value[i].Scalar());
+  }
+  return out;
+}
+
+std::vector<std::string> StrictMap::opt_string_list(const std::string& key) {
+  read_keys_.insert(key);
+  if (!has(key)) return {};
+  return get_string_list(key);
+}
+
+StrictMap StrictMap::get_map(const std::string& key) {
+  return StrictMap(value_of(key), file_, path_of(key));
+}
+
+std::optional<StrictMap> StrictMap::opt_map(const std::string& key) {
+  read_keys_.insert(key);
+  if (!has(key)) return std::nullopt;
+  return get_map(key);
+}
+
+YAML::Node StrictMap::get_node(const std::string& key) { return value_of(key); }
+
+std::vector<std::string> StrictMap::keys() const {
+  std::vector<std::string> out;
+  for (const auto& entry : node_) out.push_back(entry.first.Scalar());
+  return out;
+}
+
+void StrictMap::reject_unknown_keys(const std::vector<std::string>& valid) const {
+  std::vector<std::string> known = valid;
+  if (known.empty()) known.assign(read_keys_.begin(), read_keys_.end());
+  for (const auto& entry : node_) {
+    const std::string key = entry.first.Scalar();
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string message = "unknown key '" + key + "'";
+    const std::string hint = did_you_mean(key, known);
+    message += hint.empty() ? " (valid: " + join(known) + ")" : "; " + hint;
+    throw InputError(position_of(entry.first, file_), path_of(key), message);
+  }
+}
+
+}  // namespace llmpo
