@@ -165,10 +165,15 @@ void CostModel::add_layer_ops(const StepShape& shape, int kind_index, std::vecto
   ops.push_back(make(OpKind::attention, kind_index, count, attention_work(g, prefill, decode, options_.accounting)));
   ops.push_back(make(OpKind::o_proj, kind_index, count, linear_work(tokens, g.q_dim, g.hidden, g.act_bytes, g.weight_bytes)));
   if (tp) ops.push_back(make(OpKind::attn_all_reduce, kind_index, count, all_reduce));
+  // Gemma-2/3 also normalise each block's output (four norms per layer); phi-2 runs attention
+  // and FFN in parallel off a single norm.
+  const int64_t norms = model_.norms_per_layer;
+  if (norms >= 3) ops.push_back(make(OpKind::attn_post_norm, kind_index, count, rms_norm_work(g, tokens)));
   ops.push_back(make(OpKind::attn_residual, kind_index, count, residual_add_work(g, tokens)));
-  ops.push_back(make(OpKind::ffn_norm, kind_index, count, rms_norm_work(g, tokens)));
+  if (norms >= 2) ops.push_back(make(OpKind::ffn_norm, kind_index, count, rms_norm_work(g, tokens)));
   add_ffn_ops(tokens, kind_index, kind.moe, ops);
   if (tp) ops.push_back(make(OpKind::ffn_all_reduce, kind_index, count, all_reduce));
+  if (norms >= 4) ops.push_back(make(OpKind::ffn_post_norm, kind_index, count, rms_norm_work(g, tokens)));
   ops.push_back(make(OpKind::ffn_residual, kind_index, count, residual_add_work(g, tokens)));
 }
 

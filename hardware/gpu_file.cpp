@@ -104,7 +104,11 @@ GpuSpec parse_gpu_node(const YAML::Node& root, const std::string& file) {
   GpuSpec gpu;
   gpu.source_file = file;
   read_gpu_fields(top, gpu, true);
-  gpu.validate();
+  try {
+    gpu.validate();
+  } catch (const InputError& error) {
+    throw InputError(position_at_path(root, error.key_path(), file), error.key_path(), error.message());
+  }
   return gpu;
 }
 

@@ -11,6 +11,7 @@ std::string_view op_name(OpKind kind) {
     case OpKind::attention: return "Attn - SDPA";
     case OpKind::o_proj: return "Attn - O_Proj";
     case OpKind::attn_all_reduce: return "Attn - AllReduce";
+    case OpKind::attn_post_norm: return "Attn - PostNorm";
     case OpKind::attn_residual: return "Attn - ResidualAdd";
     case OpKind::ffn_norm: return "Ffn - RMSNorm";
     case OpKind::gate_up_proj: return "Ffn - GateUp_Proj";
@@ -21,6 +22,7 @@ std::string_view op_name(OpKind kind) {
     case OpKind::expert_act_mul: return "Moe - Expert_ActMul";
     case OpKind::expert_down: return "Moe - Expert_Down";
     case OpKind::ffn_all_reduce: return "Ffn - AllReduce";
+    case OpKind::ffn_post_norm: return "Ffn - PostNorm";
     case OpKind::ffn_residual: return "Ffn - ResidualAdd";
     case OpKind::final_norm: return "Final RMSNorm";
     case OpKind::lm_head: return "LM_Head";

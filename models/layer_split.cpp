@@ -63,15 +63,19 @@ LayerSplit split_layers(const ModelSpec& model, const std::vector<double>& gpu_m
                                                               : default_runtime_overhead_bytes(ParallelConfig{});
   LayerSplit split;
   std::vector<double> free(n);
+  // Each GPU also holds the activations of a forward pass; the last one the sampler's logits.
+  auto usable = [&](std::size_t i) {
+    return request.gpu_memory_utilization * gpu_memory_bytes[i] - overhead -
+           activation_peak_bytes(model, request, i + 1 == n);
+  };
   for (std::size_t i = 0; i < n; ++i) {
     if (!(gpu_memory_bytes[i] > 0)) throw InputError({}, "gpus", "every GPU memory size must be positive");
-    free[i] = request.gpu_memory_utilization * gpu_memory_bytes[i] - overhead;
+    free[i] = usable(i);
   }
   // The embedding and LM head are fixed costs of the first and last GPU: take them off before
   // sharing out the layers, so the split balances what is left.
   const ParallelConfig one_gpu;
-  const double embedding = stage_weight_bytes(model, one_gpu, quantization, 0, 0) ;
-  free.front() -= embedding;
+  free.front() -= stage_weight_bytes(model, one_gpu, quantization, 0, 0);
   free.back() -= stage_weight_bytes(model, one_gpu, quantization, model.num_layers, 0);
   const auto layers = proportional_layers(model.num_layers, free);
 
@@ -80,7 +84,7 @@ LayerSplit split_layers(const ModelSpec& model, const std::vector<double>& gpu_m
   for (std::size_t i = 0; i < n; ++i) {
     LayerSplitGpu gpu;
     gpu.memory_bytes = gpu_memory_bytes[i];
-    gpu.free_bytes = request.gpu_memory_utilization * gpu_memory_bytes[i] - overhead;
+    gpu.free_bytes = usable(i);
     gpu.first_layer = first;
     gpu.layers = layers[i];
     gpu.weight_bytes = stage_weight_bytes(model, one_gpu, quantization, first, layers[i]);
@@ -110,6 +114,10 @@ LayerSplit split_layers(const ModelSpec& model, const std::vector<double>& gpu_m
   }
   split.vllm_flags = fmt::format("VLLM_PP_LAYER_PARTITION=\"{}\" vllm serve {} --pipeline-parallel-size {}",
                                  partition, model.hf_id.empty() ? model.id : model.hf_id, n);
+  // vLLM's --quantization names for the schemes it serves directly.
+  const std::string& q = quantization.name;
+  if (q == "awq" || q == "gptq" || q == "fp8") split.vllm_flags += " --quantization " + q;
+  else if (q.rfind("gguf", 0) == 0) split.vllm_flags += " --quantization gguf";
   split.llama_cpp_flags = fmt::format("--split-mode layer --tensor-split {} --n-gpu-layers {}", proportions,
                                       model.num_layers + 1);
   split.hf_device_map = hf_device_map(model, split.gpus);

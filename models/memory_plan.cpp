@@ -50,7 +50,7 @@ LayerParams layer_params(const ModelSpec& m, const ParallelConfig& p, int64_t la
   return out;
 }
 
-double activation_peak_bytes(const ModelSpec& m, const MemoryPlanRequest& r, bool last_stage) {
+double activation_peak(const ModelSpec& m, const MemoryPlanRequest& r, bool last_stage) {
   const double tokens = static_cast<double>(r.max_num_batched_tokens);
   const double tp = static_cast<double>(r.parallel.tensor_parallel);
   const double bytes = dtype_bytes(m.dtype);
@@ -72,6 +72,10 @@ double activation_peak_bytes(const ModelSpec& m, const MemoryPlanRequest& r, boo
 }
 
 }  // namespace
+
+double activation_peak_bytes(const ModelSpec& model, const MemoryPlanRequest& request, bool last_stage) {
+  return activation_peak(model, request, last_stage);
+}
 
 double default_runtime_overhead_bytes(const ParallelConfig& parallel) {
   // vLLM start-up logs report "non_torch_memory" of a few hundred MiB on one GPU and 1-2 GiB
@@ -148,7 +152,7 @@ MemoryPlan plan_memory(const ModelSpec& m, const MemoryPlanRequest& r) {
     StageMemory stage;
     stage.layers = layers[s];
     stage.weight_bytes = stage_weight_bytes(m, r.parallel, quantization, first[s], layers[s]);
-    stage.activation_peak_bytes = activation_peak_bytes(m, r, s + 1 == layers.size());
+    stage.activation_peak_bytes = activation_peak(m, r, s + 1 == layers.size());
     stage.kv_bytes_per_token = kv_per_layer_token * static_cast<double>(layers[s]);
     stage.kv_cache_bytes = plan.budget_bytes - stage.weight_bytes - stage.activation_peak_bytes -
                            plan.runtime_overhead_bytes;

@@ -66,6 +66,11 @@ struct MemoryPlan {
 // (0, 1], ...). A model that does not fit is not an error: fits = false with a verdict.
 MemoryPlan plan_memory(const ModelSpec& model, const MemoryPlanRequest& request);
 
+// Peak activation memory of vLLM's profiling pass on one GPU: max_num_batched_tokens tokens
+// through the widest layer (FFN or attention), plus, on the last stage, the sampler's fp32
+// logits and probabilities over max_num_seqs sequences.
+double activation_peak_bytes(const ModelSpec& model, const MemoryPlanRequest& request, bool last_stage);
+
 // Weight bytes of one GPU holding `layers` layers starting at `first_layer`, with the token
 // embedding when first_layer == 0 and the final norm + LM head when it holds the last layer.
 double stage_weight_bytes(const ModelSpec& model, const ParallelConfig& parallel,

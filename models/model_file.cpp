@@ -87,7 +87,12 @@ ModelSpec parse_model_node(const YAML::Node& root, const std::string& file) {
   if (auto moe = top.opt_map("moe")) read_moe(*moe, m);
   if (auto window = top.opt_map("sliding_window")) read_sliding_window(*window, m);
   top.reject_unknown_keys();
-  m.validate();
+  try {
+    m.validate();
+  } catch (const InputError& error) {
+    // validate() knows the field, not the line: point at the node it names.
+    throw InputError(position_at_path(root, error.key_path(), file), error.key_path(), error.message());
+  }
   return m;
 }
 

@@ -1,7 +1,6 @@
 #include "args.hpp"
 
 #include <cmath>
-#include <iostream>
 
 #include <fmt/format.h>
 
@@ -44,10 +43,7 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
   std::size_t next_positional = 0;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") {
-      std::cout << help_text();
-      return false;
-    }
+    if (arg == "--help" || arg == "-h") return false;
     if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
       if (next_positional >= positional_specs_.size())
         throw InputError({}, command_, "unexpected argument '" + arg + "' (see `" + command_ + " --help`)");

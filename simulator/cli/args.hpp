@@ -22,7 +22,7 @@ class ArgParser {
   ArgParser& positional(const std::string& name, const std::string& help);
 
   // Throws InputError for unknown options, missing values or missing required options.
-  // Returns false when --help was asked for (help already printed to stdout).
+  // Returns false when --help was asked for: the caller prints help_text() and stops.
   bool parse(const std::vector<std::string>& args);
 
   bool has(const std::string& name) const;

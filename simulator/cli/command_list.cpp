@@ -79,7 +79,10 @@ int command_list(const Args& args, std::ostream& out) {
   ArgParser parser("llmperforacle list", "Print a library as a table: models, gpus, interconnects or quantizations.");
   parser.positional("WHAT", "models | gpus | interconnects | quantizations");
   parser.option("format", "FORMAT", "table or csv", "table");
-  if (!parser.parse(args)) return kExitOk;
+  if (!parser.parse(args)) {
+    out << parser.help_text();
+    return kExitOk;
+  }
   const std::string what = parser.positional_value("WHAT").value_or("");
   const std::vector<std::string> valid = {"models", "gpus", "interconnects", "quantizations"};
   const std::string format = parser.get_or("format", "table");

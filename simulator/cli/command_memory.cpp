@@ -200,7 +200,10 @@ int command_memory(const Args& args, std::ostream& out) {
   ArgParser p("llmperforacle memory",
               "Weights per GPU, KV bytes per token, activation peak and KV-cache capacity, as vLLM computes them.");
   declare_memory_options(p);
-  if (!p.parse(args)) return kExitOk;
+  if (!p.parse(args)) {
+    out << p.help_text();
+    return kExitOk;
+  }
   const Libraries libraries = Libraries::load();
   const ModelSpec model = resolve_model(p.get("model"), libraries.models);
   if (p.has("gpus")) {

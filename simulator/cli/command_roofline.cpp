@@ -49,7 +49,10 @@ int command_roofline(const Args& args, std::ostream& out) {
   p.option("accounting", "MODE", "seed: the seed's formulas exactly; corrected: causal SDPA over all query heads, ActMul x tokens", "seed");
   declare_interconnect_options(p);
   p.option("format", "FORMAT", "table or csv", "table");
-  if (!p.parse(args)) return kExitOk;
+  if (!p.parse(args)) {
+    out << p.help_text();
+    return kExitOk;
+  }
 
   const Libraries libraries = Libraries::load();
   const ModelSpec model = resolve_model(p.get("model"), libraries.models);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <numeric>
 
 namespace llmpo {
 
@@ -15,18 +14,21 @@ std::string to_lower(std::string_view text) {
 bool iequals(std::string_view a, std::string_view b) { return to_lower(a) == to_lower(b); }
 
 int edit_distance(std::string_view a, std::string_view b) {
-  std::vector<int> row(b.size() + 1);
-  std::iota(row.begin(), row.end(), 0);
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    int diagonal = row[0];
-    row[0] = static_cast<int>(i);
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const int substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
-      diagonal = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+  // Optimal string alignment: insertions, deletions, substitutions and swaps of two adjacent
+  // characters ("SMX" for "SXM") each cost one.
+  const std::size_t n = a.size(), m = b.size();
+  std::vector<std::vector<int>> d(n + 1, std::vector<int>(m + 1, 0));
+  for (std::size_t i = 0; i <= n; ++i) d[i][0] = static_cast<int>(i);
+  for (std::size_t j = 0; j <= m; ++j) d[0][j] = static_cast<int>(j);
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      const int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
     }
   }
-  return row[b.size()];
+  return d[n][m];
 }
 
 std::vector<std::string> closest_matches(std::string_view name,
@@ -40,12 +42,13 @@ std::vector<std::string> closest_matches(std::string_view name,
   std::vector<Scored> scored;
   for (const auto& candidate : candidates) {
     const std::string lowered = to_lower(candidate);
-    int score = edit_distance(wanted, lowered);
-    // A candidate that contains the query (or the reverse) is a strong hint even when long.
+    // Scores are doubled edit distances, so that "contains the query" (3) ranks after a one-edit
+    // typo (2) but before a two-edit one (4).
+    int score = 2 * edit_distance(wanted, lowered);
     const bool contains = !wanted.empty() && (lowered.find(wanted) != std::string::npos ||
                                               wanted.find(lowered) != std::string::npos);
-    if (contains) score = std::min(score, 1);
-    const int allowed = std::max(2, static_cast<int>(wanted.size()) / 3);
+    if (contains) score = std::min(score, 3);
+    const int allowed = 2 * std::max(2, static_cast<int>(wanted.size()) / 3);
     if (score <= allowed) scored.push_back({score, candidate});
   }
   std::stable_sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {

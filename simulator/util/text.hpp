@@ -9,7 +9,7 @@ namespace llmpo {
 std::string to_lower(std::string_view text);
 bool iequals(std::string_view a, std::string_view b);
 
-// Levenshtein distance, used to rank suggestions for misspelt names.
+// Edit distance (Levenshtein plus adjacent swaps), used to rank suggestions for misspelt names.
 int edit_distance(std::string_view a, std::string_view b);
 
 // Up to max_count candidates closest to `name` (case-insensitive), nearest first, keeping only

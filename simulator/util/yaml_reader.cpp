@@ -62,6 +62,28 @@ SourcePos position_of(const YAML::Node& node, const std::string& file) {
   return {file, mark.line + 1, mark.column + 1};
 }
 
+SourcePos position_at_path(const YAML::Node& root, const std::string& dotted_path, const std::string& file) {
+  // Walks the path, remembering the last key found: an error is best shown at its key.
+  SourcePos pos = position_of(root, file);
+  YAML::Node node(root);
+  std::size_t start = 0;
+  while (node.IsMap() && start < dotted_path.size()) {
+    const std::size_t dot = dotted_path.find('.', start);
+    const std::string key = dotted_path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    bool found = false;
+    for (const auto& entry : node) {
+      if (entry.first.Scalar() != key) continue;
+      pos = position_of(entry.first, file);
+      node.reset(entry.second);  // rebind the handle; plain assignment would overwrite the tree
+      found = true;
+      break;
+    }
+    if (!found || dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return pos;
+}
+
 int64_t scalar_to_int(const YAML::Node& node, const std::string& file, const std::string& path,
                       NumberRange range) {
   const SourcePos pos = position_of(node, file);
@@ -86,6 +108,10 @@ double scalar_to_double(const YAML::Node& node, const std::string& file, const s
   const SourcePos pos = position_of(node, file);
   if (!node.IsScalar()) throw InputError(pos, path, "expected a number, found a list or mapping");
   const std::string text = node.Scalar();
+  // YAML spells infinities and NaN .inf / -.inf / .nan: recognise them to reject them plainly.
+  const std::string lowered = to_lower(text);
+  if (lowered == ".nan" || lowered == ".inf" || lowered == "+.inf" || lowered == "-.inf")
+    throw InputError(pos, path, "'" + text + "' is not a finite number");
   double value = 0;
   try {
     std::size_t used = 0;
@@ -106,7 +132,8 @@ StrictMap::StrictMap(YAML::Node node, std::string file, std::string key_path)
 }
 
 bool StrictMap::has(const std::string& key) const {
-  return node_[key].IsDefined() && !node_[key].IsNull();
+  const YAML::Node value = node_[key];  // const access: never inserts
+  return value.IsDefined() && !value.IsNull();
 }
 
 std::string StrictMap::path_of(const std::string& key) const {
@@ -129,8 +156,17 @@ void StrictMap::fail(const std::string& key, const std::string& message) const {
 
 YAML::Node StrictMap::value_of(const std::string& key) {
   read_keys_.insert(key);
-  const YAML::Node value = node_[key];
+  const YAML::Node value = static_cast<const YAML::Node&>(node_)[key];
   if (!value.IsDefined() || value.IsNull()) {
+    // A misspelling of the missing key is the likelier mistake: point at it.
+    for (const auto& entry : node_) {
+      const std::string present = entry.first.Scalar();
+      // Short keys are too easily "close" to each other to guess: only longer ones qualify.
+      const int allowed = key.size() >= 8 ? 2 : key.size() >= 4 ? 1 : 0;
+      if (present != key && edit_distance(present, key) <= allowed && read_keys_.count(present) == 0)
+        throw InputError(position_of(entry.first, file_), path_of(present),
+                         "unknown key '" + present + "'; did you mean '" + key + "'?");
+    }
     throw InputError(pos(), path_of(key), "missing required key '" + key + "'");
   }
   return value;

@@ -22,6 +22,10 @@ YAML::Node load_yaml_string(const std::string& text, const std::string& pretend_
 // The position of a node inside `file` (yaml-cpp marks are 0-based; ours are 1-based).
 SourcePos position_of(const YAML::Node& node, const std::string& file);
 
+// The position of the deepest node that exists along a dotted key path ("architecture.hidden"),
+// for errors found after parsing (validate()) that know the field but not the line.
+SourcePos position_at_path(const YAML::Node& root, const std::string& dotted_path, const std::string& file);
+
 struct NumberRange {
   double min = -1e300;  // inclusive
   double max = 1e300;   // inclusive

@@ -1,0 +1,650 @@
+// The memory planner (memory_plan.hpp), the pipeline split (parallel_config.hpp), quantization
+// byte factors (quantization.hpp) and the uneven-GPU layer split (layer_split.hpp). Every
+// expected number is worked out by hand in the comments from the model architecture and the
+// formulas documented in memory_plan.hpp / memory_plan.cpp / layer_split.cpp.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "models/layer_split.hpp"
+#include "models/memory_plan.hpp"
+#include "models/model_library.hpp"
+#include "models/parallel_config.hpp"
+#include "models/quantization.hpp"
+#include "simulator/util/units.hpp"
+
+using namespace llmpo;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+const ModelLibrary& library() {
+  static const ModelLibrary lib = ModelLibrary::load_default();
+  return lib;
+}
+
+const ModelSpec& llama3_70b() { return library().find("Llama3-70B"); }
+const ModelSpec& llama2_7b() { return library().find("Llama2-7B"); }
+
+constexpr double kGiB80 = 80.0 * 1024 * 1024 * 1024;  // 85,899,345,920 bytes
+
+MemoryPlanRequest request(int64_t tp, int64_t pp = 1, double gpu_bytes = kGiB80) {
+  MemoryPlanRequest r;
+  r.parallel.tensor_parallel = tp;
+  r.parallel.pipeline_parallel = pp;
+  r.gpu_memory_bytes = gpu_bytes;
+  return r;
+}
+
+template <typename Action>
+std::string error_of(Action action) {
+  try {
+    action();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  FAIL("expected an InputError");
+  return "";
+}
+
+// Relative closeness for byte counts that are sums of exact integers times exact factors.
+bool near(double actual, double expected, double relative = 1e-12) {
+  return std::fabs(actual - expected) <= relative * std::fabs(expected);
+}
+
+// vLLM's start-up arithmetic re-done from the plan's own fields: each stage's KV budget is what
+// is left of utilization x memory, its block count the floor of that over one block's bytes,
+// and the plan takes the smallest count.
+void check_plan_arithmetic(const MemoryPlan& plan, const MemoryPlanRequest& r) {
+  CHECK(plan.budget_bytes == Approx(r.gpu_memory_utilization * r.gpu_memory_bytes));
+  REQUIRE(static_cast<int64_t>(plan.stages.size()) == r.parallel.pipeline_parallel);
+  int64_t fewest = INT64_MAX;
+  for (const StageMemory& s : plan.stages) {
+    CHECK(near(s.kv_cache_bytes,
+               plan.budget_bytes - s.weight_bytes - s.activation_peak_bytes - plan.runtime_overhead_bytes,
+               1e-9));
+    const double block_bytes = static_cast<double>(r.block_size) * s.kv_bytes_per_token;
+    const int64_t blocks = s.kv_cache_bytes > 0
+                               ? static_cast<int64_t>(std::floor(s.kv_cache_bytes / block_bytes))
+                               : 0;
+    CHECK(s.num_gpu_blocks == blocks);
+    fewest = std::min(fewest, blocks);
+  }
+  CHECK(plan.num_gpu_blocks == fewest);
+  CHECK(plan.limiting().num_gpu_blocks == fewest);
+  CHECK(plan.kv_capacity_tokens == plan.num_gpu_blocks * r.block_size);
+  const int64_t blocks_per_seq = (plan.max_model_len + r.block_size - 1) / r.block_size;
+  CHECK(plan.max_concurrent_seqs == plan.num_gpu_blocks / blocks_per_seq);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// KV bytes per token
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("memory_plan: Llama-3-70B in bf16 needs 327,680 KV bytes per token") {
+  // K and V (2) x 80 layers x 8 KV heads x 128 head_dim x 2 bytes (bf16) = 327,680.
+  const MemoryPlan plan = plan_memory(llama3_70b(), request(1));
+  CHECK(plan.kv_bytes_per_token_model == 327'680.0);
+  REQUIRE(plan.stages.size() == 1);
+  CHECK(plan.stages[0].layers == 80);
+  CHECK(plan.stages[0].kv_bytes_per_token == 327'680.0);  // one GPU holds all of it
+}
+
+TEST_CASE("memory_plan: at TP 4 each GPU holds 2 KV heads, 81,920 KV bytes per token") {
+  // 8 KV heads / 4 GPUs = 2 per GPU: 2 x 80 x 2 x 128 x 2 = 81,920 = 327,680 / 4.
+  const ParallelConfig tp4{4, 1};
+  CHECK(kv_heads_per_gpu(llama3_70b(), tp4) == 2);
+  CHECK(query_heads_per_gpu(llama3_70b(), tp4) == 16);  // 64 / 4
+  const MemoryPlan plan = plan_memory(llama3_70b(), request(4));
+  CHECK(plan.kv_bytes_per_token_model == 327'680.0);  // the whole replica is unchanged
+  CHECK(plan.stages[0].kv_bytes_per_token == 81'920.0);
+}
+
+TEST_CASE("memory_plan: at TP 16 the 8 KV heads are replicated, 40,960 KV bytes per token per GPU") {
+  // 16 GPUs > 8 KV heads: vLLM gives every GPU one (replicated) KV head, so the per-GPU share
+  // stops halving: 2 x 80 x 1 x 128 x 2 = 40,960 (not 327,680 / 16 = 20,480). Across the 16
+  // GPUs that is 655,360 bytes per token, twice the model's 327,680.
+  const ParallelConfig tp16{16, 1};
+  CHECK(kv_heads_per_gpu(llama3_70b(), tp16) == 1);
+  CHECK(query_heads_per_gpu(llama3_70b(), tp16) == 4);
+  const MemoryPlan plan = plan_memory(llama3_70b(), request(16));
+  CHECK(plan.stages[0].kv_bytes_per_token == 40'960.0);
+  CHECK(16 * plan.stages[0].kv_bytes_per_token == 2 * plan.kv_bytes_per_token_model);
+  // TP 8 is the last degree that still splits: one KV head each, the same 40,960.
+  CHECK(plan_memory(llama3_70b(), request(8)).stages[0].kv_bytes_per_token == 40'960.0);
+}
+
+TEST_CASE("memory_plan: an fp8 KV cache halves the KV bytes per token") {
+  // 1 byte per element instead of 2: 2 x 80 x 8 x 128 x 1 = 163,840; at TP 4: 40,960.
+  for (const std::string dtype : {"fp8", "fp8_e4m3", "fp8_e5m2"}) {
+    INFO(dtype);
+    MemoryPlanRequest r = request(4);
+    r.kv_cache_dtype = dtype;
+    const MemoryPlan plan = plan_memory(llama3_70b(), r);
+    CHECK(plan.kv_bytes_per_token_model == 163'840.0);
+    CHECK(plan.stages[0].kv_bytes_per_token == 40'960.0);
+  }
+  // Explicit 16-bit types equal "auto" for a bf16 model.
+  MemoryPlanRequest r = request(4);
+  r.kv_cache_dtype = "float16";
+  CHECK(plan_memory(llama3_70b(), r).kv_bytes_per_token_model == 327'680.0);
+}
+
+TEST_CASE("memory_plan: halving the KV bytes doubles the KV blocks for the same budget") {
+  MemoryPlanRequest r = request(4);
+  const MemoryPlan bf16 = plan_memory(llama3_70b(), r);
+  r.kv_cache_dtype = "fp8";
+  const MemoryPlan fp8 = plan_memory(llama3_70b(), r);
+  // Same weights and activations, so the same KV budget; blocks are half as large.
+  CHECK(fp8.stages[0].kv_cache_bytes == bf16.stages[0].kv_cache_bytes);
+  CHECK((fp8.num_gpu_blocks == 2 * bf16.num_gpu_blocks || fp8.num_gpu_blocks == 2 * bf16.num_gpu_blocks + 1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Weights
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("memory_plan: Llama-3-70B weights per GPU at TP 4 are a quarter of the model plus replicated norms") {
+  // Model: 70,553,706,496 parameters x 2 bytes (bf16) = 141,107,412,992 bytes.
+  // TP shards every projection and (vLLM's VocabParallelEmbedding / ParallelLMHead) the
+  // 128,256-row vocabulary (128256 / 4 = 32,064 exactly), but every GPU keeps a full copy of
+  // the RMSNorm weights: 2 per layer x 80 + 1 final = 161 norms x 8192 = 1,318,912 parameters.
+  //   per GPU = ((70,553,706,496 - 1,318,912) / 4 + 1,318,912) x 2
+  //           = (17,638,096,896 + 1,318,912) x 2 = 35,278,831,616 bytes
+  // which is model / 4 (35,276,853,248) plus 3/4 of the norm bytes (1,978,368): 0.0056% more.
+  const MemoryPlan plan = plan_memory(llama3_70b(), request(4));
+  CHECK(plan.weight_bytes_model == 141'107'412'992.0);
+  const double per_gpu = plan.stages[0].weight_bytes;
+  CHECK(per_gpu == 35'278'831'616.0);
+  const double quarter = plan.weight_bytes_model / 4;  // 35,276,853,248
+  CHECK(per_gpu != quarter);
+  CHECK(std::fabs(per_gpu - quarter) <= 0.001 * quarter);
+  CHECK(per_gpu - quarter == 1'978'368.0);
+  // The same quantity through the public helper.
+  CHECK(stage_weight_bytes(llama3_70b(), ParallelConfig{4, 1}, find_quantization("none"), 0, 80) ==
+        35'278'831'616.0);
+}
+
+TEST_CASE("memory_plan: unquantized model weights equal the parameter count times the dtype bytes") {
+  // weight_bytes_model is planned layer by layer, count_parameters() tensor by tensor; for every
+  // library model they must describe the same tensors (norms, biases, routers, qk-norms included).
+  for (const ModelSpec& m : library().models()) {
+    INFO(m.id);
+    const double bytes_per_param = m.dtype == "float32" ? 4.0 : 2.0;
+    const MemoryPlan plan = plan_memory(m, request(1));
+    CHECK(plan.weight_bytes_model ==
+          Approx(static_cast<double>(count_parameters(m).total()) * bytes_per_param).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("memory_plan: pipeline stages together hold the model once, plus a tied head's copy") {
+  // Untied Llama-3-70B over 3 stages at TP 1: embedding on stage 0, final norm + LM head on
+  // stage 2; the three stages add up to exactly the whole model's 141,107,412,992 bytes.
+  const MemoryPlan plan = plan_memory(llama3_70b(), request(1, 3));
+  REQUIRE(plan.stages.size() == 3);
+  double sum = 0;
+  for (const auto& s : plan.stages) sum += s.weight_bytes;
+  CHECK(sum == 141'107'412'992.0);
+
+  // Tied Llama-3.2-1B over 2 stages: the last stage needs its own copy of the 128256 x 2048
+  // table for the LM head: 262,668,288 parameters x 2 bytes = 525,336,576 extra bytes.
+  const ModelSpec& tied = library().find("llama3.2:1b");
+  const MemoryPlan tied_plan = plan_memory(tied, request(1, 2));
+  REQUIRE(tied_plan.stages.size() == 2);
+  CHECK(tied_plan.stages[0].weight_bytes + tied_plan.stages[1].weight_bytes ==
+        tied_plan.weight_bytes_model + 525'336'576.0);
+  CHECK(tied_plan.weight_bytes_model == 1'235'814'400.0 * 2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fit verdicts and KV blocks
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("memory_plan: Llama-3-70B does not fit one 80 GiB GPU but fits four") {
+  // TP 1: 141.1 GB of weights > 0.9 x 80 GiB = 77.3 GB of budget.
+  const MemoryPlan one = plan_memory(llama3_70b(), request(1));
+  CHECK_FALSE(one.fits);
+  CHECK_THAT(one.verdict, Contains("does not fit"));
+  CHECK(one.stages[0].kv_cache_bytes < 0);
+  CHECK(one.num_gpu_blocks == 0);
+  CHECK(one.kv_capacity_tokens == 0);
+  CHECK(one.max_concurrent_seqs == 0);
+
+  // TP 4: 35.3 GB of weights per GPU leaves room for KV.
+  const MemoryPlan four = plan_memory(llama3_70b(), request(4));
+  CHECK(four.fits);
+  CHECK_THAT(four.verdict, StartsWith("fits"));
+  CHECK(four.num_gpu_blocks > 0);
+  CHECK(four.kv_capacity_tokens >= 8192);  // at least one full-length sequence
+}
+
+TEST_CASE("memory_plan: Llama-3-70B at TP 4 has 30,163 KV blocks, worked by hand") {
+  // Budget           0.9 x 85,899,345,920                           = 77,309,411,328
+  // Weights per GPU  (previous test)                                = 35,278,831,616
+  // Activation peak (memory_plan.cpp): tokens T = 8192 (max_num_batched_tokens), h = 8192,
+  //   2 bytes, FFN width 28672 / 4 = 7168 per GPU, q+k+v width (8192 + 2 x 1024) / 4 = 2560:
+  //   FFN live      T x (2h + 3 x 7168) x 2  = 8192 x 37,888 x 2     =    620,756,992
+  //   attention     T x (3h + 2560) x 2      = 8192 x 27,136 x 2     =    444,596,224
+  //   sampler       2 x 256 seqs x 128256 vocab x 4 bytes (fp32)     =    262,668,288
+  //   peak          620,756,992 + 262,668,288                        =    883,425,280
+  // Overhead         TP > 1 default: 1.5 GiB                         =  1,610,612,736
+  // KV budget        77,309,411,328 - 35,278,831,616 - 883,425,280 - 1,610,612,736
+  //                                                                  = 39,536,541,696
+  // One block        16 tokens x 81,920                              =      1,310,720
+  // Blocks           floor(39,536,541,696 / 1,310,720) = floor(30,163.99)  = 30,163
+  // Tokens           30,163 x 16 = 482,608; sequences of 8192 (512 blocks): 58
+  const MemoryPlanRequest r = request(4);
+  const MemoryPlan plan = plan_memory(llama3_70b(), r);
+  CHECK(plan.runtime_overhead_bytes == 1.5 * kGiB);
+  CHECK(plan.stages[0].activation_peak_bytes == 883'425'280.0);
+  CHECK(plan.stages[0].kv_cache_bytes == Approx(39'536'541'696.0).epsilon(1e-12));
+  CHECK(plan.num_gpu_blocks == 30'163);
+  CHECK(plan.kv_capacity_tokens == 482'608);
+  CHECK(plan.max_model_len == 8192);
+  CHECK(plan.max_concurrent_seqs == 58);
+  check_plan_arithmetic(plan, r);
+}
+
+TEST_CASE("memory_plan: Llama-2-7B on one 80 GiB GPU has 7,457 KV blocks, worked by hand") {
+  // Runtime overhead set explicitly to 512 MiB = 536,870,912 bytes.
+  // Budget           0.9 x 85,899,345,920                           = 77,309,411,328
+  // Weights          6,738,415,616 parameters x 2 bytes (fp16; norms are in the count) =
+  //                                                                    13,476,831,232
+  // Activation peak, from the formula in memory_plan.cpp with T = 8192 tokens, h = 4096,
+  //   w = 11008, q+k+v width 3 x 4096 = 12288 (MHA), 2 bytes, TP 1:
+  //   FFN live      T x (2h + 3w) x 2   = 8192 x (8192 + 33,024) x 2 =    675,282,944
+  //   attention     T x (3h + 12288) x 2 = 8192 x 24,576 x 2         =    402,653,184
+  //   max of the two                                                 =    675,282,944
+  //   sampler       2 x 256 x 32000 x 4 bytes                        =     65,536,000
+  //   peak                                                           =    740,818,944
+  // KV budget        77,309,411,328 - 13,476,831,232 - 740,818,944 - 536,870,912
+  //                                                                  = 62,554,890,240
+  // KV per token     2 x 32 layers x 32 heads x 128 x 2 bytes        =        524,288
+  // One block        16 x 524,288                                    =      8,388,608
+  // Blocks           floor(62,554,890,240 / 8,388,608) = floor(7457.12) =        7,457
+  // max_model_len 4096 -> ceil(4096 / 16) = 256 blocks per sequence -> 7457 / 256 = 29
+  MemoryPlanRequest r = request(1);
+  r.runtime_overhead_bytes = 536'870'912;
+  const MemoryPlan plan = plan_memory(llama2_7b(), r);
+  const StageMemory& s = plan.stages.at(0);
+  CHECK(plan.runtime_overhead_bytes == 536'870'912.0);
+  CHECK(s.weight_bytes == 13'476'831'232.0);
+  CHECK(s.activation_peak_bytes == 740'818'944.0);
+  CHECK(s.kv_bytes_per_token == 524'288.0);
+  CHECK(s.kv_cache_bytes == Approx(62'554'890'240.0).epsilon(1e-12));
+  CHECK(plan.num_gpu_blocks == 7'457);
+  CHECK(plan.kv_capacity_tokens == 7'457 * 16);
+  CHECK(plan.max_model_len == 4096);
+  CHECK(plan.max_concurrent_seqs == 29);
+  CHECK(plan.fits);
+  // 1000-token sequences take ceil(1000 / 16) = 63 blocks: 7457 / 63 = 118.
+  CHECK(plan.concurrent_sequences_at(1000) == 118);
+  CHECK(plan.concurrent_sequences_at(16) == 7'457);
+  CHECK(plan.concurrent_sequences_at(0) == 0);
+  check_plan_arithmetic(plan, r);
+}
+
+TEST_CASE("memory_plan: a shorter max_model_len allows more concurrent sequences") {
+  // Same KV blocks as above (7,457); max_model_len 2048 needs 128 blocks: 7457 / 128 = 58.
+  MemoryPlanRequest r = request(1);
+  r.runtime_overhead_bytes = 536'870'912;
+  r.max_model_len = 2048;
+  const MemoryPlan plan = plan_memory(llama2_7b(), r);
+  CHECK(plan.num_gpu_blocks == 7'457);
+  CHECK(plan.max_concurrent_seqs == 58);
+}
+
+TEST_CASE("memory_plan: a KV cache too small for one max-length sequence does not fit") {
+  // Llama-2-7B on a 16 GiB GPU: 0.9 x 16 GiB = 15,461,882,265.6 budget; minus 13,476,831,232
+  // weights, 740,818,944 activations and 0.5 GiB default overhead leaves 707,361,177.6 bytes:
+  // floor(707,361,177.6 / 8,388,608) = 84 blocks = 1,344 tokens < 4,096.
+  const MemoryPlanRequest r = request(1, 1, 16.0 * kGiB);
+  const MemoryPlan plan = plan_memory(llama2_7b(), r);
+  CHECK(plan.runtime_overhead_bytes == 0.5 * kGiB);
+  CHECK(plan.num_gpu_blocks == 84);
+  CHECK(plan.kv_capacity_tokens == 1'344);
+  CHECK_FALSE(plan.fits);
+  CHECK_THAT(plan.verdict, Contains("does not fit at max_model_len 4096"));
+  CHECK_THAT(plan.verdict, Contains("1344"));
+  check_plan_arithmetic(plan, r);
+}
+
+TEST_CASE("memory_plan: block counts follow from the plan's own fields for many configurations") {
+  struct Case {
+    const char* model;
+    int64_t tp;
+    int64_t pp;
+    const char* quantization;
+    const char* kv;
+  };
+  const std::vector<Case> cases = {
+      {"Llama3-70B", 4, 1, "none", "auto"},  {"Llama3-70B", 2, 2, "none", "auto"},
+      {"Llama3-70B", 1, 3, "awq", "fp8"},    {"Llama3-70B", 8, 1, "fp8", "auto"},
+      {"Mixtral-8x7B", 2, 1, "none", "auto"}, {"Llama2-7B", 1, 1, "gguf_q4_k_m", "auto"},
+      {"Qwen3-30B-A3B", 4, 1, "none", "auto"}, {"Gemma2-9B", 1, 2, "none", "fp8"},
+      {"OPT-1.3B", 2, 1, "none", "auto"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.model << " TP " << c.tp << " PP " << c.pp << " " << c.quantization << " KV " << c.kv);
+    MemoryPlanRequest r = request(c.tp, c.pp);
+    r.quantization = c.quantization;
+    r.kv_cache_dtype = c.kv;
+    const MemoryPlan plan = plan_memory(library().find(c.model), r);
+    check_plan_arithmetic(plan, r);
+  }
+}
+
+TEST_CASE("memory_plan: with pipeline stages the stage with the fewest blocks limits the cache") {
+  // Llama-3-70B, TP 2 x PP 2: 40 layers per stage (80 / 2, no remainder). Stage 0 holds the
+  // embedding, stage 1 the final norm, LM head and the sampler's logits, so stage 1 is the
+  // tighter one.
+  const MemoryPlan plan = plan_memory(llama3_70b(), request(2, 2));
+  REQUIRE(plan.stages.size() == 2);
+  CHECK(plan.stages[0].layers == 40);
+  CHECK(plan.stages[1].layers == 40);
+  // Per GPU: 4 KV heads (8 / 2) x 40 layers: 2 x 40 x 4 x 128 x 2 = 81,920 bytes per token.
+  CHECK(plan.stages[0].kv_bytes_per_token == 81'920.0);
+  CHECK(plan.stages[1].activation_peak_bytes > plan.stages[0].activation_peak_bytes);
+  CHECK(plan.limiting_stage == 1);
+  CHECK(plan.num_gpu_blocks == plan.stages[1].num_gpu_blocks);
+  CHECK(plan.num_gpu_blocks <= plan.stages[0].num_gpu_blocks);
+}
+
+TEST_CASE("memory_plan: the default runtime overhead is 0.5 GiB on one GPU and 1.5 GiB with TP") {
+  CHECK(default_runtime_overhead_bytes(ParallelConfig{1, 1}) == 0.5 * kGiB);
+  CHECK(default_runtime_overhead_bytes(ParallelConfig{1, 4}) == 0.5 * kGiB);
+  CHECK(default_runtime_overhead_bytes(ParallelConfig{2, 1}) == 1.5 * kGiB);
+  CHECK(plan_memory(llama2_7b(), request(1)).runtime_overhead_bytes == 0.5 * kGiB);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Quantization
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("quantization: the byte factors are the DualGPUOptimizer seed's FP16 fractions x 2 bytes") {
+  // Seed QuantizationType: INT8 0.5, INT4 0.25, GPTQ 0.25, AWQ 0.25, GGUF_Q4_K_M 0.27,
+  // GGUF_Q5_K_M 0.33, GGUF_Q8_0 0.52 - fractions of 2-byte FP16 weights.
+  CHECK(find_quantization("int8").weight_bytes_per_param == Approx(1.0));
+  CHECK(find_quantization("int4").weight_bytes_per_param == Approx(0.5));
+  CHECK(find_quantization("gptq").weight_bytes_per_param == Approx(0.5));
+  CHECK(find_quantization("awq").weight_bytes_per_param == Approx(0.5));
+  CHECK(find_quantization("gguf_q4_k_m").weight_bytes_per_param == Approx(0.54));
+  CHECK(find_quantization("gguf_q5_k_m").weight_bytes_per_param == Approx(0.66));
+  CHECK(find_quantization("gguf_q8_0").weight_bytes_per_param == Approx(1.04));
+  CHECK(find_quantization("fp8").weight_bytes_per_param == Approx(1.0));
+  // GGUF files also store the token table and output head quantized; AWQ/GPTQ keep them 16-bit.
+  CHECK(find_quantization("gguf_q4_k_m").quantizes_embeddings);
+  CHECK_FALSE(find_quantization("awq").quantizes_embeddings);
+  // Names are case-insensitive and accept llama.cpp's spelling without the gguf_ prefix.
+  CHECK(find_quantization("AWQ").name == "awq");
+  CHECK(find_quantization("Q4_K_M").name == "gguf_q4_k_m");
+  CHECK(find_quantization("q8_0").name == "gguf_q8_0");
+}
+
+TEST_CASE("quantization: Llama-2-7B weights under each scheme, split into linear and other tensors by hand") {
+  // Llama-2-7B (fp16) parameters by kind:
+  //   linear (quantizable): 32 layers x (attention 67,108,864 + MLP 135,266,304)
+  //                        = 32 x 202,375,168                       = 6,476,005,376
+  //   token table + LM head: 2 x 32000 x 4096                        =   262,144,000
+  //   norms: 32 x 2 x 4096 + 4096                                   =       266,240
+  //   sum                                                           = 6,738,415,616 (the total)
+  // none        6,738,415,616 x 2                                  = 13,476,831,232
+  // awq/gptq/int4  linear x 0.5 + (262,144,000 + 266,240) x 2
+  //             = 3,238,002,688 + 524,820,480                      =  3,762,823,168
+  // fp8/int8    linear x 1 + 524,820,480                           =  7,000,825,856
+  // gguf_q4_k_m (linear + tables) x 0.54 + norms x 2
+  //             = 6,738,149,376 x 0.54 + 532,480                   =  3,639,133,143.04
+  // gguf_q8_0   6,738,149,376 x 1.04 + 532,480                     =  7,008,207,831.04
+  const int64_t linear = 32LL * (67'108'864 + 135'266'304);
+  CHECK(linear == 6'476'005'376);
+  CHECK(linear + 262'144'000 + 266'240 == count_parameters(llama2_7b()).total());
+
+  struct Expect {
+    const char* scheme;
+    double bytes;
+  };
+  const std::vector<Expect> expected = {
+      {"none", 13'476'831'232.0},       {"awq", 3'762'823'168.0},
+      {"gptq", 3'762'823'168.0},        {"int4", 3'762'823'168.0},
+      {"fp8", 7'000'825'856.0},         {"int8", 7'000'825'856.0},
+      {"gguf_q4_k_m", 3'639'133'143.04}, {"gguf_q8_0", 7'008'207'831.04},
+  };
+  for (const Expect& e : expected) {
+    INFO(e.scheme);
+    MemoryPlanRequest r = request(1);
+    r.quantization = e.scheme;
+    const MemoryPlan plan = plan_memory(llama2_7b(), r);
+    CHECK(near(plan.weight_bytes_model, e.bytes));
+    CHECK(near(plan.stages[0].weight_bytes, e.bytes));  // one GPU holds it all
+  }
+}
+
+TEST_CASE("quantization: smaller weights leave more KV blocks") {
+  MemoryPlanRequest r = request(1);
+  r.runtime_overhead_bytes = 536'870'912;
+  const MemoryPlan fp16 = plan_memory(llama2_7b(), r);
+  r.quantization = "awq";
+  const MemoryPlan awq = plan_memory(llama2_7b(), r);
+  // The KV budget grows by exactly the weight bytes saved: 13,476,831,232 - 3,762,823,168 =
+  // 9,714,008,064 (activations are unchanged: AWQ computes in fp16).
+  CHECK(awq.stages[0].kv_cache_bytes - fp16.stages[0].kv_cache_bytes == Approx(9'714'008'064.0));
+  CHECK(awq.num_gpu_blocks > fp16.num_gpu_blocks);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pipeline stages
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("pipeline_stage_layers: 80 layers over 3 stages are 27, 27, 26 as vLLM's get_pp_indices gives") {
+  // vllm/distributed/utils.py get_pp_indices: partitions = [80 // 3] * 3 = [26, 26, 26];
+  // remaining = 80 % 3 = 2; `for i in range(2, remaining + 2): partitions[-i] += 1` adds one
+  // to partitions[-2] and partitions[-3], i.e. stages 1 and 0: [27, 27, 26]. The last stage,
+  // which also runs the final norm, LM head and sampler, never gets an extra layer.
+  // (The task brief stated {26, 27, 27}; that is not what the vLLM code produces.)
+  CHECK(pipeline_stage_layers(80, 3) == std::vector<int64_t>{27, 27, 26});
+  CHECK(pipeline_stage_first_layer(80, 3) == std::vector<int64_t>{0, 27, 54});
+}
+
+TEST_CASE("pipeline_stage_layers: uneven splits match vLLM's remainder rule") {
+  // [5, 5, 5, 5] + remainder 2 to partitions[-2], [-3]          -> [5, 6, 6, 5]
+  CHECK(pipeline_stage_layers(22, 4) == std::vector<int64_t>{5, 6, 6, 5});
+  // [15] x 4 + remainder 1 to partitions[-2]                     -> [15, 15, 16, 15]
+  CHECK(pipeline_stage_layers(61, 4) == std::vector<int64_t>{15, 15, 16, 15});
+  // [30, 30] + remainder 1 to partitions[-2] (stage 0)           -> [31, 30]
+  CHECK(pipeline_stage_layers(61, 2) == std::vector<int64_t>{31, 30});
+  // [1, 1, 1] + remainder 2 to stages 1 and 0                    -> [2, 2, 1]
+  CHECK(pipeline_stage_layers(5, 3) == std::vector<int64_t>{2, 2, 1});
+  // Even splits and the trivial split.
+  CHECK(pipeline_stage_layers(80, 4) == std::vector<int64_t>{20, 20, 20, 20});
+  CHECK(pipeline_stage_layers(32, 1) == std::vector<int64_t>{32});
+  CHECK(pipeline_stage_layers(3, 3) == std::vector<int64_t>{1, 1, 1});
+  CHECK(pipeline_stage_first_layer(22, 4) == std::vector<int64_t>{0, 5, 11, 17});
+}
+
+TEST_CASE("memory_plan: PP 3 plans the 80 Llama-3-70B layers as 27, 27, 26") {
+  const MemoryPlan plan = plan_memory(llama3_70b(), request(1, 3));
+  REQUIRE(plan.stages.size() == 3);
+  CHECK(plan.stages[0].layers == 27);
+  CHECK(plan.stages[1].layers == 27);
+  CHECK(plan.stages[2].layers == 26);
+  // KV per token of a stage: 2 x layers x 8 heads x 128 x 2 bytes = 4,096 x layers.
+  CHECK(plan.stages[0].kv_bytes_per_token == 27 * 4'096.0);
+  CHECK(plan.stages[2].kv_bytes_per_token == 26 * 4'096.0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Invalid requests
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("memory_plan: TP 3 for 64 heads is rejected with the list of valid TP degrees") {
+  // Valid TP divides the 64 query heads and either divides the 8 KV heads or is a multiple of
+  // them: 1, 2, 4, 8 (divide 8) and 16, 32, 64 (multiples of 8). 3 divides neither.
+  const std::string what = error_of([] { plan_memory(llama3_70b(), request(3)); });
+  CHECK_THAT(what, Contains("TP 3"));
+  CHECK_THAT(what, Contains("64 attention heads"));
+  CHECK_THAT(what, Contains("valid TP: 1, 2, 4, 8, 16, 32, 64"));
+  CHECK_THROWS_AS(plan_memory(llama3_70b(), request(128)), InputError);
+  CHECK_THROWS_AS(plan_memory(llama3_70b(), request(0)), InputError);
+  CHECK_THROWS_AS(check_parallel_config(llama3_70b(), ParallelConfig{6, 1}), InputError);
+}
+
+TEST_CASE("memory_plan: more pipeline stages than layers is rejected") {
+  const std::string what = error_of([] { plan_memory(llama3_70b(), request(1, 81)); });
+  CHECK_THAT(what, Contains("PP 81"));
+  CHECK_THAT(what, Contains("80 layers"));
+  CHECK_NOTHROW(plan_memory(llama3_70b(), request(1, 80)));
+}
+
+TEST_CASE("memory_plan: a GPU memory utilization of 0, 1.5 or -0.1 is rejected") {
+  for (const double utilization : {0.0, 1.5, -0.1}) {
+    INFO(utilization);
+    MemoryPlanRequest r = request(4);
+    r.gpu_memory_utilization = utilization;
+    const std::string what = error_of([&] { plan_memory(llama3_70b(), r); });
+    CHECK_THAT(what, Contains("gpu_memory_utilization"));
+    CHECK_THAT(what, Contains("(0, 1]"));
+  }
+  MemoryPlanRequest r = request(4);
+  r.gpu_memory_utilization = 1.0;
+  CHECK_NOTHROW(plan_memory(llama3_70b(), r));
+}
+
+TEST_CASE("memory_plan: zero GPU memory, zero block size and a negative max_model_len are rejected") {
+  CHECK_THROWS_AS(plan_memory(llama2_7b(), request(1, 1, 0.0)), InputError);
+  MemoryPlanRequest r = request(1);
+  r.block_size = 0;
+  CHECK_THROWS_AS(plan_memory(llama2_7b(), r), InputError);
+  r = request(1);
+  r.max_model_len = -1;
+  CHECK_THROWS_AS(plan_memory(llama2_7b(), r), InputError);
+  r = request(1);
+  r.max_num_seqs = 0;
+  CHECK_THROWS_AS(plan_memory(llama2_7b(), r), InputError);
+}
+
+TEST_CASE("memory_plan: an unknown quantization is rejected with a suggestion") {
+  MemoryPlanRequest r = request(1);
+  r.quantization = "awk";
+  const std::string what = error_of([&] { plan_memory(llama2_7b(), r); });
+  CHECK_THAT(what, Contains("unknown quantization 'awk'"));
+  CHECK_THAT(what, Contains("did you mean 'awq'"));
+  CHECK_THAT(what, Contains("gguf_q4_k_m"));  // the valid list is shown
+}
+
+TEST_CASE("memory_plan: an unknown KV-cache dtype is rejected with a suggestion") {
+  MemoryPlanRequest r = request(1);
+  r.kv_cache_dtype = "fp9";
+  const std::string what = error_of([&] { plan_memory(llama2_7b(), r); });
+  CHECK_THAT(what, Contains("unknown KV-cache dtype 'fp9'"));
+  CHECK_THAT(what, Contains("did you mean"));
+  CHECK_THAT(what, Contains("'fp8'"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layer split over GPUs of different sizes
+// ---------------------------------------------------------------------------------------------
+
+TEST_CASE("layer_split: Llama-2-13B AWQ over 24 + 12 GiB puts 27 and 13 layers on the GPUs") {
+  // Documented rule (layer_split.cpp): usable_i = utilization x memory_i - overhead - activation
+  // peak (and, on the last GPU, the sampler's logits), with the one-GPU default overhead 0.5 GiB;
+  // the embedding comes off the first GPU's share and the final norm + LM head off the last;
+  // each GPU gets 1 layer plus floor(38 x its share), leftovers by largest fractional part.
+  //   Llama-2-13B: vocab 32000, hidden 5120, ffn 13824, 40 layers, fp16; AWQ keeps tables 16-bit.
+  //   activation peak (8192 tokens): FFN 8192 x (2 x 5120 + 3 x 13824) x 2 = 847,249,408
+  //                                  (attention 8192 x (3 x 5120 + 15360) x 2 = 503,316,480 is less)
+  //   sampler logits   2 x 256 seqs x 32000 x 4 B                      =     65,536,000
+  //   embedding         32000 x 5120 x 2                              =    327,680,000
+  //   final norm + head 5120 x 2 + 327,680,000                        =    327,690,240
+  //   GPU 0 usable  0.9 x 24 GiB - 0.5 GiB - 847,249,408              = 21,808,703,078.4
+  //      for layers    - 327,680,000                                  = 21,481,023,078.4
+  //   GPU 1 usable  0.9 x 12 GiB - 0.5 GiB - 847,249,408 - 65,536,000 = 10,146,755,379.2
+  //      for layers    - 327,690,240                                  =  9,819,065,139.2
+  //   shares of 38     38 x 0.686293 = 26.0791,  38 x 0.313707 = 11.9209
+  //   layers           1 + 26 = 27 and 1 + 11 = 12 (39); the 40th goes to GPU 1 (.92 > .08)
+  // Weights: one layer = AWQ linear (4 x 5120^2 + 3 x 5120 x 13824) x 0.5 = 317,194,240 x 0.5
+  //   = 158,597,120 bytes + 2 norms x 5120 x 2 = 20,480 bytes -> 158,617,600 bytes.
+  //   GPU 0: 27 x 158,617,600 + 327,680,000 = 4,610,355,200
+  //   GPU 1: 13 x 158,617,600 + 327,690,240 = 2,389,719,040
+  // KV: 2 x 40 heads x 128 x 2 bytes = 20,480 bytes per layer per token; blocks of 16 tokens.
+  //   GPU 0: (21,808,703,078.4 - 4,610,355,200) / (27 x 20,480 x 16) = 1943.90 -> 1943 blocks
+  //          = 31,088 tokens
+  //   GPU 1: (10,146,755,379.2 - 2,389,719,040) / (13 x 20,480 x 16) = 1820.96 -> 1820 blocks
+  //          = 29,120 tokens; the split holds the smaller, 29,120 >= 4096: fits.
+  const ModelSpec& m = library().find("llama2:13b");
+  MemoryPlanRequest r;
+  r.quantization = "awq";
+  const LayerSplit split = split_layers(m, {24.0 * kGiB, 12.0 * kGiB}, r);
+  REQUIRE(split.gpus.size() == 2);
+  CHECK(split.gpus[0].layers == 27);
+  CHECK(split.gpus[1].layers == 13);
+  CHECK(split.gpus[0].first_layer == 0);
+  CHECK(split.gpus[1].first_layer == 27);
+  CHECK(split.gpus[0].free_bytes == Approx(21'808'703'078.4).epsilon(1e-12));
+  CHECK(split.gpus[1].free_bytes == Approx(10'146'755'379.2).epsilon(1e-12));
+  CHECK(near(split.gpus[0].weight_bytes, 4'610'355'200.0));
+  CHECK(near(split.gpus[1].weight_bytes, 2'389'719'040.0));
+  CHECK(split.gpus[0].kv_capacity_tokens == 31'088);
+  CHECK(split.gpus[1].kv_capacity_tokens == 29'120);
+  CHECK(split.kv_capacity_tokens == 29'120);
+  CHECK(split.fits);
+  // Each GPU's layer count is within one of its exact proportional share (1 + 26.08, 1 + 11.92).
+  CHECK(std::abs(split.gpus[0].layers - 27.0791) < 1.0);
+  CHECK(std::abs(split.gpus[1].layers - 12.9209) < 1.0);
+}
+
+TEST_CASE("layer_split: the launch flags realise the 27 + 13 split in vLLM, llama.cpp and HF") {
+  const ModelSpec& m = library().find("llama2:13b");
+  MemoryPlanRequest r;
+  r.quantization = "awq";
+  const LayerSplit split = split_layers(m, {24.0 * kGiB, 12.0 * kGiB}, r);
+
+  // vLLM: pipeline parallel over the two GPUs with an explicit partition.
+  CHECK_THAT(split.vllm_flags, Contains("VLLM_PP_LAYER_PARTITION=\"27,13\""));
+  CHECK_THAT(split.vllm_flags, Contains("--pipeline-parallel-size 2"));
+  CHECK_THAT(split.vllm_flags, Contains("meta-llama/Llama-2-13b-hf"));
+
+  // llama.cpp: --tensor-split proportions are the layer counts.
+  CHECK_THAT(split.llama_cpp_flags, Contains("--tensor-split 27,13"));
+
+  // HF device map: layers 0..26 on GPU 0, 27..39 on GPU 1, each named exactly once.
+  const std::string& map = split.hf_device_map;
+  auto occurrences = [&](const std::string& needle) {
+    std::size_t count = 0;
+    for (auto at = map.find(needle); at != std::string::npos; at = map.find(needle, at + 1)) ++count;
+    return count;
+  };
+  for (int layer = 0; layer < 40; ++layer) {
+    INFO("layer " << layer);
+    const std::string key = "\"model.layers." + std::to_string(layer) + "\": ";
+    CHECK(occurrences(key) == 1);
+    CHECK(occurrences(key + (layer < 27 ? "0" : "1")) == 1);
+  }
+  CHECK(occurrences("\"model.layers.") == 40);
+  CHECK(occurrences("\"model.layers.40\"") == 0);
+  CHECK(occurrences("\"model.embed_tokens\": 0") == 1);
+  CHECK(occurrences("\"model.norm\": 1") == 1);
+  CHECK(occurrences("\"lm_head\": 1") == 1);  // untied head lives with the last layers
+  CHECK_THAT(map, StartsWith("{"));
+}
+
+TEST_CASE("layer_split: equal GPUs split an even model evenly, and bad GPU lists are rejected") {
+  // Two equal GPUs: the free shares differ only by the final norm (5120 x 2 bytes) the last
+  // GPU holds besides its LM head, so GPU 0's exact share is just above 19 (1 + 19 = 20) and
+  // GPU 1's just below (1 + 18 = 19, fraction .99999); the leftover layer goes to the larger
+  // fraction, GPU 1: 20 + 20.
+  const ModelSpec& m = library().find("llama2:13b");
+  MemoryPlanRequest r;
+  const LayerSplit even = split_layers(m, {24.0 * kGiB, 24.0 * kGiB}, r);
+  CHECK(even.gpus[0].layers == 20);
+  CHECK(even.gpus[1].layers == 20);
+
+  CHECK_THROWS_AS(split_layers(m, {24.0 * kGiB}, r), InputError);
+  CHECK_THROWS_AS(split_layers(m, {24.0 * kGiB, 0.0}, r), InputError);
+  CHECK_THROWS_AS(split_layers(m, std::vector<double>(41, 24.0 * kGiB), r), InputError);
+}

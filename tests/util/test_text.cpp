@@ -1,0 +1,67 @@
+#include <catch2/catch.hpp>
+
+#include "simulator/util/name_index.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/text.hpp"
+#include "simulator/util/units.hpp"
+
+using namespace llmpo;
+
+TEST_CASE("text: edit distance counts single-character edits") {
+  CHECK(edit_distance("", "") == 0);
+  CHECK(edit_distance("kitten", "sitting") == 3);  // k->s, e->i, +g
+  CHECK(edit_distance("vllm", "vlm") == 1);
+  CHECK(edit_distance("abc", "") == 3);
+}
+
+TEST_CASE("text: did-you-mean proposes the closest valid names, nearest first") {
+  const std::vector<std::string> valid = {"static", "vllm", "sglang"};
+  CHECK(did_you_mean("vlm", valid) == "did you mean 'vllm'?");
+  CHECK(did_you_mean("zzzzzzzz", valid).empty());
+  CHECK(closest_matches("VLLM", valid) == std::vector<std::string>{"vllm"});
+}
+
+TEST_CASE("text: a query contained in a longer name still finds it") {
+  const std::vector<std::string> valid = {"meta-llama/Meta-Llama-3-70B", "Qwen/Qwen2.5-7B"};
+  CHECK(closest_matches("Meta-Llama-3-70B", valid).front() == "meta-llama/Meta-Llama-3-70B");
+}
+
+TEST_CASE("name_index: a name claimed by two entries is an error naming the first owner") {
+  NameIndex index;
+  index.add({"A100", "a100-sxm"}, 0, "a.yaml");
+  index.add({"H100"}, 1, "h.yaml");
+  CHECK(index.find("a100-SXM") == std::optional<std::size_t>{0});
+  CHECK_FALSE(index.find("B200").has_value());
+  try {
+    index.add({"A100"}, 2, "b.yaml");
+    FAIL("expected an error");
+  } catch (const InputError& error) {
+    CHECK_THAT(error.what(), Catch::Contains("b.yaml") && Catch::Contains("'A100' is already used by a.yaml"));
+  }
+}
+
+TEST_CASE("name_index: an unknown name suggests the closest and says where to look") {
+  NameIndex index;
+  index.add({"H100-SXM", "H200"}, 0, "x.yaml");
+  try {
+    index.throw_unknown("GPU", "gpu", "H100-SMX", "llmperforacle list gpus");
+  } catch (const InputError& error) {
+    CHECK(std::string(error.what()) ==
+          "gpu: unknown GPU 'H100-SMX'; did you mean 'H100-SXM'? (see `llmperforacle list gpus`)");
+  }
+}
+
+TEST_CASE("units: byte and thousands formatting") {
+  CHECK(format_thousands(327680) == "327,680");
+  CHECK(format_thousands(-1234567) == "-1,234,567");
+  CHECK(format_thousands(12) == "12");
+  CHECK(format_bytes(1.5 * kGiB) == "1.50 GiB");
+  CHECK(format_bytes(512) == "512 B");
+  CHECK(format_seconds(0.0042) == "4.200 ms");
+}
+
+TEST_CASE("error: the message reads file:line:col: key.path: message") {
+  const InputError error({"exp.yaml", 12, 5}, "frameworks_to_test[1].config.max_num_seqs", "must be positive");
+  CHECK(std::string(error.what()) == "exp.yaml:12:5: frameworks_to_test[1].config.max_num_seqs: must be positive");
+  CHECK(std::string(InputError({"f.yaml", 3, 0}, "", "x").what()) == "f.yaml:3: x");
+}

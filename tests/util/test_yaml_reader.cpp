@@ -1,0 +1,75 @@
+#include <catch2/catch.hpp>
+
+#include "simulator/util/error.hpp"
+#include "simulator/util/yaml_reader.hpp"
+
+using namespace llmpo;
+
+namespace {
+
+StrictMap map_of(const std::string& text) { return StrictMap(load_yaml_string(text, "t.yaml"), "t.yaml", "cfg"); }
+
+std::string error_of(const std::function<void()>& action) {
+  try {
+    action();
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
+}  // namespace
+
+TEST_CASE("yaml_reader: a syntax error names the file, line and column") {
+  const std::string message = error_of([] { load_yaml_string("a: 1\nb: [1, 2\nc: 3\n", "bad.yaml"); });
+  CHECK_THAT(message, Catch::StartsWith("bad.yaml:") && Catch::Contains("YAML syntax error"));
+}
+
+TEST_CASE("yaml_reader: typed getters check type and range, with the key's position") {
+  StrictMap map = map_of("count: 3\nratio: 0.5\nname: vllm\nflag: true\nbad: x\nneg: -2\nnan: .nan\nfrac: 1.5\n");
+  CHECK(map.get_int("count") == 3);
+  CHECK(map.get_double("ratio", fraction()) == 0.5);
+  CHECK(map.get_string("name") == "vllm");
+  CHECK(map.get_bool("flag"));
+  CHECK(error_of([&] { map.get_int("bad"); }) == "t.yaml:5:6: cfg.bad: expected an integer, got 'x'");
+  CHECK(error_of([&] { map.get_int("neg", positive()); }) ==
+        "t.yaml:6:6: cfg.neg: -2 is out of range (must be greater than 0)");
+  CHECK_THAT(error_of([&] { map.get_double("nan"); }), Catch::Contains("cfg.nan") && Catch::Contains("not a finite number"));
+  CHECK_THAT(error_of([&] { map.get_double("frac", fraction()); }),
+             Catch::Contains("t.yaml:8:7: cfg.frac: 1.5 is out of range (must be greater than 0 and at most 1)"));
+  CHECK(error_of([&] { map.get_double("count", {0, 2, false}); }) ==
+        "t.yaml:1:8: cfg.count: 3 is out of range (must be at least 0 and at most 2)");
+}
+
+TEST_CASE("yaml_reader: a fractional value is not an integer") {
+  StrictMap map = map_of("n: 2.5\nbig: 1e3\n");
+  CHECK(error_of([&] { map.get_int("n"); }) == "t.yaml:1:4: cfg.n: expected an integer, got '2.5'");
+  CHECK(map.get_int("big") == 1000);
+}
+
+TEST_CASE("yaml_reader: a missing required key names the key path") {
+  StrictMap map = map_of("a: 1\n");
+  CHECK(error_of([&] { map.get_int("b"); }) == "t.yaml:1:1: cfg.b: missing required key 'b'");
+  CHECK_FALSE(map.opt_int("b").has_value());
+}
+
+TEST_CASE("yaml_reader: an unknown key is an error with a did-you-mean") {
+  StrictMap map = map_of("max_num_seqs: 4\nmax_num_seq: 5\n");
+  map.get_int("max_num_seqs");
+  CHECK(error_of([&] { map.reject_unknown_keys(); }) ==
+        "t.yaml:2:1: cfg.max_num_seq: unknown key 'max_num_seq'; did you mean 'max_num_seqs'?");
+  StrictMap other = map_of("zzz: 1\n");
+  CHECK(error_of([&] { other.reject_unknown_keys({"alpha", "beta"}); }) ==
+        "t.yaml:1:1: cfg.zzz: unknown key 'zzz' (valid: alpha, beta)");
+}
+
+TEST_CASE("yaml_reader: a choice is matched case-insensitively and lists the valid values") {
+  StrictMap map = map_of("type: VLLM\nkind: statc\n");
+  CHECK(map.get_choice("type", {"vllm", "static"}) == "vllm");
+  CHECK(error_of([&] { map.get_choice("kind", {"vllm", "static"}); }) ==
+        "t.yaml:2:1: cfg.kind: 'statc' is not valid (valid: vllm, static); did you mean 'static'?");
+}
+
+TEST_CASE("yaml_reader: a list where a mapping belongs is an error") {
+  CHECK(error_of([] { map_of("- a\n- b\n"); }) == "t.yaml:1:1: cfg: expected a mapping of key: value pairs");
+}
