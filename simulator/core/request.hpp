@@ -1,0 +1,58 @@
+#pragma once
+// A request as the workload generates it, and the bookkeeping the simulation keeps for it.
+#include <cstdint>
+#include <string>
+
+#include "time.hpp"
+
+namespace llmpo {
+
+// Immutable description of one request, identical for every framework and sweep point.
+struct Request {
+  int64_t id = 0;              // 0..N-1 in arrival order
+  SimTime arrival_ns = 0;      // open loop: fixed; closed loop: set when the client sends it
+  int32_t prompt_tokens = 0;
+  int32_t output_tokens = 0;   // max_tokens, always generated in full (ignore_eos, as benchmarks do)
+  int32_t class_id = 0;        // index into the workload's client classes
+  int32_t client_id = -1;      // closed loop: the client that sends it; -1 in open loop
+};
+
+enum class RequestOutcome : uint8_t { pending, completed, rejected };
+
+// Why a request was refused; kept as an enum so that the hot path never builds strings.
+enum class RejectReason : uint8_t {
+  none,
+  exceeds_max_model_len,   // prompt + output tokens > max_model_len
+  exceeds_kv_capacity,     // needs more KV blocks than the whole cache holds
+  exceeds_batch_capacity,  // static batching: one request's reservation exceeds the cache
+  exceeds_token_budget,    // vLLM without chunked prefill: prompt > max_num_batched_tokens,
+                           // so no step could ever hold its prefill
+};
+const char* to_string(RejectReason reason);
+const char* to_string(RequestOutcome outcome);
+
+// Mutable per-request state owned by the simulation (one contiguous array per run).
+struct RequestState {
+  Request request;
+  // Progress (vLLM's num_computed_tokens and output length).
+  int32_t computed_tokens = 0;   // prompt + output tokens whose KV is in the cache
+  int32_t generated_tokens = 0;  // output tokens produced so far
+  int32_t preemptions = 0;
+  int32_t allocated_blocks = 0;  // owned by the KV block manager
+  // Timestamps (kNeverNs until they happen).
+  SimTime first_scheduled_ns = kNeverNs;
+  SimTime first_token_ns = kNeverNs;
+  SimTime last_token_ns = kNeverNs;
+  SimTime completion_ns = kNeverNs;
+  RequestOutcome outcome = RequestOutcome::pending;
+  RejectReason reject_reason = RejectReason::none;
+  int32_t instance = -1;         // replica that served it
+
+  // Tokens the request will hold once done: what its KV must eventually cover.
+  int32_t total_tokens() const { return request.prompt_tokens + request.output_tokens; }
+  // Tokens that exist now (prompt + generated); vLLM's num_tokens.
+  int32_t current_tokens() const { return request.prompt_tokens + generated_tokens; }
+  bool finished() const { return generated_tokens >= request.output_tokens; }
+};
+
+}  // namespace llmpo

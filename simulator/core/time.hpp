@@ -1,0 +1,31 @@
+#pragma once
+// Simulated time is an integer count of nanoseconds. Doubles live inside the cost model and the
+// workload generator and cross into SimTime once, rounding up, never to zero for a positive span.
+#include <cmath>
+#include <cstdint>
+
+namespace llmpo {
+
+using SimTime = int64_t;  // nanoseconds since the start of the run
+
+inline constexpr SimTime kNsPerSecond = 1'000'000'000;
+inline constexpr SimTime kNeverNs = INT64_MAX;
+
+// Seconds to nanoseconds, rounded up; a positive duration is at least 1 ns. A value within a
+// thousandth of a nanosecond of a whole number is that number: 0.018 s is 18,000,000 ns even
+// though 0.018 * 1e9 evaluates to 18000000.000000004 in binary floating point.
+inline SimTime duration_to_ns(double seconds) {
+  if (!(seconds > 0)) return 0;
+  const double exact = seconds * 1e9;
+  const double nearest = std::round(exact);
+  const double ns = std::fabs(exact - nearest) < 1e-3 ? nearest : std::ceil(exact);
+  return ns < 1 ? 1 : static_cast<SimTime>(ns);
+}
+
+// A point in time (an arrival), rounded to the nearest nanosecond.
+inline SimTime instant_to_ns(double seconds) { return static_cast<SimTime>(std::llround(seconds * 1e9)); }
+
+inline double ns_to_s(SimTime ns) { return static_cast<double>(ns) * 1e-9; }
+inline double ns_to_ms(SimTime ns) { return static_cast<double>(ns) * 1e-6; }
+
+}  // namespace llmpo

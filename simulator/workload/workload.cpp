@@ -1,0 +1,236 @@
+#include "workload.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+
+#include <fmt/format.h>
+
+#include "simulator/core/distributions.hpp"
+#include "simulator/util/text.hpp"
+
+namespace llmpo {
+
+namespace {
+
+[[noreturn]] void bad_spec(const std::string& key, const std::string& message) {
+  throw InputError(SourcePos{}, "workload." + key, message);
+}
+
+struct Arrivals {
+  std::vector<double> times_s;             // one per request
+  std::vector<const TraceRow*> trace_rows; // trace with arrivals: the row of each request
+};
+
+Arrivals trace_arrivals(const WorkloadSpec& spec) {
+  const TraceSpec& trace = *spec.trace;
+  if (!(trace.rate_scale > 0)) bad_spec("trace.rate_scale", "must be greater than 0");
+  // The window [start_s, end_s) is taken in the trace's own time, before scaling, so that it
+  // names the same slice of the real trace whatever rate_scale is; the window start becomes
+  // t = 0 and times are then divided by rate_scale (rate_scale 2 = twice the request rate).
+  Arrivals out;
+  for (const TraceRow& row : trace.rows) {
+    if (row.time_s < trace.start_s || (trace.end_s && row.time_s >= *trace.end_s)) continue;
+    if (spec.num_requests && static_cast<int64_t>(out.times_s.size()) == *spec.num_requests) break;
+    out.times_s.push_back((row.time_s - trace.start_s) / trace.rate_scale);
+    out.trace_rows.push_back(&row);
+  }
+  if (out.times_s.empty()) bad_spec("trace", "no request of the trace falls in the window [start_s, end_s)");
+  if (spec.num_requests && static_cast<int64_t>(out.times_s.size()) < *spec.num_requests)
+    bad_spec("num_requests", fmt::format("{} requests asked for, but the trace window holds only {}",
+                                         *spec.num_requests, out.times_s.size()));
+  return out;
+}
+
+Arrivals synthetic_arrivals(const WorkloadSpec& spec, uint64_t seed) {
+  if (!spec.arrival) bad_spec("arrival", "missing: an arrival process, or a trace with arrival times");
+  const ArrivalSpec& arrival = *spec.arrival;
+  Arrivals out;
+  if (arrival.process == ArrivalProcess::closed_loop) {
+    validate(arrival);
+    if (!spec.num_requests || *spec.num_requests < 1) bad_spec("num_requests", "a closed loop needs num_requests >= 1");
+    out.times_s.assign(static_cast<std::size_t>(*spec.num_requests), 0.0);
+    return out;
+  }
+  std::optional<double> until_s = spec.duration_s;
+  if (!spec.num_requests && !until_s) until_s = schedule_end_s(arrival);
+  if (!spec.num_requests && !until_s) bad_spec("num_requests", "missing: give num_requests or duration_s");
+  if (spec.num_requests && *spec.num_requests < 1) bad_spec("num_requests", "must be at least 1");
+  Rng rng = stream(seed, kArrivalStream);
+  out.times_s = generate_arrival_times_s(arrival, spec.num_requests, until_s, rng);
+  if (out.times_s.empty())
+    bad_spec("duration_s", fmt::format("no request arrives before {} s; lengthen duration_s or raise the rate", *until_s));
+  return out;
+}
+
+// Picks each request's class by weight from its own stream (no draws for a single class).
+std::vector<int32_t> choose_classes(const std::vector<ClientClass>& classes, std::size_t count, uint64_t seed) {
+  std::vector<int32_t> ids(count, 0);
+  if (classes.size() < 2) return ids;
+  std::vector<double> cumulative;
+  double total = 0.0;
+  for (const ClientClass& c : classes) cumulative.push_back(total += c.weight);
+  Rng rng = stream(seed, kClassStream);
+  for (auto& id : ids) {
+    const double u = rng.uniform01() * total;
+    const auto it = std::upper_bound(cumulative.begin(), cumulative.end(), u);
+    id = static_cast<int32_t>(std::min<std::ptrdiff_t>(it - cumulative.begin(), static_cast<std::ptrdiff_t>(classes.size()) - 1));
+  }
+  return ids;
+}
+
+std::string format_mean(double value) { return fmt::format("{:.2f}", value); }
+
+std::string describe_lengths(const WorkloadSpec& spec, const std::optional<LengthSpec> WorkloadSpec::*top,
+                             const std::optional<LengthSpec> ClassSpec::*own) {
+  if (spec.trace) return "trace";
+  bool any_own = false;
+  for (const ClassSpec& c : spec.classes) any_own = any_own || (c.*own).has_value();
+  if (!any_own) return describe(*(spec.*top));
+  std::vector<std::string> parts;
+  for (const ClassSpec& c : spec.classes) parts.push_back(c.name + "=" + describe((c.*own) ? *(c.*own) : *(spec.*top)));
+  return join(parts, "; ");
+}
+
+}  // namespace
+
+Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_model_len) {
+  if (max_model_len < 0 || max_model_len == 1)
+    throw InternalError("generate_workload: max_model_len must be 0 (no limit) or at least 2");
+  Workload w;
+  for (const ClassSpec& c : spec.classes) {
+    if (!(c.weight > 0)) bad_spec("classes", fmt::format("class '{}' needs a weight greater than 0", c.name));
+    w.classes.push_back({c.name, c.weight, c.slo});
+  }
+  if (w.classes.empty()) w.classes.push_back({"default", 1.0, {}});
+
+  const bool trace_times = spec.trace && spec.trace->has_arrivals();
+  if (spec.trace && spec.trace->rows.empty()) bad_spec("trace", "the trace has no rows");
+  const Arrivals arrivals = trace_times ? trace_arrivals(spec) : synthetic_arrivals(spec, seed);
+  const std::size_t n = arrivals.times_s.size();
+  w.closed_loop = !trace_times && spec.arrival->process == ArrivalProcess::closed_loop;
+  if (w.closed_loop) {
+    w.clients = spec.arrival->clients;
+    w.think_time_ns = duration_to_ns(spec.arrival->think_time_s);
+  }
+  const std::vector<int32_t> class_ids = choose_classes(w.classes, n, seed);
+
+  // Lengths: straight from a trace with arrivals; from a lengths trace in a seeded shuffled
+  // order (without replacement, wrapping around when more requests are needed than rows); or
+  // drawn from each request's class distribution, one stream for prompts and one for outputs.
+  std::vector<int32_t> prompt(n), output(n);
+  if (trace_times) {
+    for (std::size_t i = 0; i < n; ++i) {
+      prompt[i] = arrivals.trace_rows[i]->prompt_tokens;
+      output[i] = arrivals.trace_rows[i]->output_tokens;
+    }
+  } else if (spec.trace) {
+    const std::vector<TraceRow>& rows = spec.trace->rows;
+    std::vector<std::size_t> order(rows.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    Rng rng = stream(seed, kTraceOrderStream);
+    shuffle_in_place(rng, order);
+    for (std::size_t i = 0; i < n; ++i) {
+      prompt[i] = rows[order[i % order.size()]].prompt_tokens;
+      output[i] = rows[order[i % order.size()]].output_tokens;
+    }
+  } else {
+    std::vector<LengthSampler> prompt_samplers, output_samplers;
+    for (std::size_t c = 0; c < w.classes.size(); ++c) {
+      const ClassSpec* cls = spec.classes.empty() ? nullptr : &spec.classes[c];
+      const auto& p = cls && cls->prompt_tokens ? cls->prompt_tokens : spec.prompt_tokens;
+      const auto& o = cls && cls->output_tokens ? cls->output_tokens : spec.output_tokens;
+      if (!p) bad_spec("prompt_tokens", "missing: a token-length distribution, or a trace");
+      if (!o) bad_spec("output_tokens", "missing: a token-length distribution, or a trace");
+      prompt_samplers.emplace_back(*p);
+      output_samplers.emplace_back(*o);
+    }
+    Rng prompt_rng = stream(seed, kPromptStream);
+    Rng output_rng = stream(seed, kOutputStream);
+    for (std::size_t i = 0; i < n; ++i) prompt[i] = prompt_samplers[static_cast<std::size_t>(class_ids[i])].sample(prompt_rng);
+    for (std::size_t i = 0; i < n; ++i) output[i] = output_samplers[static_cast<std::size_t>(class_ids[i])].sample(output_rng);
+  }
+
+  w.requests.resize(n);
+  double prompt_sum = 0.0, output_sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Request& r = w.requests[i];
+    r.id = static_cast<int64_t>(i);
+    r.arrival_ns = w.closed_loop ? 0 : instant_to_ns(arrivals.times_s[i]);
+    r.prompt_tokens = std::max<int32_t>(1, prompt[i]);
+    r.output_tokens = std::max<int32_t>(1, output[i]);
+    r.class_id = class_ids[i];
+    r.client_id = w.closed_loop ? static_cast<int32_t>(static_cast<int64_t>(i) % w.clients) : -1;
+    const int64_t total = int64_t{r.prompt_tokens} + r.output_tokens;
+    if (max_model_len > 0 && total > max_model_len) {
+      ++w.clipped_requests;
+      r.output_tokens = static_cast<int32_t>(std::max<int64_t>(1, max_model_len - r.prompt_tokens));
+      r.prompt_tokens = static_cast<int32_t>(std::min<int64_t>(r.prompt_tokens, max_model_len - r.output_tokens));
+    }
+    prompt_sum += r.prompt_tokens;
+    output_sum += r.output_tokens;
+  }
+
+  // Summary line and CSV columns (always the same keys, empty where they do not apply;
+  // clipped_requests is a field of its own, not repeated here).
+  const double count = static_cast<double>(n);
+  const double span_s = w.closed_loop ? 0.0 : arrivals.times_s.back();
+  std::string arrival_text;
+  std::string process;
+  if (trace_times) {
+    process = "trace";
+    arrival_text = fmt::format("trace {} ({}, rate x{}) over {:.1f} s",
+                               std::filesystem::path(spec.trace->file).filename().string(),
+                               to_string(spec.trace->format), spec.trace->rate_scale, span_s);
+  } else {
+    process = to_string(spec.arrival->process);
+    arrival_text = describe(*spec.arrival) + (w.closed_loop ? "" : fmt::format(" over {:.1f} s", span_s));
+  }
+  const std::string prompt_text = describe_lengths(spec, &WorkloadSpec::prompt_tokens, &ClassSpec::prompt_tokens);
+  const std::string output_text = describe_lengths(spec, &WorkloadSpec::output_tokens, &ClassSpec::output_tokens);
+  if (spec.trace && !trace_times)
+    arrival_text += fmt::format("; lengths from {} (rows shuffled)",
+                                std::filesystem::path(spec.trace->file).filename().string());
+  w.summary = spec.trace ? fmt::format("{} requests, {}; prompt mean {:.1f}; output mean {:.1f}", n, arrival_text,
+                                       prompt_sum / count, output_sum / count)
+                         : fmt::format("{} requests, {}; prompt {} mean {:.1f}; output {} mean {:.1f}", n,
+                                       arrival_text, prompt_text, prompt_sum / count, output_text,
+                                       output_sum / count);
+  double total_weight = 0.0;
+  for (const ClientClass& c : w.classes) total_weight += c.weight;
+  std::vector<std::string> class_parts;
+  for (const ClientClass& c : w.classes) class_parts.push_back(fmt::format("{}:{}", c.name, c.weight));
+  if (w.classes.size() > 1) {
+    std::vector<std::string> shares;
+    for (const ClientClass& c : w.classes) shares.push_back(fmt::format("{} {:.0f}%", c.name, 100.0 * c.weight / total_weight));
+    w.summary += "; classes " + join(shares, " / ");
+  }
+  if (w.clipped_requests > 0)
+    w.summary += fmt::format("; {} clipped to max_model_len {}", w.clipped_requests, max_model_len);
+
+  const bool single_rate = !trace_times && (spec.arrival->process == ArrivalProcess::poisson ||
+                                            spec.arrival->process == ArrivalProcess::gamma ||
+                                            spec.arrival->process == ArrivalProcess::constant);
+  const bool gamma = !trace_times && spec.arrival->process == ArrivalProcess::gamma;
+  w.columns = {
+      {"arrival_process", process},
+      {"request_rate_per_s", single_rate ? fmt::format("{}", spec.arrival->rate_per_s) : ""},
+      {"burstiness", gamma ? fmt::format("{}", spec.arrival->burstiness) : ""},
+      {"offered_rate_per_s", !w.closed_loop && span_s > 0 ? format_mean(count / span_s) : ""},
+      {"arrival_span_s", w.closed_loop ? "" : fmt::format("{:.3f}", span_s)},
+      {"clients", w.closed_loop ? fmt::format("{}", w.clients) : ""},
+      {"think_time_s", w.closed_loop ? fmt::format("{}", spec.arrival->think_time_s) : ""},
+      {"num_requests", fmt::format("{}", n)},
+      {"prompt_tokens_distribution", prompt_text},
+      {"output_tokens_distribution", output_text},
+      {"mean_prompt_tokens", format_mean(prompt_sum / count)},
+      {"mean_output_tokens", format_mean(output_sum / count)},
+      {"trace_file", spec.trace ? std::filesystem::path(spec.trace->file).filename().string() : ""},
+      {"trace_format", spec.trace ? to_string(spec.trace->format) : ""},
+      {"trace_rate_scale", trace_times ? fmt::format("{}", spec.trace->rate_scale) : ""},
+      {"classes", join(class_parts, ";")},
+  };
+  return w;
+}
+
+}  // namespace llmpo

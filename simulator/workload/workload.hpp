@@ -1,0 +1,46 @@
+#pragma once
+// The requests of one experiment, generated once before any simulation so that every framework
+// and sweep point sees exactly the same arrivals and lengths.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "simulator/core/request.hpp"
+#include "simulator/core/time.hpp"
+#include "workload_spec.hpp"
+
+namespace llmpo {
+
+struct ClientClass {
+  std::string name;     // "default" when the workload names no classes
+  double weight = 1.0;  // as given (relative)
+  Slo slo;              // bounds for goodput; unset ones are not checked
+};
+
+struct Workload {
+  std::vector<Request> requests;    // sorted by arrival_ns, ids 0..N-1 in that order
+  bool closed_loop = false;         // true: arrival_ns is 0 and the simulation sets send times
+  int64_t clients = 0;              // closed loop: client c sends requests c, c+clients, ... in order
+  SimTime think_time_ns = 0;        // closed loop: pause after a response before the next send
+  std::vector<ClientClass> classes; // indexed by Request::class_id; at least one
+  int64_t clipped_requests = 0;     // how many had prompt + output > max_model_len
+  std::string summary;              // one line for the terminal
+  std::vector<std::pair<std::string, std::string>> columns;  // summary-CSV columns, fixed keys
+};
+
+// The RNG stream names, one per purpose: changing how one quantity is drawn leaves the others
+// untouched (a new output distribution keeps every arrival time).
+inline constexpr const char* kArrivalStream = "workload.arrivals";
+inline constexpr const char* kPromptStream = "workload.prompt_tokens";
+inline constexpr const char* kOutputStream = "workload.output_tokens";
+inline constexpr const char* kClassStream = "workload.classes";
+inline constexpr const char* kTraceOrderStream = "workload.trace_order";
+
+// Deterministic in (spec, seed, max_model_len). Lengths are at least 1. When prompt + output
+// exceeds max_model_len (> 0; 0 means no limit) the request is clipped, output first (down to
+// 1 token), then prompt, and counted in clipped_requests. Throws InputError (key path, no
+// position) for a spec that cannot produce requests, e.g. one changed by a sweep.
+Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_model_len);
+
+}  // namespace llmpo

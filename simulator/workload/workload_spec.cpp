@@ -1,0 +1,159 @@
+#include "workload_spec.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+namespace llmpo {
+
+namespace {
+
+const std::vector<std::string> kFormats = {"azure", "lengths", "generic"};
+const std::vector<std::string> kTraceKeys = {"file", "format", "rate_scale", "start_s",
+                                             "end_s", "column_prompt", "column_output"};
+
+TraceSpec parse_trace(StrictMap map) {
+  TraceSpec trace;
+  const std::string format = map.get_choice("format", kFormats);
+  trace.format = static_cast<TraceFormat>(std::find(kFormats.begin(), kFormats.end(), format) - kFormats.begin());
+  const std::vector<std::string> valid =
+      trace.has_arrivals() ? kTraceKeys : std::vector<std::string>{"file", "format", "column_prompt", "column_output"};
+  reject_keys_of_other_kinds(map, "format", format, valid, kTraceKeys);
+
+  trace.file = resolve_input_path(map.get_string("file"), map.file());
+  if (!std::filesystem::is_regular_file(trace.file))
+    map.fail("file", fmt::format("no such file '{}' (a relative path is taken from the folder of {})", trace.file,
+                                 map.file()));
+  trace.column_prompt = map.opt_string("column_prompt").value_or(default_prompt_column(trace.format));
+  trace.column_output = map.opt_string("column_output").value_or(default_output_column(trace.format));
+  if (trace.has_arrivals()) {
+    trace.rate_scale = map.opt_double("rate_scale", positive()).value_or(1.0);
+    trace.start_s = map.opt_double("start_s", non_negative()).value_or(0.0);
+    trace.end_s = map.opt_double("end_s", positive());
+    if (trace.end_s && *trace.end_s <= trace.start_s)
+      map.fail("end_s", fmt::format("end_s {} must be later than start_s {}", *trace.end_s, trace.start_s));
+  }
+  trace.rows = read_trace(trace.file, trace.format, trace.column_prompt, trace.column_output);
+  if (trace.has_arrivals()) {
+    const auto in_window = std::count_if(trace.rows.begin(), trace.rows.end(), [&](const TraceRow& row) {
+      return row.time_s >= trace.start_s && (!trace.end_s || row.time_s < *trace.end_s);
+    });
+    if (in_window == 0)
+      map.fail(map.has("end_s") ? "end_s" : "start_s",
+               fmt::format("no request of the trace falls in the window [{}, {}) s (the trace spans 0 to {} s)",
+                           trace.start_s, trace.end_s ? fmt::format("{}", *trace.end_s) : "end",
+                           trace.rows.back().time_s));
+  }
+  return trace;
+}
+
+Slo parse_slo(StrictMap map) {
+  map.reject_unknown_keys({"ttft_ms", "tpot_ms", "e2el_ms"});
+  Slo slo{map.opt_double("ttft_ms", positive()), map.opt_double("tpot_ms", positive()),
+          map.opt_double("e2el_ms", positive())};
+  if (!slo.ttft_ms && !slo.tpot_ms && !slo.e2el_ms)
+    throw InputError(map.pos(), map.key_path(), "give at least one of ttft_ms, tpot_ms, e2el_ms");
+  return slo;
+}
+
+std::vector<ClassSpec> parse_classes(StrictMap& workload, std::vector<StrictMap>& class_maps) {
+  const YAML::Node list = workload.get_node("classes");
+  if (!list.IsSequence() || list.size() == 0)
+    workload.fail("classes", "expected a non-empty list of {name, weight, ...}");
+  std::vector<ClassSpec> classes;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    StrictMap map(list[i], workload.file(), fmt::format("{}[{}]", workload.path_of("classes"), i));
+    map.reject_unknown_keys({"name", "weight", "prompt_tokens", "output_tokens", "slo"});
+    ClassSpec spec;
+    spec.name = map.get_string("name");
+    if (spec.name.empty()) map.fail("name", "a class name must not be empty");
+    for (std::size_t j = 0; j < classes.size(); ++j)
+      if (classes[j].name == spec.name)
+        map.fail("name", fmt::format("duplicate class name '{}' (also classes[{}])", spec.name, j));
+    spec.weight = map.get_double("weight", positive());
+    if (auto prompt = map.opt_map("prompt_tokens")) spec.prompt_tokens = parse_length_spec(*prompt);
+    if (auto output = map.opt_map("output_tokens")) spec.output_tokens = parse_length_spec(*output);
+    if (auto slo = map.opt_map("slo")) spec.slo = parse_slo(*slo);
+    classes.push_back(std::move(spec));
+    class_maps.push_back(map);
+  }
+  return classes;
+}
+
+[[noreturn]] void missing(const StrictMap& map, const std::string& key, const std::string& why) {
+  throw InputError(map.pos(), map.path_of(key), fmt::format("missing required key '{}' ({})", key, why));
+}
+
+// Every class needs a prompt and an output distribution, its own or the top-level one; a
+// top-level one that every class overrides would be silently unused, so it is an error.
+void check_class_lengths(StrictMap& workload, const WorkloadSpec& spec, const std::vector<StrictMap>& class_maps,
+                         const std::string& key, const std::optional<LengthSpec> WorkloadSpec::*top,
+                         const std::optional<LengthSpec> ClassSpec::*own) {
+  if (spec.classes.empty()) {
+    if (!(spec.*top)) missing(workload, key, "a token-length distribution, or a trace");
+    return;
+  }
+  bool all_own = true;
+  for (std::size_t i = 0; i < spec.classes.size(); ++i) {
+    const bool has_own = (spec.classes[i].*own).has_value();
+    all_own = all_own && has_own;
+    if (!has_own && !(spec.*top))
+      missing(class_maps[i], key, "this class has none and there is no top-level " + key);
+  }
+  if (all_own && (spec.*top))
+    workload.fail(key, fmt::format("every class sets its own {}, so this one would never be used", key));
+}
+
+}  // namespace
+
+WorkloadSpec parse_workload(StrictMap& workload) {
+  workload.reject_unknown_keys(
+      {"arrival", "num_requests", "duration_s", "prompt_tokens", "output_tokens", "trace", "classes"});
+  WorkloadSpec spec;
+  if (auto trace = workload.opt_map("trace")) spec.trace = parse_trace(*trace);
+  if (auto arrival = workload.opt_map("arrival")) spec.arrival = parse_arrival_spec(*arrival);
+  spec.num_requests = workload.opt_int("num_requests", {1, static_cast<double>(kMaxWorkloadRequests), false});
+  spec.duration_s = workload.opt_double("duration_s", positive());
+  if (auto prompt = workload.opt_map("prompt_tokens")) spec.prompt_tokens = parse_length_spec(*prompt);
+  if (auto output = workload.opt_map("output_tokens")) spec.output_tokens = parse_length_spec(*output);
+  std::vector<StrictMap> class_maps;
+  if (workload.has("classes")) spec.classes = parse_classes(workload, class_maps);
+
+  if (spec.trace) {
+    const std::string what = fmt::format("the trace (format {}) supplies", to_string(spec.trace->format));
+    for (const std::string key : {"prompt_tokens", "output_tokens"}) {
+      if (workload.has(key)) workload.fail(key, fmt::format("{} token lengths; remove {}", what, key));
+      for (StrictMap& map : class_maps)
+        if (map.has(key)) map.fail(key, fmt::format("{} token lengths; remove {}", what, key));
+    }
+    if (spec.trace->has_arrivals()) {
+      if (spec.arrival)
+        workload.fail("arrival", fmt::format("{} arrival times; remove arrival, or use format: lengths to take only "
+                                             "lengths from the trace", what));
+      if (spec.duration_s)
+        workload.fail("duration_s", "a trace's window is set with trace.start_s and trace.end_s");
+      return spec;
+    }
+  } else {
+    check_class_lengths(workload, spec, class_maps, "prompt_tokens", &WorkloadSpec::prompt_tokens,
+                        &ClassSpec::prompt_tokens);
+    check_class_lengths(workload, spec, class_maps, "output_tokens", &WorkloadSpec::output_tokens,
+                        &ClassSpec::output_tokens);
+  }
+
+  if (!spec.arrival) missing(workload, "arrival", "an arrival process, or a trace with arrival times");
+  if (spec.arrival->process == ArrivalProcess::closed_loop) {
+    if (spec.duration_s)
+      workload.fail("duration_s", "a closed loop's send times depend on the simulation; give num_requests instead");
+    if (!spec.num_requests) missing(workload, "num_requests", "a closed loop sends this many requests in all");
+  } else {
+    if (spec.num_requests && spec.duration_s)
+      workload.fail("duration_s", "give num_requests or duration_s, not both");
+    if (!spec.num_requests && !spec.duration_s && !schedule_end_s(*spec.arrival))
+      missing(workload, "num_requests", "or duration_s: when to stop generating arrivals");
+  }
+  return spec;
+}
+
+}  // namespace llmpo
