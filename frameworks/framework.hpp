@@ -1,0 +1,83 @@
+#pragma once
+// The interface every serving-framework model implements. A Framework is the policy of one
+// replica: it owns the waiting and running queues and its KV-cache accounting, decides what each
+// engine step computes, and advances the sequences when the step ends. It never sees the clock
+// except through `now`, never computes step durations (the simulation asks the cost model), and
+// never records metrics (the simulation does, from StepEvents).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hardware/step_shape.hpp"
+#include "simulator/core/request.hpp"
+
+namespace llmpo {
+
+struct ScheduledSequence {
+  RequestState* request = nullptr;
+  int32_t cached_tokens = 0;  // KV already in the cache when the step starts
+  int32_t new_tokens = 0;     // tokens computed by this step (prefill chunk, or 1 for a decode)
+};
+
+// What one engine step computes. Reused between steps to avoid allocation.
+struct StepPlan {
+  std::vector<ScheduledSequence> sequences;
+  StepShape shape;            // the sums the cost model needs, built with shape.add_sequence()
+  int32_t preempted = 0;      // requests preempted while planning this step
+  void clear(int64_t window_tokens) {
+    sequences.clear();
+    shape = StepShape(window_tokens);
+    preempted = 0;
+  }
+};
+
+// What a finished step produced, for the simulation's metrics. Reused between steps.
+struct StepEvents {
+  std::vector<RequestState*> emitted;   // requests that produced one output token in this step
+  std::vector<RequestState*> finished;  // requests whose last output token this step produced
+  void clear() {
+    emitted.clear();
+    finished.clear();
+  }
+};
+
+struct FrameworkStats {
+  int64_t running = 0;          // sequences holding KV and being stepped
+  int64_t waiting = 0;          // admitted, not yet running (or preempted)
+  int64_t kv_used_blocks = 0;
+  int64_t kv_total_blocks = 0;
+  int64_t preemptions = 0;      // total so far
+};
+
+class Framework {
+ public:
+  virtual ~Framework() = default;
+
+  // A request arrives. Returns false, with r.reject_reason set, when it can never be served
+  // (longer than max_model_len, or more KV than the whole cache); it is then done.
+  virtual bool admit(RequestState& r, SimTime now) = 0;
+
+  // Plans the next step into `plan` (after plan.clear()). Returns false when there is nothing to
+  // run at `now`. It may then set `wake_at_ns` to a later instant at which it wants to be asked
+  // again even if nothing arrives (static batching's batch timeout); otherwise kNeverNs.
+  virtual bool plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) = 0;
+
+  // The step planned last ended at `now`: advance every scheduled sequence, append tokens, free
+  // finished requests' KV, and list what happened in `events` (after events.clear()).
+  virtual void complete_step(SimTime now, const StepPlan& plan, StepEvents& events) = 0;
+
+  virtual FrameworkStats stats() const = 0;
+
+  // Throws InternalError with context when bookkeeping is inconsistent (KV blocks not conserved,
+  // a request in two queues, ...). Cheap enough to call after every step.
+  virtual void check_invariants() const = 0;
+
+  // Nothing waiting, nothing running: every admitted request has finished.
+  bool idle() const {
+    const FrameworkStats s = stats();
+    return s.running == 0 && s.waiting == 0;
+  }
+};
+
+}  // namespace llmpo

@@ -1,0 +1,156 @@
+#include "framework_config.hpp"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "frameworks/static_batching/static_batching.hpp"
+#include "frameworks/vllm/vllm_scheduler.hpp"
+#include "models/quantization.hpp"
+#include "simulator/util/text.hpp"
+#include "simulator/util/units.hpp"
+
+namespace llmpo {
+
+namespace {
+
+// Index into framework_type_names(), equal to the variant index.
+constexpr std::size_t kVllm = 0;
+constexpr std::size_t kStatic = 1;
+
+void read_engine_settings(StrictMap& config, EngineSettings& s) {
+  s.block_size = config.opt_int("block_size", positive()).value_or(s.block_size);
+  s.gpu_memory_utilization = config.opt_double("gpu_memory_utilization", fraction()).value_or(s.gpu_memory_utilization);
+  s.num_gpu_blocks = config.opt_int("num_gpu_blocks", positive());
+  s.max_model_len = config.opt_int("max_model_len", positive());
+  s.scheduler_overhead_us = config.opt_double("scheduler_overhead_us", non_negative()).value_or(0.0);
+  if (const auto name = config.opt_string("quantization")) {
+    try {
+      s.quantization = find_quantization(*name).name;  // canonical spelling, aliases accepted
+    } catch (const InputError& error) {
+      config.fail("quantization", error.message());
+    }
+  }
+  s.kv_cache_dtype = config.opt_choice("kv_cache_dtype", kv_cache_dtypes()).value_or(s.kv_cache_dtype);
+}
+
+VllmSettings read_vllm(StrictMap& config, double gpu_memory_bytes, std::string_view gpu_name) {
+  VllmSettings s;
+  // `vllm serve` defaults (vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults, formerly
+  // _set_default_args_v1, UsageContext.OPENAI_API_SERVER): GPUs with at least 70 GiB - except
+  // A100s, where the larger budget lowered throughput (vLLM PR #17885) - get 1024 sequences and
+  // 8192 tokens per step; all others 256 and 2048.
+  const bool large_gpu = gpu_memory_bytes >= 70 * kGiB && to_lower(gpu_name).find("a100") == std::string::npos;
+  s.max_num_seqs = config.opt_int("max_num_seqs", positive()).value_or(large_gpu ? 1024 : 256);
+  s.max_num_batched_tokens = config.opt_int("max_num_batched_tokens", positive()).value_or(large_gpu ? 8192 : 2048);
+  s.enable_chunked_prefill = config.opt_bool("enable_chunked_prefill").value_or(true);
+  if (s.max_num_batched_tokens < s.max_num_seqs) {
+    // vLLM's SchedulerConfig refuses this too: a step could not give every sequence a token.
+    const std::string key = config.has("max_num_batched_tokens") ? "max_num_batched_tokens" : "max_num_seqs";
+    config.fail(key, fmt::format("max_num_batched_tokens ({}) must be at least max_num_seqs ({}), as vLLM requires",
+                                 s.max_num_batched_tokens, s.max_num_seqs));
+  }
+  read_engine_settings(config, s);
+  return s;
+}
+
+StaticBatchingSettings read_static(StrictMap& config) {
+  StaticBatchingSettings s;
+  if (!config.has("batch_size"))
+    config.fail("batch_size",
+                "missing required key 'batch_size' for a STATIC framework: the requests per batch (there is no "
+                "default; the AI-Flux seed used 4)");
+  s.batch_size = config.get_int("batch_size", positive());
+  s.batch_timeout_s = config.opt_double("batch_timeout_s", non_negative()).value_or(0.0);
+  read_engine_settings(config, s);
+  return s;
+}
+
+void engine_to_json(const EngineSettings& s, nlohmann::json& out) {
+  out["block_size"] = s.block_size;
+  out["gpu_memory_utilization"] = s.gpu_memory_utilization;
+  out["num_gpu_blocks"] = s.num_gpu_blocks ? nlohmann::json(*s.num_gpu_blocks) : nlohmann::json(nullptr);
+  out["max_model_len"] = s.max_model_len ? nlohmann::json(*s.max_model_len) : nlohmann::json(nullptr);
+  out["scheduler_overhead_us"] = s.scheduler_overhead_us;
+  out["quantization"] = s.quantization;
+  out["kv_cache_dtype"] = s.kv_cache_dtype;
+}
+
+}  // namespace
+
+const std::vector<std::string>& framework_type_names() {
+  static const std::vector<std::string> names = {"VLLM", "STATIC"};
+  return names;
+}
+
+const std::string& framework_type_name(const FrameworkSettings& settings) {
+  return framework_type_names()[settings.index()];
+}
+
+const EngineSettings& engine_settings(const FrameworkSettings& settings) {
+  return std::visit([](const auto& s) -> const EngineSettings& { return s; }, settings);
+}
+
+FrameworkSettings parse_framework_settings(const std::string& type, StrictMap& config, double gpu_memory_bytes,
+                                           std::string_view gpu_name) {
+  const auto& names = framework_type_names();
+  if (iequals(type, names[kVllm])) return read_vllm(config, gpu_memory_bytes, gpu_name);
+  if (iequals(type, names[kStatic])) return read_static(config);
+  std::string message = "unknown framework type '" + type + "' (valid: " + join(names) + ")";
+  const std::string hint = did_you_mean(type, names);
+  if (!hint.empty()) message += "; " + hint;
+  throw InputError(config.pos(), config.key_path(), message);
+}
+
+std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, const KvCacheCapacity& capacity,
+                                          int64_t window_tokens) {
+  const EngineSettings& engine = engine_settings(settings);
+  if (capacity.block_size != engine.block_size)
+    throw InternalError(fmt::format("make_framework: the KV cache was planned with {}-token blocks, the settings say {}",
+                                    capacity.block_size, engine.block_size));
+  if (capacity.num_gpu_blocks <= 0)
+    throw InputError(fmt::format("{}: no room for the KV cache ({} blocks): the weights and activations leave "
+                                 "nothing of gpu_memory_utilization x GPU memory",
+                                 framework_type_name(settings), capacity.num_gpu_blocks));
+  if (capacity.max_model_len <= 0)
+    throw InternalError(fmt::format("make_framework: max_model_len {} is not positive", capacity.max_model_len));
+
+  if (const auto* vllm = std::get_if<VllmSettings>(&settings)) {
+    VllmSchedulerConfig c;
+    c.max_num_seqs = vllm->max_num_seqs;
+    c.max_num_batched_tokens = vllm->max_num_batched_tokens;
+    c.enable_chunked_prefill = vllm->enable_chunked_prefill;
+    c.block_size = capacity.block_size;
+    c.num_gpu_blocks = capacity.num_gpu_blocks;
+    c.max_model_len = capacity.max_model_len;
+    c.window_tokens = window_tokens;
+    return std::make_unique<VllmScheduler>(c);
+  }
+  const auto& batching = std::get<StaticBatchingSettings>(settings);
+  StaticBatchingConfig c;
+  c.batch_size = batching.batch_size;
+  c.batch_timeout_ns = duration_to_ns(batching.batch_timeout_s);
+  c.block_size = capacity.block_size;
+  c.num_gpu_blocks = capacity.num_gpu_blocks;
+  c.max_model_len = capacity.max_model_len;
+  c.window_tokens = window_tokens;
+  return std::make_unique<StaticBatching>(c);
+}
+
+nlohmann::json settings_to_json(const FrameworkSettings& settings) {
+  nlohmann::json out;
+  out["type"] = framework_type_name(settings);
+  if (const auto* vllm = std::get_if<VllmSettings>(&settings)) {
+    out["max_num_seqs"] = vllm->max_num_seqs;
+    out["max_num_batched_tokens"] = vllm->max_num_batched_tokens;
+    out["enable_chunked_prefill"] = vllm->enable_chunked_prefill;
+  } else {
+    const auto& batching = std::get<StaticBatchingSettings>(settings);
+    out["batch_size"] = batching.batch_size;
+    out["batch_timeout_s"] = batching.batch_timeout_s;
+  }
+  engine_to_json(engine_settings(settings), out);
+  return out;
+}
+
+}  // namespace llmpo

@@ -1,0 +1,82 @@
+#pragma once
+// The framework section of an experiment: which serving framework a deployment runs and its
+// knobs, read strictly from YAML, plus the one place that turns settings into a Framework.
+// Adding a framework = a settings struct in the variant, a name in framework_type_names(), a
+// branch in parse_framework_settings(), make_framework() and settings_to_json().
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "frameworks/framework.hpp"
+#include "simulator/util/yaml_reader.hpp"
+
+namespace llmpo {
+
+// Knobs every framework has: how its KV cache is sized, what its weights are, and its own
+// per-step CPU cost.
+struct EngineSettings {
+  int64_t block_size = 16;                 // tokens per KV block (vLLM --block-size)
+  double gpu_memory_utilization = 0.9;     // fraction of each GPU's memory it may use
+  std::optional<int64_t> num_gpu_blocks;   // replaces the planned KV block count (vLLM
+                                           // --num-gpu-blocks-override)
+  std::optional<int64_t> max_model_len;    // longest prompt + output; default: the model's
+  double scheduler_overhead_us = 0;        // CPU time added to every step; 0 because the GPU
+                                           // profile already carries a per-step overhead
+  std::string quantization = "none";       // weight format (see `llmperforacle list quantizations`)
+  std::string kv_cache_dtype = "auto";     // vLLM --kv-cache-dtype; auto = the model's dtype
+};
+
+// vLLM V1 (`vllm serve`): continuous batching with chunked prefill and a paged KV cache.
+struct VllmSettings : EngineSettings {
+  int64_t max_num_seqs = 256;              // most requests running at once (--max-num-seqs)
+  int64_t max_num_batched_tokens = 2048;   // token budget of one step (--max-num-batched-tokens)
+  bool enable_chunked_prefill = true;      // split long prompts over steps (V1 default: on)
+};
+
+// Static request-level batching (Hugging Face generate; the AI-Flux seed's batch_size).
+struct StaticBatchingSettings : EngineSettings {
+  int64_t batch_size = 0;                  // requests per batch; required in the input
+  double batch_timeout_s = 0;              // how long the oldest request waits for a full batch
+};
+
+using FrameworkSettings = std::variant<VllmSettings, StaticBatchingSettings>;
+
+// Valid values of a deployment's framework type, in variant order; matched case-insensitively.
+const std::vector<std::string>& framework_type_names();  // {"VLLM", "STATIC"}
+
+// The canonical type name of `settings` ("VLLM" or "STATIC").
+const std::string& framework_type_name(const FrameworkSettings& settings);
+
+// The knobs every framework shares, whatever its type.
+const EngineSettings& engine_settings(const FrameworkSettings& settings);
+
+// Reads the framework-specific keys of `config` for a framework of `type` (one of
+// framework_type_names(), any case) and validates them with file:line and key path. It does not
+// call config.reject_unknown_keys(): the caller reads the deployment's other keys and does that.
+// gpu_memory_bytes (and gpu_name, when known) choose vLLM's hardware-dependent defaults.
+FrameworkSettings parse_framework_settings(const std::string& type, StrictMap& config,
+                                           double gpu_memory_bytes, std::string_view gpu_name = {});
+
+// The KV cache one replica ends up with: memory planned with the settings' block_size,
+// gpu_memory_utilization and max_model_len, then the num_gpu_blocks override applied.
+struct KvCacheCapacity {
+  int64_t num_gpu_blocks = 0;
+  int64_t block_size = 16;
+  int64_t max_model_len = 0;
+};
+
+// A new, empty policy for one replica. window_tokens = the model's sliding window (0 = none).
+// Throws InputError when the cache has no blocks (the model leaves no room for KV).
+std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, const KvCacheCapacity& capacity,
+                                          int64_t window_tokens);
+
+// Every setting, defaults included, for the run manifest ({"type": "VLLM", ...}).
+nlohmann::json settings_to_json(const FrameworkSettings& settings);
+
+}  // namespace llmpo

@@ -1,0 +1,44 @@
+#pragma once
+// Paged KV-cache accounting (vLLM's block pool, without prefix caching): the cache is
+// total_blocks blocks of block_size_tokens tokens; a request owns a whole number of blocks,
+// kept in RequestState::allocated_blocks. Schedulers decide who gets blocks; this class only
+// counts them and checks that none are lost or invented.
+#include <cstdint>
+
+#include "simulator/core/request.hpp"
+
+namespace llmpo {
+
+class KvBlockManager {
+ public:
+  // Throws InternalError for a non-positive block size or a negative block count.
+  KvBlockManager(int64_t total_blocks, int64_t block_size_tokens);
+
+  // Blocks that hold `tokens` tokens: ceil(tokens / block_size).
+  int64_t blocks_for_tokens(int64_t tokens) const;
+
+  // Grows r's allocation so that it covers `tokens` tokens. Returns false, changing nothing,
+  // when the free pool is too small. An allocation never shrinks here (only free() returns
+  // blocks), as in vLLM, where a request keeps its blocks until it finishes or is preempted.
+  bool grow_to_cover(RequestState& r, int64_t tokens);
+
+  // Returns all of r's blocks to the pool.
+  void free(RequestState& r);
+
+  int64_t total_blocks() const { return total_blocks_; }
+  int64_t free_blocks() const { return free_blocks_; }
+  int64_t used_blocks() const { return allocated_blocks_; }
+  int64_t block_size_tokens() const { return block_size_tokens_; }
+
+  // Throws InternalError with the numbers unless free + allocated == total and neither is
+  // negative. O(1): the sum of allocations is kept as a running total.
+  void check_invariants() const;
+
+ private:
+  int64_t total_blocks_;
+  int64_t block_size_tokens_;
+  int64_t free_blocks_;
+  int64_t allocated_blocks_ = 0;  // running sum of every request's allocated_blocks
+};
+
+}  // namespace llmpo

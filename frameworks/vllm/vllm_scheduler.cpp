@@ -1,0 +1,186 @@
+#include "vllm_scheduler.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "simulator/util/error.hpp"
+
+namespace llmpo {
+
+namespace {
+
+void require_positive(int64_t value, const char* name) {
+  if (value <= 0) throw InternalError(fmt::format("vLLM scheduler: {} must be positive, got {}", name, value));
+}
+
+}  // namespace
+
+VllmScheduler::VllmScheduler(const VllmSchedulerConfig& config)
+    : config_(config), kv_(config.num_gpu_blocks, config.block_size) {
+  require_positive(config.max_num_seqs, "max_num_seqs");
+  require_positive(config.max_num_batched_tokens, "max_num_batched_tokens");
+  require_positive(config.block_size, "block_size");
+  require_positive(config.num_gpu_blocks, "num_gpu_blocks");
+  require_positive(config.max_model_len, "max_model_len");
+  // Reserved up front so steps never allocate; capped so an absurd max_num_seqs costs nothing.
+  running_.reserve(static_cast<std::size_t>(std::min<int64_t>(config.max_num_seqs, 4096)));
+}
+
+bool VllmScheduler::admit(RequestState& r, SimTime /*now*/) {
+  if (r.request.prompt_tokens < 1 || r.request.output_tokens < 1)
+    throw InternalError(fmt::format("vLLM scheduler: request {} has {} prompt and {} output tokens (both must be >= 1)",
+                                    r.request.id, r.request.prompt_tokens, r.request.output_tokens));
+  if (r.total_tokens() > config_.max_model_len) {
+    r.reject_reason = RejectReason::exceeds_max_model_len;
+    return false;
+  }
+  if (kv_.blocks_for_tokens(r.total_tokens()) > kv_.total_blocks()) {
+    r.reject_reason = RejectReason::exceeds_kv_capacity;
+    return false;
+  }
+  if (!config_.enable_chunked_prefill && r.request.prompt_tokens > config_.max_num_batched_tokens) {
+    r.reject_reason = RejectReason::exceeds_token_budget;
+    return false;
+  }
+  waiting_.push_back(&r);
+  return true;
+}
+
+void VllmScheduler::schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan) {
+  const auto new_tokens = static_cast<int32_t>(num_new_tokens);
+  plan.sequences.push_back({&r, r.computed_tokens, new_tokens});
+  plan.shape.add_sequence(r.computed_tokens, new_tokens);
+}
+
+void VllmScheduler::preempt(RequestState& r) {
+  // Recompute preemption (vLLM V1 has no swapping): the KV is dropped, and the prompt plus the
+  // tokens generated so far will be prefilled again. generated_tokens keeps its value, so the
+  // output continues where it stopped.
+  kv_.free(r);
+  r.computed_tokens = 0;
+  r.preemptions += 1;
+  ++preemptions_;
+  waiting_.push_front(&r);
+}
+
+bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) {
+  plan.clear(config_.window_tokens);
+  wake_at_ns = kNeverNs;  // vLLM never waits for time to pass: it runs whenever it has work
+  int64_t budget = config_.max_num_batched_tokens;
+
+  // (a) Running requests, in admission order, while budget remains.
+  std::size_t index = 0;
+  while (index < running_.size() && budget > 0) {
+    RequestState& r = *running_[index];
+    // Without chunked prefill a running request is a decode, except a resumed request whose
+    // recompute is longer than a whole step (see the waiting loop), which goes on in chunks.
+    const int64_t num_new = std::min<int64_t>(r.current_tokens() - r.computed_tokens, budget);
+    bool allocated = false;
+    while (true) {
+      if (kv_.grow_to_cover(r, r.computed_tokens + num_new)) {
+        allocated = true;
+        break;
+      }
+      // Out of blocks: preempt the most recently admitted running request. It sits at or after
+      // `index`, so it has not been scheduled in this step and no budget needs returning.
+      RequestState& victim = *running_.back();
+      running_.pop_back();
+      preempt(victim);
+      ++plan.preempted;
+      if (&victim == &r) break;  // nothing left to preempt: r itself waits
+    }
+    if (!allocated) break;
+    schedule(r, num_new, plan);
+    budget -= num_new;
+    ++index;
+  }
+
+  // (b) Waiting requests, FIFO, only if no request was preempted in this step (vLLM: a step that
+  // had to preempt has no room to spare for newcomers).
+  if (plan.preempted == 0) {
+    while (!waiting_.empty() && budget > 0 &&
+           static_cast<int64_t>(running_.size()) < config_.max_num_seqs) {
+      RequestState& r = *waiting_.front();
+      int64_t num_new = r.current_tokens() - r.computed_tokens;
+      if (!config_.enable_chunked_prefill && num_new > budget) {
+        // vLLM stops here and waits for a step with room for the whole prefill. A resumed
+        // request whose prompt + generated tokens exceed even a whole step's budget would then
+        // never run; vLLM cannot reach this (it refuses to start when max_num_batched_tokens <
+        // max_model_len without chunked prefill), so here such a recompute is chunked instead.
+        const bool never_fits = num_new > config_.max_num_batched_tokens;
+        if (!never_fits || budget < config_.max_num_batched_tokens) break;
+      }
+      num_new = std::min(num_new, budget);
+      if (!kv_.grow_to_cover(r, r.computed_tokens + num_new)) break;
+      waiting_.pop_front();
+      running_.push_back(&r);
+      if (r.first_scheduled_ns == kNeverNs) r.first_scheduled_ns = now;
+      schedule(r, num_new, plan);
+      budget -= num_new;
+    }
+  }
+  return !plan.sequences.empty();
+}
+
+void VllmScheduler::complete_step(SimTime /*now*/, const StepPlan& plan, StepEvents& events) {
+  events.clear();
+  for (const ScheduledSequence& seq : plan.sequences) {
+    RequestState& r = *seq.request;
+    r.computed_tokens += seq.new_tokens;
+    if (r.computed_tokens > r.current_tokens())
+      throw InternalError(fmt::format("vLLM scheduler: request {} computed {} tokens but has only {}",
+                                      r.request.id, r.computed_tokens, r.current_tokens()));
+    // A step that reaches the end of the known tokens samples the next one: the last chunk of a
+    // prefill (or recompute) and every decode. An earlier chunk's sample is thrown away.
+    if (r.computed_tokens < r.current_tokens()) continue;
+    r.generated_tokens += 1;
+    events.emitted.push_back(&r);
+    if (r.finished()) {
+      kv_.free(r);
+      events.finished.push_back(&r);
+    }
+  }
+  if (!events.finished.empty())
+    std::erase_if(running_, [](const RequestState* r) { return r->finished(); });
+}
+
+FrameworkStats VllmScheduler::stats() const {
+  FrameworkStats s;
+  s.running = static_cast<int64_t>(running_.size());
+  s.waiting = static_cast<int64_t>(waiting_.size());
+  s.kv_used_blocks = kv_.used_blocks();
+  s.kv_total_blocks = kv_.total_blocks();
+  s.preemptions = preemptions_;
+  return s;
+}
+
+void VllmScheduler::check_invariants() const {
+  kv_.check_invariants();
+  if (static_cast<int64_t>(running_.size()) > config_.max_num_seqs)
+    throw InternalError(fmt::format("vLLM scheduler: {} running requests exceed max_num_seqs {}",
+                                    running_.size(), config_.max_num_seqs));
+  // Every used block belongs to a running request (a request listed twice would count twice).
+  int64_t held = 0;
+  for (const RequestState* r : running_) {
+    if (r->allocated_blocks <= 0 || r->finished() || r->computed_tokens > r->current_tokens() ||
+        kv_.blocks_for_tokens(r->computed_tokens) > r->allocated_blocks)
+      throw InternalError(fmt::format(
+          "vLLM scheduler: running request {} holds {} blocks for {} computed of {} tokens ({} generated of {})",
+          r->request.id, r->allocated_blocks, r->computed_tokens, r->current_tokens(), r->generated_tokens,
+          r->request.output_tokens));
+    held += r->allocated_blocks;
+  }
+  if (held != kv_.used_blocks())
+    throw InternalError(fmt::format("vLLM scheduler: running requests hold {} blocks, the cache counts {} used",
+                                    held, kv_.used_blocks()));
+  // Waiting requests hold nothing; checking the ends keeps this O(running), not O(queue).
+  for (const RequestState* r : {waiting_.empty() ? nullptr : waiting_.front(),
+                                waiting_.empty() ? nullptr : waiting_.back()}) {
+    if (r != nullptr && (r->allocated_blocks != 0 || r->computed_tokens != 0))
+      throw InternalError(fmt::format("vLLM scheduler: waiting request {} holds {} blocks and {} computed tokens",
+                                      r->request.id, r->allocated_blocks, r->computed_tokens));
+  }
+}
+
+}  // namespace llmpo

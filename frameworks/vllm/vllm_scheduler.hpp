@@ -1,0 +1,66 @@
+#pragma once
+// vLLM V1's scheduler (vllm/v1/core/sched/scheduler.py, FCFS policy) as a Framework. There are
+// no prefill and decode phases: every step, each request gets
+//   num_new = current_tokens - computed_tokens
+// tokens (1 for a decode, the rest of its prompt for a partly prefilled one), within a per-step
+// token budget of max_num_batched_tokens. Running requests go first, in admission order; then,
+// if nothing was preempted, waiting requests in FIFO order. When the KV cache runs out, the
+// most recently admitted running request is preempted by recompute: its blocks are freed, it
+// goes to the front of the waiting queue, and its prompt and generated tokens are prefilled
+// again when it is readmitted.
+//
+// Approximations: no prefix caching (V1 enables it by default; random prompts rarely hit it, but
+// a recompute after preemption could reuse blocks vLLM had not yet evicted), no speculative
+// decoding, no long_prefill_token_threshold, no async scheduling.
+#include <cstdint>
+#include <deque>
+#include <vector>
+
+#include "frameworks/framework.hpp"
+#include "frameworks/kv_block_manager.hpp"
+
+namespace llmpo {
+
+struct VllmSchedulerConfig {
+  int64_t max_num_seqs = 256;             // most requests running at once
+  int64_t max_num_batched_tokens = 2048;  // token budget of one step
+  bool enable_chunked_prefill = true;     // may a prompt be split over several steps?
+  int64_t block_size = 16;                // tokens per KV block
+  int64_t num_gpu_blocks = 0;             // KV blocks in the cache
+  int64_t max_model_len = 0;              // longest prompt + output accepted
+  int64_t window_tokens = 0;              // the model's sliding window, for StepShape (0 = none)
+};
+
+class VllmScheduler final : public Framework {
+ public:
+  // Throws InternalError for non-positive sizes (configs are validated when read).
+  explicit VllmScheduler(const VllmSchedulerConfig& config);
+
+  // Rejects, in this order: prompt + output > max_model_len (exceeds_max_model_len); more
+  // blocks for prompt + output than the whole cache (exceeds_kv_capacity); without chunked
+  // prefill, a prompt longer than max_num_batched_tokens (exceeds_token_budget: no step could
+  // ever hold it; vLLM refuses to start when max_num_batched_tokens < max_model_len in that
+  // mode, and here the requests that would not fit are refused instead).
+  bool admit(RequestState& r, SimTime now) override;
+  bool plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) override;
+  void complete_step(SimTime now, const StepPlan& plan, StepEvents& events) override;
+  FrameworkStats stats() const override;
+  void check_invariants() const override;
+
+  const VllmSchedulerConfig& config() const { return config_; }
+
+ private:
+  void schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan);
+  void preempt(RequestState& r);
+
+  VllmSchedulerConfig config_;
+  KvBlockManager kv_;
+  // Admission order: the tail is the most recently admitted, the one preemption picks. Reserved
+  // at construction, so a step never allocates; finished requests are removed in one pass.
+  std::vector<RequestState*> running_;
+  // FIFO of new arrivals; preempted requests are put back at the front.
+  std::deque<RequestState*> waiting_;
+  int64_t preemptions_ = 0;
+};
+
+}  // namespace llmpo
