@@ -12,6 +12,8 @@ using Args = std::vector<std::string>;
 int command_list(const Args& args, std::ostream& out);
 int command_memory(const Args& args, std::ostream& out);
 int command_roofline(const Args& args, std::ostream& out);
+int command_run(const Args& args, std::ostream& out);
+int command_validate(const Args& args, std::ostream& out);
 
 // Runs `llmperforacle <args...>`: dispatches to the subcommand, turns errors into a message on
 // `err` and an exit code (0 ok, 2 bad input, 1 internal error).

@@ -23,6 +23,8 @@ struct Subcommand {
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> list = {
+      {"run", "simulate an experiment file and write latency/throughput CSVs", command_run},
+      {"validate", "check an experiment file without running it", command_validate},
       {"list", "print the model, GPU, interconnect or quantization library as a table", command_list},
       {"memory", "weights, KV bytes per token and KV capacity of a deployment, as vLLM computes it", command_memory},
       {"roofline", "per-layer FLOPs, bytes, intensity and predicted time of one serving step", command_roofline},

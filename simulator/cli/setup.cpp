@@ -2,10 +2,6 @@
 
 namespace llmpo {
 
-Libraries Libraries::load() {
-  return {ModelLibrary::load_default(), GpuLibrary::load_default(), InterconnectLibrary::load_default()};
-}
-
 void declare_interconnect_options(ArgParser& parser) {
   parser.option("interconnect", "PRESET", "link between GPUs of one node (nvswitch, pairwise-nvlink, pcie, xgmi)",
                 "the GPU's default_interconnect");

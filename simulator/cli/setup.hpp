@@ -5,18 +5,9 @@
 #include <string>
 
 #include "args.hpp"
-#include "hardware/gpu_library.hpp"
-#include "hardware/interconnect.hpp"
-#include "models/model_library.hpp"
+#include "simulator/experiment/libraries.hpp"
 
 namespace llmpo {
-
-struct Libraries {
-  ModelLibrary models;
-  GpuLibrary gpus;
-  InterconnectLibrary interconnects;
-  static Libraries load();
-};
 
 // Declares --interconnect and --inter-node on a parser.
 void declare_interconnect_options(ArgParser& parser);

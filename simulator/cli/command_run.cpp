@@ -1,0 +1,96 @@
+// `llmperforacle run FILE` and `llmperforacle validate FILE`: the main job. The experiment is
+// planned (and so validated) whole before the first simulation starts.
+#include <chrono>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "simulator/experiment/results_writer.hpp"
+#include "simulator/util/error.hpp"
+
+namespace llmpo {
+
+namespace {
+
+void declare_common(ArgParser& p) {
+  p.positional("FILE", "experiment YAML (see experiments/README.md)");
+  p.multi("set", "KEY.PATH=VALUE", "override any field, e.g. --set workload.arrival.rate_per_s=8");
+}
+
+ExperimentFile read_from(const ArgParser& p) {
+  const auto file = p.positional_value("FILE");
+  if (!file) throw InputError({}, "FILE", "name the experiment file, e.g. experiments/quickstart.yaml");
+  return read_experiment(*file, p.get_all("set"));
+}
+
+std::string join_args(const Args& args) {
+  std::string out = "llmperforacle run";
+  for (const auto& arg : args) out += " " + arg;
+  return out;
+}
+
+}  // namespace
+
+int command_validate(const Args& args, std::ostream& out) {
+  ArgParser p("llmperforacle validate", "Check an experiment file completely (every sweep point) without running it.");
+  declare_common(p);
+  if (!p.parse(args)) {
+    out << p.help_text();
+    return kExitOk;
+  }
+  const Libraries libraries = Libraries::load();
+  const ExperimentPlan plan = plan_experiment(read_from(p), libraries);
+  out << fmt::format("{}: valid - {} sweep point(s), {} run(s), {} distinct workload(s)\n", plan.path,
+                     plan.points.size(), plan.runs.size(), plan.workloads.size());
+  for (const auto& run : plan.runs)
+    out << fmt::format("  run {}: {} ({}) {} on {} x {} TP {} PP {}, KV {} blocks x {} tokens\n", run.index, run.name,
+                       framework_type_name(run.settings), run.model.id, run.parallel.gpus() * run.replicas,
+                       run.hardware.gpu.id, run.parallel.tensor_parallel, run.parallel.pipeline_parallel,
+                       run.kv.num_gpu_blocks, run.kv.block_size);
+  return kExitOk;
+}
+
+int command_run(const Args& args, std::ostream& out) {
+  ArgParser p("llmperforacle run",
+              "Simulate every deployment of an experiment file on the same seeded workload and write\n"
+              "summary.csv, requests.csv, timeseries.csv and manifest.json.");
+  declare_common(p);
+  p.option("out", "DIR", "output folder", "results/<experiment name>");
+  p.flag("no-requests", "do not write requests.csv (large runs)");
+  p.flag("quiet", "print nothing but errors");
+  if (!p.parse(args)) {
+    out << p.help_text();
+    return kExitOk;
+  }
+  const bool quiet = p.has("quiet");
+  const Libraries libraries = Libraries::load();
+  const ExperimentPlan plan = plan_experiment(read_from(p), libraries);
+  const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
+
+  RunExecutor executor(plan, libraries);
+  ResultsWriter writer(plan, out_dir, !p.has("no-requests"));
+  std::vector<RunMetrics> metrics(plan.runs.size());
+  const auto started = std::chrono::steady_clock::now();
+  int64_t simulated_requests = 0;
+  for (const auto& run : plan.runs) {
+    RunOutcome outcome = executor.execute(run);
+    const Workload& workload = executor.workload(run.workload_index);
+    if (!quiet && run.index == 0) out << "workload: " << workload.summary << "\n";
+    writer.add(outcome, workload);
+    metrics[static_cast<std::size_t>(run.index)] = outcome.metrics;
+    simulated_requests += outcome.metrics.arrived;
+  }
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto files = writer.finish(join_args(args));
+  if (!quiet) {
+    out << "\n" << comparison_table(plan, metrics);
+    out << fmt::format("\n{} run(s), {} simulated requests in {:.2f} s of wall time\n", plan.runs.size(),
+                       simulated_requests, wall_s);
+    for (const auto& file : files) out << "wrote " << file << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace llmpo

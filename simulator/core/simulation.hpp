@@ -1,0 +1,86 @@
+#pragma once
+// One simulation = one run of one deployment (a framework on its replicas) over one workload.
+// Single-threaded, no globals: everything it touches is owned here, so runs can go in parallel.
+#include <memory>
+#include <vector>
+
+#include "frameworks/framework.hpp"
+#include "event_queue.hpp"
+#include "router.hpp"
+#include "simulator/metrics/timeseries.hpp"
+#include "simulator/workload/workload.hpp"
+#include "step_cost.hpp"
+
+namespace llmpo {
+
+// One replica: a framework policy and the cost of its steps.
+struct Replica {
+  std::unique_ptr<Framework> framework;
+  std::unique_ptr<StepCost> cost;
+  int64_t window_tokens = 0;  // the model's sliding window, for the steps' StepShape
+};
+
+struct SimulationOptions {
+  RouterPolicy router = RouterPolicy::round_robin;
+  SimTime timeseries_interval_ns = kNsPerSecond;
+  // Closed loop: clients stop sending new requests after this instant (kNeverNs: when the
+  // workload's requests run out).
+  SimTime stop_sending_ns = kNeverNs;
+  bool check_invariants = true;  // after every step; cheap (O(1) per step)
+};
+
+struct RunResult {
+  std::vector<RequestState> requests;  // index = request id
+  // Every gap between consecutive tokens of every request (vLLM's pooled ITL), with its request.
+  struct ItlSample {
+    int64_t request;
+    SimTime gap_ns;
+  };
+  std::vector<ItlSample> itl;
+  std::vector<TimeseriesPoint> timeseries;
+  SimTime end_ns = 0;                  // the last event
+  double in_system_area_ns = 0;        // integral over time of admitted, unfinished requests
+  int64_t steps = 0;
+  int64_t events = 0;
+  int64_t batch_sequences_total = 0;   // sum over steps of sequences in the step
+  int64_t peak_batch_sequences = 0;
+  double kv_utilization_area_ns = 0;   // integral of mean KV use over replicas
+  int64_t preemptions = 0;
+  int64_t unsent_requests = 0;         // closed loop: requests never sent before stop_sending_ns
+};
+
+class Simulation {
+ public:
+  Simulation(const Workload& workload, std::vector<Replica> replicas, SimulationOptions options);
+  RunResult run();
+
+ private:
+  void on_arrival(const Event& event);
+  void on_step_end(const Event& event);
+  void try_start_step(int32_t replica, SimTime now);
+  void send_next_for_client(int32_t client, SimTime now);
+  void advance_areas(SimTime now);
+  void update_timeseries(SimTime now);
+
+  const Workload& workload_;
+  std::vector<Replica> replicas_;
+  std::vector<Framework*> frameworks_;
+  SimulationOptions options_;
+  Router router_;
+  EventQueue queue_;
+  RunResult result_;
+  TimeseriesRecorder timeseries_;
+
+  std::vector<StepPlan> plans_;
+  std::vector<StepEvents> step_events_;
+  std::vector<bool> busy_;
+  std::vector<bool> schedule_pending_;
+  std::vector<SimTime> pending_wake_ns_;
+  std::vector<int64_t> outstanding_;
+  std::vector<int64_t> next_for_client_;
+  int64_t in_system_ = 0;
+  SimTime last_area_ns_ = 0;
+  SimTime last_event_ns_ = 0;
+};
+
+}  // namespace llmpo

@@ -1,0 +1,57 @@
+#pragma once
+// How long an engine step takes. The simulation only sees this interface: the roofline cost
+// model in production, a linear model for what-if studies and for tests whose timings are
+// worked out by hand.
+#include <memory>
+
+#include "hardware/cost_model.hpp"
+#include "hardware/step_shape.hpp"
+#include "time.hpp"
+
+namespace llmpo {
+
+class StepCost {
+ public:
+  virtual ~StepCost() = default;
+  virtual SimTime step_time_ns(const StepShape& shape) const = 0;
+};
+
+// The roofline cost model plus a framework's own per-step CPU overhead. A step runs through
+// every pipeline stage before the next is planned (micro-batch overlap across stages is not
+// modelled), so its duration is the breakdown's latency.
+class RooflineStepCost final : public StepCost {
+ public:
+  RooflineStepCost(CostModel model, SimTime framework_overhead_ns)
+      : model_(std::move(model)), overhead_ns_(framework_overhead_ns) {}
+  SimTime step_time_ns(const StepShape& shape) const override {
+    return duration_to_ns(model_.step_time_s(shape)) + overhead_ns_;
+  }
+  const CostModel& model() const { return model_; }
+
+ private:
+  CostModel model_;
+  SimTime overhead_ns_;
+};
+
+// base + per new token + per sequence + per KV token read: simple enough to work out by hand.
+struct LinearCostParams {
+  double base_s = 0;
+  double per_new_token_s = 0;
+  double per_sequence_s = 0;
+  double per_kv_token_s = 0;
+};
+
+class LinearStepCost final : public StepCost {
+ public:
+  explicit LinearStepCost(LinearCostParams params) : p_(params) {}
+  SimTime step_time_ns(const StepShape& shape) const override {
+    const double kv_tokens = shape.prefill.kv_tokens + shape.decode.kv_tokens;
+    return duration_to_ns(p_.base_s + p_.per_new_token_s * shape.new_tokens() +
+                          p_.per_sequence_s * shape.num_seqs() + p_.per_kv_token_s * kv_tokens);
+  }
+
+ private:
+  LinearCostParams p_;
+};
+
+}  // namespace llmpo

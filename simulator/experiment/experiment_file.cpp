@@ -1,0 +1,237 @@
+#include "experiment_file.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "simulator/util/error.hpp"
+#include "simulator/util/text.hpp"
+#include "simulator/util/yaml_reader.hpp"
+
+namespace llmpo {
+
+namespace {
+
+// Framework config keys, and the framework types that accept each (empty = every type).
+struct ConfigKey {
+  const char* key;
+  std::vector<std::string> types;
+};
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = {
+      {"tensor_parallel_degree", {}}, {"pipeline_parallel_degree", {}}, {"num_replicas", {}},
+      {"router", {}}, {"block_size", {}}, {"gpu_memory_utilization", {}}, {"num_gpu_blocks", {}},
+      {"max_model_len", {}}, {"quantization", {}}, {"kv_cache_dtype", {}}, {"scheduler_overhead_us", {}},
+      {"max_num_seqs", {"vllm"}}, {"max_num_batched_tokens", {"vllm"}}, {"enable_chunked_prefill", {"vllm"}},
+      {"batch_size", {"static"}}, {"batch_timeout_s", {"static"}},
+  };
+  return keys;
+}
+
+struct PathSegment {
+  std::string key;    // map key (empty for a pure index)
+  int index = -1;     // list index, -1 when none
+};
+
+std::vector<PathSegment> parse_path(const std::string& path, const std::string& context) {
+  std::vector<PathSegment> segments;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const std::size_t dot = path.find('.', start);
+    std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    PathSegment segment;
+    const auto bracket = part.find('[');
+    if (bracket != std::string::npos) {
+      if (part.back() != ']') throw InputError({}, context, "malformed index in '" + path + "'");
+      try {
+        segment.index = std::stoi(part.substr(bracket + 1, part.size() - bracket - 2));
+      } catch (const std::exception&) {
+        throw InputError({}, context, "malformed index in '" + path + "'");
+      }
+      part = part.substr(0, bracket);
+    }
+    segment.key = part;
+    if (segment.key.empty() && segment.index < 0) throw InputError({}, context, "empty key in '" + path + "'");
+    segments.push_back(segment);
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return segments;
+}
+
+// Sets the value at `path`; every step but the last must exist; the last key may be new.
+void set_path(YAML::Node root, const std::string& path, const YAML::Node& value, const std::string& context) {
+  const auto segments = parse_path(path, context);
+  YAML::Node current = root;
+  std::string walked;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    const PathSegment& s = segments[i];
+    const bool last = i + 1 == segments.size();
+    if (!s.key.empty()) {
+      walked += (walked.empty() ? "" : ".") + s.key;
+      if (!current.IsMap()) throw InputError({}, context, "'" + walked + "' is not inside a mapping");
+      const bool exists = static_cast<const YAML::Node&>(current)[s.key].IsDefined();
+      if (last && s.index < 0) {
+        current[s.key] = value;
+        return;
+      }
+      if (!exists) {
+        std::vector<std::string> keys;
+        for (const auto& entry : current) keys.push_back(entry.first.Scalar());
+        std::string message = "no key '" + walked + "' in the experiment";
+        const std::string hint = did_you_mean(s.key, keys);
+        if (!hint.empty()) message += "; " + hint;
+        throw InputError({}, context, message);
+      }
+      current.reset(current[s.key]);
+    }
+    if (s.index >= 0) {
+      walked += fmt::format("[{}]", s.index);
+      if (!current.IsSequence() || s.index >= static_cast<int>(current.size()))
+        throw InputError({}, context, "'" + walked + "' is out of range");
+      if (last) {
+        current[static_cast<std::size_t>(s.index)] = value;
+        return;
+      }
+      current.reset(current[static_cast<std::size_t>(s.index)]);
+    }
+  }
+}
+
+std::string scalar_text(const YAML::Node& node) {
+  if (node.IsScalar()) return node.Scalar();
+  YAML::Emitter emitter;
+  emitter << YAML::Flow << node;
+  return emitter.c_str();
+}
+
+// The concrete paths a sweep key stands for in `document`.
+std::vector<std::string> paths_for(const std::string& key, const YAML::Node& document) {
+  const YAML::Node frameworks = document["frameworks_to_test"];
+  const std::size_t count = frameworks.IsSequence() ? frameworks.size() : 0;
+  std::vector<std::string> paths;
+  if (key == "model") {
+    for (std::size_t i = 0; i < count; ++i) paths.push_back(fmt::format("frameworks_to_test[{}].config.model_profile_id", i));
+    return paths;
+  }
+  if (key == "gpu") {
+    const YAML::Node hardware = document["hardware"];
+    if (hardware.IsMap())
+      for (const auto& entry : hardware) paths.push_back("hardware." + entry.first.Scalar() + ".preset");
+    return paths;
+  }
+  if (key == "request_rate") return {"workload.arrival.rate_per_s"};
+  if (key == "concurrency") return {"workload.arrival.clients"};
+  for (const auto& config_key : config_keys()) {
+    if (key != config_key.key) continue;
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::string type = frameworks[i]["type"].IsScalar() ? to_lower(frameworks[i]["type"].Scalar()) : "vllm";
+      if (!config_key.types.empty() && std::find(config_key.types.begin(), config_key.types.end(), type) == config_key.types.end())
+        continue;
+      paths.push_back(fmt::format("frameworks_to_test[{}].config.{}", i, key));
+    }
+    return paths;
+  }
+  return {key};  // a dotted path
+}
+
+}  // namespace
+
+std::string SweepPoint::label() const {
+  std::string out;
+  for (const auto& [key, value] : values) out += (out.empty() ? "" : ";") + key + "=" + value;
+  return out;
+}
+
+std::vector<std::string> sweep_shorthands() {
+  std::vector<std::string> names = {"model", "gpu", "request_rate", "concurrency"};
+  for (const auto& key : config_keys()) names.push_back(key.key);
+  return names;
+}
+
+void apply_override(YAML::Node& document, const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError({}, "--set", "expected key.path=value, got '" + assignment + "'");
+  const std::string path = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& error) {
+    throw InputError({}, "--set " + path, "value is not valid YAML: " + error.msg);
+  }
+  set_path(document, path, value, "--set " + path);
+}
+
+ExperimentFile read_experiment(const std::string& path, const std::vector<std::string>& overrides) {
+  ExperimentFile file;
+  file.path = path;
+  // Each point parses the file afresh (rather than cloning a tree) so that every node keeps its
+  // line and column for error messages.
+  std::ifstream in(path);
+  if (!in) throw InputError({path, 0, 0}, "", "cannot open experiment file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  const std::string text = buffer.str();
+  auto fresh = [&] {
+    YAML::Node document = load_yaml_string(text, path);
+    if (!document.IsMap()) throw InputError({path, 1, 1}, "", "an experiment file is a mapping of sections");
+    for (const auto& assignment : overrides) apply_override(document, assignment);
+    return document;
+  };
+  file.document = fresh();
+
+  const YAML::Node sweep = file.document["sweep"];
+  if (!sweep.IsDefined() || sweep.IsNull()) {
+    file.points.push_back({fresh(), {}});
+    return file;
+  }
+  if (!sweep.IsMap()) throw InputError(position_of(sweep, path), "sweep", "expected a mapping of key: [values]");
+  struct Axis {
+    std::string key;
+    std::vector<std::string> paths;
+    std::vector<YAML::Node> values;
+  };
+  std::vector<Axis> axes;
+  for (const auto& entry : sweep) {
+    Axis axis{entry.first.Scalar(), paths_for(entry.first.Scalar(), file.document), {}};
+    const SourcePos pos = position_of(entry.first, path);
+    if (!entry.second.IsSequence() || entry.second.size() == 0)
+      throw InputError(pos, "sweep." + axis.key, "expected a non-empty list of values");
+    if (axis.paths.empty())
+      throw InputError(pos, "sweep." + axis.key, "no framework in frameworks_to_test accepts this key");
+    for (const auto& value : entry.second) axis.values.push_back(value);
+    axes.push_back(std::move(axis));
+  }
+  // Cartesian product, the last key varying fastest.
+  std::vector<std::size_t> digit(axes.size(), 0);
+  for (;;) {
+    SweepPoint point{fresh(), {}};
+    point.document.remove("sweep");
+    for (std::size_t a = 0; a < axes.size(); ++a) {
+      const YAML::Node& value = axes[a].values[digit[a]];
+      for (const auto& target : axes[a].paths) {
+        const SourcePos pos = position_of(value, path);
+        try {
+          set_path(point.document, target, YAML::Clone(value), "sweep." + axes[a].key);
+        } catch (const InputError& error) {
+          throw InputError(pos, error.key_path(), error.message());
+        }
+      }
+      point.values.emplace_back(axes[a].key, scalar_text(value));
+    }
+    file.points.push_back(std::move(point));
+    std::size_t a = axes.size();
+    while (a > 0) {
+      --a;
+      if (++digit[a] < axes[a].values.size()) break;
+      digit[a] = 0;
+      if (a == 0) return file;
+    }
+    if (axes.empty()) return file;
+  }
+}
+
+}  // namespace llmpo

@@ -1,0 +1,80 @@
+#pragma once
+// An experiment file turned into a plan: every sweep point's simulation settings, workload and
+// runs (one per frameworks_to_test entry), fully validated - models resolved, GPUs built from
+// presets and overrides, KV capacity planned - before anything is simulated, so a bad file
+// fails in a second, not an hour into a sweep.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "experiment_file.hpp"
+#include "frameworks/framework_config.hpp"
+#include "hardware/gpu_spec.hpp"
+#include "models/memory_plan.hpp"
+#include "models/model_spec.hpp"
+#include "libraries.hpp"
+#include "simulator/core/router.hpp"
+#include "simulator/core/step_cost.hpp"
+#include "simulator/metrics/run_metrics.hpp"
+#include "simulator/workload/workload_spec.hpp"
+
+namespace llmpo {
+
+// A `hardware:` entry: a GPU preset with optional field overrides and how many there are.
+struct HardwareEntry {
+  std::string key;                 // "gpu0"
+  GpuSpec gpu;
+  int64_t count = 0;               // GPUs available (0 = not limited)
+  std::string interconnect;        // preset between GPUs of a node
+  std::string inter_node;          // preset between nodes
+};
+
+struct SimulationSettings {
+  uint64_t seed = 0;
+  MetricsOptions metrics;
+  double timeseries_interval_s = 1.0;
+  bool linear_cost = false;        // cost_model: {type: linear, ...} instead of the roofline
+  LinearCostParams linear;
+};
+
+struct RunSpec {
+  int64_t index = 0;               // position in the plan (output order)
+  int64_t point_index = 0;
+  std::string name;                // frameworks_to_test[i].name
+  std::string entry_path;          // "frameworks_to_test[0]", for messages
+  ModelSpec model;
+  HardwareEntry hardware;
+  ParallelConfig parallel;
+  int64_t replicas = 1;
+  RouterPolicy router = RouterPolicy::round_robin;
+  FrameworkSettings settings;
+  MemoryPlan memory;               // planned KV (before any num_gpu_blocks override)
+  KvCacheCapacity kv;              // what each replica gets
+  int64_t workload_index = 0;      // into ExperimentPlan::workloads
+};
+
+struct PointPlan {
+  SweepPoint point;
+  SimulationSettings simulation;
+  std::vector<int64_t> runs;       // indices into ExperimentPlan::runs
+};
+
+struct WorkloadPlan {
+  WorkloadSpec spec;
+  uint64_t seed = 0;
+  std::string key;                 // YAML of the section + seed: equal keys share requests
+};
+
+struct ExperimentPlan {
+  std::string path;
+  std::string name;                // the file's `name:` or its file name
+  std::vector<PointPlan> points;
+  std::vector<RunSpec> runs;
+  std::vector<WorkloadPlan> workloads;
+  int64_t clip_max_model_len = 0;  // the smallest max_model_len of any run: all requests fit all
+};
+
+ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libraries);
+
+}  // namespace llmpo

@@ -1,0 +1,59 @@
+#include "run_executor.hpp"
+
+namespace llmpo {
+
+RunExecutor::RunExecutor(const ExperimentPlan& plan, const Libraries& libraries)
+    : plan_(plan), libraries_(libraries) {}
+
+const Workload& RunExecutor::workload(int64_t index) {
+  auto& slot = workloads_[index];
+  if (!slot) {
+    const WorkloadPlan& w = plan_.workloads[static_cast<std::size_t>(index)];
+    slot = std::make_unique<Workload>(generate_workload(w.spec, w.seed, plan_.clip_max_model_len));
+  }
+  return *slot;
+}
+
+std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const SimulationSettings& simulation) const {
+  const EngineSettings& engine = engine_settings(run.settings);
+  const int64_t window = run.model.sliding_window.window_tokens;
+  const SimTime overhead_ns = duration_to_ns(engine.scheduler_overhead_us * 1e-6);
+  std::vector<Replica> replicas;
+  for (int64_t i = 0; i < run.replicas; ++i) {
+    Replica replica;
+    replica.framework = make_framework(run.settings, run.kv, window);
+    replica.window_tokens = window;
+    if (simulation.linear_cost) {
+      replica.cost = std::make_unique<LinearStepCost>(simulation.linear);
+    } else {
+      CostModelOptions options;
+      options.parallel = run.parallel;
+      options.quantization = engine.quantization;
+      options.kv_cache_dtype = engine.kv_cache_dtype;
+      options.accounting = Accounting::corrected;
+      options.intra_node = &libraries_.interconnects.find(run.hardware.interconnect);
+      options.inter_node = &libraries_.interconnects.find(run.hardware.inter_node);
+      replica.cost = std::make_unique<RooflineStepCost>(CostModel(run.model, run.hardware.gpu, options), overhead_ns);
+    }
+    replicas.push_back(std::move(replica));
+  }
+  return replicas;
+}
+
+RunOutcome RunExecutor::execute(const RunSpec& run) {
+  const PointPlan& point = plan_.points[static_cast<std::size_t>(run.point_index)];
+  const Workload& requests = workload(run.workload_index);
+  SimulationOptions options;
+  options.router = run.router;
+  options.timeseries_interval_ns = duration_to_ns(point.simulation.timeseries_interval_s);
+  Simulation simulation(requests, build_replicas(run, point.simulation), options);
+  RunOutcome outcome;
+  outcome.run = &run;
+  outcome.result = simulation.run();
+  std::vector<Slo> class_slos;
+  for (const auto& c : requests.classes) class_slos.push_back(c.slo);
+  outcome.metrics = compute_run_metrics(outcome.result, point.simulation.metrics, class_slos);
+  return outcome;
+}
+
+}  // namespace llmpo

@@ -1,0 +1,36 @@
+#pragma once
+// Executes the runs of a plan: generates each distinct workload once, builds a fresh set of
+// replicas for every run (nothing is shared between runs, so each is an isolated simulation)
+// and computes the run's metrics.
+#include <map>
+#include <memory>
+
+#include "experiment_plan.hpp"
+#include "simulator/core/simulation.hpp"
+#include "simulator/workload/workload.hpp"
+
+namespace llmpo {
+
+struct RunOutcome {
+  const RunSpec* run = nullptr;
+  RunResult result;
+  RunMetrics metrics;
+};
+
+class RunExecutor {
+ public:
+  RunExecutor(const ExperimentPlan& plan, const Libraries& libraries);
+
+  // The requests of workload `index`, generated on first use with the plan's clip length.
+  const Workload& workload(int64_t index);
+  RunOutcome execute(const RunSpec& run);
+
+ private:
+  std::vector<Replica> build_replicas(const RunSpec& run, const SimulationSettings& simulation) const;
+
+  const ExperimentPlan& plan_;
+  const Libraries& libraries_;
+  std::map<int64_t, std::unique_ptr<Workload>> workloads_;
+};
+
+}  // namespace llmpo

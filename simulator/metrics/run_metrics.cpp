@@ -1,0 +1,130 @@
+#include "run_metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace llmpo {
+
+double percentile_linear(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const double rank = p / 100.0 * static_cast<double>(sorted.size() - 1);
+  const auto low = static_cast<std::size_t>(std::floor(rank));
+  const std::size_t high = std::min(low + 1, sorted.size() - 1);
+  const double fraction = rank - static_cast<double>(low);
+  return sorted[low] + (sorted[high] - sorted[low]) * fraction;
+}
+
+Stat summarize(std::vector<double> values, const std::vector<double>& percentiles) {
+  Stat stat;
+  stat.count = static_cast<int64_t>(values.size());
+  stat.percentiles.assign(percentiles.size(), 0.0);
+  if (values.empty()) return stat;
+  std::sort(values.begin(), values.end());
+  double sum = 0;
+  for (double v : values) sum += v;
+  stat.mean = sum / static_cast<double>(values.size());
+  double squares = 0;
+  for (double v : values) squares += (v - stat.mean) * (v - stat.mean);
+  stat.std = std::sqrt(squares / static_cast<double>(values.size()));
+  stat.median = percentile_linear(values, 50);
+  for (std::size_t i = 0; i < percentiles.size(); ++i) stat.percentiles[i] = percentile_linear(values, percentiles[i]);
+  return stat;
+}
+
+namespace {
+
+bool meets(const Slo& slo, double ttft_ms, std::optional<double> tpot_ms, double e2el_ms) {
+  if (slo.ttft_ms && ttft_ms > *slo.ttft_ms) return false;
+  if (slo.tpot_ms && tpot_ms && *tpot_ms > *slo.tpot_ms) return false;
+  if (slo.e2el_ms && e2el_ms > *slo.e2el_ms) return false;
+  return true;
+}
+
+}  // namespace
+
+RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& options, const std::vector<Slo>& class_slos) {
+  RunMetrics m;
+  const SimTime warmup_ns = instant_to_ns(options.warmup_s);
+  SimTime last_arrival_ns = 0;
+  for (const auto& r : run.requests)
+    if (r.request.arrival_ns != kNeverNs) last_arrival_ns = std::max(last_arrival_ns, r.request.arrival_ns);
+  const SimTime cooldown_start_ns = last_arrival_ns - instant_to_ns(options.cooldown_s);
+
+  std::vector<bool> measured(run.requests.size(), false);
+  std::vector<double> ttft, tpot, e2el, queueing;
+  SimTime span_end_ns = 0;
+  double e2el_all_ns = 0;
+  int64_t good = 0;
+  for (std::size_t i = 0; i < run.requests.size(); ++i) {
+    const RequestState& r = run.requests[i];
+    if (r.outcome == RequestOutcome::pending) {
+      ++m.unsent;
+      continue;
+    }
+    ++m.arrived;
+    if (r.outcome == RequestOutcome::rejected) {
+      ++m.rejected;
+      ++m.rejected_by_reason[static_cast<std::size_t>(r.reject_reason)];
+      continue;
+    }
+    ++m.completed;
+    const double e2el_ns = static_cast<double>(r.completion_ns - r.request.arrival_ns);
+    e2el_all_ns += e2el_ns;
+    const bool in_window = r.request.arrival_ns >= warmup_ns &&
+                           (options.cooldown_s <= 0 || r.request.arrival_ns <= cooldown_start_ns);
+    if (!in_window) continue;
+    measured[i] = true;
+    ++m.measured;
+    span_end_ns = std::max(span_end_ns, r.completion_ns);
+    m.total_input_tokens += r.request.prompt_tokens;
+    m.total_output_tokens += r.generated_tokens;
+    const double ttft_ms = ns_to_ms(r.first_token_ns - r.request.arrival_ns);
+    const double e2el_ms = e2el_ns * 1e-6;
+    std::optional<double> tpot_ms;
+    if (r.generated_tokens > 1) {
+      tpot_ms = (e2el_ms - ttft_ms) / static_cast<double>(r.generated_tokens - 1);
+      tpot.push_back(*tpot_ms);
+    }
+    ttft.push_back(ttft_ms);
+    e2el.push_back(e2el_ms);
+    queueing.push_back(ns_to_ms(r.first_scheduled_ns - r.request.arrival_ns));
+    const auto c = static_cast<std::size_t>(r.request.class_id);
+    const Slo& slo = c < class_slos.size() && has_any_bound(class_slos[c]) ? class_slos[c] : options.slo;
+    if (meets(slo, ttft_ms, tpot_ms, e2el_ms)) ++good;
+  }
+  std::vector<double> itl;
+  itl.reserve(run.itl.size());
+  for (const auto& sample : run.itl)
+    if (measured[static_cast<std::size_t>(sample.request)]) itl.push_back(ns_to_ms(sample.gap_ns));
+
+  const SimTime span_start_ns = warmup_ns;
+  m.duration_s = span_end_ns > span_start_ns ? ns_to_s(span_end_ns - span_start_ns) : 0;
+  if (m.duration_s > 0) {
+    m.request_throughput = static_cast<double>(m.measured) / m.duration_s;
+    m.output_throughput = static_cast<double>(m.total_output_tokens) / m.duration_s;
+    m.total_token_throughput = static_cast<double>(m.total_input_tokens + m.total_output_tokens) / m.duration_s;
+    m.goodput = static_cast<double>(good) / m.duration_s;
+  }
+  m.slo_attainment = m.measured > 0 ? static_cast<double>(good) / static_cast<double>(m.measured) : 0;
+  m.ttft_ms = summarize(std::move(ttft), options.percentiles);
+  m.tpot_ms = summarize(std::move(tpot), options.percentiles);
+  m.itl_ms = summarize(std::move(itl), options.percentiles);
+  m.e2el_ms = summarize(std::move(e2el), options.percentiles);
+  m.queueing_ms = summarize(std::move(queueing), options.percentiles);
+
+  m.steps = run.steps;
+  m.events = run.events;
+  m.preemptions = run.preemptions;
+  m.mean_batch_sequences = run.steps > 0 ? static_cast<double>(run.batch_sequences_total) / static_cast<double>(run.steps) : 0;
+  m.peak_batch_sequences = run.peak_batch_sequences;
+  const double end_ns = static_cast<double>(run.end_ns);
+  if (end_ns > 0) {
+    m.mean_kv_utilization = run.kv_utilization_area_ns / end_ns;
+    m.littles_mean_in_system = run.in_system_area_ns / end_ns;
+    // lambda x W = (completed / T) x (sum of E2EL / completed) = sum of E2EL / T.
+    m.littles_throughput_times_e2el = e2el_all_ns / end_ns;
+  }
+  return m;
+}
+
+}  // namespace llmpo
