@@ -32,8 +32,7 @@ case "${1:-}" in
   run)
     install_missing
     build
-    "$BUILD_DIR/bin/llmperforacle" memory --model Llama3-70B --gpu H100-SXM --tp 4
-    "$BUILD_DIR/bin/llmperforacle" roofline --model Llama3-70B --gpu H100-SXM --tp 4 --input-tokens 1 --cached-tokens 1024 --batch 32
+    "$BUILD_DIR/bin/llmperforacle" run experiments/quickstart.yaml --out results/quickstart
     ;;
   test)
     install_missing

@@ -74,10 +74,14 @@ int command_run(const Args& args, std::ostream& out) {
   std::vector<RunMetrics> metrics(plan.runs.size());
   const auto started = std::chrono::steady_clock::now();
   int64_t simulated_requests = 0;
+  std::vector<bool> described(plan.workloads.size(), false);
   for (const auto& run : plan.runs) {
     RunOutcome outcome = executor.execute(run);
     const Workload& workload = executor.workload(run.workload_index);
-    if (!quiet && run.index == 0) out << "workload: " << workload.summary << "\n";
+    if (!quiet && !described[static_cast<std::size_t>(run.workload_index)]) {
+      described[static_cast<std::size_t>(run.workload_index)] = true;
+      out << "workload " << run.workload_index << ": " << workload.summary << "\n";
+    }
     writer.add(outcome, workload);
     metrics[static_cast<std::size_t>(run.index)] = outcome.metrics;
     simulated_requests += outcome.metrics.arrived;
@@ -86,6 +90,8 @@ int command_run(const Args& args, std::ostream& out) {
   const auto files = writer.finish(join_args(args));
   if (!quiet) {
     out << "\n" << comparison_table(plan, metrics);
+    out << "KV tokens: per replica, computed as vLLM does (utilization x memory - weights - activation peak -\n"
+           "overhead); `llmperforacle memory` explains one configuration line by line.\n";
     out << fmt::format("\n{} run(s), {} simulated requests in {:.2f} s of wall time\n", plan.runs.size(),
                        simulated_requests, wall_s);
     for (const auto& file : files) out << "wrote " << file << "\n";

@@ -1,5 +1,6 @@
 #pragma once
 // A request as the workload generates it, and the bookkeeping the simulation keeps for it.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -28,6 +29,7 @@ enum class RejectReason : uint8_t {
   exceeds_token_budget,    // vLLM without chunked prefill: prompt > max_num_batched_tokens,
                            // so no step could ever hold its prefill
 };
+inline constexpr std::size_t kRejectReasonCount = 5;  // keep in step with the enum
 const char* to_string(RejectReason reason);
 const char* to_string(RequestOutcome outcome);
 

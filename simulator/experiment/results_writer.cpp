@@ -140,6 +140,12 @@ CsvRow ResultsWriter::summary_row(const ExperimentPlan& plan, const RunOutcome& 
   row.emplace_back("arrived_requests", std::to_string(m.arrived));
   row.emplace_back("completed_requests", std::to_string(m.completed));
   row.emplace_back("rejected_requests", std::to_string(m.rejected));
+  std::string reasons;  // "exceeds_max_model_len:3;exceeds_kv_capacity:1"
+  for (std::size_t reason = 1; reason < m.rejected_by_reason.size(); ++reason)
+    if (m.rejected_by_reason[reason] > 0)
+      reasons += fmt::format("{}{}:{}", reasons.empty() ? "" : ";", to_string(static_cast<RejectReason>(reason)),
+                             m.rejected_by_reason[reason]);
+  row.emplace_back("rejected_by_reason", reasons);
   row.emplace_back("measured_requests", std::to_string(m.measured));
   row.emplace_back("duration_s", number(m.duration_s));
   row.emplace_back("total_input_tokens", std::to_string(m.total_input_tokens));
@@ -235,7 +241,7 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line) 
 std::string comparison_table(const ExperimentPlan& plan, const std::vector<RunMetrics>& metrics) {
   TextTable table({"run", "framework", "point", "model", "gpu", "TPxPPxR", "done/rej", "req/s", "out tok/s",
                    "TTFT mean ms", "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean s", "goodput req/s",
-                   "preempt"});
+                   "preempt", "KV tokens"});
   for (std::size_t i = 0; i < plan.runs.size() && i < metrics.size(); ++i) {
     const RunSpec& run = plan.runs[i];
     const RunMetrics& m = metrics[i];
@@ -251,7 +257,8 @@ std::string comparison_table(const ExperimentPlan& plan, const std::vector<RunMe
                    fmt::format("{}/{}", m.completed, m.rejected), fmt::format("{:.2f}", m.request_throughput),
                    fmt::format("{:.0f}", m.output_throughput), fmt::format("{:.1f}", m.ttft_ms.mean), p99(m.ttft_ms, ps),
                    fmt::format("{:.2f}", m.tpot_ms.mean), p99(m.tpot_ms, ps), fmt::format("{:.2f}", m.e2el_ms.mean / 1e3),
-                   fmt::format("{:.2f}", m.goodput), std::to_string(m.preemptions)});
+                   fmt::format("{:.2f}", m.goodput), std::to_string(m.preemptions),
+                   std::to_string(run.kv.num_gpu_blocks * run.kv.block_size)});
   }
   std::ostringstream out;
   table.print(out);

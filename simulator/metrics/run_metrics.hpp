@@ -38,7 +38,7 @@ Stat summarize(std::vector<double> values, const std::vector<double>& percentile
 
 struct RunMetrics {
   int64_t arrived = 0, completed = 0, rejected = 0, unsent = 0, measured = 0;
-  std::array<int64_t, 8> rejected_by_reason{};  // indexed by RejectReason
+  std::array<int64_t, kRejectReasonCount> rejected_by_reason{};  // indexed by RejectReason
   double duration_s = 0;
   int64_t total_input_tokens = 0, total_output_tokens = 0;
   double request_throughput = 0, output_throughput = 0, total_token_throughput = 0;

@@ -1,0 +1,110 @@
+// Metric definitions as vLLM's `vllm bench serve` computes them (numpy percentiles, population
+// std, TPOT per request), checked on small hand-made runs.
+#include <catch2/catch.hpp>
+
+#include "simulator/metrics/run_metrics.hpp"
+#include "simulator/metrics/timeseries.hpp"
+
+using namespace llmpo;
+
+namespace {
+
+constexpr SimTime kMs = 1'000'000;
+
+RequestState completed(int64_t id, SimTime arrival, SimTime first_token, SimTime completion, int32_t tokens) {
+  RequestState r;
+  r.request.id = id;
+  r.request.arrival_ns = arrival;
+  r.request.prompt_tokens = 10;
+  r.request.output_tokens = tokens;
+  r.generated_tokens = tokens;
+  r.first_scheduled_ns = arrival;
+  r.first_token_ns = first_token;
+  r.completion_ns = completion;
+  r.outcome = RequestOutcome::completed;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("metrics: percentiles interpolate linearly between ranks like numpy.percentile") {
+  const std::vector<double> v = {1, 2, 3, 4};
+  // numpy.percentile([1,2,3,4], p): rank = p/100 x 3.
+  CHECK(percentile_linear(v, 50) == Approx(2.5));
+  CHECK(percentile_linear(v, 99) == Approx(3.97));   // 1 + ... rank 2.97 -> 3 + 0.97
+  CHECK(percentile_linear(v, 0) == Approx(1));
+  CHECK(percentile_linear(v, 100) == Approx(4));
+  CHECK(percentile_linear({7}, 90) == Approx(7));
+}
+
+TEST_CASE("metrics: std is the population standard deviation (numpy.std)") {
+  const Stat s = summarize({2, 4, 4, 4, 5, 5, 7, 9}, {50});
+  CHECK(s.mean == Approx(5));
+  CHECK(s.std == Approx(2));  // sqrt(32 / 8)
+  CHECK(s.median == Approx(4.5));
+}
+
+TEST_CASE("metrics: TPOT is per request and one-token requests are left out; ITL is pooled") {
+  RunResult run;
+  // A: arrival 0, first token 100 ms, last 400 ms, 4 tokens -> TTFT 100, TPOT 100, E2EL 400.
+  // B: arrival 50, one token at 150 ms -> TTFT 100, no TPOT, E2EL 100.
+  run.requests = {completed(0, 0, 100 * kMs, 400 * kMs, 4), completed(1, 50 * kMs, 150 * kMs, 150 * kMs, 1)};
+  run.itl = {{0, 50 * kMs}, {0, 100 * kMs}, {0, 150 * kMs}};
+  run.end_ns = 400 * kMs;
+  const RunMetrics m = compute_run_metrics(run, {}, {});
+  CHECK(m.ttft_ms.mean == Approx(100));
+  CHECK(m.tpot_ms.count == 1);
+  CHECK(m.tpot_ms.mean == Approx(100));
+  CHECK(m.itl_ms.count == 3);
+  CHECK(m.itl_ms.mean == Approx(100));
+  CHECK(m.e2el_ms.mean == Approx(250));
+  // Two requests over 0.4 s; 5 output and 20 input tokens.
+  CHECK(m.duration_s == Approx(0.4));
+  CHECK(m.request_throughput == Approx(5));
+  CHECK(m.output_throughput == Approx(12.5));
+  CHECK(m.total_token_throughput == Approx(62.5));
+}
+
+TEST_CASE("metrics: goodput counts only requests meeting every SLO, a class's own SLO first") {
+  RunResult run;
+  run.requests = {completed(0, 0, 100 * kMs, 400 * kMs, 4), completed(1, 0, 300 * kMs, 500 * kMs, 3)};
+  run.requests[1].request.class_id = 1;
+  run.end_ns = 500 * kMs;
+  MetricsOptions options;
+  options.slo.ttft_ms = 200;  // A meets it (100); B's class has its own, looser bound
+  Slo loose;
+  loose.ttft_ms = 400;
+  CHECK(compute_run_metrics(run, options, {Slo{}, loose}).goodput == Approx(2 / 0.5));
+  CHECK(compute_run_metrics(run, options, {}).goodput == Approx(1 / 0.5));
+  CHECK(compute_run_metrics(run, options, {}).slo_attainment == Approx(0.5));
+}
+
+TEST_CASE("metrics: warm-up and cool-down exclude requests by arrival time") {
+  RunResult run;
+  for (int64_t i = 0; i < 10; ++i)
+    run.requests.push_back(completed(i, i * 1000 * kMs, i * 1000 * kMs + 10 * kMs, i * 1000 * kMs + 50 * kMs, 2));
+  run.end_ns = 9050 * kMs;
+  MetricsOptions options;
+  options.warmup_s = 2.0;    // drops arrivals at 0 and 1 s
+  options.cooldown_s = 2.0;  // last arrival 9 s: drops those after 7 s (8 and 9 s)
+  const RunMetrics m = compute_run_metrics(run, options, {});
+  CHECK(m.completed == 10);
+  CHECK(m.measured == 6);  // arrivals at 2..7 s
+  // Span: from the end of the warm-up (2 s) to the last measured completion (7.05 s).
+  CHECK(m.duration_s == Approx(5.05));
+}
+
+TEST_CASE("timeseries: values are time-averaged within each interval and idle gaps cost nothing extra") {
+  TimeseriesRecorder recorder(10 * kMs);
+  recorder.set_state(0, 2, 0, 0.5);
+  recorder.set_state(5 * kMs, 4, 1, 0.25);   // 2 for 5 ms, then 4 for 5 ms -> mean 3
+  recorder.add_tokens(7 * kMs, 6);
+  recorder.set_state(10 * kMs, 0, 0, 0);
+  const auto points = recorder.finish(30 * kMs);
+  REQUIRE(points.size() == 3);
+  CHECK(points[0].running == Approx(3));
+  CHECK(points[0].waiting == Approx(0.5));
+  CHECK(points[0].kv_utilization == Approx(0.375));
+  CHECK(points[0].output_tokens == 6);
+  CHECK(points[2].running == Approx(0));
+}
