@@ -34,15 +34,24 @@ void read_engine_settings(StrictMap& config, EngineSettings& s) {
   s.kv_cache_dtype = config.opt_choice("kv_cache_dtype", kv_cache_dtypes()).value_or(s.kv_cache_dtype);
 }
 
+}  // namespace
+
+VllmDefaultLimits vllm_default_limits(double gpu_memory_bytes, std::string_view gpu_name) {
+  const bool large_gpu = gpu_memory_bytes >= 70 * kGiB && to_lower(gpu_name).find("a100") == std::string::npos;
+  return large_gpu ? VllmDefaultLimits{1024, 8192} : VllmDefaultLimits{256, 2048};
+}
+
+namespace {
+
 VllmSettings read_vllm(StrictMap& config, double gpu_memory_bytes, std::string_view gpu_name) {
   VllmSettings s;
   // `vllm serve` defaults (vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults, formerly
   // _set_default_args_v1, UsageContext.OPENAI_API_SERVER): GPUs with at least 70 GiB - except
   // A100s, where the larger budget lowered throughput (vLLM PR #17885) - get 1024 sequences and
   // 8192 tokens per step; all others 256 and 2048.
-  const bool large_gpu = gpu_memory_bytes >= 70 * kGiB && to_lower(gpu_name).find("a100") == std::string::npos;
-  s.max_num_seqs = config.opt_int("max_num_seqs", positive()).value_or(large_gpu ? 1024 : 256);
-  s.max_num_batched_tokens = config.opt_int("max_num_batched_tokens", positive()).value_or(large_gpu ? 8192 : 2048);
+  const VllmDefaultLimits defaults = vllm_default_limits(gpu_memory_bytes, gpu_name);
+  s.max_num_seqs = config.opt_int("max_num_seqs", positive()).value_or(defaults.max_num_seqs);
+  s.max_num_batched_tokens = config.opt_int("max_num_batched_tokens", positive()).value_or(defaults.max_num_batched_tokens);
   s.enable_chunked_prefill = config.opt_bool("enable_chunked_prefill").value_or(true);
   if (s.max_num_batched_tokens < s.max_num_seqs) {
     // vLLM's SchedulerConfig refuses this too: a step could not give every sequence a token.

@@ -47,6 +47,13 @@ struct StaticBatchingSettings : EngineSettings {
 
 using FrameworkSettings = std::variant<VllmSettings, StaticBatchingSettings>;
 
+// vLLM V1 `vllm serve` defaults for max_num_seqs and max_num_batched_tokens on this GPU.
+struct VllmDefaultLimits {
+  int64_t max_num_seqs;
+  int64_t max_num_batched_tokens;
+};
+VllmDefaultLimits vllm_default_limits(double gpu_memory_bytes, std::string_view gpu_name);
+
 // Valid values of a deployment's framework type, in variant order; matched case-insensitively.
 const std::vector<std::string>& framework_type_names();  // {"VLLM", "STATIC"}
 

@@ -1,6 +1,7 @@
 #include "cost_model.hpp"
 
 #include <cmath>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -236,6 +237,64 @@ StepBreakdown CostModel::breakdown(const StepShape& shape) const {
   }
   out.latency_s += out.transfer_time_s + out.cpu_overhead_s;
   return out;
+}
+
+}  // namespace llmpo
+
+namespace llmpo {
+
+namespace {
+
+// Memoised f(count) for whole counts below a bound; larger or fractional counts are computed.
+template <typename Compute>
+double memoised(std::vector<double>& memo, double count, Compute compute) {
+  constexpr double kLimit = 1 << 16;
+  const bool cacheable = count >= 0 && count < kLimit && count == std::floor(count);
+  if (!cacheable) return compute();
+  const auto index = static_cast<std::size_t>(count);
+  if (index >= memo.size()) memo.resize(index + 1, std::numeric_limits<double>::quiet_NaN());
+  if (std::isnan(memo[index])) memo[index] = compute();
+  return memo[index];
+}
+
+}  // namespace
+
+double CostModel::token_part_s(double tokens) const {
+  return memoised(token_part_memo_, tokens, [&] {
+    if (tokens <= 0) return 0.0;
+    StepShape shape(model_.sliding_window.window_tokens);
+    shape.add_sequence(0, static_cast<int64_t>(tokens));
+    double total = 0;
+    for (const auto& op : breakdown(shape).ops)
+      if (op.kind != OpKind::attention && op.kind != OpKind::lm_head && op.kind != OpKind::sampling)
+        total += op.total_time_s();
+    return total;
+  });
+}
+
+double CostModel::sequence_part_s(double seqs) const {
+  return memoised(sequence_part_memo_, seqs, [&] {
+    if (seqs <= 0) return 0.0;
+    StepShape shape(model_.sliding_window.window_tokens);
+    for (int64_t i = 0; i < static_cast<int64_t>(seqs); ++i) shape.add_sequence(0, 1);
+    const StepBreakdown b = breakdown(shape);
+    double total = b.cpu_overhead_s;
+    for (const auto& op : b.ops)
+      if (op.kind == OpKind::lm_head || op.kind == OpKind::sampling) total += op.total_time_s();
+    return total;
+  });
+}
+
+double CostModel::step_time_s(const StepShape& shape) const {
+  double total = token_part_s(shape.new_tokens()) + sequence_part_s(shape.num_seqs());
+  for (std::size_t k = 0; k < layer_kinds_.size(); ++k) {
+    const LayerKind& kind = layer_kinds_[k];
+    const AttentionLoad& prefill = kind.sliding ? shape.prefill_windowed : shape.prefill;
+    const AttentionLoad& decode = kind.sliding ? shape.decode_windowed : shape.decode;
+    const OperatorWork work = attention_work(geometry_, prefill, decode, options_.accounting);
+    total += static_cast<double>(kind.count) * time_attention(work, gpu_, attention_peak_).time_s;
+  }
+  return total;
 }
 
 }  // namespace llmpo

@@ -61,7 +61,12 @@ class CostModel {
   CostModel(const ModelSpec& model, const GpuSpec& gpu, const CostModelOptions& options);
 
   StepBreakdown breakdown(const StepShape& shape) const;
-  double step_time_s(const StepShape& shape) const { return breakdown(shape).latency_s; }
+
+  // The same latency as breakdown(shape).latency_s (to rounding), fast enough for the event loop:
+  // everything that depends only on the step's token count or sequence count is computed once
+  // per distinct count and remembered; only attention, which depends on the cached lengths, is
+  // evaluated per step. Not thread-safe (the caches are per CostModel; each replica has its own).
+  double step_time_s(const StepShape& shape) const;
   StepShape empty_shape() const { return StepShape(model_.sliding_window.window_tokens); }
 
   const std::vector<LayerKind>& layer_kinds() const { return layer_kinds_; }
@@ -75,6 +80,8 @@ class CostModel {
   void add_layer_ops(const StepShape& shape, int kind_index, std::vector<OperatorCost>& ops) const;
   void add_ffn_ops(double tokens, int kind_index, bool moe, std::vector<OperatorCost>& ops) const;
   OperatorCost make(OpKind kind, int layer_kind, double count, const OperatorWork& work) const;
+  double token_part_s(double tokens) const;  // every operator that scales with new tokens
+  double sequence_part_s(double seqs) const; // LM head, sampling, CPU overhead
 
   ModelSpec model_;
   GpuSpec gpu_;
@@ -87,6 +94,9 @@ class CostModel {
   CollectiveLink pp_link_;
   std::vector<LayerKind> layer_kinds_;
   std::vector<std::vector<int64_t>> kind_count_per_stage_;  // [stage][kind]
+  // Memo of token_part_s / sequence_part_s by integer count (NaN = not computed yet).
+  mutable std::vector<double> token_part_memo_;
+  mutable std::vector<double> sequence_part_memo_;
 };
 
 }  // namespace llmpo

@@ -28,6 +28,11 @@ ArgParser& ArgParser::multi(const std::string& name, const std::string& value_na
   return *this;
 }
 
+ArgParser& ArgParser::repeated(const std::string& name, const std::string& value_name, const std::string& help) {
+  specs_.push_back({name, value_name, help, "", false, false, true});
+  return *this;
+}
+
 ArgParser& ArgParser::positional(const std::string& name, const std::string& help) {
   positional_specs_.emplace_back(name, help);
   return *this;
@@ -81,7 +86,7 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
       if (!spec->multi) break;
     }
     if (slot.size() == before) throw InputError({}, "--" + name, "needs a value <" + spec->value_name + ">");
-    if (!spec->multi && slot.size() > 1) throw InputError({}, "--" + name, "given more than once");
+    if (!spec->multi && !spec->repeated && slot.size() > 1) throw InputError({}, "--" + name, "given more than once");
   }
   for (const auto& spec : specs_)
     if (spec.required && !has(spec.name))
@@ -158,6 +163,7 @@ std::string ArgParser::help_text() const {
   for (const auto& spec : specs_) {
     std::string left = "--" + spec.name;
     if (!spec.value_name.empty()) left += " " + spec.value_name + (spec.multi ? "..." : "");
+    if (spec.repeated) left += " (repeatable)";
     std::string help = spec.help;
     if (spec.required) help += " (required)";
     if (!spec.default_text.empty()) help += " [default: " + spec.default_text + "]";

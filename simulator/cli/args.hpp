@@ -19,6 +19,8 @@ class ArgParser {
                     const std::string& default_text = "", bool required = false);
   ArgParser& flag(const std::string& name, const std::string& help);
   ArgParser& multi(const std::string& name, const std::string& value_name, const std::string& help);
+  // May be given several times, one value each (--set a=1 --set b=2).
+  ArgParser& repeated(const std::string& name, const std::string& value_name, const std::string& help);
   ArgParser& positional(const std::string& name, const std::string& help);
 
   // Throws InputError for unknown options, missing values or missing required options.
@@ -43,6 +45,7 @@ class ArgParser {
     std::string default_text;
     bool required = false;
     bool multi = false;
+    bool repeated = false;
   };
   const Spec* find_spec(const std::string& name) const;
   std::string command_;

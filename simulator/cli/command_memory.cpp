@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "frameworks/framework_config.hpp"
 #include "models/layer_split.hpp"
 #include "models/memory_plan.hpp"
 #include "setup.hpp"
@@ -27,15 +28,17 @@ void declare_memory_options(ArgParser& p) {
   p.option("kv-cache-dtype", "T", "auto, bfloat16, float16, fp8", "auto");
   p.option("max-model-len", "TOKENS", "longest sequence to serve", "the model's max_position_embeddings");
   p.option("gpu-memory-utilization", "U", "fraction of GPU memory vLLM may use", "0.9");
-  p.option("max-num-batched-tokens", "N", "tokens of vLLM's profiling forward pass", "8192");
-  p.option("max-num-seqs", "N", "sequences of vLLM's profiling sampler pass", "256");
+  p.option("max-num-batched-tokens", "N", "tokens of vLLM's profiling forward pass",
+           "vllm serve's: 8192 on >= 70 GiB GPUs except A100, else 2048");
+  p.option("max-num-seqs", "N", "sequences of vLLM's profiling sampler pass", "vllm serve's: 1024 or 256, likewise");
   p.option("block-size", "TOKENS", "KV-cache block size", "16");
   p.option("overhead-gib", "GiB", "non-torch memory per GPU (CUDA context, NCCL buffers)", "0.5, or 1.5 with TP > 1");
   p.multi("context", "TOKENS", "also report concurrent sequences at these context lengths");
   p.option("format", "FORMAT", "text or json", "text");
 }
 
-MemoryPlanRequest request_from(const ArgParser& p, double gpu_memory_bytes) {
+MemoryPlanRequest request_from(const ArgParser& p, double gpu_memory_bytes, const std::string& gpu_name) {
+  const VllmDefaultLimits defaults = vllm_default_limits(gpu_memory_bytes, gpu_name);
   MemoryPlanRequest r;
   r.parallel.tensor_parallel = p.get_int("tp", 1, 1, 4096);
   r.parallel.pipeline_parallel = p.get_int("pp", 1, 1, 4096);
@@ -44,8 +47,8 @@ MemoryPlanRequest request_from(const ArgParser& p, double gpu_memory_bytes) {
   r.gpu_memory_bytes = gpu_memory_bytes;
   r.gpu_memory_utilization = p.get_double("gpu-memory-utilization", 0.9, 1e-6, 1.0);
   r.max_model_len = p.get_int("max-model-len", 0, 1, int64_t{1} << 40);
-  r.max_num_batched_tokens = p.get_int("max-num-batched-tokens", 8192, 1, int64_t{1} << 32);
-  r.max_num_seqs = p.get_int("max-num-seqs", 256, 1, int64_t{1} << 32);
+  r.max_num_batched_tokens = p.get_int("max-num-batched-tokens", defaults.max_num_batched_tokens, 1, int64_t{1} << 32);
+  r.max_num_seqs = p.get_int("max-num-seqs", defaults.max_num_seqs, 1, int64_t{1} << 32);
   r.block_size = p.get_int("block-size", 16, 1, 1 << 20);
   r.runtime_overhead_bytes = p.has("overhead-gib") ? p.get_double("overhead-gib", 0, 0, 1e6) * kGiB : -1;
   return r;
@@ -178,7 +181,7 @@ std::vector<double> parse_gib_list(const std::string& text) {
 
 int split_command(const ArgParser& p, const ModelSpec& model, std::ostream& out) {
   const std::vector<double> sizes = parse_gib_list(p.get("gpus"));
-  MemoryPlanRequest request = request_from(p, sizes.front());
+  MemoryPlanRequest request = request_from(p, sizes.front(), "");
   const LayerSplit split = split_layers(model, sizes, request);
   out << fmt::format("{} split over {} GPUs by free memory (layers proportional to what each can hold)\n\n", model.id, sizes.size());
   TextTable table({"gpu", "memory", "layers", "weights", "KV left", "KV tokens"});
@@ -214,7 +217,7 @@ int command_memory(const Args& args, std::ostream& out) {
   const std::string format = p.get_or("format", "text");
   if (format != "text" && format != "json") throw InputError({}, "--format", "'" + format + "' is not valid (valid: text, json)");
   const GpuSpec gpu = resolve_gpu(p.get("gpu"), libraries.gpus);
-  const MemoryPlanRequest request = request_from(p, gpu.memory_bytes);
+  const MemoryPlanRequest request = request_from(p, gpu.memory_bytes, gpu.id);
   const MemoryPlan plan = plan_memory(model, request);
   if (format == "json") {
     out << plan_json(model, gpu, request, plan).dump(2) << "\n";

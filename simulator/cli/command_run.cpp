@@ -16,7 +16,7 @@ namespace {
 
 void declare_common(ArgParser& p) {
   p.positional("FILE", "experiment YAML (see experiments/README.md)");
-  p.multi("set", "KEY.PATH=VALUE", "override any field, e.g. --set workload.arrival.rate_per_s=8");
+  p.repeated("set", "KEY.PATH=VALUE", "override any field, e.g. --set workload.arrival.rate_per_s=8");
 }
 
 ExperimentFile read_from(const ArgParser& p) {

@@ -119,11 +119,29 @@ void Simulation::on_step_end(const Event& event) {
   framework.complete_step(now, plans_[k], events);
   busy_[k] = false;
   ++result_.steps;
+  // Every request that emitted a token in this step last did so at one of a few earlier step
+  // ends, so equal gaps are common: count runs of equal gaps into the sketch in one go.
+  SimTime pending_gap = 0;
+  int64_t pending_count = 0;
   for (RequestState* r : events.emitted) {
-    if (r->first_token_ns == kNeverNs) r->first_token_ns = now;
-    else result_.itl.push_back({r->request.id, now - r->last_token_ns});
+    if (r->first_token_ns == kNeverNs) {
+      r->first_token_ns = now;
+    } else {
+      const SimTime gap = now - r->last_token_ns;
+      const SimTime arrival = r->request.arrival_ns;
+      if (arrival >= options_.measure_from_ns && arrival <= options_.measure_until_ns) {
+        if (gap != pending_gap && pending_count > 0) {
+          result_.itl_ms.add(ns_to_ms(pending_gap), pending_count);
+          pending_count = 0;
+        }
+        pending_gap = gap;
+        ++pending_count;
+      }
+      if (options_.record_itl_samples) result_.itl.push_back({r->request.id, gap});
+    }
     r->last_token_ns = now;
   }
+  if (pending_count > 0) result_.itl_ms.add(ns_to_ms(pending_gap), pending_count);
   timeseries_.add_tokens(now, static_cast<int64_t>(events.emitted.size()));
   for (RequestState* r : events.finished) {
     r->outcome = RequestOutcome::completed;
@@ -132,9 +150,15 @@ void Simulation::on_step_end(const Event& event) {
     --outstanding_[k];
     if (workload_.closed_loop) send_next_for_client(r->request.client_id, now);
   }
-  if (options_.check_invariants) framework.check_invariants();
-  schedule_pending_[k] = true;
-  queue_.push(now, EventPhase::schedule, event.target);
+  if (result_.steps % options_.audit_every_steps == 0) framework.check_invariants();
+  // Plan the next step now, unless events of this same instant (arrivals, wakes) are still to
+  // come: then plan after them, in the schedule phase, so the step sees them.
+  if (!queue_.empty() && queue_.top().time_ns == now) {
+    schedule_pending_[k] = true;
+    queue_.push(now, EventPhase::schedule, event.target);
+  } else {
+    try_start_step(event.target, now);
+  }
 }
 
 RunResult Simulation::run() {
@@ -192,6 +216,7 @@ RunResult Simulation::run() {
                                     r.request.id, r.request.arrival_ns));
   }
   for (std::size_t k = 0; k < frameworks_.size(); ++k) {
+    frameworks_[k]->check_invariants();
     const FrameworkStats s = frameworks_[k]->stats();
     if (s.running != 0 || s.waiting != 0 || s.kv_used_blocks != 0)
       throw InternalError(fmt::format("replica {} ended with {} running, {} waiting, {} KV blocks in use", k,

@@ -7,6 +7,7 @@
 #include "frameworks/framework.hpp"
 #include "event_queue.hpp"
 #include "router.hpp"
+#include "simulator/metrics/latency_sketch.hpp"
 #include "simulator/metrics/timeseries.hpp"
 #include "simulator/workload/workload.hpp"
 #include "step_cost.hpp"
@@ -26,12 +27,22 @@ struct SimulationOptions {
   // Closed loop: clients stop sending new requests after this instant (kNeverNs: when the
   // workload's requests run out).
   SimTime stop_sending_ns = kNeverNs;
-  bool check_invariants = true;  // after every step; cheap (O(1) per step)
+  // Requests arriving in [measure_from_ns, measure_until_ns] are measured: their inter-token
+  // gaps go into RunResult::itl as they happen (warm-up and cool-down exclusion).
+  SimTime measure_from_ns = 0;
+  SimTime measure_until_ns = kNeverNs;
+  // Also keep every gap individually (tests that check gaps by hand; memory grows with tokens).
+  bool record_itl_samples = false;
+  // A framework's full bookkeeping audit (O(running)) runs every this many steps and at the end;
+  // the O(1) checks (monotonic time, KV conservation) run on every step regardless.
+  int64_t audit_every_steps = 64;
 };
 
 struct RunResult {
   std::vector<RequestState> requests;  // index = request id
-  // Every gap between consecutive tokens of every request (vLLM's pooled ITL), with its request.
+  // Every gap between consecutive tokens of every measured request (vLLM's pooled ITL), in ms.
+  LatencySketch itl_ms;
+  // The same gaps one by one, only with SimulationOptions::record_itl_samples.
   struct ItlSample {
     int64_t request;
     SimTime gap_ns;

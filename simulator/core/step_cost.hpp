@@ -43,15 +43,18 @@ struct LinearCostParams {
 
 class LinearStepCost final : public StepCost {
  public:
-  explicit LinearStepCost(LinearCostParams params) : p_(params) {}
+  explicit LinearStepCost(LinearCostParams params, SimTime framework_overhead_ns = 0)
+      : p_(params), overhead_ns_(framework_overhead_ns) {}
   SimTime step_time_ns(const StepShape& shape) const override {
     const double kv_tokens = shape.prefill.kv_tokens + shape.decode.kv_tokens;
     return duration_to_ns(p_.base_s + p_.per_new_token_s * shape.new_tokens() +
-                          p_.per_sequence_s * shape.num_seqs() + p_.per_kv_token_s * kv_tokens);
+                          p_.per_sequence_s * shape.num_seqs() + p_.per_kv_token_s * kv_tokens) +
+           overhead_ns_;
   }
 
  private:
   LinearCostParams p_;
+  SimTime overhead_ns_;
 };
 
 }  // namespace llmpo

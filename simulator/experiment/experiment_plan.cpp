@@ -65,6 +65,8 @@ SimulationSettings read_simulation(StrictMap& sim) {
   return out;
 }
 
+std::string resolve_relative(const std::string& name, const std::string& experiment_path);
+
 std::vector<HardwareEntry> read_hardware(StrictMap& hardware, const Libraries& libraries) {
   std::vector<HardwareEntry> entries;
   for (const auto& key : hardware.keys()) {
@@ -72,12 +74,8 @@ std::vector<HardwareEntry> read_hardware(StrictMap& hardware, const Libraries& l
     HardwareEntry out;
     out.key = key;
     const std::string preset = entry.get_string("preset");
-    out.gpu = at_key(entry, "preset", [&] { return resolve_gpu(preset, libraries.gpus); });
+    out.gpu = at_key(entry, "preset", [&] { return resolve_gpu(resolve_relative(preset, hardware.file()), libraries.gpus); });
     out.count = entry.opt_int("count", {1, 1e6, false}).value_or(0);
-    out.interconnect = entry.opt_string("interconnect").value_or(out.gpu.default_interconnect);
-    out.inter_node = entry.opt_string("inter_node").value_or("infiniband-400g");
-    at_key(entry, "interconnect", [&] { return &libraries.interconnects.find(out.interconnect); });
-    at_key(entry, "inter_node", [&] { return &libraries.interconnects.find(out.inter_node); });
     if (auto overrides = entry.opt_map("overrides")) {
       read_gpu_fields(*overrides, out.gpu, false);
       try {
@@ -86,6 +84,11 @@ std::vector<HardwareEntry> read_hardware(StrictMap& hardware, const Libraries& l
         throw InputError(overrides->pos(), overrides->path_of(error.key_path()), error.message());
       }
     }
+    // After the overrides, so that an overridden default_interconnect takes effect.
+    out.interconnect = entry.opt_string("interconnect").value_or(out.gpu.default_interconnect);
+    out.inter_node = entry.opt_string("inter_node").value_or("infiniband-400g");
+    at_key(entry, "interconnect", [&] { return &libraries.interconnects.find(out.interconnect); });
+    at_key(entry, "inter_node", [&] { return &libraries.interconnects.find(out.inter_node); });
     entry.reject_unknown_keys({"preset", "count", "interconnect", "inter_node", "overrides"});
     entries.push_back(std::move(out));
   }
@@ -198,6 +201,10 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
     const std::vector<HardwareEntry> hardware = read_hardware(hardware_map, libraries);
     StrictMap workload_map = top.get_map("workload");
     WorkloadSpec workload = parse_workload(workload_map);
+    if (point_plan.simulation.metrics.cooldown_s > 0 && workload.arrival &&
+        workload.arrival->process == ArrivalProcess::closed_loop)
+      throw InputError(simulation.pos_of("cooldown_s"), "simulation.cooldown_s",
+                       "a cool-down needs an open-loop workload: closed-loop send times depend on the run");
     const YAML::Node frameworks = top.get_node("frameworks_to_test");
     top.reject_unknown_keys({"name", "description", "simulation", "hardware", "workload", "frameworks_to_test", "sweep"});
     if (!frameworks.IsSequence() || frameworks.size() == 0)

@@ -79,11 +79,12 @@ std::string requests_rows(const RunOutcome& outcome, const Workload& workload) {
   return out;
 }
 
-std::string timeseries_rows(const RunOutcome& outcome, double interval_s) {
+std::string timeseries_rows(const RunOutcome& outcome) {
   std::string out;
   for (const auto& p : outcome.result.timeseries)
     out += fmt::format("{},{},{},{},{},{}\n", outcome.run->index, number(p.start_s), number(p.running), number(p.waiting),
-                       number(p.kv_utilization), number(static_cast<double>(p.output_tokens) / interval_s));
+                       number(p.kv_utilization),
+                       number(p.span_s > 0 ? static_cast<double>(p.output_tokens) / p.span_s : 0.0));
   return out;
 }
 
@@ -178,11 +179,10 @@ ResultsWriter::ResultsWriter(const ExperimentPlan& plan, std::string out_dir, bo
 
 void ResultsWriter::add(const RunOutcome& outcome, const Workload& workload) {
   const auto index = static_cast<std::size_t>(outcome.run->index);
-  const PointPlan& point = plan_.points[static_cast<std::size_t>(outcome.run->point_index)];
   Stored& stored = runs_[index];
   stored.summary = summary_row(plan_, outcome, workload);
   if (write_requests_) stored.requests_csv = requests_rows(outcome, workload);
-  stored.timeseries_csv = timeseries_rows(outcome, point.simulation.timeseries_interval_s);
+  stored.timeseries_csv = timeseries_rows(outcome);
   present_[index] = true;
 }
 
@@ -233,6 +233,7 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line) 
   };
   write("summary.csv", summary);
   if (write_requests_) write("requests.csv", requests);
+  else std::filesystem::remove(fs::path(out_dir_) / "requests.csv");  // never leave a stale one
   write("timeseries.csv", timeseries);
   write("manifest.json", manifest.dump(2) + "\n");
   return written;

@@ -24,7 +24,7 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
     replica.framework = make_framework(run.settings, run.kv, window);
     replica.window_tokens = window;
     if (simulation.linear_cost) {
-      replica.cost = std::make_unique<LinearStepCost>(simulation.linear);
+      replica.cost = std::make_unique<LinearStepCost>(simulation.linear, overhead_ns);
     } else {
       CostModelOptions options;
       options.parallel = run.parallel;
@@ -46,6 +46,13 @@ RunOutcome RunExecutor::execute(const RunSpec& run) {
   SimulationOptions options;
   options.router = run.router;
   options.timeseries_interval_ns = duration_to_ns(point.simulation.timeseries_interval_s);
+  // The measured window (warm-up and cool-down by arrival time), known before the run for an
+  // open-loop workload; the plan refuses a cool-down for closed loops, whose arrivals depend on
+  // the run itself.
+  const MetricsOptions& metrics = point.simulation.metrics;
+  options.measure_from_ns = instant_to_ns(metrics.warmup_s);
+  if (metrics.cooldown_s > 0 && !requests.requests.empty())
+    options.measure_until_ns = requests.requests.back().arrival_ns - instant_to_ns(metrics.cooldown_s);
   Simulation simulation(requests, build_replicas(run, point.simulation), options);
   RunOutcome outcome;
   outcome.run = &run;

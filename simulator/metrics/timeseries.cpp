@@ -49,6 +49,7 @@ std::vector<TimeseriesPoint> TimeseriesRecorder::finish(SimTime end) {
     const double span = static_cast<double>(std::min(end, start + interval_ns_) - start);
     TimeseriesPoint p;
     p.start_s = ns_to_s(start);
+    p.span_s = span * 1e-9;
     if (span > 0) {
       p.running = b.running_ns / span;
       p.waiting = b.waiting_ns / span;

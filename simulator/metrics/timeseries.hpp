@@ -11,6 +11,7 @@ namespace llmpo {
 
 struct TimeseriesPoint {
   double start_s = 0;
+  double span_s = 0;          // the interval's length (the last one may be shorter)
   double running = 0;         // time-average over the interval
   double waiting = 0;
   double kv_utilization = 0;  // used / total blocks, time-average

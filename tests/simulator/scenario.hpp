@@ -47,6 +47,7 @@ inline RunResult simulate(const Workload& workload, const FrameworkSettings& set
   SimulationOptions options;
   options.router = router;
   options.timeseries_interval_ns = 10 * kMsNs;
+  options.record_itl_samples = true;
   Simulation simulation(workload, std::move(list), options);
   return simulation.run();
 }

@@ -49,7 +49,7 @@ TEST_CASE("metrics: TPOT is per request and one-token requests are left out; ITL
   // A: arrival 0, first token 100 ms, last 400 ms, 4 tokens -> TTFT 100, TPOT 100, E2EL 400.
   // B: arrival 50, one token at 150 ms -> TTFT 100, no TPOT, E2EL 100.
   run.requests = {completed(0, 0, 100 * kMs, 400 * kMs, 4), completed(1, 50 * kMs, 150 * kMs, 150 * kMs, 1)};
-  run.itl = {{0, 50 * kMs}, {0, 100 * kMs}, {0, 150 * kMs}};
+  for (const double gap_ms : {50.0, 100.0, 150.0}) run.itl_ms.add(gap_ms);
   run.end_ns = 400 * kMs;
   const RunMetrics m = compute_run_metrics(run, {}, {});
   CHECK(m.ttft_ms.mean == Approx(100));
