@@ -50,6 +50,21 @@ struct FrameworkStats {
   int64_t preemptions = 0;      // total so far
 };
 
+// A stretch of decode steps that the simulation may advance at once. It exists when every
+// running request decodes (one new token each), nothing waits and the batch fits the token
+// budget: consecutive steps then differ only by one more cached token per request, so their
+// shapes and KV needs follow in closed form. Advancing them together gives exactly the results
+// of stepping one by one (a test compares both).
+struct DecodeRun {
+  int64_t batch = 0;                // running requests, all decoding
+  int64_t max_steps = 0;            // steps that finish nobody: the smallest remaining output - 1
+  StepShape first_shape;            // the next step's shape
+  int64_t blocks_after_first = 0;   // KV blocks in use once the next step is allocated
+  // new_blocks[s]: blocks added by allocating step s + 2 (s = 0 .. max_steps - 2).
+  std::vector<int64_t> new_blocks;
+  int64_t total_blocks = 0;
+};
+
 class Framework {
  public:
   virtual ~Framework() = default;
@@ -68,6 +83,14 @@ class Framework {
   virtual void complete_step(SimTime now, const StepPlan& plan, StepEvents& events) = 0;
 
   virtual FrameworkStats stats() const = 0;
+
+  // Bulk decoding, an optional fast path. prepare_decode_run() describes the coming decode run
+  // without changing anything, or returns false when the next step is not part of one.
+  // apply_decode_run(steps, running) then performs `steps` of them (steps <= run.max_steps,
+  // whose blocks the caller checked fit): tokens, KV and progress exactly as after stepping, and
+  // lists the running requests in `running`.
+  virtual bool prepare_decode_run(DecodeRun& /*run*/) { return false; }
+  virtual void apply_decode_run(int64_t /*steps*/, std::vector<RequestState*>& /*running*/) {}
 
   // Throws InternalError with context when bookkeeping is inconsistent (KV blocks not conserved,
   // a request in two queues, ...). Cheap enough to call after every step.

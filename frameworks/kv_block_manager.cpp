@@ -14,12 +14,7 @@ KvBlockManager::KvBlockManager(int64_t total_blocks, int64_t block_size_tokens)
     throw InternalError(fmt::format("KV block manager: block count must not be negative, got {}", total_blocks));
 }
 
-int64_t KvBlockManager::blocks_for_tokens(int64_t tokens) const {
-  if (tokens <= 0) return 0;
-  return (tokens + block_size_tokens_ - 1) / block_size_tokens_;
-}
-
-bool KvBlockManager::grow_to_cover(RequestState& r, int64_t tokens) {
+bool KvBlockManager::grow_slow(RequestState& r, int64_t tokens) {
   const int64_t needed = blocks_for_tokens(tokens) - r.allocated_blocks;
   if (needed <= 0) return true;
   if (needed > free_blocks_) return false;

@@ -15,12 +15,19 @@ class KvBlockManager {
   KvBlockManager(int64_t total_blocks, int64_t block_size_tokens);
 
   // Blocks that hold `tokens` tokens: ceil(tokens / block_size).
-  int64_t blocks_for_tokens(int64_t tokens) const;
+  int64_t blocks_for_tokens(int64_t tokens) const {
+    return tokens <= 0 ? 0 : (tokens + block_size_tokens_ - 1) / block_size_tokens_;
+  }
 
   // Grows r's allocation so that it covers `tokens` tokens. Returns false, changing nothing,
   // when the free pool is too small. An allocation never shrinks here (only free() returns
   // blocks), as in vLLM, where a request keeps its blocks until it finishes or is preempted.
-  bool grow_to_cover(RequestState& r, int64_t tokens);
+  bool grow_to_cover(RequestState& r, int64_t tokens) {
+    // Hot path (every running request, every step): most steps need no new block, which a
+    // multiplication tells without dividing.
+    if (tokens <= static_cast<int64_t>(r.allocated_blocks) * block_size_tokens_) return true;
+    return grow_slow(r, tokens);
+  }
 
   // Returns all of r's blocks to the pool.
   void free(RequestState& r);
@@ -39,6 +46,8 @@ class KvBlockManager {
   int64_t block_size_tokens_;
   int64_t free_blocks_;
   int64_t allocated_blocks_ = 0;  // running sum of every request's allocated_blocks
+
+  bool grow_slow(RequestState& r, int64_t tokens);
 };
 
 }  // namespace llmpo

@@ -39,6 +39,10 @@ struct StepShape {
   double new_tokens() const { return prefill.query_tokens + decode.query_tokens; }
 
   void add_sequence(int64_t cached, int64_t new_tokens) {
+    if (new_tokens == 1) {
+      add_decode(cached);
+      return;
+    }
     const double c = static_cast<double>(cached);
     const double q = static_cast<double>(new_tokens);
     // New token j (1-based) sits at position c + j and sees c + j keys.
@@ -49,6 +53,25 @@ struct StepShape {
       const double w = static_cast<double>(window_tokens);
       AttentionLoad& windowed = new_tokens > 1 ? prefill_windowed : decode_windowed;
       windowed.add(q, std::min(c + q, w), windowed_causal_pairs(c, q, w));
+    }
+  }
+
+  // A decode (one new token on `cached`): the hot path of every step, with the general formula
+  // specialised to q = 1 (kv = pairs = cached + 1).
+  [[gnu::always_inline]] void add_decode(int64_t cached) {
+    const double kv = static_cast<double>(cached + 1);
+    decode.seqs += 1;
+    decode.query_tokens += 1;
+    decode.kv_tokens += kv;
+    decode.pairs_full += kv;
+    decode.pairs_causal += kv;
+    if (window_tokens > 0) {
+      const double seen = std::min(kv, static_cast<double>(window_tokens));
+      decode_windowed.seqs += 1;
+      decode_windowed.query_tokens += 1;
+      decode_windowed.kv_tokens += seen;
+      decode_windowed.pairs_full += seen;
+      decode_windowed.pairs_causal += seen;
     }
   }
 

@@ -50,7 +50,8 @@ bool VllmScheduler::admit(RequestState& r, SimTime /*now*/) {
 void VllmScheduler::schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan) {
   const auto new_tokens = static_cast<int32_t>(num_new_tokens);
   plan.sequences.push_back({&r, r.computed_tokens, new_tokens});
-  plan.shape.add_sequence(r.computed_tokens, new_tokens);
+  if (new_tokens == 1) plan.shape.add_decode(r.computed_tokens);  // the common case, inlined
+  else plan.shape.add_sequence(r.computed_tokens, new_tokens);
 }
 
 void VllmScheduler::preempt(RequestState& r) {

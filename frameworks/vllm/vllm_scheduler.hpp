@@ -45,6 +45,8 @@ class VllmScheduler final : public Framework {
   bool plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) override;
   void complete_step(SimTime now, const StepPlan& plan, StepEvents& events) override;
   FrameworkStats stats() const override;
+  bool prepare_decode_run(DecodeRun& run) override;
+  void apply_decode_run(int64_t steps, std::vector<RequestState*>& running) override;
   void check_invariants() const override;
 
   const VllmSchedulerConfig& config() const { return config_; }

@@ -60,6 +60,7 @@ int command_run(const Args& args, std::ostream& out) {
   p.option("out", "DIR", "output folder", "results/<experiment name>");
   p.flag("no-requests", "do not write requests.csv (large runs)");
   p.flag("quiet", "print nothing but errors");
+  p.flag("step-by-step", "simulate every decode step as its own event (same results, slower; for verification)");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -69,7 +70,7 @@ int command_run(const Args& args, std::ostream& out) {
   const ExperimentPlan plan = plan_experiment(read_from(p), libraries);
   const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
 
-  RunExecutor executor(plan, libraries);
+  RunExecutor executor(plan, libraries, !p.has("step-by-step"));
   ResultsWriter writer(plan, out_dir, !p.has("no-requests"));
   std::vector<RunMetrics> metrics(plan.runs.size());
   const auto started = std::chrono::steady_clock::now();

@@ -21,24 +21,21 @@ Simulation::Simulation(const Workload& workload, std::vector<Replica> replicas, 
   schedule_pending_.assign(count, false);
   pending_wake_ns_.assign(count, kNeverNs);
   outstanding_.assign(count, 0);
+  last_step_ns_.assign(count, 0);
   for (std::size_t k = 0; k < count; ++k) plans_[k].clear(replicas_[k].window_tokens);
 }
 
-void Simulation::advance_areas(SimTime now) {
+void Simulation::integrate_until(SimTime now) {
+  // The state recorded by the last observe() held from then until now.
   const double span = static_cast<double>(now - last_area_ns_);
   if (span > 0) {
-    result_.in_system_area_ns += static_cast<double>(in_system_) * span;
-    double kv = 0;
-    for (const Framework* framework : frameworks_) {
-      const FrameworkStats s = framework->stats();
-      if (s.kv_total_blocks > 0) kv += static_cast<double>(s.kv_used_blocks) / static_cast<double>(s.kv_total_blocks);
-    }
-    result_.kv_utilization_area_ns += kv / static_cast<double>(frameworks_.size()) * span;
+    result_.in_system_area_ns += static_cast<double>(observed_in_system_) * span;
+    result_.kv_utilization_area_ns += observed_kv_utilization_ * span;
   }
   last_area_ns_ = now;
 }
 
-void Simulation::update_timeseries(SimTime now) {
+void Simulation::observe(SimTime now) {
   double running = 0, waiting = 0, kv = 0;
   for (const Framework* framework : frameworks_) {
     const FrameworkStats s = framework->stats();
@@ -46,7 +43,10 @@ void Simulation::update_timeseries(SimTime now) {
     waiting += static_cast<double>(s.waiting);
     if (s.kv_total_blocks > 0) kv += static_cast<double>(s.kv_used_blocks) / static_cast<double>(s.kv_total_blocks);
   }
-  timeseries_.set_state(now, running, waiting, kv / static_cast<double>(frameworks_.size()));
+  kv /= static_cast<double>(frameworks_.size());
+  observed_in_system_ = in_system_;
+  observed_kv_utilization_ = kv;
+  timeseries_.set_state(now, running, waiting, kv);
 }
 
 void Simulation::send_next_for_client(int32_t client, SimTime now) {
@@ -84,9 +84,101 @@ void Simulation::on_arrival(const Event& event) {
   }
 }
 
+bool Simulation::try_decode_run(int32_t replica, SimTime now) {
+  const auto k = static_cast<std::size_t>(replica);
+  if (!options_.bulk_decode) return false;
+  // Nothing else may happen until the last advanced step ends: stop before the next event. When
+  // that leaves room for fewer than two steps of the last length, do not even look (a pure
+  // speed heuristic: both paths give the same results).
+  const SimTime deadline = queue_.empty() ? kNeverNs : queue_.top().time_ns;
+  if (deadline <= now || (deadline != kNeverNs && deadline - now < 2 * last_step_ns_[k])) return false;
+  if (!frameworks_[k]->prepare_decode_run(decode_run_)) return false;
+  const DecodeRun& run = decode_run_;
+  if (run.blocks_after_first > run.total_blocks) return false;
+
+  // How many steps fit: each ends before the deadline, and the step after each (but the last)
+  // gets its KV blocks (else it preempts, which the ordinary path handles).
+  const double batch = static_cast<double>(run.batch);
+  StepShape shape = run.first_shape;
+  std::vector<DecodeStepEnd>& ends = decode_ends_;  // blocks_after: in use once the next step is allocated
+  ends.clear();
+  SimTime t = now;
+  int64_t blocks = run.blocks_after_first;
+  while (static_cast<int64_t>(ends.size()) < run.max_steps) {
+    const SimTime duration = replicas_[k].cost->step_time_ns(shape);
+    if (t + duration >= deadline) break;
+    t += duration;
+    const auto done = static_cast<int64_t>(ends.size()) + 1;
+    if (done < run.max_steps) blocks += run.new_blocks[static_cast<std::size_t>(done - 1)];
+    ends.push_back({t, duration, blocks});
+    if (blocks > run.total_blocks) break;  // step done + 1 must be planned the ordinary way
+    shape.decode.kv_tokens += batch;
+    shape.decode.pairs_full += batch;
+    shape.decode.pairs_causal += batch;
+  }
+  const auto steps = static_cast<int64_t>(ends.size());
+  if (steps < 2) return false;
+  last_step_ns_[k] = ends.back().duration_ns;
+
+  // Everything the step-by-step path would have recorded at each step end.
+  double others_running = 0, others_waiting = 0, others_kv = 0;
+  for (std::size_t i = 0; i < frameworks_.size(); ++i) {
+    if (i == k) continue;
+    const FrameworkStats s = frameworks_[i]->stats();
+    others_running += static_cast<double>(s.running);
+    others_waiting += static_cast<double>(s.waiting);
+    if (s.kv_total_blocks > 0) others_kv += static_cast<double>(s.kv_used_blocks) / static_cast<double>(s.kv_total_blocks);
+  }
+  const double replicas = static_cast<double>(frameworks_.size());
+  const double total_blocks = static_cast<double>(run.total_blocks);
+  auto record_state = [&](SimTime at, int64_t blocks_in_use) {
+    const double kv = (others_kv + static_cast<double>(blocks_in_use) / total_blocks) / replicas;
+    observed_in_system_ = in_system_;
+    observed_kv_utilization_ = kv;
+    timeseries_.set_state(at, others_running + batch, others_waiting, kv);
+  };
+  record_state(now, run.blocks_after_first);
+
+  // The first step's gaps depend on when each request last emitted; later gaps are the steps.
+  frameworks_[k]->apply_decode_run(steps, decode_running_);
+  int64_t measured = 0;
+  for (RequestState* r : decode_running_) {
+    const SimTime arrival = r->request.arrival_ns;
+    if (arrival < options_.measure_from_ns || arrival > options_.measure_until_ns) continue;
+    ++measured;
+    result_.itl_ms.add(ends.front().end_ns - r->last_token_ns);
+    if (options_.record_itl_samples) {
+      SimTime previous = r->last_token_ns;
+      for (const DecodeStepEnd& e : ends) {
+        result_.itl.push_back({r->request.id, e.end_ns - previous});
+        previous = e.end_ns;
+      }
+    }
+  }
+  for (int64_t j = 0; j < steps; ++j) {
+    const DecodeStepEnd& e = ends[static_cast<std::size_t>(j)];
+    if (j > 0) result_.itl_ms.add(e.duration_ns, measured);
+    timeseries_.add_tokens(e.end_ns, run.batch);
+    if (j + 1 < steps) {  // the last step end is observed by the schedule event below
+      integrate_until(e.end_ns);
+      record_state(e.end_ns, e.blocks_after);
+    }
+  }
+  for (RequestState* r : decode_running_) r->last_token_ns = ends.back().end_ns;
+  result_.steps += steps;
+  result_.events += steps - 1;  // step-by-step pops one step_end per step; this pops one schedule
+  result_.batch_sequences_total += run.batch * steps;
+  result_.peak_batch_sequences = std::max(result_.peak_batch_sequences, run.batch);
+  schedule_pending_[k] = true;
+  queue_.push(ends.back().end_ns, EventPhase::schedule, replica);
+  observed_by_handler_ = true;
+  return true;
+}
+
 void Simulation::try_start_step(int32_t replica, SimTime now) {
   const auto k = static_cast<std::size_t>(replica);
   if (busy_[k]) return;
+  if (try_decode_run(replica, now)) return;
   Framework& framework = *frameworks_[k];
   StepPlan& plan = plans_[k];
   plan.clear(replicas_[k].window_tokens);
@@ -101,6 +193,7 @@ void Simulation::try_start_step(int32_t replica, SimTime now) {
   }
   if (plan.sequences.empty()) throw InternalError(fmt::format("replica {} planned an empty step at {} ns", replica, now));
   const SimTime duration = replicas_[k].cost->step_time_ns(plan.shape);
+  last_step_ns_[k] = duration;
   if (duration <= 0) throw InternalError(fmt::format("replica {}: a step of {} sequences took {} ns", replica, plan.sequences.size(), duration));
   busy_[k] = true;
   result_.preemptions += plan.preempted;
@@ -131,7 +224,7 @@ void Simulation::on_step_end(const Event& event) {
       const SimTime arrival = r->request.arrival_ns;
       if (arrival >= options_.measure_from_ns && arrival <= options_.measure_until_ns) {
         if (gap != pending_gap && pending_count > 0) {
-          result_.itl_ms.add(ns_to_ms(pending_gap), pending_count);
+          result_.itl_ms.add(pending_gap, pending_count);
           pending_count = 0;
         }
         pending_gap = gap;
@@ -141,7 +234,7 @@ void Simulation::on_step_end(const Event& event) {
     }
     r->last_token_ns = now;
   }
-  if (pending_count > 0) result_.itl_ms.add(ns_to_ms(pending_gap), pending_count);
+  if (pending_count > 0) result_.itl_ms.add(pending_gap, pending_count);
   timeseries_.add_tokens(now, static_cast<int64_t>(events.emitted.size()));
   for (RequestState* r : events.finished) {
     r->outcome = RequestOutcome::completed;
@@ -184,7 +277,7 @@ RunResult Simulation::run() {
     ++result_.events;
     if (event.time_ns < last_event_ns_)
       throw InternalError(fmt::format("event time went backwards: {} ns after {} ns", event.time_ns, last_event_ns_));
-    advance_areas(event.time_ns);
+    integrate_until(event.time_ns);
     last_event_ns_ = event.time_ns;
     switch (event.phase) {
       case EventPhase::arrival: on_arrival(event); break;
@@ -199,7 +292,8 @@ RunResult Simulation::run() {
         try_start_step(event.target, event.time_ns);
         break;
     }
-    update_timeseries(event.time_ns);
+    if (observed_by_handler_) observed_by_handler_ = false;
+    else observe(event.time_ns);
   }
   result_.end_ns = last_event_ns_;
   result_.timeseries = timeseries_.finish(result_.end_ns);

@@ -36,11 +36,14 @@ struct SimulationOptions {
   // A framework's full bookkeeping audit (O(running)) runs every this many steps and at the end;
   // the O(1) checks (monotonic time, KV conservation) run on every step regardless.
   int64_t audit_every_steps = 64;
+  // Advance runs of identical decode steps in one go (DecodeRun); the results are identical to
+  // stepping, only faster. Off only to compare the two.
+  bool bulk_decode = true;
 };
 
 struct RunResult {
   std::vector<RequestState> requests;  // index = request id
-  // Every gap between consecutive tokens of every measured request (vLLM's pooled ITL), in ms.
+  // Every gap between consecutive tokens of every measured request (vLLM's pooled ITL).
   LatencySketch itl_ms;
   // The same gaps one by one, only with SimulationOptions::record_itl_samples.
   struct ItlSample {
@@ -69,9 +72,14 @@ class Simulation {
   void on_arrival(const Event& event);
   void on_step_end(const Event& event);
   void try_start_step(int32_t replica, SimTime now);
+  // Bulk decoding: advances a DecodeRun of `replica` up to the next event; false when none applies.
+  bool try_decode_run(int32_t replica, SimTime now);
   void send_next_for_client(int32_t client, SimTime now);
-  void advance_areas(SimTime now);
-  void update_timeseries(SimTime now);
+  // Before an event: adds the state held since the last event to the time integrals.
+  void integrate_until(SimTime now);
+  // After an event: records the new state (one stats() call per replica) for the integrals and
+  // the time series.
+  void observe(SimTime now);
 
   const Workload& workload_;
   std::vector<Replica> replicas_;
@@ -88,9 +96,21 @@ class Simulation {
   std::vector<bool> schedule_pending_;
   std::vector<SimTime> pending_wake_ns_;
   std::vector<int64_t> outstanding_;
+  std::vector<SimTime> last_step_ns_;  // each replica's latest step duration (a heuristic's input)
   std::vector<int64_t> next_for_client_;
   int64_t in_system_ = 0;
   SimTime last_area_ns_ = 0;
+  int64_t observed_in_system_ = 0;
+  bool observed_by_handler_ = false;  // a decode run recorded this event's state itself
+  DecodeRun decode_run_;
+  std::vector<RequestState*> decode_running_;
+  struct DecodeStepEnd {
+    SimTime end_ns;
+    SimTime duration_ns;
+    int64_t blocks_after;
+  };
+  std::vector<DecodeStepEnd> decode_ends_;
+  double observed_kv_utilization_ = 0;
   SimTime last_event_ns_ = 0;
 };
 

@@ -2,8 +2,8 @@
 
 namespace llmpo {
 
-RunExecutor::RunExecutor(const ExperimentPlan& plan, const Libraries& libraries)
-    : plan_(plan), libraries_(libraries) {}
+RunExecutor::RunExecutor(const ExperimentPlan& plan, const Libraries& libraries, bool bulk_decode)
+    : plan_(plan), libraries_(libraries), bulk_decode_(bulk_decode) {}
 
 const Workload& RunExecutor::workload(int64_t index) {
   auto& slot = workloads_[index];
@@ -45,6 +45,7 @@ RunOutcome RunExecutor::execute(const RunSpec& run) {
   const Workload& requests = workload(run.workload_index);
   SimulationOptions options;
   options.router = run.router;
+  options.bulk_decode = bulk_decode_;
   options.timeseries_interval_ns = duration_to_ns(point.simulation.timeseries_interval_s);
   // The measured window (warm-up and cool-down by arrival time), known before the run for an
   // open-loop workload; the plan refuses a cool-down for closed loops, whose arrivals depend on

@@ -19,7 +19,7 @@ struct RunOutcome {
 
 class RunExecutor {
  public:
-  RunExecutor(const ExperimentPlan& plan, const Libraries& libraries);
+  RunExecutor(const ExperimentPlan& plan, const Libraries& libraries, bool bulk_decode = true);
 
   // The requests of workload `index`, generated on first use with the plan's clip length.
   const Workload& workload(int64_t index);
@@ -30,6 +30,7 @@ class RunExecutor {
 
   const ExperimentPlan& plan_;
   const Libraries& libraries_;
+  bool bulk_decode_;
   std::map<int64_t, std::unique_ptr<Workload>> workloads_;
 };
 

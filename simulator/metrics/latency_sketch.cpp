@@ -8,7 +8,7 @@ namespace llmpo {
 namespace {
 const double kGamma = (1 + LatencySketch::kRelativeError) / (1 - LatencySketch::kRelativeError);
 const double kLogGamma = std::log(kGamma);
-constexpr double kSmallest = 1e-9;  // values below (1 ns in ms, say) share the lowest bucket
+constexpr double kSmallest = 1.0;  // nanoseconds: shorter values share the lowest bucket
 }  // namespace
 
 int32_t LatencySketch::bucket_of(double value) const {
@@ -19,9 +19,13 @@ double LatencySketch::bucket_value(int32_t index) const {
   return 2.0 * std::pow(kGamma, index) / (kGamma + 1.0);
 }
 
-void LatencySketch::add(double value, int64_t count) {
+void LatencySketch::add(int64_t value_ns, int64_t count) {
   if (count <= 0) return;
-  const int32_t index = bucket_of(value);
+  if (value_ns != last_value_ns_) {
+    last_value_ns_ = value_ns;
+    last_index_ = bucket_of(static_cast<double>(value_ns));
+  }
+  const int32_t index = last_index_;
   if (counts_.empty()) {
     offset_ = index;
     counts_.assign(1, 0);
@@ -33,29 +37,33 @@ void LatencySketch::add(double value, int64_t count) {
   }
   counts_[static_cast<std::size_t>(index - offset_)] += count;
   count_ += count;
-  sum_ += static_cast<long double>(value) * count;
-  sum_squares_ += static_cast<long double>(value) * value * count;
+  sum_ns_ += static_cast<Int128>(value_ns) * count;
+  sum_squares_ns2_ += static_cast<Int128>(value_ns) * value_ns * count;
 }
 
-double LatencySketch::mean() const { return count_ > 0 ? static_cast<double>(sum_ / count_) : 0.0; }
+double LatencySketch::mean_ms() const {
+  return count_ > 0 ? static_cast<double>(static_cast<long double>(sum_ns_) / count_) * 1e-6 : 0.0;
+}
 
-double LatencySketch::std() const {
+double LatencySketch::std_ms() const {
   if (count_ == 0) return 0.0;
-  const long double m = sum_ / count_;
-  const long double variance = sum_squares_ / count_ - m * m;
-  return variance > 0 ? static_cast<double>(std::sqrt(variance)) : 0.0;
+  // n^2 variance = n sum(x^2) - (sum x)^2, exactly in integers (no cancellation error).
+  const Int128 n = count_;
+  const long double scaled = static_cast<long double>(n * sum_squares_ns2_ - sum_ns_ * sum_ns_);
+  const long double variance_ns2 = scaled / (static_cast<long double>(count_) * static_cast<long double>(count_));
+  return variance_ns2 > 0 ? static_cast<double>(std::sqrt(variance_ns2)) * 1e-6 : 0.0;
 }
 
-double LatencySketch::percentile(double p) const {
+double LatencySketch::percentile_ms(double p) const {
   if (count_ == 0) return 0.0;
   // The rank numpy's 'lower' method would pick: floor(p/100 x (n - 1)), 0-based.
   const auto rank = static_cast<int64_t>(std::floor(p / 100.0 * static_cast<double>(count_ - 1)));
   int64_t seen = 0;
   for (std::size_t i = 0; i < counts_.size(); ++i) {
     seen += counts_[i];
-    if (seen > rank) return bucket_value(offset_ + static_cast<int32_t>(i));
+    if (seen > rank) return bucket_value(offset_ + static_cast<int32_t>(i)) * 1e-6;
   }
-  return bucket_value(offset_ + static_cast<int32_t>(counts_.size()) - 1);
+  return bucket_value(offset_ + static_cast<int32_t>(counts_.size()) - 1) * 1e-6;
 }
 
 }  // namespace llmpo

@@ -3,34 +3,41 @@
 // million-request run is hundreds of millions of values). Values fall into logarithmic buckets
 // (the DDSketch scheme): bucket i holds (gamma^(i-1), gamma^i], gamma = (1 + a) / (1 - a), and a
 // quantile is reported as the bucket's midpoint 2 gamma^i / (gamma + 1), which is within a
-// relative error a = 0.5% of the exact sample quantile (numpy's 'lower' rank). Count, mean
-// and standard deviation are exact (running sums).
+// relative error a = 0.5% of the exact sample quantile (numpy's 'lower' rank). Values are
+// whole nanoseconds; count, mean and standard deviation are exact (integer running sums, so
+// the result does not depend on the order values arrive in).
 #include <cstdint>
 #include <vector>
 
 namespace llmpo {
 
+__extension__ using Int128 = __int128;  // exact sums of squared nanoseconds
+
 class LatencySketch {
  public:
   static constexpr double kRelativeError = 0.005;
 
-  // Adds `count` copies of `value` (> 0; values <= 0 are counted in the lowest bucket).
-  void add(double value, int64_t count = 1);
+  // Adds `count` copies of a duration of `value_ns` nanoseconds (values <= 0 share the lowest
+  // bucket).
+  void add(int64_t value_ns, int64_t count = 1);
 
   int64_t count() const { return count_; }
-  double mean() const;
-  double std() const;  // population standard deviation, like numpy.std
-  // p in [0, 100]; 0 when empty.
-  double percentile(double p) const;
+  double mean_ms() const;
+  double std_ms() const;  // population standard deviation, like numpy.std
+  // p in [0, 100], in milliseconds; 0 when empty.
+  double percentile_ms(double p) const;
 
  private:
   int32_t bucket_of(double value) const;
   double bucket_value(int32_t index) const;
 
   std::vector<int64_t> counts_;  // counts_[i] is bucket offset_ + i
+  // Gaps repeat (a batch's requests share their step times): remember the last lookup.
+  int64_t last_value_ns_ = -1;
+  int32_t last_index_ = 0;
   int32_t offset_ = 0;
   int64_t count_ = 0;
-  long double sum_ = 0, sum_squares_ = 0;
+  Int128 sum_ns_ = 0, sum_squares_ns2_ = 0;
 };
 
 }  // namespace llmpo

@@ -2,6 +2,10 @@
 // std, TPOT per request), checked on small hand-made runs.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
+
+#include "simulator/metrics/latency_sketch.hpp"
 #include "simulator/metrics/run_metrics.hpp"
 #include "simulator/metrics/timeseries.hpp"
 
@@ -49,7 +53,7 @@ TEST_CASE("metrics: TPOT is per request and one-token requests are left out; ITL
   // A: arrival 0, first token 100 ms, last 400 ms, 4 tokens -> TTFT 100, TPOT 100, E2EL 400.
   // B: arrival 50, one token at 150 ms -> TTFT 100, no TPOT, E2EL 100.
   run.requests = {completed(0, 0, 100 * kMs, 400 * kMs, 4), completed(1, 50 * kMs, 150 * kMs, 150 * kMs, 1)};
-  for (const double gap_ms : {50.0, 100.0, 150.0}) run.itl_ms.add(gap_ms);
+  for (const int64_t gap_ms : {50, 100, 150}) run.itl_ms.add(gap_ms * kMs);
   run.end_ns = 400 * kMs;
   const RunMetrics m = compute_run_metrics(run, {}, {});
   CHECK(m.ttft_ms.mean == Approx(100));
@@ -107,4 +111,26 @@ TEST_CASE("timeseries: values are time-averaged within each interval and idle ga
   CHECK(points[0].kv_utilization == Approx(0.375));
   CHECK(points[0].output_tokens == 6);
   CHECK(points[2].running == Approx(0));
+}
+
+TEST_CASE("latency sketch: percentiles are within 0.5% of the exact sample, count, mean and std exact") {
+  LatencySketch sketch;
+  std::vector<double> exact;
+  uint64_t x = 99;
+  for (int i = 0; i < 100'000; ++i) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    const int64_t ns = 1'000'000 + static_cast<int64_t>((x >> 24) % 200'000'000);  // 1 to 201 ms
+    sketch.add(ns);
+    exact.push_back(static_cast<double>(ns) * 1e-6);
+  }
+  std::sort(exact.begin(), exact.end());
+  for (const double p : {1.0, 50.0, 90.0, 99.0, 99.9}) {
+    INFO("p" << p);
+    const double lower_rank = exact[static_cast<std::size_t>(std::floor(p / 100 * static_cast<double>(exact.size() - 1)))];
+    CHECK(std::fabs(sketch.percentile_ms(p) / lower_rank - 1) <= LatencySketch::kRelativeError);
+  }
+  const Stat s = summarize(exact, {50});
+  CHECK(sketch.count() == 100'000);
+  CHECK(sketch.mean_ms() == Approx(s.mean).epsilon(1e-12));
+  CHECK(sketch.std_ms() == Approx(s.std).epsilon(1e-9));
 }

@@ -1,0 +1,63 @@
+// VllmScheduler's bulk-decoding fast path (see DecodeRun in framework.hpp): the closed form of
+// a run of decode steps of an unchanged batch.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "simulator/util/error.hpp"
+#include "vllm_scheduler.hpp"
+
+namespace llmpo {
+
+namespace {
+// Longer runs are split: bounds the per-run arrays; the next run simply continues.
+constexpr int64_t kMaxDecodeRunSteps = 4096;
+}  // namespace
+
+bool VllmScheduler::prepare_decode_run(DecodeRun& run) {
+  // Sliding windows make per-request context stop growing at the window: not in closed form here.
+  if (!waiting_.empty() || running_.empty() || config_.window_tokens > 0) return false;
+  const auto batch = static_cast<int64_t>(running_.size());
+  if (batch > config_.max_num_batched_tokens) return false;  // not every request fits a step
+  int64_t min_remaining = INT64_MAX;
+  for (const RequestState* r : running_) {
+    if (r->current_tokens() - r->computed_tokens != 1) return false;  // a prefill or recompute
+    min_remaining = std::min<int64_t>(min_remaining, r->request.output_tokens - r->generated_tokens);
+  }
+  run.batch = batch;
+  run.max_steps = std::min(min_remaining - 1, kMaxDecodeRunSteps);
+  if (run.max_steps < 2) return false;
+  run.first_shape = StepShape(config_.window_tokens);
+  run.total_blocks = kv_.total_blocks();
+  run.new_blocks.assign(static_cast<std::size_t>(run.max_steps - 1), 0);
+  const int64_t block_size = kv_.block_size_tokens();
+  int64_t added_first = 0;
+  for (const RequestState* r : running_) {
+    const int64_t cached = r->computed_tokens;
+    run.first_shape.add_decode(cached);
+    // Step s (1-based) needs KV for cached + s tokens. After the first step's allocation the
+    // request covers `covered` tokens; it needs one more block at the step that first exceeds
+    // them, and then every block_size steps.
+    const int64_t blocks_first = std::max<int64_t>(r->allocated_blocks, kv_.blocks_for_tokens(cached + 1));
+    added_first += blocks_first - r->allocated_blocks;
+    const int64_t covered = blocks_first * block_size;
+    for (int64_t s = covered - cached + 1; s <= run.max_steps; s += block_size)
+      run.new_blocks[static_cast<std::size_t>(s - 2)] += 1;  // s >= 2: covered >= cached + 1
+  }
+  run.blocks_after_first = kv_.used_blocks() + added_first;
+  return true;
+}
+
+void VllmScheduler::apply_decode_run(int64_t steps, std::vector<RequestState*>& running) {
+  running.clear();
+  for (RequestState* r : running_) {
+    r->computed_tokens += static_cast<int32_t>(steps);
+    r->generated_tokens += static_cast<int32_t>(steps);
+    if (r->finished() || !kv_.grow_to_cover(*r, r->computed_tokens))
+      throw InternalError(fmt::format("vLLM decode run of {} steps: request {} finished or its KV did not fit",
+                                      steps, r->request.id));
+    running.push_back(r);
+  }
+}
+
+}  // namespace llmpo
