@@ -7,6 +7,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/experiment/results_writer.hpp"
 #include "simulator/util/error.hpp"
 
@@ -60,6 +61,7 @@ int command_run(const Args& args, std::ostream& out) {
   p.option("out", "DIR", "output folder", "results/<experiment name>");
   p.flag("no-requests", "do not write requests.csv (large runs)");
   p.flag("quiet", "print nothing but errors");
+  p.option("jobs", "N", "runs simulated in parallel (each run stays single-threaded)", "all hardware threads");
   p.flag("step-by-step", "simulate every decode step as its own event (same results, slower; for verification)");
   if (!p.parse(args)) {
     out << p.help_text();
@@ -75,18 +77,15 @@ int command_run(const Args& args, std::ostream& out) {
   std::vector<RunMetrics> metrics(plan.runs.size());
   const auto started = std::chrono::steady_clock::now();
   int64_t simulated_requests = 0;
-  std::vector<bool> described(plan.workloads.size(), false);
-  for (const auto& run : plan.runs) {
-    RunOutcome outcome = executor.execute(run);
-    const Workload& workload = executor.workload(run.workload_index);
-    if (!quiet && !described[static_cast<std::size_t>(run.workload_index)]) {
-      described[static_cast<std::size_t>(run.workload_index)] = true;
-      out << "workload " << run.workload_index << ": " << workload.summary << "\n";
-    }
+  const int jobs = static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024));
+  execute_runs(plan, executor, jobs, [&](RunOutcome& outcome, const Workload& workload) {
     writer.add(outcome, workload);
-    metrics[static_cast<std::size_t>(run.index)] = outcome.metrics;
+    metrics[static_cast<std::size_t>(outcome.run->index)] = outcome.metrics;
     simulated_requests += outcome.metrics.arrived;
-  }
+  });
+  if (!quiet)
+    for (std::size_t w = 0; w < plan.workloads.size(); ++w)
+      out << "workload " << w << ": " << executor.workload(static_cast<int64_t>(w)).summary << "\n";
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto files = writer.finish(join_args(args));
   if (!quiet) {

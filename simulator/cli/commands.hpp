@@ -14,6 +14,7 @@ int command_memory(const Args& args, std::ostream& out);
 int command_roofline(const Args& args, std::ostream& out);
 int command_run(const Args& args, std::ostream& out);
 int command_validate(const Args& args, std::ostream& out);
+int command_perf(const Args& args, std::ostream& out);
 
 // Runs `llmperforacle <args...>`: dispatches to the subcommand, turns errors into a message on
 // `err` and an exit code (0 ok, 2 bad input, 1 internal error).

@@ -142,11 +142,19 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   // The first step's gaps depend on when each request last emitted; later gaps are the steps.
   frameworks_[k]->apply_decode_run(steps, decode_running_);
   int64_t measured = 0;
+  SimTime pending_gap = 0;  // equal first-step gaps (the usual case) go into the sketch together
+  int64_t pending_count = 0;
   for (RequestState* r : decode_running_) {
     const SimTime arrival = r->request.arrival_ns;
     if (arrival < options_.measure_from_ns || arrival > options_.measure_until_ns) continue;
     ++measured;
-    result_.itl_ms.add(ends.front().end_ns - r->last_token_ns);
+    const SimTime gap = ends.front().end_ns - r->last_token_ns;
+    if (gap != pending_gap && pending_count > 0) {
+      result_.itl_ms.add(pending_gap, pending_count);
+      pending_count = 0;
+    }
+    pending_gap = gap;
+    ++pending_count;
     if (options_.record_itl_samples) {
       SimTime previous = r->last_token_ns;
       for (const DecodeStepEnd& e : ends) {
@@ -155,6 +163,7 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
       }
     }
   }
+  if (pending_count > 0) result_.itl_ms.add(pending_gap, pending_count);
   for (int64_t j = 0; j < steps; ++j) {
     const DecodeStepEnd& e = ends[static_cast<std::size_t>(j)];
     if (j > 0) result_.itl_ms.add(e.duration_ns, measured);

@@ -42,7 +42,7 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
 
 RunOutcome RunExecutor::execute(const RunSpec& run) {
   const PointPlan& point = plan_.points[static_cast<std::size_t>(run.point_index)];
-  const Workload& requests = workload(run.workload_index);
+  const Workload& requests = *workloads_.at(run.workload_index);
   SimulationOptions options;
   options.router = run.router;
   options.bulk_decode = bulk_decode_;

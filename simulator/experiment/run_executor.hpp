@@ -22,7 +22,9 @@ class RunExecutor {
   RunExecutor(const ExperimentPlan& plan, const Libraries& libraries, bool bulk_decode = true);
 
   // The requests of workload `index`, generated on first use with the plan's clip length.
+  // Not thread-safe on first use: execute_runs() generates every workload before its threads.
   const Workload& workload(int64_t index);
+  // Thread-safe once the run's workload exists: everything else it builds is its own.
   RunOutcome execute(const RunSpec& run);
 
  private:

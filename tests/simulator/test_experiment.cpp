@@ -269,3 +269,16 @@ sweep:
     CHECK(bulk == read_file(dir + "/step/" + name));
   }
 }
+
+TEST_CASE("experiment: runs on several threads give the outputs of one thread") {
+  const std::string dir = fresh_dir("jobs");
+  std::string text = kTwoFrameworks;
+  text += "sweep:\n  request_rate: [5, 10, 15]\n";
+  const std::string file = write_file(dir, "exp.yaml", text);
+  REQUIRE(run_cli_args({"run", file, "--out", dir + "/one", "--quiet", "--jobs", "1"}).code == 0);
+  REQUIRE(run_cli_args({"run", file, "--out", dir + "/four", "--quiet", "--jobs", "4"}).code == 0);
+  for (const std::string name : {"summary.csv", "requests.csv", "timeseries.csv"}) {
+    INFO(name);
+    CHECK(read_file(dir + "/one/" + name) == read_file(dir + "/four/" + name));
+  }
+}

@@ -1,0 +1,19 @@
+#pragma once
+// Independent runs on several threads. Each run is its own Simulation with its own replicas and
+// cost models; the only shared data are the plan, the libraries and the workloads, which are
+// built before the threads start and then only read. Results are keyed by run index, so the
+// outputs do not depend on which thread finished first.
+#include <functional>
+
+#include "run_executor.hpp"
+
+namespace llmpo {
+
+// Calls `consume` once per run, from worker threads but never two at a time.
+void execute_runs(const ExperimentPlan& plan, RunExecutor& executor, int jobs,
+                  const std::function<void(RunOutcome&, const Workload&)>& consume);
+
+// The number of threads to use when the user does not say: the machine's hardware threads.
+int default_jobs();
+
+}  // namespace llmpo
