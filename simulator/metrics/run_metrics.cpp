@@ -74,6 +74,7 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   SimTime span_end_ns = 0;
   double e2el_all_ns = 0;
   int64_t good = 0;
+  int64_t rejected_in_window = 0;
   for (std::size_t i = 0; i < run.requests.size(); ++i) {
     const RequestState& r = run.requests[i];
     if (r.outcome == RequestOutcome::pending) {
@@ -81,17 +82,18 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
       continue;
     }
     ++m.arrived;
+    const bool arrived_in_window = r.request.arrival_ns >= warmup_ns &&
+                                   (options.cooldown_s <= 0 || r.request.arrival_ns <= cooldown_start_ns);
     if (r.outcome == RequestOutcome::rejected) {
       ++m.rejected;
       ++m.rejected_by_reason[static_cast<std::size_t>(r.reject_reason)];
+      if (arrived_in_window) ++rejected_in_window;  // a refused request misses its SLO
       continue;
     }
     ++m.completed;
     const double e2el_ns = static_cast<double>(r.completion_ns - r.request.arrival_ns);
     e2el_all_ns += e2el_ns;
-    const bool in_window = r.request.arrival_ns >= warmup_ns &&
-                           (options.cooldown_s <= 0 || r.request.arrival_ns <= cooldown_start_ns);
-    if (!in_window) continue;
+    if (!arrived_in_window) continue;
     ++m.measured;
     span_end_ns = std::max(span_end_ns, r.completion_ns);
     m.total_input_tokens += r.request.prompt_tokens;
@@ -119,7 +121,9 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
     m.total_token_throughput = static_cast<double>(m.total_input_tokens + m.total_output_tokens) / m.duration_s;
     m.goodput = static_cast<double>(good) / m.duration_s;
   }
-  m.slo_attainment = m.measured > 0 ? static_cast<double>(good) / static_cast<double>(m.measured) : 0;
+  // Attainment over every request of the window that asked for service, refused ones included.
+  const int64_t asked = m.measured + rejected_in_window;
+  m.slo_attainment = asked > 0 ? static_cast<double>(good) / static_cast<double>(asked) : 0;
   m.ttft_ms = summarize(std::move(ttft), options.percentiles);
   m.tpot_ms = summarize(std::move(tpot), options.percentiles);
   // ITL comes from the simulation's sketch (exact count, mean and std; percentiles within 0.5%),

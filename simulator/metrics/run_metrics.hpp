@@ -43,7 +43,7 @@ struct RunMetrics {
   int64_t total_input_tokens = 0, total_output_tokens = 0;
   double request_throughput = 0, output_throughput = 0, total_token_throughput = 0;
   double goodput = 0;          // measured requests per second meeting every SLO
-  double slo_attainment = 0;   // fraction of measured requests meeting every SLO
+  double slo_attainment = 0;   // fraction of the window's requests (rejected ones too) meeting every SLO
   Stat ttft_ms, tpot_ms, itl_ms, e2el_ms, queueing_ms;
   double mean_batch_sequences = 0;
   int64_t peak_batch_sequences = 0;

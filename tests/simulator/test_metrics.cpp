@@ -134,3 +134,21 @@ TEST_CASE("latency sketch: percentiles are within 0.5% of the exact sample, coun
   CHECK(sketch.mean_ms() == Approx(s.mean).epsilon(1e-12));
   CHECK(sketch.std_ms() == Approx(s.std).epsilon(1e-9));
 }
+
+TEST_CASE("metrics: a rejected request counts against SLO attainment") {
+  RunResult run;
+  run.requests = {completed(0, 0, 100 * kMs, 400 * kMs, 4)};
+  RequestState refused;
+  refused.request.id = 1;
+  refused.request.arrival_ns = 50 * kMs;
+  refused.outcome = RequestOutcome::rejected;
+  refused.reject_reason = RejectReason::exceeds_max_model_len;
+  refused.completion_ns = 50 * kMs;
+  run.requests.push_back(refused);
+  run.end_ns = 400 * kMs;
+  MetricsOptions options;
+  options.slo.ttft_ms = 200;
+  const RunMetrics m = compute_run_metrics(run, options, {});
+  CHECK(m.slo_attainment == Approx(0.5));  // 1 good of 2 that asked
+  CHECK(m.goodput == Approx(1 / 0.4));
+}
