@@ -4,6 +4,16 @@
 
 namespace llmpo {
 
+const std::vector<std::string>& efficiency_keys() {
+  static const std::vector<std::string> keys = {
+      "hbm_bandwidth", "gemm_compute", "gemm_wave_quantization", "gemm_roofline_sharpness",
+      "kernel_latency_us", "gemm_tile_m", "gemm_tile_n", "elementwise_bandwidth", "elementwise_latency_us",
+      "attention_prefill_compute", "attention_prefill_bandwidth", "attention_prefill_latency_us",
+      "attention_decode_bandwidth", "attention_decode_latency_us", "cpu_overhead_per_step_us",
+      "cpu_overhead_per_seq_us"};
+  return keys;
+}
+
 namespace {
 
 const std::vector<std::string> kLinkTypes = {"nvlink", "pcie", "infinity_fabric"};
@@ -34,19 +44,28 @@ void read_link(StrictMap& link, IntraNodeLink& out, bool required) {
   link.reject_unknown_keys({"type", "bandwidth_gb_per_s", "pcie_generation", "pcie_lanes"});
 }
 
+// The keys of the original schema are required in library files; the keys the calibration
+// work added (gemm_wave_quantization, gemm_roofline_sharpness, elementwise_bandwidth,
+// elementwise_latency_us, attention_prefill_bandwidth, attention_*_latency_us) are optional, so GPU files written before
+// them still load, with the documented GpuEfficiency defaults.
 void read_efficiency(StrictMap& e, GpuEfficiency& out, bool required) {
   read_number(e, "hbm_bandwidth", required, 1.0, fraction(), out.hbm_bandwidth);
   read_number(e, "gemm_compute", required, 1.0, fraction(), out.gemm_compute);
+  read_number(e, "gemm_wave_quantization", false, 1.0, {0, 1, false}, out.gemm_wave_quantization);
+  read_number(e, "gemm_roofline_sharpness", false, 1.0, {1, 1000, false}, out.gemm_roofline_sharpness);
+  read_number(e, "elementwise_bandwidth", false, 1.0, fraction(), out.elementwise_bandwidth);
   read_number(e, "attention_prefill_compute", required, 1.0, fraction(), out.attention_prefill_compute);
+  read_number(e, "attention_prefill_bandwidth", false, 1.0, fraction(), out.attention_prefill_bandwidth);
   read_number(e, "attention_decode_bandwidth", required, 1.0, fraction(), out.attention_decode_bandwidth);
+  read_number(e, "attention_prefill_latency_us", false, 1e-6, {0, 1e4, false}, out.attention_prefill_latency_s);
+  read_number(e, "attention_decode_latency_us", false, 1e-6, {0, 1e4, false}, out.attention_decode_latency_s);
+  read_number(e, "elementwise_latency_us", false, 1e-6, {0, 1e4, false}, out.elementwise_latency_s);
   read_number(e, "kernel_latency_us", required, 1e-6, {0, 1e4, false}, out.kernel_latency_s);
   read_number(e, "gemm_tile_m", required, 1.0, {1, 1024, false}, out.gemm_tile_m);
   read_number(e, "gemm_tile_n", required, 1.0, {1, 1024, false}, out.gemm_tile_n);
   read_number(e, "cpu_overhead_per_step_us", required, 1e-6, {0, 1e6, false}, out.cpu_overhead_per_step_s);
   read_number(e, "cpu_overhead_per_seq_us", required, 1e-6, {0, 1e6, false}, out.cpu_overhead_per_seq_s);
-  e.reject_unknown_keys({"hbm_bandwidth", "gemm_compute", "attention_prefill_compute",
-                         "attention_decode_bandwidth", "kernel_latency_us", "gemm_tile_m",
-                         "gemm_tile_n", "cpu_overhead_per_step_us", "cpu_overhead_per_seq_us"});
+  e.reject_unknown_keys(efficiency_keys());
 }
 
 void read_peaks(StrictMap& peaks, GpuSpec& gpu, bool replace_all) {

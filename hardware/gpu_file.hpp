@@ -2,6 +2,7 @@
 // Reads GPU data files (hardware/gpus/*.yaml, schema in hardware/README.md). The same field
 // reader applies an experiment file's overrides on top of a library preset.
 #include <string>
+#include <vector>
 
 #include "gpu_spec.hpp"
 #include "simulator/util/yaml_reader.hpp"
@@ -15,5 +16,8 @@ GpuSpec parse_gpu_yaml(const std::string& text, const std::string& pretend_file)
 // schema must be present (library files); otherwise only those given change (overrides).
 // Identity keys (id, name, aliases, ...) are read only when require_all.
 void read_gpu_fields(StrictMap& fields, GpuSpec& gpu, bool require_all);
+
+// Every key of a GPU file's `efficiency:` map, in the order library files list them.
+const std::vector<std::string>& efficiency_keys();
 
 }  // namespace llmpo

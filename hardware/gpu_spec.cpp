@@ -44,9 +44,19 @@ void GpuSpec::validate() const {
   };
   require_fraction(e.hbm_bandwidth, "efficiency.hbm_bandwidth");
   require_fraction(e.gemm_compute, "efficiency.gemm_compute");
+  require_fraction(e.elementwise_bandwidth, "efficiency.elementwise_bandwidth");
   require_fraction(e.attention_prefill_compute, "efficiency.attention_prefill_compute");
+  require_fraction(e.attention_prefill_bandwidth, "efficiency.attention_prefill_bandwidth");
   require_fraction(e.attention_decode_bandwidth, "efficiency.attention_decode_bandwidth");
+  require(e.gemm_wave_quantization >= 0 && e.gemm_wave_quantization <= 1, "efficiency.gemm_wave_quantization",
+          fmt::format("must be in [0, 1], got {}", e.gemm_wave_quantization));
+  require(e.gemm_roofline_sharpness >= 1, "efficiency.gemm_roofline_sharpness",
+          fmt::format("must be >= 1 (1 adds the two times, large values approach max()), got {}",
+                      e.gemm_roofline_sharpness));
   require(e.kernel_latency_s >= 0, "efficiency.kernel_latency_us", "must be >= 0");
+  require(e.elementwise_latency_s >= 0, "efficiency.elementwise_latency_us", "must be >= 0");
+  require(e.attention_prefill_latency_s >= 0, "efficiency.attention_prefill_latency_us", "must be >= 0");
+  require(e.attention_decode_latency_s >= 0, "efficiency.attention_decode_latency_us", "must be >= 0");
   require(e.gemm_tile_m >= 1 && e.gemm_tile_n >= 1, "efficiency.gemm_tile_m", "tiles must be >= 1");
 }
 

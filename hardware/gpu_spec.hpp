@@ -17,19 +17,38 @@ const std::vector<std::string>& compute_type_names();
 enum class LinkType { nvlink, pcie, infinity_fabric };
 std::string to_string(LinkType type);
 
-// The achievable fractions and fixed costs that separate real kernels from the roofline.
-// Defaults are typical of recent NVIDIA datacenter GPUs; data files override each one with a
-// sourced value, and `llmperforacle calibrate` fits them to measurements.
+// The achievable fractions and fixed costs that separate real kernels from the roofline, each a
+// physical quantity a microbenchmark could measure. hardware/kernel_timing.hpp gives the formulas
+// they enter; `llmperforacle calibrate` fits them to measured kernel times
+// (hardware/calibration/), and every library file says where each value comes from.
+// The defaults below are round values near the A100 calibrations: they are where every fit starts
+// (so a calibration does not depend on the preset it started from) and what a GPU file that omits
+// one of the newer, optional keys gets.
 struct GpuEfficiency {
-  double hbm_bandwidth = 0.85;             // fraction of datasheet HBM bandwidth a streaming kernel reaches
-  double gemm_compute = 0.75;              // fraction of dense peak a large, well-shaped GEMM reaches
-  double attention_prefill_compute = 0.6;  // fraction of dense peak of FlashAttention forward
-  double attention_decode_bandwidth = 0.7; // fraction of HBM bandwidth of paged decode attention
-  double kernel_latency_s = 4e-6;          // fixed cost of one kernel (launch + ramp + tail)
-  double gemm_tile_m = 128;                // CTA tile used for wave quantization
+  // --- GEMMs (cuBLAS / CUTLASS) ---
+  double hbm_bandwidth = 0.75;             // fraction of datasheet HBM bandwidth a GEMM streaming its weights reaches
+  double gemm_compute = 0.85;              // fraction of dense peak a GEMM reaches in full waves of full tiles
+  double gemm_wave_quantization = 0.1;     // share of a partial last wave's idle SMs really lost (0: split-K /
+                                           // stream-K balance it away, 1: a plain tile grid loses all of it)
+  double gemm_roofline_sharpness = 2.5;    // p of the smooth roofline (t_c^p + t_m^p)^(1/p): compute and
+                                           // memory overlap imperfectly near the ridge; large p = max()
+  double gemm_tile_m = 128;                // CTA tile used for padding and wave quantization
   double gemm_tile_n = 128;
-  double cpu_overhead_per_step_s = 0;      // scheduler + sampler + input prep per engine step
-  double cpu_overhead_per_seq_s = 0;       // extra per sequence in the batch
+  double kernel_latency_s = 4e-6;          // fixed cost of one GEMM kernel (prologue, pipeline fill, epilogue)
+  // --- element-wise kernels (norms, activations, RoPE, residual adds, embedding gathers) ---
+  double elementwise_bandwidth = 0.5;      // fraction of HBM bandwidth unfused element-wise kernels reach
+  double elementwise_latency_s = 2e-6;     // fixed cost of one element-wise kernel (no tile pipeline to fill)
+  // --- attention (FlashAttention-class kernels) ---
+  double attention_prefill_compute = 0.5;  // fraction of dense peak of the prefill QK^T / SV math
+  double attention_prefill_bandwidth = 0.3;// rate (fraction of HBM bandwidth) of the per-tile Q/K/V loads
+                                           // and O stores the prefill kernel does not hide behind its math
+  double attention_decode_bandwidth = 0.75;// fraction of HBM bandwidth of paged decode attention streaming KV
+  double attention_prefill_latency_s = 5e-6;  // fixed cost of a prefill attention call
+  double attention_decode_latency_s = 15e-6;  // fixed cost of a decode attention call (split-KV partial +
+                                              // reduction kernels); a mixed step pays the larger one
+  // --- host ---
+  double cpu_overhead_per_step_s = 1e-3;   // scheduler + sampler + input prep + output processing per step
+  double cpu_overhead_per_seq_s = 40e-6;   // extra per sequence in the batch
 };
 
 struct IntraNodeLink {

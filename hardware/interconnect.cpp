@@ -1,5 +1,7 @@
 #include "interconnect.hpp"
 
+#include <algorithm>
+
 #include "simulator/util/data_paths.hpp"
 #include "simulator/util/units.hpp"
 #include "simulator/util/yaml_reader.hpp"
@@ -28,11 +30,20 @@ InterconnectSpec load_preset(const std::string& file) {
     spec.bandwidth_source = source == "gpu_nvlink" ? BandwidthSource::gpu_nvlink : BandwidthSource::gpu_pcie;
   }
   spec.latency_s = top.get_double("latency_us", non_negative()) * 1e-6;
+  spec.latency_per_rank_s = top.opt_double("latency_per_rank_us", non_negative()).value_or(0.0) * 1e-6;
   const bool uses_pcie = spec.topology == Topology::pairwise || spec.topology == Topology::pcie_host;
   if (spec.topology != Topology::pcie_host) spec.bus_efficiency = top.get_double("bus_efficiency", fraction());
   if (uses_pcie) spec.pcie_bus_efficiency = top.get_double("pcie_bus_efficiency", fraction());
+  // The small-message protocol is all three keys or none.
+  if (top.has("small_message_bus_efficiency") || top.has("small_message_latency_us")) {
+    spec.small_bus_efficiency = top.get_double("small_message_bus_efficiency", fraction());
+    spec.small_latency_s = top.get_double("small_message_latency_us", non_negative()) * 1e-6;
+    spec.small_latency_per_rank_s = top.get_double("small_message_latency_per_rank_us", non_negative()) * 1e-6;
+  }
   top.reject_unknown_keys({"id", "description", "topology", "bandwidth", "bandwidth_gb_per_s",
-                           "latency_us", "bus_efficiency", "pcie_bus_efficiency"});
+                           "latency_us", "latency_per_rank_us", "bus_efficiency", "pcie_bus_efficiency",
+                           "small_message_latency_us", "small_message_latency_per_rank_us",
+                           "small_message_bus_efficiency"});
   return spec;
 }
 
@@ -58,37 +69,64 @@ const InterconnectSpec& InterconnectLibrary::find(const std::string& name) const
 CollectiveLink collective_link(const InterconnectSpec& preset, const GpuSpec& gpu, int64_t ranks) {
   CollectiveLink link;
   link.latency_s = preset.latency_s;
-  const double pcie = gpu.link.pcie_bandwidth_bytes_per_s() * preset.pcie_bus_efficiency;
+  link.latency_per_rank_s = preset.latency_per_rank_s;
+  const double pcie_raw = gpu.link.pcie_bandwidth_bytes_per_s();
+  double raw = 0;         // the link rate the ring runs at
+  double efficiency = 1;  // the bandwidth protocol's share of it
   switch (preset.topology) {
     case Topology::pcie_host:
-      link.bandwidth_bytes_per_s = pcie;
+      raw = pcie_raw;
+      efficiency = preset.pcie_bus_efficiency;
       break;
     case Topology::pairwise:
       // Two GPUs share a bridge; a ring over more crosses PCIe and runs at its slowest hop.
-      link.bandwidth_bytes_per_s = ranks <= 2 ? gpu.link.bandwidth_bytes_per_s * preset.bus_efficiency : pcie;
+      raw = ranks <= 2 ? gpu.link.bandwidth_bytes_per_s : pcie_raw;
+      efficiency = ranks <= 2 ? preset.bus_efficiency : preset.pcie_bus_efficiency;
       break;
     case Topology::all_to_all:
-    case Topology::inter_node: {
-      const double raw = preset.bandwidth_source == BandwidthSource::fixed ? preset.bandwidth_bytes_per_s
-                         : preset.bandwidth_source == BandwidthSource::gpu_pcie
-                             ? gpu.link.pcie_bandwidth_bytes_per_s()
-                             : gpu.link.bandwidth_bytes_per_s;
-      link.bandwidth_bytes_per_s = raw * preset.bus_efficiency;
+    case Topology::inter_node:
+      raw = preset.bandwidth_source == BandwidthSource::fixed      ? preset.bandwidth_bytes_per_s
+            : preset.bandwidth_source == BandwidthSource::gpu_pcie ? pcie_raw
+                                                                   : gpu.link.bandwidth_bytes_per_s;
+      efficiency = preset.bus_efficiency;
       break;
-    }
+  }
+  link.bandwidth_bytes_per_s = raw * efficiency;
+  if (preset.small_bus_efficiency > 0) {
+    // The low-latency protocol never beats the bandwidth protocol's rate on the same link.
+    link.small_bandwidth_bytes_per_s = raw * std::min(preset.small_bus_efficiency, efficiency);
+    link.small_latency_s = preset.small_latency_s;
+    link.small_latency_per_rank_s = preset.small_latency_per_rank_s;
   }
   return link;
 }
 
+namespace {
+
+// One protocol's time for `traffic` bytes per rank after `steps` = ranks - 1 extra ranks.
+double protocol_time(double latency, double per_rank, double steps, double traffic, double bandwidth) {
+  return latency + per_rank * steps + traffic / bandwidth;
+}
+
+double fastest(const CollectiveLink& link, double steps, double traffic) {
+  double t = protocol_time(link.latency_s, link.latency_per_rank_s, steps, traffic, link.bandwidth_bytes_per_s);
+  if (link.small_bandwidth_bytes_per_s > 0)
+    t = std::min(t, protocol_time(link.small_latency_s, link.small_latency_per_rank_s, steps, traffic,
+                                  link.small_bandwidth_bytes_per_s));
+  return t;
+}
+
+}  // namespace
+
 double all_reduce_time_s(double bytes, int64_t ranks, const CollectiveLink& link) {
   if (ranks <= 1 || bytes <= 0) return 0.0;
   const double p = static_cast<double>(ranks);
-  return 2.0 * (p - 1.0) * link.latency_s + 2.0 * (p - 1.0) / p * bytes / link.bandwidth_bytes_per_s;
+  return fastest(link, p - 1.0, 2.0 * (p - 1.0) / p * bytes);
 }
 
 double send_recv_time_s(double bytes, const CollectiveLink& link) {
   if (bytes <= 0) return 0.0;
-  return link.latency_s + bytes / link.bandwidth_bytes_per_s;
+  return fastest(link, 1.0, bytes);
 }
 
 }  // namespace llmpo

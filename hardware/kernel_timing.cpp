@@ -45,6 +45,14 @@ double wave_efficiency(double tiles, double sm_count) {
   return tiles / (waves * sm_count);
 }
 
+double smooth_max(double a, double b, double p) {
+  const double hi = std::max(a, b);
+  if (hi <= 0) return 0.0;
+  const double lo = std::min(a, b);
+  // hi (1 + (lo/hi)^p)^(1/p): the ratio is <= 1, so nothing overflows for any p.
+  return hi * std::pow(1.0 + std::pow(lo / hi, p), 1.0 / p);
+}
+
 OpTime time_gemm(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s) {
   const GpuEfficiency& e = gpu.efficiency;
   double compute_s = 0;
@@ -54,33 +62,43 @@ OpTime time_gemm(const OperatorWork& work, const GpuSpec& gpu, double peak_flops
     const double tiles_n = std::ceil(work.gemm_n / e.gemm_tile_n);
     const double padding = (tiles_m * tile_m / work.gemm_m) * (tiles_n * e.gemm_tile_n / work.gemm_n);
     const double tiles = tiles_m * tiles_n * work.instances;
-    const double rate = peak_flops_per_s * e.gemm_compute *
-                        wave_efficiency(tiles, static_cast<double>(gpu.sm_count));
-    compute_s = work.flops * padding / rate;
+    // A partial last wave leaves SMs idle; split-K and stream-K kernels win most of that back,
+    // so only the wave_quantization share of the idle time is charged.
+    const double waves = wave_efficiency(tiles, static_cast<double>(gpu.sm_count));
+    const double loss = e.gemm_wave_quantization * (1.0 / waves - 1.0);
+    compute_s = work.flops * padding * (1.0 + loss) / (peak_flops_per_s * e.gemm_compute);
   }
-  return finish(compute_s, memory_time(work.total_bytes(), gpu, e.hbm_bandwidth), e.kernel_latency_s);
+  const double memory_s = memory_time(work.total_bytes(), gpu, e.hbm_bandwidth);
+  OpTime t;
+  t.compute_s = compute_s;
+  t.memory_s = memory_s;
+  t.bound = compute_s > memory_s ? Bound::compute : Bound::memory;
+  t.time_s = smooth_max(compute_s, memory_s, e.gemm_roofline_sharpness) + e.kernel_latency_s;
+  return t;
 }
 
 OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s) {
   const GpuEfficiency& e = gpu.efficiency;
   const double rate = peak_flops_per_s * e.attention_prefill_compute;
-  // Prefill chunks: FlashAttention forward, usually compute-bound.
+  // Prefill chunks: FlashAttention forward. Its tensor-core math and the per-tile loads of Q, K,
+  // V and stores of O do not fully overlap (each query tile reloads its keys, short chunks have
+  // few tiles to pipeline), so the two add; the traffic's rate is a fitted fraction of HBM.
   const double prefill_compute = work.prefill_flops / rate;
-  const double prefill_memory = memory_time(work.prefill_bytes, gpu, e.hbm_bandwidth);
+  const double prefill_memory = memory_time(work.prefill_bytes, gpu, e.attention_prefill_bandwidth);
   // Decodes: paged attention streaming each sequence's KV cache, memory-bound.
   const double decode_compute = work.decode_flops / rate;
   const double decode_memory = memory_time(work.decode_bytes, gpu, e.attention_decode_bandwidth);
+  const double decode = std::max(decode_compute, decode_memory);
   OpTime t;
   t.compute_s = prefill_compute + decode_compute;
   t.memory_s = prefill_memory + decode_memory;
-  const double prefill = std::max(prefill_compute, prefill_memory);
-  const double decode = std::max(decode_compute, decode_memory);
-  t.bound = (prefill_compute >= prefill_memory ? prefill_compute : 0) +
-                        (decode_compute >= decode_memory ? decode_compute : 0) >
-                    (prefill + decode) / 2
-                ? Bound::compute
-                : Bound::memory;
-  t.time_s = prefill + decode + e.kernel_latency_s;
+  const double compute_share = prefill_compute + (decode_compute >= decode_memory ? decode_compute : 0);
+  const double total = prefill_compute + prefill_memory + decode;
+  t.bound = compute_share > total / 2 ? Bound::compute : Bound::memory;
+  // One call per step: a mixed batch pays the larger of the two fixed costs.
+  const double latency = std::max(work.prefill_flops > 0 ? e.attention_prefill_latency_s : 0.0,
+                                  work.decode_flops > 0 ? e.attention_decode_latency_s : 0.0);
+  t.time_s = total > 0 ? total + latency : 0.0;
   return t;
 }
 
@@ -88,7 +106,7 @@ OpTime time_elementwise(const OperatorWork& work, const GpuSpec& gpu) {
   const GpuEfficiency& e = gpu.efficiency;
   // Element-wise math runs on CUDA cores at the fp32 rate, far from any limit.
   const double fp32 = gpu.supports(ComputeType::fp32) ? gpu.peak(ComputeType::fp32) : gpu.peak(ComputeType::bf16);
-  return finish(work.flops / fp32, memory_time(work.total_bytes(), gpu, e.hbm_bandwidth), e.kernel_latency_s);
+  return finish(work.flops / fp32, memory_time(work.total_bytes(), gpu, e.elementwise_bandwidth), e.elementwise_latency_s);
 }
 
 OpTime time_all_reduce(const OperatorWork& work, int64_t ranks, const CollectiveLink& link) {

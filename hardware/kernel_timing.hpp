@@ -1,10 +1,26 @@
 #pragma once
-// Turns an operator's work into time on one GPU. Not a bare roofline: each kernel reaches only
-// a fraction of peak (GpuEfficiency), GEMMs lose more to partial tiles and partial waves of
-// thread blocks, and every kernel pays a fixed latency.
-//   time = max(compute_s, memory_s) + kernel_latency
-//   GEMM compute_s = padded FLOPs / (peak x gemm_compute x wave_efficiency)
-//   memory_s = bytes / (HBM bandwidth x hbm_bandwidth)
+// Turns an operator's work into time on one GPU. Not a bare roofline: each kernel reaches only a
+// fraction of peak (GpuEfficiency), GEMMs lose more to partial tiles and partial waves of thread
+// blocks, compute and memory overlap imperfectly near the ridge, and every kernel pays a fixed
+// latency. With e = gpu.efficiency, BW = datasheet bandwidth, peak = the math type's dense rate:
+//
+//   GEMM (m x k -> n):
+//     padding   = (ceil(m / tm') tm' / m) (ceil(n / tn) tn / n), tm' = tile_m shrunk to the next
+//                 power of two >= m (at least 16), as cuBLAS picks narrower tiles for skinny M
+//     waves     = wave_efficiency(tiles, SMs);  loss = wave_quantization (1 / waves - 1)
+//     t_c       = FLOPs x padding x (1 + loss) / (peak x gemm_compute)
+//     t_m       = bytes / (BW x hbm_bandwidth)
+//     time      = (t_c^p + t_m^p)^(1/p) + kernel_latency,  p = gemm_roofline_sharpness
+//   element-wise: max(FLOPs / fp32 peak, bytes / (BW x elementwise_bandwidth)) + elementwise_latency
+//   attention:
+//     prefill   = FLOPs_p / (peak x attention_prefill_compute) + bytes_p / (BW x attention_prefill_bandwidth)
+//     decode    = max(FLOPs_d / (peak x attention_prefill_compute), bytes_d / (BW x attention_decode_bandwidth))
+//     time      = prefill + decode + the larger fixed cost of the kinds present
+//                 (attention_prefill_latency, attention_decode_latency)
+//   collectives and transfers: the interconnect's protocol model (hardware/interconnect.hpp).
+//
+// hardware/calibration/ fits these parameters by calling these same functions, so a calibrated
+// value means in simulation exactly what it meant in the fit.
 #include "gpu_spec.hpp"
 #include "interconnect.hpp"
 #include "operators.hpp"
@@ -23,6 +39,9 @@ struct OpTime {
 
 // Fraction of the GPU's SMs doing useful work, averaged over waves: tiles / (waves x SMs).
 double wave_efficiency(double tiles, double sm_count);
+
+// (a^p + b^p)^(1/p), computed without overflow; max(a, b) when p is very large.
+double smooth_max(double a, double b, double p);
 
 OpTime time_gemm(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);
 OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);

@@ -5,7 +5,8 @@
 //   Mixtral-8x7B: 32 layers, d 4096, 8 experts of width 14336, top-2, bf16
 //   Gemma-2-9B:   42 layers alternating sliding (window 4096) / global, 16 heads / 8 KV x 256
 // GPU constants (hardware/gpus/*.yaml): A100-80GB-SXM 2.039 TB/s, 312 TFLOPS bf16/fp16,
-// 108 SMs, NVLink 300 GB/s; H100-SXM NVLink 450 GB/s. nvswitch: alpha 4 us, efficiency 0.65.
+// 108 SMs, NVLink 300 GB/s; H100-SXM NVLink 450 GB/s. nvswitch (calibrated): bandwidth protocol
+// 32.14 us + 0 per rank at 0.6265 of the link, low-latency protocol 8.94 us + 1.95 us per rank at 0.1649.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -166,24 +167,48 @@ TEST_CASE("cost model: a batch-1 Llama-2-7B decode on A100 is memory-bound and i
     CHECK(op.time.bound == Bound::memory);
   }
 
-  // Each kernel takes max(compute, memory) + latency, with memory = bytes / (BW x efficiency) and
-  // efficiency <= 1: hbm_bandwidth (0.85) for most, attention_decode_bandwidth (0.70) for SDPA.
-  const double bw = gpu.memory_bandwidth_bytes_per_s;                      // 2.039e12
-  const double latency = gpu.efficiency.kernel_latency_s;                 // 4e-6
-  const double hbm = gpu.efficiency.hbm_bandwidth;                        // 0.85
-  const double decode_eff = gpu.efficiency.attention_decode_bandwidth;    // 0.70
-  const double lowest_eff = std::min(hbm, decode_eff);
+  // Every kernel is memory-bound here, so its time is its bytes at its class's achievable
+  // bandwidth plus its class's fixed cost (hardware/kernel_timing.hpp), with A100-80GB-SXM's
+  // calibrated values (hardware/gpus/a100-80gb-sxm.yaml):
+  //   GEMMs         hbm_bandwidth 0.7417, kernel_latency 4.35 us, smooth roofline p = 1.682
+  //   element-wise  elementwise_bandwidth 0.4622, elementwise_latency 2.98 us
+  //   decode SDPA   attention_decode_bandwidth 0.4719, attention_decode_latency 17.87 us
+  const double bw = gpu.memory_bandwidth_bytes_per_s;  // 2.039e12
+  const GpuEfficiency& e = gpu.efficiency;
   const double t = b.latency_s;
-  CHECK(t >= total_bytes / bw);                                            // ~6.75 ms
-  CHECK(t >= total_bytes / (bw * hbm) + kernels * latency);                // ~9.36 ms
-  CHECK(t <= total_bytes / (bw * lowest_eff) + kernels * latency + b.cpu_overhead_s + 1e-9);  // ~11.07 ms
-  // Memory-bound everywhere makes the time exact:
-  //   (13,763,358,346 - 538,443,776) / (2.039e12 x 0.85) + 538,443,776 / (2.039e12 x 0.70)
-  //   + 356 x 4e-6 = 7.6306 ms + 0.3772 ms + 1.424 ms = 9.432 ms
-  const double exact = (total_bytes - attention_bytes) / (bw * hbm) + attention_bytes / (bw * decode_eff) +
-                       kernels * latency + b.cpu_overhead_s;
-  CHECK(t == Approx(exact).epsilon(1e-9));
-  CHECK(t == Approx(9.432e-3).epsilon(1e-3));
+  const double lowest_eff = std::min({e.hbm_bandwidth, e.elementwise_bandwidth, e.attention_decode_bandwidth});
+  const double largest_latency = std::max({e.kernel_latency_s, e.elementwise_latency_s, e.attention_decode_latency_s});
+  CHECK(t >= total_bytes / bw);                                                         // ~6.75 ms
+  CHECK(t <= total_bytes / (bw * lowest_eff) * 1.02 + kernels * largest_latency + b.cpu_overhead_s);
+  // By hand, per class (bytes from the sums above):
+  //   element-wise: per layer 2 norms 2 x 24,578 + RoPE 32,768 + 2 residuals 2 x 24,576 + ActMul
+  //     66,048 = 197,124; x 32 = 6,307,968; model level: embedding 16,384 + final norm 24,578 +
+  //     sampling 128,008 = 168,970 -> 6,476,938 B / (2.039e12 x 0.4622 = 942.43e9 B/s) = 6.873 us,
+  //     plus (6 x 32 + 3) = 195 kernels x 2.98 us = 581.1 us -> 0.587973 ms.
+  //   decode SDPA: 32 x (16,826,368 / (2.039e12 x 0.4719) + 17.87 us) = 32 x (17.487 + 17.87) us
+  //     = 1.131434 ms (its FLOPs, 4 x 1025 x 4096 = 16.8 M, take 0.09 us at 0.5903 x 312e12).
+  //   GEMMs, M = 1: t_m = bytes / (2.039e12 x 0.7417) and, with the M tile shrunk to 16 (padding
+  //     x16) and 64-wide N tiles, t_c = 2 K N x 16 x (1 + loss) / (312e12 x 0.8219), where loss =
+  //     0.0822 (1 / wave efficiency - 1); t_c / t_m ~ 0.095-0.100, so the smooth roofline adds
+  //     (1 + (t_c/t_m)^1.682)^(1/1.682) - 1 ~ 1.1-1.2 %:
+  //       QKV    100,696,064 B: t_m 66.584 us, 192 tiles = 2 waves of 108 (0.889), x 1.01136 -> + 4.35 = 71.690 us
+  //       O       33,570,816 B: t_m 22.198 us, 64 tiles = 1 wave (0.593),        x 1.01224 -> + 4.35 = 26.820 us
+  //       GateUp 180,407,296 B: t_m 119.291 us, 344 tiles = 4 waves (0.796),     x 1.01156 -> + 4.35 = 125.020 us
+  //       Down    90,207,744 B: t_m 59.648 us, 64 tiles (0.593),                 x 1.01224 -> + 4.35 = 64.729 us
+  //     per layer 288.259 us, x 32 = 9.224275 ms; LM head 262,216,192 B: t_m 173.386 us, 500 tiles
+  //     = 5 waves (0.926), x 1.01129 -> + 4.35 = 179.693 us. GEMMs: 9.403959 ms.
+  //   CPU (Vidur-calibrated host cost): 1092.9 us + 42.75 us x 1 sequence = 1.13565 ms.
+  //   Total: 9.403959 + 0.587973 + 1.131434 + 1.13565 = 12.259016 ms.
+  const double elementwise = 6476938.0 / (bw * e.elementwise_bandwidth) + 195 * e.elementwise_latency_s;
+  const double attention = 32 * (attention_bytes / 32 / (bw * e.attention_decode_bandwidth) + e.attention_decode_latency_s);
+  CHECK(elementwise == Approx(0.587973e-3).epsilon(1e-5));
+  CHECK(attention == Approx(1.131434e-3).epsilon(1e-5));
+  CHECK(b.cpu_overhead_s == Approx(1.13565e-3).epsilon(1e-9));
+  double gemms = 0;
+  for (const auto& op : b.ops)
+    if (op_class(op.kind) == OpClass::gemm) gemms += op.total_time_s();
+  CHECK(gemms == Approx(9.403959e-3).epsilon(1e-5));
+  CHECK(t == Approx(12.259016e-3).epsilon(1e-5));
   // One stage, no transfers.
   REQUIRE(b.stage_time_s.size() == 1);
   CHECK(b.transfer_time_s == 0.0);
@@ -258,14 +283,17 @@ TEST_CASE("cost model: TP 2 halves Llama-2-7B's per-GPU projection weights and a
   CHECK(ffn_ar->count == 32.0);
   CHECK(find_op(b1, OpKind::attn_all_reduce, 0) == nullptr);
 
-  // Message: 8 tokens x 4096 x 2 bytes = 65,536. Ring over 2 ranks on nvswitch/A100:
-  //   2 (2 - 1) x 4e-6 + 2 (2 - 1)/2 x 65,536 / (0.65 x 300e9)
-  //   = 8e-6 + 65,536 / 195e9 = 8e-6 + 0.336082e-6 = 8.336082e-6 s
+  // Message: 8 tokens x 4096 x 2 bytes = 65,536. Ring over 2 ranks on nvswitch/A100 (NVLink
+  // 300e9 B/s; hardware/interconnects/nvswitch.yaml), the faster of NCCL's two protocols:
+  //   bandwidth protocol: 32.14e-6 + 0 x 1 + 2 (2 - 1)/2 x 65,536 / (0.6265 x 300e9)
+  //                       = 32.14e-6 + 0.348688e-6 = 32.488688e-6 s
+  //   low-latency:        8.94e-6 + 1.95e-6 x 1 + 65,536 / (0.1649 x 300e9)
+  //                       = 10.89e-6 + 1.324762e-6 = 12.214762e-6 s   <- faster
   const double bytes = 8 * 4096 * 2;
-  const double by_hand = 2 * (2 - 1) * 4e-6 + 2.0 * (2 - 1) / 2 * bytes / (0.65 * 300e9);
+  const double by_hand = 8.94e-6 + 1.95e-6 * (2 - 1) + 2.0 * (2 - 1) / 2 * bytes / (0.1649 * 300e9);
   CHECK(attn_ar->work.message_bytes == 65536.0);
   CHECK(attn_ar->time.time_s == Approx(by_hand));
-  CHECK(attn_ar->time.time_s == Approx(8.336082e-6).epsilon(1e-6));
+  CHECK(attn_ar->time.time_s == Approx(12.214762e-6).epsilon(1e-6));
   CHECK(ffn_ar->time.time_s == Approx(by_hand));
   CHECK(attn_ar->time.time_s == Approx(all_reduce_time_s(bytes, 2, collective_link(nvswitch, a100, 2))));
   CHECK(attn_ar->time.bound == Bound::network);
@@ -279,9 +307,11 @@ TEST_CASE("cost model: a TP 2 prefill all-reduce carries every token's hidden st
   const StepBreakdown b = tp2.breakdown(shape);
   const OperatorCost* ar = find_op(b, OpKind::ffn_all_reduce, 0);
   REQUIRE(ar != nullptr);
-  // 512 x 4096 x 2 = 4,194,304 bytes: 8e-6 + 4,194,304 / 195e9 = 8e-6 + 21.50925e-6 = 29.50925e-6 s
+  // 512 x 4096 x 2 = 4,194,304 bytes; the bandwidth protocol wins at this size:
+  //   32.14e-6 + 4,194,304 / (0.6265 x 300e9 = 187.95e9) = 32.14e-6 + 22.316063e-6 = 54.456063e-6 s
+  //   (low-latency: 10.89e-6 + 4,194,304 / 49.47e9 = 95.675e-6 s)
   CHECK(ar->work.message_bytes == 4194304.0);
-  CHECK(ar->time.time_s == Approx(29.50925e-6).epsilon(1e-6));
+  CHECK(ar->time.time_s == Approx(54.456063e-6).epsilon(1e-6));
 }
 
 TEST_CASE("cost model: the pairwise-nvlink preset runs a 4-rank TP group at PCIe speed") {
@@ -296,12 +326,15 @@ TEST_CASE("cost model: the pairwise-nvlink preset runs a 4-rank TP group at PCIe
   const OperatorCost* ar4 = find_op(b4, OpKind::attn_all_reduce, 0);
   REQUIRE(ar2 != nullptr);
   REQUIRE(ar4 != nullptr);
-  // Message 8 x 4096 x 2 = 65,536 bytes, alpha 5 us.
-  // 2 ranks, bridge 300e9 x 0.6 = 180e9: 2 x 5e-6 + 65,536 / 180e9 = 10.364089e-6 s
-  CHECK(ar2->time.time_s == Approx(10.364089e-6).epsilon(1e-6));
-  // 4 ranks, PCIe gen4 x16 31.52e9 x 0.75 = 23.64e9: 6 x 5e-6 + 1.5 x 65,536 / 23.64e9
-  //   = 30e-6 + 4.158376e-6 = 34.158376e-6 s
-  CHECK(ar4->time.time_s == Approx(34.158376e-6).epsilon(1e-6));
+  // Message 8 x 4096 x 2 = 65,536 bytes (hardware/interconnects/pairwise-nvlink.yaml).
+  // 2 ranks over the 300e9 bridge:
+  //   bandwidth protocol: 35.79e-6 + 7.47e-6 + 65,536 / (0.664 x 300e9) = 43.26e-6 + 0.328996e-6 = 43.588996e-6
+  //   low-latency:        9.44e-6 + 16.89e-6 + 65,536 / (0.0278 x 300e9) = 26.33e-6 + 7.858034e-6 = 34.188034e-6 <- faster
+  CHECK(ar2->time.time_s == Approx(34.188034e-6).epsilon(1e-6));
+  // 4 ranks over PCIe gen4 x16 (31.52e9 B/s): ring traffic 1.5 x 65,536 = 98,304 bytes
+  //   bandwidth protocol: 35.79e-6 + 3 x 7.47e-6 + 98,304 / (0.7491 x 31.52e9) = 58.2e-6 + 4.163395e-6 = 62.363395e-6 <- faster
+  //   low-latency:        9.44e-6 + 3 x 16.89e-6 + 98,304 / (0.0278 x 31.52e9) = 60.11e-6 + 112.187e-6
+  CHECK(ar4->time.time_s == Approx(62.363395e-6).epsilon(1e-6));
 }
 
 TEST_CASE("cost model: a multi-GPU configuration without an interconnect is an input error") {
@@ -474,10 +507,12 @@ TEST_CASE("cost model: PP 2 on Llama-3-70B gives two stages, latency = stages + 
   CHECK(s0 > 0);
   CHECK(s1 > 0);
   // One hop between the stages: 16 tokens x 8192 x 2 bytes = 262,144 bytes over nvswitch on
-  // H100 (0.65 x 450e9 = 292.5e9 B/s): 4e-6 + 262,144 / 292.5e9 = 4e-6 + 0.896219e-6 = 4.896219e-6 s
-  const double transfer = 4e-6 + 262144.0 / (0.65 * 450e9);
+  // H100 (NVLink 450e9 B/s), the faster protocol of hardware/interconnects/nvswitch.yaml:
+  //   bandwidth:   32.14e-6 + 0 + 262,144 / (0.6265 x 450e9) = 32.14e-6 + 0.929836e-6 = 33.069836e-6 s
+  //   low-latency: 8.94e-6 + 1.95e-6 + 262,144 / (0.1649 x 450e9) = 10.89e-6 + 3.532700e-6 = 14.422700e-6 s
+  const double transfer = 8.94e-6 + 1.95e-6 + 262144.0 / (0.1649 * 450e9);
   CHECK(b2.transfer_time_s == Approx(transfer));
-  CHECK(b2.transfer_time_s == Approx(4.896219e-6).epsilon(1e-6));
+  CHECK(b2.transfer_time_s == Approx(14.4227e-6).epsilon(1e-6));
   const OperatorCost* send = find_op(b2, OpKind::pp_transfer, -1);
   REQUIRE(send != nullptr);
   CHECK(send->count == 1.0);
@@ -517,11 +552,11 @@ TEST_CASE("cost model: PP 3 on Llama-3-70B splits the 80 layers 27 / 27 / 26") {
   const double layer = b.stage_time_s[1] / 27;
   CHECK(b.stage_time_s[0] == Approx(27 * layer + embedding));
   CHECK(b.stage_time_s[2] == Approx(26 * layer + tail));
-  // Two hops of 262,144 bytes: 2 x 4.896219e-6 s.
+  // Two hops of 262,144 bytes: 2 x 14.4227e-6 s (see the PP 2 case above).
   const OperatorCost* send = find_op(b, OpKind::pp_transfer, -1);
   REQUIRE(send != nullptr);
   CHECK(send->count == 2.0);
-  CHECK(b.transfer_time_s == Approx(2 * 4.896219e-6).epsilon(1e-6));
+  CHECK(b.transfer_time_s == Approx(2 * 14.4227e-6).epsilon(1e-6));
   CHECK(b.latency_s == Approx(b.stage_time_s[0] + b.stage_time_s[1] + b.stage_time_s[2] +
                               b.transfer_time_s + b.cpu_overhead_s));
 }

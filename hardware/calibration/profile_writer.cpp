@@ -1,0 +1,124 @@
+#include "profile_writer.hpp"
+
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "hardware/gpu_file.hpp"
+#include "simulator/util/data_paths.hpp"
+
+namespace llmpo::calibration {
+
+std::string display_path(const std::string& path) {
+  const std::string root = data_root() + "/";
+  return path.rfind(root, 0) == 0 ? path.substr(root.size()) : path;
+}
+
+namespace {
+
+bool top_level_key(const std::string& line) {
+  return !line.empty() && line[0] != ' ' && line[0] != '\t' && line[0] != '#';
+}
+
+// The comment of `key:` inside the preset's efficiency block, or "".
+std::string preset_comment(const std::vector<std::string>& block, const std::string& key) {
+  for (const auto& line : block) {
+    const auto start = line.find_first_not_of(' ');
+    if (start == std::string::npos || line.compare(start, key.size() + 1, key + ":") != 0) continue;
+    const auto hash = line.find('#');
+    if (hash == std::string::npos) return "";
+    return line.substr(line.find_first_not_of(' ', hash + 1));
+  }
+  return "";
+}
+
+std::string value_text(const GpuEfficiency& e, const std::string& key) {
+  if (key == "hbm_bandwidth") return fmt::format("{:.4f}", e.hbm_bandwidth);
+  if (key == "gemm_compute") return fmt::format("{:.4f}", e.gemm_compute);
+  if (key == "gemm_wave_quantization") return fmt::format("{:.4f}", e.gemm_wave_quantization);
+  if (key == "gemm_roofline_sharpness") return fmt::format("{:.3f}", e.gemm_roofline_sharpness);
+  if (key == "elementwise_bandwidth") return fmt::format("{:.4f}", e.elementwise_bandwidth);
+  if (key == "attention_prefill_compute") return fmt::format("{:.4f}", e.attention_prefill_compute);
+  if (key == "attention_prefill_bandwidth") return fmt::format("{:.4f}", e.attention_prefill_bandwidth);
+  if (key == "attention_decode_bandwidth") return fmt::format("{:.4f}", e.attention_decode_bandwidth);
+  if (key == "attention_prefill_latency_us") return fmt::format("{:.2f}", e.attention_prefill_latency_s * 1e6);
+  if (key == "attention_decode_latency_us") return fmt::format("{:.2f}", e.attention_decode_latency_s * 1e6);
+  if (key == "elementwise_latency_us") return fmt::format("{:.2f}", e.elementwise_latency_s * 1e6);
+  if (key == "kernel_latency_us") return fmt::format("{:.2f}", e.kernel_latency_s * 1e6);
+  if (key == "gemm_tile_m") return fmt::format("{:.0f}", e.gemm_tile_m);
+  if (key == "gemm_tile_n") return fmt::format("{:.0f}", e.gemm_tile_n);
+  if (key == "cpu_overhead_per_step_us") return fmt::format("{:.1f}", e.cpu_overhead_per_step_s * 1e6);
+  if (key == "cpu_overhead_per_seq_us") return fmt::format("{:.2f}", e.cpu_overhead_per_seq_s * 1e6);
+  return "?";
+}
+
+std::string fitted_comment(const StageReport& stage, const std::string& sources) {
+  return fmt::format("fitted by llmperforacle calibrate on {} ({} {} rows, MAPE {:.1f}%)", sources, stage.rows,
+                     stage.stage, 100 * stage.mape);
+}
+
+}  // namespace
+
+std::string gpu_yaml(const CalibrationResult& result, const std::string& preset_text, const std::string& sources) {
+  std::vector<std::string> lines, old_block;
+  std::istringstream in(preset_text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+
+  std::string out = fmt::format("# Calibrated GPU profile written by `llmperforacle calibrate` from {} and measured rows of {}.\n"
+                                "# Datasheet fields are the preset's; efficiency values say whether they were fitted or kept.\n",
+                                display_path(result.gpu.source_file), sources);
+  std::size_t i = 0;
+  for (; i < lines.size() && lines[i].rfind("efficiency:", 0) != 0; ++i) out += lines[i] + "\n";
+  if (i < lines.size()) ++i;
+  for (; i < lines.size() && !top_level_key(lines[i]); ++i) old_block.push_back(lines[i]);
+
+  out += "efficiency:                        # see hardware/gpu_spec.hpp (meaning) and experiments/fidelity (scores)\n";
+  for (const std::string& key : efficiency_keys()) {
+    std::string comment;
+    if (const StageReport* stage = result.stage_of(key)) comment = fitted_comment(*stage, sources);
+    else if (std::string kept = preset_comment(old_block, key); !kept.empty()) comment = "kept from the preset: " + kept;
+    else comment = "kept from the preset (not fitted: no rows exercise it)";
+    const std::string entry = fmt::format("  {}: {}", key, value_text(result.gpu.efficiency, key));
+    out += fmt::format("{:<34} # {}\n", entry, comment);
+  }
+  for (; i < lines.size(); ++i) out += lines[i] + "\n";
+  return out;
+}
+
+std::string interconnect_yaml(const InterconnectSpec& preset, const CalibrationResult& result, const std::string& sources) {
+  const StageReport* stage = nullptr;
+  for (const auto& s : result.stages)
+    if (s.stage == "all_reduce " + preset.id) stage = &s;
+  auto comment = [&](const std::string& key) {
+    if (stage != nullptr)
+      for (const auto& k : stage->keys)
+        if (k == key) return fitted_comment(*stage, sources);
+    return std::string("kept from the preset");
+  };
+  const char* topology = preset.topology == Topology::all_to_all  ? "all_to_all"
+                         : preset.topology == Topology::pairwise  ? "pairwise"
+                         : preset.topology == Topology::pcie_host ? "pcie_host"
+                                                                  : "inter_node";
+  std::string out = fmt::format("# Interconnect preset written by `llmperforacle calibrate` from {}.\n", display_path(preset.source_file));
+  out += fmt::format("id: {}\ndescription: {}\ntopology: {}\n", preset.id, preset.description, topology);
+  if (preset.bandwidth_source == BandwidthSource::fixed)
+    out += fmt::format("bandwidth_gb_per_s: {:.3f}\n", preset.bandwidth_bytes_per_s / 1e9);
+  else
+    out += fmt::format("bandwidth: {}\n", preset.bandwidth_source == BandwidthSource::gpu_nvlink ? "gpu_nvlink" : "gpu_pcie");
+  auto line = [&](const std::string& key, const std::string& value) {
+    out += fmt::format("{:<41} # {}\n", key + ": " + value, comment(key));
+  };
+  line("latency_us", fmt::format("{:.2f}", preset.latency_s * 1e6));
+  line("latency_per_rank_us", fmt::format("{:.2f}", preset.latency_per_rank_s * 1e6));
+  if (preset.topology != Topology::pcie_host) line("bus_efficiency", fmt::format("{:.4f}", preset.bus_efficiency));
+  if (preset.topology == Topology::pairwise || preset.topology == Topology::pcie_host)
+    line("pcie_bus_efficiency", fmt::format("{:.4f}", preset.pcie_bus_efficiency));
+  if (preset.small_bus_efficiency > 0) {
+    line("small_message_latency_us", fmt::format("{:.2f}", preset.small_latency_s * 1e6));
+    line("small_message_latency_per_rank_us", fmt::format("{:.2f}", preset.small_latency_per_rank_s * 1e6));
+    line("small_message_bus_efficiency", fmt::format("{:.4f}", preset.small_bus_efficiency));
+  }
+  return out;
+}
+
+}  // namespace llmpo::calibration

@@ -1,0 +1,121 @@
+// `llmperforacle calibrate`: fits a GPU's efficiency parameters (and the interconnect presets its
+// collectives ran on) to measured kernel times, prints the fit quality, and writes a GPU file
+// that `--gpu path.yaml` accepts. The fitting itself lives in hardware/calibration/.
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "commands.hpp"
+#include "hardware/calibration/calibrator.hpp"
+#include "hardware/calibration/profile_readers.hpp"
+#include "hardware/calibration/profile_writer.hpp"
+#include "hardware/gpu_file.hpp"
+#include "setup.hpp"
+#include "simulator/util/atomic_file.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/table.hpp"
+#include "simulator/util/text.hpp"
+
+namespace llmpo {
+
+namespace {
+
+using namespace calibration;
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw InputError(SourcePos{path, 0, 0}, "", "cannot read the starting GPU file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+std::string efficiency_value(const GpuEfficiency& e, const std::string& key) {
+  if (key == "kernel_latency_us") return fmt::format("{:.2f}", e.kernel_latency_s * 1e6);
+  if (key == "attention_prefill_latency_us") return fmt::format("{:.2f}", e.attention_prefill_latency_s * 1e6);
+  if (key == "attention_decode_latency_us") return fmt::format("{:.2f}", e.attention_decode_latency_s * 1e6);
+  if (key == "elementwise_latency_us") return fmt::format("{:.2f}", e.elementwise_latency_s * 1e6);
+  if (key == "cpu_overhead_per_step_us") return fmt::format("{:.1f}", e.cpu_overhead_per_step_s * 1e6);
+  if (key == "cpu_overhead_per_seq_us") return fmt::format("{:.2f}", e.cpu_overhead_per_seq_s * 1e6);
+  if (key == "gemm_tile_m") return fmt::format("{:.0f}", e.gemm_tile_m);
+  if (key == "gemm_tile_n") return fmt::format("{:.0f}", e.gemm_tile_n);
+  const std::pair<const char*, double> fractions[] = {
+      {"hbm_bandwidth", e.hbm_bandwidth}, {"gemm_compute", e.gemm_compute},
+      {"gemm_wave_quantization", e.gemm_wave_quantization}, {"gemm_roofline_sharpness", e.gemm_roofline_sharpness},
+      {"elementwise_bandwidth", e.elementwise_bandwidth}, {"attention_prefill_compute", e.attention_prefill_compute},
+      {"attention_prefill_bandwidth", e.attention_prefill_bandwidth},
+      {"attention_decode_bandwidth", e.attention_decode_bandwidth}};
+  for (const auto& [name, value] : fractions)
+    if (key == name) return fmt::format("{:.4f}", value);
+  return "?";
+}
+
+}  // namespace
+
+int command_calibrate(const Args& args, std::ostream& out) {
+  ArgParser p("llmperforacle calibrate",
+              "Fit a GPU's efficiency parameters to measured kernel times (Vidur, aiconfigurator or the generic\n"
+              "op,shape,time_ms CSV format; see experiments/fidelity/README.md) and write a GPU file.");
+  p.option("gpu", "NAME|file.yaml", "the GPU measured: its datasheet numbers are kept, its efficiency values fitted", "", true);
+  p.multi("profiles", "PATH", "measured CSV files or folders (searched recursively for known file names)");
+  p.option("out", "FILE", "write the calibrated GPU file here (accepted by --gpu everywhere)");
+  p.option("interconnect-out", "DIR", "write each fitted interconnect preset to DIR/<id>.yaml");
+  p.option("split", "fit|score|all", "rows to fit: the documented fit split, its held-out rows, or all", "all");
+  p.multi("models", "NAME", "fit only rows of these models (as the report names them)");
+  if (!p.parse(args)) {
+    out << p.help_text();
+    return kExitOk;
+  }
+  const std::vector<std::string> paths = p.get_all("profiles");
+  if (paths.empty()) throw InputError({}, "--profiles", "give at least one measured CSV file or folder");
+  const Split split = parse_split(p.get_or("split", "all"));
+  const Libraries libraries = Libraries::load();
+  const GpuSpec start = resolve_gpu(p.get("gpu"), libraries.gpus);
+
+  const ProfileSet profiles = read_profiles(paths);
+  const std::vector<Measurement> rows = select_rows(profiles.rows, split, p.get_all("models"));
+  out << fmt::format("read {} rows from {} files; fitting {} rows (split {}) for {}\n", profiles.rows.size(),
+                     profiles.files.size(), rows.size(), p.get_or("split", "all"), start.id);
+  for (const auto& note : profiles.notes) out << "note: " << note << "\n";
+  if (rows.empty()) throw InputError({}, "--profiles", "no measured rows left to fit after --split / --models");
+
+  const CalibrationResult result = calibrate(rows, start, presets_of(libraries.interconnects));
+
+  out << "\nfit quality (on the fitted rows):\n";
+  TextTable stages({"stage", "rows", "MAPE", "parameters", "detail"});
+  for (const auto& s : result.stages)
+    stages.add_row({s.stage, std::to_string(s.rows), fmt::format("{:.1f}%", 100 * s.mape), join(s.keys), s.detail});
+  stages.print(out);
+
+  out << "\nefficiency values:\n";
+  TextTable values({"key", "before", "after", "set by"});
+  for (const auto& key : efficiency_keys()) {
+    const StageReport* stage = result.stage_of(key);
+    values.add_row({key, efficiency_value(start.efficiency, key), efficiency_value(result.gpu.efficiency, key),
+                    stage ? stage->stage : "kept"});
+  }
+  values.print(out);
+
+  std::string sources = join(paths, " ");
+  if (split != Split::all) sources += fmt::format(" [split {}]", p.get_or("split", "all"));
+  for (const auto& name : result.fitted_presets) {
+    const InterconnectSpec& preset = result.presets.at(name);
+    out << fmt::format("\ninterconnect {} (fitted):\n", name);
+    const std::string text = interconnect_yaml(preset, result, sources);
+    out << text;
+    if (p.has("interconnect-out")) {
+      const std::string file = p.get("interconnect-out") + "/" + name + ".yaml";
+      ensure_directory(p.get("interconnect-out"));
+      write_file_atomically(file, text);
+      out << "wrote " << file << "\n";
+    }
+  }
+  if (p.has("out")) {
+    write_file_atomically(p.get("out"), gpu_yaml(result, read_text(start.source_file), sources));
+    out << "\nwrote " << p.get("out") << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace llmpo
