@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "hardware/step_shape.hpp"
-#include "profile_csv.hpp"
+#include "simulator/util/csv_table.hpp"
 #include "profile_readers.hpp"
 #include "simulator/util/text.hpp"
 
@@ -25,7 +25,7 @@ double element_bytes(const std::string& dtype) {
   return it == bytes.end() ? 0 : it->second;
 }
 
-Measurement base(const ProfileCsv& csv, const ProfileRow& row, int64_t ordinal) {
+Measurement base(const CsvTable& csv, const CsvRow& row, int64_t ordinal) {
   Measurement m;
   m.source = "aiconfigurator";
   m.file = csv.path();
@@ -35,11 +35,11 @@ Measurement base(const ProfileCsv& csv, const ProfileRow& row, int64_t ordinal) 
   return m;
 }
 
-void read_gemm(const ProfileCsv& csv, ProfileSet& out) {
+void read_gemm(const CsvTable& csv, ProfileSet& out) {
   const std::size_t c_m = csv.column("m"), c_n = csv.column("n"), c_k = csv.column("k"),
                     c_dtype = csv.column("gemm_dtype"), c_ms = csv.column("latency");
   int64_t ordinal = 0, skipped = 0;
-  for (const ProfileRow& row : csv.rows()) {
+  for (const CsvRow& row : csv.rows()) {
     const double m_ = csv.number(row, c_m), n = csv.number(row, c_n), k = csv.number(row, c_k);
     if (m_ <= 0 || n <= 0 || k <= 0) csv.fail(row.line, "m, n and k must be positive");
     const double ms = csv.number(row, c_ms);
@@ -60,12 +60,12 @@ void read_gemm(const ProfileCsv& csv, ProfileSet& out) {
   if (skipped > 0) out.notes.push_back(fmt::format("{}: skipped {} GEMM rows that are not 16-bit", csv.path(), skipped));
 }
 
-void read_attention(const ProfileCsv& csv, ProfileSet& out, bool context) {
+void read_attention(const CsvTable& csv, ProfileSet& out, bool context) {
   const std::size_t c_batch = csv.column("batch_size"), c_isl = csv.column("isl"), c_q = csv.column("num_heads"),
                     c_kv = csv.column("num_key_value_heads"), c_dim = csv.column("head_dim"),
                     c_step = csv.column("step"), c_kv_dtype = csv.column("kv_cache_dtype"), c_ms = csv.column("latency");
   int64_t ordinal = 0, skipped = 0;
-  for (const ProfileRow& row : csv.rows()) {
+  for (const CsvRow& row : csv.rows()) {
     const double batch = csv.number(row, c_batch), isl = csv.number(row, c_isl), q = csv.number(row, c_q),
                  kv = csv.number(row, c_kv), dim = csv.number(row, c_dim), step = csv.number(row, c_step);
     const double ms = csv.number(row, c_ms);
@@ -103,13 +103,13 @@ void read_attention(const ProfileCsv& csv, ProfileSet& out, bool context) {
 
 // NCCL (all_reduce only: the cost model has no other collective) and vLLM's custom all-reduce
 // (CUDA-graph rows; eager rows add ~40 us of host launch per call and are left out).
-void read_collective(const ProfileCsv& csv, ProfileSet& out, bool custom) {
+void read_collective(const CsvTable& csv, ProfileSet& out, bool custom) {
   const std::size_t c_op = csv.column("op_name"), c_dtype = csv.column(custom ? "allreduce_dtype" : "nccl_dtype"),
                     c_gpus = csv.column("num_gpus"), c_size = csv.column("message_size"), c_ms = csv.column("latency");
   const std::optional<std::size_t> c_source = csv.find("kernel_source");
   int64_t ordinal = 0;
   std::map<std::string, int64_t> skipped;
-  for (const ProfileRow& row : csv.rows()) {
+  for (const CsvRow& row : csv.rows()) {
     const double gpus = csv.number(row, c_gpus), elements = csv.number(row, c_size), ms = csv.number(row, c_ms);
     const std::string& op = csv.text(row, c_op);
     if (op != "all_reduce") {
@@ -141,7 +141,7 @@ void read_collective(const ProfileCsv& csv, ProfileSet& out, bool custom) {
 }  // namespace
 
 void read_aiconfigurator(const std::string& path, ProfileSet& out) {
-  const ProfileCsv csv = ProfileCsv::read(path);
+  const CsvTable csv = CsvTable::read(path);
   if (csv.has("gemm_dtype")) return read_gemm(csv, out);
   if (csv.has("nccl_dtype")) return read_collective(csv, out, false);
   if (csv.has("allreduce_dtype")) return read_collective(csv, out, true);

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "hardware/step_shape.hpp"
-#include "profile_csv.hpp"
+#include "simulator/util/csv_table.hpp"
 #include "profile_readers.hpp"
 #include "simulator/util/text.hpp"
 
@@ -24,7 +24,7 @@ const std::vector<std::string> kOps = {"gemm", "rms_norm", "elementwise", "atten
 
 class ShapeKeys {
  public:
-  ShapeKeys(const ProfileCsv& csv, const ProfileRow& row, const std::string& text) : csv_(csv), row_(row) {
+  ShapeKeys(const CsvTable& csv, const CsvRow& row, const std::string& text) : csv_(csv), row_(row) {
     std::istringstream in(text);
     std::string token;
     while (in >> token) {
@@ -54,19 +54,19 @@ class ShapeKeys {
     }
     csv_.fail(row_.line, fmt::format("shape: {}='{}' is not a non-negative number", key, text));
   }
-  const ProfileCsv& csv_;
-  const ProfileRow& row_;
+  const CsvTable& csv_;
+  const CsvRow& row_;
   std::map<std::string, std::string> values_;
 };
 
 }  // namespace
 
 void read_generic(const std::string& path, ProfileSet& out) {
-  const ProfileCsv csv = ProfileCsv::read(path);
+  const CsvTable csv = CsvTable::read(path);
   const std::size_t c_op = csv.column("op"), c_shape = csv.column("shape"), c_ms = csv.column("time_ms");
   const auto c_model = csv.find("model"), c_tp = csv.find("tp"), c_net = csv.find("interconnect");
   int64_t ordinal = 0;
-  for (const ProfileRow& row : csv.rows()) {
+  for (const CsvRow& row : csv.rows()) {
     Measurement m;
     m.source = "generic";
     m.file = path;

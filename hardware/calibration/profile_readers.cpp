@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "profile_csv.hpp"
+#include "simulator/util/csv_table.hpp"
 #include "simulator/util/error.hpp"
 
 namespace llmpo::calibration {
@@ -52,7 +52,7 @@ bool known_name(const std::string& name) {
 }  // namespace
 
 void read_profile_file(const std::string& path, ProfileSet& out) {
-  const ProfileCsv head = ProfileCsv::read(path);  // also rejects empty and header-only files
+  const CsvTable head = CsvTable::read(path);  // also rejects empty and header-only files
   const std::size_t before = out.rows.size();
   if (head.has("op_name") && head.has("latency")) read_aiconfigurator(path, out);
   else if (head.has("time_stats.attn_decode.median") || head.has("time_stats.attn_prefill.median")) read_vidur_attention(path, out);

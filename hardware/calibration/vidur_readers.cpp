@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "hardware/step_shape.hpp"
-#include "profile_csv.hpp"
+#include "simulator/util/csv_table.hpp"
 #include "profile_readers.hpp"
 
 namespace llmpo::calibration {
@@ -20,7 +20,7 @@ std::string parent_name(const std::string& path) {
   return std::filesystem::path(path).parent_path().filename().string();
 }
 
-Measurement base(const ProfileCsv& csv, const ProfileRow& row, int64_t ordinal) {
+Measurement base(const CsvTable& csv, const CsvRow& row, int64_t ordinal) {
   Measurement m;
   m.source = "vidur";
   m.file = csv.path();
@@ -37,7 +37,7 @@ std::string gemm_shape(const OperatorWork& w) {
 
 // mlp.csv: token-level operators vs num_tokens (the GEMM M) and TP degree.
 void read_vidur_mlp(const std::string& path, ProfileSet& out) {
-  const ProfileCsv csv = ProfileCsv::read(path);
+  const CsvTable csv = CsvTable::read(path);
   const std::string model = parent_name(path);
   const std::size_t c_head = csv.column("n_head"), c_kv = csv.column("n_kv_head"), c_embd = csv.column("n_embd"),
                     c_ffn = csv.column("n_expanded_embd"), c_gated = csv.column("use_gated_mlp"),
@@ -61,7 +61,7 @@ void read_vidur_mlp(const std::string& path, ProfileSet& out) {
   if (present.empty()) csv.fail(1, "no time_stats.<op>.median column of a known operator");
 
   int64_t ordinal = 0;
-  for (const ProfileRow& row : csv.rows()) {
+  for (const CsvRow& row : csv.rows()) {
     const double heads = csv.number(row, c_head), kv_heads = csv.number(row, c_kv), hidden = csv.number(row, c_embd);
     const double ffn = csv.number(row, c_ffn), tokens = csv.number(row, c_tokens), tp = csv.number(row, c_tp);
     if (heads <= 0 || tp <= 0 || tokens <= 0) csv.fail(row.line, "n_head, num_tokens and num_tensor_parallel_workers must be positive");
@@ -103,7 +103,7 @@ void read_vidur_mlp(const std::string& path, ProfileSet& out) {
 // attention.csv: FlashAttention with a paged KV cache; decode rows (batch x kv_cache_size) and
 // prefill rows (one chunk of prefill_chunk_size tokens on kv_cache_size cached tokens).
 void read_vidur_attention(const std::string& path, ProfileSet& out) {
-  const ProfileCsv csv = ProfileCsv::read(path);
+  const CsvTable csv = CsvTable::read(path);
   const std::string model = parent_name(path);
   const std::size_t c_embd = csv.column("n_embd"), c_q = csv.column("n_q_head"), c_kv = csv.column("n_kv_head"),
                     c_tp = csv.column("num_tensor_parallel_workers"), c_batch = csv.column("batch_size"),
@@ -111,7 +111,7 @@ void read_vidur_attention(const std::string& path, ProfileSet& out) {
                     c_prefill = csv.column("is_prefill"), c_decode_ms = csv.column("time_stats.attn_decode.median"),
                     c_prefill_ms = csv.column("time_stats.attn_prefill.median");
   int64_t ordinal = 0;
-  for (const ProfileRow& row : csv.rows()) {
+  for (const CsvRow& row : csv.rows()) {
     const double hidden = csv.number(row, c_embd), q_heads = csv.number(row, c_q), kv_heads = csv.number(row, c_kv);
     const double tp = csv.number(row, c_tp), batch = csv.number(row, c_batch), cached = csv.number(row, c_cache);
     if (q_heads <= 0 || tp <= 0 || batch <= 0) csv.fail(row.line, "n_q_head, num_tensor_parallel_workers and batch_size must be positive");
@@ -144,7 +144,7 @@ void read_vidur_attention(const std::string& path, ProfileSet& out) {
 // node (devices_per_node == num_workers) describe the intra-node presets; the node folder names
 // the preset (a100_dgx: NVSwitch; *_pairwise_nvlink: bridged pairs).
 void read_vidur_network(const std::string& path, ProfileSet& out) {
-  const ProfileCsv csv = ProfileCsv::read(path);
+  const CsvTable csv = CsvTable::read(path);
   const std::string node = parent_name(path);
   const bool all_reduce = csv.has("time_stats.all_reduce.median");
   const std::size_t c_ms = csv.column(all_reduce ? "time_stats.all_reduce.median" : "time_stats.send_recv.median");
@@ -158,7 +158,7 @@ void read_vidur_network(const std::string& path, ProfileSet& out) {
     return;
   }
   int64_t ordinal = 0, cross_node = 0;
-  for (const ProfileRow& row : csv.rows()) {
+  for (const CsvRow& row : csv.rows()) {
     const double workers = csv.number(row, c_workers), bytes = csv.number(row, c_size);
     const double per_node = csv.number(row, c_per_node);
     const double ms = csv.number(row, c_ms);
@@ -186,13 +186,13 @@ void read_vidur_network(const std::string& path, ProfileSet& out) {
 // step is schedule + sampler + input preparation + output processing (medians, ms); Ray's RPC
 // time is left out because vLLM's single-node workers do not use Ray.
 void read_vidur_cpu_overhead(const std::string& path, ProfileSet& out) {
-  const ProfileCsv csv = ProfileCsv::read(path);
+  const CsvTable csv = CsvTable::read(path);
   const std::size_t c_model = csv.column("model_name"), c_batch = csv.column("batch_size"),
                     c_tp = csv.column("tensor_parallel_degree");
   const std::size_t parts[] = {csv.column("schedule_median"), csv.column("sampler_e2e_median"),
                                csv.column("prepare_inputs_e2e_median"), csv.column("process_model_outputs_median")};
   int64_t ordinal = 0;
-  for (const ProfileRow& row : csv.rows()) {
+  for (const CsvRow& row : csv.rows()) {
     Measurement m = base(csv, row, ordinal++);
     m.kind = MeasuredKind::cpu_overhead;
     m.op = "cpu_overhead";

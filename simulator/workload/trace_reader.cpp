@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "csv_table.hpp"
+#include "simulator/util/csv_table.hpp"
 
 namespace llmpo {
 

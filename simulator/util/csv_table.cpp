@@ -1,4 +1,4 @@
-#include "profile_csv.hpp"
+#include "csv_table.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -10,22 +10,25 @@
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 
-namespace llmpo::calibration {
+namespace llmpo {
 
 namespace {
 
 std::string trim(std::string_view text) {
-  std::size_t begin = 0, end = text.size();
+  std::size_t begin = 0;
+  std::size_t end = text.size();
   while (begin < end && (text[begin] == ' ' || text[begin] == '\t')) ++begin;
   while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t')) --end;
   return std::string(text.substr(begin, end - begin));
 }
 
-// One line into cells; a quoted cell may hold commas and "" for a quote. False: open quote.
+// Splits one line into cells; a cell in double quotes may hold commas and "" for a quote.
+// Returns false for an unterminated quote.
 bool split_line(std::string_view line, std::vector<std::string>& cells) {
   cells.clear();
   std::string cell;
-  bool quoted = false, was_quoted = false;
+  bool quoted = false;
+  bool was_quoted = false;
   for (std::size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
     if (quoted) {
@@ -38,7 +41,8 @@ bool split_line(std::string_view line, std::vector<std::string>& cells) {
         cell += c;
       }
     } else if (c == '"' && trim(cell).empty()) {
-      quoted = was_quoted = true;
+      quoted = true;
+      was_quoted = true;
       cell.clear();
     } else if (c == ',') {
       cells.push_back(was_quoted ? cell : trim(cell));
@@ -54,18 +58,19 @@ bool split_line(std::string_view line, std::vector<std::string>& cells) {
 
 }  // namespace
 
-void ProfileCsv::fail(int line, const std::string& message) const {
+void CsvTable::fail(int line, const std::string& message) const {
   throw InputError(SourcePos{path_, line, 0}, "", message);
 }
 
-ProfileCsv ProfileCsv::read(const std::string& path) {
-  ProfileCsv csv;
-  csv.path_ = path;
+CsvTable CsvTable::read(const std::string& path) {
+  CsvTable table;
+  table.path_ = path;
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(SourcePos{path, 0, 0}, "", "cannot open file");
   std::stringstream buffer;
   buffer << in.rdbuf();
   const std::string text = buffer.str();
+
   std::size_t start = 0;
   int line_number = 0;
   std::vector<std::string> cells;
@@ -78,38 +83,39 @@ ProfileCsv ProfileCsv::read(const std::string& path) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line_number == 1 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
     if (trim(line).empty()) continue;
-    if (!split_line(line, cells)) csv.fail(line_number, "unterminated quoted cell");
-    if (csv.header_.empty()) {
-      csv.header_ = cells;
-      csv.header_line_ = line_number;
+    if (!split_line(line, cells)) table.fail(line_number, "unterminated quoted cell");
+    if (table.header_.empty()) {
+      table.header_ = cells;
+      table.header_line_ = line_number;
       continue;
     }
-    if (cells.size() != csv.header_.size())
-      csv.fail(line_number, fmt::format("{} cells, but the header (line {}) has {} columns", cells.size(),
-                                        csv.header_line_, csv.header_.size()));
-    csv.rows_.push_back({line_number, cells});
+    if (cells.size() != table.header_.size())
+      table.fail(line_number, fmt::format("{} cells, but the header (line {}) has {} columns",
+                                          cells.size(), table.header_line_, table.header_.size()));
+    table.rows_.push_back({line_number, cells});
   }
-  if (csv.header_.empty())
-    throw InputError(SourcePos{path, 0, 0}, "", "file is empty (expected a CSV header and rows)");
-  if (csv.rows_.empty()) csv.fail(csv.header_line_, "no data rows after the header");
-  return csv;
+  if (table.header_.empty()) throw InputError(SourcePos{path, 0, 0}, "", "file is empty (expected a CSV header and rows)");
+  if (table.rows_.empty())
+    table.fail(table.header_line_, "no data rows after the header");
+  return table;
 }
 
-std::optional<std::size_t> ProfileCsv::find(const std::string& column) const {
+std::optional<std::size_t> CsvTable::find(const std::string& name) const {
   for (std::size_t i = 0; i < header_.size(); ++i)
-    if (header_[i] == column) return i;
+    if (header_[i] == name) return i;
   return std::nullopt;
 }
 
-std::size_t ProfileCsv::column(const std::string& name) const {
+std::size_t CsvTable::column(const std::string& name, const std::string& role) const {
   if (auto index = find(name)) return *index;
-  std::string message = fmt::format("missing column '{}'", name);
+  std::string message = fmt::format("missing {}column '{}' (columns: {})", role.empty() ? "" : role + " ", name,
+                                    join(header_));
   const std::string hint = did_you_mean(name, header_);
   if (!hint.empty()) message += "; " + hint;
   fail(header_line_, message);
 }
 
-std::optional<double> ProfileCsv::optional_number(const ProfileRow& row, std::size_t column) const {
+std::optional<double> CsvTable::optional_number(const CsvRow& row, std::size_t column) const {
   const std::string& text = row.cells[column];
   if (text.empty()) return std::nullopt;
   double value = 0.0;
@@ -119,16 +125,27 @@ std::optional<double> ProfileCsv::optional_number(const ProfileRow& row, std::si
   return value;
 }
 
-double ProfileCsv::number(const ProfileRow& row, std::size_t column) const {
+double CsvTable::number(const CsvRow& row, std::size_t column) const {
   if (auto value = optional_number(row, column)) return *value;
   fail(row.line, fmt::format("column '{}': empty cell where a number is needed", header_[column]));
 }
 
-bool ProfileCsv::boolean(const ProfileRow& row, std::size_t column) const {
+bool CsvTable::boolean(const CsvRow& row, std::size_t column) const {
   const std::string value = to_lower(row.cells[column]);
   if (value == "true" || value == "1") return true;
   if (value == "false" || value == "0") return false;
   fail(row.line, fmt::format("column '{}': '{}' is not True or False", header_[column], row.cells[column]));
 }
 
-}  // namespace llmpo::calibration
+int32_t CsvTable::token_count(const CsvRow& row, std::size_t column) const {
+  const std::string& text = row.cells[column];
+  double value = 0.0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || !std::isfinite(value) ||
+      value != std::floor(value) || value < 0 || value > 1e9)
+    fail(row.line, fmt::format("column '{}': '{}' is not a token count (a whole number from 0 to 1e9)",
+                               header_[column], text));
+  return static_cast<int32_t>(value);
+}
+
+}  // namespace llmpo
