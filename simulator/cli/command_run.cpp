@@ -78,14 +78,16 @@ int command_run(const Args& args, std::ostream& out) {
   const auto started = std::chrono::steady_clock::now();
   int64_t simulated_requests = 0;
   const int jobs = static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024));
+  std::vector<std::string> workload_summaries(plan.workloads.size());
   execute_runs(plan, executor, jobs, [&](RunOutcome& outcome, const Workload& workload) {
+    workload_summaries[static_cast<std::size_t>(outcome.run->workload_index)] = workload.summary;
     writer.add(outcome, workload);
     metrics[static_cast<std::size_t>(outcome.run->index)] = outcome.metrics;
     simulated_requests += outcome.metrics.arrived;
   });
   if (!quiet)
     for (std::size_t w = 0; w < plan.workloads.size(); ++w)
-      out << "workload " << w << ": " << executor.workload(static_cast<int64_t>(w)).summary << "\n";
+      out << "workload " << w << ": " << workload_summaries[w] << "\n";
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto files = writer.finish(join_args(args));
   if (!quiet) {

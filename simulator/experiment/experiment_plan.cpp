@@ -189,6 +189,7 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
   ExperimentPlan plan;
   plan.path = file.path;
   plan.name = std::filesystem::path(file.path).stem().string();
+  TraceCache traces;  // each trace file is read once, however many points use it
   for (std::size_t p = 0; p < file.points.size(); ++p) {
     const SweepPoint& point = file.points[p];
     StrictMap top(point.document, file.path, "");
@@ -200,7 +201,7 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
     StrictMap hardware_map = top.get_map("hardware");
     const std::vector<HardwareEntry> hardware = read_hardware(hardware_map, libraries);
     StrictMap workload_map = top.get_map("workload");
-    WorkloadSpec workload = parse_workload(workload_map);
+    WorkloadSpec workload = parse_workload(workload_map, &traces);
     if (point_plan.simulation.metrics.cooldown_s > 0 && workload.arrival &&
         workload.arrival->process == ArrivalProcess::closed_loop)
       throw InputError(simulation.pos_of("cooldown_s"), "simulation.cooldown_s",

@@ -14,8 +14,6 @@ int default_jobs() {
 
 void execute_runs(const ExperimentPlan& plan, RunExecutor& executor, int jobs,
                   const std::function<void(RunOutcome&, const Workload&)>& consume) {
-  // Workloads are generated up front: generation is lazy and not thread-safe.
-  for (std::size_t w = 0; w < plan.workloads.size(); ++w) executor.workload(static_cast<int64_t>(w));
   std::atomic<std::size_t> next{0};
   std::mutex consume_mutex;
   std::exception_ptr failure;
@@ -30,8 +28,11 @@ void execute_runs(const ExperimentPlan& plan, RunExecutor& executor, int jobs,
       try {
         const RunSpec& run = plan.runs[index];
         RunOutcome outcome = executor.execute(run);
-        std::lock_guard<std::mutex> lock(consume_mutex);
-        consume(outcome, executor.workload(run.workload_index));
+        {
+          std::lock_guard<std::mutex> lock(consume_mutex);
+          consume(outcome, executor.workload(run.workload_index));
+        }
+        executor.release(run.workload_index);
       } catch (...) {
         std::lock_guard<std::mutex> lock(consume_mutex);
         if (!failure) failure = std::current_exception();

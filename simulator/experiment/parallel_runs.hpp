@@ -1,7 +1,7 @@
 #pragma once
 // Independent runs on several threads. Each run is its own Simulation with its own replicas and
 // cost models; the only shared data are the plan, the libraries and the workloads, which are
-// built before the threads start and then only read. Results are keyed by run index, so the
+// built once (under a lock), then only read, and freed after their last run. Results are keyed by run index, so the
 // outputs do not depend on which thread finished first.
 #include <functional>
 

@@ -3,15 +3,24 @@
 namespace llmpo {
 
 RunExecutor::RunExecutor(const ExperimentPlan& plan, const Libraries& libraries, bool bulk_decode)
-    : plan_(plan), libraries_(libraries), bulk_decode_(bulk_decode) {}
+    : plan_(plan), libraries_(libraries), bulk_decode_(bulk_decode) {
+  for (const auto& run : plan.runs) ++runs_left_[run.workload_index];
+}
 
 const Workload& RunExecutor::workload(int64_t index) {
+  // Generation happens under the lock: simple, and cheap next to the runs that use it.
+  std::lock_guard<std::mutex> lock(mutex_);
   auto& slot = workloads_[index];
   if (!slot) {
     const WorkloadPlan& w = plan_.workloads[static_cast<std::size_t>(index)];
-    slot = std::make_unique<Workload>(generate_workload(w.spec, w.seed, plan_.clip_max_model_len));
+    slot = std::make_shared<const Workload>(generate_workload(w.spec, w.seed, plan_.clip_max_model_len));
   }
   return *slot;
+}
+
+void RunExecutor::release(int64_t index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (--runs_left_[index] <= 0) workloads_.erase(index);
 }
 
 std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const SimulationSettings& simulation) const {
@@ -42,7 +51,7 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
 
 RunOutcome RunExecutor::execute(const RunSpec& run) {
   const PointPlan& point = plan_.points[static_cast<std::size_t>(run.point_index)];
-  const Workload& requests = *workloads_.at(run.workload_index);
+  const Workload& requests = workload(run.workload_index);
   SimulationOptions options;
   options.router = run.router;
   options.bulk_decode = bulk_decode_;

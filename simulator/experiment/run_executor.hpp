@@ -4,6 +4,7 @@
 // and computes the run's metrics.
 #include <map>
 #include <memory>
+#include <mutex>
 
 #include "experiment_plan.hpp"
 #include "simulator/core/simulation.hpp"
@@ -22,9 +23,11 @@ class RunExecutor {
   RunExecutor(const ExperimentPlan& plan, const Libraries& libraries, bool bulk_decode = true);
 
   // The requests of workload `index`, generated on first use with the plan's clip length.
-  // Not thread-safe on first use: execute_runs() generates every workload before its threads.
+  // Thread-safe. A workload stays in memory until release() was called once for each of the
+  // runs that use it (execute_runs does), so a long sweep holds only the workloads in use.
   const Workload& workload(int64_t index);
-  // Thread-safe once the run's workload exists: everything else it builds is its own.
+  void release(int64_t index);
+  // Thread-safe: everything it builds is its own; the workload is shared read-only.
   RunOutcome execute(const RunSpec& run);
 
  private:
@@ -33,7 +36,9 @@ class RunExecutor {
   const ExperimentPlan& plan_;
   const Libraries& libraries_;
   bool bulk_decode_;
-  std::map<int64_t, std::unique_ptr<Workload>> workloads_;
+  std::mutex mutex_;  // guards the two maps (not the workloads, which are read-only once built)
+  std::map<int64_t, std::shared_ptr<const Workload>> workloads_;
+  std::map<int64_t, int64_t> runs_left_;  // per workload: runs not yet released
 };
 
 }  // namespace llmpo

@@ -29,7 +29,7 @@ Arrivals trace_arrivals(const WorkloadSpec& spec) {
   // names the same slice of the real trace whatever rate_scale is; the window start becomes
   // t = 0 and times are then divided by rate_scale (rate_scale 2 = twice the request rate).
   Arrivals out;
-  for (const TraceRow& row : trace.rows) {
+  for (const TraceRow& row : *trace.rows) {
     if (row.time_s < trace.start_s || (trace.end_s && row.time_s >= *trace.end_s)) continue;
     if (spec.num_requests && static_cast<int64_t>(out.times_s.size()) == *spec.num_requests) break;
     out.times_s.push_back((row.time_s - trace.start_s) / trace.rate_scale);
@@ -105,7 +105,7 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
   if (w.classes.empty()) w.classes.push_back({"default", 1.0, {}});
 
   const bool trace_times = spec.trace && spec.trace->has_arrivals();
-  if (spec.trace && spec.trace->rows.empty()) bad_spec("trace", "the trace has no rows");
+  if (spec.trace && (!spec.trace->rows || spec.trace->rows->empty())) bad_spec("trace", "the trace has no rows");
   const Arrivals arrivals = trace_times ? trace_arrivals(spec) : synthetic_arrivals(spec, seed);
   const std::size_t n = arrivals.times_s.size();
   w.closed_loop = !trace_times && spec.arrival->process == ArrivalProcess::closed_loop;
@@ -125,7 +125,7 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
       output[i] = arrivals.trace_rows[i]->output_tokens;
     }
   } else if (spec.trace) {
-    const std::vector<TraceRow>& rows = spec.trace->rows;
+    const std::vector<TraceRow>& rows = *spec.trace->rows;
     std::vector<std::size_t> order(rows.size());
     std::iota(order.begin(), order.end(), std::size_t{0});
     Rng rng = stream(seed, kTraceOrderStream);

@@ -13,7 +13,7 @@ const std::vector<std::string> kFormats = {"azure", "lengths", "generic"};
 const std::vector<std::string> kTraceKeys = {"file", "format", "rate_scale", "start_s",
                                              "end_s", "column_prompt", "column_output"};
 
-TraceSpec parse_trace(StrictMap map) {
+TraceSpec parse_trace(StrictMap map, TraceCache* cache) {
   TraceSpec trace;
   const std::string format = map.get_choice("format", kFormats);
   trace.format = static_cast<TraceFormat>(std::find(kFormats.begin(), kFormats.end(), format) - kFormats.begin());
@@ -34,16 +34,22 @@ TraceSpec parse_trace(StrictMap map) {
     if (trace.end_s && *trace.end_s <= trace.start_s)
       map.fail("end_s", fmt::format("end_s {} must be later than start_s {}", *trace.end_s, trace.start_s));
   }
-  trace.rows = read_trace(trace.file, trace.format, trace.column_prompt, trace.column_output);
+  if (cache != nullptr) {
+    trace.rows = cache->read(trace);
+  } else {
+    trace.rows = std::make_shared<const std::vector<TraceRow>>(
+        read_trace(trace.file, trace.format, trace.column_prompt, trace.column_output));
+  }
+  const std::vector<TraceRow>& rows = *trace.rows;
   if (trace.has_arrivals()) {
-    const auto in_window = std::count_if(trace.rows.begin(), trace.rows.end(), [&](const TraceRow& row) {
+    const auto in_window = std::count_if(rows.begin(), rows.end(), [&](const TraceRow& row) {
       return row.time_s >= trace.start_s && (!trace.end_s || row.time_s < *trace.end_s);
     });
     if (in_window == 0)
       map.fail(map.has("end_s") ? "end_s" : "start_s",
                fmt::format("no request of the trace falls in the window [{}, {}) s (the trace spans 0 to {} s)",
                            trace.start_s, trace.end_s ? fmt::format("{}", *trace.end_s) : "end",
-                           trace.rows.back().time_s));
+                           rows.back().time_s));
   }
   return trace;
 }
@@ -107,11 +113,20 @@ void check_class_lengths(StrictMap& workload, const WorkloadSpec& spec, const st
 
 }  // namespace
 
-WorkloadSpec parse_workload(StrictMap& workload) {
+std::shared_ptr<const std::vector<TraceRow>> TraceCache::read(const TraceSpec& trace) {
+  const std::string key = trace.file + "|" + to_string(trace.format) + "|" + trace.column_prompt + "|" + trace.column_output;
+  auto& slot = rows_[key];
+  if (!slot)
+    slot = std::make_shared<const std::vector<TraceRow>>(
+        read_trace(trace.file, trace.format, trace.column_prompt, trace.column_output));
+  return slot;
+}
+
+WorkloadSpec parse_workload(StrictMap& workload, TraceCache* cache) {
   workload.reject_unknown_keys(
       {"arrival", "num_requests", "duration_s", "prompt_tokens", "output_tokens", "trace", "classes"});
   WorkloadSpec spec;
-  if (auto trace = workload.opt_map("trace")) spec.trace = parse_trace(*trace);
+  if (auto trace = workload.opt_map("trace")) spec.trace = parse_trace(*trace, cache);
   if (auto arrival = workload.opt_map("arrival")) spec.arrival = parse_arrival_spec(*arrival);
   spec.num_requests = workload.opt_int("num_requests", {1, static_cast<double>(kMaxWorkloadRequests), false});
   spec.duration_s = workload.opt_double("duration_s", positive());

@@ -21,6 +21,8 @@
 // - Documented defaults: think_time_s 0, rate_scale 1, start_s 0, end_s = end of the trace,
 //   normal/lognormal min 1 and no max, column names per trace format, one class "default".
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,7 +48,8 @@ struct TraceSpec {
   std::optional<double> end_s;       // azure, generic: window end (exclusive); default: the end
   std::string column_prompt;         // default per format (ContextTokens, num_prefill_tokens, ...)
   std::string column_output;         // default per format (GeneratedTokens, num_decode_tokens, ...)
-  std::vector<TraceRow> rows;        // read by the parser, in file order
+  // Read by the parser, in file order; shared between the sweep points that read the same file.
+  std::shared_ptr<const std::vector<TraceRow>> rows;
   bool has_arrivals() const { return format != TraceFormat::lengths; }
 };
 
@@ -68,8 +71,19 @@ struct WorkloadSpec {
   std::vector<ClassSpec> classes;            // empty: one class "default" with weight 1
 };
 
+// Trace files already read, by (path, format, columns): a sweep parses the workload section
+// once per point, but reads (and holds in memory) each trace once.
+class TraceCache {
+ public:
+  std::shared_ptr<const std::vector<TraceRow>> read(const TraceSpec& trace);
+
+ private:
+  std::map<std::string, std::shared_ptr<const std::vector<TraceRow>>> rows_;
+};
+
 // Parses the `workload:` mapping (the caller opened it, e.g. experiment.get_map("workload")),
-// reading trace and empirical files so that their errors surface here too.
-WorkloadSpec parse_workload(StrictMap& workload);
+// reading trace and empirical files so that their errors surface here too. With a cache, a
+// trace read before is not read again.
+WorkloadSpec parse_workload(StrictMap& workload, TraceCache* cache = nullptr);
 
 }  // namespace llmpo

@@ -41,7 +41,7 @@ TraceSpec trace_spec(const std::string& path, TraceFormat format) {
   trace.format = format;
   trace.column_prompt = default_prompt_column(format);
   trace.column_output = default_output_column(format);
-  trace.rows = read_trace(path, format, trace.column_prompt, trace.column_output);
+  trace.rows = std::make_shared<const std::vector<TraceRow>>(read_trace(path, format, trace.column_prompt, trace.column_output));
   return trace;
 }
 
@@ -56,7 +56,7 @@ WorkloadSpec trace_workload(const TraceSpec& trace) {
 TEST_CASE("traces: the Azure conversation trace loads 19,366 requests from t = 0 over its hour") {
   const TraceSpec trace = trace_spec(shared_trace("azure-llm-inference-2023/AzureLLMInferenceTrace_conv.csv"),
                                      TraceFormat::azure);
-  REQUIRE(trace.rows.size() == 19366);
+  REQUIRE(trace.rows->size() == 19366);
   const Workload w = generate_workload(trace_workload(trace), 1, 0);
   REQUIRE(w.requests.size() == 19366);
   CHECK(w.requests.front().arrival_ns == 0);
@@ -82,12 +82,12 @@ TEST_CASE("traces: the Azure conversation trace loads 19,366 requests from t = 0
 TEST_CASE("traces: the start_s..end_s window is cut in trace time, then shifted to 0 and scaled") {
   TraceSpec trace = trace_spec(shared_trace("azure-llm-inference-2023/AzureLLMInferenceTrace_code.csv"),
                                TraceFormat::azure);
-  REQUIRE(trace.rows.size() == 8819);
+  REQUIRE(trace.rows->size() == 8819);
   trace.start_s = 600;
   trace.end_s = 1200;
   trace.rate_scale = 2;
   std::size_t expected = 0;
-  for (const TraceRow& row : trace.rows) expected += row.time_s >= 600 && row.time_s < 1200;
+  for (const TraceRow& row : *trace.rows) expected += row.time_s >= 600 && row.time_s < 1200;
   const Workload w = generate_workload(trace_workload(trace), 1, 0);
   CHECK(w.requests.size() == expected);
   CHECK(w.requests.front().arrival_ns >= 0);
@@ -103,7 +103,7 @@ TEST_CASE("traces: the start_s..end_s window is cut in trace time, then shifted 
 TEST_CASE("traces: ShareGPT supplies lengths whose means match the file's column means") {
   const TraceSpec trace = trace_spec(shared_trace("sharegpt_8k_filtered_stats_llama2_tokenizer.csv"),
                                      TraceFormat::lengths);
-  REQUIRE(trace.rows.size() == 30731);
+  REQUIRE(trace.rows->size() == 30731);
   WorkloadSpec spec = trace_workload(trace);
   ArrivalSpec arrival;
   arrival.process = ArrivalProcess::poisson;
@@ -158,8 +158,8 @@ TEST_CASE("traces: the arXiv summarization lengths load as they are published") 
 
 TEST_CASE("traces: a generic trace keeps its arrival_s and skips blank lines") {
   const TraceSpec trace = trace_spec(local("generic_small.csv"), TraceFormat::generic);
-  REQUIRE(trace.rows.size() == 4);
-  CHECK(trace.rows[1].line == 4);
+  REQUIRE(trace.rows->size() == 4);
+  CHECK((*trace.rows)[1].line == 4);
   const Workload w = generate_workload(trace_workload(trace), 1, 0);
   CHECK(w.requests[2].arrival_ns == 1'500'000'000);
   CHECK(w.requests[3].prompt_tokens == 400);

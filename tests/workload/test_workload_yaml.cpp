@@ -95,7 +95,7 @@ TEST_CASE("workload yaml: relative file paths resolve against the experiment fil
     - {name: batch, weight: 1, slo: {e2el_ms: 10000}}
 )", traces_yaml());
   CHECK(spec.trace->file == llmpo::test::data_dir() + "/traces/generic_small.csv");
-  CHECK(spec.trace->rows.size() == 4);
+  CHECK(spec.trace->rows->size() == 4);
   CHECK(spec.classes[0].slo.tpot_ms == 50);
   CHECK(spec.classes[1].slo.e2el_ms == 10000);
   const Workload w = generate_workload(spec, 1, 0);
