@@ -9,7 +9,7 @@ const std::vector<std::string>& efficiency_keys() {
       "hbm_bandwidth", "gemm_compute", "gemm_wave_quantization", "gemm_roofline_sharpness",
       "kernel_latency_us", "gemm_tile_m", "gemm_tile_n", "elementwise_bandwidth", "elementwise_latency_us",
       "attention_prefill_compute", "attention_prefill_bandwidth", "attention_prefill_latency_us",
-      "attention_decode_bandwidth", "attention_decode_latency_us", "cpu_overhead_per_step_us",
+      "attention_decode_bandwidth", "attention_decode_latency_us", "attention_decode_per_seq_us", "cpu_overhead_per_step_us",
       "cpu_overhead_per_seq_us"};
   return keys;
 }
@@ -59,6 +59,7 @@ void read_efficiency(StrictMap& e, GpuEfficiency& out, bool required) {
   read_number(e, "attention_decode_bandwidth", required, 1.0, fraction(), out.attention_decode_bandwidth);
   read_number(e, "attention_prefill_latency_us", false, 1e-6, {0, 1e4, false}, out.attention_prefill_latency_s);
   read_number(e, "attention_decode_latency_us", false, 1e-6, {0, 1e4, false}, out.attention_decode_latency_s);
+  read_number(e, "attention_decode_per_seq_us", false, 1e-6, {0, 1e3, false}, out.attention_decode_per_seq_s);
   read_number(e, "elementwise_latency_us", false, 1e-6, {0, 1e4, false}, out.elementwise_latency_s);
   read_number(e, "kernel_latency_us", required, 1e-6, {0, 1e4, false}, out.kernel_latency_s);
   read_number(e, "gemm_tile_m", required, 1.0, {1, 1024, false}, out.gemm_tile_m);

@@ -57,6 +57,7 @@ void GpuSpec::validate() const {
   require(e.elementwise_latency_s >= 0, "efficiency.elementwise_latency_us", "must be >= 0");
   require(e.attention_prefill_latency_s >= 0, "efficiency.attention_prefill_latency_us", "must be >= 0");
   require(e.attention_decode_latency_s >= 0, "efficiency.attention_decode_latency_us", "must be >= 0");
+  require(e.attention_decode_per_seq_s >= 0, "efficiency.attention_decode_per_seq_us", "must be >= 0");
   require(e.gemm_tile_m >= 1 && e.gemm_tile_n >= 1, "efficiency.gemm_tile_m", "tiles must be >= 1");
 }
 

@@ -46,6 +46,8 @@ struct GpuEfficiency {
   double attention_prefill_latency_s = 5e-6;  // fixed cost of a prefill attention call
   double attention_decode_latency_s = 15e-6;  // fixed cost of a decode attention call (split-KV partial +
                                               // reduction kernels); a mixed step pays the larger one
+  double attention_decode_per_seq_s = 0;      // cost per decoding sequence beyond its KV stream (block
+                                              // table walk, per-sequence partial reduction): large batches
   // --- host ---
   double cpu_overhead_per_step_s = 1e-3;   // scheduler + sampler + input prep + output processing per step
   double cpu_overhead_per_seq_s = 40e-6;   // extra per sequence in the batch

@@ -88,7 +88,9 @@ OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_
   // Decodes: paged attention streaming each sequence's KV cache, memory-bound.
   const double decode_compute = work.decode_flops / rate;
   const double decode_memory = memory_time(work.decode_bytes, gpu, e.attention_decode_bandwidth);
-  const double decode = std::max(decode_compute, decode_memory);
+  // Each decoding sequence also costs a little on its own (block-table walk, its share of the
+  // split-KV reduction): negligible at serving batches, visible at thousands of sequences.
+  const double decode = std::max(decode_compute, decode_memory) + work.decode_seqs * e.attention_decode_per_seq_s;
   OpTime t;
   t.compute_s = prefill_compute + decode_compute;
   t.memory_s = prefill_memory + decode_memory;

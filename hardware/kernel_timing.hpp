@@ -15,6 +15,7 @@
 //   attention:
 //     prefill   = FLOPs_p / (peak x attention_prefill_compute) + bytes_p / (BW x attention_prefill_bandwidth)
 //     decode    = max(FLOPs_d / (peak x attention_prefill_compute), bytes_d / (BW x attention_decode_bandwidth))
+//                 + decoding sequences x attention_decode_per_seq
 //     time      = prefill + decode + the larger fixed cost of the kinds present
 //                 (attention_prefill_latency, attention_decode_latency)
 //   collectives and transfers: the interconnect's protocol model (hardware/interconnect.hpp).

@@ -158,6 +158,8 @@ OperatorWork attention_work(const LayerGeometry& g, const AttentionLoad& prefill
   w.prefill_bytes = p.bytes;
   w.decode_flops = d.flops;
   w.decode_bytes = d.bytes;
+  w.prefill_seqs = prefill.seqs;
+  w.decode_seqs = decode.seqs;
   return w;
 }
 

@@ -73,6 +73,7 @@ struct OperatorWork {
   // Attention split, because prefill is compute-bound and decode memory-bound.
   double prefill_flops = 0, decode_flops = 0;
   double prefill_bytes = 0, decode_bytes = 0;
+  double prefill_seqs = 0, decode_seqs = 0;
   // Collectives and transfers: message size in bytes.
   double message_bytes = 0;
 

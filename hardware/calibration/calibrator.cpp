@@ -135,8 +135,10 @@ void fit_attention(CalibrationResult& result, const std::vector<Measurement>& ro
     params.push_back({"attention_decode_bandwidth", &GpuEfficiency::attention_decode_bandwidth, 0.05, 1.0});
   if (!prefill.empty())
     params.push_back({"attention_prefill_latency_us", &GpuEfficiency::attention_prefill_latency_s, 0.0, 200e-6});
-  if (!decode.empty())
+  if (!decode.empty()) {
     params.push_back({"attention_decode_latency_us", &GpuEfficiency::attention_decode_latency_s, 0.0, 200e-6});
+    params.push_back({"attention_decode_per_seq_us", &GpuEfficiency::attention_decode_per_seq_s, 0.0, 5e-6});
+  }
   std::vector<const Measurement*> all = prefill;
   all.insert(all.end(), decode.begin(), decode.end());
   fit_gpu(result.gpu, params, all, result.presets);

@@ -32,7 +32,14 @@ std::string preset_comment(const std::vector<std::string>& block, const std::str
   return "";
 }
 
-std::string value_text(const GpuEfficiency& e, const std::string& key) {
+std::string fitted_comment(const StageReport& stage, const std::string& sources) {
+  return fmt::format("fitted by llmperforacle calibrate on {} ({} {} rows, MAPE {:.1f}%)", sources, stage.rows,
+                     stage.stage, 100 * stage.mape);
+}
+
+}  // namespace
+
+std::string efficiency_value_text(const GpuEfficiency& e, const std::string& key) {
   if (key == "hbm_bandwidth") return fmt::format("{:.4f}", e.hbm_bandwidth);
   if (key == "gemm_compute") return fmt::format("{:.4f}", e.gemm_compute);
   if (key == "gemm_wave_quantization") return fmt::format("{:.4f}", e.gemm_wave_quantization);
@@ -43,6 +50,7 @@ std::string value_text(const GpuEfficiency& e, const std::string& key) {
   if (key == "attention_decode_bandwidth") return fmt::format("{:.4f}", e.attention_decode_bandwidth);
   if (key == "attention_prefill_latency_us") return fmt::format("{:.2f}", e.attention_prefill_latency_s * 1e6);
   if (key == "attention_decode_latency_us") return fmt::format("{:.2f}", e.attention_decode_latency_s * 1e6);
+  if (key == "attention_decode_per_seq_us") return fmt::format("{:.4f}", e.attention_decode_per_seq_s * 1e6);
   if (key == "elementwise_latency_us") return fmt::format("{:.2f}", e.elementwise_latency_s * 1e6);
   if (key == "kernel_latency_us") return fmt::format("{:.2f}", e.kernel_latency_s * 1e6);
   if (key == "gemm_tile_m") return fmt::format("{:.0f}", e.gemm_tile_m);
@@ -52,12 +60,6 @@ std::string value_text(const GpuEfficiency& e, const std::string& key) {
   return "?";
 }
 
-std::string fitted_comment(const StageReport& stage, const std::string& sources) {
-  return fmt::format("fitted by llmperforacle calibrate on {} ({} {} rows, MAPE {:.1f}%)", sources, stage.rows,
-                     stage.stage, 100 * stage.mape);
-}
-
-}  // namespace
 
 std::string gpu_yaml(const CalibrationResult& result, const std::string& preset_text, const std::string& sources) {
   std::vector<std::string> lines, old_block;
@@ -78,7 +80,7 @@ std::string gpu_yaml(const CalibrationResult& result, const std::string& preset_
     if (const StageReport* stage = result.stage_of(key)) comment = fitted_comment(*stage, sources);
     else if (std::string kept = preset_comment(old_block, key); !kept.empty()) comment = "kept from the preset: " + kept;
     else comment = "kept from the preset (not fitted: no rows exercise it)";
-    const std::string entry = fmt::format("  {}: {}", key, value_text(result.gpu.efficiency, key));
+    const std::string entry = fmt::format("  {}: {}", key, efficiency_value_text(result.gpu.efficiency, key));
     out += fmt::format("{:<34} # {}\n", entry, comment);
   }
   for (; i < lines.size(); ++i) out += lines[i] + "\n";

@@ -21,4 +21,7 @@ std::string interconnect_yaml(const InterconnectSpec& preset, const CalibrationR
 // and reports read the same on every machine.
 std::string display_path(const std::string& path);
 
+// An efficiency field as the GPU file writes it (units and decimals of its key).
+std::string efficiency_value_text(const GpuEfficiency& efficiency, const std::string& key);
+
 }  // namespace llmpo::calibration

@@ -31,26 +31,6 @@ std::string read_text(const std::string& path) {
   return buffer.str();
 }
 
-std::string efficiency_value(const GpuEfficiency& e, const std::string& key) {
-  if (key == "kernel_latency_us") return fmt::format("{:.2f}", e.kernel_latency_s * 1e6);
-  if (key == "attention_prefill_latency_us") return fmt::format("{:.2f}", e.attention_prefill_latency_s * 1e6);
-  if (key == "attention_decode_latency_us") return fmt::format("{:.2f}", e.attention_decode_latency_s * 1e6);
-  if (key == "elementwise_latency_us") return fmt::format("{:.2f}", e.elementwise_latency_s * 1e6);
-  if (key == "cpu_overhead_per_step_us") return fmt::format("{:.1f}", e.cpu_overhead_per_step_s * 1e6);
-  if (key == "cpu_overhead_per_seq_us") return fmt::format("{:.2f}", e.cpu_overhead_per_seq_s * 1e6);
-  if (key == "gemm_tile_m") return fmt::format("{:.0f}", e.gemm_tile_m);
-  if (key == "gemm_tile_n") return fmt::format("{:.0f}", e.gemm_tile_n);
-  const std::pair<const char*, double> fractions[] = {
-      {"hbm_bandwidth", e.hbm_bandwidth}, {"gemm_compute", e.gemm_compute},
-      {"gemm_wave_quantization", e.gemm_wave_quantization}, {"gemm_roofline_sharpness", e.gemm_roofline_sharpness},
-      {"elementwise_bandwidth", e.elementwise_bandwidth}, {"attention_prefill_compute", e.attention_prefill_compute},
-      {"attention_prefill_bandwidth", e.attention_prefill_bandwidth},
-      {"attention_decode_bandwidth", e.attention_decode_bandwidth}};
-  for (const auto& [name, value] : fractions)
-    if (key == name) return fmt::format("{:.4f}", value);
-  return "?";
-}
-
 }  // namespace
 
 int command_calibrate(const Args& args, std::ostream& out) {
@@ -92,7 +72,7 @@ int command_calibrate(const Args& args, std::ostream& out) {
   TextTable values({"key", "before", "after", "set by"});
   for (const auto& key : efficiency_keys()) {
     const StageReport* stage = result.stage_of(key);
-    values.add_row({key, efficiency_value(start.efficiency, key), efficiency_value(result.gpu.efficiency, key),
+    values.add_row({key, efficiency_value_text(start.efficiency, key), efficiency_value_text(result.gpu.efficiency, key),
                     stage ? stage->stage : "kept"});
   }
   values.print(out);

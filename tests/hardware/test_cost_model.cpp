@@ -172,7 +172,8 @@ TEST_CASE("cost model: a batch-1 Llama-2-7B decode on A100 is memory-bound and i
   // calibrated values (hardware/gpus/a100-80gb-sxm.yaml):
   //   GEMMs         hbm_bandwidth 0.7417, kernel_latency 4.35 us, smooth roofline p = 1.682
   //   element-wise  elementwise_bandwidth 0.4622, elementwise_latency 2.98 us
-  //   decode SDPA   attention_decode_bandwidth 0.4719, attention_decode_latency 17.87 us
+  //   decode SDPA   attention_decode_bandwidth 0.6034, attention_decode_latency 15.96 us,
+  //                 attention_decode_per_seq 0.055 us per decoding sequence
   const double bw = gpu.memory_bandwidth_bytes_per_s;  // 2.039e12
   const GpuEfficiency& e = gpu.efficiency;
   const double t = b.latency_s;
@@ -185,8 +186,9 @@ TEST_CASE("cost model: a batch-1 Llama-2-7B decode on A100 is memory-bound and i
   //     66,048 = 197,124; x 32 = 6,307,968; model level: embedding 16,384 + final norm 24,578 +
   //     sampling 128,008 = 168,970 -> 6,476,938 B / (2.039e12 x 0.4622 = 942.43e9 B/s) = 6.873 us,
   //     plus (6 x 32 + 3) = 195 kernels x 2.98 us = 581.1 us -> 0.587973 ms.
-  //   decode SDPA: 32 x (16,826,368 / (2.039e12 x 0.4719) + 17.87 us) = 32 x (17.487 + 17.87) us
-  //     = 1.131434 ms (its FLOPs, 4 x 1025 x 4096 = 16.8 M, take 0.09 us at 0.5903 x 312e12).
+  //   decode SDPA: 32 x (16,826,368 / (2.039e12 x 0.6034) + 1 x 0.055 us + 15.96 us)
+  //     = 32 x (13.6763 + 0.055 + 15.96) us = 0.950121 ms (its FLOPs, 4 x 1025 x 4096 = 16.8 M,
+  //     take 0.09 us at 0.5903 x 312e12).
   //   GEMMs, M = 1: t_m = bytes / (2.039e12 x 0.7417) and, with the M tile shrunk to 16 (padding
   //     x16) and 64-wide N tiles, t_c = 2 K N x 16 x (1 + loss) / (312e12 x 0.8219), where loss =
   //     0.0822 (1 / wave efficiency - 1); t_c / t_m ~ 0.095-0.100, so the smooth roofline adds
@@ -198,17 +200,18 @@ TEST_CASE("cost model: a batch-1 Llama-2-7B decode on A100 is memory-bound and i
   //     per layer 288.259 us, x 32 = 9.224275 ms; LM head 262,216,192 B: t_m 173.386 us, 500 tiles
   //     = 5 waves (0.926), x 1.01129 -> + 4.35 = 179.693 us. GEMMs: 9.403959 ms.
   //   CPU (Vidur-calibrated host cost): 1092.9 us + 42.75 us x 1 sequence = 1.13565 ms.
-  //   Total: 9.403959 + 0.587973 + 1.131434 + 1.13565 = 12.259016 ms.
+  //   Total: 9.403959 + 0.587973 + 0.950121 + 1.13565 = 12.077703 ms.
   const double elementwise = 6476938.0 / (bw * e.elementwise_bandwidth) + 195 * e.elementwise_latency_s;
-  const double attention = 32 * (attention_bytes / 32 / (bw * e.attention_decode_bandwidth) + e.attention_decode_latency_s);
+  const double attention = 32 * (attention_bytes / 32 / (bw * e.attention_decode_bandwidth) +
+                                 1 * e.attention_decode_per_seq_s + e.attention_decode_latency_s);
   CHECK(elementwise == Approx(0.587973e-3).epsilon(1e-5));
-  CHECK(attention == Approx(1.131434e-3).epsilon(1e-5));
+  CHECK(attention == Approx(0.950121e-3).epsilon(1e-5));
   CHECK(b.cpu_overhead_s == Approx(1.13565e-3).epsilon(1e-9));
   double gemms = 0;
   for (const auto& op : b.ops)
     if (op_class(op.kind) == OpClass::gemm) gemms += op.total_time_s();
   CHECK(gemms == Approx(9.403959e-3).epsilon(1e-5));
-  CHECK(t == Approx(12.259016e-3).epsilon(1e-5));
+  CHECK(t == Approx(12.077703e-3).epsilon(1e-5));
   // One stage, no transfers.
   REQUIRE(b.stage_time_s.size() == 1);
   CHECK(b.transfer_time_s == 0.0);

@@ -9,6 +9,7 @@
 #include "hardware/cost_model.hpp"
 #include "hardware/gpu_library.hpp"
 #include "hardware/interconnect.hpp"
+#include "hardware/kernel_timing.hpp"
 #include "models/model_library.hpp"
 
 using namespace llmpo;
@@ -57,4 +58,18 @@ TEST_CASE("cost model: the memoised step time equals the breakdown's latency for
       CHECK(model.step_time_s(shape) == model.step_time_s(shape));  // the memo returns the same value
     }
   }
+}
+
+TEST_CASE("kernel timing: each decoding sequence adds attention_decode_per_seq to decode attention") {
+  // Same KV bytes, 1 sequence vs 1000 sequences: the per-sequence term is the only difference
+  // while the kernel stays memory-bound.
+  GpuSpec gpu = gpus().find("H100-SXM");
+  gpu.efficiency.attention_decode_per_seq_s = 0.1e-6;
+  OperatorWork one, many;
+  one.decode_bytes = many.decode_bytes = 1e9;
+  one.decode_flops = many.decode_flops = 1e6;
+  one.decode_seqs = 1;
+  many.decode_seqs = 1000;
+  const double peak = gpu.peak(ComputeType::bf16);
+  CHECK(time_attention(many, gpu, peak).time_s - time_attention(one, gpu, peak).time_s == Approx(999 * 0.1e-6));
 }
