@@ -6,6 +6,35 @@
 
 namespace llmpo {
 
+namespace {
+
+// Adds inter-token gaps to the sketch, runs of equal gaps at once: a batch's requests mostly
+// emitted at the same previous step end, so their gaps repeat.
+class GapRuns {
+ public:
+  explicit GapRuns(LatencySketch& sketch) : sketch_(sketch) {}
+  ~GapRuns() { flush(); }
+  GapRuns(const GapRuns&) = delete;
+  GapRuns& operator=(const GapRuns&) = delete;
+
+  void add(SimTime gap) {
+    if (gap != gap_ && count_ > 0) flush();
+    gap_ = gap;
+    ++count_;
+  }
+
+ private:
+  void flush() {
+    if (count_ > 0) sketch_.add(gap_, count_);
+    count_ = 0;
+  }
+  LatencySketch& sketch_;
+  SimTime gap_ = 0;
+  int64_t count_ = 0;
+};
+
+}  // namespace
+
 Simulation::Simulation(const Workload& workload, std::vector<Replica> replicas, SimulationOptions options)
     : workload_(workload),
       replicas_(std::move(replicas)),
@@ -141,20 +170,12 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
 
   // The first step's gaps depend on when each request last emitted; later gaps are the steps.
   frameworks_[k]->apply_decode_run(steps, decode_running_);
-  int64_t measured = 0;
-  SimTime pending_gap = 0;  // equal first-step gaps (the usual case) go into the sketch together
-  int64_t pending_count = 0;
+  int64_t measured_count = 0;
+  GapRuns first_gaps(result_.itl_ms);  // the first step's gaps differ by when each last emitted
   for (RequestState* r : decode_running_) {
-    const SimTime arrival = r->request.arrival_ns;
-    if (arrival < options_.measure_from_ns || arrival > options_.measure_until_ns) continue;
-    ++measured;
-    const SimTime gap = ends.front().end_ns - r->last_token_ns;
-    if (gap != pending_gap && pending_count > 0) {
-      result_.itl_ms.add(pending_gap, pending_count);
-      pending_count = 0;
-    }
-    pending_gap = gap;
-    ++pending_count;
+    if (!measured(*r)) continue;
+    ++measured_count;
+    first_gaps.add(ends.front().end_ns - r->last_token_ns);
     if (options_.record_itl_samples) {
       SimTime previous = r->last_token_ns;
       for (const DecodeStepEnd& e : ends) {
@@ -163,10 +184,9 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
       }
     }
   }
-  if (pending_count > 0) result_.itl_ms.add(pending_gap, pending_count);
   for (int64_t j = 0; j < steps; ++j) {
     const DecodeStepEnd& e = ends[static_cast<std::size_t>(j)];
-    if (j > 0) result_.itl_ms.add(e.duration_ns, measured);
+    if (j > 0) result_.itl_ms.add(e.duration_ns, measured_count);
     timeseries_.add_tokens(e.end_ns, run.batch);
     if (j + 1 < steps) {  // the last step end is observed by the schedule event below
       integrate_until(e.end_ns);
@@ -223,27 +243,17 @@ void Simulation::on_step_end(const Event& event) {
   ++result_.steps;
   // Every request that emitted a token in this step last did so at one of a few earlier step
   // ends, so equal gaps are common: count runs of equal gaps into the sketch in one go.
-  SimTime pending_gap = 0;
-  int64_t pending_count = 0;
+  GapRuns gaps(result_.itl_ms);
   for (RequestState* r : events.emitted) {
     if (r->first_token_ns == kNeverNs) {
       r->first_token_ns = now;
     } else {
       const SimTime gap = now - r->last_token_ns;
-      const SimTime arrival = r->request.arrival_ns;
-      if (arrival >= options_.measure_from_ns && arrival <= options_.measure_until_ns) {
-        if (gap != pending_gap && pending_count > 0) {
-          result_.itl_ms.add(pending_gap, pending_count);
-          pending_count = 0;
-        }
-        pending_gap = gap;
-        ++pending_count;
-      }
+      if (measured(*r)) gaps.add(gap);
       if (options_.record_itl_samples) result_.itl.push_back({r->request.id, gap});
     }
     r->last_token_ns = now;
   }
-  if (pending_count > 0) result_.itl_ms.add(pending_gap, pending_count);
   timeseries_.add_tokens(now, static_cast<int64_t>(events.emitted.size()));
   for (RequestState* r : events.finished) {
     r->outcome = RequestOutcome::completed;

@@ -75,6 +75,10 @@ class Simulation {
   // Bulk decoding: advances a DecodeRun of `replica` up to the next event; false when none applies.
   bool try_decode_run(int32_t replica, SimTime now);
   void send_next_for_client(int32_t client, SimTime now);
+  // Inside the warm-up/cool-down window: its inter-token gaps count.
+  bool measured(const RequestState& r) const {
+    return r.request.arrival_ns >= options_.measure_from_ns && r.request.arrival_ns <= options_.measure_until_ns;
+  }
   // Before an event: adds the state held since the last event to the time integrals.
   void integrate_until(SimTime now);
   // After an event: records the new state (one stats() call per replica) for the integrals and

@@ -65,7 +65,13 @@ SimulationSettings read_simulation(StrictMap& sim) {
   return out;
 }
 
-std::string resolve_relative(const std::string& name, const std::string& experiment_path);
+// A model or GPU file named relative to the experiment file is looked up beside it.
+std::string resolve_relative(const std::string& name, const std::string& experiment_path) {
+  namespace fs = std::filesystem;
+  const bool is_file = name.size() > 5 && (name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml"));
+  if (!is_file || fs::path(name).is_absolute()) return name;
+  return (fs::path(experiment_path).parent_path() / name).string();
+}
 
 std::vector<HardwareEntry> read_hardware(StrictMap& hardware, const Libraries& libraries) {
   std::vector<HardwareEntry> entries;
@@ -95,13 +101,6 @@ std::vector<HardwareEntry> read_hardware(StrictMap& hardware, const Libraries& l
   if (entries.empty())
     throw InputError(hardware.pos(), "hardware", "define at least one GPU group, e.g. gpu0: {preset: H100-SXM, count: 8}");
   return entries;
-}
-
-std::string resolve_relative(const std::string& name, const std::string& experiment_path) {
-  namespace fs = std::filesystem;
-  const bool is_file = name.size() > 5 && (name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml"));
-  if (!is_file || fs::path(name).is_absolute()) return name;
-  return (fs::path(experiment_path).parent_path() / name).string();
 }
 
 MemoryPlanRequest memory_request(const RunSpec& run) {

@@ -9,6 +9,8 @@
 // 32.14 us + 0 per rank at 0.6265 of the link, low-latency protocol 8.94 us + 1.95 us per rank at 0.1649.
 #include <catch2/catch.hpp>
 
+#include "library_fixtures.hpp"
+
 #include <algorithm>
 #include <string>
 
@@ -20,24 +22,10 @@
 #include "simulator/util/error.hpp"
 
 using namespace llmpo;
+using namespace llmpo::test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-const ModelLibrary& models() {
-  static const ModelLibrary library = ModelLibrary::load_default();
-  return library;
-}
-
-const GpuLibrary& gpus() {
-  static const GpuLibrary library = GpuLibrary::load_default();
-  return library;
-}
-
-const InterconnectLibrary& links() {
-  static const InterconnectLibrary library = InterconnectLibrary::load_default();
-  return library;
-}
 
 const OperatorCost* find_op(const StepBreakdown& b, OpKind kind, int layer_kind) {
   for (const auto& op : b.ops)

@@ -11,25 +11,11 @@
 #include "hardware/interconnect.hpp"
 #include "hardware/kernel_timing.hpp"
 #include "models/model_library.hpp"
+#include "library_fixtures.hpp"
 
 using namespace llmpo;
+using namespace llmpo::test;
 
-namespace {
-
-const ModelLibrary& models() {
-  static const ModelLibrary library = ModelLibrary::load_default();
-  return library;
-}
-const GpuLibrary& gpus() {
-  static const GpuLibrary library = GpuLibrary::load_default();
-  return library;
-}
-const InterconnectLibrary& links() {
-  static const InterconnectLibrary library = InterconnectLibrary::load_default();
-  return library;
-}
-
-}  // namespace
 
 TEST_CASE("cost model: the memoised step time equals the breakdown's latency for mixed batches") {
   // The event loop uses step_time_s (token- and sequence-count parts remembered, attention per
