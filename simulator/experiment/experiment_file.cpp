@@ -166,15 +166,19 @@ void apply_override(YAML::Node& document, const std::string& assignment) {
 }
 
 ExperimentFile read_experiment(const std::string& path, const std::vector<std::string>& overrides) {
-  ExperimentFile file;
-  file.path = path;
-  // Each point parses the file afresh (rather than cloning a tree) so that every node keeps its
-  // line and column for error messages.
   std::ifstream in(path);
   if (!in) throw InputError({path, 0, 0}, "", "cannot open experiment file");
   std::stringstream buffer;
   buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  return read_experiment_text(buffer.str(), path, overrides);
+}
+
+ExperimentFile read_experiment_text(const std::string& text, const std::string& path,
+                                    const std::vector<std::string>& overrides) {
+  ExperimentFile file;
+  file.path = path;
+  // Each point parses the file afresh (rather than cloning a tree) so that every node keeps its
+  // line and column for error messages.
   auto fresh = [&] {
     YAML::Node document = load_yaml_string(text, path);
     if (!document.IsMap()) throw InputError({path, 1, 1}, "", "an experiment file is a mapping of sections");

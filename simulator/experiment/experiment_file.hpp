@@ -33,5 +33,8 @@ void apply_override(YAML::Node& document, const std::string& assignment);
 std::vector<std::string> sweep_shorthands();
 
 ExperimentFile read_experiment(const std::string& path, const std::vector<std::string>& overrides);
+// The same for text already in memory; `path` names it in messages and anchors relative paths.
+ExperimentFile read_experiment_text(const std::string& text, const std::string& path,
+                                    const std::vector<std::string>& overrides);
 
 }  // namespace llmpo
