@@ -1,5 +1,7 @@
 #include "framework_config.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <nlohmann/json.hpp>
@@ -90,6 +92,27 @@ void engine_to_json(const EngineSettings& s, nlohmann::json& out) {
 const std::vector<std::string>& framework_type_names() {
   static const std::vector<std::string> names = {"VLLM", "STATIC"};
   return names;
+}
+
+const std::vector<DeploymentConfigKey>& deployment_config_keys() {
+  static const std::vector<DeploymentConfigKey> keys = {
+      {"tensor_parallel_degree", {}}, {"pipeline_parallel_degree", {}}, {"num_replicas", {}},
+      {"router", {}}, {"block_size", {}}, {"gpu_memory_utilization", {}}, {"num_gpu_blocks", {}},
+      {"max_model_len", {}}, {"quantization", {}}, {"kv_cache_dtype", {}}, {"scheduler_overhead_us", {}},
+      {"max_num_seqs", {"VLLM"}}, {"max_num_batched_tokens", {"VLLM"}}, {"enable_chunked_prefill", {"VLLM"}},
+      {"batch_size", {"STATIC"}}, {"batch_timeout_s", {"STATIC"}},
+  };
+  return keys;
+}
+
+std::vector<std::string> deployment_config_keys_for(const std::string& type) {
+  std::vector<std::string> keys = {"model_profile_id", "gpu_id"};
+  for (const auto& key : deployment_config_keys()) {
+    const bool accepted = key.types.empty() || std::any_of(key.types.begin(), key.types.end(),
+                                                           [&](const std::string& t) { return iequals(t, type); });
+    if (accepted) keys.push_back(key.key);
+  }
+  return keys;
 }
 
 const std::string& framework_type_name(const FrameworkSettings& settings) {

@@ -70,6 +70,18 @@ const EngineSettings& engine_settings(const FrameworkSettings& settings);
 FrameworkSettings parse_framework_settings(const std::string& type, StrictMap& config,
                                            double gpu_memory_bytes, std::string_view gpu_name = {});
 
+// A key of a deployment's `config:` mapping besides model_profile_id and gpu_id, and the
+// framework types that accept it (canonical names; empty = every type). One list for the
+// strict reader and for the sweep shorthands.
+struct DeploymentConfigKey {
+  const char* key;
+  std::vector<std::string> types;
+};
+const std::vector<DeploymentConfigKey>& deployment_config_keys();
+// The keys valid in the config of a deployment of `type` (any case), model_profile_id and
+// gpu_id included.
+std::vector<std::string> deployment_config_keys_for(const std::string& type);
+
 // The KV cache one replica ends up with: memory planned with the settings' block_size,
 // gpu_memory_utilization and max_model_len, then the num_gpu_blocks override applied.
 struct KvCacheCapacity {

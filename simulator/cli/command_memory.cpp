@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "simulator/experiment/fit_advice.hpp"
 #include "frameworks/framework_config.hpp"
 #include "models/layer_split.hpp"
 #include "models/memory_plan.hpp"
@@ -71,40 +72,18 @@ std::vector<int64_t> contexts_from(const ArgParser& p) {
   return contexts;
 }
 
-// Valid TP degrees up to 8 nodes' worth of GPUs, smallest first.
-std::vector<int64_t> candidate_tps(const ModelSpec& model, const GpuSpec& gpu) {
-  std::vector<int64_t> tps;
-  for (int64_t tp = 1; tp <= gpu.max_gpus_per_node * 8; tp *= 2) {
-    try {
-      check_parallel_config(model, {tp, 1});
-      tps.push_back(tp);
-    } catch (const InputError&) {
-    }
-  }
-  return tps;
-}
-
-std::string suggestions(const ModelSpec& model, const GpuSpec& gpu, const GpuLibrary& library, MemoryPlanRequest request) {
+std::string suggestions(const ModelSpec& model, const GpuSpec& gpu, const GpuLibrary& library,
+                        const MemoryPlanRequest& request) {
+  const FitAdvice advice = fit_advice(model, gpu, library, request);
   std::string out;
-  MemoryPlanRequest tp_request = request;
-  for (int64_t tp : candidate_tps(model, gpu)) {
-    tp_request.parallel.tensor_parallel = tp;
-    tp_request.runtime_overhead_bytes = request.runtime_overhead_bytes;
-    if (plan_memory(model, tp_request).fits) {
-      out += fmt::format("smallest TP that fits on {}: --tp {} (x PP {} = {} GPUs); ", gpu.id, tp,
-                         request.parallel.pipeline_parallel, tp * request.parallel.pipeline_parallel);
-      break;
-    }
-  }
-  if (out.empty()) out += fmt::format("no TP up to {} fits on {}; ", gpu.max_gpus_per_node * 8, gpu.id);
-  const GpuSpec* best = nullptr;
-  for (const auto& other : library.gpus()) {
-    request.gpu_memory_bytes = other.memory_bytes;
-    if (plan_memory(model, request).fits && (best == nullptr || other.memory_bytes < best->memory_bytes)) best = &other;
-  }
-  if (best != nullptr)
+  if (advice.smallest_tp)
+    out += fmt::format("smallest TP that fits on {}: --tp {} (x PP {} = {} GPUs); ", gpu.id, *advice.smallest_tp,
+                       request.parallel.pipeline_parallel, *advice.smallest_tp * request.parallel.pipeline_parallel);
+  else
+    out += fmt::format("no TP up to {} fits on {}; ", advice.largest_tp_tried, gpu.id);
+  if (advice.smallest_gpu != nullptr)
     out += fmt::format("smallest GPU that fits at TP {}: {} ({:.0f} GiB)", request.parallel.tensor_parallel,
-                       best->id, best->memory_bytes / kGiB);
+                       advice.smallest_gpu->id, advice.smallest_gpu->memory_bytes / kGiB);
   else
     out += fmt::format("no GPU in the library fits at TP {}", request.parallel.tensor_parallel);
   return out;

@@ -18,12 +18,19 @@ namespace {
 void declare_common(ArgParser& p) {
   p.positional("FILE", "experiment YAML (see experiments/README.md)");
   p.repeated("set", "KEY.PATH=VALUE", "override any field, e.g. --set workload.arrival.rate_per_s=8");
+  p.flag("allow-large", "accept workloads of more than 10 million requests (otherwise an input error)");
 }
 
 ExperimentFile read_from(const ArgParser& p) {
   const auto file = p.positional_value("FILE");
   if (!file) throw InputError({}, "FILE", "name the experiment file, e.g. experiments/quickstart.yaml");
   return read_experiment(*file, p.get_all("set"));
+}
+
+ExperimentPlan plan_from(const ArgParser& p, const Libraries& libraries) {
+  PlanOptions options;
+  options.allow_large_workloads = p.has("allow-large");
+  return plan_experiment(read_from(p), libraries, options);
 }
 
 std::string join_args(const Args& args) {
@@ -42,7 +49,7 @@ int command_validate(const Args& args, std::ostream& out) {
     return kExitOk;
   }
   const Libraries libraries = Libraries::load();
-  const ExperimentPlan plan = plan_experiment(read_from(p), libraries);
+  const ExperimentPlan plan = plan_from(p, libraries);
   out << fmt::format("{}: valid - {} sweep point(s), {} run(s), {} distinct workload(s)\n", plan.path,
                      plan.points.size(), plan.runs.size(), plan.workloads.size());
   for (const auto& run : plan.runs)
@@ -69,7 +76,7 @@ int command_run(const Args& args, std::ostream& out) {
   }
   const bool quiet = p.has("quiet");
   const Libraries libraries = Libraries::load();
-  const ExperimentPlan plan = plan_experiment(read_from(p), libraries);
+  const ExperimentPlan plan = plan_from(p, libraries);
   const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
 
   RunExecutor executor(plan, libraries, !p.has("step-by-step"));

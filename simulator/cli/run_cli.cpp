@@ -69,6 +69,12 @@ int run_cli(const Args& args, std::ostream& out, std::ostream& err) {
     const std::string hint = did_you_mean(args[0], names);
     if (!hint.empty()) message += "; " + hint;
     throw InputError(message);
+  } catch (const InputErrors& errors) {
+    out.flush();
+    for (const auto& error : errors.errors()) err << "error: " << error.what() << "\n";
+    if (errors.dropped() > 0) err << "error: ... and " << errors.dropped() << " more\n";
+    err << errors.errors().size() + errors.dropped() << " errors; nothing was run\n";
+    return kExitBadInput;
   } catch (const InputError& error) {
     out.flush();
     err << "error: " << error.what() << "\n";

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "frameworks/framework_config.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 #include "simulator/util/yaml_reader.hpp"
@@ -13,22 +14,6 @@
 namespace llmpo {
 
 namespace {
-
-// Framework config keys, and the framework types that accept each (empty = every type).
-struct ConfigKey {
-  const char* key;
-  std::vector<std::string> types;
-};
-const std::vector<ConfigKey>& config_keys() {
-  static const std::vector<ConfigKey> keys = {
-      {"tensor_parallel_degree", {}}, {"pipeline_parallel_degree", {}}, {"num_replicas", {}},
-      {"router", {}}, {"block_size", {}}, {"gpu_memory_utilization", {}}, {"num_gpu_blocks", {}},
-      {"max_model_len", {}}, {"quantization", {}}, {"kv_cache_dtype", {}}, {"scheduler_overhead_us", {}},
-      {"max_num_seqs", {"vllm"}}, {"max_num_batched_tokens", {"vllm"}}, {"enable_chunked_prefill", {"vllm"}},
-      {"batch_size", {"static"}}, {"batch_timeout_s", {"static"}},
-  };
-  return keys;
-}
 
 struct PathSegment {
   std::string key;    // map key (empty for a pure index)
@@ -100,6 +85,19 @@ void set_path(YAML::Node root, const std::string& path, const YAML::Node& value,
   }
 }
 
+// A deep copy whose nodes carry no position (YAML::Clone gives every node line 1, column 1).
+YAML::Node unmarked(const YAML::Node& node) {
+  if (node.IsScalar()) return YAML::Node(node.Scalar());
+  YAML::Node copy(node.IsSequence() ? YAML::NodeType::Sequence
+                  : node.IsMap()    ? YAML::NodeType::Map
+                                    : YAML::NodeType::Null);
+  if (node.IsSequence())
+    for (const auto& item : node) copy.push_back(unmarked(item));
+  if (node.IsMap())
+    for (const auto& entry : node) copy[entry.first.Scalar()] = unmarked(entry.second);
+  return copy;
+}
+
 std::string scalar_text(const YAML::Node& node) {
   if (node.IsScalar()) return node.Scalar();
   YAML::Emitter emitter;
@@ -124,12 +122,15 @@ std::vector<std::string> paths_for(const std::string& key, const YAML::Node& doc
   }
   if (key == "request_rate") return {"workload.arrival.rate_per_s"};
   if (key == "concurrency") return {"workload.arrival.clients"};
-  for (const auto& config_key : config_keys()) {
+  for (const auto& config_key : deployment_config_keys()) {
     if (key != config_key.key) continue;
     for (std::size_t i = 0; i < count; ++i) {
-      const std::string type = frameworks[i]["type"].IsScalar() ? to_lower(frameworks[i]["type"].Scalar()) : "vllm";
-      if (!config_key.types.empty() && std::find(config_key.types.begin(), config_key.types.end(), type) == config_key.types.end())
-        continue;
+      // Read without throwing: the entry may be anything; the planner reports what is wrong.
+      const YAML::Node entry = frameworks[i];
+      const YAML::Node type_node = entry.IsMap() ? entry["type"] : YAML::Node();
+      const std::string type = type_node.IsDefined() && type_node.IsScalar() ? type_node.Scalar() : "VLLM";
+      const auto valid = deployment_config_keys_for(type);
+      if (std::find(valid.begin(), valid.end(), key) == valid.end()) continue;
       paths.push_back(fmt::format("frameworks_to_test[{}].config.{}", i, key));
     }
     return paths;
@@ -147,7 +148,7 @@ std::string SweepPoint::label() const {
 
 std::vector<std::string> sweep_shorthands() {
   std::vector<std::string> names = {"model", "gpu", "request_rate", "concurrency"};
-  for (const auto& key : config_keys()) names.push_back(key.key);
+  for (const auto& key : deployment_config_keys()) names.push_back(key.key);
   return names;
 }
 
@@ -158,7 +159,9 @@ void apply_override(YAML::Node& document, const std::string& assignment) {
   const std::string path = assignment.substr(0, eq);
   YAML::Node value;
   try {
-    value = YAML::Load(assignment.substr(eq + 1));
+    // Copied without marks: a line and column of the override text would be taken for a
+    // position in the file. Errors at an override point at the enclosing mapping instead.
+    value = unmarked(YAML::Load(assignment.substr(eq + 1)));
   } catch (const YAML::Exception& error) {
     throw InputError({}, "--set " + path, "value is not valid YAML: " + error.msg);
   }
@@ -219,7 +222,9 @@ ExperimentFile read_experiment_text(const std::string& text, const std::string& 
       for (const auto& target : axes[a].paths) {
         const SourcePos pos = position_of(value, path);
         try {
-          set_path(point.document, target, YAML::Clone(value), "sweep." + axes[a].key);
+          // Shared, not cloned: nothing writes to a point's document after this, and the
+          // value keeps its line and column, so errors point at the sweep list.
+          set_path(point.document, target, value, "sweep." + axes[a].key);
         } catch (const InputError& error) {
           throw InputError(pos, error.key_path(), error.message());
         }

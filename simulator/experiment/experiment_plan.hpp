@@ -64,6 +64,8 @@ struct WorkloadPlan {
   WorkloadSpec spec;
   uint64_t seed = 0;
   std::string key;                 // YAML of the section + seed: equal keys share requests
+  SourcePos pos;                   // the `workload:` key of the first point that uses it
+  int64_t clip_max_model_len = 0;  // over_max_model_len: clip: the file's smallest limit; else 0
 };
 
 struct ExperimentPlan {
@@ -72,9 +74,20 @@ struct ExperimentPlan {
   std::vector<PointPlan> points;
   std::vector<RunSpec> runs;
   std::vector<WorkloadPlan> workloads;
-  int64_t clip_max_model_len = 0;  // the smallest max_model_len of any run: all requests fit all
+  int64_t clip_max_model_len = 0;  // the smallest max_model_len of any run
 };
 
-ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libraries);
+// Above this many requests in one workload, planning stops unless the user confirms: at about
+// 200 MB and 2.6 s per million requests, a typo in a rate or a duration would otherwise start
+// a run that takes minutes and gigabytes.
+inline constexpr double kLargeWorkloadRequests = 10e6;
+
+struct PlanOptions {
+  bool allow_large_workloads = false;  // `--allow-large`
+};
+
+// Reads and checks every point; throws InputError (InputErrors when there are several) with
+// every problem of the file before anything runs.
+ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libraries, const PlanOptions& options = {});
 
 }  // namespace llmpo

@@ -13,7 +13,7 @@ const Workload& RunExecutor::workload(int64_t index) {
   auto& slot = workloads_[index];
   if (!slot) {
     const WorkloadPlan& w = plan_.workloads[static_cast<std::size_t>(index)];
-    slot = std::make_shared<const Workload>(generate_workload(w.spec, w.seed, plan_.clip_max_model_len));
+    slot = std::make_shared<const Workload>(generate_workload(w.spec, w.seed, w.clip_max_model_len));
   }
   return *slot;
 }

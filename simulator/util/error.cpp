@@ -25,4 +25,10 @@ InputError::InputError(SourcePos pos, std::string key_path, std::string message)
       key_path_(std::move(key_path)),
       message_(std::move(message)) {}
 
+InputErrors::InputErrors(std::vector<InputError> errors, std::size_t dropped)
+    : InputError(errors.at(0)), errors_(std::move(errors)), dropped_(dropped) {
+  for (const auto& error : errors_) text_ += (text_.empty() ? "" : "\n") + std::string(error.what());
+  if (dropped_ > 0) text_ += fmt::format("\n... and {} more error(s)", dropped_);
+}
+
 }  // namespace llmpo

@@ -3,6 +3,7 @@
 // clear line on stderr and an exit code (2 = bad input, 1 = internal error).
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace llmpo {
 
@@ -31,6 +32,21 @@ class InputError : public std::runtime_error {
   SourcePos pos_;
   std::string key_path_;
   std::string message_;
+};
+
+// Several input errors found in one pass over a file (see diagnostics.hpp). The base holds the
+// first; what() lists them all, one per line; run_cli prints each as its own "error:" line.
+class InputErrors : public InputError {
+ public:
+  InputErrors(std::vector<InputError> errors, std::size_t dropped);
+  const std::vector<InputError>& errors() const { return errors_; }
+  std::size_t dropped() const { return dropped_; }  // beyond the ones kept
+  const char* what() const noexcept override { return text_.c_str(); }
+
+ private:
+  std::vector<InputError> errors_;
+  std::size_t dropped_ = 0;
+  std::string text_;
 };
 
 // A broken internal invariant: a bug in LLMPerfOracle, never the user's fault.

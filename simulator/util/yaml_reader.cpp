@@ -35,7 +35,8 @@ std::string describe_range(const NumberRange& range) {
 
 void check_range(double value, const NumberRange& range, const SourcePos& pos,
                  const std::string& path, const std::string& text) {
-  if (!std::isfinite(value)) throw InputError(pos, path, "'" + text + "' is not a finite number");
+  if (!std::isfinite(value))
+    throw InputError(pos, path, "'" + text + "' is not a finite number (must be " + describe_range(range) + ")");
   const bool below = range.min_exclusive ? value <= range.min : value < range.min;
   if (below || value > range.max)
     throw InputError(pos, path, fmt::format("{} is out of range (must be {})", text,
@@ -111,7 +112,7 @@ double scalar_to_double(const YAML::Node& node, const std::string& file, const s
   // YAML spells infinities and NaN .inf / -.inf / .nan: recognise them to reject them plainly.
   const std::string lowered = to_lower(text);
   if (lowered == ".nan" || lowered == ".inf" || lowered == "+.inf" || lowered == "-.inf")
-    throw InputError(pos, path, "'" + text + "' is not a finite number");
+    throw InputError(pos, path, "'" + text + "' is not a finite number (must be " + describe_range(range) + ")");
   double value = 0;
   try {
     std::size_t used = 0;
@@ -124,11 +125,37 @@ double scalar_to_double(const YAML::Node& node, const std::string& file, const s
   return value;
 }
 
-StrictMap::StrictMap(YAML::Node node, std::string file, std::string key_path)
-    : node_(std::move(node)), file_(std::move(file)), key_path_(std::move(key_path)) {
+StrictMap::StrictMap(YAML::Node node, std::string file, std::string key_path, Diagnostics* diagnostics)
+    : node_(std::move(node)), file_(std::move(file)), key_path_(std::move(key_path)), diagnostics_(diagnostics) {
   if (!node_.IsMap())
     throw InputError(position_of(node_, file_), key_path_.empty() ? "(top level)" : key_path_,
                      "expected a mapping of key: value pairs");
+}
+
+void StrictMap::raise(const InputError& error) const {
+  if (!diagnostics_) throw error;
+  diagnostics_->add(error);
+  throw AbandonedSection{};
+}
+
+template <typename Read>
+auto StrictMap::guarded(Read&& read) const -> decltype(read()) {
+  try {
+    return read();
+  } catch (const InputErrors&) {
+    throw;  // already a collection: not one error to re-raise
+  } catch (const InputError& error) {
+    raise(error);
+  }
+}
+
+template <typename T, typename Read>
+std::optional<T> StrictMap::softly(Read&& read) const {
+  try {
+    return read();
+  } catch (const AbandonedSection&) {
+    return std::nullopt;
+  }
 }
 
 bool StrictMap::has(const std::string& key) const {
@@ -143,15 +170,20 @@ std::string StrictMap::path_of(const std::string& key) const {
 SourcePos StrictMap::pos() const { return position_of(node_, file_); }
 
 SourcePos StrictMap::pos_of(const std::string& key) const {
-  // The key's own mark points at the key itself, which is what a reader wants to see.
+  // The key's own mark points at the key itself, which is what a reader wants to see. A key
+  // put in by a sweep or --set has no mark: then the value's (a sweep list entry), else the
+  // mapping's own.
   for (const auto& entry : node_) {
-    if (entry.first.Scalar() == key) return position_of(entry.first, file_);
+    if (entry.first.Scalar() != key) continue;
+    if (entry.first.Mark().line >= 0) return position_of(entry.first, file_);
+    if (entry.second.Mark().line >= 0) return position_of(entry.second, file_);
+    break;
   }
   return pos();
 }
 
 void StrictMap::fail(const std::string& key, const std::string& message) const {
-  throw InputError(pos_of(key), path_of(key), message);
+  raise(InputError(pos_of(key), path_of(key), message));
 }
 
 YAML::Node StrictMap::value_of(const std::string& key) {
@@ -164,10 +196,10 @@ YAML::Node StrictMap::value_of(const std::string& key) {
       // Short keys are too easily "close" to each other to guess: only longer ones qualify.
       const int allowed = key.size() >= 8 ? 2 : key.size() >= 4 ? 1 : 0;
       if (present != key && edit_distance(present, key) <= allowed && read_keys_.count(present) == 0)
-        throw InputError(position_of(entry.first, file_), path_of(present),
-                         "unknown key '" + present + "'; did you mean '" + key + "'?");
+        raise(InputError(position_of(entry.first, file_), path_of(present),
+                         "unknown key '" + present + "'; did you mean '" + key + "'?"));
     }
-    throw InputError(pos(), path_of(key), "missing required key '" + key + "'");
+    raise(InputError(pos(), path_of(key), "missing required key '" + key + "'"));
   }
   return value;
 }
@@ -181,7 +213,7 @@ std::string StrictMap::get_string(const std::string& key) {
 std::optional<std::string> StrictMap::opt_string(const std::string& key) {
   read_keys_.insert(key);
   if (!has(key)) return std::nullopt;
-  return get_string(key);
+  return softly<std::string>([&] { return get_string(key); });
 }
 
 std::string StrictMap::get_choice(const std::string& key, const std::vector<std::string>& valid) {
@@ -198,27 +230,29 @@ std::optional<std::string> StrictMap::opt_choice(const std::string& key,
                                                  const std::vector<std::string>& valid) {
   read_keys_.insert(key);
   if (!has(key)) return std::nullopt;
-  return get_choice(key, valid);
+  return softly<std::string>([&] { return get_choice(key, valid); });
 }
 
 int64_t StrictMap::get_int(const std::string& key, NumberRange range) {
-  return scalar_to_int(value_of(key), file_, path_of(key), range);
+  const YAML::Node value = value_of(key);
+  return guarded([&] { return scalar_to_int(value, file_, path_of(key), range); });
 }
 
 std::optional<int64_t> StrictMap::opt_int(const std::string& key, NumberRange range) {
   read_keys_.insert(key);
   if (!has(key)) return std::nullopt;
-  return get_int(key, range);
+  return softly<int64_t>([&] { return get_int(key, range); });
 }
 
 double StrictMap::get_double(const std::string& key, NumberRange range) {
-  return scalar_to_double(value_of(key), file_, path_of(key), range);
+  const YAML::Node value = value_of(key);
+  return guarded([&] { return scalar_to_double(value, file_, path_of(key), range); });
 }
 
 std::optional<double> StrictMap::opt_double(const std::string& key, NumberRange range) {
   read_keys_.insert(key);
   if (!has(key)) return std::nullopt;
-  return get_double(key, range);
+  return softly<double>([&] { return get_double(key, range); });
 }
 
 bool StrictMap::get_bool(const std::string& key) {
@@ -232,7 +266,7 @@ bool StrictMap::get_bool(const std::string& key) {
 std::optional<bool> StrictMap::opt_bool(const std::string& key) {
   read_keys_.insert(key);
   if (!has(key)) return std::nullopt;
-  return get_bool(key);
+  return softly<bool>([&] { return get_bool(key); });
 }
 
 std::vector<std::string> StrictMap::get_string_list(const std::string& key) {
@@ -241,8 +275,8 @@ std::vector<std::string> StrictMap::get_string_list(const std::string& key) {
   std::vector<std::string> out;
   for (std::size_t i = 0; i < value.size(); ++i) {
     if (!value[i].IsScalar())
-      throw InputError(position_of(value[i], file_), path_of(key) + "[" + std::to_string(i) + "]",
-                       "expected a string");
+      raise(InputError(position_of(value[i], file_), path_of(key) + "[" + std::to_string(i) + "]",
+                       "expected a string"));
     out.push_back(value[i].Scalar());
   }
   return out;
@@ -251,17 +285,18 @@ std::vector<std::string> StrictMap::get_string_list(const std::string& key) {
 std::vector<std::string> StrictMap::opt_string_list(const std::string& key) {
   read_keys_.insert(key);
   if (!has(key)) return {};
-  return get_string_list(key);
+  return softly<std::vector<std::string>>([&] { return get_string_list(key); }).value_or(std::vector<std::string>{});
 }
 
 StrictMap StrictMap::get_map(const std::string& key) {
-  return StrictMap(value_of(key), file_, path_of(key));
+  const YAML::Node value = value_of(key);
+  return guarded([&] { return StrictMap(value, file_, path_of(key), diagnostics_); });
 }
 
 std::optional<StrictMap> StrictMap::opt_map(const std::string& key) {
   read_keys_.insert(key);
   if (!has(key)) return std::nullopt;
-  return get_map(key);
+  return softly<StrictMap>([&] { return get_map(key); });
 }
 
 YAML::Node StrictMap::get_node(const std::string& key) { return value_of(key); }
@@ -281,7 +316,9 @@ void StrictMap::reject_unknown_keys(const std::vector<std::string>& valid) const
     std::string message = "unknown key '" + key + "'";
     const std::string hint = did_you_mean(key, known);
     message += hint.empty() ? " (valid: " + join(known) + ")" : "; " + hint;
-    throw InputError(position_of(entry.first, file_), path_of(key), message);
+    const InputError error(position_of(entry.first, file_), path_of(key), message);
+    if (!diagnostics_) throw error;
+    diagnostics_->add(error);
   }
 }
 

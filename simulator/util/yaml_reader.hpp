@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "diagnostics.hpp"
 #include "error.hpp"
 
 namespace llmpo {
@@ -35,10 +36,14 @@ inline NumberRange positive() { return {0.0, 1e300, true}; }
 inline NumberRange non_negative() { return {0.0, 1e300, false}; }
 inline NumberRange fraction() { return {0.0, 1.0, true}; }  // (0, 1]
 
+// With a Diagnostics ("collect mode", used for experiment files), a bad optional value is
+// recorded and read as absent, every unknown key is recorded, and a bad required value is
+// recorded and ends the section (AbandonedSection); maps opened from this one collect too.
+// Without one, the first error is thrown as an InputError.
 class StrictMap {
  public:
   // `node` must be a mapping; otherwise this throws naming key_path.
-  StrictMap(YAML::Node node, std::string file, std::string key_path);
+  StrictMap(YAML::Node node, std::string file, std::string key_path, Diagnostics* diagnostics = nullptr);
 
   bool has(const std::string& key) const;
   const std::string& file() const { return file_; }
@@ -71,18 +76,31 @@ class StrictMap {
   // Every key present in the mapping, in file order.
   std::vector<std::string> keys() const;
 
-  // Throws for the first key that was never read: "unknown key 'x' (valid: ...; did you mean 'y'?)".
-  // `valid` is the list of keys the caller understands; defaults to those it read.
+  // Every key that was never read is an error: "unknown key 'x' (valid: ...; did you mean 'y'?)".
+  // `valid` is the list of keys the caller understands; defaults to those it read. Throws for
+  // the first, or in collect mode records them all and returns.
   void reject_unknown_keys(const std::vector<std::string>& valid = {}) const;
 
+  // An error at `key`: thrown, or in collect mode recorded and the section abandoned.
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;
+  [[noreturn]] void raise(const InputError& error) const;
+
+  Diagnostics* diagnostics() const { return diagnostics_; }
 
  private:
   YAML::Node value_of(const std::string& key);  // marks as read; throws if missing
+  // Runs a read; an InputError goes through raise().
+  template <typename Read>
+  auto guarded(Read&& read) const -> decltype(read());
+  // For optional reads: in collect mode an error (already recorded) reads as absent.
+  template <typename T, typename Read>
+  std::optional<T> softly(Read&& read) const;
+
   YAML::Node node_;
   std::string file_;
   std::string key_path_;
   std::set<std::string> read_keys_;
+  Diagnostics* diagnostics_ = nullptr;
 };
 
 // Scalar conversions with the same error style, for list items and standalone values.

@@ -213,6 +213,23 @@ std::string describe(const ArrivalSpec& spec) {
   return "?";
 }
 
+double expected_arrivals(const ArrivalSpec& spec, double until_s) {
+  switch (spec.process) {
+    case ArrivalProcess::poisson:
+    case ArrivalProcess::gamma:
+    case ArrivalProcess::constant: return spec.rate_per_s * until_s;
+    case ArrivalProcess::closed_loop: return 0.0;
+    default: break;
+  }
+  double mass = 0.0;
+  for (const Segment& s : segments_of(spec)) {
+    if (until_s <= s.start_s) break;
+    const double length = std::min(until_s, s.end_s) - s.start_s;
+    mass += s.rate_per_s * length + 0.5 * s.slope_per_s2 * length * length;
+  }
+  return mass;
+}
+
 std::vector<double> generate_arrival_times_s(const ArrivalSpec& spec, std::optional<int64_t> count,
                                              std::optional<double> until_s, Rng& rng) {
   validate(spec);

@@ -51,6 +51,10 @@ void validate(const ArrivalSpec& spec);
 // Where a steps or ramp schedule ends (the last until_s, or over_s); nullopt for other processes.
 std::optional<double> schedule_end_s(const ArrivalSpec& spec);
 
+// Expected number of open-loop arrivals in [0, until_s): the integral of the rate. For the size
+// check before a run (a typo in a rate or duration should not start an hour-long simulation).
+double expected_arrivals(const ArrivalSpec& spec, double until_s);
+
 // "poisson 5 req/s", "gamma 5 req/s burstiness 0.5", "steps 2 req/s until 60 s, 8 req/s until 120 s"...
 std::string describe(const ArrivalSpec& spec);
 

@@ -43,4 +43,12 @@ inline constexpr const char* kTraceOrderStream = "workload.trace_order";
 // position) for a spec that cannot produce requests, e.g. one changed by a sweep.
 Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_model_len);
 
+// About how many requests the workload will hold (num_requests, the trace's rows, or the
+// integral of the arrival rate), known before generating it.
+double expected_request_count(const WorkloadSpec& spec);
+
+// An upper bound on any request's prompt + output tokens, from the distributions' bounds and
+// the trace's rows; kMaxLengthTokens * 2 when a distribution has no upper bound.
+int64_t max_total_tokens_bound(const WorkloadSpec& spec);
+
 }  // namespace llmpo

@@ -124,8 +124,11 @@ std::shared_ptr<const std::vector<TraceRow>> TraceCache::read(const TraceSpec& t
 
 WorkloadSpec parse_workload(StrictMap& workload, TraceCache* cache) {
   workload.reject_unknown_keys(
-      {"arrival", "num_requests", "duration_s", "prompt_tokens", "output_tokens", "trace", "classes"});
+      {"arrival", "num_requests", "duration_s", "prompt_tokens", "output_tokens", "trace", "classes",
+       "over_max_model_len"});
   WorkloadSpec spec;
+  if (const auto policy = workload.opt_choice("over_max_model_len", {"clip", "reject"}))
+    spec.over_max_model_len = *policy == "clip" ? OverMaxModelLen::clip : OverMaxModelLen::reject;
   if (auto trace = workload.opt_map("trace")) spec.trace = parse_trace(*trace, cache);
   if (auto arrival = workload.opt_map("arrival")) spec.arrival = parse_arrival_spec(*arrival);
   spec.num_requests = workload.opt_int("num_requests", {1, static_cast<double>(kMaxWorkloadRequests), false});

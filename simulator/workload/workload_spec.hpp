@@ -61,6 +61,14 @@ struct ClassSpec {
   Slo slo;
 };
 
+// What to do with requests whose prompt + output exceed a deployment's max_model_len. There is
+// no default: the experiment says it, or such requests are an input error.
+enum class OverMaxModelLen {
+  unspecified,  // none may exceed: a request that does is reported before anything runs
+  clip,         // shorten output first (down to 1 token), then prompt, to the smallest limit
+  reject,       // send them unchanged; each engine refuses them, as vLLM's server does (HTTP 400)
+};
+
 struct WorkloadSpec {
   std::optional<ArrivalSpec> arrival;        // absent only with a trace that has arrivals
   std::optional<int64_t> num_requests;
@@ -69,6 +77,7 @@ struct WorkloadSpec {
   std::optional<LengthSpec> output_tokens;
   std::optional<TraceSpec> trace;
   std::vector<ClassSpec> classes;            // empty: one class "default" with weight 1
+  OverMaxModelLen over_max_model_len = OverMaxModelLen::unspecified;
 };
 
 // Trace files already read, by (path, format, columns): a sweep parses the workload section

@@ -15,6 +15,32 @@ struct CliRun {
   std::string out, err;
 };
 
+// Two small deployments of Llama-3-8B on one H100 each, Poisson arrivals.
+inline const char* kTwoFrameworks = R"(simulation:
+  seed: 5
+  slo: {ttft_ms: 500}
+hardware:
+  gpu0: {preset: H100-SXM, count: 2}
+workload:
+  arrival: {process: poisson, rate_per_s: 20}
+  num_requests: 400
+  prompt_tokens: {distribution: uniform, min: 64, max: 1024}
+  output_tokens: {distribution: uniform, min: 8, max: 256}
+frameworks_to_test:
+  - name: "alpha"
+    type: "VLLM"
+    config:
+      model_profile_id: "Llama3-8B"
+      gpu_id: "gpu0"
+      max_num_seqs: 64
+  - name: "beta"
+    type: "STATIC"
+    config:
+      model_profile_id: "Llama3-8B"
+      gpu_id: "gpu0"
+      batch_size: 8
+)";
+
 inline CliRun run_cli_args(const std::vector<std::string>& args) {
   std::ostringstream out, err;
   const int code = run_cli(args, out, err);

@@ -1,0 +1,243 @@
+#include "experiment_sections.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "fit_advice.hpp"
+#include "hardware/gpu_file.hpp"
+#include "models/parallel_config.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/text.hpp"
+#include "simulator/util/units.hpp"
+
+namespace llmpo {
+
+namespace {
+
+// Re-raises an error without a position (from a library lookup) at the key that caused it.
+template <typename Action>
+auto at_key(const StrictMap& map, const std::string& key, Action action) -> decltype(action()) {
+  try {
+    return action();
+  } catch (const InputError& error) {
+    if (error.pos().line > 0) throw;
+    throw InputError(map.pos_of(key), map.path_of(key), error.message());
+  }
+}
+
+// A model or GPU file named relative to the experiment file is looked up beside it.
+std::string resolve_relative(const std::string& name, const std::string& experiment_path) {
+  namespace fs = std::filesystem;
+  const bool is_file = name.size() > 5 && (name.ends_with(".json") || name.ends_with(".yaml") || name.ends_with(".yml"));
+  if (!is_file || fs::path(name).is_absolute()) return name;
+  return (fs::path(experiment_path).parent_path() / name).string();
+}
+
+HardwareEntry read_hardware_entry(StrictMap& entry, const std::string& key, const Libraries& libraries) {
+  HardwareEntry out;
+  out.key = key;
+  out.count = entry.opt_int("count", {1, 1e6, false}).value_or(0);
+  const std::string preset = entry.get_string("preset");
+  out.gpu = at_key(entry, "preset", [&] { return resolve_gpu(resolve_relative(preset, entry.file()), libraries.gpus); });
+  if (auto overrides = entry.opt_map("overrides")) {
+    read_gpu_fields(*overrides, out.gpu, false);
+    try {
+      out.gpu.validate();
+    } catch (const InputError& error) {
+      overrides->raise(InputError(overrides->pos(), overrides->path_of(error.key_path()), error.message()));
+    }
+  }
+  // After the overrides, so that an overridden default_interconnect takes effect.
+  out.interconnect = entry.opt_string("interconnect").value_or(out.gpu.default_interconnect);
+  out.inter_node = entry.opt_string("inter_node").value_or("infiniband-400g");
+  at_key(entry, "interconnect", [&] { return &libraries.interconnects.find(out.interconnect); });
+  at_key(entry, "inter_node", [&] { return &libraries.interconnects.find(out.inter_node); });
+  return out;
+}
+
+MemoryPlanRequest memory_request(const RunSpec& run) {
+  const EngineSettings& engine = engine_settings(run.settings);
+  MemoryPlanRequest r;
+  r.parallel = run.parallel;
+  r.quantization = engine.quantization;
+  r.kv_cache_dtype = engine.kv_cache_dtype;
+  r.gpu_memory_bytes = run.hardware.gpu.memory_bytes;
+  r.gpu_memory_utilization = engine.gpu_memory_utilization;
+  r.max_model_len = engine.max_model_len.value_or(0);
+  r.block_size = engine.block_size;
+  if (const auto* vllm = std::get_if<VllmSettings>(&run.settings)) {
+    r.max_num_batched_tokens = vllm->max_num_batched_tokens;
+    r.max_num_seqs = vllm->max_num_seqs;
+  } else if (const auto* batching = std::get_if<StaticBatchingSettings>(&run.settings)) {
+    // Hugging Face generate prefills the whole batch in one forward pass.
+    r.max_num_seqs = batching->batch_size;
+    r.max_num_batched_tokens = batching->batch_size * std::min<int64_t>(
+        r.max_model_len > 0 ? r.max_model_len : run.model.max_position_embeddings, 8192);
+  }
+  return r;
+}
+
+// "does not fit: ... by 12.3 GiB; would fit: tensor_parallel_degree: 4, or preset H200 at TP 2".
+std::string not_fitting_message(const RunSpec& run, const MemoryPlanRequest& request, const Libraries& libraries) {
+  std::string message = fmt::format("{} on {} x {}: {}", run.model.id, run.parallel.gpus(), run.hardware.gpu.id,
+                                    run.memory.verdict);
+  const FitAdvice advice = fit_advice(run.model, run.hardware.gpu, libraries.gpus, request);
+  std::vector<std::string> options;
+  if (advice.smallest_tp)
+    options.push_back(fmt::format("tensor_parallel_degree: {} on {} ({} GPUs)", *advice.smallest_tp,
+                                  run.hardware.gpu.id, *advice.smallest_tp * run.parallel.pipeline_parallel));
+  if (advice.smallest_gpu != nullptr)
+    options.push_back(fmt::format("preset: {} ({:.0f} GiB) at TP {}", advice.smallest_gpu->id,
+                                  advice.smallest_gpu->memory_bytes / kGiB, run.parallel.tensor_parallel));
+  message += options.empty() ? "; no TP or GPU of the library fits it" : "; would fit: " + join(options, ", or ");
+  message += " (`llmperforacle memory` explains the budget line by line)";
+  return message;
+}
+
+// The checks that combine values: parallel layout vs the model and GPU count, memory.
+void check_deployment(RunSpec& run, StrictMap& config, const Libraries& libraries) {
+  at_key(config, "tensor_parallel_degree", [&] { check_parallel_config(run.model, run.parallel); return 0; });
+  const int64_t gpus = run.parallel.gpus() * run.replicas;
+  if (run.hardware.count > 0 && gpus > run.hardware.count)
+    config.fail("tensor_parallel_degree",
+                fmt::format("TP {} x PP {} x {} replica(s) = {} GPUs, but hardware '{}' has {}", run.parallel.tensor_parallel,
+                            run.parallel.pipeline_parallel, run.replicas, gpus, run.hardware.key, run.hardware.count));
+  const MemoryPlanRequest request = memory_request(run);
+  run.memory = at_key(config, "model_profile_id", [&] { return plan_memory(run.model, request); });
+  const EngineSettings& engine = engine_settings(run.settings);
+  run.kv.block_size = engine.block_size;
+  run.kv.max_model_len = run.memory.max_model_len;
+  if (engine.num_gpu_blocks) {
+    run.kv.num_gpu_blocks = *engine.num_gpu_blocks;
+  } else if (!run.memory.fits) {
+    config.fail("model_profile_id", not_fitting_message(run, request, libraries));
+  } else {
+    run.kv.num_gpu_blocks = run.memory.num_gpu_blocks;
+  }
+}
+
+}  // namespace
+
+SimulationSettings read_simulation(StrictMap& sim) {
+  SimulationSettings out;
+  out.seed = static_cast<uint64_t>(sim.get_int("seed", {0, 9.0e15, false}));
+  if (sim.has("percentiles")) {
+    const YAML::Node list = sim.get_node("percentiles");
+    if (!list.IsSequence() || list.size() == 0) sim.fail("percentiles", "expected a non-empty list such as [50, 90, 99]");
+    out.metrics.percentiles.clear();
+    for (std::size_t i = 0; i < list.size(); ++i)
+      out.metrics.percentiles.push_back(
+          scalar_to_double(list[i], sim.file(), sim.path_of("percentiles") + fmt::format("[{}]", i), {0, 100, true}));
+  } else {
+    sim.opt_string("percentiles");
+  }
+  out.metrics.warmup_s = sim.opt_double("warmup_s", non_negative()).value_or(0);
+  out.metrics.cooldown_s = sim.opt_double("cooldown_s", non_negative()).value_or(0);
+  out.timeseries_interval_s = sim.opt_double("timeseries_interval_s", positive()).value_or(1.0);
+  if (auto slo = sim.opt_map("slo")) {
+    out.metrics.slo.ttft_ms = slo->opt_double("ttft_ms", positive());
+    out.metrics.slo.tpot_ms = slo->opt_double("tpot_ms", positive());
+    out.metrics.slo.e2el_ms = slo->opt_double("e2el_ms", positive());
+    slo->reject_unknown_keys({"ttft_ms", "tpot_ms", "e2el_ms"});
+  }
+  if (auto cost = sim.opt_map("cost_model")) {
+    const auto type = cost->opt_choice("type", {"roofline", "linear"});
+    if (!type) cost->fail("type", "missing required key 'type' (valid: roofline, linear)");
+    out.linear_cost = *type == "linear";
+    if (out.linear_cost) {
+      out.linear.base_s = cost->get_double("base_ms", non_negative()) * 1e-3;
+      out.linear.per_new_token_s = cost->opt_double("per_token_ms", non_negative()).value_or(0) * 1e-3;
+      out.linear.per_sequence_s = cost->opt_double("per_sequence_ms", non_negative()).value_or(0) * 1e-3;
+      out.linear.per_kv_token_s = cost->opt_double("per_kv_token_ms", non_negative()).value_or(0) * 1e-3;
+      cost->reject_unknown_keys({"type", "base_ms", "per_token_ms", "per_sequence_ms", "per_kv_token_ms"});
+    } else {
+      cost->reject_unknown_keys({"type"});
+    }
+  }
+  sim.reject_unknown_keys({"seed", "percentiles", "warmup_s", "cooldown_s", "timeseries_interval_s", "slo", "cost_model"});
+  return out;
+}
+
+std::vector<HardwareRead> read_hardware(StrictMap& hardware, const Libraries& libraries) {
+  std::vector<HardwareRead> entries;
+  Diagnostics* diagnostics = hardware.diagnostics();
+  for (const auto& key : hardware.keys()) {
+    HardwareRead read;
+    read.entry.key = key;
+    auto section = [&] {
+      StrictMap entry = hardware.get_map(key);
+      read.entry = read_hardware_entry(entry, key, libraries);
+      entry.reject_unknown_keys({"preset", "count", "interconnect", "inter_node", "overrides"});
+    };
+    if (diagnostics != nullptr) {
+      read.valid = diagnostics->attempt(section);
+    } else {
+      section();
+      read.valid = true;
+    }
+    entries.push_back(std::move(read));
+  }
+  if (entries.empty())
+    hardware.raise(InputError(hardware.pos(), "hardware", "define at least one GPU group, e.g. gpu0: {preset: H100-SXM, count: 8}"));
+  return entries;
+}
+
+std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<HardwareRead>& hardware,
+                                       const Libraries& libraries, const std::string& experiment_path) {
+  Diagnostics local;  // when the caller does not collect, errors are collected here and thrown
+  Diagnostics& diagnostics = entry.diagnostics() != nullptr ? *entry.diagnostics() : local;
+  const std::size_t errors_before = diagnostics.count();
+  RunSpec run;
+  run.entry_path = entry.key_path();
+  const std::optional<std::string> type_read = entry.opt_choice("type", framework_type_names());
+  const bool type_ok = type_read || !entry.has("type");
+  const std::string type = type_read.value_or("VLLM");
+  diagnostics.attempt([&] { run.name = entry.get_string("name"); });
+  std::optional<StrictMap> config;
+  diagnostics.attempt([&] { config.emplace(entry.get_map("config")); });
+  entry.reject_unknown_keys({"name", "type", "config"});
+  if (!config) {
+    local.throw_if_any();
+    return std::nullopt;
+  }
+
+  const bool model_ok = diagnostics.attempt([&] {
+    const std::string model_name = config->get_string("model_profile_id");
+    run.model = at_key(*config, "model_profile_id",
+                       [&] { return resolve_model(resolve_relative(model_name, experiment_path), libraries.models); });
+  });
+  bool hardware_ok = false;
+  diagnostics.attempt([&] {
+    const std::string gpu_key = config->get_string("gpu_id");
+    const auto found = std::find_if(hardware.begin(), hardware.end(), [&](const HardwareRead& h) { return h.entry.key == gpu_key; });
+    if (found == hardware.end()) {
+      std::vector<std::string> keys;
+      for (const auto& h : hardware) keys.push_back(h.entry.key);
+      std::string message = "'" + gpu_key + "' is not defined in the hardware section (defined: " + join(keys) + ")";
+      const std::string hint = did_you_mean(gpu_key, keys);
+      config->fail("gpu_id", hint.empty() ? message : message + "; " + hint);
+    }
+    run.hardware = found->entry;
+    hardware_ok = found->valid;  // a broken group was reported where it is defined
+  });
+  run.parallel.tensor_parallel = config->opt_int("tensor_parallel_degree", {1, 4096, false}).value_or(1);
+  run.parallel.pipeline_parallel = config->opt_int("pipeline_parallel_degree", {1, 4096, false}).value_or(1);
+  run.replicas = config->opt_int("num_replicas", {1, 100000, false}).value_or(1);
+  run.router = router_policy_from(config->opt_choice("router", router_policy_names()).value_or("round_robin"));
+  // vLLM's defaults depend on the GPU; without a valid one the other keys are still checked.
+  const double gpu_memory_bytes = hardware_ok ? run.hardware.gpu.memory_bytes : 80 * kGiB;
+  diagnostics.attempt([&] {
+    run.settings = parse_framework_settings(type, *config, gpu_memory_bytes, hardware_ok ? run.hardware.gpu.id : "");
+  });
+  if (type_ok) config->reject_unknown_keys(deployment_config_keys_for(type));
+
+  if (model_ok && hardware_ok && diagnostics.count() == errors_before)
+    diagnostics.attempt([&] { check_deployment(run, *config, libraries); });
+  local.throw_if_any();
+  if (diagnostics.count() != errors_before) return std::nullopt;
+  return run;
+}
+
+}  // namespace llmpo

@@ -1,0 +1,29 @@
+#pragma once
+// Readers of the sections of one sweep point of an experiment file: `simulation:`, `hardware:`
+// and each `frameworks_to_test` entry. They read in collect mode (diagnostics.hpp): every
+// error of a section is recorded, and checks that combine several values (TP divides the
+// heads, the model fits the GPUs) run only when those values themselves were valid.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "experiment_plan.hpp"
+#include "simulator/util/yaml_reader.hpp"
+
+namespace llmpo {
+
+SimulationSettings read_simulation(StrictMap& simulation);
+
+// Every entry of `hardware:`, in file order; an entry with errors comes back with valid = false
+// (so that deployments naming it are not also reported as naming an undefined group).
+struct HardwareRead {
+  HardwareEntry entry;
+  bool valid = false;
+};
+std::vector<HardwareRead> read_hardware(StrictMap& hardware, const Libraries& libraries);
+
+// One `frameworks_to_test` entry; nullopt when it had errors (all recorded).
+std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<HardwareRead>& hardware,
+                                       const Libraries& libraries, const std::string& experiment_path);
+
+}  // namespace llmpo
