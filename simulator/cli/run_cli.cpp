@@ -43,7 +43,8 @@ std::string usage() {
   for (const auto& command : subcommands()) out += "  " + std::string(command.name) + std::string(12 - std::string(command.name).size(), ' ') + command.summary + "\n";
   out += "  version     print the version\n\n"
          "`llmperforacle <command> --help` describes each command's options.\n"
-         "exit codes: 0 success, 2 bad input (the message says what and where), 1 internal error.\n";
+         "exit codes: 0 success, 2 bad input (the message says what and where), 1 internal error,\n"
+         "130 interrupted (Ctrl-C; finished runs are kept for `run --resume`).\n";
   return out;
 }
 
@@ -79,6 +80,10 @@ int run_cli(const Args& args, std::ostream& out, std::ostream& err) {
     out.flush();
     err << "error: " << error.what() << "\n";
     return kExitBadInput;
+  } catch (const StoppedByUser& stopped) {
+    out.flush();
+    err << "interrupted: " << stopped.what() << "\n";
+    return kExitInterrupted;
   } catch (const InternalError& error) {
     out.flush();
     err << "internal error (a bug in LLMPerfOracle, please report it): " << error.what() << "\n";

@@ -273,6 +273,14 @@ void Simulation::on_step_end(const Event& event) {
   }
 }
 
+void Simulation::report_progress(SimTime now) {
+  RunControl& control = *options_.control;
+  if (control.stop.load(std::memory_order_relaxed)) throw Interrupted();
+  control.requests_simulated.fetch_add(arrivals_handled_ - arrivals_reported_, std::memory_order_relaxed);
+  arrivals_reported_ = arrivals_handled_;
+  control.simulated_ns.store(now, std::memory_order_relaxed);
+}
+
 RunResult Simulation::run() {
   const auto& requests = workload_.requests;
   result_.requests.resize(requests.size());
@@ -291,15 +299,20 @@ RunResult Simulation::run() {
     }
   }
 
+  int64_t popped = 0;  // events taken off the queue (result_.events also counts bulk steps)
   while (!queue_.empty()) {
     const Event event = queue_.pop();
     ++result_.events;
+    if (++popped % kControlEveryEvents == 0 && options_.control != nullptr) report_progress(event.time_ns);
     if (event.time_ns < last_event_ns_)
       throw InternalError(fmt::format("event time went backwards: {} ns after {} ns", event.time_ns, last_event_ns_));
     integrate_until(event.time_ns);
     last_event_ns_ = event.time_ns;
     switch (event.phase) {
-      case EventPhase::arrival: on_arrival(event); break;
+      case EventPhase::arrival:
+        ++arrivals_handled_;
+        on_arrival(event);
+        break;
       case EventPhase::step_end: on_step_end(event); break;
       case EventPhase::wake:
         if (pending_wake_ns_[static_cast<std::size_t>(event.target)] == event.time_ns)
@@ -314,6 +327,7 @@ RunResult Simulation::run() {
     if (observed_by_handler_) observed_by_handler_ = false;
     else observe(event.time_ns);
   }
+  if (options_.control != nullptr) report_progress(last_event_ns_);
   result_.end_ns = last_event_ns_;
   result_.timeseries = timeseries_.finish(result_.end_ns);
 

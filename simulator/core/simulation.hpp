@@ -7,6 +7,7 @@
 #include "frameworks/framework.hpp"
 #include "event_queue.hpp"
 #include "router.hpp"
+#include "run_control.hpp"
 #include "simulator/metrics/latency_sketch.hpp"
 #include "simulator/metrics/timeseries.hpp"
 #include "simulator/workload/workload.hpp"
@@ -39,7 +40,10 @@ struct SimulationOptions {
   // Advance runs of identical decode steps in one go (DecodeRun); the results are identical to
   // stepping, only faster. Off only to compare the two.
   bool bulk_decode = true;
+  // Stop requests and progress counters (optional): polled every kControlEveryEvents events.
+  RunControl* control = nullptr;
 };
+inline constexpr int64_t kControlEveryEvents = 4096;
 
 struct RunResult {
   std::vector<RequestState> requests;  // index = request id
@@ -84,6 +88,8 @@ class Simulation {
   // After an event: records the new state (one stats() call per replica) for the integrals and
   // the time series.
   void observe(SimTime now);
+  // Publishes progress to options_.control and throws Interrupted when a stop was requested.
+  void report_progress(SimTime now);
 
   const Workload& workload_;
   std::vector<Replica> replicas_;
@@ -103,6 +109,8 @@ class Simulation {
   std::vector<SimTime> last_step_ns_;  // each replica's latest step duration (a heuristic's input)
   std::vector<int64_t> next_for_client_;
   int64_t in_system_ = 0;
+  int64_t arrivals_handled_ = 0;
+  int64_t arrivals_reported_ = 0;
   SimTime last_area_ns_ = 0;
   int64_t observed_in_system_ = 0;
   bool observed_by_handler_ = false;  // a decode run recorded this event's state itself

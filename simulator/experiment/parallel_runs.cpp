@@ -13,26 +13,34 @@ int default_jobs() {
 }
 
 void execute_runs(const ExperimentPlan& plan, RunExecutor& executor, int jobs,
-                  const std::function<void(RunOutcome&, const Workload&)>& consume) {
+                  const std::function<void(RunOutcome&, const Workload&)>& consume,
+                  const std::function<bool(int64_t run)>& skip, RunControl* control) {
+  std::vector<std::size_t> todo;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i)
+    if (!skip || !skip(static_cast<int64_t>(i))) todo.push_back(i);
+    else executor.release(plan.runs[i].workload_index);  // never generated for a skipped run
   std::atomic<std::size_t> next{0};
   std::mutex consume_mutex;
   std::exception_ptr failure;
   auto worker = [&] {
     for (;;) {
-      const std::size_t index = next.fetch_add(1);
-      if (index >= plan.runs.size()) return;
+      const std::size_t slot = next.fetch_add(1);
+      if (slot >= todo.size()) return;
+      const std::size_t index = todo[slot];
       {
         std::lock_guard<std::mutex> lock(consume_mutex);
         if (failure) return;
       }
       try {
+        if (control != nullptr && control->stop.load()) throw Interrupted();
         const RunSpec& run = plan.runs[index];
-        RunOutcome outcome = executor.execute(run);
+        RunOutcome outcome = executor.execute(run, control);
         {
           std::lock_guard<std::mutex> lock(consume_mutex);
           consume(outcome, executor.workload(run.workload_index));
         }
         executor.release(run.workload_index);
+        if (control != nullptr) control->runs_done.fetch_add(1);
       } catch (...) {
         std::lock_guard<std::mutex> lock(consume_mutex);
         if (!failure) failure = std::current_exception();
@@ -40,7 +48,7 @@ void execute_runs(const ExperimentPlan& plan, RunExecutor& executor, int jobs,
       }
     }
   };
-  const int threads = std::max(1, std::min<int>(jobs, static_cast<int>(plan.runs.size())));
+  const int threads = std::max(1, std::min<int>(jobs, static_cast<int>(todo.size())));
   if (threads == 1) {
     worker();
   } else {

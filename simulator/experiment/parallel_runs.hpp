@@ -9,9 +9,12 @@
 
 namespace llmpo {
 
-// Calls `consume` once per run, from worker threads but never two at a time.
+// Calls `consume` once per run that `skip` does not exclude, from worker threads but never two
+// at a time. With a control, no run starts after a stop request and the runs in flight end at
+// their next check; Interrupted is then thrown once every thread has stopped.
 void execute_runs(const ExperimentPlan& plan, RunExecutor& executor, int jobs,
-                  const std::function<void(RunOutcome&, const Workload&)>& consume);
+                  const std::function<void(RunOutcome&, const Workload&)>& consume,
+                  const std::function<bool(int64_t run)>& skip = {}, RunControl* control = nullptr);
 
 // The number of threads to use when the user does not say: the machine's hardware threads.
 int default_jobs();

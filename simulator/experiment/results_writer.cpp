@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
+#include "results_rows.hpp"
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
@@ -17,202 +20,149 @@
 
 namespace llmpo {
 
+namespace fs = std::filesystem;
+
 namespace {
 
-// Fixed decimals with trailing zeros trimmed: exact to the nanosecond for times in seconds
-// (9 decimals) and to the nanosecond for milliseconds (6), readable, and stable run to run.
-std::string trimmed(std::string text) {
-  if (text.find('.') == std::string::npos) return text;
-  while (!text.empty() && text.back() == '0') text.pop_back();
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  return text == "-0" ? "0" : text;
+// FNV-1a, 64 bits: a stable fingerprint (not a security measure) of a run's configuration.
+std::string fnv1a_hex(const std::string& text) {
+  uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  return fmt::format("{:016x}", hash);
+}
+
+std::string read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void append_file(std::ostream& out, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InternalError("results: the saved rows " + path + " disappeared while the outputs were assembled");
+  if (in.peek() != std::ifstream::traits_type::eof()) out << in.rdbuf();
 }
 
 }  // namespace
 
-std::string number(double value) { return trimmed(fmt::format("{:.6f}", value)); }
-
-namespace {
-
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string percentile_name(double p) { return fmt::format("p{}", p); }
-
-void add_stat(CsvRow& row, const std::string& name, const Stat& stat, const std::vector<double>& percentiles) {
-  row.emplace_back("mean_" + name + "_ms", number(stat.mean));
-  row.emplace_back("median_" + name + "_ms", number(stat.median));
-  row.emplace_back("std_" + name + "_ms", number(stat.std));
-  for (std::size_t i = 0; i < percentiles.size(); ++i)
-    row.emplace_back(percentile_name(percentiles[i]) + "_" + name + "_ms", number(stat.percentiles[i]));
-}
-
-std::string time_s(SimTime ns) { return ns == kNeverNs ? "" : trimmed(fmt::format("{:.9f}", ns_to_s(ns))); }
-
-std::string requests_rows(const RunOutcome& outcome, const Workload& workload) {
-  std::string out;
-  const auto index = outcome.run->index;
-  for (const auto& r : outcome.result.requests) {
-    if (r.outcome == RequestOutcome::pending) continue;  // closed loop: never sent
-    const bool done = r.outcome == RequestOutcome::completed;
-    const double arrival = static_cast<double>(r.request.arrival_ns);
-    const auto ms = [&](SimTime t) { return t == kNeverNs ? std::string() : number((static_cast<double>(t) - arrival) * 1e-6); };
-    std::string tpot;
-    if (done && r.generated_tokens > 1)
-      tpot = number(static_cast<double>(r.completion_ns - r.first_token_ns) * 1e-6 / static_cast<double>(r.generated_tokens - 1));
-    const auto c = static_cast<std::size_t>(r.request.class_id);
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", index, r.request.id,
-                       csv_cell(c < workload.classes.size() ? workload.classes[c].name : ""), r.instance,
-                       time_s(r.request.arrival_ns), time_s(r.first_scheduled_ns), time_s(r.first_token_ns),
-                       time_s(r.completion_ns), r.request.prompt_tokens, r.request.output_tokens, r.generated_tokens,
-                       r.preemptions, ms(r.first_scheduled_ns), done ? ms(r.first_token_ns) : "", tpot,
-                       done ? ms(r.completion_ns) : "", to_string(r.outcome),
-                       r.outcome == RequestOutcome::rejected ? to_string(r.reject_reason) : "");
-  }
-  return out;
-}
-
-std::string timeseries_rows(const RunOutcome& outcome) {
-  std::string out;
-  for (const auto& p : outcome.result.timeseries)
-    out += fmt::format("{},{},{},{},{},{}\n", outcome.run->index, number(p.start_s), number(p.running), number(p.waiting),
-                       number(p.kv_utilization),
-                       number(p.span_s > 0 ? static_cast<double>(p.output_tokens) / p.span_s : 0.0));
-  return out;
-}
-
-nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan) {
+std::string ResultsWriter::config_hash(const ExperimentPlan& plan, const RunSpec& run, bool write_requests) {
   const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
-  nlohmann::json sweep = nlohmann::json::object();
-  for (const auto& [key, value] : point.point.values) sweep[key] = value;
-  return {{"run", run.index},
-          {"name", run.name},
-          {"point", point.point.label()},
-          {"sweep", sweep},
-          {"model", {{"id", run.model.id}, {"source", run.model.source_file}}},
-          {"gpu", {{"group", run.hardware.key}, {"id", run.hardware.gpu.id}, {"source", run.hardware.gpu.source_file},
-                   {"memory_bytes", run.hardware.gpu.memory_bytes},
-                   {"memory_bandwidth_bytes_per_s", run.hardware.gpu.memory_bandwidth_bytes_per_s},
-                   {"interconnect", run.hardware.interconnect}, {"inter_node", run.hardware.inter_node}}},
-          {"tensor_parallel_degree", run.parallel.tensor_parallel},
-          {"pipeline_parallel_degree", run.parallel.pipeline_parallel},
-          {"num_replicas", run.replicas},
-          {"router", to_string(run.router)},
-          {"framework", settings_to_json(run.settings)},
-          {"kv_cache", {{"num_gpu_blocks", run.kv.num_gpu_blocks}, {"block_size", run.kv.block_size},
-                        {"capacity_tokens", run.kv.num_gpu_blocks * run.kv.block_size},
-                        {"max_model_len", run.kv.max_model_len},
-                        {"planned_num_gpu_blocks", run.memory.num_gpu_blocks},
-                        {"weight_bytes_per_gpu", run.memory.limiting().weight_bytes},
-                        {"activation_peak_bytes", run.memory.limiting().activation_peak_bytes},
-                        {"kv_bytes_per_token_per_gpu", run.memory.limiting().kv_bytes_per_token}}},
-          {"seed", point.simulation.seed},
-          {"workload", run.workload_index}};
+  YAML::Emitter emitter;
+  emitter << YAML::Flow << point.point.document;
+  const WorkloadPlan& workload = plan.workloads[static_cast<std::size_t>(run.workload_index)];
+  return fnv1a_hex(fmt::format("{}\n{}\n{}\n{}\nclip={}\nrequests={}", LLMPO_VERSION, emitter.c_str(),
+                               run_json(run, plan).dump(), workload.key, workload.clip_max_model_len,
+                               write_requests));
 }
-
-}  // namespace
 
 CsvRow ResultsWriter::summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload) {
-  const RunSpec& run = *outcome.run;
-  const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
-  const RunMetrics& m = outcome.metrics;
-  CsvRow row = {{"run", std::to_string(run.index)},
-                {"point", point.point.label()},
-                {"framework", run.name},
-                {"type", framework_type_name(run.settings)},
-                {"model", run.model.id},
-                {"gpu", run.hardware.gpu.id},
-                {"num_gpus", std::to_string(run.parallel.gpus() * run.replicas)},
-                {"tensor_parallel_degree", std::to_string(run.parallel.tensor_parallel)},
-                {"pipeline_parallel_degree", std::to_string(run.parallel.pipeline_parallel)},
-                {"num_replicas", std::to_string(run.replicas)}};
-  for (const auto& column : workload.columns) row.push_back(column);
-  row.emplace_back("seed", std::to_string(point.simulation.seed));
-  row.emplace_back("clipped_requests", std::to_string(workload.clipped_requests));
-  row.emplace_back("kv_num_gpu_blocks", std::to_string(run.kv.num_gpu_blocks));
-  row.emplace_back("kv_capacity_tokens", std::to_string(run.kv.num_gpu_blocks * run.kv.block_size));
-  row.emplace_back("arrived_requests", std::to_string(m.arrived));
-  row.emplace_back("completed_requests", std::to_string(m.completed));
-  row.emplace_back("rejected_requests", std::to_string(m.rejected));
-  std::string reasons;  // "exceeds_max_model_len:3;exceeds_kv_capacity:1"
-  for (std::size_t reason = 1; reason < m.rejected_by_reason.size(); ++reason)
-    if (m.rejected_by_reason[reason] > 0)
-      reasons += fmt::format("{}{}:{}", reasons.empty() ? "" : ";", to_string(static_cast<RejectReason>(reason)),
-                             m.rejected_by_reason[reason]);
-  row.emplace_back("rejected_by_reason", reasons);
-  row.emplace_back("measured_requests", std::to_string(m.measured));
-  row.emplace_back("duration_s", number(m.duration_s));
-  row.emplace_back("total_input_tokens", std::to_string(m.total_input_tokens));
-  row.emplace_back("total_output_tokens", std::to_string(m.total_output_tokens));
-  row.emplace_back("request_throughput_req_per_s", number(m.request_throughput));
-  row.emplace_back("output_throughput_tok_per_s", number(m.output_throughput));
-  row.emplace_back("total_token_throughput_tok_per_s", number(m.total_token_throughput));
-  row.emplace_back("goodput_req_per_s", number(m.goodput));
-  row.emplace_back("slo_attainment", number(m.slo_attainment));
-  const auto& percentiles = point.simulation.metrics.percentiles;
-  add_stat(row, "ttft", m.ttft_ms, percentiles);
-  add_stat(row, "tpot", m.tpot_ms, percentiles);
-  add_stat(row, "itl", m.itl_ms, percentiles);
-  add_stat(row, "e2el", m.e2el_ms, percentiles);
-  add_stat(row, "queueing", m.queueing_ms, percentiles);
-  row.emplace_back("mean_batch_size_seqs", number(m.mean_batch_sequences));
-  row.emplace_back("peak_batch_size_seqs", std::to_string(m.peak_batch_sequences));
-  row.emplace_back("mean_kv_utilization", number(m.mean_kv_utilization));
-  row.emplace_back("preemptions", std::to_string(m.preemptions));
-  row.emplace_back("engine_steps", std::to_string(m.steps));
-  row.emplace_back("events", std::to_string(m.events));
-  row.emplace_back("littles_mean_in_system", number(m.littles_mean_in_system));
-  row.emplace_back("littles_throughput_x_e2el", number(m.littles_throughput_times_e2el));
-  return row;
+  return llmpo::summary_row(plan, outcome, workload);
 }
 
-ResultsWriter::ResultsWriter(const ExperimentPlan& plan, std::string out_dir, bool write_requests)
-    : plan_(plan), out_dir_(std::move(out_dir)), write_requests_(write_requests),
-      runs_(plan.runs.size()), present_(plan.runs.size(), false) {}
+ResultsWriter::ResultsWriter(const ExperimentPlan& plan, std::string out_dir, bool write_requests, PartialRuns partial)
+    : plan_(plan), out_dir_(std::move(out_dir)), write_requests_(write_requests), saved_(plan.runs.size()) {
+  for (const auto& run : plan.runs) hashes_.push_back(config_hash(plan, run, write_requests));
+  open_partial(partial);
+}
+
+std::string ResultsWriter::partial_dir() const { return (fs::path(out_dir_) / "partial").string(); }
+
+std::string ResultsWriter::fragment_path(int64_t run, const std::string& suffix) const {
+  return (fs::path(partial_dir()) / fmt::format("run-{:06}{}", run, suffix)).string();
+}
+
+int64_t ResultsWriter::finished_count() const {
+  return std::count_if(saved_.begin(), saved_.end(), [](const Saved& s) { return s.present; });
+}
+
+void ResultsWriter::open_partial(PartialRuns partial) {
+  remove_stale_temporaries(out_dir_);
+  remove_stale_temporaries(partial_dir());
+  std::error_code error;
+  if (fs::is_directory(partial_dir(), error)) {
+    int64_t saved_runs = 0;
+    for (const auto& entry : fs::directory_iterator(partial_dir(), error))
+      if (entry.path().extension() == ".json") ++saved_runs;
+    if (partial == PartialRuns::refuse && saved_runs > 0)
+      throw InputError({partial_dir(), 0, 0}, "",
+                       fmt::format("holds {} finished run(s) of an interrupted run: pass --resume to keep those that "
+                                   "match this experiment and run the rest, or --restart to discard them",
+                                   saved_runs));
+    if (partial != PartialRuns::resume) fs::remove_all(partial_dir(), error);
+  }
+  if (partial != PartialRuns::resume) return;
+  for (std::size_t i = 0; i < saved_.size(); ++i) load_fragment(static_cast<int64_t>(i));
+  // No partial runs at all: the folder may hold the complete outputs of this very plan.
+  if (finished_count() == 0 && fs::exists(fs::path(out_dir_) / "summary.csv")) {
+    try {
+      const auto manifest = nlohmann::json::parse(read_whole((fs::path(out_dir_) / "manifest.json").string()));
+      already_complete_ = manifest.at("run_hashes").get<std::vector<std::string>>() == hashes_;
+    } catch (const std::exception&) {
+      already_complete_ = false;  // no manifest, an older one, or damaged: run everything
+    }
+  }
+}
+
+bool ResultsWriter::load_fragment(int64_t run) {
+  const std::string json_path = fragment_path(run, ".json");
+  if (!fs::exists(json_path)) return false;
+  if (!fs::exists(fragment_path(run, ".timeseries.csv"))) return false;
+  if (write_requests_ && !fs::exists(fragment_path(run, ".requests.csv"))) return false;
+  try {
+    const auto json = nlohmann::json::parse(read_whole(json_path));
+    if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)]) return false;
+    Saved& saved = saved_[static_cast<std::size_t>(run)];
+    saved.summary = json.at("summary").get<CsvRow>();
+    saved.table_cells = json.at("table").get<std::vector<std::string>>();
+    saved.present = true;
+  } catch (const std::exception&) {
+    return false;  // unreadable: the run is simply done again
+  }
+  return true;
+}
 
 void ResultsWriter::add(const RunOutcome& outcome, const Workload& workload) {
-  const auto index = static_cast<std::size_t>(outcome.run->index);
-  Stored& stored = runs_[index];
-  stored.summary = summary_row(plan_, outcome, workload);
-  if (write_requests_) stored.requests_csv = requests_rows(outcome, workload);
-  stored.timeseries_csv = timeseries_rows(outcome);
-  present_[index] = true;
+  const int64_t run = outcome.run->index;
+  ensure_directory(partial_dir());
+  if (write_requests_) write_file_atomically(fragment_path(run, ".requests.csv"), requests_rows(outcome, workload));
+  write_file_atomically(fragment_path(run, ".timeseries.csv"), timeseries_rows(outcome));
+  Saved& saved = saved_[static_cast<std::size_t>(run)];
+  saved.summary = llmpo::summary_row(plan_, outcome, workload);
+  saved.table_cells = table_cells(plan_, *outcome.run, outcome.metrics);
+  const nlohmann::json json = {{"hash", hashes_[static_cast<std::size_t>(run)]},
+                               {"summary", saved.summary},
+                               {"table", saved.table_cells}};
+  // Last: its presence says the run's rows are complete.
+  write_file_atomically(fragment_path(run, ".json"), json.dump() + "\n");
+  saved.present = true;
 }
 
 std::vector<std::string> ResultsWriter::finish(const std::string& command_line) {
+  if (finished_count() != static_cast<int64_t>(saved_.size()))
+    throw InternalError(fmt::format("results: {} of {} runs finished when the outputs were assembled",
+                                    finished_count(), saved_.size()));
   ensure_directory(out_dir_);
   // Summary header: the union of columns in order of first appearance (workload columns can
   // differ between sweep points); a run without a column leaves the cell empty.
   std::vector<std::string> header;
-  for (std::size_t i = 0; i < runs_.size(); ++i)
-    if (present_[i])
-      for (const auto& [column, value] : runs_[i].summary)
-        if (std::find(header.begin(), header.end(), column) == header.end()) header.push_back(column);
+  for (const auto& saved : saved_)
+    for (const auto& [column, value] : saved.summary)
+      if (std::find(header.begin(), header.end(), column) == header.end()) header.push_back(column);
   std::string summary;
   for (std::size_t c = 0; c < header.size(); ++c) summary += (c ? "," : "") + header[c];
   summary += "\n";
-  std::string requests = "run,request_id,class,replica,arrival_s,first_scheduled_s,first_token_s,completion_s,"
-                         "prompt_tokens,output_tokens,generated_tokens,preemptions,queueing_ms,ttft_ms,tpot_ms,"
-                         "e2el_ms,outcome,reject_reason\n";
-  std::string timeseries = "run,t_s,running,waiting,kv_utilization,output_tokens_per_s\n";
-  for (std::size_t i = 0; i < runs_.size(); ++i) {
-    if (!present_[i]) continue;
+  for (const auto& saved : saved_) {
     for (std::size_t c = 0; c < header.size(); ++c) {
       std::string cell;
-      for (const auto& [column, value] : runs_[i].summary)
+      for (const auto& [column, value] : saved.summary)
         if (column == header[c]) cell = value;
       summary += (c ? "," : "") + csv_cell(cell);
     }
     summary += "\n";
-    requests += runs_[i].requests_csv;
-    timeseries += runs_[i].timeseries_csv;
   }
   nlohmann::json manifest = {{"program", "llmperforacle"}, {"version", LLMPO_VERSION}, {"command", command_line},
                              {"experiment", plan_.path}, {"name", plan_.name},
@@ -220,47 +170,41 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line) 
   nlohmann::json runs = nlohmann::json::array();
   for (const auto& run : plan_.runs) runs.push_back(run_json(run, plan_));
   manifest["runs"] = runs;
+  manifest["run_hashes"] = hashes_;
   nlohmann::json workloads = nlohmann::json::array();
-  for (const auto& w : plan_.workloads) workloads.push_back({{"seed", w.seed}, {"definition", w.key}});
+  for (const auto& w : plan_.workloads)
+    workloads.push_back({{"seed", w.seed}, {"definition", w.key}, {"clip_max_model_len", w.clip_max_model_len}});
   manifest["workloads"] = workloads;
 
-  namespace fs = std::filesystem;
   std::vector<std::string> written;
-  auto write = [&](const std::string& name, const std::string& content) {
-    const std::string path = (fs::path(out_dir_) / name).string();
-    write_file_atomically(path, content);
-    written.push_back(path);
+  auto path_of = [&](const std::string& name) { return (fs::path(out_dir_) / name).string(); };
+  auto concatenated = [&](const char* header_line, const std::string& suffix) {
+    return [this, header_line, suffix](std::ostream& out) {
+      out << header_line;
+      for (std::size_t run = 0; run < saved_.size(); ++run) append_file(out, fragment_path(static_cast<int64_t>(run), suffix));
+    };
   };
-  write("summary.csv", summary);
-  if (write_requests_) write("requests.csv", requests);
-  else std::filesystem::remove(fs::path(out_dir_) / "requests.csv");  // never leave a stale one
-  write("timeseries.csv", timeseries);
-  write("manifest.json", manifest.dump(2) + "\n");
+  write_file_atomically(path_of("summary.csv"), summary);
+  written.push_back(path_of("summary.csv"));
+  if (write_requests_) {
+    write_file_atomically(path_of("requests.csv"), concatenated(kRequestsHeader, ".requests.csv"));
+    written.push_back(path_of("requests.csv"));
+  } else {
+    fs::remove(path_of("requests.csv"));  // never leave a stale one
+  }
+  write_file_atomically(path_of("timeseries.csv"), concatenated(kTimeseriesHeader, ".timeseries.csv"));
+  written.push_back(path_of("timeseries.csv"));
+  write_file_atomically(path_of("manifest.json"), manifest.dump(2) + "\n");
+  written.push_back(path_of("manifest.json"));
+  std::error_code error;
+  fs::remove_all(partial_dir(), error);
   return written;
 }
 
-std::string comparison_table(const ExperimentPlan& plan, const std::vector<RunMetrics>& metrics) {
-  TextTable table({"run", "framework", "point", "model", "gpu", "TPxPPxR", "done/rej", "req/s", "out tok/s",
-                   "TTFT mean ms", "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean s", "goodput req/s",
-                   "preempt", "KV tokens"});
-  for (std::size_t i = 0; i < plan.runs.size() && i < metrics.size(); ++i) {
-    const RunSpec& run = plan.runs[i];
-    const RunMetrics& m = metrics[i];
-    const auto p99 = [](const Stat& s, const std::vector<double>& ps) {
-      for (std::size_t k = 0; k < ps.size(); ++k)
-        if (ps[k] == 99) return fmt::format("{:.1f}", s.percentiles[k]);
-      return std::string("-");
-    };
-    const auto& ps = plan.points[static_cast<std::size_t>(run.point_index)].simulation.metrics.percentiles;
-    table.add_row({std::to_string(run.index), run.name, plan.points[static_cast<std::size_t>(run.point_index)].point.label(),
-                   run.model.id, run.hardware.gpu.id,
-                   fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas),
-                   fmt::format("{}/{}", m.completed, m.rejected), fmt::format("{:.2f}", m.request_throughput),
-                   fmt::format("{:.0f}", m.output_throughput), fmt::format("{:.1f}", m.ttft_ms.mean), p99(m.ttft_ms, ps),
-                   fmt::format("{:.2f}", m.tpot_ms.mean), p99(m.tpot_ms, ps), fmt::format("{:.2f}", m.e2el_ms.mean / 1e3),
-                   fmt::format("{:.2f}", m.goodput), std::to_string(m.preemptions),
-                   std::to_string(run.kv.num_gpu_blocks * run.kv.block_size)});
-  }
+std::string ResultsWriter::comparison_table() const {
+  TextTable table(table_headers());
+  for (const auto& saved : saved_)
+    if (saved.present) table.add_row(saved.table_cells);
   std::ostringstream out;
   table.print(out);
   return out.str();

@@ -1,9 +1,15 @@
 #pragma once
 // The output folder of `llmperforacle run`: summary.csv (one row per run, units in column
 // names), requests.csv (one row per request, tagged with its run), timeseries.csv, and
-// manifest.json (resolved configuration, seeds, program version). Every file is written
-// atomically once all runs are done; rows are in plan order, so outputs are byte-identical
-// run to run and do not depend on the order runs finished in.
+// manifest.json (resolved configuration, seeds, program version, each run's configuration
+// hash).
+//
+// Long sweeps lose at most the runs in flight: each run is saved as it finishes, under
+// OUT/partial/ (its summary row, its CSV rows, its configuration hash; every file atomic, the
+// run's JSON last). When all runs are there, the four files are assembled in plan order - so
+// outputs are byte-identical run to run whatever order runs finished in, resumed or not - each
+// written atomically, and partial/ is removed. `--resume` keeps the saved runs whose hash
+// matches the plan's and runs the others.
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,33 +20,54 @@ namespace llmpo {
 
 using CsvRow = std::vector<std::pair<std::string, std::string>>;  // (column, value) in order
 
+// What to do with runs an earlier, interrupted command left in OUT/partial.
+enum class PartialRuns {
+  refuse,   // default: an input error that says --resume or --restart
+  resume,   // keep those whose configuration hash matches
+  restart,  // discard them
+};
+
 class ResultsWriter {
  public:
-  ResultsWriter(const ExperimentPlan& plan, std::string out_dir, bool write_requests);
+  ResultsWriter(const ExperimentPlan& plan, std::string out_dir, bool write_requests, PartialRuns partial);
 
-  // Records one finished run. Runs may be added in any order.
+  bool finished(int64_t run) const { return saved_[static_cast<std::size_t>(run)].present; }
+  int64_t finished_count() const;
+  // --resume on a folder whose outputs are complete for exactly this plan: nothing to do.
+  bool already_complete() const { return already_complete_; }
+
+  // Saves one finished run under OUT/partial at once. Runs may be added in any order.
   void add(const RunOutcome& outcome, const Workload& workload);
-  // Writes the four files; returns their paths.
+  // Assembles the four files from the saved runs; returns their paths.
   std::vector<std::string> finish(const std::string& command_line);
+
+  // The terminal comparison of the runs, in plan order (saved runs included).
+  std::string comparison_table() const;
 
   // The summary row of a run: identity, workload, then every metric.
   static CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload);
+  // A hash of everything that determines a run's results (its point's experiment text, the
+  // resolved deployment, the program version, whether requests are written).
+  static std::string config_hash(const ExperimentPlan& plan, const RunSpec& run, bool write_requests);
 
  private:
-  struct Stored {
+  struct Saved {
+    bool present = false;
     CsvRow summary;
-    std::string requests_csv;     // rows without header
-    std::string timeseries_csv;
+    std::vector<std::string> table_cells;
   };
+  std::string partial_dir() const;
+  std::string fragment_path(int64_t run, const std::string& suffix) const;
+  void open_partial(PartialRuns partial);
+  bool load_fragment(int64_t run);
+
   const ExperimentPlan& plan_;
   std::string out_dir_;
   bool write_requests_;
-  std::vector<Stored> runs_;      // index = run index
-  std::vector<bool> present_;
+  std::vector<std::string> hashes_;  // per run
+  std::vector<Saved> saved_;         // per run
+  bool already_complete_ = false;
 };
-
-// A readable comparison of the runs for the terminal, in plan order.
-std::string comparison_table(const ExperimentPlan& plan, const std::vector<RunMetrics>& metrics);
 
 // Numbers in output files: shortest round-trip form, so files are exact and stable.
 std::string number(double value);

@@ -49,12 +49,13 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
   return replicas;
 }
 
-RunOutcome RunExecutor::execute(const RunSpec& run) {
+RunOutcome RunExecutor::execute(const RunSpec& run, RunControl* control) {
   const PointPlan& point = plan_.points[static_cast<std::size_t>(run.point_index)];
   const Workload& requests = workload(run.workload_index);
   SimulationOptions options;
   options.router = run.router;
   options.bulk_decode = bulk_decode_;
+  options.control = control;
   options.timeseries_interval_ns = duration_to_ns(point.simulation.timeseries_interval_s);
   // The measured window (warm-up and cool-down by arrival time), known before the run for an
   // open-loop workload; the plan refuses a cool-down for closed loops, whose arrivals depend on

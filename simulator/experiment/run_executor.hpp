@@ -28,7 +28,7 @@ class RunExecutor {
   const Workload& workload(int64_t index);
   void release(int64_t index);
   // Thread-safe: everything it builds is its own; the workload is shared read-only.
-  RunOutcome execute(const RunSpec& run);
+  RunOutcome execute(const RunSpec& run, RunControl* control = nullptr);
 
  private:
   std::vector<Replica> build_replicas(const RunSpec& run, const SimulationSettings& simulation) const;

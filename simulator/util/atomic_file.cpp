@@ -1,5 +1,7 @@
 #include "atomic_file.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,24 +10,58 @@
 
 namespace llmpo {
 
+namespace {
+
+constexpr const char* kTemporaryMarker = ".tmp.";
+
+}  // namespace
+
 void ensure_directory(const std::string& directory) {
   std::error_code error;
   std::filesystem::create_directories(directory, error);
   if (error) throw InputError({directory, 0, 0}, "", "cannot create output folder: " + error.message());
 }
 
-void write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string temporary = path + ".tmp";
+void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
+  // The process id keeps two runs writing into one folder from sharing a temporary file.
+  const std::string temporary = path + kTemporaryMarker + std::to_string(::getpid());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError({path, 0, 0}, "", "cannot write output file");
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
+    try {
+      write(out);
+    } catch (...) {
+      out.close();
+      std::remove(temporary.c_str());
+      throw;
+    }
     out.flush();
-    if (!out) throw InputError({path, 0, 0}, "", "writing the output file failed (disk full?)");
+    if (!out) {
+      out.close();
+      std::remove(temporary.c_str());
+      throw InputError({path, 0, 0}, "", "writing the output file failed (disk full?)");
+    }
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) {
     std::remove(temporary.c_str());
     throw InputError({path, 0, 0}, "", "cannot move the finished output file into place");
+  }
+}
+
+void write_file_atomically(const std::string& path, const std::string& content) {
+  write_file_atomically(path, [&](std::ostream& out) { out.write(content.data(), static_cast<std::streamsize>(content.size())); });
+}
+
+void remove_stale_temporaries(const std::string& directory) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  if (!fs::is_directory(directory, error)) return;
+  for (const auto& entry : fs::directory_iterator(directory, error)) {
+    const std::string name = entry.path().filename().string();
+    const auto marker = name.rfind(kTemporaryMarker);
+    if (marker == std::string::npos || !entry.is_regular_file(error)) continue;
+    const std::string pid = name.substr(marker + 6);
+    if (!pid.empty() && pid.find_first_not_of("0123456789") == std::string::npos) fs::remove(entry.path(), error);
   }
 }
 

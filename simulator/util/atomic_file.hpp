@@ -1,13 +1,20 @@
 #pragma once
-// Output files appear whole or not at all: content goes to "<path>.tmp" first, then a rename
+// Output files appear whole or not at all: content goes to "<path>.tmp.<pid>" first, then a rename
 // (atomic on POSIX file systems) replaces the target. An interrupted run leaves the previous
 // complete file, never half of a new one.
+#include <functional>
+#include <ostream>
 #include <string>
 
 namespace llmpo {
 
 // Throws InputError naming the path when the folder cannot be created or the file written.
 void write_file_atomically(const std::string& path, const std::string& content);
+// The same, with the content streamed by `write` (for files too large to build in memory).
+void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
+
+// Removes "<name>.tmp.<pid>" files that a killed process left in `directory` (not recursive).
+void remove_stale_temporaries(const std::string& directory);
 
 // Creates `directory` and its parents when missing.
 void ensure_directory(const std::string& directory);

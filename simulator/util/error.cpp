@@ -27,7 +27,10 @@ InputError::InputError(SourcePos pos, std::string key_path, std::string message)
 
 InputErrors::InputErrors(std::vector<InputError> errors, std::size_t dropped)
     : InputError(errors.at(0)), errors_(std::move(errors)), dropped_(dropped) {
-  for (const auto& error : errors_) text_ += (text_.empty() ? "" : "\n") + std::string(error.what());
+  for (const auto& error : errors_) {
+    if (!text_.empty()) text_ += '\n';
+    text_ += error.what();
+  }
   if (dropped_ > 0) text_ += fmt::format("\n... and {} more error(s)", dropped_);
 }
 

@@ -55,7 +55,13 @@ class InternalError : public std::logic_error {
   using std::logic_error::logic_error;
 };
 
-// Process exit codes, documented in the README.
-enum ExitCode : int { kExitOk = 0, kExitInternalError = 1, kExitBadInput = 2 };
+// The user stopped a command (Ctrl-C, SIGTERM); what() says what was kept and how to go on.
+class StoppedByUser : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Process exit codes, documented in the README. 130 = 128 + SIGINT, as shells report it.
+enum ExitCode : int { kExitOk = 0, kExitInternalError = 1, kExitBadInput = 2, kExitInterrupted = 130 };
 
 }  // namespace llmpo

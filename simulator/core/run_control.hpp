@@ -1,0 +1,33 @@
+#pragma once
+// Shared between the runs of one command and whoever watches them: a stop request (set from a
+// signal handler, so only lock-free atomics) and progress counters. Simulations poll it every
+// few thousand events; the cost is one relaxed load there.
+#include <atomic>
+#include <cstdint>
+#include <exception>
+
+namespace llmpo {
+
+struct RunControl {
+  std::atomic<bool> stop{false};               // Ctrl-C / SIGTERM: end at the next check
+  std::atomic<int64_t> runs_done{0};
+  std::atomic<int64_t> requests_simulated{0};  // arrivals handled, over all runs so far
+  std::atomic<int64_t> simulated_ns{0};        // the simulated clock of the latest report
+};
+
+// Thrown out of a simulation (and the run loop) once `stop` is seen.
+struct Interrupted : std::exception {
+  const char* what() const noexcept override { return "interrupted"; }
+};
+
+// Installs SIGINT and SIGTERM handlers that set control.stop (a second signal of the same kind
+// ends the process at once, as usual); restores the previous handlers when destroyed.
+class StopOnSignals {
+ public:
+  explicit StopOnSignals(RunControl& control);
+  ~StopOnSignals();
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+};
+
+}  // namespace llmpo

@@ -1,0 +1,189 @@
+// How results look in the output files: the summary row, request and time-series rows, the
+// manifest entry and the terminal table row of one run. No file handling here.
+#include "results_rows.hpp"
+
+#include <fmt/format.h>
+
+namespace llmpo {
+
+namespace {
+
+// Fixed decimals with trailing zeros trimmed: exact to the nanosecond for times in seconds
+// (9 decimals) and to the nanosecond for milliseconds (6), readable, and stable run to run.
+std::string trimmed(std::string text) {
+  if (text.find('.') == std::string::npos) return text;
+  while (!text.empty() && text.back() == '0') text.pop_back();
+  if (!text.empty() && text.back() == '.') text.pop_back();
+  return text == "-0" ? "0" : text;
+}
+
+}  // namespace
+
+std::string number(double value) { return trimmed(fmt::format("{:.6f}", value)); }
+
+std::string csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+namespace {
+
+std::string percentile_name(double p) { return fmt::format("p{}", p); }
+
+void add_stat(CsvRow& row, const std::string& name, const Stat& stat, const std::vector<double>& percentiles) {
+  row.emplace_back("mean_" + name + "_ms", number(stat.mean));
+  row.emplace_back("median_" + name + "_ms", number(stat.median));
+  row.emplace_back("std_" + name + "_ms", number(stat.std));
+  for (std::size_t i = 0; i < percentiles.size(); ++i)
+    row.emplace_back(percentile_name(percentiles[i]) + "_" + name + "_ms", number(stat.percentiles[i]));
+}
+
+std::string time_s(SimTime ns) { return ns == kNeverNs ? "" : trimmed(fmt::format("{:.9f}", ns_to_s(ns))); }
+
+}  // namespace
+
+std::string requests_rows(const RunOutcome& outcome, const Workload& workload) {
+  std::string out;
+  const auto index = outcome.run->index;
+  for (const auto& r : outcome.result.requests) {
+    if (r.outcome == RequestOutcome::pending) continue;  // closed loop: never sent
+    const bool done = r.outcome == RequestOutcome::completed;
+    const double arrival = static_cast<double>(r.request.arrival_ns);
+    const auto ms = [&](SimTime t) { return t == kNeverNs ? std::string() : number((static_cast<double>(t) - arrival) * 1e-6); };
+    std::string tpot;
+    if (done && r.generated_tokens > 1)
+      tpot = number(static_cast<double>(r.completion_ns - r.first_token_ns) * 1e-6 / static_cast<double>(r.generated_tokens - 1));
+    const auto c = static_cast<std::size_t>(r.request.class_id);
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", index, r.request.id,
+                       csv_cell(c < workload.classes.size() ? workload.classes[c].name : ""), r.instance,
+                       time_s(r.request.arrival_ns), time_s(r.first_scheduled_ns), time_s(r.first_token_ns),
+                       time_s(r.completion_ns), r.request.prompt_tokens, r.request.output_tokens, r.generated_tokens,
+                       r.preemptions, ms(r.first_scheduled_ns), done ? ms(r.first_token_ns) : "", tpot,
+                       done ? ms(r.completion_ns) : "", to_string(r.outcome),
+                       r.outcome == RequestOutcome::rejected ? to_string(r.reject_reason) : "");
+  }
+  return out;
+}
+
+std::string timeseries_rows(const RunOutcome& outcome) {
+  std::string out;
+  for (const auto& p : outcome.result.timeseries)
+    out += fmt::format("{},{},{},{},{},{}\n", outcome.run->index, number(p.start_s), number(p.running), number(p.waiting),
+                       number(p.kv_utilization),
+                       number(p.span_s > 0 ? static_cast<double>(p.output_tokens) / p.span_s : 0.0));
+  return out;
+}
+
+nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan) {
+  const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
+  nlohmann::json sweep = nlohmann::json::object();
+  for (const auto& [key, value] : point.point.values) sweep[key] = value;
+  return {{"run", run.index},
+          {"name", run.name},
+          {"point", point.point.label()},
+          {"sweep", sweep},
+          {"model", {{"id", run.model.id}, {"source", run.model.source_file}}},
+          {"gpu", {{"group", run.hardware.key}, {"id", run.hardware.gpu.id}, {"source", run.hardware.gpu.source_file},
+                   {"memory_bytes", run.hardware.gpu.memory_bytes},
+                   {"memory_bandwidth_bytes_per_s", run.hardware.gpu.memory_bandwidth_bytes_per_s},
+                   {"interconnect", run.hardware.interconnect}, {"inter_node", run.hardware.inter_node}}},
+          {"tensor_parallel_degree", run.parallel.tensor_parallel},
+          {"pipeline_parallel_degree", run.parallel.pipeline_parallel},
+          {"num_replicas", run.replicas},
+          {"router", to_string(run.router)},
+          {"framework", settings_to_json(run.settings)},
+          {"kv_cache", {{"num_gpu_blocks", run.kv.num_gpu_blocks}, {"block_size", run.kv.block_size},
+                        {"capacity_tokens", run.kv.num_gpu_blocks * run.kv.block_size},
+                        {"max_model_len", run.kv.max_model_len},
+                        {"planned_num_gpu_blocks", run.memory.num_gpu_blocks},
+                        {"weight_bytes_per_gpu", run.memory.limiting().weight_bytes},
+                        {"activation_peak_bytes", run.memory.limiting().activation_peak_bytes},
+                        {"kv_bytes_per_token_per_gpu", run.memory.limiting().kv_bytes_per_token}}},
+          {"seed", point.simulation.seed},
+          {"workload", run.workload_index}};
+}
+
+CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload) {
+  const RunSpec& run = *outcome.run;
+  const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
+  const RunMetrics& m = outcome.metrics;
+  CsvRow row = {{"run", std::to_string(run.index)},
+                {"point", point.point.label()},
+                {"framework", run.name},
+                {"type", framework_type_name(run.settings)},
+                {"model", run.model.id},
+                {"gpu", run.hardware.gpu.id},
+                {"num_gpus", std::to_string(run.parallel.gpus() * run.replicas)},
+                {"tensor_parallel_degree", std::to_string(run.parallel.tensor_parallel)},
+                {"pipeline_parallel_degree", std::to_string(run.parallel.pipeline_parallel)},
+                {"num_replicas", std::to_string(run.replicas)}};
+  for (const auto& column : workload.columns) row.push_back(column);
+  row.emplace_back("seed", std::to_string(point.simulation.seed));
+  row.emplace_back("clipped_requests", std::to_string(workload.clipped_requests));
+  row.emplace_back("kv_num_gpu_blocks", std::to_string(run.kv.num_gpu_blocks));
+  row.emplace_back("kv_capacity_tokens", std::to_string(run.kv.num_gpu_blocks * run.kv.block_size));
+  row.emplace_back("arrived_requests", std::to_string(m.arrived));
+  row.emplace_back("completed_requests", std::to_string(m.completed));
+  row.emplace_back("rejected_requests", std::to_string(m.rejected));
+  std::string reasons;  // "exceeds_max_model_len:3;exceeds_kv_capacity:1"
+  for (std::size_t reason = 1; reason < m.rejected_by_reason.size(); ++reason)
+    if (m.rejected_by_reason[reason] > 0)
+      reasons += fmt::format("{}{}:{}", reasons.empty() ? "" : ";", to_string(static_cast<RejectReason>(reason)),
+                             m.rejected_by_reason[reason]);
+  row.emplace_back("rejected_by_reason", reasons);
+  row.emplace_back("measured_requests", std::to_string(m.measured));
+  row.emplace_back("duration_s", number(m.duration_s));
+  row.emplace_back("total_input_tokens", std::to_string(m.total_input_tokens));
+  row.emplace_back("total_output_tokens", std::to_string(m.total_output_tokens));
+  row.emplace_back("request_throughput_req_per_s", number(m.request_throughput));
+  row.emplace_back("output_throughput_tok_per_s", number(m.output_throughput));
+  row.emplace_back("total_token_throughput_tok_per_s", number(m.total_token_throughput));
+  row.emplace_back("goodput_req_per_s", number(m.goodput));
+  row.emplace_back("slo_attainment", number(m.slo_attainment));
+  const auto& percentiles = point.simulation.metrics.percentiles;
+  add_stat(row, "ttft", m.ttft_ms, percentiles);
+  add_stat(row, "tpot", m.tpot_ms, percentiles);
+  add_stat(row, "itl", m.itl_ms, percentiles);
+  add_stat(row, "e2el", m.e2el_ms, percentiles);
+  add_stat(row, "queueing", m.queueing_ms, percentiles);
+  row.emplace_back("mean_batch_size_seqs", number(m.mean_batch_sequences));
+  row.emplace_back("peak_batch_size_seqs", std::to_string(m.peak_batch_sequences));
+  row.emplace_back("mean_kv_utilization", number(m.mean_kv_utilization));
+  row.emplace_back("preemptions", std::to_string(m.preemptions));
+  row.emplace_back("engine_steps", std::to_string(m.steps));
+  row.emplace_back("events", std::to_string(m.events));
+  row.emplace_back("littles_mean_in_system", number(m.littles_mean_in_system));
+  row.emplace_back("littles_throughput_x_e2el", number(m.littles_throughput_times_e2el));
+  return row;
+}
+
+const std::vector<std::string>& table_headers() {
+  static const std::vector<std::string> headers = {
+      "run", "framework", "point", "model", "gpu", "TPxPPxR", "done/rej", "req/s", "out tok/s", "TTFT mean ms",
+      "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean s", "goodput req/s", "preempt", "KV tokens"};
+  return headers;
+}
+
+std::vector<std::string> table_cells(const ExperimentPlan& plan, const RunSpec& run, const RunMetrics& m) {
+  const auto p99 = [](const Stat& s, const std::vector<double>& ps) {
+    for (std::size_t k = 0; k < ps.size(); ++k)
+      if (ps[k] == 99) return fmt::format("{:.1f}", s.percentiles[k]);
+    return std::string("-");
+  };
+  const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
+  const auto& ps = point.simulation.metrics.percentiles;
+  return {std::to_string(run.index), run.name, point.point.label(), run.model.id, run.hardware.gpu.id,
+          fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas),
+          fmt::format("{}/{}", m.completed, m.rejected), fmt::format("{:.2f}", m.request_throughput),
+          fmt::format("{:.0f}", m.output_throughput), fmt::format("{:.1f}", m.ttft_ms.mean), p99(m.ttft_ms, ps),
+          fmt::format("{:.2f}", m.tpot_ms.mean), p99(m.tpot_ms, ps), fmt::format("{:.2f}", m.e2el_ms.mean / 1e3),
+          fmt::format("{:.2f}", m.goodput), std::to_string(m.preemptions),
+          std::to_string(run.kv.num_gpu_blocks * run.kv.block_size)};
+}
+
+}  // namespace llmpo

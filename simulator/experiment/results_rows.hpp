@@ -1,0 +1,29 @@
+#pragma once
+// The text of one run's results: its summary row, its requests.csv and timeseries.csv rows
+// (without headers), its manifest entry and its row of the terminal table.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "results_writer.hpp"
+
+namespace llmpo {
+
+inline constexpr const char* kRequestsHeader =
+    "run,request_id,class,replica,arrival_s,first_scheduled_s,first_token_s,completion_s,prompt_tokens,"
+    "output_tokens,generated_tokens,preemptions,queueing_ms,ttft_ms,tpot_ms,e2el_ms,outcome,reject_reason\n";
+inline constexpr const char* kTimeseriesHeader = "run,t_s,running,waiting,kv_utilization,output_tokens_per_s\n";
+
+// A CSV cell, quoted when it holds a comma, quote or newline.
+std::string csv_cell(const std::string& text);
+
+CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload);
+std::string requests_rows(const RunOutcome& outcome, const Workload& workload);
+std::string timeseries_rows(const RunOutcome& outcome);
+nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan);
+
+const std::vector<std::string>& table_headers();
+std::vector<std::string> table_cells(const ExperimentPlan& plan, const RunSpec& run, const RunMetrics& metrics);
+
+}  // namespace llmpo
