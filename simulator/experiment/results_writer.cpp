@@ -54,9 +54,12 @@ std::string ResultsWriter::config_hash(const ExperimentPlan& plan, const RunSpec
   YAML::Emitter emitter;
   emitter << YAML::Flow << point.point.document;
   const WorkloadPlan& workload = plan.workloads[static_cast<std::size_t>(run.workload_index)];
-  return fnv1a_hex(fmt::format("{}\n{}\n{}\n{}\nclip={}\nrequests={}", LLMPO_VERSION, emitter.c_str(),
+  // The model and GPU files too: editing a GPU profile between an interruption and --resume
+  // changes the results, so it must change the hash.
+  return fnv1a_hex(fmt::format("{}\n{}\n{}\n{}\nclip={}\nrequests={}\n{}\n{}", LLMPO_VERSION, emitter.c_str(),
                                run_json(run, plan).dump(), workload.key, workload.clip_max_model_len,
-                               write_requests));
+                               write_requests, read_whole(run.model.source_file),
+                               read_whole(run.hardware.gpu.source_file)));
 }
 
 CsvRow ResultsWriter::summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload) {
