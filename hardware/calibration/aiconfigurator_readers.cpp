@@ -16,13 +16,22 @@ namespace {
 
 constexpr double kMs = 1e-3;
 
-// Bytes per element of the dtype names the tables use; 0 = unknown.
-double element_bytes(const std::string& dtype) {
+// Bytes per element of the dtype names the tables use.
+const std::map<std::string, double>& dtype_bytes() {
   static const std::map<std::string, double> bytes = {
       {"half", 2}, {"float16", 2}, {"fp16", 2}, {"bfloat16", 2}, {"bf16", 2}, {"float", 4},
       {"float32", 4}, {"fp32", 4}, {"int8", 1}, {"fp8", 1}, {"float8", 1}, {"fp8_e4m3", 1}};
-  const auto it = bytes.find(to_lower(dtype));
-  return it == bytes.end() ? 0 : it->second;
+  return bytes;
+}
+
+// Bytes per element of a dtype cell; an unknown name is an error at its row, listing the known.
+double element_bytes(const CsvTable& csv, const CsvRow& row, std::size_t column) {
+  const std::string& dtype = csv.text(row, column);
+  const auto it = dtype_bytes().find(to_lower(dtype));
+  if (it != dtype_bytes().end()) return it->second;
+  std::vector<std::string> known;
+  for (const auto& entry : dtype_bytes()) known.push_back(entry.first);
+  csv.fail(row, column, fmt::format("'{}' is not a known dtype (known: {})", CsvTable::shown(dtype), join(known)));
 }
 
 Measurement base(const CsvTable& csv, const CsvRow& row, int64_t ordinal) {
@@ -36,15 +45,14 @@ Measurement base(const CsvTable& csv, const CsvRow& row, int64_t ordinal) {
 }
 
 void read_gemm(const CsvTable& csv, ProfileSet& out) {
-  const std::size_t c_m = csv.column("m"), c_n = csv.column("n"), c_k = csv.column("k"),
-                    c_dtype = csv.column("gemm_dtype"), c_ms = csv.column("latency");
+  const auto [c_m, c_n, c_k, c_dtype, c_ms] =
+      csv.columns({"m", "n", "k", "gemm_dtype", "latency"}, "an aiconfigurator gemm_perf table");
   int64_t ordinal = 0, skipped = 0;
   for (const CsvRow& row : csv.rows()) {
-    const double m_ = csv.number(row, c_m), n = csv.number(row, c_n), k = csv.number(row, c_k);
-    if (m_ <= 0 || n <= 0 || k <= 0) csv.fail(row.line, "m, n and k must be positive");
-    const double ms = csv.number(row, c_ms);
+    const double m_ = profile_size(csv, row, c_m), n = profile_size(csv, row, c_n), k = profile_size(csv, row, c_k);
+    const double ms = csv.positive(row, c_ms);
     const std::string& dtype = csv.text(row, c_dtype);
-    if (element_bytes(dtype) != 2) {  // the fitted rates are the 16-bit tensor-core ones
+    if (element_bytes(csv, row, c_dtype) != 2) {  // the fitted rates are the 16-bit tensor-core ones
       ++skipped;
       continue;
     }
@@ -61,17 +69,16 @@ void read_gemm(const CsvTable& csv, ProfileSet& out) {
 }
 
 void read_attention(const CsvTable& csv, ProfileSet& out, bool context) {
-  const std::size_t c_batch = csv.column("batch_size"), c_isl = csv.column("isl"), c_q = csv.column("num_heads"),
-                    c_kv = csv.column("num_key_value_heads"), c_dim = csv.column("head_dim"),
-                    c_step = csv.column("step"), c_kv_dtype = csv.column("kv_cache_dtype"), c_ms = csv.column("latency");
+  const auto [c_batch, c_isl, c_q, c_kv, c_dim, c_step, c_kv_dtype, c_ms] =
+      csv.columns({"batch_size", "isl", "num_heads", "num_key_value_heads", "head_dim", "step", "kv_cache_dtype", "latency"},
+                  context ? "an aiconfigurator context_attention table" : "an aiconfigurator generation_attention table");
   int64_t ordinal = 0, skipped = 0;
   for (const CsvRow& row : csv.rows()) {
-    const double batch = csv.number(row, c_batch), isl = csv.number(row, c_isl), q = csv.number(row, c_q),
-                 kv = csv.number(row, c_kv), dim = csv.number(row, c_dim), step = csv.number(row, c_step);
-    const double ms = csv.number(row, c_ms);
-    if (batch <= 0 || q <= 0 || dim <= 0) csv.fail(row.line, "batch_size, num_heads and head_dim must be positive");
-    const double kv_bytes = element_bytes(csv.text(row, c_kv_dtype));
-    if (kv_bytes == 0) csv.fail(row.line, fmt::format("kv_cache_dtype '{}' is not known", csv.text(row, c_kv_dtype)));
+    const double batch = static_cast<double>(csv.whole(row, c_batch, 1, kMaxProfileBatch));
+    const double isl = profile_size(csv, row, c_isl), q = profile_size(csv, row, c_q), kv = profile_size(csv, row, c_kv),
+                 dim = profile_size(csv, row, c_dim), step = profile_size(csv, row, c_step, 0);
+    const double ms = csv.positive(row, c_ms);
+    const double kv_bytes = element_bytes(csv, row, c_kv_dtype);
     // A one-token context is a decode in the cost model's terms; those rows are left out.
     if (context && isl < 2) {
       ++skipped;
@@ -104,13 +111,14 @@ void read_attention(const CsvTable& csv, ProfileSet& out, bool context) {
 // NCCL (all_reduce only: the cost model has no other collective) and vLLM's custom all-reduce
 // (CUDA-graph rows; eager rows add ~40 us of host launch per call and are left out).
 void read_collective(const CsvTable& csv, ProfileSet& out, bool custom) {
-  const std::size_t c_op = csv.column("op_name"), c_dtype = csv.column(custom ? "allreduce_dtype" : "nccl_dtype"),
-                    c_gpus = csv.column("num_gpus"), c_size = csv.column("message_size"), c_ms = csv.column("latency");
+  const auto [c_op, c_dtype, c_gpus, c_size, c_ms] =
+      csv.columns({"op_name", custom ? "allreduce_dtype" : "nccl_dtype", "num_gpus", "message_size", "latency"},
+                  custom ? "an aiconfigurator custom_allreduce_perf table" : "an aiconfigurator nccl_perf table");
   const std::optional<std::size_t> c_source = csv.find("kernel_source");
   int64_t ordinal = 0;
   std::map<std::string, int64_t> skipped;
   for (const CsvRow& row : csv.rows()) {
-    const double gpus = csv.number(row, c_gpus), elements = csv.number(row, c_size), ms = csv.number(row, c_ms);
+    const double gpus = profile_size(csv, row, c_gpus), elements = csv.positive(row, c_size, kMaxProfileBytes), ms = csv.positive(row, c_ms);
     const std::string& op = csv.text(row, c_op);
     if (op != "all_reduce") {
       ++skipped[op];
@@ -120,8 +128,7 @@ void read_collective(const CsvTable& csv, ProfileSet& out, bool custom) {
       ++skipped["eager-mode custom all_reduce"];
       continue;
     }
-    const double bytes_per_element = element_bytes(csv.text(row, c_dtype));
-    if (bytes_per_element == 0) csv.fail(row.line, fmt::format("dtype '{}' is not known", csv.text(row, c_dtype)));
+    const double bytes_per_element = element_bytes(csv, row, c_dtype);
     Measurement m = base(csv, row, ordinal++);
     m.kind = MeasuredKind::all_reduce;
     m.op = custom ? "custom_all_reduce" : "all_reduce";
@@ -140,17 +147,20 @@ void read_collective(const CsvTable& csv, ProfileSet& out, bool custom) {
 
 }  // namespace
 
-void read_aiconfigurator(const std::string& path, ProfileSet& out) {
-  const CsvTable csv = CsvTable::read(path);
+void read_aiconfigurator(const CsvTable& csv, ProfileSet& out) {
   if (csv.has("gemm_dtype")) return read_gemm(csv, out);
   if (csv.has("nccl_dtype")) return read_collective(csv, out, false);
   if (csv.has("allreduce_dtype")) return read_collective(csv, out, true);
-  const std::size_t c_op = csv.column("op_name");
-  const std::string& op = csv.text(csv.rows().front(), c_op);
+  // The attention tables share their columns; op_name tells them apart (the first row's, since
+  // a table holds one kind).
+  const std::size_t c_op = csv.column("op_name", "an aiconfigurator table");
+  const CsvRow& first = csv.rows().front();
+  const std::string& op = csv.text(first, c_op);
   if (op == "context_attention") return read_attention(csv, out, true);
   if (op == "generation_attention") return read_attention(csv, out, false);
-  csv.fail(csv.rows().front().line, fmt::format("op_name '{}' is not a known aiconfigurator table "
-                                                "(gemm, context_attention, generation_attention, nccl, custom all_reduce)", op));
+  csv.fail(first, c_op, fmt::format("'{}' is not a known aiconfigurator table (gemm_dtype, nccl_dtype or "
+                                    "allreduce_dtype columns, or op_name context_attention or generation_attention)",
+                                    CsvTable::shown(op)));
 }
 
 }  // namespace llmpo::calibration

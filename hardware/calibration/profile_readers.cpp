@@ -8,6 +8,7 @@
 
 #include "simulator/util/csv_table.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/text.hpp"
 
 namespace llmpo::calibration {
 
@@ -34,6 +35,10 @@ std::string message_range(double bytes) {
 
 std::string chunk_range(double new_tokens) { return new_tokens >= 512 ? "chunk >= 512" : "chunk < 512"; }
 
+double profile_size(const CsvTable& csv, const CsvRow& row, std::size_t column, int64_t min) {
+  return static_cast<double>(csv.whole(row, column, min, kMaxProfileSize));
+}
+
 namespace {
 
 bool starts_with(const std::string& text, const std::string& prefix) { return text.rfind(prefix, 0) == 0; }
@@ -49,23 +54,30 @@ bool known_name(const std::string& name) {
   return false;
 }
 
+// Finds the format from the header (CsvTable has already rejected empty and header-only files).
+void read_profile_table(const CsvTable& csv, ProfileSet& out) {
+  const std::size_t before = out.rows.size();
+  if (csv.has("op_name") && csv.has("latency")) read_aiconfigurator(csv, out);
+  else if (csv.has("time_stats.attn_decode.median") || csv.has("time_stats.attn_prefill.median")) read_vidur_attention(csv, out);
+  else if (csv.has("time_stats.all_reduce.median") || csv.has("time_stats.send_recv.median")) read_vidur_network(csv, out);
+  else if (csv.has("schedule_median")) read_vidur_cpu_overhead(csv, out);
+  else if (csv.has("num_tokens") && csv.has("n_embd")) read_vidur_mlp(csv, out);
+  else if (csv.has("op") && csv.has("shape") && csv.has("time_ms")) read_generic(csv, out);
+  else
+    csv.fail(csv.header_line(),
+             fmt::format("not a known profile format (Vidur mlp/attention/network/cpu_overheads, aiconfigurator "
+                         "*_perf tables, or the generic op,shape,time_ms format); the header has {}",
+                         join(csv.header())));
+  out.files.push_back(csv.path());
+  if (out.rows.size() == before) out.notes.push_back(fmt::format("{}: no usable rows", csv.path()));
+}
+
 }  // namespace
 
-void read_profile_file(const std::string& path, ProfileSet& out) {
-  const CsvTable head = CsvTable::read(path);  // also rejects empty and header-only files
-  const std::size_t before = out.rows.size();
-  if (head.has("op_name") && head.has("latency")) read_aiconfigurator(path, out);
-  else if (head.has("time_stats.attn_decode.median") || head.has("time_stats.attn_prefill.median")) read_vidur_attention(path, out);
-  else if (head.has("time_stats.all_reduce.median") || head.has("time_stats.send_recv.median")) read_vidur_network(path, out);
-  else if (head.has("schedule_median")) read_vidur_cpu_overhead(path, out);
-  else if (head.has("num_tokens") && head.has("n_embd")) read_vidur_mlp(path, out);
-  else if (head.has("op") && head.has("shape") && head.has("time_ms")) read_generic(path, out);
-  else
-    throw InputError(SourcePos{path, 1, 0}, "",
-                     "not a known profile format (Vidur mlp/attention/network/cpu_overheads, aiconfigurator "
-                     "*_perf tables, or the generic op,shape,time_ms format)");
-  out.files.push_back(path);
-  if (out.rows.size() == before) out.notes.push_back(fmt::format("{}: no usable rows", path));
+void read_profile_file(const std::string& path, ProfileSet& out) { read_profile_table(CsvTable::read(path), out); }
+
+void read_profile_text(std::string_view text, const std::string& path, ProfileSet& out) {
+  read_profile_table(CsvTable::parse(text, path), out);
 }
 
 ProfileSet read_profiles(const std::vector<std::string>& paths) {

@@ -4,12 +4,15 @@
 // Sarathi-Serve and Vidur, and a generic arrival_s,prompt_tokens,output_tokens format.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "simulator/workload/timestamp.hpp"
 
 namespace llmpo {
 
 enum class TraceFormat {
-  azure,    // TIMESTAMP (datetime), ContextTokens, GeneratedTokens; sorted by time
+  azure,    // TIMESTAMP (datetime, see timestamp.hpp), ContextTokens, GeneratedTokens; sorted by time
   lengths,  // num_prefill_tokens, num_decode_tokens; lengths only, no arrivals
   generic,  // arrival_s, prompt_tokens, output_tokens; sorted by arrival_s
 };
@@ -26,17 +29,22 @@ struct TraceRow {
   int32_t line = 0;           // line in the file, for messages
 };
 
-// Reads every row. Errors (InputError with file:line): a missing column, a cell that is not a
-// number or token count, a malformed timestamp, time going backwards, a negative arrival_s,
-// an empty file or one with only a header.
+// Reads every row. Errors (InputError with file:line, the column as key path): an empty or
+// blank file, one with only a header, a missing column, a cell that is not a number or token
+// count, a malformed timestamp, a negative or too large arrival_s, time going backwards (equal
+// times are fine: real traces have them), and the CSV errors of CsvTable.
 std::vector<TraceRow> read_trace(const std::string& path, TraceFormat format,
                                  const std::string& column_prompt, const std::string& column_output);
+// The same on text in memory; `path` is only used in messages (tests and the fuzzer).
+std::vector<TraceRow> read_trace_text(std::string_view text, const std::string& path, TraceFormat format,
+                                      const std::string& column_prompt, const std::string& column_output);
 
 // One CSV column of token counts, for the `empirical` length distribution.
 std::vector<int32_t> read_token_column(const std::string& path, const std::string& column);
+std::vector<int32_t> read_token_column_text(std::string_view text, const std::string& path, const std::string& column);
 
-// "2023-11-16 18:15:46.6805900" (or with 'T', up to 9 fractional digits) as nanoseconds since
-// 1970-01-01 00:00:00 of the same (unstated) time zone; false when the text is malformed.
-bool parse_timestamp_ns(const std::string& text, int64_t& ns_since_epoch);
+// The latest arrival a trace may give, in seconds (~127 years; Unix times in seconds fit):
+// SimTime counts int64 nanoseconds (292 years), and the run after the last arrival needs room.
+inline constexpr double kMaxArrivalS = 4e9;
 
 }  // namespace llmpo

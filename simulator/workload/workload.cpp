@@ -33,6 +33,11 @@ Arrivals trace_arrivals(const WorkloadSpec& spec) {
     if (row.time_s < trace.start_s || (trace.end_s && row.time_s >= *trace.end_s)) continue;
     if (spec.num_requests && static_cast<int64_t>(out.times_s.size()) == *spec.num_requests) break;
     out.times_s.push_back((row.time_s - trace.start_s) / trace.rate_scale);
+    // A small rate_scale stretches time; past this, nanoseconds would overflow SimTime.
+    if (!(out.times_s.back() <= kMaxArrivalS))
+      bad_spec("trace.rate_scale", fmt::format("line {} of the trace would arrive at {} s, beyond the latest supported "
+                                               "arrival ({} s); raise rate_scale or shorten the window",
+                                               row.line, out.times_s.back(), kMaxArrivalS));
     out.trace_rows.push_back(&row);
   }
   if (out.times_s.empty()) bad_spec("trace", "no request of the trace falls in the window [start_s, end_s)");

@@ -176,8 +176,8 @@ TEST_CASE("workload yaml: conflicting or missing sources of arrivals and lengths
 
 TEST_CASE("workload yaml: errors inside a trace file name the file and its line") {
   CHECK(error_of("workload:\n  trace: {file: generic_unsorted.csv, format: generic}\n", traces_yaml()) ==
-        llmpo::test::data_dir() + "/traces/generic_unsorted.csv:4: arrival_s 1 is earlier than the row before "
-        "it (line 3, 2); the trace must be sorted by arrival_s");
+        llmpo::test::data_dir() + "/traces/generic_unsorted.csv:4: arrival_s: 1.0 is earlier than 2.0 on line 3; "
+        "the trace must be sorted by arrival_s");
   CHECK_THAT(error_of("workload:\n  trace: {file: generic_small.csv, format: generic, start_s: 100}\n",
                       traces_yaml()),
              Catch::Contains("workload.trace.start_s: no request of the trace falls in the window [100, end) s"));

@@ -137,5 +137,5 @@ TEST_CASE("fidelity: a malformed profile is a one-line input error naming file a
   std::ostringstream out, err;
   const int code = run_cli({"fidelity", "--gpu", "A100", "--profiles", test::data_dir() + "/profiles/bad_number.csv"}, out, err);
   CHECK(code == 2);
-  CHECK_THAT(err.str(), Contains("bad_number.csv:3: column 'time_ms': 'abc' is not a number"));
+  CHECK_THAT(err.str(), Contains("bad_number.csv:3: time_ms: 'abc' is not a number"));
 }
