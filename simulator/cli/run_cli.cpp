@@ -25,6 +25,7 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> list = {
       {"run", "simulate an experiment file and write latency/throughput CSVs", command_run},
       {"validate", "check an experiment file without running it", command_validate},
+      {"capacity", "highest request rate or concurrency meeting latency SLOs, per deployment (bisection)", command_capacity},
       {"perf", "speed benchmark: 10k/100k/1M-request runs, idle time, sweeps", command_perf},
       {"list", "print the model, GPU, interconnect or quantization library as a table", command_list},
       {"memory", "weights, KV bytes per token and KV capacity of a deployment, as vLLM computes it", command_memory},

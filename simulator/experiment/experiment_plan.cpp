@@ -116,7 +116,18 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
       if (!frameworks.IsSequence() || frameworks.size() == 0)
         top.fail("frameworks_to_test", "expected a non-empty list of deployments");
     });
-    top.reject_unknown_keys({"name", "description", "simulation", "hardware", "workload", "frameworks_to_test", "sweep"});
+    if (top.has("capacity"))
+      diagnostics.attempt([&] {
+        StrictMap capacity_map = top.get_map("capacity");
+        CapacitySpec capacity = parse_capacity(capacity_map);
+        if (capacity.min_attainment && !has_any_bound(point_plan.simulation.metrics.slo) &&
+            !(workload && std::all_of(workload->classes.begin(), workload->classes.end(), [](const ClassSpec& c) {
+                return has_any_bound(c.slo);
+              }) && !workload->classes.empty()))
+          capacity_map.fail("min_attainment", "needs a per-request SLO to attain: simulation.slo (or one in every workload class)");
+        if (p == 0) plan.capacity = capacity;
+      });
+    top.reject_unknown_keys({"name", "description", "simulation", "hardware", "workload", "frameworks_to_test", "sweep", "capacity"});
 
     int64_t workload_index = -1;
     if (workload) {

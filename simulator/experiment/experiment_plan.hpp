@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "capacity_spec.hpp"
 #include "experiment_file.hpp"
 #include "frameworks/framework_config.hpp"
 #include "hardware/gpu_spec.hpp"
@@ -75,6 +76,7 @@ struct ExperimentPlan {
   std::vector<RunSpec> runs;
   std::vector<WorkloadPlan> workloads;
   int64_t clip_max_model_len = 0;  // the smallest max_model_len of any run
+  std::optional<CapacitySpec> capacity;  // the `capacity:` section, for `llmperforacle capacity`
 };
 
 // Above this many requests in one workload, planning stops unless the user confirms: at about

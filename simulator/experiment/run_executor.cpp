@@ -51,7 +51,12 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
 
 RunOutcome RunExecutor::execute(const RunSpec& run, RunControl* control) {
   const PointPlan& point = plan_.points[static_cast<std::size_t>(run.point_index)];
-  const Workload& requests = workload(run.workload_index);
+  return execute_with(run, workload(run.workload_index), point.simulation.metrics, control);
+}
+
+RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& requests, const MetricsOptions& metrics,
+                                     RunControl* control) const {
+  const PointPlan& point = plan_.points[static_cast<std::size_t>(run.point_index)];
   SimulationOptions options;
   options.router = run.router;
   options.bulk_decode = bulk_decode_;
@@ -60,7 +65,6 @@ RunOutcome RunExecutor::execute(const RunSpec& run, RunControl* control) {
   // The measured window (warm-up and cool-down by arrival time), known before the run for an
   // open-loop workload; the plan refuses a cool-down for closed loops, whose arrivals depend on
   // the run itself.
-  const MetricsOptions& metrics = point.simulation.metrics;
   options.measure_from_ns = instant_to_ns(metrics.warmup_s);
   if (metrics.cooldown_s > 0 && !requests.requests.empty())
     options.measure_until_ns = requests.requests.back().arrival_ns - instant_to_ns(metrics.cooldown_s);
@@ -70,7 +74,7 @@ RunOutcome RunExecutor::execute(const RunSpec& run, RunControl* control) {
   outcome.result = simulation.run();
   std::vector<Slo> class_slos;
   for (const auto& c : requests.classes) class_slos.push_back(c.slo);
-  outcome.metrics = compute_run_metrics(outcome.result, point.simulation.metrics, class_slos);
+  outcome.metrics = compute_run_metrics(outcome.result, metrics, class_slos);
   return outcome;
 }
 

@@ -29,6 +29,9 @@ class RunExecutor {
   void release(int64_t index);
   // Thread-safe: everything it builds is its own; the workload is shared read-only.
   RunOutcome execute(const RunSpec& run, RunControl* control = nullptr);
+  // The run on other requests and with other metrics options (capacity probes vary the load).
+  RunOutcome execute_with(const RunSpec& run, const Workload& requests, const MetricsOptions& metrics,
+                          RunControl* control = nullptr) const;
 
  private:
   std::vector<Replica> build_replicas(const RunSpec& run, const SimulationSettings& simulation) const;

@@ -1,0 +1,165 @@
+// `llmperforacle capacity FILE`: per deployment (and sweep point) of an experiment file, the
+// highest request rate or concurrency that meets the file's `capacity:` SLOs without
+// saturating; writes capacity.csv (one row per deployment) and capacity_log.csv (every probe
+// of every bisection).
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "simulator/experiment/capacity_search.hpp"
+#include "simulator/experiment/parallel_runs.hpp"
+#include "simulator/experiment/results_rows.hpp"
+#include "simulator/util/atomic_file.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/table.hpp"
+
+namespace llmpo {
+
+namespace {
+
+std::string load_name(const CapacityResult& r) { return r.closed_loop ? "concurrency" : "request_rate_req_per_s"; }
+
+std::string capacity_csv(const ExperimentPlan& plan, const CapacitySpec& spec, const std::vector<CapacityResult>& results) {
+  std::string out = "run,point,framework,type,model,gpu,num_gpus,tensor_parallel_degree,pipeline_parallel_degree,"
+                    "num_replicas,load,capacity,capacity_per_gpu,verdict,probes";
+  for (const auto& bound : spec.bounds) out += fmt::format(",{}_at_capacity", bound.key);
+  out += ",slo_attainment_at_capacity,goodput_req_per_s_at_capacity,output_throughput_tok_per_s_at_capacity,"
+         "first_failing_load,first_failing_reason\n";
+  for (const auto& r : results) {
+    const RunSpec& run = *r.run;
+    const int64_t gpus = run.parallel.gpus() * run.replicas;
+    const CapacityProbe* at = nullptr;    // the passing probe at the capacity
+    const CapacityProbe* above = nullptr;  // the lowest failing probe
+    for (const auto& p : r.probes) {
+      if (p.passed && p.load == r.capacity) at = &p;
+      if (!p.passed && (above == nullptr || p.load < above->load)) above = &p;
+    }
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", run.index,
+                       csv_cell(plan.points[static_cast<std::size_t>(run.point_index)].point.label()), csv_cell(run.name),
+                       framework_type_name(run.settings), run.model.id, run.hardware.gpu.id, gpus,
+                       run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas, load_name(r),
+                       number(r.capacity), number(r.capacity / static_cast<double>(gpus)), r.verdict, r.probes.size());
+    for (std::size_t b = 0; b < spec.bounds.size(); ++b) out += fmt::format(",{}", at ? number(at->bound_values[b]) : "");
+    out += fmt::format(",{},{},{},{},{}\n", at ? number(at->metrics.slo_attainment) : "",
+                       at ? number(at->metrics.goodput) : "", at ? number(at->metrics.output_throughput) : "",
+                       above ? number(above->load) : "", above ? csv_cell(above->reason) : "");
+  }
+  return out;
+}
+
+std::string log_csv(const CapacitySpec& spec, const std::vector<CapacityResult>& results) {
+  std::string out = "run,framework,step,load,state,passed,reason,request_throughput_req_per_s,goodput_req_per_s,slo_attainment";
+  for (const auto& bound : spec.bounds) out += fmt::format(",{}", bound.key);
+  out += "\n";
+  for (const auto& r : results)
+    for (const auto& p : r.probes) {
+      out += fmt::format("{},{},{},{},{},{},{},{},{},{}", r.run->index, csv_cell(r.run->name), p.step, number(p.load),
+                         to_string(p.state), p.passed ? "true" : "false", csv_cell(p.reason),
+                         number(p.metrics.request_throughput), number(p.metrics.goodput), number(p.metrics.slo_attainment));
+      for (double v : p.bound_values) out += fmt::format(",{}", number(v));
+      out += "\n";
+    }
+  return out;
+}
+
+std::string probe_lines(const CapacityResult& r) {
+  std::string out = fmt::format("run {} {} ({}):\n", r.run->index, r.run->name, load_name(r));
+  for (const auto& p : r.probes)
+    out += fmt::format("  step {:2}  load {:10.4g}  {:10}  {}\n", p.step, p.load, to_string(p.state),
+                       p.passed ? std::string("meets the SLOs") : fmt::format("fails: {}", p.reason));
+  return out;
+}
+
+}  // namespace
+
+int command_capacity(const Args& args, std::ostream& out) {
+  ArgParser p("llmperforacle capacity",
+              "Find, for every deployment of an experiment file, the highest request rate (or closed-loop\n"
+              "concurrency) that meets the file's `capacity:` SLOs without saturating, by bisection.");
+  p.positional("FILE", "experiment YAML with a capacity: section (see experiments/README.md)");
+  p.repeated("set", "KEY.PATH=VALUE", "override any field, e.g. --set capacity.high=32");
+  p.option("out", "DIR", "output folder for capacity.csv and capacity_log.csv", "results/<experiment name>");
+  p.option("jobs", "N", "deployments searched in parallel", "all hardware threads");
+  p.flag("quiet", "print nothing but errors");
+  p.flag("allow-large", "accept workloads of more than 10 million requests");
+  if (!p.parse(args)) {
+    out << p.help_text();
+    return kExitOk;
+  }
+  const auto file = p.positional_value("FILE");
+  if (!file) throw InputError({}, "FILE", "name the experiment file, e.g. experiments/capacity_llama3_70b.yaml");
+  const Libraries libraries = Libraries::load();
+  PlanOptions options;
+  options.allow_large_workloads = p.has("allow-large");
+  const ExperimentPlan plan = plan_experiment(read_experiment(*file, p.get_all("set")), libraries, options);
+  if (!plan.capacity)
+    throw InputError({plan.path, 0, 0}, "capacity",
+                     "missing: say what capacity means, e.g. capacity: {slo: {ttft_p90_ms: 2000, tpot_p99_ms: 100}, "
+                     "min_attainment: 0.99, low: 0.5, high: 64}");
+  for (const auto& w : plan.workloads) check_capacity_workload(w);
+  const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
+
+  RunExecutor executor(plan, libraries);
+  RunControl control;
+  std::vector<CapacityResult> results(plan.runs.size());
+  std::atomic<std::size_t> next{0};
+  std::mutex failure_mutex;
+  std::exception_ptr failure;
+  auto worker = [&] {
+    for (std::size_t i = next++; i < plan.runs.size(); i = next++) {
+      try {
+        results[i] = find_capacity(plan, plan.runs[i], *plan.capacity, executor, &control);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        control.stop = true;  // the other searches end at their next check
+        return;
+      }
+    }
+  };
+  const int jobs = static_cast<int>(std::min<int64_t>(p.get_int("jobs", default_jobs(), 1, 1024),
+                                                      static_cast<int64_t>(plan.runs.size())));
+  {
+    const StopOnSignals stop_on_signals(control);
+    std::vector<std::thread> pool;
+    for (int t = 1; t < jobs; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& thread : pool) thread.join();
+  }
+  if (failure) {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const Interrupted&) {
+      throw StoppedByUser("the capacity search was stopped; nothing was written");
+    }
+  }
+
+  ensure_directory(out_dir);
+  const std::string csv_path = (std::filesystem::path(out_dir) / "capacity.csv").string();
+  const std::string log_path = (std::filesystem::path(out_dir) / "capacity_log.csv").string();
+  write_file_atomically(log_path, log_csv(*plan.capacity, results));
+  write_file_atomically(csv_path, capacity_csv(plan, *plan.capacity, results));
+  if (p.has("quiet")) return kExitOk;
+  for (const auto& r : results) out << probe_lines(r);
+  TextTable table({"run", "framework", "point", "model", "gpu", "TPxPPxR", "capacity", "per GPU", "verdict"});
+  for (const auto& r : results) {
+    const RunSpec& run = *r.run;
+    table.add_row({std::to_string(run.index), run.name, plan.points[static_cast<std::size_t>(run.point_index)].point.label(),
+                   run.model.id, run.hardware.gpu.id,
+                   fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas),
+                   r.closed_loop ? fmt::format("{:.0f} clients", r.capacity) : fmt::format("{:.3g} req/s", r.capacity),
+                   fmt::format("{:.3g}", r.capacity / static_cast<double>(run.parallel.gpus() * run.replicas)), r.verdict});
+  }
+  std::ostringstream text;
+  table.print(text);
+  out << "\n" << text.str() << "wrote " << csv_path << "\nwrote " << log_path << "\n";
+  return kExitOk;
+}
+
+}  // namespace llmpo
