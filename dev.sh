@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake ninja-build pkg-config libyaml-cpp-dev nlohmann-json3-dev
-          libspdlog-dev libfmt-dev catch2 libeigen3-dev)
+          libspdlog-dev libfmt-dev catch2 libeigen3-dev libopenmpi-dev openmpi-bin)
 BUILD_DIR=${LLMPO_BUILD_DIR:-build}
 
 install_missing() {

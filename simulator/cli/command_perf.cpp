@@ -13,6 +13,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "simulator/experiment/experiment_file.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/util/data_paths.hpp"
 #include "simulator/util/error.hpp"
@@ -131,7 +132,7 @@ int command_perf(const Args& args, std::ostream& out) {
   out << fmt::format("\nidle time: 20,000 requests over {:.1f} h took {:.3f} s; with a 100 h pause ({:.1f} h) {:.3f} s (ratio {:.2f})\n",
                      busy.simulated_s / 3600, busy.wall_s, idle.simulated_s / 3600, idle.wall_s, idle.wall_s / busy.wall_s);
 
-  const int64_t points = p.get_int("sweep-points", 0, 0, 1'000'000);
+  const int64_t points = p.get_int("sweep-points", 0, 0, static_cast<int64_t>(kMaxSweepPoints));
   if (points > 0) {
     const int jobs = static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024));
     const Measurement sweep = measure(scenario_yaml(trace, 10'000, kPoisson, points), libraries, jobs);

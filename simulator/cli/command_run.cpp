@@ -5,7 +5,13 @@
 
 #include <fmt/format.h>
 
+#include <iostream>
+#include <optional>
+
 #include "args.hpp"
+#include "experiment_args.hpp"
+#include "mpi_session.hpp"
+#include "shard.hpp"
 #include "progress.hpp"
 #include "commands.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
@@ -16,28 +22,119 @@ namespace llmpo {
 
 namespace {
 
-void declare_common(ArgParser& p) {
-  p.positional("FILE", "experiment YAML (see experiments/README.md)");
-  p.repeated("set", "KEY.PATH=VALUE", "override any field, e.g. --set workload.arrival.rate_per_s=8");
-  p.flag("allow-large", "accept workloads of more than 10 million requests (otherwise an input error)");
-}
+// The body of `run`, for one process or one MPI rank.
+int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSession* mpi) {
+  const bool leader = mpi == nullptr || mpi->rank() == 0;
+  const bool quiet = p.has("quiet") || !leader;
+  if (mpi != nullptr && p.has("shard")) throw InputError({}, "--shard", "under mpirun the ranks are the shards");
+  const Shard shard = mpi != nullptr ? Shard{mpi->rank(), mpi->size(), "MPI"} : shard_from(p.has("shard") ? std::optional<std::string>(p.get("shard")) : std::nullopt);
+  const Libraries libraries = Libraries::load();
+  const ExperimentPlan plan = plan_from(p, libraries);
+  const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
+  const bool write_requests = !p.has("no-requests");
 
-ExperimentFile read_from(const ArgParser& p) {
-  const auto file = p.positional_value("FILE");
-  if (!file) throw InputError({}, "FILE", "name the experiment file, e.g. experiments/quickstart.yaml");
-  return read_experiment(*file, p.get_all("set"));
-}
+  // Rank 0 (or the only process) owns the output folder and tells the other ranks which runs
+  // are already saved: "!" when it could not open the folder, else one '0'/'1' per run, then
+  // '1' when everything is complete already.
+  std::optional<ResultsWriter> writer;
+  std::string saved;
+  if (leader) {
+    const PartialRuns partial = shard.split() && mpi == nullptr ? PartialRuns::shared
+                                : p.has("resume")                ? PartialRuns::resume
+                                : p.has("restart")               ? PartialRuns::restart
+                                                                 : PartialRuns::refuse;
+    try {
+      writer.emplace(plan, out_dir, write_requests, partial);
+    } catch (const InputError&) {
+      saved = "!";
+      if (mpi != nullptr) mpi->broadcast(saved);
+      throw;
+    }
+    for (std::size_t i = 0; i < plan.runs.size(); ++i) saved += writer->finished(static_cast<int64_t>(i)) ? '1' : '0';
+    saved += writer->already_complete() ? '1' : '0';
+  }
+  if (mpi != nullptr) mpi->broadcast(saved);
+  if (saved == "!") return kExitBadInput;
+  if (saved.back() == '1') {
+    if (!quiet) out << fmt::format("{}: complete for this experiment ({} runs); nothing to do\n", out_dir, plan.runs.size());
+    return kExitOk;
+  }
+  const auto is_saved = [&](int64_t run) { return saved[static_cast<std::size_t>(run)] == '1'; };
+  int64_t resumed = 0, mine = 0;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+    resumed += is_saved(static_cast<int64_t>(i));
+    mine += !is_saved(static_cast<int64_t>(i)) && shard.owns(static_cast<int64_t>(i));
+  }
+  if (!quiet && resumed > 0)
+    out << fmt::format("{}: {} of {} runs already finished in {}/partial\n", shard.split() ? "saved before" : "resuming",
+                       resumed, plan.runs.size(), out_dir);
+  if (!quiet && shard.split())
+    out << fmt::format("shard {}/{} ({}): {} of the {} runs\n", shard.index, shard.count, shard.source, mine,
+                       plan.runs.size());
 
-ExperimentPlan plan_from(const ArgParser& p, const Libraries& libraries) {
-  PlanOptions options;
-  options.allow_large_workloads = p.has("allow-large");
-  return plan_experiment(read_from(p), libraries, options);
-}
-
-std::string join_args(const Args& args) {
-  std::string out = "llmperforacle run";
-  for (const auto& arg : args) out += " " + arg;
-  return out;
+  RunExecutor executor(plan, libraries, !p.has("step-by-step"));
+  RunControl control;
+  const auto started = std::chrono::steady_clock::now();
+  int64_t simulated_requests = 0;
+  const int jobs = static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024));
+  std::vector<std::string> workload_summaries(plan.workloads.size());
+  std::vector<RunFragment> for_leader;  // MPI ranks other than 0
+  bool interrupted = false;
+  try {
+    const StopOnSignals stop_on_signals(control);
+    const ProgressLine progress(control, mine, !quiet && ProgressLine::stderr_is_terminal());
+    execute_runs(
+        plan, executor, jobs,
+        [&](RunOutcome& outcome, const Workload& workload) {
+          workload_summaries[static_cast<std::size_t>(outcome.run->workload_index)] = workload.summary;
+          if (writer) writer->add(outcome, workload);
+          else for_leader.push_back(ResultsWriter::make_fragment(plan, outcome, workload, write_requests));
+          simulated_requests += outcome.metrics.arrived;
+        },
+        [&](int64_t run) { return is_saved(run) || !shard.owns(run); }, &control);
+  } catch (const Interrupted&) {
+    interrupted = true;  // what finished is still handed over and saved below
+  } catch (const std::exception& error) {
+    if (mpi == nullptr || mpi->size() == 1) throw;
+    std::cerr << "error on MPI rank " << mpi->rank() << ": " << error.what() << "\n";
+    mpi->abort(dynamic_cast<const InputError*>(&error) != nullptr ? kExitBadInput : kExitInternalError);
+  }
+  if (mpi != nullptr && !leader) {
+    mpi->send_to_leader(for_leader);
+    if (interrupted) throw StoppedByUser("");
+    return kExitOk;
+  }
+  if (mpi != nullptr)
+    for (int rank = 1; rank < mpi->size(); ++rank)
+      for (const auto& fragment : mpi->receive_from(rank)) writer->save(fragment);
+  if (interrupted)
+    throw StoppedByUser(fmt::format(
+        "{} of {} runs finished and are saved in {}/partial; the outputs of any earlier complete run are "
+        "untouched. Run the same command with --resume to finish the other {}",
+        writer->finished_count(), plan.runs.size(), out_dir,
+        static_cast<int64_t>(plan.runs.size()) - writer->finished_count()));
+  if (shard.split() && mpi == nullptr) {
+    if (!quiet)
+      out << fmt::format("saved {} run(s) in {}/partial; {} of {} runs are there. When every shard has finished: "
+                         "llmperforacle merge {} --out {}\n",
+                         mine, out_dir, writer->finished_count(), plan.runs.size(), plan.path, out_dir);
+    return kExitOk;
+  }
+  if (!quiet)
+    for (std::size_t w = 0; w < plan.workloads.size(); ++w)
+      if (!workload_summaries[w].empty()) out << "workload " << w << ": " << workload_summaries[w] << "\n";
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto files = writer->finish(join_args("run", args));
+  if (!quiet) {
+    out << "\n" << writer->comparison_table();
+    out << "KV tokens: per replica, computed as vLLM does (utilization x memory - weights - activation peak -\n"
+           "overhead); `llmperforacle memory` explains one configuration line by line.\n";
+    out << fmt::format("\n{} run(s) ({} resumed{}), {} simulated requests in {:.2f} s of wall time\n", plan.runs.size(),
+                       resumed, mpi != nullptr ? fmt::format(", {} MPI ranks", mpi->size()) : "", simulated_requests,
+                       wall_s);
+    for (const auto& file : files) out << "wrote " << file << "\n";
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -64,7 +161,8 @@ int command_validate(const Args& args, std::ostream& out) {
 int command_run(const Args& args, std::ostream& out) {
   ArgParser p("llmperforacle run",
               "Simulate every deployment of an experiment file on the same seeded workload and write\n"
-              "summary.csv, requests.csv, timeseries.csv and manifest.json.");
+              "summary.csv, requests.csv, timeseries.csv and manifest.json. Under `mpirun -np N` the runs\n"
+              "are split over the ranks and rank 0 writes the outputs.");
   declare_common(p);
   p.option("out", "DIR", "output folder", "results/<experiment name>");
   p.flag("no-requests", "do not write requests.csv (large runs)");
@@ -73,65 +171,25 @@ int command_run(const Args& args, std::ostream& out) {
   p.flag("step-by-step", "simulate every decode step as its own event (same results, slower; for verification)");
   p.flag("resume", "keep the runs an interrupted command saved in DIR/partial (same configuration hash) and run the rest");
   p.flag("restart", "discard the runs an interrupted command saved in DIR/partial");
+  p.option("shard", "I/N", "simulate only runs r with r mod N = I and save them in DIR/partial; `merge` joins the "
+           "shards (default: a Slurm job array's task id and count, when set)", "all runs");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
-  const bool quiet = p.has("quiet");
   if (p.has("resume") && p.has("restart")) throw InputError({}, "--resume", "--resume and --restart exclude each other");
-  const Libraries libraries = Libraries::load();
-  const ExperimentPlan plan = plan_from(p, libraries);
-  const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
-
-  const PartialRuns partial = p.has("resume") ? PartialRuns::resume : p.has("restart") ? PartialRuns::restart
-                                                                                       : PartialRuns::refuse;
-  ResultsWriter writer(plan, out_dir, !p.has("no-requests"), partial);
-  if (writer.already_complete()) {
-    if (!quiet) out << fmt::format("{}: complete for this experiment ({} runs); nothing to do\n", out_dir, plan.runs.size());
-    return kExitOk;
-  }
-  const int64_t resumed = writer.finished_count();
-  if (!quiet && resumed > 0)
-    out << fmt::format("resuming: {} of {} runs already finished in {}/partial\n", resumed, plan.runs.size(), out_dir);
-
-  RunExecutor executor(plan, libraries, !p.has("step-by-step"));
-  RunControl control;
-  const auto started = std::chrono::steady_clock::now();
-  int64_t simulated_requests = 0;
-  const int jobs = static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024));
-  std::vector<std::string> workload_summaries(plan.workloads.size());
+  std::optional<MpiSession> mpi;
+  if (MpiSession::launched()) mpi.emplace();
+  const bool leader = !mpi || mpi->rank() == 0;
   try {
-    const StopOnSignals stop_on_signals(control);
-    const ProgressLine progress(control, static_cast<int64_t>(plan.runs.size()) - resumed,
-                                !quiet && ProgressLine::stderr_is_terminal());
-    execute_runs(
-        plan, executor, jobs,
-        [&](RunOutcome& outcome, const Workload& workload) {
-          workload_summaries[static_cast<std::size_t>(outcome.run->workload_index)] = workload.summary;
-          writer.add(outcome, workload);
-          simulated_requests += outcome.metrics.arrived;
-        },
-        [&](int64_t run) { return writer.finished(run); }, &control);
-  } catch (const Interrupted&) {
-    throw StoppedByUser(fmt::format(
-        "{} of {} runs finished and are saved in {}/partial; the outputs of any earlier complete run are "
-        "untouched. Run the same command with --resume to finish the other {}",
-        writer.finished_count(), plan.runs.size(), out_dir, static_cast<int64_t>(plan.runs.size()) - writer.finished_count()));
+    return run_job(p, args, out, mpi ? &*mpi : nullptr);
+  } catch (const InputError&) {
+    if (leader) throw;
+    return kExitBadInput;  // every rank finds the same input error; rank 0 reports it
+  } catch (const StoppedByUser&) {
+    if (leader) throw;
+    return kExitInterrupted;
   }
-  if (!quiet)
-    for (std::size_t w = 0; w < plan.workloads.size(); ++w)
-      if (!workload_summaries[w].empty()) out << "workload " << w << ": " << workload_summaries[w] << "\n";
-  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const auto files = writer.finish(join_args(args));
-  if (!quiet) {
-    out << "\n" << writer.comparison_table();
-    out << "KV tokens: per replica, computed as vLLM does (utilization x memory - weights - activation peak -\n"
-           "overhead); `llmperforacle memory` explains one configuration line by line.\n";
-    out << fmt::format("\n{} run(s) ({} resumed), {} simulated requests in {:.2f} s of wall time\n", plan.runs.size(),
-                       resumed, simulated_requests, wall_s);
-    for (const auto& file : files) out << "wrote " << file << "\n";
-  }
-  return kExitOk;
 }
 
 }  // namespace llmpo

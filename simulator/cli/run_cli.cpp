@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "mpi_session.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 
@@ -25,6 +26,7 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> list = {
       {"run", "simulate an experiment file and write latency/throughput CSVs", command_run},
       {"validate", "check an experiment file without running it", command_validate},
+      {"merge", "join the runs of `run --shard I/N` processes (Slurm job arrays) into one output folder", command_merge},
       {"capacity", "highest request rate or concurrency meeting latency SLOs, per deployment (bisection)", command_capacity},
       {"perf", "speed benchmark: 10k/100k/1M-request runs, idle time, sweeps", command_perf},
       {"list", "print the model, GPU, interconnect or quantization library as a table", command_list},
@@ -58,7 +60,7 @@ int run_cli(const Args& args, std::ostream& out, std::ostream& err) {
       return args.empty() ? kExitBadInput : kExitOk;
     }
     if (args[0] == "version" || args[0] == "--version") {
-      out << "llmperforacle " << LLMPO_VERSION << "\n";
+      out << "llmperforacle " << LLMPO_VERSION << (MpiSession::available() ? " (with MPI)" : " (without MPI)") << "\n";
       return kExitOk;
     }
     const Args rest(args.begin() + 1, args.end());

@@ -223,6 +223,13 @@ ExperimentFile read_experiment_text(const std::string& text, const std::string& 
       throw InputError(pos, "sweep." + axis.key, "no framework in frameworks_to_test accepts this key");
     axes.push_back(std::move(axis));
   }
+  double points = 1;  // a double: the product of a few long lists may not fit any integer
+  for (const auto& axis : axes) points *= static_cast<double>(axis.size);
+  if (points > static_cast<double>(kMaxSweepPoints))
+    throw InputError(position_of(sweep, path), "sweep",
+                     fmt::format("the lists make {:.0f} points, more than the {} a sweep may have; "
+                                 "shorten them or split the sweep over several files",
+                                 points, kMaxSweepPoints));
   // Cartesian product, the last key varying fastest.
   std::vector<std::size_t> digit(axes.size(), 0);
   for (;;) {

@@ -2,6 +2,7 @@
 // Reading an experiment file: the YAML document, `--set key.path=value` overrides applied on
 // top, and the `sweep:` section expanded into one document per point of the cartesian product.
 // Every later stage parses a point's document with StrictMap, so errors keep file:line:col.
+#include <cstddef>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,11 @@ void apply_override(YAML::Node& document, const std::string& assignment);
 // `model` and `gpu` set model_profile_id and the GPU preset; `request_rate` and `concurrency`
 // set the workload's arrival rate and client count. Any other key is a dotted path.
 std::vector<std::string> sweep_shorthands();
+
+// Every point of a sweep is parsed, planned and simulated on its own: beyond this many the
+// lists are almost surely a mistake (three lists of 100 values make a million runs) that would
+// exhaust memory while expanding, so read_experiment rejects them.
+inline constexpr std::size_t kMaxSweepPoints = 10'000;
 
 ExperimentFile read_experiment(const std::string& path, const std::vector<std::string>& overrides);
 // The same for text already in memory; `path` names it in messages and anchors relative paths.

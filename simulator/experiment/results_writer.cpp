@@ -83,6 +83,11 @@ int64_t ResultsWriter::finished_count() const {
 }
 
 void ResultsWriter::open_partial(PartialRuns partial) {
+  if (partial == PartialRuns::shared) {
+    // A temporary file here may be another shard's file in progress: leave them all.
+    for (std::size_t i = 0; i < saved_.size(); ++i) load_fragment(static_cast<int64_t>(i));
+    return;
+  }
   remove_stale_temporaries(out_dir_);
   remove_stale_temporaries(partial_dir());
   std::error_code error;
@@ -128,20 +133,64 @@ bool ResultsWriter::load_fragment(int64_t run) {
   return true;
 }
 
+RunFragment ResultsWriter::make_fragment(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
+                                         bool write_requests) {
+  RunFragment fragment;
+  fragment.run = outcome.run->index;
+  if (write_requests) fragment.requests_csv = requests_rows(outcome, workload);
+  fragment.timeseries_csv = timeseries_rows(outcome);
+  const nlohmann::json json = {{"hash", config_hash(plan, *outcome.run, write_requests)},
+                               {"summary", llmpo::summary_row(plan, outcome, workload)},
+                               {"table", table_cells(plan, *outcome.run, outcome.metrics)}};
+  fragment.json = json.dump() + "\n";
+  return fragment;
+}
+
 void ResultsWriter::add(const RunOutcome& outcome, const Workload& workload) {
-  const int64_t run = outcome.run->index;
+  save(make_fragment(plan_, outcome, workload, write_requests_));
+}
+
+void ResultsWriter::save(const RunFragment& fragment) {
+  const int64_t run = fragment.run;
+  if (run < 0 || run >= static_cast<int64_t>(saved_.size()))
+    throw InternalError(fmt::format("results: a saved run has index {} of {}", run, saved_.size()));
+  const auto json = nlohmann::json::parse(fragment.json);
+  if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)])
+    throw InternalError(fmt::format("results: run {} was computed for another configuration", run));
   ensure_directory(partial_dir());
-  if (write_requests_) write_file_atomically(fragment_path(run, ".requests.csv"), requests_rows(outcome, workload));
-  write_file_atomically(fragment_path(run, ".timeseries.csv"), timeseries_rows(outcome));
-  Saved& saved = saved_[static_cast<std::size_t>(run)];
-  saved.summary = llmpo::summary_row(plan_, outcome, workload);
-  saved.table_cells = table_cells(plan_, *outcome.run, outcome.metrics);
-  const nlohmann::json json = {{"hash", hashes_[static_cast<std::size_t>(run)]},
-                               {"summary", saved.summary},
-                               {"table", saved.table_cells}};
+  if (write_requests_) write_file_atomically(fragment_path(run, ".requests.csv"), fragment.requests_csv);
+  write_file_atomically(fragment_path(run, ".timeseries.csv"), fragment.timeseries_csv);
   // Last: its presence says the run's rows are complete.
-  write_file_atomically(fragment_path(run, ".json"), json.dump() + "\n");
+  write_file_atomically(fragment_path(run, ".json"), fragment.json);
+  Saved& saved = saved_[static_cast<std::size_t>(run)];
+  saved.summary = json.at("summary").get<CsvRow>();
+  saved.table_cells = json.at("table").get<std::vector<std::string>>();
   saved.present = true;
+}
+
+std::vector<int64_t> ResultsWriter::import_from(const std::string& other_out_dir) {
+  std::vector<int64_t> imported;
+  const fs::path other = fs::path(other_out_dir) / "partial";
+  if (!fs::is_directory(other)) throw InputError({other_out_dir, 0, 0}, "", "has no partial/ folder of saved runs");
+  for (std::size_t i = 0; i < saved_.size(); ++i) {
+    const auto run = static_cast<int64_t>(i);
+    const fs::path json = other / fs::path(fragment_path(run, ".json")).filename();
+    if (saved_[i].present || !fs::exists(json)) continue;
+    RunFragment fragment;
+    fragment.run = run;
+    fragment.json = read_whole(json.string());
+    fragment.timeseries_csv = read_whole((other / fs::path(fragment_path(run, ".timeseries.csv")).filename()).string());
+    if (write_requests_)
+      fragment.requests_csv = read_whole((other / fs::path(fragment_path(run, ".requests.csv")).filename()).string());
+    try {
+      if (nlohmann::json::parse(fragment.json).at("hash").get<std::string>() != hashes_[i]) continue;
+    } catch (const std::exception&) {
+      continue;  // damaged: not imported, reported as missing
+    }
+    save(fragment);
+    imported.push_back(run);
+  }
+  return imported;
 }
 
 std::vector<std::string> ResultsWriter::finish(const std::string& command_line) {

@@ -25,6 +25,16 @@ enum class PartialRuns {
   refuse,   // default: an input error that says --resume or --restart
   resume,   // keep those whose configuration hash matches
   restart,  // discard them
+  shared,   // other processes (Slurm shards) write here too: keep matching runs, remove nothing
+};
+
+// One finished run as text: what a process that ran it (a thread, an MPI rank, a Slurm shard)
+// hands to the one that writes the outputs.
+struct RunFragment {
+  int64_t run = 0;
+  std::string json;            // {"hash", "summary", "table"}
+  std::string requests_csv;    // rows without header ("" when requests are not written)
+  std::string timeseries_csv;  // rows without header
 };
 
 class ResultsWriter {
@@ -38,6 +48,11 @@ class ResultsWriter {
 
   // Saves one finished run under OUT/partial at once. Runs may be added in any order.
   void add(const RunOutcome& outcome, const Workload& workload);
+  static RunFragment make_fragment(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
+                                   bool write_requests);
+  void save(const RunFragment& fragment);
+  // Copies the saved runs of another output folder (a shard's) whose hash matches; returns them.
+  std::vector<int64_t> import_from(const std::string& other_out_dir);
   // Assembles the four files from the saved runs; returns their paths.
   std::vector<std::string> finish(const std::string& command_line);
 

@@ -1,0 +1,57 @@
+// `llmperforacle merge FILE --out DIR [SHARD_DIR ...]`: joins the runs that `run --shard I/N`
+// processes (a Slurm job array) saved - in DIR/partial, or in each SHARD_DIR/partial - into the
+// four outputs, exactly as one process running the whole file writes them.
+#include <filesystem>
+
+#include <fmt/format.h>
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "experiment_args.hpp"
+#include "simulator/experiment/results_writer.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/text.hpp"
+
+namespace llmpo {
+
+int command_merge(const Args& args, std::ostream& out) {
+  ArgParser p("llmperforacle merge",
+              "Join the runs saved by `run --shard I/N` (e.g. a Slurm job array) into summary.csv,\n"
+              "requests.csv, timeseries.csv and manifest.json, as a single `run` would write them.");
+  declare_common(p);
+  p.option("out", "DIR", "output folder (where the shards saved their runs, unless --from says otherwise)",
+           "results/<experiment name>");
+  p.multi("from", "SHARD_DIR", "other output folders whose partial/ runs to take in");
+  p.flag("no-requests", "the shards ran with --no-requests");
+  p.flag("quiet", "print nothing but errors");
+  if (!p.parse(args)) {
+    out << p.help_text();
+    return kExitOk;
+  }
+  const Libraries libraries = Libraries::load();
+  const ExperimentPlan plan = plan_from(p, libraries);
+  const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
+  ResultsWriter writer(plan, out_dir, !p.has("no-requests"), PartialRuns::resume);
+  if (writer.already_complete()) {
+    if (!p.has("quiet")) out << fmt::format("{}: complete for this experiment; nothing to merge\n", out_dir);
+    return kExitOk;
+  }
+  for (const auto& from : p.get_all("from")) writer.import_from(from);
+  std::vector<std::string> missing;
+  for (std::size_t i = 0; i < plan.runs.size(); ++i)
+    if (!writer.finished(static_cast<int64_t>(i))) missing.push_back(std::to_string(i));
+  if (!missing.empty())
+    throw InputError({out_dir, 0, 0}, "",
+                     fmt::format("{} of {} runs are not saved for this experiment (runs {}): a shard has not "
+                                 "finished, ran another configuration (--set, --no-requests), or saved elsewhere "
+                                 "(name its folder after --from)",
+                                 missing.size(), plan.runs.size(), join(missing)));
+  const auto files = writer.finish(join_args("merge", args));
+  if (!p.has("quiet")) {
+    out << writer.comparison_table();
+    for (const auto& file : files) out << "wrote " << file << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace llmpo

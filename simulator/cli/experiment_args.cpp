@@ -1,0 +1,31 @@
+#include "experiment_args.hpp"
+
+#include "simulator/util/error.hpp"
+
+namespace llmpo {
+
+void declare_common(ArgParser& p) {
+  p.positional("FILE", "experiment YAML (see experiments/README.md)");
+  p.repeated("set", "KEY.PATH=VALUE", "override any field, e.g. --set workload.arrival.rate_per_s=8");
+  p.flag("allow-large", "accept workloads of more than 10 million requests (otherwise an input error)");
+}
+
+ExperimentFile read_from(const ArgParser& p) {
+  const auto file = p.positional_value("FILE");
+  if (!file) throw InputError({}, "FILE", "name the experiment file, e.g. experiments/quickstart.yaml");
+  return read_experiment(*file, p.get_all("set"));
+}
+
+ExperimentPlan plan_from(const ArgParser& p, const Libraries& libraries) {
+  PlanOptions options;
+  options.allow_large_workloads = p.has("allow-large");
+  return plan_experiment(read_from(p), libraries, options);
+}
+
+std::string join_args(const std::string& command, const Args& args) {
+  std::string out = "llmperforacle " + command;
+  for (const auto& arg : args) out += " " + arg;
+  return out;
+}
+
+}  // namespace llmpo
