@@ -18,6 +18,7 @@ int command_perf(const Args& args, std::ostream& out);
 int command_calibrate(const Args& args, std::ostream& out);
 int command_fidelity(const Args& args, std::ostream& out);
 int command_capacity(const Args& args, std::ostream& out);
+int command_recommend(const Args& args, std::ostream& out);
 int command_merge(const Args& args, std::ostream& out);
 
 // Runs `llmperforacle <args...>`: dispatches to the subcommand, turns errors into a message on

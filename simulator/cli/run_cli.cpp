@@ -31,6 +31,7 @@ const std::vector<Subcommand>& subcommands() {
       {"perf", "speed benchmark: 10k/100k/1M-request runs, idle time, sweeps", command_perf},
       {"list", "print the model, GPU, interconnect or quantization library as a table", command_list},
       {"memory", "weights, KV bytes per token and KV capacity of a deployment, as vLLM computes it", command_memory},
+      {"recommend", "per GPU: minimum memory and TP, max concurrency, best max_num_seqs under a latency SLO", command_recommend},
       {"roofline", "per-layer FLOPs, bytes, intensity and predicted time of one serving step", command_roofline},
       {"calibrate", "fit a GPU's efficiency parameters to measured kernel times; write a GPU file", command_calibrate},
       {"fidelity", "score a GPU profile against measured kernel times (MAPE by operator, model, TP)", command_fidelity},

@@ -70,38 +70,52 @@ void check_capacity_workload(const WorkloadPlan& workload) {
                      "ramp)");
 }
 
+namespace {
+
+// The file's metrics options plus the percentiles the bounds ask for.
+MetricsOptions capacity_metrics_options(const ExperimentPlan& plan, const RunSpec& run, const CapacitySpec& spec) {
+  MetricsOptions options = plan.points[static_cast<std::size_t>(run.point_index)].simulation.metrics;
+  for (double p : percentiles_needed(spec))
+    if (std::find(options.percentiles.begin(), options.percentiles.end(), p) == options.percentiles.end())
+      options.percentiles.push_back(p);
+  return options;
+}
+
+}  // namespace
+
+CapacityProbe probe_load(const ExperimentPlan& plan, const RunSpec& run, const CapacitySpec& spec,
+                         RunExecutor& executor, double load, RunControl* control) {
+  const WorkloadPlan& base = plan.workloads[static_cast<std::size_t>(run.workload_index)];
+  const MetricsOptions metrics_options = capacity_metrics_options(plan, run, spec);
+  CapacityProbe out;
+  out.load = load;
+  const Workload workload = generate_workload(at_load(base.spec, load), base.seed, base.clip_max_model_len);
+  const RunOutcome outcome = executor.execute_with(run, workload, metrics_options, control);
+  out.metrics = outcome.metrics;
+  out.state = classify(outcome.result, outcome.metrics, workload);
+  std::vector<std::string> failures;
+  if (out.state != LoadState::stable) failures.push_back(to_string(out.state));
+  for (const auto& bound : spec.bounds) {
+    const double value = bound_value(bound, out.metrics, metrics_options.percentiles);
+    out.bound_values.push_back(value);
+    if (!(value <= bound.max_ms)) failures.push_back(fmt::format("{} {:.1f} > {}", bound.key, value, bound.max_ms));
+  }
+  if (spec.min_attainment && out.metrics.slo_attainment < *spec.min_attainment)
+    failures.push_back(fmt::format("attainment {:.4f} < {}", out.metrics.slo_attainment, *spec.min_attainment));
+  out.passed = failures.empty();
+  for (const auto& f : failures) out.reason += (out.reason.empty() ? "" : "; ") + f;
+  return out;
+}
+
 CapacityResult find_capacity(const ExperimentPlan& plan, const RunSpec& run, const CapacitySpec& spec,
                              RunExecutor& executor, RunControl* control) {
   const WorkloadPlan& base = plan.workloads[static_cast<std::size_t>(run.workload_index)];
-  const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
-  MetricsOptions metrics_options = point.simulation.metrics;
-  for (double p : percentiles_needed(spec))
-    if (std::find(metrics_options.percentiles.begin(), metrics_options.percentiles.end(), p) ==
-        metrics_options.percentiles.end())
-      metrics_options.percentiles.push_back(p);
-
   CapacityResult result;
   result.run = &run;
   result.closed_loop = is_closed_loop(base.spec);
   auto probe = [&](double load) {
-    CapacityProbe out;
+    CapacityProbe out = probe_load(plan, run, spec, executor, load, control);
     out.step = static_cast<int>(result.probes.size()) + 1;
-    out.load = load;
-    const Workload workload = generate_workload(at_load(base.spec, load), base.seed, base.clip_max_model_len);
-    const RunOutcome outcome = executor.execute_with(run, workload, metrics_options, control);
-    out.metrics = outcome.metrics;
-    out.state = classify(outcome.result, outcome.metrics, workload);
-    std::vector<std::string> failures;
-    if (out.state != LoadState::stable) failures.push_back(to_string(out.state));
-    for (const auto& bound : spec.bounds) {
-      const double value = bound_value(bound, out.metrics, metrics_options.percentiles);
-      out.bound_values.push_back(value);
-      if (!(value <= bound.max_ms)) failures.push_back(fmt::format("{} {:.1f} > {}", bound.key, value, bound.max_ms));
-    }
-    if (spec.min_attainment && out.metrics.slo_attainment < *spec.min_attainment)
-      failures.push_back(fmt::format("attainment {:.4f} < {}", out.metrics.slo_attainment, *spec.min_attainment));
-    out.passed = failures.empty();
-    for (const auto& f : failures) out.reason += (out.reason.empty() ? "" : "; ") + f;
     result.probes.push_back(out);
     return out.passed;
   };

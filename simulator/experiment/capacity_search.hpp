@@ -44,6 +44,10 @@ struct CapacityResult {
 // ramp arrivals).
 void check_capacity_workload(const WorkloadPlan& workload);
 
+// One probe: the deployment at `load` (rate or clients), classified and checked (step left 0).
+CapacityProbe probe_load(const ExperimentPlan& plan, const RunSpec& run, const CapacitySpec& spec,
+                         RunExecutor& executor, double load, RunControl* control);
+
 CapacityResult find_capacity(const ExperimentPlan& plan, const RunSpec& run, const CapacitySpec& spec,
                              RunExecutor& executor, RunControl* control);
 
