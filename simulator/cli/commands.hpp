@@ -20,6 +20,7 @@ int command_fidelity(const Args& args, std::ostream& out);
 int command_capacity(const Args& args, std::ostream& out);
 int command_recommend(const Args& args, std::ostream& out);
 int command_merge(const Args& args, std::ostream& out);
+int command_search(const Args& args, std::ostream& out);
 
 // Runs `llmperforacle <args...>`: dispatches to the subcommand, turns errors into a message on
 // `err` and an exit code (0 ok, 2 bad input, 1 internal error).

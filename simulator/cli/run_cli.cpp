@@ -26,6 +26,7 @@ const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> list = {
       {"run", "simulate an experiment file and write latency/throughput CSVs", command_run},
       {"validate", "check an experiment file without running it", command_validate},
+      {"search", "cheapest GPU type, count, TP/PP, replicas and knobs carrying a target rate within SLOs; Pareto frontier", command_search},
       {"merge", "join the runs of `run --shard I/N` processes (Slurm job arrays) into one output folder", command_merge},
       {"capacity", "highest request rate or concurrency meeting latency SLOs, per deployment (bisection)", command_capacity},
       {"perf", "speed benchmark: 10k/100k/1M-request runs, idle time, sweeps", command_perf},

@@ -127,7 +127,21 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
           capacity_map.fail("min_attainment", "needs a per-request SLO to attain: simulation.slo (or one in every workload class)");
         if (p == 0) plan.capacity = capacity;
       });
-    top.reject_unknown_keys({"name", "description", "simulation", "hardware", "workload", "frameworks_to_test", "sweep", "capacity"});
+    if (top.has("search"))
+      diagnostics.attempt([&] {
+        StrictMap search_map = top.get_map("search");
+        SearchSpec search = parse_search(search_map);
+        if (!top.has("capacity")) search_map.fail("target_rate_per_s", "a search needs a capacity: section (the SLOs to meet)");
+        for (const auto& gpu : search.gpus)
+          try {
+            libraries.gpus.find(gpu);
+          } catch (const InputError& error) {
+            search_map.fail("gpus", error.message());
+          }
+        if (p == 0) plan.search = search;
+      });
+    top.reject_unknown_keys({"name", "description", "simulation", "hardware", "workload", "frameworks_to_test", "sweep",
+                             "capacity", "search"});
 
     int64_t workload_index = -1;
     if (workload) {

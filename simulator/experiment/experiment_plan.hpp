@@ -10,6 +10,7 @@
 
 #include "capacity_spec.hpp"
 #include "experiment_file.hpp"
+#include "search_spec.hpp"
 #include "frameworks/framework_config.hpp"
 #include "hardware/gpu_spec.hpp"
 #include "models/memory_plan.hpp"
@@ -77,6 +78,7 @@ struct ExperimentPlan {
   std::vector<WorkloadPlan> workloads;
   int64_t clip_max_model_len = 0;  // the smallest max_model_len of any run
   std::optional<CapacitySpec> capacity;  // the `capacity:` section, for `llmperforacle capacity`
+  std::optional<SearchSpec> search;      // the `search:` section, for `llmperforacle search`
 };
 
 // Above this many requests in one workload, planning stops unless the user confirms: at about

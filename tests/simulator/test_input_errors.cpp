@@ -148,6 +148,21 @@ TEST_CASE("input errors: a sweep value that breaks a point is reported at the sw
   CHECK_THAT(c.run.err, Contains(c.file + ":25:31: frameworks_to_test[0].config.tensor_parallel_degree: TP 3 does not divide"));
 }
 
+// Found by tests/fuzz/fuzz_experiment_yaml: a sweep over a file without frameworks_to_test or
+// hardware threw YAML's InvalidNode (an internal error), and nothing bounded a sweep's size.
+TEST_CASE("input errors: a sweep without its targets, or with too many points, is a clear error") {
+  const Checked bare = validate("simulation: {seed: 1}\nsweep:\n  tensor_parallel_degree: [2, 4]\n  gpu: [A100-80GB-SXM]\n");
+  CHECK(bare.run.code == 2);
+  CHECK_THAT(bare.run.err, Contains(bare.file + ":3:3: sweep.tensor_parallel_degree: no framework in frameworks_to_test accepts this key"));
+  std::string list = "[1";
+  for (int i = 2; i <= 101; ++i) list += ", " + std::to_string(i);
+  list += "]";
+  const Checked huge = validate(std::string(kTwoFrameworks) + "sweep:\n  max_num_seqs: " + list +
+                                "\n  request_rate: " + list + "\n");
+  CHECK(huge.run.code == 2);
+  CHECK_THAT(huge.run.err, Contains(huge.file + ":25:3: sweep: the lists make 10201 points, more than the 10000 a sweep may have"));
+}
+
 TEST_CASE("input errors: exit codes are 0 for success and 2 for bad input") {
   CHECK(validate(kTwoFrameworks).run.code == 0);
   CHECK(run_cli_args({"no-such-command"}).code == 2);

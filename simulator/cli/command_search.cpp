@@ -1,0 +1,136 @@
+// `llmperforacle search FILE`: the cheapest configuration that carries the file's target rate
+// within its capacity SLOs, the cost-latency Pareto frontier and the top N by cost; writes
+// search.csv with every candidate (pruned and infeasible ones with their reason).
+#include <algorithm>
+#include <filesystem>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "experiment_args.hpp"
+#include "simulator/experiment/config_search.hpp"
+#include "simulator/experiment/parallel_runs.hpp"
+#include "simulator/experiment/results_rows.hpp"
+#include "simulator/util/atomic_file.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/table.hpp"
+
+namespace llmpo {
+
+namespace {
+
+std::string search_csv(const CapacitySpec& slo, const std::vector<SearchCandidate>& candidates) {
+  std::string out = "framework,gpu,tensor_parallel_degree,pipeline_parallel_degree,knobs,status,reason,"
+                    "capacity_per_replica_req_per_s,replicas,num_gpus,price_per_gpu_hour_usd,cost_per_hour_usd,"
+                    "capacity_req_per_s,req_per_s_per_usd_per_hour,pareto";
+  for (const auto& bound : slo.bounds) out += fmt::format(",{}_at_target", bound.key);
+  out += "\n";
+  for (const auto& c : candidates) {
+    const bool ok = c.status == "ok";
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_cell(c.framework), c.gpu, c.tensor_parallel,
+                       c.pipeline_parallel, csv_cell(c.knobs), c.status, csv_cell(c.reason),
+                       number(c.capacity_per_replica), ok ? std::to_string(c.replicas) : "",
+                       ok ? std::to_string(c.replicas * c.tensor_parallel * c.pipeline_parallel) : "",
+                       number(c.price_per_gpu_hour), ok ? number(c.cost_per_hour) : "", ok ? number(c.capacity_total) : "",
+                       ok ? number(c.requests_per_dollar) : "", c.pareto ? "true" : "false");
+    for (std::size_t b = 0; b < slo.bounds.size(); ++b)
+      out += fmt::format(",{}", ok && b < c.bound_values.size() ? number(c.bound_values[b]) : "");
+    out += "\n";
+  }
+  return out;
+}
+
+std::string ranking(const std::vector<const SearchCandidate*>& rows, const std::string& latency_name) {
+  TextTable table({"framework", "gpu", "TPxPP", "knobs", "replicas", "GPUs", "$/h", "capacity req/s",
+                   "req/s per $/h", latency_name, "pareto"});
+  for (const auto* c : rows)
+    table.add_row({c->framework, c->gpu, fmt::format("{}x{}", c->tensor_parallel, c->pipeline_parallel),
+                   c->knobs.empty() ? "-" : c->knobs, std::to_string(c->replicas),
+                   std::to_string(c->replicas * c->tensor_parallel * c->pipeline_parallel),
+                   fmt::format("{:.2f}", c->cost_per_hour), fmt::format("{:.3g}", c->capacity_total),
+                   fmt::format("{:.3g}", c->requests_per_dollar), fmt::format("{:.1f}", c->latency_ms),
+                   c->pareto ? "yes" : ""});
+  std::ostringstream text;
+  table.print(text);
+  return text.str();
+}
+
+}  // namespace
+
+int command_search(const Args& args, std::ostream& out) {
+  ArgParser p("llmperforacle search",
+              "Find the cheapest deployment that carries the `search:` section's target rate within the\n"
+              "`capacity:` SLOs, over GPU types, TP, PP, replicas and vLLM knobs; print the cost-latency\n"
+              "Pareto frontier and the top N; write search.csv with every candidate.");
+  declare_common(p);
+  p.option("out", "DIR", "output folder for search.csv", "results/<experiment name>");
+  p.option("jobs", "N", "candidates evaluated in parallel", "all hardware threads");
+  p.flag("quiet", "print nothing but errors");
+  if (!p.parse(args)) {
+    out << p.help_text();
+    return kExitOk;
+  }
+  const Libraries libraries = Libraries::load();
+  const ExperimentFile file = read_from(p);
+  const ExperimentPlan plan = plan_from(p, libraries);
+  if (!plan.search)
+    throw InputError({plan.path, 0, 0}, "search",
+                     "missing: give the space, e.g. search: {target_rate_per_s: 3, gpus: [H100-SXM, A100-80GB-SXM], "
+                     "tensor_parallel_degree: [1, 2, 4, 8]}, next to a capacity: section");
+  for (const auto& w : plan.workloads) check_capacity_workload(w);
+  const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
+  RunControl control;
+  std::vector<SearchCandidate> candidates;
+  {
+    const StopOnSignals stop_on_signals(control);
+    try {
+      candidates = search_configurations(file, libraries, *plan.search, static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024)),
+                                         &control);
+    } catch (const Interrupted&) {
+      throw StoppedByUser("the search was stopped; nothing was written");
+    }
+  }
+  ensure_directory(out_dir);
+  const std::string csv_path = (std::filesystem::path(out_dir) / "search.csv").string();
+  write_file_atomically(csv_path, search_csv(*plan.capacity, candidates));
+  if (p.has("quiet")) return kExitOk;
+
+  std::vector<const SearchCandidate*> feasible;
+  int64_t pruned = 0, infeasible = 0;
+  for (const auto& c : candidates) {
+    if (c.status == "ok") feasible.push_back(&c);
+    pruned += c.status == "pruned";
+    infeasible += c.status == "infeasible";
+  }
+  std::stable_sort(feasible.begin(), feasible.end(), [](const SearchCandidate* a, const SearchCandidate* b) {
+    return a->cost_per_hour != b->cost_per_hour ? a->cost_per_hour < b->cost_per_hour : a->latency_ms < b->latency_ms;
+  });
+  const std::string latency_name =
+      plan.capacity->bounds.empty() ? "E2EL mean ms" : plan.capacity->bounds.front().key + " at target";
+  out << fmt::format("{} candidates: {} carry {} req/s within the SLOs, {} cannot, {} pruned before simulating "
+                     "(memory, TP vs heads, no price)\n",
+                     candidates.size(), feasible.size(), plan.search->target_rate_per_s, infeasible, pruned);
+  if (feasible.empty()) {
+    out << "no configuration in the space meets the SLOs at the target rate; see " << csv_path << " for why\n";
+    return kExitOk;
+  }
+  const SearchCandidate& best = *feasible.front();
+  out << fmt::format("cheapest: {} on {} x {} (TP {} x PP {} x {} replicas{}), ${:.2f}/h, {:.3g} req/s capacity\n\n",
+                     best.framework, best.replicas * best.tensor_parallel * best.pipeline_parallel, best.gpu,
+                     best.tensor_parallel, best.pipeline_parallel, best.replicas,
+                     best.knobs.empty() ? "" : ", " + best.knobs, best.cost_per_hour, best.capacity_total);
+  std::vector<const SearchCandidate*> frontier;
+  for (const auto* c : feasible)
+    if (c->pareto) frontier.push_back(c);
+  out << "cost-latency Pareto frontier:\n" << ranking(frontier, latency_name);
+  const auto top = std::min<std::size_t>(feasible.size(), static_cast<std::size_t>(plan.search->top));
+  out << fmt::format("\ntop {} by cost:\n", top)
+      << ranking(std::vector<const SearchCandidate*>(feasible.begin(), feasible.begin() + static_cast<std::ptrdiff_t>(top)),
+                 latency_name);
+  out << "wrote " << csv_path << "\n";
+  return kExitOk;
+}
+
+}  // namespace llmpo
