@@ -82,3 +82,11 @@ TEST_CASE("search: the section is checked like the rest of the file") {
   CHECK(missing.code == 2);
   CHECK_THAT(missing.err, Contains("a search needs a capacity: section"));
 }
+
+TEST_CASE("search: candidates evaluated on several threads give the single-thread results") {
+  const std::string dir = fresh_dir("search-jobs");
+  const std::string file = write_file(dir, "search.yaml", kSearch);
+  REQUIRE(run_cli_args({"search", file, "--out", dir + "/one", "--jobs", "1", "--quiet"}).code == 0);
+  REQUIRE(run_cli_args({"search", file, "--out", dir + "/two", "--jobs", "2", "--quiet"}).code == 0);
+  CHECK(read_file(dir + "/one/search.csv") == read_file(dir + "/two/search.csv"));
+}
