@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake ninja-build pkg-config libyaml-cpp-dev nlohmann-json3-dev
-          libspdlog-dev libfmt-dev catch2 libeigen3-dev libopenmpi-dev openmpi-bin)
+          libspdlog-dev libfmt-dev catch2 libeigen3-dev libopenmpi-dev openmpi-bin nodejs chromium)
+# npm: Debian's package, unless the installed Node.js brings its own (NodeSource's does).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 BUILD_DIR=${LLMPO_BUILD_DIR:-build}
 
 install_missing() {
@@ -23,6 +25,15 @@ install_missing() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# The charting libraries `llmperforacle report` inlines, at the versions package-lock.json pins:
+# installed when node_modules is missing or older than the lockfile.
+report_libraries() {
+  local dir=simulator/report
+  [ -d "$dir/node_modules" ] && [ "$dir/node_modules" -nt "$dir/package-lock.json" ] && return 0
+  npm ci --prefix "$dir" --no-audit --no-fund
+  touch "$dir/node_modules"
+}
+
 build() {
   [ -f "$BUILD_DIR/build.ninja" ] || cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
   cmake --build "$BUILD_DIR" --parallel "$(nproc)"
@@ -31,11 +42,13 @@ build() {
 case "${1:-}" in
   run)
     install_missing
+    report_libraries
     build
     "$BUILD_DIR/bin/llmperforacle" run experiments/quickstart.yaml --out results/quickstart
     ;;
   test)
     install_missing
+    report_libraries
     build
     ctest --test-dir "$BUILD_DIR" --output-on-failure --parallel "$(nproc)"
     ;;

@@ -16,6 +16,7 @@
 #include "commands.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/experiment/results_writer.hpp"
+#include "simulator/experiment/vllm_result.hpp"
 #include "simulator/util/error.hpp"
 
 namespace llmpo {
@@ -73,6 +74,9 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
                        plan.runs.size());
 
   RunExecutor executor(plan, libraries, !p.has("step-by-step"));
+  const bool vllm_detailed = p.has("vllm-json-detailed"), vllm_json = p.has("vllm-json") || vllm_detailed;
+  executor.set_record_itl_samples(vllm_detailed);
+  const std::string vllm_date = vllm_date_now();
   RunControl control;
   const auto started = std::chrono::steady_clock::now();
   int64_t simulated_requests = 0;
@@ -87,6 +91,7 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
         plan, executor, jobs,
         [&](RunOutcome& outcome, const Workload& workload) {
           workload_summaries[static_cast<std::size_t>(outcome.run->workload_index)] = workload.summary;
+          if (vllm_json) write_vllm_result(out_dir, plan, outcome, workload, vllm_detailed, vllm_date);
           if (writer) writer->add(outcome, workload);
           else for_leader.push_back(ResultsWriter::make_fragment(plan, outcome, workload, write_requests));
           simulated_requests += outcome.metrics.arrived;
@@ -134,6 +139,10 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
                        wall_s);
     for (const auto& file : files) out << "wrote " << file << "\n";
   }
+  if (p.has("report")) {
+    const std::string report = write_report(out_dir, (std::filesystem::path(out_dir) / "report.html").string());
+    if (!quiet) out << "wrote " << report << "\n";
+  }
   return kExitOk;
 }
 
@@ -167,7 +176,10 @@ int command_run(const Args& args, std::ostream& out) {
   p.option("out", "DIR", "output folder", "results/<experiment name>");
   p.flag("no-requests", "do not write requests.csv (large runs)");
   p.flag("quiet", "print nothing but errors");
+  p.flag("report", "also write OUT/report.html (`llmperforacle report OUT`)");
   p.option("jobs", "N", "runs simulated in parallel (each run stays single-threaded)", "all hardware threads");
+  p.flag("vllm-json", "also write each run as `vllm bench serve --save-result` JSON: DIR/vllm/<run>-<framework>.json");
+  p.flag("vllm-json-detailed", "--vllm-json with vLLM's --save-detailed lists (input_lens, output_lens, ttfts, itls, ...)");
   p.flag("step-by-step", "simulate every decode step as its own event (same results, slower; for verification)");
   p.flag("resume", "keep the runs an interrupted command saved in DIR/partial (same configuration hash) and run the rest");
   p.flag("restart", "discard the runs an interrupted command saved in DIR/partial");

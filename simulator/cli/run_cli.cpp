@@ -36,6 +36,11 @@ const std::vector<Subcommand>& subcommands() {
       {"roofline", "per-layer FLOPs, bytes, intensity and predicted time of one serving step", command_roofline},
       {"calibrate", "fit a GPU's efficiency parameters to measured kernel times; write a GPU file", command_calibrate},
       {"fidelity", "score a GPU profile against measured kernel times (MAPE by operator, model, TP)", command_fidelity},
+      {"replay", "simulate a real `vllm bench serve` result's requests; simulated vs measured metrics", command_replay},
+      {"compare", "differences between two summary.csv files, run by run", command_compare},
+      {"init", "write a commented starter experiment file", command_init},
+      {"bench", "closed-loop concurrency sweep: latency, throughput, peak GPU memory (Llama profiler seed)", command_bench},
+      {"report", "self-contained HTML report (Vega-Lite charts) of a `run` output folder; SVG export", command_report},
   };
   return list;
 }

@@ -71,6 +71,7 @@ void Simulation::observe(SimTime now) {
     running += static_cast<double>(s.running);
     waiting += static_cast<double>(s.waiting);
     if (s.kv_total_blocks > 0) kv += static_cast<double>(s.kv_used_blocks) / static_cast<double>(s.kv_total_blocks);
+    result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, s.kv_used_blocks);
   }
   kv /= static_cast<double>(frameworks_.size());
   observed_in_system_ = in_system_;
@@ -161,6 +162,7 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   const double replicas = static_cast<double>(frameworks_.size());
   const double total_blocks = static_cast<double>(run.total_blocks);
   auto record_state = [&](SimTime at, int64_t blocks_in_use) {
+    result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, blocks_in_use);
     const double kv = (others_kv + static_cast<double>(blocks_in_use) / total_blocks) / replicas;
     observed_in_system_ = in_system_;
     observed_kv_utilization_ = kv;
@@ -194,6 +196,7 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
     }
   }
   for (RequestState* r : decode_running_) r->last_token_ns = ends.back().end_ns;
+  result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, ends.back().blocks_after);
   result_.steps += steps;
   result_.events += steps - 1;  // step-by-step pops one step_end per step; this pops one schedule
   result_.batch_sequences_total += run.batch * steps;

@@ -63,6 +63,7 @@ struct RunResult {
   int64_t batch_sequences_total = 0;   // sum over steps of sequences in the step
   int64_t peak_batch_sequences = 0;
   double kv_utilization_area_ns = 0;   // integral of mean KV use over replicas
+  int64_t peak_kv_blocks = 0;          // most KV blocks in use at once on one replica
   int64_t preemptions = 0;
   int64_t unsent_requests = 0;         // closed loop: requests never sent before stop_sending_ns
 };

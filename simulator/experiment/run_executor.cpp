@@ -60,6 +60,7 @@ RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& request
   SimulationOptions options;
   options.router = run.router;
   options.bulk_decode = bulk_decode_;
+  options.record_itl_samples = record_itl_samples_;
   options.control = control;
   options.timeseries_interval_ns = duration_to_ns(point.simulation.timeseries_interval_s);
   // The measured window (warm-up and cool-down by arrival time), known before the run for an

@@ -32,6 +32,9 @@ class RunExecutor {
   // The run on other requests and with other metrics options (capacity probes vary the load).
   RunOutcome execute_with(const RunSpec& run, const Workload& requests, const MetricsOptions& metrics,
                           RunControl* control = nullptr) const;
+  // Keep every inter-token gap one by one in RunResult::itl (vLLM's detailed `itls`; memory
+  // grows with tokens).
+  void set_record_itl_samples(bool on) { record_itl_samples_ = on; }
 
  private:
   std::vector<Replica> build_replicas(const RunSpec& run, const SimulationSettings& simulation) const;
@@ -39,6 +42,7 @@ class RunExecutor {
   const ExperimentPlan& plan_;
   const Libraries& libraries_;
   bool bulk_decode_;
+  bool record_itl_samples_ = false;
   std::mutex mutex_;  // guards the two maps (not the workloads, which are read-only once built)
   std::map<int64_t, std::shared_ptr<const Workload>> workloads_;
   std::map<int64_t, int64_t> runs_left_;  // per workload: runs not yet released

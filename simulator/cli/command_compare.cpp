@@ -1,0 +1,148 @@
+// `llmperforacle compare A/summary.csv B/summary.csv`: the differences between two runs of
+// experiments, run by run. Runs are matched by (framework, point label); each metric present in
+// both files is shown with A, B, B - A and (B - A) / A.
+#include <map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "args.hpp"
+#include "commands.hpp"
+#include "simulator/util/csv_table.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/table.hpp"
+#include "simulator/util/text.hpp"
+
+namespace llmpo {
+
+namespace {
+
+const std::vector<std::string>& default_metrics() {
+  static const std::vector<std::string> list = {
+      "completed_requests",   "request_throughput_req_per_s", "output_throughput_tok_per_s",
+      "goodput_req_per_s",    "mean_ttft_ms",                 "median_ttft_ms",
+      "p99_ttft_ms",          "mean_tpot_ms",                 "p99_tpot_ms",
+      "mean_itl_ms",          "p99_itl_ms",                   "mean_e2el_ms",
+      "p99_e2el_ms",          "preemptions"};
+  return list;
+}
+
+struct Side {
+  CsvTable table;
+  std::map<std::pair<std::string, std::string>, const CsvRow*> runs;  // (framework, point)
+  std::vector<std::pair<std::string, std::string>> order;
+};
+
+Side load(const std::string& path) {
+  Side side{CsvTable::read(path), {}, {}};
+  const auto columns = side.table.column_list({"framework", "point"}, "a summary.csv of `llmperforacle run`");
+  for (const auto& row : side.table.rows()) {
+    const auto key = std::make_pair(row.cells[columns[0]], row.cells[columns[1]]);
+    if (side.runs.count(key) != 0)
+      side.table.fail(row.line, fmt::format("framework '{}' at point '{}' appears twice; runs are matched by these two columns",
+                                            key.first, key.second));
+    side.runs[key] = &row;
+    side.order.push_back(key);
+  }
+  return side;
+}
+
+std::vector<std::string> split(const std::string& text, char separator) {
+  std::vector<std::string> out(1);
+  for (char c : text) {
+    if (c == separator) out.emplace_back();
+    else if (c != ' ') out.back() += c;
+  }
+  return out;
+}
+
+std::string shown(double v) { return fmt::format("{:.4g}", v); }
+
+}  // namespace
+
+int command_compare(const Args& args, std::ostream& out) {
+  ArgParser p("llmperforacle compare",
+              "Differences between two summary.csv files, run by run (matched by framework and sweep point):\n"
+              "A, B, B - A and (B - A) / A for each metric.");
+  p.positional("a", "the first summary.csv (the baseline)");
+  p.positional("b", "the second summary.csv");
+  p.option("metrics", "LIST", "comma-separated summary.csv columns to compare",
+           "throughputs, goodput, TTFT/TPOT/ITL/E2EL mean and p99, preemptions");
+  p.option("format", "table|csv|json", "output format", "table");
+  if (!p.parse(args)) {
+    out << p.help_text();
+    return kExitOk;
+  }
+  const auto path_a = p.positional_value("a"), path_b = p.positional_value("b");
+  if (!path_a || !path_b) throw InputError({}, "A B", "give two summary.csv files: llmperforacle compare A/summary.csv B/summary.csv");
+  const std::string format = p.get_or("format", "table");
+  if (format != "table" && format != "csv" && format != "json")
+    throw InputError({}, "--format", fmt::format("'{}' is not a format (valid: table, csv, json)", format));
+  const Side a = load(*path_a), b = load(*path_b);
+  std::vector<std::string> metrics;
+  if (p.has("metrics")) {
+    for (const auto& name : split(p.get("metrics"), ',')) {
+      if (!a.table.has(name) || !b.table.has(name)) {
+        std::string message = fmt::format("'{}' is not a column of both files", name);
+        const std::string hint = did_you_mean(name, a.table.header());
+        if (!hint.empty()) message += "; " + hint;
+        throw InputError({}, "--metrics", message);
+      }
+      metrics.push_back(name);
+    }
+  } else {
+    for (const auto& name : default_metrics())
+      if (a.table.has(name) && b.table.has(name)) metrics.push_back(name);
+  }
+
+  TextTable table({"framework", "point", "metric", "A", "B", "B-A", "(B-A)/A"});
+  nlohmann::ordered_json json = nlohmann::ordered_json::array();
+  int64_t matched = 0;
+  std::vector<std::string> only_a, only_b;
+  for (const auto& key : a.order) {
+    const auto found = b.runs.find(key);
+    if (found == b.runs.end()) {
+      only_a.push_back(key.first + " @ " + (key.second.empty() ? "-" : key.second));
+      continue;
+    }
+    if (matched++ > 0 && format == "table") table.add_separator();
+    const CsvRow& row_a = *a.runs.at(key);
+    const CsvRow& row_b = *found->second;
+    nlohmann::ordered_json entry = {{"framework", key.first}, {"point", key.second}, {"metrics", nlohmann::ordered_json::object()}};
+    for (const auto& metric : metrics) {
+      const std::size_t ca = *a.table.find(metric), cb = *b.table.find(metric);
+      if (a.table.empty_cell(row_a, ca) || b.table.empty_cell(row_b, cb)) continue;
+      const double va = a.table.number(row_a, ca), vb = b.table.number(row_b, cb);
+      nlohmann::ordered_json relative = nullptr;
+      std::string relative_text = vb == va ? "+0.0%" : "n/a";
+      if (va != 0) {
+        relative = (vb - va) / va;
+        relative_text = fmt::format("{:+.1f}%", 100 * (vb - va) / va);
+      }
+      table.add_row({key.first, key.second.empty() ? "-" : key.second, metric, shown(va), shown(vb), shown(vb - va),
+                     relative_text});
+      entry["metrics"][metric] = {{"a", va}, {"b", vb}, {"difference", vb - va}, {"relative", relative}};
+    }
+    json.push_back(entry);
+  }
+  for (const auto& key : b.order)
+    if (a.runs.count(key) == 0) only_b.push_back(key.first + " @ " + (key.second.empty() ? "-" : key.second));
+  if (matched == 0)
+    throw InputError({}, *path_b, fmt::format("no run matches one of {} by framework and point (A has {}, B has {})", *path_a,
+                                              join(only_a), join(only_b)));
+  if (format == "json") {
+    out << nlohmann::ordered_json({{"a", *path_a}, {"b", *path_b}, {"runs", json}, {"only_in_a", only_a}, {"only_in_b", only_b}})
+               .dump(2)
+        << "\n";
+  } else if (format == "csv") {
+    table.print_csv(out);
+  } else {
+    out << fmt::format("A = {}\nB = {}\n{} matched run(s)\n\n", *path_a, *path_b, matched);
+    table.print(out);
+    if (!only_a.empty()) out << "only in A: " << join(only_a) << "\n";
+    if (!only_b.empty()) out << "only in B: " << join(only_b) << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace llmpo

@@ -1,0 +1,85 @@
+#include "single_deployment.hpp"
+
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "simulator/experiment/experiment_file.hpp"
+#include "simulator/util/error.hpp"
+
+namespace llmpo {
+
+namespace {
+
+std::string quoted(const std::string& text) { return nlohmann::json(text).dump(); }
+
+}  // namespace
+
+void declare_deployment_options(ArgParser& p, const std::string& default_gpu) {
+  p.option("model", "M", "model id, HF id, family:size tag, or a config.json / model file", "", true);
+  p.option("gpu", "G", "GPU preset id, or a GPU file", default_gpu, default_gpu.empty());
+  p.option("tp", "N", "tensor_parallel_degree", "1");
+  p.option("pp", "N", "pipeline_parallel_degree", "1");
+  p.option("framework", "vllm|static", "serving framework type", "vllm");
+  p.option("max-num-seqs", "N", "vLLM max_num_seqs", "vLLM's default for the GPU");
+  p.option("max-num-batched-tokens", "N", "vLLM max_num_batched_tokens", "vLLM's default for the GPU");
+  p.option("max-model-len", "L", "max_model_len", "the model's context length");
+  p.option("gpu-memory-utilization", "U", "vLLM gpu_memory_utilization", "0.9");
+  p.repeated("config", "KEY=VALUE", "any other framework config key (a YAML value), e.g. --config enable_chunked_prefill=false");
+}
+
+SingleDeployment deployment_from(const ArgParser& p, const Libraries& libraries) {
+  SingleDeployment d;
+  const std::string model = p.get("model"), gpu = p.get_or("gpu", "H100-SXM");
+  d.model_ref = libraries.models.try_find(model) != nullptr || !std::filesystem::exists(model)
+                    ? model
+                    : std::filesystem::absolute(model).lexically_normal().string();
+  d.gpu_ref = libraries.gpus.try_find(gpu) != nullptr || !std::filesystem::exists(gpu)
+                  ? gpu
+                  : std::filesystem::absolute(gpu).lexically_normal().string();
+  const std::string framework = p.get_or("framework", "vllm");
+  if (framework == "vllm" || framework == "VLLM") d.framework = "VLLM";
+  else if (framework == "static" || framework == "STATIC") d.framework = "STATIC";
+  else throw InputError({}, "--framework", fmt::format("'{}' is not a framework (valid: vllm, static)", framework));
+  d.tp = p.get_int("tp", 1, 1, 1024);
+  d.pp = p.get_int("pp", 1, 1, 1024);
+  if (p.has("max-num-seqs")) d.config.emplace_back("max_num_seqs", std::to_string(p.get_int("max-num-seqs", 0, 1, 1 << 20)));
+  if (p.has("max-num-batched-tokens"))
+    d.config.emplace_back("max_num_batched_tokens", std::to_string(p.get_int("max-num-batched-tokens", 0, 1, 1 << 24)));
+  if (p.has("max-model-len")) d.config.emplace_back("max_model_len", std::to_string(p.get_int("max-model-len", 0, 1, 1 << 24)));
+  if (p.has("gpu-memory-utilization"))
+    d.config.emplace_back("gpu_memory_utilization", fmt::format("{}", p.get_double("gpu-memory-utilization", 0.9, 0.01, 1.0)));
+  for (const auto& assignment : p.get_all("config")) {
+    const auto eq = assignment.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw InputError({}, "--config", fmt::format("expected KEY=VALUE (e.g. enable_chunked_prefill=false), got '{}'", assignment));
+    d.config.emplace_back(assignment.substr(0, eq), assignment.substr(eq + 1));
+  }
+  return d;
+}
+
+std::string single_deployment_yaml(const SingleDeployment& d, const std::string& simulation, const std::string& workload,
+                                   const std::string& name) {
+  std::string config = fmt::format("model_profile_id: {}, gpu_id: gpu0, tensor_parallel_degree: {}, pipeline_parallel_degree: {}",
+                                   quoted(d.model_ref), d.tp, d.pp);
+  for (const auto& [key, value] : d.config) config += fmt::format(", {}: {}", key, value);
+  return fmt::format(R"(name: {}
+simulation: {}
+hardware:
+  gpu0: {{preset: {}}}
+workload: {}
+frameworks_to_test:
+  - name: {}
+    type: {}
+    config: {{{}}}
+)",
+                     name, simulation, quoted(d.gpu_ref), workload, d.framework == "VLLM" ? "vllm" : "static",
+                     d.framework, config);
+}
+
+ExperimentPlan plan_single(const std::string& yaml, const std::string& what, const Libraries& libraries) {
+  return plan_experiment(read_experiment_text(yaml, what, {}), libraries);
+}
+
+}  // namespace llmpo

@@ -1,0 +1,33 @@
+#pragma once
+// One deployment given on the command line (--model, --gpu, --tp, engine knobs), turned into an
+// experiment text, so that `replay` and `bench` plan and validate it exactly as `run` would.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "args.hpp"
+#include "simulator/experiment/experiment_plan.hpp"
+
+namespace llmpo {
+
+struct SingleDeployment {
+  std::string model_ref, gpu_ref;  // library ids, or absolute paths of model / GPU files
+  std::string framework = "VLLM";  // VLLM or STATIC
+  int64_t tp = 1, pp = 1;
+  std::vector<std::pair<std::string, std::string>> config;  // further config keys (YAML values)
+};
+
+// --model, --gpu, --tp, --pp, --framework, --max-num-seqs, --max-num-batched-tokens,
+// --max-model-len, --gpu-memory-utilization, --config KEY=VALUE.
+// `default_gpu` non-empty: --gpu is optional with that default.
+void declare_deployment_options(ArgParser& p, const std::string& default_gpu = "");
+SingleDeployment deployment_from(const ArgParser& p, const Libraries& libraries);
+
+// The experiment: `simulation` and `workload` are YAML flow mappings.
+std::string single_deployment_yaml(const SingleDeployment& d, const std::string& simulation, const std::string& workload,
+                                   const std::string& name);
+// Plans it (InputError with the experiment's messages, naming `what`, for a deployment that
+// cannot start).
+ExperimentPlan plan_single(const std::string& yaml, const std::string& what, const Libraries& libraries);
+
+}  // namespace llmpo
