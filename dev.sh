@@ -2,12 +2,16 @@
 # The two set-up commands of the README, on a fresh Debian 12 machine:
 #   ./dev.sh run    install what is missing, build, run the main job on its default experiment
 #   ./dev.sh test   install what is missing, build, run the whole test suite
+#   ./dev.sh sanitize          the test suite under AddressSanitizer + UBSan (build-asan/)
+#   ./dev.sh fuzz [seconds]    the libFuzzer targets of tests/fuzz: their corpus, then N s each
 # Both are idempotent: installed packages and an up-to-date build are left alone.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake ninja-build pkg-config libyaml-cpp-dev nlohmann-json3-dev
-          libspdlog-dev libfmt-dev catch2 libeigen3-dev libopenmpi-dev openmpi-bin nodejs chromium)
+          libspdlog-dev libfmt-dev catch2 libeigen3-dev clang libclang-rt-14-dev libopenmpi-dev openmpi-bin nodejs chromium)
+# libclang-rt-14-dev (libFuzzer, the sanitizer runtimes) is only recommended by clang, and
+# recommendations are not installed.
 # npm: Debian's package, unless the installed Node.js brings its own (NodeSource's does).
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 BUILD_DIR=${LLMPO_BUILD_DIR:-build}
@@ -39,6 +43,23 @@ build() {
   cmake --build "$BUILD_DIR" --parallel "$(nproc)"
 }
 
+# The hardening builds live in their own folders with fixed settings, so they never disturb the
+# Release build above: configure_in DIR CMAKE_ARGS... configures a folder once.
+configure_in() {
+  local dir=$1
+  shift
+  [ -f "$dir/build.ninja" ] || cmake -S . -B "$dir" -G Ninja "$@"
+}
+# Debug keeps every check in; -O1 keeps the instrumented tests and fuzzers fast enough.
+HARDENED_FLAGS=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g -O1" -DLLMPO_LTO=OFF)
+
+# Stop at the first report with a symbolised stack; leaks count as failures. Exported for the
+# test binary and the llmperforacle processes the CLI tests start.
+sanitizer_options() {
+  export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:detect_leaks=1:detect_stack_use_after_return=1:check_initialization_order=1:strict_init_order=1}
+  export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+}
+
 case "${1:-}" in
   run)
     install_missing
@@ -52,8 +73,25 @@ case "${1:-}" in
     build
     ctest --test-dir "$BUILD_DIR" --output-on-failure --parallel "$(nproc)"
     ;;
+  sanitize)
+    install_missing
+    report_libraries  # the report tests inline them
+    configure_in build-asan -DCMAKE_CXX_COMPILER=g++ -DLLMPO_SANITIZE=ON "${HARDENED_FLAGS[@]}"
+    cmake --build build-asan --parallel "$(nproc)"
+    sanitizer_options
+    ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)"
+    ;;
+  fuzz)
+    install_missing
+    # Only the fuzz targets and the libraries they link: the tests are not needed here.
+    configure_in build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DLLMPO_FUZZ=ON -DLLMPO_BUILD_TESTS=OFF \
+      "${HARDENED_FLAGS[@]}"
+    cmake --build build-fuzz --parallel "$(nproc)" --target llmpo_fuzz
+    sanitizer_options
+    tests/fuzz/run_fuzzers.sh build-fuzz/bin "${2:-60}"
+    ;;
   *)
-    echo "usage: ./dev.sh run | test" >&2
+    echo "usage: ./dev.sh run | test | sanitize | fuzz [seconds]" >&2
     exit 2
     ;;
 esac

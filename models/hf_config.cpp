@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "simulator/util/input_limits.hpp"
 #include "simulator/util/text.hpp"
 
 namespace llmpo {
@@ -45,6 +46,8 @@ std::string describe(const json& value) {
 // nlohmann keeps no positions, and config.json files are flat enough for this to be right.
 class Reader {
  public:
+  static constexpr int64_t kMaxInteger = int64_t{1} << 40;
+
   Reader(const std::string& text, const std::string& file, json node, std::string prefix,
          std::size_t start)
       : text_(text), file_(file), node_(std::move(node)), prefix_(std::move(prefix)), start_(start) {}
@@ -69,6 +72,11 @@ class Reader {
     const json* value = find(key);
     if (value == nullptr) return std::nullopt;
     if (!value->is_number_integer()) fail(key, "expected an integer, got " + describe(*value));
+    // Every integer of a config.json is a size or a count; capping them here keeps the importer's
+    // own arithmetic (4 x hidden, positions + 2) exact. ModelSpec::validate() has the finer limits.
+    if (value->is_number_unsigned() && value->get<uint64_t>() > static_cast<uint64_t>(kMaxInteger))
+      fail(key, fmt::format("{} is implausibly large (at most {} is supported)", value->dump(),
+                            kMaxInteger));
     const int64_t number = value->get<int64_t>();
     if (number < minimum)
       fail(key, minimum == 1 ? fmt::format("must be a positive integer, got {}", number)
@@ -303,7 +311,16 @@ std::string parse_error_detail(const std::string& what) {
   return colon == std::string::npos ? what : what.substr(colon + 2);
 }
 
+// The position of the first 'quoted' token of a parser message in `text` (file only if absent).
+SourcePos pos_of_quoted(const std::string& text, const std::string& file, const std::string& what) {
+  const std::size_t open = what.find('\'');
+  const std::size_t close = open == std::string::npos ? open : what.find('\'', open + 1);
+  const std::size_t at = close == std::string::npos ? close : text.find(what.substr(open + 1, close - open - 1));
+  return at == std::string::npos ? SourcePos{file, 0, 0} : pos_at(text, file, at);
+}
+
 ModelSpec import_json(const std::string& text, const std::string& file) {
+  check_json_nesting(text, file);
   json root;
   try {
     root = json::parse(text);
@@ -311,6 +328,12 @@ ModelSpec import_json(const std::string& text, const std::string& file) {
     // e.byte is the 1-based index of the last byte read, i.e. where parsing stopped.
     throw InputError(pos_at(text, file, e.byte > 0 ? e.byte - 1 : 0), "",
                      "invalid JSON: " + parse_error_detail(e.what()));
+  } catch (const json::out_of_range& e) {
+    // A number beyond double's range (1e400) is reported without a position, but quoted.
+    const std::string what = e.what();  // "[json.exception.out_of_range.406] number overflow ..."
+    const std::size_t tag_end = what.find("] ");
+    throw InputError(pos_of_quoted(text, file, what), "",
+                     "invalid JSON: " + (tag_end == std::string::npos ? what : what.substr(tag_end + 2)));
   }
   if (!root.is_object())
     throw InputError(SourcePos{file, 1, 1}, "", "expected a JSON object (a config.json)");

@@ -1,6 +1,7 @@
 #include "model_library.hpp"
 
 #include <filesystem>
+#include <system_error>
 
 #include "hf_config.hpp"
 #include "model_file.hpp"
@@ -56,8 +57,12 @@ ModelSpec resolve_model(const std::string& name_or_path, const ModelLibrary& lib
     return load_model_file(name_or_path);
   if (const ModelSpec* model = library.try_find(name_or_path)) return *model;
   // A local snapshot of a Hugging Face repository: a folder holding config.json.
+  // error_code overloads: a name the OS rejects as a path (too long) is just not a folder
+  // (found by fuzzing: a 300-character model name threw std::filesystem_error).
   const fs::path config = fs::path(name_or_path) / "config.json";
-  if (fs::is_directory(name_or_path) && fs::exists(config)) return import_hf_config(config.string());
+  std::error_code not_a_path;
+  if (fs::is_directory(name_or_path, not_a_path) && fs::exists(config, not_a_path))
+    return import_hf_config(config.string());
   return library.find(name_or_path);  // throws with suggestions
 }
 

@@ -1,5 +1,7 @@
 #include "model_spec.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace llmpo {
@@ -51,12 +53,51 @@ int64_t ModelSpec::num_sliding_layers() const {
   return num_layers - num_layers / sliding_window.global_every;
 }
 
+namespace {
+
+// Upper limits on sizes, each far beyond any published model (10-1000x), so that the int64
+// products the planners form (heads x head_dim, layers x KV width, sequences x vocabulary) cannot
+// overflow: an absurd config.json is an input error, not undefined behaviour.
+constexpr int64_t kMaxLayers = 100'000;
+constexpr int64_t kMaxWidth = int64_t{1} << 20;       // hidden size, heads, head_dim, experts
+constexpr int64_t kMaxFfnWidth = int64_t{1} << 24;    // dense, expert and shared FFN widths
+constexpr int64_t kMaxVocab = int64_t{1} << 30;
+constexpr int64_t kMaxPositions = int64_t{1} << 32;   // positions, window tokens
+constexpr int64_t kMaxNormsPerLayer = 16;
+// Parameter counts are int64 and multiplied by bytes per parameter; 1e15 (a thousand times the
+// largest published model) keeps every total and byte count far below 2^63.
+constexpr double kMaxParameters = 1e15;
+
+// An upper bound on count_parameters(), in floating point so that it cannot overflow: every
+// layer counted with all its kinds of blocks at full width, biases and norms included.
+double parameter_upper_bound(const ModelSpec& m) {
+  const double h = static_cast<double>(m.hidden_size);
+  const double q = static_cast<double>(m.num_attention_heads) * static_cast<double>(m.head_dim);
+  const double kv = static_cast<double>(m.num_kv_heads) * static_cast<double>(m.head_dim);
+  const double experts = static_cast<double>(m.moe.num_experts + m.moe.num_shared_experts);
+  const double ffn = static_cast<double>(m.intermediate_size) +
+                     experts * static_cast<double>(std::max(m.moe.expert_intermediate_size,
+                                                            m.moe.shared_expert_intermediate_size));
+  const double per_layer = (h + 1) * (2 * q + 2 * kv) + 3 * (h + 1) * (ffn + 1) +
+                           2 * h * experts +  // router rows and each expert's output bias
+                           2 * static_cast<double>(m.norms_per_layer + 2) * (h + static_cast<double>(m.head_dim));
+  return static_cast<double>(m.num_layers) * per_layer +
+         (2 * static_cast<double>(m.vocab_size) + static_cast<double>(m.learned_position_slots) + 2) * h;
+}
+
+}  // namespace
+
 void ModelSpec::validate() const {
   const SourcePos pos{source_file, 0, 0};
   auto require_positive = [&](int64_t value, const char* field) {
     if (value <= 0)
       throw InputError(pos, std::string("architecture.") + field,
                        fmt::format("must be a positive integer, got {}", value));
+  };
+  auto require_at_most = [&](int64_t value, int64_t limit, const std::string& field) {
+    if (value > limit)
+      throw InputError(pos, field, fmt::format("{} is implausibly large (at most {} is supported)",
+                                               value, limit));
   };
   require_positive(num_layers, "num_layers");
   require_positive(hidden_size, "hidden_size");
@@ -66,6 +107,22 @@ void ModelSpec::validate() const {
   require_positive(vocab_size, "vocab_size");
   require_positive(max_position_embeddings, "max_position_embeddings");
   require_positive(norms_per_layer, "norms_per_layer");
+  require_at_most(num_layers, kMaxLayers, "architecture.num_layers");
+  require_at_most(hidden_size, kMaxWidth, "architecture.hidden_size");
+  require_at_most(num_attention_heads, kMaxWidth, "architecture.num_attention_heads");
+  require_at_most(head_dim, kMaxWidth, "architecture.head_dim");
+  require_at_most(intermediate_size, kMaxFfnWidth, "architecture.intermediate_size");
+  require_at_most(vocab_size, kMaxVocab, "architecture.vocab_size");
+  require_at_most(max_position_embeddings, kMaxPositions, "architecture.max_position_embeddings");
+  require_at_most(learned_position_slots, kMaxPositions + 2, "architecture.learned_position_slots");
+  require_at_most(norms_per_layer, kMaxNormsPerLayer, "architecture.norms_per_layer");
+  require_at_most(moe.num_experts, kMaxWidth, "moe.num_experts");
+  require_at_most(moe.expert_intermediate_size, kMaxFfnWidth, "moe.expert_intermediate_size");
+  require_at_most(moe.num_shared_experts, kMaxWidth, "moe.num_shared_experts");
+  require_at_most(moe.shared_expert_intermediate_size, kMaxFfnWidth, "moe.shared_expert_intermediate_size");
+  require_at_most(moe.moe_layer_interval, kMaxLayers, "moe.moe_layer_interval");
+  require_at_most(sliding_window.window_tokens, kMaxPositions, "sliding_window.window_tokens");
+  require_at_most(sliding_window.global_every, kMaxLayers, "sliding_window.global_every");
   if (num_attention_heads % num_kv_heads != 0)
     throw InputError(pos, "architecture.num_kv_heads",
                      fmt::format("{} query heads are not a multiple of {} KV heads",
@@ -92,6 +149,10 @@ void ModelSpec::validate() const {
   if (position_embedding == PositionEmbedding::learned && learned_position_slots <= 0)
     throw InputError(pos, "architecture.learned_position_slots",
                      "must be positive when position_embedding is learned");
+  if (const double bound = parameter_upper_bound(*this); bound > kMaxParameters)
+    throw InputError(pos, "architecture",
+                     fmt::format("these sizes make up to {:.3g} parameters; at most {:.0e} are "
+                                 "supported", bound, kMaxParameters));
 }
 
 int64_t ParameterCounts::total() const {

@@ -154,7 +154,11 @@ void fit_collectives(CalibrationResult& result, const std::vector<Measurement>& 
   std::map<std::string, std::vector<const Measurement*>> by_preset;
   for (const auto& m : rows)
     if (m.kind == MeasuredKind::all_reduce && m.op == "all_reduce" && m.measured_s > 0) by_preset[m.network].push_back(&m);
-  for (const auto& [name, group] : by_preset) {
+  for (const auto& entry : by_preset) {
+    // Named references, not a structured binding: clang 14 (the fuzz build) cannot capture a
+    // structured binding in the residual lambda below.
+    const std::string& name = entry.first;
+    const auto& group = entry.second;
     auto found = result.presets.find(name);
     if (found == result.presets.end()) continue;  // predict() reports the unknown name when scoring
     InterconnectSpec& preset = found->second;

@@ -188,7 +188,7 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
                                        const Libraries& libraries, const std::string& experiment_path) {
   Diagnostics local;  // when the caller does not collect, errors are collected here and thrown
   Diagnostics& diagnostics = entry.diagnostics() != nullptr ? *entry.diagnostics() : local;
-  const std::size_t errors_before = diagnostics.count();
+  const std::size_t errors_before = diagnostics.reported();
   RunSpec run;
   run.entry_path = entry.key_path();
   const std::optional<std::string> type_read = entry.opt_choice("type", framework_type_names());
@@ -233,10 +233,10 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
   });
   if (type_ok) config->reject_unknown_keys(deployment_config_keys_for(type));
 
-  if (model_ok && hardware_ok && diagnostics.count() == errors_before)
+  if (model_ok && hardware_ok && diagnostics.reported() == errors_before)
     diagnostics.attempt([&] { check_deployment(run, *config, libraries); });
   local.throw_if_any();
-  if (diagnostics.count() != errors_before) return std::nullopt;
+  if (diagnostics.reported() != errors_before) return std::nullopt;
   return run;
 }
 

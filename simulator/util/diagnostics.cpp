@@ -5,6 +5,7 @@
 namespace llmpo {
 
 void Diagnostics::add(const InputError& error) {
+  ++reported_;
   const std::string text = error.what();
   const bool seen = std::any_of(errors_.begin(), errors_.end(),
                                 [&](const InputError& e) { return text == e.what(); });

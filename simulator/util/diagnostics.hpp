@@ -25,23 +25,27 @@ class Diagnostics {
   // section once per point: its errors are reported once).
   void add(const InputError& error);
   std::size_t count() const { return errors_.size() + dropped_; }
+  // Errors reported so far, repeats included. Whether a section failed is a change in this, not
+  // in count(): a sweep point repeating an earlier point's error adds nothing to count(), and
+  // was then taken for valid (its unresolved model planned as a model of 0 layers).
+  std::size_t reported() const { return reported_; }
   bool empty() const { return count() == 0; }
   bool full() const { return errors_.size() >= kMaxErrors; }
   std::size_t dropped() const { return dropped_; }
   const std::vector<InputError>& errors() const { return errors_; }
 
   // Runs one independent section; an InputError it throws is recorded and an AbandonedSection
-  // ends it quietly. True when the section added no error.
+  // ends it quietly. True when the section reported no error, not even a repeated one.
   template <typename Section>
   bool attempt(Section&& section) {
-    const std::size_t before = count();
+    const std::size_t before = reported();
     try {
       section();
     } catch (const InputError& error) {
       add(error);
     } catch (const AbandonedSection&) {
     }
-    return count() == before;
+    return reported() == before;
   }
 
   // Throws InputErrors with every recorded error; does nothing when there are none.
@@ -50,6 +54,7 @@ class Diagnostics {
  private:
   std::vector<InputError> errors_;
   std::size_t dropped_ = 0;
+  std::size_t reported_ = 0;
 };
 
 }  // namespace llmpo

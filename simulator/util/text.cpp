@@ -40,15 +40,20 @@ std::vector<std::string> closest_matches(std::string_view name,
     std::string text;
   };
   std::vector<Scored> scored;
+  const int allowed = 2 * std::max(2, static_cast<int>(wanted.size()) / 3);
   for (const auto& candidate : candidates) {
     const std::string lowered = to_lower(candidate);
+    const bool contains = !wanted.empty() && (lowered.find(wanted) != std::string::npos ||
+                                              wanted.find(lowered) != std::string::npos);
+    // The edit distance is at least the difference in length: skip hopeless candidates without
+    // computing it (a long garbage name against every model and GPU was seconds per sweep point).
+    const std::size_t shorter = std::min(wanted.size(), lowered.size());
+    const std::size_t length_gap = std::max(wanted.size(), lowered.size()) - shorter;
+    if (!contains && 2 * length_gap > static_cast<std::size_t>(allowed)) continue;
     // Scores are doubled edit distances, so that "contains the query" (3) ranks after a one-edit
     // typo (2) but before a two-edit one (4).
     int score = 2 * edit_distance(wanted, lowered);
-    const bool contains = !wanted.empty() && (lowered.find(wanted) != std::string::npos ||
-                                              wanted.find(lowered) != std::string::npos);
     if (contains) score = std::min(score, 3);
-    const int allowed = 2 * std::max(2, static_cast<int>(wanted.size()) / 3);
     if (score <= allowed) scored.push_back({score, candidate});
   }
   std::stable_sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {

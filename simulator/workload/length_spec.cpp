@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -102,7 +103,8 @@ LengthSpec parse_length_spec(StrictMap map) {
     case LengthKind::empirical: {
       spec.file = resolve_input_path(map.get_string("file"), map.file());
       spec.column = map.get_string("column");
-      if (!std::filesystem::is_regular_file(spec.file))
+      std::error_code unreadable;  // a name the OS rejects (too long) is "no such file" too
+      if (!std::filesystem::is_regular_file(spec.file, unreadable))
         map.fail("file", fmt::format("no such file '{}' (a relative path is taken from the folder of {})",
                                      spec.file, map.file()));
       spec.values = read_token_column(spec.file, spec.column);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -22,7 +23,9 @@ TraceSpec parse_trace(StrictMap map, TraceCache* cache) {
   reject_keys_of_other_kinds(map, "format", format, valid, kTraceKeys);
 
   trace.file = resolve_input_path(map.get_string("file"), map.file());
-  if (!std::filesystem::is_regular_file(trace.file))
+  // The error_code overload: a name the OS rejects (too long) is "no such file", not an exception.
+  std::error_code unreadable;
+  if (!std::filesystem::is_regular_file(trace.file, unreadable))
     map.fail("file", fmt::format("no such file '{}' (a relative path is taken from the folder of {})", trace.file,
                                  map.file()));
   trace.column_prompt = map.opt_string("column_prompt").value_or(default_prompt_column(trace.format));

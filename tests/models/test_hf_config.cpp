@@ -329,3 +329,33 @@ TEST_CASE("hf_config: a file that cannot be opened is an input error naming it")
   const std::string what = error_of([] { load("no_such_config.json"); });
   CHECK_THAT(what, Catch::Contains("no_such_config.json: cannot open file: "));
 }
+
+// Found by tests/fuzz/fuzz_hf_config: absurd sizes overflowed int64 in count_parameters, and a
+// number beyond double's range escaped as nlohmann's out_of_range instead of an input error.
+TEST_CASE("hf_config: absurd sizes and out-of-range numbers are input errors, not overflows") {
+  const std::string head = R"({"model_type": "llama", "num_attention_heads": 4, "intermediate_size": 128,
+    "vocab_size": 100, "max_position_embeddings": 512, )";
+  CHECK_THAT(error_of([&] { import_hf_config_text(head + R"("num_hidden_layers": 1e400, "hidden_size": 64})", "f.json"); }),
+             Catch::Contains("f.json:2:77: invalid JSON: number overflow parsing '1e400'"));
+  CHECK_THAT(error_of([&] { import_hf_config_text(head + R"("num_hidden_layers": 18446744073709551615, "hidden_size": 64})", "u.json"); }),
+             Catch::Contains("u.json:2:56: num_hidden_layers: 18446744073709551615 is implausibly large"));
+  CHECK_THAT(error_of([&] { import_hf_config_text(head + R"("num_hidden_layers": 2, "hidden_size": 4194304})", "h.json"); }),
+             Catch::Contains("architecture.hidden_size: 4194304 is implausibly large (at most 1048576"));
+  // Each size within its limit, but together about 5e17 parameters.
+  const std::string wide = R"({"model_type": "llama", "num_hidden_layers": 100000, "hidden_size": 1048576,
+    "num_attention_heads": 1024, "intermediate_size": 65536, "vocab_size": 100, "max_position_embeddings": 512})";
+  CHECK_THAT(error_of([&] { import_hf_config_text(wide, "w.json"); }),
+             Catch::Contains("architecture: these sizes make up to 4.6e+17 parameters; at most 1e+15 are supported"));
+}
+
+// nlohmann::json copies and prints values recursively: 100,000 levels overflowed the stack.
+TEST_CASE("hf_config: JSON nested too deep is an input error at the bracket, not a stack overflow") {
+  const std::string deep = "{\"model_type\": \"llama\",\n \"x\": " + std::string(100'000, '[') +
+                           std::string(100'000, ']') + "}";
+  CHECK_THAT(error_of([&] { import_hf_config_text(deep, "deep.json"); }),
+             Catch::Contains("deep.json:2:70: nested more than 64 levels deep"));
+  // Brackets inside strings are text, not nesting.
+  const std::string quoted = "{\"model_type\": \"" + std::string(100, '[') + "\"}";
+  CHECK_THAT(error_of([&] { import_hf_config_text(quoted, "q.json"); }),
+             Catch::Contains("model_type: model_type '[[["));
+}

@@ -160,7 +160,30 @@ TEST_CASE("input errors: a sweep without its targets, or with too many points, i
   const Checked huge = validate(std::string(kTwoFrameworks) + "sweep:\n  max_num_seqs: " + list +
                                 "\n  request_rate: " + list + "\n");
   CHECK(huge.run.code == 2);
-  CHECK_THAT(huge.run.err, Contains(huge.file + ":25:3: sweep: the lists make 10201 points, more than the 10000 a sweep may have"));
+  CHECK_THAT(huge.run.err, Contains(huge.file + ":25:3: sweep: the lists make 10201 points, more than the 2000 a sweep may have"));
+}
+
+// A later point repeating an earlier point's error added nothing to the error count, so its
+// unresolved model passed as valid and was planned as a model of 0 layers.
+TEST_CASE("input errors: an error repeated by every sweep point is reported once, with no follow-on errors") {
+  const Checked c = validate(edited({{"\"Llama3-8B\"", "\"no-such-model\""}}) + "sweep:\n  max_num_seqs: [32, 64]\n");
+  CHECK(c.run.code == 2);
+  CHECK_THAT(c.run.err, Contains("frameworks_to_test[0].config.model_profile_id: unknown model 'no-such-model'"));
+  CHECK(c.run.err.find("layers") == std::string::npos);
+}
+
+// Found by fuzzing: std::filesystem's throwing overloads escaped as internal errors when a name
+// was longer than the OS allows in a path (ENAMETOOLONG).
+TEST_CASE("input errors: a model or trace name too long to be a path is an input error") {
+  const std::string long_name(300, 'x');
+  const Checked model = validate(edited({{"\"Llama3-8B\"", "\"" + long_name + "\""}}));
+  CHECK(model.run.code == 2);
+  CHECK_THAT(model.run.err, Contains("frameworks_to_test[0].config.model_profile_id: unknown model 'xxx"));
+  const Checked trace = validate(edited({{"  prompt_tokens: {distribution: uniform, min: 64, max: 1024}\n"
+                                          "  output_tokens: {distribution: uniform, min: 8, max: 256}\n",
+                                          "  trace: {file: /" + long_name + ".csv, format: lengths}\n"}}));
+  CHECK(trace.run.code == 2);
+  CHECK_THAT(trace.run.err, Contains("workload.trace.file: no such file '/xxx"));
 }
 
 TEST_CASE("input errors: exit codes are 0 for success and 2 for bad input") {

@@ -1,0 +1,26 @@
+// libFuzzer target: arbitrary bytes as an experiment file, read and planned (never simulated).
+// A bad file must end in llmpo::InputError; anything else that escapes - another exception, a
+// crash, a sanitizer report, a hang or a huge allocation (libFuzzer's -timeout/-rss_limit_mb) -
+// is a bug, because `llmperforacle run/validate` would report it as an internal error or die.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "simulator/experiment/experiment_file.hpp"
+#include "simulator/experiment/experiment_plan.hpp"
+#include "simulator/experiment/libraries.hpp"
+#include "simulator/util/error.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+  // Loading the libraries reads ~50 YAML files: once per process, not once per input.
+  static const llmpo::Libraries libraries = llmpo::Libraries::load();
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    const llmpo::ExperimentFile file =
+        llmpo::read_experiment_text(text, "<fuzz>/experiment.yaml", {});
+    (void)llmpo::plan_experiment(file, libraries);
+  } catch (const llmpo::InputError&) {
+    // The expected outcome for a malformed experiment; everything else propagates and aborts.
+  }
+  return 0;
+}
