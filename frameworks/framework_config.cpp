@@ -20,11 +20,19 @@ namespace {
 constexpr std::size_t kVllm = 0;
 constexpr std::size_t kStatic = 1;
 
+// Upper limits far beyond any deployment, so that the int64 products the memory planner and
+// the schedulers form (blocks x block size, sequences x vocabulary) cannot overflow: found by
+// fuzzing, max_num_seqs 9e15 overflowed the sampler's logits size.
+constexpr NumberRange kBlockSizeRange{1, 0x1p20, false};         // 1,048,576 tokens
+constexpr NumberRange kBlockCountRange{1, 0x1p40, false};        // 1.1e12 blocks
+constexpr NumberRange kTokenCountRange{1, 0x1p32, false};        // lengths, step budgets: 4.3e9
+constexpr NumberRange kSequenceCountRange{1, 0x1p20, false};     // sequences per step or batch
+
 void read_engine_settings(StrictMap& config, EngineSettings& s) {
-  s.block_size = config.opt_int("block_size", positive()).value_or(s.block_size);
+  s.block_size = config.opt_int("block_size", kBlockSizeRange).value_or(s.block_size);
   s.gpu_memory_utilization = config.opt_double("gpu_memory_utilization", fraction()).value_or(s.gpu_memory_utilization);
-  s.num_gpu_blocks = config.opt_int("num_gpu_blocks", positive());
-  s.max_model_len = config.opt_int("max_model_len", positive());
+  s.num_gpu_blocks = config.opt_int("num_gpu_blocks", kBlockCountRange);
+  s.max_model_len = config.opt_int("max_model_len", kTokenCountRange);
   s.scheduler_overhead_us = config.opt_double("scheduler_overhead_us", non_negative()).value_or(0.0);
   if (const auto name = config.opt_string("quantization")) {
     try {
@@ -52,8 +60,8 @@ VllmSettings read_vllm(StrictMap& config, double gpu_memory_bytes, std::string_v
   // A100s, where the larger budget lowered throughput (vLLM PR #17885) - get 1024 sequences and
   // 8192 tokens per step; all others 256 and 2048.
   const VllmDefaultLimits defaults = vllm_default_limits(gpu_memory_bytes, gpu_name);
-  s.max_num_seqs = config.opt_int("max_num_seqs", positive()).value_or(defaults.max_num_seqs);
-  s.max_num_batched_tokens = config.opt_int("max_num_batched_tokens", positive()).value_or(defaults.max_num_batched_tokens);
+  s.max_num_seqs = config.opt_int("max_num_seqs", kSequenceCountRange).value_or(defaults.max_num_seqs);
+  s.max_num_batched_tokens = config.opt_int("max_num_batched_tokens", kTokenCountRange).value_or(defaults.max_num_batched_tokens);
   s.enable_chunked_prefill = config.opt_bool("enable_chunked_prefill").value_or(true);
   if (s.max_num_batched_tokens < s.max_num_seqs) {
     // vLLM's SchedulerConfig refuses this too: a step could not give every sequence a token.
@@ -71,7 +79,7 @@ StaticBatchingSettings read_static(StrictMap& config) {
     config.fail("batch_size",
                 "missing required key 'batch_size' for a STATIC framework: the requests per batch (there is no "
                 "default; the AI-Flux seed used 4)");
-  s.batch_size = config.get_int("batch_size", positive());
+  s.batch_size = config.get_int("batch_size", kSequenceCountRange);
   s.batch_timeout_s = config.opt_double("batch_timeout_s", non_negative()).value_or(0.0);
   read_engine_settings(config, s);
   return s;

@@ -93,7 +93,8 @@ void read_gpu_fields(StrictMap& fields, GpuSpec& gpu, bool require_all) {
     gpu.architecture = fields.get_string("architecture");
     known.insert(known.end(), {"id", "name", "aliases", "vendor", "architecture"});
   }
-  read_number(fields, "memory_gib", require_all, kGiB, positive(), gpu.memory_bytes);
+  // At most a million GiB: beyond that KV block counts overflow int64 (found by fuzzing).
+  read_number(fields, "memory_gib", require_all, kGiB, {0, 1e6, true}, gpu.memory_bytes);
   read_number(fields, "memory_bandwidth_tb_per_s", require_all, kTB, positive(),
               gpu.memory_bandwidth_bytes_per_s);
   if (require_all || fields.has("peak_dense_tflops")) {

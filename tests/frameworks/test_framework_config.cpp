@@ -80,7 +80,7 @@ TEST_CASE("framework_config: vLLM knobs are read and the caller's unknown-key ch
 TEST_CASE("framework_config: an out-of-range vLLM value names the file, line and key path") {
   StrictMap zero = map_of("max_num_seqs: 0\n");
   CHECK(error_of([&] { parse_framework_settings("VLLM", zero, kL4Bytes); }) ==
-        "exp.yaml:1:15: deployments[0].max_num_seqs: 0 is out of range (must be greater than 0)");
+        "exp.yaml:1:15: deployments[0].max_num_seqs: 0 is out of range (must be at least 1 and at most 1048576)");
   StrictMap util = map_of("gpu_memory_utilization: 1.2\n");
   CHECK_THAT(error_of([&] { parse_framework_settings("VLLM", util, kL4Bytes); }),
              Catch::StartsWith("exp.yaml:1:25: deployments[0].gpu_memory_utilization: 1.2 is out of range"));

@@ -57,9 +57,9 @@ TEST_CASE("input errors: every error of a file is reported in one pass and nothi
   CHECK(run.code == 2);
   CHECK_THAT(run.err, Contains(file + ":2:9: simulation.seed: expected an integer, got 'five'"));
   CHECK_THAT(run.err, Contains(file + ":7:43: workload.arrival.rate_per_s: '.nan' is not a finite number (must be greater than 0)"));
-  CHECK_THAT(run.err, Contains(file + ":17:21: frameworks_to_test[0].config.max_num_seqs: -64 is out of range (must be greater than 0)"));
+  CHECK_THAT(run.err, Contains(file + ":17:21: frameworks_to_test[0].config.max_num_seqs: -64 is out of range (must be at least 1 and at most 1048576)"));
   CHECK_THAT(run.err, Contains(file + ":18:7: frameworks_to_test[0].config.max_num_seq: unknown key 'max_num_seq'; did you mean 'max_num_seqs'?"));
-  CHECK_THAT(run.err, Contains(file + ":24:19: frameworks_to_test[1].config.batch_size: 0 is out of range (must be greater than 0)"));
+  CHECK_THAT(run.err, Contains(file + ":24:19: frameworks_to_test[1].config.batch_size: 0 is out of range (must be at least 1 and at most 1048576)"));
   CHECK_THAT(run.err, Contains("5 errors; nothing was run"));
   CHECK_FALSE(std::filesystem::exists(dir + "/out"));
 }
@@ -184,6 +184,14 @@ TEST_CASE("input errors: a model or trace name too long to be a path is an input
                                           "  trace: {file: /" + long_name + ".csv, format: lengths}\n"}}));
   CHECK(trace.run.code == 2);
   CHECK_THAT(trace.run.err, Contains("workload.trace.file: no such file '/xxx"));
+}
+
+// Found by fuzzing: the memory plan overflowed int64 (UBSan) on these before they had limits.
+TEST_CASE("input errors: sizes that would overflow the memory plan are out of range") {
+  CHECK_THAT(error_of({{"count: 2}", "count: 2, overrides: {memory_gib: 1e300}}"}}),
+             Contains("hardware.gpu0.overrides.memory_gib: 1e300 is out of range (must be greater than 0 and at most 1000000)"));
+  CHECK_THAT(error_of({{"max_num_seqs: 64", "max_num_seqs: 9000000000000000"}}),
+             Contains("frameworks_to_test[0].config.max_num_seqs: 9000000000000000 is out of range (must be at least 1 and at most 1048576)"));
 }
 
 TEST_CASE("input errors: exit codes are 0 for success and 2 for bad input") {
