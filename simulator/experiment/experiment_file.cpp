@@ -220,7 +220,9 @@ ExperimentFile read_experiment_text(const std::string& text, const std::string& 
     if (!entry.second.IsSequence() || entry.second.size() == 0)
       throw InputError(pos, "sweep." + axis.key, "expected a non-empty list of values");
     if (axis.paths.empty())
-      throw InputError(pos, "sweep." + axis.key, "no framework in frameworks_to_test accepts this key");
+      throw InputError(pos, "sweep." + axis.key,
+                       axis.key == "gpu" ? "there is no hardware group whose preset it could set"
+                                         : "no framework in frameworks_to_test accepts this key");
     axes.push_back(std::move(axis));
   }
   double points = 1;  // a double: the product of a few long lists may not fit any integer

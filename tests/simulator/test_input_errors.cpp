@@ -151,9 +151,11 @@ TEST_CASE("input errors: a sweep value that breaks a point is reported at the sw
 // Found by tests/fuzz/fuzz_experiment_yaml: a sweep over a file without frameworks_to_test or
 // hardware threw YAML's InvalidNode (an internal error), and nothing bounded a sweep's size.
 TEST_CASE("input errors: a sweep without its targets, or with too many points, is a clear error") {
-  const Checked bare = validate("simulation: {seed: 1}\nsweep:\n  tensor_parallel_degree: [2, 4]\n  gpu: [A100-80GB-SXM]\n");
+  const Checked bare = validate("simulation: {seed: 1}\nsweep:\n  tensor_parallel_degree: [2, 4]\n");
   CHECK(bare.run.code == 2);
   CHECK_THAT(bare.run.err, Contains(bare.file + ":3:3: sweep.tensor_parallel_degree: no framework in frameworks_to_test accepts this key"));
+  const Checked no_hardware = validate("simulation: {seed: 1}\nsweep:\n  gpu: [A100-80GB-SXM]\n");
+  CHECK_THAT(no_hardware.run.err, Contains(no_hardware.file + ":3:3: sweep.gpu: there is no hardware group whose preset it could set"));
   std::string list = "[1";
   for (int i = 2; i <= 101; ++i) list += ", " + std::to_string(i);
   list += "]";
