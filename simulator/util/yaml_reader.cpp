@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -12,14 +14,53 @@ namespace llmpo {
 
 namespace {
 
+// yaml-cpp keeps one value of a key written twice in a mapping and accepts keys that are lists or
+// mappings; neither is ever what the author meant in our files, so both are input errors, shown
+// at the offending key. Iterative: a deeply nested document must not overflow the stack.
+void check_keys(const YAML::Node& root, const std::string& file) {
+  std::vector<std::pair<YAML::Node, std::string>> pending{{root, ""}};
+  while (!pending.empty()) {
+    const auto [node, path] = pending.back();
+    pending.pop_back();
+    if (node.IsSequence()) {
+      for (std::size_t i = 0; i < node.size(); ++i) pending.emplace_back(node[i], fmt::format("{}[{}]", path, i));
+      continue;
+    }
+    if (!node.IsMap()) continue;
+    std::map<std::string, int> first_line;  // key -> line of its first appearance
+    for (const auto& entry : node) {
+      const std::string where = path.empty() ? "(top level)" : path;
+      if (!entry.first.IsScalar())
+        throw InputError(position_of(entry.first, file), where,
+                         "a key must be a plain name, not a list or a mapping");
+      const std::string& key = entry.first.Scalar();
+      const SourcePos pos = position_of(entry.first, file);
+      const auto [seen, inserted] = first_line.emplace(key, pos.line);
+      if (!inserted)
+        throw InputError(pos, path.empty() ? key : path + "." + key,
+                         fmt::format("this key appears twice in the same mapping (first on line {}); keep one", seen->second));
+      pending.emplace_back(entry.second, path.empty() ? key : path + "." + key);
+    }
+  }
+}
+
 YAML::Node parse_or_throw(const std::string& text, const std::string& file) {
+  std::vector<YAML::Node> documents;
   try {
-    return YAML::Load(text);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& error) {
     SourcePos pos{file, error.mark.line >= 0 ? error.mark.line + 1 : 0,
                   error.mark.column >= 0 ? error.mark.column + 1 : 0};
     throw InputError(pos, "", "YAML syntax error: " + error.msg);
   }
+  if (documents.empty()) return YAML::Node();
+  // YAML::Load would silently read only the first document of a file with `---` separators.
+  if (documents.size() > 1)
+    throw InputError(position_of(documents[1], file), "",
+                     fmt::format("this file holds {} YAML documents (separated by ---); it must hold one",
+                                 documents.size()));
+  check_keys(documents.front(), file);
+  return documents.front();
 }
 
 std::string describe_range(const NumberRange& range) {

@@ -73,3 +73,27 @@ TEST_CASE("yaml_reader: a choice is matched case-insensitively and lists the val
 TEST_CASE("yaml_reader: a list where a mapping belongs is an error") {
   CHECK(error_of([] { map_of("- a\n- b\n"); }) == "t.yaml:1:1: cfg: expected a mapping of key: value pairs");
 }
+
+// yaml-cpp alone keeps one of two values of a repeated key, and reads only the first document of
+// a file with `---` separators: both silently drop what the author wrote.
+TEST_CASE("yaml_reader: a key written twice in one mapping is an error at its second place") {
+  CHECK(error_of([] { load_yaml_string("a: 1\nb:\n  c: 2\n  d: 3\n  c: 4\n", "dup.yaml"); }) ==
+        "dup.yaml:5:3: b.c: this key appears twice in the same mapping (first on line 3); keep one");
+  CHECK(error_of([] { load_yaml_string("runs:\n  - {x: 1, x: 2}\n", "dup.yaml"); }) ==
+        "dup.yaml:2:12: runs[0].x: this key appears twice in the same mapping (first on line 2); keep one");
+  // The same key in two different mappings is fine.
+  CHECK(error_of([] { load_yaml_string("a: {x: 1}\nb: {x: 1}\n", "ok.yaml"); }) == "(no error)");
+}
+
+TEST_CASE("yaml_reader: a key that is a list or a mapping is an error") {
+  CHECK(error_of([] { load_yaml_string("a:\n  [1, 2]: 3\n", "key.yaml"); }) ==
+        "key.yaml:2:3: a: a key must be a plain name, not a list or a mapping");
+}
+
+TEST_CASE("yaml_reader: a file holding several YAML documents is an error at the second") {
+  CHECK(error_of([] { load_yaml_string("a: 1\n---\nb: 2\n---\nc: 3\n", "multi.yaml"); }) ==
+        "multi.yaml:3:1: this file holds 3 YAML documents (separated by ---); it must hold one");
+  // A leading marker opens the one document; an empty file is an empty document.
+  CHECK(load_yaml_string("---\na: 1\n", "one.yaml")["a"].as<int>() == 1);
+  CHECK(load_yaml_string("", "empty.yaml").IsNull());
+}
