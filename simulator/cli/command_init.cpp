@@ -65,8 +65,11 @@ int command_init(const Args& args, std::ostream& out) {
     return kExitOk;
   }
   const std::string path = p.positional_value("file").value_or("experiment.yaml");
-  if (std::filesystem::is_directory(path)) throw InputError({}, path, "is a folder; give a file name such as experiment.yaml");
-  if (std::filesystem::exists(path) && !p.has("force"))
+  // The error_code overloads: a name the system refuses (too long, ...) is reported by the write.
+  std::error_code ignored;
+  if (std::filesystem::is_directory(path, ignored))
+    throw InputError({}, path, "is a folder; give a file name such as experiment.yaml");
+  if (std::filesystem::exists(path, ignored) && !p.has("force"))
     throw InputError({}, path, "exists already; choose another FILE or pass --force to replace it");
   write_file_atomically(path, kStarter);
   out << fmt::format("wrote {}\nnext: llmperforacle validate {}   then   llmperforacle run {} --out results/starter\n", path,

@@ -14,6 +14,16 @@ namespace {
 
 std::string quoted(const std::string& text) { return nlohmann::json(text).dump(); }
 
+// A library id stays as given; a file is made absolute, since the generated experiment is read
+// from elsewhere. A name the system refuses (too long, ...) stays as given: the library lookup
+// then says it is unknown.
+std::string library_ref(const std::string& name, bool in_library) {
+  std::error_code error;
+  if (in_library || !std::filesystem::exists(name, error)) return name;
+  const std::filesystem::path absolute = std::filesystem::absolute(name, error);
+  return error ? name : absolute.lexically_normal().string();
+}
+
 }  // namespace
 
 void declare_deployment_options(ArgParser& p, const std::string& default_gpu) {
@@ -32,12 +42,8 @@ void declare_deployment_options(ArgParser& p, const std::string& default_gpu) {
 SingleDeployment deployment_from(const ArgParser& p, const Libraries& libraries) {
   SingleDeployment d;
   const std::string model = p.get("model"), gpu = p.get_or("gpu", "H100-SXM");
-  d.model_ref = libraries.models.try_find(model) != nullptr || !std::filesystem::exists(model)
-                    ? model
-                    : std::filesystem::absolute(model).lexically_normal().string();
-  d.gpu_ref = libraries.gpus.try_find(gpu) != nullptr || !std::filesystem::exists(gpu)
-                  ? gpu
-                  : std::filesystem::absolute(gpu).lexically_normal().string();
+  d.model_ref = library_ref(model, libraries.models.try_find(model) != nullptr);
+  d.gpu_ref = library_ref(gpu, libraries.gpus.try_find(gpu) != nullptr);
   const std::string framework = p.get_or("framework", "vllm");
   if (framework == "vllm" || framework == "VLLM") d.framework = "VLLM";
   else if (framework == "static" || framework == "STATIC") d.framework = "STATIC";

@@ -74,6 +74,18 @@ TEST_CASE("init: writes a starter that validate accepts, and refuses to overwrit
   CHECK(run_cli_args({"run", path, "--out", dir + "/out", "--quiet"}).code == 0);
 }
 
+// Found in review: std::filesystem's throwing overloads turned a name the system refuses into an
+// internal error (exit 1) instead of an input error.
+TEST_CASE("init and bench: a path longer than the system allows is an input error") {
+  const std::string too_long = fresh_dir("long-name") + "/" + std::string(300, 'a');
+  CliRun run = run_cli_args({"init", too_long + "/x.yaml"});
+  CHECK(run.code == 2);
+  CHECK_THAT(run.err, Contains("error: ") && !Contains("internal error"));
+  run = run_cli_args({"bench", "--model", too_long, "--concurrency", "1"});
+  CHECK(run.code == 2);
+  CHECK_THAT(run.err, Contains("unknown model"));
+}
+
 TEST_CASE("bench: the Llama profiler seed's invocation, simulated on an H100") {
   const std::string dir = fresh_dir("bench");
   CliRun run = run_cli_args({"bench", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--concurrency", "1", "2",
