@@ -2,16 +2,14 @@
 // highest request rate or concurrency that meets the file's `capacity:` SLOs without
 // saturating; writes capacity.csv (one row per deployment) and capacity_log.csv (every probe
 // of every bisection).
-#include <atomic>
 #include <filesystem>
-#include <mutex>
 #include <sstream>
-#include <thread>
 
 #include <fmt/format.h>
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "progress.hpp"
 #include "simulator/experiment/capacity_search.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/experiment/results_rows.hpp"
@@ -108,36 +106,14 @@ int command_capacity(const Args& args, std::ostream& out) {
   RunExecutor executor(plan, libraries);
   RunControl control;
   std::vector<CapacityResult> results(plan.runs.size());
-  std::atomic<std::size_t> next{0};
-  std::mutex failure_mutex;
-  std::exception_ptr failure;
-  auto worker = [&] {
-    for (std::size_t i = next++; i < plan.runs.size(); i = next++) {
-      try {
-        results[i] = find_capacity(plan, plan.runs[i], *plan.capacity, executor, &control);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        control.stop = true;  // the other searches end at their next check
-        return;
-      }
-    }
-  };
-  const int jobs = static_cast<int>(std::min<int64_t>(p.get_int("jobs", default_jobs(), 1, 1024),
-                                                      static_cast<int64_t>(plan.runs.size())));
-  {
+  control.runs_total = static_cast<int64_t>(plan.runs.size());
+  try {
     const StopOnSignals stop_on_signals(control);
-    std::vector<std::thread> pool;
-    for (int t = 1; t < jobs; ++t) pool.emplace_back(worker);
-    worker();
-    for (auto& thread : pool) thread.join();
-  }
-  if (failure) {
-    try {
-      std::rethrow_exception(failure);
-    } catch (const Interrupted&) {
-      throw StoppedByUser("the capacity search was stopped; nothing was written");
-    }
+    const ProgressLine progress(control, !p.has("quiet") && ProgressLine::stderr_is_terminal(), "deployments");
+    for_each_index(plan.runs.size(), static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024)), &control,
+                   [&](std::size_t i) { results[i] = find_capacity(plan, plan.runs[i], *plan.capacity, executor, &control); });
+  } catch (const Interrupted&) {
+    throw StoppedByUser("the capacity search was stopped; nothing was written");
   }
 
   ensure_directory(out_dir);

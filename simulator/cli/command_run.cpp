@@ -11,13 +11,14 @@
 #include "args.hpp"
 #include "experiment_args.hpp"
 #include "mpi_session.hpp"
-#include "shard.hpp"
-#include "progress.hpp"
 #include "commands.hpp"
+#include "progress.hpp"
+#include "shard.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/experiment/results_writer.hpp"
 #include "simulator/experiment/vllm_result.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/workload/workload.hpp"
 
 namespace llmpo {
 
@@ -62,9 +63,13 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   }
   const auto is_saved = [&](int64_t run) { return saved[static_cast<std::size_t>(run)] == '1'; };
   int64_t resumed = 0, mine = 0;
+  double requests_expected = 0;  // of the runs simulated here: the progress line's time left
   for (std::size_t i = 0; i < plan.runs.size(); ++i) {
-    resumed += is_saved(static_cast<int64_t>(i));
-    mine += !is_saved(static_cast<int64_t>(i)) && shard.owns(static_cast<int64_t>(i));
+    const bool saved_run = is_saved(static_cast<int64_t>(i));
+    resumed += saved_run;
+    if (saved_run || !shard.owns(static_cast<int64_t>(i))) continue;
+    ++mine;
+    requests_expected += expected_request_count(plan.workloads[static_cast<std::size_t>(plan.runs[i].workload_index)].spec);
   }
   if (!quiet && resumed > 0)
     out << fmt::format("{}: {} of {} runs already finished in {}/partial\n", shard.split() ? "saved before" : "resuming",
@@ -78,6 +83,8 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   executor.set_record_itl_samples(vllm_detailed);
   const std::string vllm_date = vllm_date_now();
   RunControl control;
+  control.runs_total = mine;
+  control.requests_expected = static_cast<int64_t>(requests_expected);
   const auto started = std::chrono::steady_clock::now();
   int64_t simulated_requests = 0;
   const int jobs = static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024));
@@ -86,7 +93,7 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   bool interrupted = false;
   try {
     const StopOnSignals stop_on_signals(control);
-    const ProgressLine progress(control, mine, !quiet && ProgressLine::stderr_is_terminal());
+    const ProgressLine progress(control, !quiet && ProgressLine::stderr_is_terminal());
     execute_runs(
         plan, executor, jobs,
         [&](RunOutcome& outcome, const Workload& workload) {

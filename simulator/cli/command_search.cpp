@@ -10,6 +10,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "experiment_args.hpp"
+#include "progress.hpp"
 #include "simulator/experiment/config_search.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/experiment/results_rows.hpp"
@@ -85,6 +86,7 @@ int command_search(const Args& args, std::ostream& out) {
   std::vector<SearchCandidate> candidates;
   {
     const StopOnSignals stop_on_signals(control);
+    const ProgressLine progress(control, !p.has("quiet") && ProgressLine::stderr_is_terminal(), "candidates");
     try {
       candidates = search_configurations(file, libraries, *plan.search, static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024)),
                                          &control);

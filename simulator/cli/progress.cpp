@@ -2,17 +2,40 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 
 #include <fmt/format.h>
 
 namespace llmpo {
 
+std::optional<double> progress_fraction(int64_t runs_done, int64_t runs_total, int64_t requests_simulated,
+                                        int64_t requests_expected) {
+  if (requests_expected > 0)
+    return std::min(1.0, static_cast<double>(requests_simulated) / static_cast<double>(requests_expected));
+  if (runs_total > 0) return std::min(1.0, static_cast<double>(runs_done) / static_cast<double>(runs_total));
+  return std::nullopt;
+}
+
+std::optional<double> eta_seconds(double elapsed_s, double fraction_done) {
+  if (fraction_done >= 1.0) return 0.0;
+  if (elapsed_s < 1.0 || fraction_done < 0.01) return std::nullopt;
+  return elapsed_s * (1.0 - fraction_done) / fraction_done;
+}
+
+std::string format_duration(double seconds) {
+  const auto whole = static_cast<int64_t>(std::llround(std::max(0.0, seconds)));
+  if (whole < 60) return fmt::format("{}s", whole);
+  if (whole < 3600) return fmt::format("{}m{:02}s", whole / 60, whole % 60);
+  return fmt::format("{}h{:02}m", whole / 3600, (whole % 3600) / 60);
+}
+
 bool ProgressLine::stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
 
-ProgressLine::ProgressLine(const RunControl& control, int64_t total_runs, bool enabled)
-    : control_(control), total_runs_(total_runs) {
+ProgressLine::ProgressLine(const RunControl& control, bool enabled, std::string unit)
+    : control_(control), unit_(std::move(unit)) {
   if (enabled) thread_ = std::thread([this] { loop(); });
 }
 
@@ -26,24 +49,39 @@ ProgressLine::~ProgressLine() {
   thread_.join();
 }
 
+std::string ProgressLine::line(double wall_s) const {
+  const int64_t runs_done = control_.runs_done.load(), runs_total = control_.runs_total.load();
+  const int64_t requests = control_.requests_simulated.load();
+  std::string text = runs_total > 0 ? fmt::format("{} {}/{} done", unit_, runs_done, runs_total)
+                                    : fmt::format("{} {} done", unit_, runs_done);
+  text += fmt::format(" | simulated clock {:.1f} s | {:.3g} requests done | {:.3g} requests/s",
+                      static_cast<double>(control_.simulated_ns.load()) * 1e-9, static_cast<double>(requests),
+                      wall_s > 0 ? static_cast<double>(requests) / wall_s : 0.0);
+  const auto fraction = progress_fraction(runs_done, runs_total, requests, control_.requests_expected.load());
+  if (fraction) {
+    const auto left = eta_seconds(wall_s, *fraction);
+    text += fmt::format(" | {:.0f}% | ETA {}", 100 * *fraction, left ? format_duration(*left) : "...");
+  }
+  return text;
+}
+
 void ProgressLine::loop() {
   const auto started = std::chrono::steady_clock::now();
   bool drawn = false;
+  std::size_t widest = 0;
   std::unique_lock<std::mutex> lock(mutex_);
   // The first draw waits a second: short commands never show a line at all.
   while (!wake_.wait_for(lock, drawn ? std::chrono::milliseconds(500) : std::chrono::seconds(1), [this] { return done_; })) {
     const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    const double requests = static_cast<double>(control_.requests_simulated.load());
-    const std::string line = fmt::format(
-        "\r  runs {}/{} done | simulated clock {:.1f} s | {:.3g} requests | {:.3g} requests/s   ",
-        control_.runs_done.load(), total_runs_, static_cast<double>(control_.simulated_ns.load()) * 1e-9, requests,
-        wall_s > 0 ? requests / wall_s : 0.0);
-    std::fputs(line.c_str(), stderr);
+    std::string text = "  " + line(wall_s);
+    widest = std::max(widest, text.size());
+    text.resize(widest, ' ');  // covers what a longer earlier line left on screen
+    std::fputs(("\r" + text).c_str(), stderr);
     std::fflush(stderr);
     drawn = true;
   }
   if (drawn) {
-    std::fputs(fmt::format("\r{:80}\r", "").c_str(), stderr);
+    std::fputs(("\r" + std::string(widest, ' ') + "\r").c_str(), stderr);
     std::fflush(stderr);
   }
 }

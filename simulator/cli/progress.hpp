@@ -1,20 +1,37 @@
 #pragma once
 // A one-line progress display on the terminal for long runs and sweeps: runs done, simulated
-// time, requests simulated and the rate. Redrawn twice a second from its own thread, only when
-// stderr is a terminal and the user did not ask for quiet; erased when done.
+// time, requests simulated, the rate and an estimate of the time left. Redrawn twice a second
+// from its own thread, only when stderr is a terminal and the user did not ask for quiet;
+// erased when done.
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 
 #include "simulator/core/run_control.hpp"
 
 namespace llmpo {
 
+// The share of the work done, from what `control` knows: requests simulated over requests
+// expected when the plan could count them (this weighs long runs more than short ones), else
+// runs done over runs to do. Empty when neither total is known.
+std::optional<double> progress_fraction(int64_t runs_done, int64_t runs_total, int64_t requests_simulated,
+                                        int64_t requests_expected);
+
+// Seconds left at the rate so far: elapsed x (1 - done) / done. Empty until a second has passed
+// and 1% is done, when the rate says little; 0 once done.
+std::optional<double> eta_seconds(double elapsed_s, double fraction_done);
+
+// "42s", "3m05s", "1h02m".
+std::string format_duration(double seconds);
+
 class ProgressLine {
  public:
-  // total_runs: the runs this command simulates (resumed runs excluded).
-  ProgressLine(const RunControl& control, int64_t total_runs, bool enabled);
+  // unit: what control.runs_done counts ("runs", "deployments", "candidates"); its total is
+  // control.runs_total.
+  ProgressLine(const RunControl& control, bool enabled, std::string unit = "runs");
   ~ProgressLine();
   ProgressLine(const ProgressLine&) = delete;
   ProgressLine& operator=(const ProgressLine&) = delete;
@@ -24,8 +41,9 @@ class ProgressLine {
 
  private:
   void loop();
+  std::string line(double wall_s) const;
   const RunControl& control_;
-  int64_t total_runs_;
+  std::string unit_;
   std::mutex mutex_;
   std::condition_variable wake_;
   bool done_ = false;

@@ -11,7 +11,9 @@ namespace llmpo {
 struct RunControl {
   std::atomic<bool> stop{false};               // Ctrl-C / SIGTERM: end at the next check
   std::atomic<int64_t> runs_done{0};
-  std::atomic<int64_t> requests_simulated{0};  // arrivals handled, over all runs so far
+  std::atomic<int64_t> runs_total{0};          // set by whoever plans the runs; 0: not known
+  std::atomic<int64_t> requests_simulated{0};  // finished (completed or rejected), over all runs so far
+  std::atomic<int64_t> requests_expected{0};   // over all runs, when known in advance; else 0
   std::atomic<int64_t> simulated_ns{0};        // the simulated clock of the latest report
 };
 

@@ -111,7 +111,7 @@ class Simulation {
   std::vector<int64_t> next_for_client_;
   int64_t in_system_ = 0;
   int64_t arrivals_handled_ = 0;
-  int64_t arrivals_reported_ = 0;
+  int64_t finished_reported_ = 0;  // requests finished, as last added to the control's count
   SimTime last_area_ns_ = 0;
   int64_t observed_in_system_ = 0;
   bool observed_by_handler_ = false;  // a decode run recorded this event's state itself

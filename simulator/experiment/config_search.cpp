@@ -1,13 +1,11 @@
 #include "config_search.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <mutex>
-#include <thread>
 
 #include <fmt/format.h>
 
+#include "parallel_runs.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 
@@ -160,26 +158,9 @@ std::vector<SearchCandidate> search_configurations(const ExperimentFile& file, c
     out[i].pipeline_parallel = specs[i].pp;
     for (const auto& [key, value] : specs[i].knobs) out[i].knobs += (out[i].knobs.empty() ? "" : ";") + key + "=" + value;
   }
-  std::atomic<std::size_t> next{0};
-  std::mutex failure_mutex;
-  std::exception_ptr failure;
-  auto worker = [&] {
-    for (std::size_t i = next++; i < specs.size(); i = next++) {
-      try {
-        evaluate(file, libraries, search, specs[i], out[i], control);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        if (control != nullptr) control->stop = true;
-        return;
-      }
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::min<int>(jobs, static_cast<int>(specs.size())); ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& thread : pool) thread.join();
-  if (failure) std::rethrow_exception(failure);
+  if (control != nullptr) control->runs_total = static_cast<int64_t>(specs.size());
+  for_each_index(specs.size(), jobs, control,
+                 [&](std::size_t i) { evaluate(file, libraries, search, specs[i], out[i], control); });
 
   // The frontier: no other feasible candidate is at most as costly and at most as slow, and
   // strictly better in one of the two.

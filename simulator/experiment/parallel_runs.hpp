@@ -16,6 +16,11 @@ void execute_runs(const ExperimentPlan& plan, RunExecutor& executor, int jobs,
                   const std::function<void(RunOutcome&, const Workload&)>& consume,
                   const std::function<bool(int64_t run)>& skip = {}, RunControl* control = nullptr);
 
+// Calls `work(i)` for every i in [0, count) on up to `jobs` threads (the caller's among them).
+// The first exception is kept and rethrown once every thread has stopped; with a control, it
+// also asks the others to stop at their next check, and each finished index counts as a run done.
+void for_each_index(std::size_t count, int jobs, RunControl* control, const std::function<void(std::size_t)>& work);
+
 // The number of threads to use when the user does not say: the machine's hardware threads.
 int default_jobs();
 
