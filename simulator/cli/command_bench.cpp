@@ -5,7 +5,8 @@
 // mean latency (E2EL), total throughput (output tokens per second of the run) and peak GPU memory
 // per GPU = weights + activation peak + runtime overhead (the memory plan) + the KV blocks in use
 // at the run's peak. --check-oom reports, before running, the highest concurrency whose KV fits
-// and skips the levels that would not. Writes OUT/bench.csv.
+// and skips the levels that would not. Writes OUT/bench.csv and OUT/bench.html (peak memory and
+// throughput vs concurrency, simulator/report/bench_report.hpp; --export-svg saves their SVGs).
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -13,6 +14,8 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "frameworks/framework_config.hpp"
+#include "output_format.hpp"
+#include "simulator/report/bench_report.hpp"
 #include "single_deployment.hpp"
 #include "simulator/experiment/run_executor.hpp"
 #include "simulator/util/atomic_file.hpp"
@@ -39,18 +42,25 @@ std::string bench_yaml(const SingleDeployment& d, int64_t clients, int64_t round
 int command_bench(const Args& args, std::ostream& out) {
   ArgParser p("llmperforacle bench",
               "Closed-loop concurrency sweep of one deployment (the Llama profiler seed's bench): per level,\n"
-              "completed requests, mean latency, total throughput and peak GPU memory; writes OUT/bench.csv.");
+              "completed requests, mean latency, total throughput and peak GPU memory; writes OUT/bench.csv and\n"
+              "OUT/bench.html (charts of peak memory and throughput vs concurrency).");
   declare_deployment_options(p, "H100-SXM");
   p.multi("concurrency", "N...", "concurrency levels (clients sending at once)");
   p.option("prompt-toks", "N", "prompt tokens of every request", "128");
   p.option("gen-toks", "N", "output tokens of every request", "32");
   p.option("rounds", "R", "requests each client sends back to back", "1");
   p.flag("check-oom", "report the highest concurrency whose KV cache fits and skip the levels above it");
-  p.option("out", "DIR", "folder for bench.csv", "results/bench");
+  p.option("out", "DIR", "folder for bench.csv and bench.html (memory and throughput vs concurrency)", "results/bench");
+  p.option("export-svg", "DIR", "also save the charts of bench.html as DIR/memory.svg and DIR/throughput.svg (headless Chromium)");
+  p.option("chromium", "PATH", "browser for --export-svg", "$LLMPO_CHROMIUM, else chromium on PATH");
+  declare_format_option(p, "csv and json: the summary table, one row per level; the per-level blocks go to stderr");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
+  const TableFormat format = format_from(p);
+  // The heading and the per-level blocks repeat the summary table: stderr under csv|json.
+  std::ostream& note = narrative_stream(format, out);
   std::vector<int64_t> levels;
   for (const auto& text : p.get_all("concurrency")) {
     std::size_t used = 0;
@@ -83,17 +93,20 @@ int command_bench(const Args& args, std::ostream& out) {
   const double fixed_bytes = stage.weight_bytes + stage.activation_peak_bytes + spec.memory.runtime_overhead_bytes;
   const double block_bytes = static_cast<double>(block_size) * stage.kv_bytes_per_token;
 
-  out << fmt::format("bench: {} on {} x {} (TP {}, PP {}), {}, {} prompt + {} output tokens, {} request(s) per client\n",
-                     spec.model.id, spec.parallel.gpus(), spec.hardware.gpu.id, spec.parallel.tensor_parallel,
-                     spec.parallel.pipeline_parallel, framework_type_name(spec.settings), prompt, gen, rounds);
-  out << fmt::format("memory per GPU: weights {:.2f} GiB + activation peak {:.2f} GiB + overhead {:.2f} GiB; KV cache {} blocks "
-                     "x {} tokens ({:.2f} GiB)\n",
-                     stage.weight_bytes / kGiB, stage.activation_peak_bytes / kGiB,
-                     spec.memory.runtime_overhead_bytes / kGiB, spec.kv.num_gpu_blocks, block_size,
-                     static_cast<double>(spec.kv.num_gpu_blocks) * block_bytes / kGiB);
+  // The figures of bench.html: one entry per level, filled as the levels run.
+  BenchReport report{fmt::format("{} on {} x {} (TP {}, PP {}), {}, {} prompt + {} output tokens, {} request(s) per client",
+                                 spec.model.id, spec.parallel.gpus(), spec.hardware.gpu.id, spec.parallel.tensor_parallel,
+                                 spec.parallel.pipeline_parallel, framework_type_name(spec.settings), prompt, gen, rounds),
+                     spec.hardware.gpu.memory_bytes / kGiB, check_oom ? std::optional<int64_t>(kv_fit) : std::nullopt, {}};
+  note << "bench: " << report.setup << "\n";
+  note << fmt::format("memory per GPU: weights {:.2f} GiB + activation peak {:.2f} GiB + overhead {:.2f} GiB; KV cache {} blocks "
+                      "x {} tokens ({:.2f} GiB)\n",
+                      stage.weight_bytes / kGiB, stage.activation_peak_bytes / kGiB,
+                      spec.memory.runtime_overhead_bytes / kGiB, spec.kv.num_gpu_blocks, block_size,
+                      static_cast<double>(spec.kv.num_gpu_blocks) * block_bytes / kGiB);
   if (check_oom)
-    out << fmt::format("check-oom: highest concurrency whose KV fits: {} ({} KV blocks, {} per sequence of {} tokens)\n",
-                       kv_fit, spec.kv.num_gpu_blocks, blocks_per_seq, prompt + gen);
+    note << fmt::format("check-oom: highest concurrency whose KV fits: {} ({} KV blocks, {} per sequence of {} tokens)\n",
+                        kv_fit, spec.kv.num_gpu_blocks, blocks_per_seq, prompt + gen);
 
   TextTable table({"concurrency", "completed", "avg_latency_s", "total_throughput_tok_per_s", "peak_kv_blocks",
                    "peak_memory_GiB_per_gpu", "status"});
@@ -101,13 +114,14 @@ int command_bench(const Args& args, std::ostream& out) {
       "concurrency,requests,completed,avg_latency_s,p99_latency_s,total_throughput_tok_per_s,peak_kv_blocks,"
       "peak_kv_GiB_per_gpu,peak_memory_GiB_per_gpu,status\n";
   for (int64_t level : levels) {
-    out << fmt::format("\nconcurrency {}:\n", level);
+    note << fmt::format("\nconcurrency {}:\n", level);
     if (check_oom && level > kv_fit) {
       const std::string why = fmt::format("skipped: {} sequences need {} KV blocks > {}", level, level * blocks_per_seq,
                                           spec.kv.num_gpu_blocks);
-      out << "  " << why << "\n";
+      note << "  " << why << "\n";
       table.add_row({std::to_string(level), "-", "-", "-", "-", "-", why});
       csv += fmt::format("{},{},,,,,,,,{}\n", level, level * rounds, "skipped (KV does not fit)");
+      report.levels.push_back({.concurrency = level, .requests = level * rounds, .skipped = true, .status = "skipped (KV does not fit)"});
       continue;
     }
     const ExperimentPlan plan = plan_single(bench_yaml(deployment, level, rounds, prompt, gen), "bench", libraries);
@@ -118,25 +132,28 @@ int command_bench(const Args& args, std::ostream& out) {
     const double kv_bytes = static_cast<double>(peak_blocks) * block_bytes;
     const double peak = (fixed_bytes + kv_bytes) / kGiB;
     const std::string status = m.completed == level * rounds ? "ok" : fmt::format("{} rejected", m.rejected);
-    out << fmt::format("  completed {}/{} requests\n  avg latency: {:.3f} s\n  total throughput: {:.1f} tok/s\n"
-                       "  peak memory: {:.2f} GiB per GPU (KV in use at peak: {} blocks, {:.3f} GiB)\n",
-                       m.completed, level * rounds, m.e2el_ms.mean / 1000, m.output_throughput, peak, peak_blocks,
-                       kv_bytes / kGiB);
+    note << fmt::format("  completed {}/{} requests\n  avg latency: {:.3f} s\n  total throughput: {:.1f} tok/s\n"
+                        "  peak memory: {:.2f} GiB per GPU (KV in use at peak: {} blocks, {:.3f} GiB)\n",
+                        m.completed, level * rounds, m.e2el_ms.mean / 1000, m.output_throughput, peak, peak_blocks,
+                        kv_bytes / kGiB);
     table.add_row({std::to_string(level), fmt::format("{}/{}", m.completed, level * rounds),
                    fmt::format("{:.3f}", m.e2el_ms.mean / 1000), fmt::format("{:.1f}", m.output_throughput),
                    std::to_string(peak_blocks), fmt::format("{:.2f}", peak), status});
     csv += fmt::format("{},{},{},{:.6f},{:.6f},{:.6f},{},{:.6f},{:.6f},{}\n", level, level * rounds, m.completed,
                        m.e2el_ms.mean / 1000, m.e2el_ms.percentiles.at(1) / 1000, m.output_throughput, peak_blocks,
                        kv_bytes / kGiB, peak, status);
+    report.levels.push_back({level, level * rounds, false, m.completed, m.e2el_ms.mean / 1000, m.output_throughput,
+                             peak_blocks, kv_bytes / kGiB, peak, status});
   }
-  out << "\n";
-  table.print(out);
+  note << "\n";
+  table.print(out, format);
   const std::string path = (std::filesystem::path(out_dir) / "bench.csv").string();
   ensure_directory(out_dir);
   write_file_atomically(path, csv);
-  out << "total throughput = output tokens / run time; peak memory = weights + activation peak + overhead + KV in use\n"
-         "at the peak (vLLM reserves the whole KV cache at start: `llmperforacle memory` shows that figure)\n"
-      << "wrote " << path << "\n";
+  note << "total throughput = output tokens / run time; peak memory = weights + activation peak + overhead + KV in use\n"
+          "at the peak (vLLM reserves the whole KV cache at start: `llmperforacle memory` shows that figure)\n"
+       << "wrote " << path << "\n";
+  write_bench_report(report, out_dir, {p.get_or("export-svg", ""), p.get_or("chromium", "")}, note);
   return kExitOk;
 }
 

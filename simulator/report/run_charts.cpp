@@ -1,0 +1,284 @@
+#include "simulator/report/run_charts.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <map>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "simulator/report/html_page.hpp"
+
+namespace llmpo::report {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kMaxTimeseriesPoints = 600;  // per run, bucket means
+constexpr std::size_t kMaxCdfPointsPerFramework = 20000;
+constexpr std::size_t kMaxCdfPointsPerCurve = 400;
+
+// The percentile statistics summary.csv has for a metric ("p50", "p99", ...), else "median".
+std::vector<std::string> latency_statistics(const CsvTable& summary, const std::string& metric) {
+  std::vector<std::string> stats;
+  for (const auto& column : summary.header())
+    if (column.size() > 1 && column[0] == 'p' && column.ends_with("_" + metric + "_ms")) {
+      const std::string stat = column.substr(0, column.size() - metric.size() - 4);
+      if (number_in(stat.substr(1))) stats.push_back(stat);
+    }
+  if (stats.empty()) stats.push_back("median");
+  return stats;
+}
+
+}  // namespace
+
+std::vector<Chart> RunCharts::charts() {
+  std::vector<Chart> out;
+  out.push_back(latency_chart());
+  out.push_back(throughput_chart());
+  if (auto cdf = cdf_chart()) out.push_back(std::move(*cdf));
+  if (auto series = timeseries_chart()) out.push_back(std::move(*series));
+  return out;
+}
+
+json RunCharts::per_run_lines(json x, json y, json tooltip) const {
+  json encoding = {{"x", std::move(x)}, {"y", std::move(y)}, {"color", framework_color()},
+                   {"detail", {{"field", "run"}}}, {"tooltip", std::move(tooltip)}};
+  if (results_.several_runs_per_framework())
+    encoding["strokeDash"] = {{"field", "run"}, {"type", "nominal"}, {"title", "run"}, {"sort", results_.run_labels()}};
+  return encoding;
+}
+
+std::optional<Table> RunCharts::optional_table(const char* name, const char* missing_note) {
+  const fs::path path = results_.dir() / name;
+  if (fs::exists(path)) return Table::read(path);
+  notes_.push_back(missing_note);
+  return std::nullopt;
+}
+
+Chart RunCharts::latency_chart() const {
+  const Table& summary = results_.summary();
+  // x: the swept request rate or client count; else each run.
+  std::string x_column, x_title, x_type = "quantitative";
+  if (results_.distinct("request_rate_per_s").size() > 1) {
+    x_column = "request_rate_per_s";
+    x_title = "request rate (req/s)";
+  } else if (results_.distinct("clients").size() > 1) {
+    x_column = "clients";
+    x_title = "concurrency (clients)";
+  } else {
+    x_type = "ordinal";
+    x_title = "run";
+  }
+  json charts = json::array();
+  for (const std::string metric : {"ttft", "tpot", "e2el"}) {
+    std::string name = metric;
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
+    const std::vector<std::string> stats = latency_statistics(summary.csv, metric);
+    json values = json::array();
+    double lo = 1e300, hi = 0;
+    for (const auto& run : results_.runs())
+      for (const auto& stat : stats) {
+        const auto v = summary.value(*run.row, stat + "_" + metric + "_ms");
+        if (!v) continue;
+        json point = {{"framework", run.framework}, {"run", run.label}, {"statistic", stat}, {"value", *v}};
+        if (x_column.empty()) point["x"] = run.label;
+        else if (auto x = summary.value(*run.row, x_column)) point["x"] = *x;
+        else continue;
+        if (*v > 0) lo = std::min(lo, *v), hi = std::max(hi, *v);
+        values.push_back(point);
+      }
+    const bool log = hi > 0 && lo < hi && hi / lo > 50;
+    json x = axis("x", x_type, x_title);
+    if (x_column.empty()) x["sort"] = results_.run_labels();
+    json y = quantitative("value", name + " (ms)");
+    if (log) y["scale"] = {{"type", "log"}};
+    json tooltip = json::array({tip("framework"), tip("run"), tip("statistic"), tip("value", name + " (ms)", ",.1f")});
+    charts.push_back({{"title", name + " percentiles" + (log ? " (log scale)" : "")},
+                      {"width", 260}, {"height", 220},
+                      {"data", {{"values", values}}},
+                      {"mark", {{"type", "line"}, {"point", true}}},
+                      {"encoding", {{"x", x}, {"y", y}, {"color", framework_color()},
+                                    {"strokeDash", {{"field", "statistic"}, {"type", "nominal"}, {"title", "statistic"},
+                                                    {"sort", stats}}},
+                                    {"detail", {{"field", "framework"}}},
+                                    {"tooltip", tooltip}}}});
+  }
+  return {"latency", x_column.empty() ? "Latency percentiles per run" : "Latency percentiles vs " + x_title,
+          "TTFT, TPOT and E2EL percentiles of the measured requests (summary.csv), one line per framework and statistic.",
+          {{"$schema", kSchema}, {"hconcat", charts}, {"resolve", {{"scale", {{"color", "shared"}}}}}}};
+}
+
+Chart RunCharts::throughput_chart() const {
+  const Table& summary = results_.summary();
+  const bool by_tp = results_.distinct("tensor_parallel_degree").size() > 1;
+  json values = json::array();
+  for (const auto& run : results_.runs()) {
+    const auto out_tps = summary.value(*run.row, "output_throughput_tok_per_s");
+    const auto gpus = summary.value(*run.row, "num_gpus");
+    json point = {{"framework", run.framework}, {"run", run.label}};
+    if (by_tp) {
+      const auto tp = summary.value(*run.row, "tensor_parallel_degree");
+      if (!tp) continue;
+      point["x"] = *tp;
+    } else {
+      point["x"] = run.label;
+    }
+    point["output_tok_s"] = out_tps.value_or(0);
+    point["output_tok_s_gpu"] = out_tps && gpus && *gpus > 0 ? *out_tps / *gpus : 0;
+    point["request_s"] = summary.value(*run.row, "request_throughput_req_per_s").value_or(0);
+    point["goodput_s"] = summary.value(*run.row, "goodput_req_per_s").value_or(0);
+    point["gpus"] = gpus.value_or(0);
+    values.push_back(point);
+  }
+  json x = by_tp ? axis("x", "ordinal", "tensor-parallel degree (GPUs per replica)") : axis("x", "nominal", "run");
+  if (!by_tp) x["sort"] = results_.run_labels();
+  const std::array<std::pair<const char*, const char*>, 4> measures = {{{"output_tok_s", "output throughput (tok/s)"},
+                                                                       {"output_tok_s_gpu", "output throughput per GPU (tok/s)"},
+                                                                       {"request_s", "request throughput (req/s)"},
+                                                                       {"goodput_s", "goodput (req/s)"}}};
+  json charts = json::array();
+  for (const auto& [field, title] : measures) {
+    json encoding = {{"x", x}, {"y", quantitative(field, title)}, {"color", framework_color()},
+                     {"tooltip", json::array({tip("framework"), tip("run"), tip("gpus", "GPUs"), tip(field, title, ",.2f")})}};
+    json mark = by_tp ? json{{"type", "line"}, {"point", true}} : json{{"type", "bar"}};
+    if (!by_tp) encoding["xOffset"] = {{"field", "framework"}};
+    charts.push_back({{"width", 200}, {"height", 200}, {"mark", mark}, {"encoding", encoding}});
+  }
+  return {"throughput", by_tp ? "Throughput vs tensor-parallel degree" : "Throughput per run",
+          "Measured output tokens and requests per second (summary.csv); goodput counts requests meeting their SLO.",
+          {{"$schema", kSchema}, {"data", {{"values", values}}}, {"hconcat", charts}}};
+}
+
+std::optional<Chart> RunCharts::cdf_chart() {
+  const auto requests = optional_table("requests.csv", "No requests.csv (the run used --no-requests): no latency CDFs.");
+  if (!requests) return std::nullopt;
+  const std::size_t run_col = requests->csv.column("run", "requests.csv");
+  const auto outcome_col = requests->csv.find("outcome");
+  const std::array<std::pair<const char*, const char*>, 3> metrics = {{{"ttft_ms", "TTFT"}, {"tpot_ms", "TPOT"}, {"e2el_ms", "E2EL"}}};
+  std::map<int64_t, std::array<std::vector<double>, 3>> samples;
+  for (const auto& row : requests->csv.rows()) {
+    if (outcome_col && row.cells[*outcome_col] != "completed") continue;
+    const auto run = number_in(row.cells[run_col]);
+    if (!run) continue;
+    auto& per_run = samples[static_cast<int64_t>(*run)];
+    for (std::size_t m = 0; m < metrics.size(); ++m)
+      if (auto v = requests->value(row, metrics[m].first); v && *v > 0) per_run[m].push_back(*v);
+  }
+  std::map<std::string, std::size_t> runs_of;
+  for (const auto& run : results_.runs()) ++runs_of[run.framework];
+  std::array<json, 3> values = {json::array(), json::array(), json::array()};
+  for (const auto& run : results_.runs()) {
+    auto found = samples.find(run.run);
+    if (found == samples.end()) continue;
+    // At most kMaxCdfPointsPerFramework points per framework: evenly spaced order statistics.
+    const std::size_t budget =
+        std::max<std::size_t>(20, std::min(kMaxCdfPointsPerCurve, kMaxCdfPointsPerFramework / (3 * runs_of[run.framework])));
+    for (std::size_t m = 0; m < metrics.size(); ++m) {
+      auto& v = found->second[m];
+      if (v.empty()) continue;
+      std::sort(v.begin(), v.end());
+      const std::size_t n = v.size(), k = std::min(n, budget);
+      for (std::size_t i = 0; i < k; ++i) {
+        const std::size_t idx = k == 1 ? n - 1 : static_cast<std::size_t>(std::llround(static_cast<double>(i) * static_cast<double>(n - 1) / static_cast<double>(k - 1)));
+        values[m].push_back({{"framework", run.framework}, {"run", run.label}, {"value", v[idx]},
+                             {"fraction", static_cast<double>(idx + 1) / static_cast<double>(n)}});
+      }
+    }
+  }
+  json charts = json::array();
+  for (std::size_t m = 0; m < metrics.size(); ++m) {
+    if (values[m].empty()) continue;
+    const std::string title = std::string(metrics[m].second) + " (ms, log scale)";
+    json x = quantitative("value", title);
+    x["scale"] = {{"type", "log"}};
+    json y = quantitative("fraction", "fraction of completed requests");
+    y["scale"] = {{"domain", {0, 1}}};
+    charts.push_back({{"title", std::string(metrics[m].second) + " CDF"}, {"width", 260}, {"height", 220},
+                      {"data", {{"values", values[m]}}},
+                      {"mark", {{"type", "line"}, {"interpolate", "step-after"}}},
+                      {"encoding", per_run_lines(x, y, json::array({tip("run"), tip("value", title, ",.1f"),
+                                                                   tip("fraction", "", ".3f")}))}});
+  }
+  if (charts.empty()) {
+    notes_.push_back("requests.csv has no completed requests: no latency CDFs.");
+    return std::nullopt;
+  }
+  return Chart{"cdf", "Latency distributions (CDF)",
+               fmt::format("Empirical CDFs over every completed request of requests.csv (warm-up and cool-down "
+                           "included); at most {} evenly spaced order statistics per curve.",
+                           kMaxCdfPointsPerCurve),
+               {{"$schema", kSchema}, {"hconcat", charts}}};
+}
+
+std::optional<Chart> RunCharts::timeseries_chart() {
+  const auto series = optional_table("timeseries.csv", "No timeseries.csv: no time series.");
+  if (!series) return std::nullopt;
+  const auto cols = series->csv.column_list({"run", "t_s", "running", "waiting", "kv_utilization", "output_tokens_per_s"},
+                                            "the time-series chart");
+  std::map<int64_t, std::vector<std::array<double, 5>>> rows;
+  for (const auto& row : series->csv.rows()) {
+    const auto run = number_in(row.cells[cols[0]]);
+    if (!run) continue;
+    std::array<double, 5> r{};
+    for (std::size_t i = 0; i < 5; ++i) r[i] = number_in(row.cells[cols[i + 1]]).value_or(0);
+    rows[static_cast<int64_t>(*run)].push_back(r);
+  }
+  json values = json::array();
+  for (const auto& run : results_.runs()) {
+    auto found = rows.find(run.run);
+    if (found == rows.end()) continue;
+    const auto& r = found->second;
+    const std::size_t bucket = (r.size() + kMaxTimeseriesPoints - 1) / kMaxTimeseriesPoints;
+    for (std::size_t start = 0; start < r.size(); start += bucket) {
+      const std::size_t end = std::min(r.size(), start + bucket);
+      std::array<double, 5> mean{};
+      for (std::size_t i = start; i < end; ++i)
+        for (std::size_t c = 1; c < 5; ++c) mean[c] += r[i][c];
+      const double n = static_cast<double>(end - start);
+      values.push_back({{"framework", run.framework}, {"run", run.label}, {"t", r[start][0]},
+                        {"running", mean[1] / n}, {"waiting", mean[2] / n}, {"kv", 100 * mean[3] / n},
+                        {"tok", mean[4] / n}});
+    }
+  }
+  if (values.empty()) return std::nullopt;
+  const std::array<std::pair<const char*, const char*>, 4> measures = {{{"running", "running sequences"},
+                                                                       {"waiting", "waiting sequences"},
+                                                                       {"kv", "KV cache in use (%)"},
+                                                                       {"tok", "output throughput (tok/s)"}}};
+  json charts = json::array();
+  for (const auto& [field, title] : measures) {
+    json y = quantitative(field, title);
+    if (std::string(field) == "kv") y["scale"] = {{"domain", {0, 100}}};
+    charts.push_back({{"width", 900}, {"height", 130}, {"mark", {{"type", "line"}, {"strokeWidth", 1.2}}},
+                      {"encoding", per_run_lines(quantitative("t", "simulated time (s)"), y,
+                                                 json::array({tip("run"), tip("t", "time (s)", ",.0f"),
+                                                              tip(field, title, ",.2f")}))}});
+  }
+  return Chart{"timeseries", "Running, waiting, KV use and throughput over time",
+               fmt::format("timeseries.csv, summed over replicas (KV use: mean over replicas); long runs are shown as "
+                           "means over buckets of consecutive intervals (at most {} points per run).",
+                           kMaxTimeseriesPoints),
+               {{"$schema", kSchema}, {"data", {{"values", values}}}, {"vconcat", charts}}};
+}
+
+std::string RunCharts::table_html() const {
+  const std::vector<std::pair<std::string, std::string>> columns = {
+      {"run", "run"}, {"framework", "framework"}, {"point", "point"}, {"model", "model"}, {"gpu", "GPU"},
+      {"num_gpus", "GPUs"}, {"tensor_parallel_degree", "TP"}, {"pipeline_parallel_degree", "PP"},
+      {"request_rate_per_s", "rate (req/s)"}, {"clients", "clients"}, {"completed_requests", "completed"},
+      {"output_throughput_tok_per_s", "output (tok/s)"}, {"p99_ttft_ms", "p99 TTFT (ms)"},
+      {"p99_tpot_ms", "p99 TPOT (ms)"}, {"slo_attainment", "SLO attainment"}, {"preemptions", "preemptions"}};
+  std::vector<const CsvRow*> rows;
+  for (const auto& run : results_.runs()) rows.push_back(run.row);
+  return csv_table_html(results_.summary(), columns, rows, [&](const CsvRow& row, const std::string& column) {
+    if (column != "framework") return std::string();
+    const std::string framework = results_.summary().cell(row, "framework");
+    return fmt::format("border-left:6px solid {}", palette_color(results_.framework_index(framework)));
+  });
+}
+
+}  // namespace llmpo::report

@@ -1,0 +1,42 @@
+#pragma once
+// The charts of a `run` folder that come from its measurements: latency percentiles vs load and
+// throughput (summary.csv), latency CDFs (requests.csv) and time series (timeseries.csv), plus
+// the run table at the top of the page. The charts recomputed from each run's model and GPU are
+// in model_charts.hpp.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "simulator/report/chart_kit.hpp"
+#include "simulator/report/results_folder.hpp"
+
+namespace llmpo::report {
+
+class RunCharts {
+ public:
+  // `notes` collects, for the page, why a chart is missing (e.g. a run without requests.csv).
+  RunCharts(const RunResults& results, std::vector<std::string>& notes) : results_(results), notes_(notes) {}
+
+  // Latency, throughput, then the CDFs and time series where their files exist.
+  std::vector<Chart> charts();
+  // One row per run, the framework cell edged in its colour.
+  std::string table_html() const;
+
+ private:
+  json framework_color() const { return color_by("framework", "framework", results_.frameworks()); }
+  // The encoding of one line per run (coloured by framework, dashed by run when a framework has
+  // several runs): the CDF and time-series charts.
+  json per_run_lines(json x, json y, json tooltip) const;
+  // The table, or nullopt with `missing_note` added to the notes when the run did not write it.
+  std::optional<Table> optional_table(const char* name, const char* missing_note);
+
+  Chart latency_chart() const;
+  Chart throughput_chart() const;
+  std::optional<Chart> cdf_chart();
+  std::optional<Chart> timeseries_chart();
+
+  const RunResults& results_;
+  std::vector<std::string>& notes_;
+};
+
+}  // namespace llmpo::report
