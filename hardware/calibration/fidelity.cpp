@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -112,14 +113,10 @@ void print_report(std::ostream& out, const std::vector<ScoredRow>& rows, std::si
   const char* columns[] = {"operator", "model", "TP", "regime"};
   const auto kinds = groupings();
   for (std::size_t i = 0; i < kinds.size(); ++i) print_groups(out, titles[i], columns[i], group_stats(rows, kinds[i].key));
-  std::vector<const ScoredRow*> sorted;
-  for (const auto& r : rows) sorted.push_back(&r);
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const ScoredRow* a, const ScoredRow* b) { return std::abs(a->error) > std::abs(b->error); });
-  out << fmt::format("\nworst {} rows:\n", std::min(worst_rows, sorted.size()));
+  const std::vector<ScoredRow> worst = largest_errors(rows, worst_rows);
+  out << fmt::format("\nworst {} rows:\n", worst.size());
   TextTable table({"operator", "model", "TP", "shape", "measured", "predicted", "error", "where"});
-  for (std::size_t i = 0; i < std::min(worst_rows, sorted.size()); ++i) {
-    const ScoredRow& r = *sorted[i];
+  for (const ScoredRow& r : worst) {
     table.add_row({r.row->op, r.row->model, std::to_string(r.row->tp), r.row->shape, format_seconds(r.row->measured_s),
                    format_seconds(r.predicted_s), signed_percent(r.error),
                    fmt::format("{}:{}", r.row->file.substr(r.row->file.rfind('/') + 1), r.row->line)});
@@ -127,34 +124,38 @@ void print_report(std::ostream& out, const std::vector<ScoredRow>& rows, std::si
   table.print(out);
 }
 
-namespace {
-
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
+std::vector<ScoredRow> largest_errors(const std::vector<ScoredRow>& rows, std::size_t count) {
+  std::vector<ScoredRow> sorted = rows;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const ScoredRow& a, const ScoredRow& b) { return std::abs(a.error) > std::abs(b.error); });
+  if (sorted.size() > count) sorted.resize(count);
+  return sorted;
 }
 
-}  // namespace
-
-std::string rows_csv(const std::vector<ScoredRow>& rows) {
-  std::string out = "source,file,line,op,range,model,tp,shape,regime,measured_ms,predicted_ms,error\n";
+TextTable rows_table(const std::vector<ScoredRow>& rows) {
+  TextTable table({"source", "file", "line", "op", "range", "model", "tp", "shape", "regime", "measured_ms",
+                   "predicted_ms", "error"});
   for (const auto& r : rows) {
     const Measurement& m = *r.row;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{:.6g},{:.6g},{:.5f}\n", m.source, csv_cell(m.file), m.line, m.op,
-                       csv_cell(m.range), csv_cell(m.model), m.tp, csv_cell(m.shape), r.regime, m.measured_s * 1e3,
-                       r.predicted_s * 1e3, r.error);
+    table.add_row({m.source, m.file, std::to_string(m.line), m.op, m.range, m.model, std::to_string(m.tp), m.shape,
+                   r.regime, fmt::format("{:.6g}", m.measured_s * 1e3), fmt::format("{:.6g}", r.predicted_s * 1e3),
+                   fmt::format("{:.5f}", r.error)});
   }
-  return out;
+  return table;
 }
 
-std::string summary_csv(const std::vector<ScoredRow>& rows) {
-  std::string out = "grouping,group,rows,mape,median_signed_error,p90_abs_error\n";
+std::string rows_csv(const std::vector<ScoredRow>& rows) {
+  std::ostringstream out;
+  rows_table(rows).print_csv(out);
+  return out.str();
+}
+
+TextTable summary_table(const std::vector<ScoredRow>& rows) {
+  TextTable table({"grouping", "group", "rows", "mape", "median_signed_error", "p90_abs_error"});
   auto add = [&](const std::string& grouping, const std::vector<GroupStats>& groups) {
     for (const auto& g : groups)
-      out += fmt::format("{},{},{},{:.5f},{:.5f},{:.5f}\n", grouping, csv_cell(g.key), g.rows, g.mape, g.median_signed,
-                         g.p90_abs);
+      table.add_row({grouping, g.key, std::to_string(g.rows), fmt::format("{:.5f}", g.mape),
+                     fmt::format("{:.5f}", g.median_signed), fmt::format("{:.5f}", g.p90_abs)});
   };
   add("all", group_stats(rows, [](const ScoredRow&) { return std::string("all rows"); }));
   for (const auto& g : groupings()) add(g.name, group_stats(rows, g.key));
@@ -163,7 +164,13 @@ std::string summary_csv(const std::vector<ScoredRow>& rows) {
   add("operator/model/tp", group_stats(rows, [](const ScoredRow& r) {
         return fmt::format("{} / {} / {}", op_key(r), r.row->model.empty() ? "-" : r.row->model, r.row->tp);
       }));
-  return out;
+  return table;
+}
+
+std::string summary_csv(const std::vector<ScoredRow>& rows) {
+  std::ostringstream out;
+  summary_table(rows).print_csv(out);
+  return out.str();
 }
 
 }  // namespace llmpo::calibration

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "predictor.hpp"
+#include "simulator/util/table.hpp"
 
 namespace llmpo::calibration {
 
@@ -40,7 +41,13 @@ std::string op_key(const ScoredRow& row);
 // The terminal report: tables by operator, model, TP, regime, and the worst rows.
 void print_report(std::ostream& out, const std::vector<ScoredRow>& rows, std::size_t worst_rows);
 
-// CSV texts: one line per row; one line per (grouping, group).
+// The `count` rows of largest |error|, largest first.
+std::vector<ScoredRow> largest_errors(const std::vector<ScoredRow>& rows, std::size_t count);
+
+// One line per row (measured and predicted in ms); one line per (grouping, group). The tables
+// back both the CSV files and `fidelity --format csv|json`.
+TextTable rows_table(const std::vector<ScoredRow>& rows);
+TextTable summary_table(const std::vector<ScoredRow>& rows);
 std::string rows_csv(const std::vector<ScoredRow>& rows);
 std::string summary_csv(const std::vector<ScoredRow>& rows);
 

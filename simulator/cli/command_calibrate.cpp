@@ -11,6 +11,7 @@
 #include "hardware/calibration/profile_readers.hpp"
 #include "hardware/calibration/profile_writer.hpp"
 #include "hardware/gpu_file.hpp"
+#include "output_format.hpp"
 #include "setup.hpp"
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/error.hpp"
@@ -43,10 +44,14 @@ int command_calibrate(const Args& args, std::ostream& out) {
   p.option("interconnect-out", "DIR", "write each fitted interconnect preset to DIR/<id>.yaml");
   p.option("split", "fit|score|all", "rows to fit: the documented fit split, its held-out rows, or all", "all");
   p.multi("models", "NAME", "fit only rows of these models (as the report names them)");
+  declare_format_option(p, "csv: the efficiency values before and after; json: {fit_quality, efficiency}; the rest, "
+                           "fitted interconnect presets included, goes to stderr");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
+  const TableFormat format = format_from(p);
+  std::ostream& note = narrative_stream(format, out);
   const std::vector<std::string> paths = p.get_all("profiles");
   if (paths.empty()) throw InputError({}, "--profiles", "give at least one measured CSV file or folder");
   const Split split = parse_split(p.get_or("split", "all"));
@@ -55,45 +60,48 @@ int command_calibrate(const Args& args, std::ostream& out) {
 
   const ProfileSet profiles = read_profiles(paths);
   const std::vector<Measurement> rows = select_rows(profiles.rows, split, p.get_all("models"));
-  out << fmt::format("read {} rows from {} files; fitting {} rows (split {}) for {}\n", profiles.rows.size(),
-                     profiles.files.size(), rows.size(), p.get_or("split", "all"), start.id);
-  for (const auto& note : profiles.notes) out << "note: " << note << "\n";
+  note << fmt::format("read {} rows from {} files; fitting {} rows (split {}) for {}\n", profiles.rows.size(),
+                      profiles.files.size(), rows.size(), p.get_or("split", "all"), start.id);
+  for (const auto& text : profiles.notes) note << "note: " << text << "\n";
   if (rows.empty()) throw InputError({}, "--profiles", "no measured rows left to fit after --split / --models");
 
   const CalibrationResult result = calibrate(rows, start, presets_of(libraries.interconnects));
 
-  out << "\nfit quality (on the fitted rows):\n";
   TextTable stages({"stage", "rows", "MAPE", "parameters", "detail"});
   for (const auto& s : result.stages)
     stages.add_row({s.stage, std::to_string(s.rows), fmt::format("{:.1f}%", 100 * s.mape), join(s.keys), s.detail});
-  stages.print(out);
-
-  out << "\nefficiency values:\n";
   TextTable values({"key", "before", "after", "set by"});
   for (const auto& key : efficiency_keys()) {
     const StageReport* stage = result.stage_of(key);
     values.add_row({key, efficiency_value_text(start.efficiency, key), efficiency_value_text(result.gpu.efficiency, key),
                     stage ? stage->stage : "kept"});
   }
-  values.print(out);
+  if (format == TableFormat::table) {
+    out << "\nfit quality (on the fitted rows):\n";
+    stages.print(out);
+    out << "\nefficiency values:\n";
+    values.print(out);
+  } else {
+    print_tables(out, format, {{"efficiency", &values}, {"fit_quality", &stages}});
+  }
 
   std::string sources = join(paths, " ");
   if (split != Split::all) sources += fmt::format(" [split {}]", p.get_or("split", "all"));
   for (const auto& name : result.fitted_presets) {
     const InterconnectSpec& preset = result.presets.at(name);
-    out << fmt::format("\ninterconnect {} (fitted):\n", name);
+    note << fmt::format("\ninterconnect {} (fitted):\n", name);
     const std::string text = interconnect_yaml(preset, result, sources);
-    out << text;
+    note << text;
     if (p.has("interconnect-out")) {
       const std::string file = p.get("interconnect-out") + "/" + name + ".yaml";
       ensure_directory(p.get("interconnect-out"));
       write_file_atomically(file, text);
-      out << "wrote " << file << "\n";
+      note << "wrote " << file << "\n";
     }
   }
   if (p.has("out")) {
     write_file_atomically(p.get("out"), gpu_yaml(result, read_text(start.source_file), sources));
-    out << "\nwrote " << p.get("out") << "\n";
+    note << "\nwrote " << p.get("out") << "\n";
   }
   return kExitOk;
 }

@@ -9,10 +9,12 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "output_format.hpp"
 #include "progress.hpp"
 #include "simulator/experiment/capacity_search.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/experiment/results_rows.hpp"
+#include "simulator/report/results_report.hpp"
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
@@ -74,6 +76,36 @@ std::string probe_lines(const CapacityResult& r) {
   return out;
 }
 
+// --format csv|json: the capacity per deployment with the load as a number and its unit in its
+// own column (the terminal's "12 clients" / "3.5 req/s" mixes them), and every bisection probe.
+void print_machine_tables(std::ostream& out, TableFormat format, const ExperimentPlan& plan, const CapacitySpec& spec,
+                          const std::vector<CapacityResult>& results) {
+  TextTable capacity({"run", "framework", "point", "model", "gpu", "TPxPPxR", "load", "capacity", "capacity_per_gpu",
+                      "verdict"});
+  std::vector<std::string> probe_headers{"run", "framework", "step", "load", "state", "passed", "reason",
+                                         "request_throughput_req_per_s", "goodput_req_per_s", "slo_attainment"};
+  for (const auto& bound : spec.bounds) probe_headers.push_back(bound.key);
+  TextTable probes(probe_headers);
+  for (const auto& r : results) {
+    const RunSpec& run = *r.run;
+    capacity.add_row({std::to_string(run.index), run.name,
+                      plan.points[static_cast<std::size_t>(run.point_index)].point.label(), run.model.id,
+                      run.hardware.gpu.id,
+                      fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas),
+                      load_name(r), number(r.capacity),
+                      number(r.capacity / static_cast<double>(run.parallel.gpus() * run.replicas)), r.verdict});
+    for (const auto& probe : r.probes) {
+      std::vector<std::string> row{std::to_string(run.index), run.name, std::to_string(probe.step), number(probe.load),
+                                   to_string(probe.state), probe.passed ? "true" : "false", probe.reason,
+                                   number(probe.metrics.request_throughput), number(probe.metrics.goodput),
+                                   number(probe.metrics.slo_attainment)};
+      for (double v : probe.bound_values) row.push_back(number(v));
+      probes.add_row(std::move(row));
+    }
+  }
+  print_tables(out, format, {{"capacity", &capacity}, {"probes", &probes}});
+}
+
 }  // namespace
 
 int command_capacity(const Args& args, std::ostream& out) {
@@ -86,10 +118,14 @@ int command_capacity(const Args& args, std::ostream& out) {
   p.option("jobs", "N", "deployments searched in parallel", "all hardware threads");
   p.flag("quiet", "print nothing but errors");
   p.flag("allow-large", "accept workloads of more than 10 million requests");
+  p.flag("report", "also write OUT/report.html: the capacity of each deployment as a chart (`llmperforacle report OUT`)");
+  declare_format_option(p, "csv: the capacity of each deployment; json: {capacity, probes}, every bisection step; "
+                           "the bisection log goes to stderr");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
+  const TableFormat format = format_from(p);
   const auto file = p.positional_value("FILE");
   if (!file) throw InputError({}, "FILE", "name the experiment file, e.g. experiments/capacity_llama3_70b.yaml");
   const Libraries libraries = Libraries::load();
@@ -121,7 +157,15 @@ int command_capacity(const Args& args, std::ostream& out) {
   const std::string log_path = (std::filesystem::path(out_dir) / "capacity_log.csv").string();
   write_file_atomically(log_path, log_csv(*plan.capacity, results));
   write_file_atomically(csv_path, capacity_csv(plan, *plan.capacity, results));
+  if (p.has("report")) write_folder_report(out_dir, p.has("quiet") ? nullptr : &narrative_stream(format, out));
   if (p.has("quiet")) return kExitOk;
+  if (format != TableFormat::table) {
+    std::ostream& note = narrative_stream(format, out);
+    for (const auto& r : results) note << probe_lines(r);
+    print_machine_tables(out, format, plan, *plan.capacity, results);
+    note << "wrote " << csv_path << "\nwrote " << log_path << "\n";
+    return kExitOk;
+  }
   for (const auto& r : results) out << probe_lines(r);
   TextTable table({"run", "framework", "point", "model", "gpu", "TPxPPxR", "capacity", "per GPU", "verdict"});
   for (const auto& r : results) {

@@ -8,6 +8,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "output_format.hpp"
 #include "simulator/util/csv_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
@@ -68,16 +69,14 @@ int command_compare(const Args& args, std::ostream& out) {
   p.positional("b", "the second summary.csv");
   p.option("metrics", "LIST", "comma-separated summary.csv columns to compare",
            "throughputs, goodput, TTFT/TPOT/ITL/E2EL mean and p99, preemptions");
-  p.option("format", "table|csv|json", "output format", "table");
+  declare_format_option(p, "json: every metric of every matched run, with the runs found on one side only");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
   const auto path_a = p.positional_value("a"), path_b = p.positional_value("b");
   if (!path_a || !path_b) throw InputError({}, "A B", "give two summary.csv files: llmperforacle compare A/summary.csv B/summary.csv");
-  const std::string format = p.get_or("format", "table");
-  if (format != "table" && format != "csv" && format != "json")
-    throw InputError({}, "--format", fmt::format("'{}' is not a format (valid: table, csv, json)", format));
+  const TableFormat format = format_from(p);
   const Side a = load(*path_a), b = load(*path_b);
   std::vector<std::string> metrics;
   if (p.has("metrics")) {
@@ -105,7 +104,7 @@ int command_compare(const Args& args, std::ostream& out) {
       only_a.push_back(key.first + " @ " + (key.second.empty() ? "-" : key.second));
       continue;
     }
-    if (matched++ > 0 && format == "table") table.add_separator();
+    if (matched++ > 0 && format == TableFormat::table) table.add_separator();
     const CsvRow& row_a = *a.runs.at(key);
     const CsvRow& row_b = *found->second;
     nlohmann::ordered_json entry = {{"framework", key.first}, {"point", key.second}, {"metrics", nlohmann::ordered_json::object()}};
@@ -130,11 +129,11 @@ int command_compare(const Args& args, std::ostream& out) {
   if (matched == 0)
     throw InputError({}, *path_b, fmt::format("no run matches one of {} by framework and point (A has {}, B has {})", *path_a,
                                               join(only_a), join(only_b)));
-  if (format == "json") {
+  if (format == TableFormat::json) {
     out << nlohmann::ordered_json({{"a", *path_a}, {"b", *path_b}, {"runs", json}, {"only_in_a", only_a}, {"only_in_b", only_b}})
                .dump(2)
         << "\n";
-  } else if (format == "csv") {
+  } else if (format == TableFormat::csv) {
     table.print_csv(out);
   } else {
     out << fmt::format("A = {}\nB = {}\n{} matched run(s)\n\n", *path_a, *path_b, matched);

@@ -7,6 +7,7 @@
 #include "hardware/calibration/fidelity.hpp"
 #include "hardware/calibration/profile_readers.hpp"
 #include "hardware/calibration/profile_writer.hpp"
+#include "output_format.hpp"
 #include "setup.hpp"
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/error.hpp"
@@ -27,10 +28,14 @@ int command_fidelity(const Args& args, std::ostream& out) {
   p.option("csv", "FILE", "write one line per scored row (measured, predicted, error)");
   p.option("summary-csv", "FILE", "write the grouped statistics");
   p.option("worst", "N", "worst rows to list", "10");
+  declare_format_option(p, "csv: the grouped statistics, as --summary-csv writes them; json: {groups, worst}, "
+                           "errors as fractions");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
+  const TableFormat format = format_from(p);
+  std::ostream& note = narrative_stream(format, out);
   const std::vector<std::string> paths = p.get_all("profiles");
   if (paths.empty()) throw InputError({}, "--profiles", "give at least one measured CSV file or folder");
   const Split split = parse_split(p.get_or("split", "all"));
@@ -42,20 +47,27 @@ int command_fidelity(const Args& args, std::ostream& out) {
   const ProfileSet profiles = read_profiles(paths);
   const std::vector<Measurement> rows = select_rows(profiles.rows, split, p.get_all("models"));
   if (rows.empty()) throw InputError({}, "--profiles", "no measured rows left to score after --split / --models");
-  out << fmt::format("fidelity of {} ({}) on {} of {} rows (split {}) from {}\n", gpu.id, display_path(gpu.source_file), rows.size(),
-                     profiles.rows.size(), p.get_or("split", "all"), join(paths, " "));
-  for (const auto& note : profiles.notes) out << "note: " << note << "\n";
-  out << "error = predicted / measured - 1 (positive: the model is slower than the measurement)\n\n";
+  note << fmt::format("fidelity of {} ({}) on {} of {} rows (split {}) from {}\n", gpu.id, display_path(gpu.source_file),
+                      rows.size(), profiles.rows.size(), p.get_or("split", "all"), join(paths, " "));
+  for (const auto& text : profiles.notes) note << "note: " << text << "\n";
+  note << "error = predicted / measured - 1 (positive: the model is slower than the measurement)\n\n";
 
   const std::vector<ScoredRow> scored = score(rows, gpu, presets);
-  print_report(out, scored, static_cast<std::size_t>(p.get_int("worst", 10, 0, 100000)));
+  const auto worst = static_cast<std::size_t>(p.get_int("worst", 10, 0, 100000));
+  // The terminal report only regroups these two tables, so csv and json leave it out.
+  if (format == TableFormat::table) {
+    print_report(out, scored, worst);
+  } else {
+    const TextTable groups = summary_table(scored), worst_rows = rows_table(largest_errors(scored, worst));
+    print_tables(out, format, {{"groups", &groups}, {"worst", &worst_rows}});
+  }
   if (p.has("csv")) {
     write_file_atomically(p.get("csv"), rows_csv(scored));
-    out << "\nwrote " << p.get("csv") << "\n";
+    note << "\nwrote " << p.get("csv") << "\n";
   }
   if (p.has("summary-csv")) {
     write_file_atomically(p.get("summary-csv"), summary_csv(scored));
-    out << "wrote " << p.get("summary-csv") << "\n";
+    note << "wrote " << p.get("summary-csv") << "\n";
   }
   return kExitOk;
 }

@@ -3,6 +3,7 @@
 
 #include "commands.hpp"
 #include "models/quantization.hpp"
+#include "output_format.hpp"
 #include "setup.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
@@ -77,17 +78,16 @@ TextTable quantization_table() {
 
 int command_list(const Args& args, std::ostream& out) {
   ArgParser parser("llmperforacle list", "Print a library as a table: models, gpus, interconnects or quantizations.");
-  parser.positional("WHAT", "models | gpus | interconnects | quantizations");
-  parser.option("format", "FORMAT", "table or csv", "table");
+  const std::vector<std::string> valid = {"models", "gpus", "interconnects", "quantizations"};
+  parser.positional("WHAT", "the library to print");
+  parser.choices("WHAT", valid);  // also what `completion` offers after `list`
+  declare_format_option(parser);
   if (!parser.parse(args)) {
     out << parser.help_text();
     return kExitOk;
   }
   const std::string what = parser.positional_value("WHAT").value_or("");
-  const std::vector<std::string> valid = {"models", "gpus", "interconnects", "quantizations"};
-  const std::string format = parser.get_or("format", "table");
-  if (format != "table" && format != "csv")
-    throw InputError({}, "--format", "'" + format + "' is not valid (valid: table, csv)");
+  const TableFormat format = format_from(parser);
 
   TextTable table({""});
   if (what == "models") table = model_table(ModelLibrary::load_default());
@@ -101,8 +101,7 @@ int command_list(const Args& args, std::ostream& out) {
     if (!hint.empty()) message += "; " + hint;
     throw InputError({}, "list", message);
   }
-  if (format == "csv") table.print_csv(out);
-  else table.print(out);
+  table.print(out, format);
   return kExitOk;
 }
 

@@ -10,6 +10,7 @@
 #include "frameworks/framework_config.hpp"
 #include "models/layer_split.hpp"
 #include "models/memory_plan.hpp"
+#include "output_format.hpp"
 #include "setup.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
@@ -35,7 +36,8 @@ void declare_memory_options(ArgParser& p) {
   p.option("block-size", "TOKENS", "KV-cache block size", "16");
   p.option("overhead-gib", "GiB", "non-torch memory per GPU (CUDA context, NCCL buffers)", "0.5, or 1.5 with TP > 1");
   p.multi("context", "TOKENS", "also report concurrent sequences at these context lengths");
-  p.option("format", "FORMAT", "text or json", "text");
+  declare_format_option(p, "text = table; csv: the quantity/value rows and the verdict; json: the figures in bytes");
+  p.choices("format", {"table", "csv", "json", "text"});  // `text`: this command's older name for table
 }
 
 MemoryPlanRequest request_from(const ArgParser& p, double gpu_memory_bytes, const std::string& gpu_name) {
@@ -89,14 +91,17 @@ std::string suggestions(const ModelSpec& model, const GpuSpec& gpu, const GpuLib
   return out;
 }
 
-void print_plan(std::ostream& out, const ModelSpec& model, const GpuSpec& gpu, const MemoryPlanRequest& r,
-                const MemoryPlan& plan, const std::vector<int64_t>& contexts) {
-  const auto& stage = plan.limiting();
-  const double tp = static_cast<double>(r.parallel.tensor_parallel);
-  out << fmt::format("{} on {} x {} (TP {}, PP {}), weights {}, KV cache {}\n\n", model.id, r.parallel.gpus(), gpu.id,
+std::string plan_heading(const ModelSpec& model, const GpuSpec& gpu, const MemoryPlanRequest& r) {
+  return fmt::format("{} on {} x {} (TP {}, PP {}), weights {}, KV cache {}\n", model.id, r.parallel.gpus(), gpu.id,
                      r.parallel.tensor_parallel, r.parallel.pipeline_parallel,
                      r.quantization == "none" ? model.dtype : r.quantization,
                      r.kv_cache_dtype == "auto" ? model.dtype + " (auto)" : r.kv_cache_dtype);
+}
+
+TextTable plan_table(const ModelSpec& model, const MemoryPlanRequest& r, const MemoryPlan& plan,
+                     const std::vector<int64_t>& contexts) {
+  const auto& stage = plan.limiting();
+  const double tp = static_cast<double>(r.parallel.tensor_parallel);
   TextTable table({"quantity", "value", "how it is computed"});
   table.add_row({"GPU memory", format_bytes(r.gpu_memory_bytes), "capacity the driver reports, per GPU"});
   table.add_row({"budget", format_bytes(plan.budget_bytes), fmt::format("gpu_memory_utilization {} x capacity", r.gpu_memory_utilization)});
@@ -120,7 +125,21 @@ void print_plan(std::ostream& out, const ModelSpec& model, const GpuSpec& gpu, c
   for (int64_t context : contexts)
     table.add_row({fmt::format("  at {} tokens", context), format_thousands(plan.concurrent_sequences_at(context)),
                    "sequences whose blocks fit at once"});
-  table.print(out);
+  return table;
+}
+
+void print_plan(std::ostream& out, const ModelSpec& model, const GpuSpec& gpu, const MemoryPlanRequest& r,
+                const MemoryPlan& plan, const std::vector<int64_t>& contexts, TableFormat format) {
+  if (format == TableFormat::csv) {
+    narrative_stream(format, out) << plan_heading(model, gpu, r);
+    // The verdict is the answer itself, so the CSV carries it as its last row.
+    TextTable table = plan_table(model, r, plan, contexts);
+    table.add_row({"verdict", plan.verdict, plan.fits ? "fits" : "does not fit"});
+    table.print_csv(out);
+    return;
+  }
+  out << plan_heading(model, gpu, r) << "\n";
+  plan_table(model, r, plan, contexts).print(out);
   out << "\nverdict: " << plan.verdict << "\n";
 }
 
@@ -158,11 +177,11 @@ std::vector<double> parse_gib_list(const std::string& text) {
   return out;
 }
 
-int split_command(const ArgParser& p, const ModelSpec& model, std::ostream& out) {
+int split_command(const ArgParser& p, const ModelSpec& model, std::ostream& out, TableFormat format) {
   const std::vector<double> sizes = parse_gib_list(p.get("gpus"));
   MemoryPlanRequest request = request_from(p, sizes.front(), "");
   const LayerSplit split = split_layers(model, sizes, request);
-  out << fmt::format("{} split over {} GPUs by free memory (layers proportional to what each can hold)\n\n", model.id, sizes.size());
+  narrative_stream(format, out) << fmt::format("{} split over {} GPUs by free memory (layers proportional to what each can hold)\n\n", model.id, sizes.size());
   TextTable table({"gpu", "memory", "layers", "weights", "KV left", "KV tokens"});
   for (std::size_t i = 0; i < split.gpus.size(); ++i) {
     const auto& g = split.gpus[i];
@@ -170,8 +189,27 @@ int split_command(const ArgParser& p, const ModelSpec& model, std::ostream& out)
                    fmt::format("{}-{} ({})", g.first_layer, g.first_layer + g.layers - 1, g.layers),
                    format_bytes(g.weight_bytes), format_bytes(g.kv_cache_bytes), format_thousands(g.kv_capacity_tokens)});
   }
-  table.print(out);
-  out << "\nverdict: " << split.verdict << "\n\nlaunch flags:\n  vLLM:      " << split.vllm_flags
+  if (format == TableFormat::json) {
+    // Bytes and layer numbers, as the single-GPU plan's JSON gives them, rather than the table's "24.00 GiB".
+    nlohmann::ordered_json gpus = nlohmann::ordered_json::array();
+    for (std::size_t i = 0; i < split.gpus.size(); ++i) {
+      const auto& g = split.gpus[i];
+      gpus.push_back({{"gpu", i}, {"memory_bytes", g.memory_bytes}, {"first_layer", g.first_layer}, {"layers", g.layers},
+                      {"weight_bytes", g.weight_bytes}, {"kv_cache_bytes", g.kv_cache_bytes},
+                      {"kv_capacity_tokens", g.kv_capacity_tokens}});
+    }
+    const nlohmann::ordered_json j = {{"model", model.id},
+                                      {"gpus", gpus},
+                                      {"verdict", split.verdict},
+                                      {"launch_flags", {{"vllm", split.vllm_flags},
+                                                        {"llama_cpp", split.llama_cpp_flags},
+                                                        // already JSON text: nested as an object
+                                                        {"hf_device_map", nlohmann::ordered_json::parse(split.hf_device_map)}}}};
+    out << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  table.print(out, format);
+  narrative_stream(format, out) << "\nverdict: " << split.verdict << "\n\nlaunch flags:\n  vLLM:      " << split.vllm_flags
       << "\n  llama.cpp: " << split.llama_cpp_flags << "\n  HF device_map: " << split.hf_device_map << "\n";
   return kExitOk;
 }
@@ -186,23 +224,23 @@ int command_memory(const Args& args, std::ostream& out) {
     out << p.help_text();
     return kExitOk;
   }
+  // `text` was this command's name for the table before every command took --format.
+  const TableFormat format = p.get_or("format", "table") == "text" ? TableFormat::table : format_from(p);
   const Libraries libraries = Libraries::load();
   const ModelSpec model = resolve_model(p.get("model"), libraries.models);
   if (p.has("gpus")) {
     if (p.has("gpu")) throw InputError({}, "--gpus", "give either --gpu or --gpus, not both");
-    return split_command(p, model, out);
+    return split_command(p, model, out, format);
   }
   if (!p.has("gpu")) throw InputError({}, "--gpu", "is required (or --gpus for unequal GPUs)");
-  const std::string format = p.get_or("format", "text");
-  if (format != "text" && format != "json") throw InputError({}, "--format", "'" + format + "' is not valid (valid: text, json)");
   const GpuSpec gpu = resolve_gpu(p.get("gpu"), libraries.gpus);
   const MemoryPlanRequest request = request_from(p, gpu.memory_bytes, gpu.id);
   const MemoryPlan plan = plan_memory(model, request);
-  if (format == "json") {
+  if (format == TableFormat::json) {
     out << plan_json(model, gpu, request, plan).dump(2) << "\n";
     return plan.fits ? kExitOk : kExitBadInput;
   }
-  print_plan(out, model, gpu, request, plan, contexts_from(p));
+  print_plan(out, model, gpu, request, plan, contexts_from(p), format);
   // Not fitting is the answer to the question, but scripts must see it: exit 2 with one line.
   if (!plan.fits)
     throw InputError({}, "", fmt::format("{} on {} x {}: {}; {}", model.id, request.parallel.gpus(), gpu.id,

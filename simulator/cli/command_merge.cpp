@@ -8,6 +8,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "experiment_args.hpp"
+#include "output_format.hpp"
 #include "simulator/experiment/results_writer.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
@@ -24,16 +25,19 @@ int command_merge(const Args& args, std::ostream& out) {
   p.multi("from", "SHARD_DIR", "other output folders whose partial/ runs to take in");
   p.flag("no-requests", "the shards ran with --no-requests");
   p.flag("quiet", "print nothing but errors");
+  declare_format_option(p, "csv and json: the comparison of the runs; the rest goes to stderr");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
+  const TableFormat format = format_from(p);
+  std::ostream& note = narrative_stream(format, out);
   const Libraries libraries = Libraries::load();
   const ExperimentPlan plan = plan_from(p, libraries);
   const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
   ResultsWriter writer(plan, out_dir, !p.has("no-requests"), PartialRuns::resume);
   if (writer.already_complete()) {
-    if (!p.has("quiet")) out << fmt::format("{}: complete for this experiment; nothing to merge\n", out_dir);
+    if (!p.has("quiet")) note << fmt::format("{}: complete for this experiment; nothing to merge\n", out_dir);
     return kExitOk;
   }
   for (const auto& from : p.get_all("from")) writer.import_from(from);
@@ -48,8 +52,8 @@ int command_merge(const Args& args, std::ostream& out) {
                                  missing.size(), plan.runs.size(), join(missing)));
   const auto files = writer.finish(join_args("merge", args));
   if (!p.has("quiet")) {
-    out << writer.comparison_table();
-    for (const auto& file : files) out << "wrote " << file << "\n";
+    writer.comparison().print(out, format);
+    for (const auto& file : files) note << "wrote " << file << "\n";
   }
   return kExitOk;
 }

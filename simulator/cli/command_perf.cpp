@@ -10,9 +10,11 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "output_format.hpp"
 #include "simulator/experiment/experiment_file.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/util/data_paths.hpp"
@@ -94,10 +96,13 @@ int command_perf(const Args& args, std::ostream& out) {
   p.option("trace", "CSV", "ShareGPT lengths file", "<repo>/../shared/data/traces/sharegpt_8k_filtered_stats_llama2_tokenizer.csv");
   p.option("sweep-points", "N", "also time a sweep of N runs of 10,000 requests on --jobs threads (0 = skip)", "0");
   p.option("jobs", "N", "threads for the sweep", "all hardware threads");
+  declare_format_option(p, "csv: one row per request count; json: {runs, idle, sweep, peak_rss_MiB}");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
+  const TableFormat format = format_from(p);
+  std::ostream& note = narrative_stream(format, out);
   std::vector<int64_t> counts;
   for (const auto& text : p.get_all("requests")) {
     try {
@@ -113,7 +118,7 @@ int command_perf(const Args& args, std::ostream& out) {
                 "sharegpt_8k_filtered_stats_llama2_tokenizer.csv").lexically_normal().string());
   const Libraries libraries = Libraries::load();
 
-  out << "reference scenario: Llama3-70B, 4 x H100-SXM (TP 4), vLLM defaults, ShareGPT lengths, Poisson 2.6 req/s (~90% of capacity)\n\n";
+  note << "reference scenario: Llama3-70B, 4 x H100-SXM (TP 4), vLLM defaults, ShareGPT lengths, Poisson 2.6 req/s (~90% of capacity)\n\n";
   TextTable table({"requests", "wall_s", "requests_per_s", "steps_per_s", "events_per_s", "simulated_h", "peak_rss_MiB"});
   for (int64_t count : counts) {
     const Measurement m = measure(scenario_yaml(trace, count, kPoisson, 1), libraries, 1);
@@ -123,23 +128,40 @@ int command_perf(const Args& args, std::ostream& out) {
                    fmt::format("{:.0f}", static_cast<double>(m.events) / m.wall_s),
                    fmt::format("{:.2f}", m.simulated_s / 3600), fmt::format("{:.0f}", peak_rss_mib())});
   }
-  table.print(out);
+  if (format == TableFormat::table) table.print(out);
 
   // The same traffic with 100 hours of silence in the middle: the same work, 30x the simulated
   // time. Without polling, the wall time stays the same (the time series just gets more rows).
   const Measurement busy = measure(scenario_yaml(trace, 20'000, kPoisson, 1), libraries, 1);
   const Measurement idle = measure(scenario_yaml(trace, 20'000, kWithPause, 1), libraries, 1);
-  out << fmt::format("\nidle time: 20,000 requests over {:.1f} h took {:.3f} s; with a 100 h pause ({:.1f} h) {:.3f} s (ratio {:.2f})\n",
-                     busy.simulated_s / 3600, busy.wall_s, idle.simulated_s / 3600, idle.wall_s, idle.wall_s / busy.wall_s);
+  note << fmt::format("\nidle time: 20,000 requests over {:.1f} h took {:.3f} s; with a 100 h pause ({:.1f} h) {:.3f} s (ratio {:.2f})\n",
+                      busy.simulated_s / 3600, busy.wall_s, idle.simulated_s / 3600, idle.wall_s, idle.wall_s / busy.wall_s);
+  nlohmann::ordered_json sweep_json = nullptr;
 
   const int64_t points = p.get_int("sweep-points", 0, 0, static_cast<int64_t>(kMaxSweepPoints));
   if (points > 0) {
     const int jobs = static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024));
     const Measurement sweep = measure(scenario_yaml(trace, 10'000, kPoisson, points), libraries, jobs);
-    out << fmt::format("sweep: {} runs of 10,000 requests on {} thread(s): {:.2f} s ({:.0f} requests/s)\n", points, jobs,
-                       sweep.wall_s, static_cast<double>(sweep.requests) / sweep.wall_s);
+    note << fmt::format("sweep: {} runs of 10,000 requests on {} thread(s): {:.2f} s ({:.0f} requests/s)\n", points, jobs,
+                        sweep.wall_s, static_cast<double>(sweep.requests) / sweep.wall_s);
+    sweep_json = {{"runs", points}, {"requests_per_run", 10'000}, {"jobs", jobs}, {"wall_s", sweep.wall_s},
+                  {"requests_per_s", static_cast<double>(sweep.requests) / sweep.wall_s}};
   }
-  out << fmt::format("peak memory of this process: {:.0f} MiB\n", peak_rss_mib());
+  note << fmt::format("peak memory of this process: {:.0f} MiB\n", peak_rss_mib());
+  if (format == TableFormat::csv) table.print_csv(out);
+  if (format == TableFormat::json) {
+    nlohmann::ordered_json j;
+    j["runs"] = table.to_json();
+    j["idle"] = {{"requests", 20'000},
+                 {"busy_simulated_h", busy.simulated_s / 3600},
+                 {"busy_wall_s", busy.wall_s},
+                 {"paused_simulated_h", idle.simulated_s / 3600},
+                 {"paused_wall_s", idle.wall_s},
+                 {"ratio", idle.wall_s / busy.wall_s}};
+    j["sweep"] = sweep_json;
+    j["peak_rss_MiB"] = peak_rss_mib();
+    out << j.dump(2) << "\n";
+  }
   return kExitOk;
 }
 

@@ -10,6 +10,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "output_format.hpp"
 #include "simulator/experiment/recommend.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
@@ -118,14 +119,12 @@ int command_recommend(const Args& args, std::ostream& out) {
   p.option("gen-toks", "N", "output tokens of each simulated request (>= 2)", "128");
   p.option("slo-tpot-ms", "MS", "TPOT p99 bound", "100");
   p.option("slo-ttft-ms", "MS", "TTFT p99 bound", "2000");
-  p.option("format", "FORMAT", "table, csv or json", "table");
+  declare_format_option(p, "json: per GPU with every max_num_seqs probe");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
-  const std::string format = p.get_or("format", "table");
-  if (format != "table" && format != "csv" && format != "json")
-    throw InputError({}, "--format", "'" + format + "' is not valid (valid: table, csv, json)");
+  const TableFormat format = format_from(p);
   RecommendOptions options;
   options.context_tokens = p.get_int("context", 0, 1, int64_t{1} << 40);
   options.prompt_tokens = p.get_int("prompt-toks", 512, 1, 1'000'000'000);
@@ -135,12 +134,12 @@ int command_recommend(const Args& args, std::ostream& out) {
   const Libraries libraries = Libraries::load();
   const Recommendation rec = recommend(p.get("model"), p.get_all("gpu"), options, libraries);
 
-  if (format == "json") {
+  if (format == TableFormat::json) {
     out << json_of(rec).dump(2) << "\n";
     return kExitOk;
   }
   const TextTable table = table_of(rec);
-  if (format == "csv") {
+  if (format == TableFormat::csv) {
     table.print_csv(out);
     return kExitOk;
   }

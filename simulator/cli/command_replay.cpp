@@ -24,6 +24,7 @@
 
 #include "args.hpp"
 #include "commands.hpp"
+#include "output_format.hpp"
 #include "single_deployment.hpp"
 #include "frameworks/framework_config.hpp"
 #include "simulator/experiment/run_executor.hpp"
@@ -63,16 +64,14 @@ int command_replay(const Args& args, std::ostream& out) {
   p.option("request-rate", "R", "override the file's request_rate (req/s; 'inf' for all at once)");
   p.option("max-concurrency", "N", "override the file's max_concurrency: a closed loop of N clients");
   p.option("seed", "S", "seed of the regenerated arrivals", "0");
-  p.option("format", "table|csv|json", "output format", "table");
+  declare_format_option(p, "json: measured, simulated and relative error of each metric");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
   const auto path = p.positional_value("result");
   if (!path) throw InputError({}, "RESULT", "give the vLLM result JSON to replay (vllm bench serve --save-result --save-detailed)");
-  const std::string format = p.get_or("format", "table");
-  if (format != "table" && format != "csv" && format != "json")
-    throw InputError({}, "--format", fmt::format("'{}' is not a format (valid: table, csv, json)", format));
+  const TableFormat format = format_from(p);
   VllmResultFile real = read_vllm_result(*path);
   if (p.has("request-rate")) {
     const std::string text = p.get("request-rate");
@@ -175,7 +174,7 @@ int command_replay(const Args& args, std::ostream& out) {
     }
   }
 
-  if (format == "json") {
+  if (format == TableFormat::json) {
     nlohmann::ordered_json j;
     j["result"] = *path;
     j["replayed_requests"] = n;
@@ -194,7 +193,7 @@ int command_replay(const Args& args, std::ostream& out) {
   TextTable table({"metric", "measured", "simulated", "error"});
   for (const auto& c : rows)
     table.add_row({c.metric, c.measured ? value_text(*c.measured) : "-", value_text(c.simulated), relative_error(c)});
-  if (format == "csv") {
+  if (format == TableFormat::csv) {
     table.print_csv(out);
     return kExitOk;
   }

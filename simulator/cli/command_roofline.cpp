@@ -4,10 +4,12 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.hpp"
 #include "hardware/cost_model.hpp"
 #include "models/quantization.hpp"
+#include "output_format.hpp"
 #include "setup.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
@@ -18,14 +20,16 @@ namespace llmpo {
 namespace {
 
 std::string exact(double value) { return format_thousands(static_cast<int64_t>(std::llround(value))); }
+// Without thousands separators: JSON numbers.
+std::string plain(double value) { return std::to_string(std::llround(value)); }
 
-std::vector<std::string> op_row(const OperatorCost& op) {
+std::vector<std::string> op_row(const OperatorCost& op, std::string (*whole)(double) = exact) {
   const OperatorWork& w = op.work;
   const double bytes = w.weight_bytes + w.input_bytes + w.output_bytes;
   const std::string intensity = bytes > 0 ? fmt::format("{:.2f}", w.flops / bytes) : "-";
   const bool network = op.time.bound == Bound::network;
-  return {std::string(op_name(op.kind)), exact(w.flops), exact(w.weight_bytes),
-          exact(network ? w.message_bytes : w.input_bytes), exact(network ? 0 : w.output_bytes), intensity,
+  return {std::string(op_name(op.kind)), whole(w.flops), whole(w.weight_bytes),
+          whole(network ? w.message_bytes : w.input_bytes), whole(network ? 0 : w.output_bytes), intensity,
           format_seconds(op.time.time_s), to_string(op.time.bound)};
 }
 
@@ -47,8 +51,10 @@ int command_roofline(const Args& args, std::ostream& out) {
   p.option("quantization", "Q", "weight quantization (see `list quantizations`)", "none");
   p.option("kv-cache-dtype", "T", "auto, bfloat16, float16, fp8", "auto");
   p.option("accounting", "MODE", "seed: the seed's formulas exactly; corrected: causal SDPA over all query heads, ActMul x tokens", "seed");
+  p.choices("accounting", {"seed", "corrected"});
   declare_interconnect_options(p);
-  p.option("format", "FORMAT", "table or csv", "table");
+  declare_format_option(p, "csv: every operator, one row each; json: {operators, storage, step}, whole numbers "
+                           "without thousands separators");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -63,8 +69,7 @@ int command_roofline(const Args& args, std::ostream& out) {
   const std::string accounting = p.get_or("accounting", "seed");
   if (accounting != "seed" && accounting != "corrected")
     throw InputError({}, "--accounting", "'" + accounting + "' is not valid (valid: seed, corrected)");
-  const std::string format = p.get_or("format", "table");
-  if (format != "table" && format != "csv") throw InputError({}, "--format", "'" + format + "' is not valid (valid: table, csv)");
+  const TableFormat format = format_from(p);
 
   CostModelOptions options;
   options.parallel = {p.get_int("tp", 1, 1, 4096), p.get_int("pp", 1, 1, 4096)};
@@ -80,16 +85,52 @@ int command_roofline(const Args& args, std::ostream& out) {
   for (int64_t i = 0; i < batch; ++i) shape.add_sequence(cached_tokens, input_tokens);
   const StepBreakdown step = cost.breakdown(shape);
 
-  if (format == "csv") {
+  double total_flops = 0, total_weights = 0;
+  for (const auto& op : step.ops) {
+    total_flops += op.count * op.work.flops;
+    total_weights += op.count * op.work.weight_bytes;
+  }
+  const double width = dtype_bytes(model.dtype);
+  const double kv_seq_len = static_cast<double>(cached_tokens + input_tokens);
+  const double kv_cache = kv_seq_len * static_cast<double>(model.kv_dim()) * 2 * width *
+                          static_cast<double>(model.num_layers) * static_cast<double>(batch);
+  const double embedding = static_cast<double>(model.hidden_size * model.vocab_size) * width;
+  // The storage totals, with `whole` formatting the byte counts (separators for the terminal).
+  const auto storage_table = [&](std::string (*whole)(double)) {
+    TextTable storage({"component", "bytes", "human", "formula"});
+    storage.add_row({"weights read per GPU per step", whole(total_weights), format_bytes(total_weights),
+                     "sum of weight bytes over all layers and model-level operators"});
+    storage.add_row({"KV cache", whole(kv_cache), format_bytes(kv_cache),
+                     fmt::format("kv_seq_len {} x kv_dims {} x 2 x {} B x {} layers x batch {}", kv_seq_len,
+                                 model.kv_dim(), width, model.num_layers, batch)});
+    storage.add_row({"embedding table", whole(embedding), format_bytes(embedding), "hidden_size x vocab_size x dtype"});
+    return storage;
+  };
+
+  if (format != TableFormat::table) {
+    // csv keeps the thousands separators it always had; json gets plain whole numbers.
+    const auto whole = format == TableFormat::csv ? exact : plain;
     TextTable table({"layer_kind", "layer", "count", "compute_FLOPs", "weight_B", "input_B", "output_B",
                      "op_intensity_FLOP_per_B", "time_s", "bound"});
     for (const auto& op : step.ops) {
-      auto row = op_row(op);
+      auto row = op_row(op, whole);
       table.add_row({op.layer_kind >= 0 ? cost.layer_kinds()[static_cast<std::size_t>(op.layer_kind)].label() : "model",
                      row[0], fmt::format("{}", op.count), row[1], row[2], row[3], row[4], row[5],
                      fmt::format("{:.9g}", op.time.time_s), row[7]});
     }
-    table.print_csv(out);
+    if (format == TableFormat::csv) {
+      table.print_csv(out);
+      return kExitOk;
+    }
+    nlohmann::ordered_json j;
+    j["operators"] = table.to_json();
+    j["storage"] = storage_table(plain).to_json();
+    j["step"] = {{"flops_per_gpu", total_flops},
+                 {"latency_s", step.latency_s},
+                 {"gpu_s", step.latency_s - step.transfer_time_s - step.cpu_overhead_s},
+                 {"pipeline_transfer_s", step.transfer_time_s},
+                 {"cpu_overhead_s", step.cpu_overhead_s}};
+    out << j.dump(2) << "\n";
     return kExitOk;
   }
 
@@ -126,29 +167,12 @@ int command_roofline(const Args& args, std::ostream& out) {
     if (op.layer_kind < 0) model_ops.add_row(op_row(op));
   model_ops.print(out);
 
-  double total_flops = 0, total_weights = 0;
-  for (const auto& op : step.ops) {
-    total_flops += op.count * op.work.flops;
-    total_weights += op.count * op.work.weight_bytes;
-  }
-  const double width = dtype_bytes(model.dtype);
-  const double kv_seq_len = static_cast<double>(cached_tokens + input_tokens);
-  const double kv_cache = kv_seq_len * static_cast<double>(model.kv_dim()) * 2 * width *
-                          static_cast<double>(model.num_layers) * static_cast<double>(batch);
   out << fmt::format("\nstep: {} FLOPs per GPU, predicted {} ({} on GPUs, {} pipeline transfers, {} CPU)\n",
                      exact(total_flops), format_seconds(step.latency_s),
                      format_seconds(step.latency_s - step.transfer_time_s - step.cpu_overhead_s),
                      format_seconds(step.transfer_time_s), format_seconds(step.cpu_overhead_s));
   out << "\nstorage totals (whole model, the seed's formulas):\n";
-  TextTable storage({"component", "bytes", "human", "formula"});
-  storage.add_row({"weights read per GPU per step", exact(total_weights), format_bytes(total_weights),
-                   "sum of weight bytes over all layers and model-level operators"});
-  storage.add_row({"KV cache", exact(kv_cache), format_bytes(kv_cache),
-                   fmt::format("kv_seq_len {} x kv_dims {} x 2 x {} B x {} layers x batch {}", kv_seq_len,
-                               model.kv_dim(), width, model.num_layers, batch)});
-  const double embedding = static_cast<double>(model.hidden_size * model.vocab_size) * width;
-  storage.add_row({"embedding table", exact(embedding), format_bytes(embedding), "hidden_size x vocab_size x dtype"});
-  storage.print(out);
+  storage_table(exact).print(out);
   if (accounting == "seed")
     out << "\nnote: seed accounting reproduces the analyzer's formulas, including its S.V count over the KV heads'\n"
            "width and ActMul's (4+1)*intermediate + n_tokens; --accounting corrected shows the work the\n"

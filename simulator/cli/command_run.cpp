@@ -11,12 +11,14 @@
 #include "args.hpp"
 #include "experiment_args.hpp"
 #include "mpi_session.hpp"
+#include "output_format.hpp"
 #include "commands.hpp"
 #include "progress.hpp"
 #include "shard.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/experiment/results_writer.hpp"
 #include "simulator/experiment/vllm_result.hpp"
+#include "simulator/report/results_report.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/workload/workload.hpp"
 
@@ -25,7 +27,9 @@ namespace llmpo {
 namespace {
 
 // The body of `run`, for one process or one MPI rank.
-int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSession* mpi) {
+int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSession* mpi, TableFormat format) {
+  // Everything but the comparison table is narrative: stderr under --format csv|json.
+  std::ostream& note = narrative_stream(format, out);
   const bool leader = mpi == nullptr || mpi->rank() == 0;
   const bool quiet = p.has("quiet") || !leader;
   if (mpi != nullptr && p.has("shard")) throw InputError({}, "--shard", "under mpirun the ranks are the shards");
@@ -58,7 +62,7 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   if (mpi != nullptr) mpi->broadcast(saved);
   if (saved == "!") return kExitBadInput;
   if (saved.back() == '1') {
-    if (!quiet) out << fmt::format("{}: complete for this experiment ({} runs); nothing to do\n", out_dir, plan.runs.size());
+    if (!quiet) note << fmt::format("{}: complete for this experiment ({} runs); nothing to do\n", out_dir, plan.runs.size());
     return kExitOk;
   }
   const auto is_saved = [&](int64_t run) { return saved[static_cast<std::size_t>(run)] == '1'; };
@@ -72,11 +76,11 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
     requests_expected += expected_request_count(plan.workloads[static_cast<std::size_t>(plan.runs[i].workload_index)].spec);
   }
   if (!quiet && resumed > 0)
-    out << fmt::format("{}: {} of {} runs already finished in {}/partial\n", shard.split() ? "saved before" : "resuming",
-                       resumed, plan.runs.size(), out_dir);
+    note << fmt::format("{}: {} of {} runs already finished in {}/partial\n", shard.split() ? "saved before" : "resuming",
+                        resumed, plan.runs.size(), out_dir);
   if (!quiet && shard.split())
-    out << fmt::format("shard {}/{} ({}): {} of the {} runs\n", shard.index, shard.count, shard.source, mine,
-                       plan.runs.size());
+    note << fmt::format("shard {}/{} ({}): {} of the {} runs\n", shard.index, shard.count, shard.source, mine,
+                        plan.runs.size());
 
   RunExecutor executor(plan, libraries, !p.has("step-by-step"));
   const bool vllm_detailed = p.has("vllm-json-detailed"), vllm_json = p.has("vllm-json") || vllm_detailed;
@@ -127,28 +131,29 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
         static_cast<int64_t>(plan.runs.size()) - writer->finished_count()));
   if (shard.split() && mpi == nullptr) {
     if (!quiet)
-      out << fmt::format("saved {} run(s) in {}/partial; {} of {} runs are there. When every shard has finished: "
-                         "llmperforacle merge {} --out {}\n",
-                         mine, out_dir, writer->finished_count(), plan.runs.size(), plan.path, out_dir);
+      note << fmt::format("saved {} run(s) in {}/partial; {} of {} runs are there. When every shard has finished: "
+                          "llmperforacle merge {} --out {}\n",
+                          mine, out_dir, writer->finished_count(), plan.runs.size(), plan.path, out_dir);
     return kExitOk;
   }
   if (!quiet)
     for (std::size_t w = 0; w < plan.workloads.size(); ++w)
-      if (!workload_summaries[w].empty()) out << "workload " << w << ": " << workload_summaries[w] << "\n";
+      if (!workload_summaries[w].empty()) note << "workload " << w << ": " << workload_summaries[w] << "\n";
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   const auto files = writer->finish(join_args("run", args));
   if (!quiet) {
-    out << "\n" << writer->comparison_table();
-    out << "KV tokens: per replica, computed as vLLM does (utilization x memory - weights - activation peak -\n"
+    if (format == TableFormat::table) out << "\n" << writer->comparison_table();
+    else writer->comparison().print(out, format);
+    note << "KV tokens: per replica, computed as vLLM does (utilization x memory - weights - activation peak -\n"
            "overhead); `llmperforacle memory` explains one configuration line by line.\n";
-    out << fmt::format("\n{} run(s) ({} resumed{}), {} simulated requests in {:.2f} s of wall time\n", plan.runs.size(),
-                       resumed, mpi != nullptr ? fmt::format(", {} MPI ranks", mpi->size()) : "", simulated_requests,
-                       wall_s);
-    for (const auto& file : files) out << "wrote " << file << "\n";
+    note << fmt::format("\n{} run(s) ({} resumed{}), {} simulated requests in {:.2f} s of wall time\n", plan.runs.size(),
+                        resumed, mpi != nullptr ? fmt::format(", {} MPI ranks", mpi->size()) : "", simulated_requests,
+                        wall_s);
+    for (const auto& file : files) note << "wrote " << file << "\n";
   }
   if (p.has("report")) {
     const std::string report = write_report(out_dir, (std::filesystem::path(out_dir) / "report.html").string());
-    if (!quiet) out << "wrote " << report << "\n";
+    if (!quiet) note << "wrote " << report << "\n";
   }
   return kExitOk;
 }
@@ -158,14 +163,28 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
 int command_validate(const Args& args, std::ostream& out) {
   ArgParser p("llmperforacle validate", "Check an experiment file completely (every sweep point) without running it.");
   declare_common(p);
+  declare_format_option(p, "csv and json: the planned runs, one row each");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
+  const TableFormat format = format_from(p);
   const Libraries libraries = Libraries::load();
   const ExperimentPlan plan = plan_from(p, libraries);
-  out << fmt::format("{}: valid - {} sweep point(s), {} run(s), {} distinct workload(s)\n", plan.path,
-                     plan.points.size(), plan.runs.size(), plan.workloads.size());
+  narrative_stream(format, out) << fmt::format("{}: valid - {} sweep point(s), {} run(s), {} distinct workload(s)\n",
+                                               plan.path, plan.points.size(), plan.runs.size(), plan.workloads.size());
+  if (format != TableFormat::table) {
+    TextTable runs({"run", "name", "framework", "point", "model", "gpus", "gpu", "tensor_parallel", "pipeline_parallel",
+                    "replicas", "kv_blocks", "block_size"});
+    for (const auto& run : plan.runs)
+      runs.add_row({std::to_string(run.index), run.name, framework_type_name(run.settings),
+                    plan.points[static_cast<std::size_t>(run.point_index)].point.label(), run.model.id,
+                    std::to_string(run.parallel.gpus() * run.replicas), run.hardware.gpu.id,
+                    std::to_string(run.parallel.tensor_parallel), std::to_string(run.parallel.pipeline_parallel),
+                    std::to_string(run.replicas), std::to_string(run.kv.num_gpu_blocks), std::to_string(run.kv.block_size)});
+    runs.print(out, format);
+    return kExitOk;
+  }
   for (const auto& run : plan.runs)
     out << fmt::format("  run {}: {} ({}) {} on {} x {} TP {} PP {}, KV {} blocks x {} tokens\n", run.index, run.name,
                        framework_type_name(run.settings), run.model.id, run.parallel.gpus() * run.replicas,
@@ -183,6 +202,7 @@ int command_run(const Args& args, std::ostream& out) {
   p.option("out", "DIR", "output folder", "results/<experiment name>");
   p.flag("no-requests", "do not write requests.csv (large runs)");
   p.flag("quiet", "print nothing but errors");
+  declare_format_option(p, "csv and json: the comparison of the runs; the rest goes to stderr");
   p.flag("report", "also write OUT/report.html (`llmperforacle report OUT`)");
   p.option("jobs", "N", "runs simulated in parallel (each run stays single-threaded)", "all hardware threads");
   p.flag("vllm-json", "also write each run as `vllm bench serve --save-result` JSON: DIR/vllm/<run>-<framework>.json");
@@ -197,11 +217,12 @@ int command_run(const Args& args, std::ostream& out) {
     return kExitOk;
   }
   if (p.has("resume") && p.has("restart")) throw InputError({}, "--resume", "--resume and --restart exclude each other");
+  const TableFormat format = format_from(p);
   std::optional<MpiSession> mpi;
   if (MpiSession::launched()) mpi.emplace();
   const bool leader = !mpi || mpi->rank() == 0;
   try {
-    return run_job(p, args, out, mpi ? &*mpi : nullptr);
+    return run_job(p, args, out, mpi ? &*mpi : nullptr, format);
   } catch (const InputError&) {
     if (leader) throw;
     return kExitBadInput;  // every rank finds the same input error; rank 0 reports it

@@ -6,14 +6,17 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "args.hpp"
 #include "commands.hpp"
 #include "experiment_args.hpp"
+#include "output_format.hpp"
 #include "progress.hpp"
 #include "simulator/experiment/config_search.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/experiment/results_rows.hpp"
+#include "simulator/report/results_report.hpp"
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
@@ -43,7 +46,7 @@ std::string search_csv(const CapacitySpec& slo, const std::vector<SearchCandidat
   return out;
 }
 
-std::string ranking(const std::vector<const SearchCandidate*>& rows, const std::string& latency_name) {
+TextTable ranking_table(const std::vector<const SearchCandidate*>& rows, const std::string& latency_name) {
   TextTable table({"framework", "gpu", "TPxPP", "knobs", "replicas", "GPUs", "$/h", "capacity req/s",
                    "req/s per $/h", latency_name, "pareto"});
   for (const auto* c : rows)
@@ -53,8 +56,12 @@ std::string ranking(const std::vector<const SearchCandidate*>& rows, const std::
                    fmt::format("{:.2f}", c->cost_per_hour), fmt::format("{:.3g}", c->capacity_total),
                    fmt::format("{:.3g}", c->requests_per_dollar), fmt::format("{:.1f}", c->latency_ms),
                    c->pareto ? "yes" : ""});
+  return table;
+}
+
+std::string ranking(const std::vector<const SearchCandidate*>& rows, const std::string& latency_name) {
   std::ostringstream text;
-  table.print(text);
+  ranking_table(rows, latency_name).print(text);
   return text.str();
 }
 
@@ -69,10 +76,15 @@ int command_search(const Args& args, std::ostream& out) {
   p.option("out", "DIR", "output folder for search.csv", "results/<experiment name>");
   p.option("jobs", "N", "candidates evaluated in parallel", "all hardware threads");
   p.flag("quiet", "print nothing but errors");
+  p.flag("report", "also write OUT/report.html: cost vs latency with the Pareto frontier (`llmperforacle report OUT`)");
+  declare_format_option(p, "csv: the top N by cost, cheapest first; json: {cheapest, frontier, top}; the counts "
+                           "go to stderr");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
+  const TableFormat format = format_from(p);
+  std::ostream& note = narrative_stream(format, out);
   const Libraries libraries = Libraries::load();
   const ExperimentFile file = read_from(p);
   const ExperimentPlan plan = plan_from(p, libraries);
@@ -97,6 +109,7 @@ int command_search(const Args& args, std::ostream& out) {
   ensure_directory(out_dir);
   const std::string csv_path = (std::filesystem::path(out_dir) / "search.csv").string();
   write_file_atomically(csv_path, search_csv(*plan.capacity, candidates));
+  if (p.has("report")) write_folder_report(out_dir, p.has("quiet") ? nullptr : &note);
   if (p.has("quiet")) return kExitOk;
 
   std::vector<const SearchCandidate*> feasible;
@@ -111,9 +124,31 @@ int command_search(const Args& args, std::ostream& out) {
   });
   const std::string latency_name =
       plan.capacity->bounds.empty() ? "E2EL mean ms" : plan.capacity->bounds.front().key + " at target";
-  out << fmt::format("{} candidates: {} carry {} req/s within the SLOs, {} cannot, {} pruned before simulating "
-                     "(memory, TP vs heads, no price)\n",
-                     candidates.size(), feasible.size(), plan.search->target_rate_per_s, infeasible, pruned);
+  note << fmt::format("{} candidates: {} carry {} req/s within the SLOs, {} cannot, {} pruned before simulating "
+                      "(memory, TP vs heads, no price)\n",
+                      candidates.size(), feasible.size(), plan.search->target_rate_per_s, infeasible, pruned);
+  const auto top = std::min<std::size_t>(feasible.size(), static_cast<std::size_t>(plan.search->top));
+  std::vector<const SearchCandidate*> frontier;
+  for (const auto* c : feasible)
+    if (c->pareto) frontier.push_back(c);
+  const std::vector<const SearchCandidate*> top_rows(feasible.begin(), feasible.begin() + static_cast<std::ptrdiff_t>(top));
+  if (format != TableFormat::table) {
+    const TextTable frontier_table = ranking_table(frontier, latency_name), top_table = ranking_table(top_rows, latency_name);
+    if (format == TableFormat::csv) {
+      top_table.print_csv(out);
+    } else {
+      // The cheapest is the first of the top N (null when nothing is feasible).
+      nlohmann::ordered_json top_json = top_table.to_json();
+      nlohmann::ordered_json j;
+      j["cheapest"] = top_json.empty() ? nlohmann::ordered_json(nullptr) : top_json.front();
+      j["frontier"] = frontier_table.to_json();
+      j["top"] = std::move(top_json);
+      out << j.dump(2) << "\n";
+    }
+    if (feasible.empty()) note << "no configuration in the space meets the SLOs at the target rate; see " << csv_path << " for why\n";
+    note << "wrote " << csv_path << "\n";
+    return kExitOk;
+  }
   if (feasible.empty()) {
     out << "no configuration in the space meets the SLOs at the target rate; see " << csv_path << " for why\n";
     return kExitOk;
@@ -123,14 +158,8 @@ int command_search(const Args& args, std::ostream& out) {
                      best.framework, best.replicas * best.tensor_parallel * best.pipeline_parallel, best.gpu,
                      best.tensor_parallel, best.pipeline_parallel, best.replicas,
                      best.knobs.empty() ? "" : ", " + best.knobs, best.cost_per_hour, best.capacity_total);
-  std::vector<const SearchCandidate*> frontier;
-  for (const auto* c : feasible)
-    if (c->pareto) frontier.push_back(c);
   out << "cost-latency Pareto frontier:\n" << ranking(frontier, latency_name);
-  const auto top = std::min<std::size_t>(feasible.size(), static_cast<std::size_t>(plan.search->top));
-  out << fmt::format("\ntop {} by cost:\n", top)
-      << ranking(std::vector<const SearchCandidate*>(feasible.begin(), feasible.begin() + static_cast<std::ptrdiff_t>(top)),
-                 latency_name);
+  out << fmt::format("\ntop {} by cost:\n", top) << ranking(top_rows, latency_name);
   out << "wrote " << csv_path << "\n";
   return kExitOk;
 }

@@ -253,12 +253,16 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line) 
   return written;
 }
 
-std::string ResultsWriter::comparison_table() const {
+TextTable ResultsWriter::comparison() const {
   TextTable table(table_headers());
   for (const auto& saved : saved_)
     if (saved.present) table.add_row(saved.table_cells);
+  return table;
+}
+
+std::string ResultsWriter::comparison_table() const {
   std::ostringstream out;
-  table.print(out);
+  comparison().print(out);
   return out.str();
 }
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "run_executor.hpp"
+#include "simulator/util/table.hpp"
 
 namespace llmpo {
 
@@ -58,6 +59,8 @@ class ResultsWriter {
 
   // The terminal comparison of the runs, in plan order (saved runs included).
   std::string comparison_table() const;
+  // The same rows as a table, for `--format csv|json`.
+  TextTable comparison() const;
 
   // The summary row of a run: identity, workload, then every metric.
   static CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload);

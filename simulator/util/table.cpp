@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <nlohmann/json.hpp>
+
 namespace llmpo {
 
 namespace {
@@ -22,6 +24,38 @@ std::string csv_escape(const std::string& cell) {
     out += c;
   }
   return out + "\"";
+}
+
+// The JSON number grammar exactly (RFC 8259): -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
+// Stricter than strtod on purpose: "+1", ".5", "1.", "inf", "0x10" and "007" stay strings, so a
+// script reading the JSON sees a number only where any JSON reader would have accepted one.
+bool is_json_number(const std::string& cell) {
+  std::size_t i = 0;
+  const std::size_t n = cell.size();
+  const auto digits = [&] {
+    const std::size_t start = i;
+    while (i < n && std::isdigit(static_cast<unsigned char>(cell[i]))) ++i;
+    return i > start;
+  };
+  if (i < n && cell[i] == '-') ++i;
+  if (i < n && cell[i] == '0') ++i;
+  else if (!digits()) return false;
+  if (i < n && cell[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < n && (cell[i] == 'e' || cell[i] == 'E')) {
+    ++i;
+    if (i < n && (cell[i] == '+' || cell[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == n;
+}
+
+nlohmann::ordered_json json_cell(const std::string& cell) {
+  if (cell.empty() || cell == "-") return nullptr;  // the tables' "no value"
+  if (is_json_number(cell)) return nlohmann::ordered_json::parse(cell);
+  return cell;
 }
 
 }  // namespace
@@ -75,6 +109,27 @@ void TextTable::print_csv(std::ostream& out) const {
   print_cells(headers_);
   for (const auto& row : rows_)
     if (!row.empty()) print_cells(row);
+}
+
+nlohmann::ordered_json TextTable::to_json() const {
+  nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+  for (const auto& row : rows_) {
+    if (row.empty()) continue;
+    nlohmann::ordered_json object = nlohmann::ordered_json::object();
+    for (std::size_t c = 0; c < headers_.size(); ++c) object[headers_[c]] = json_cell(row[c]);
+    rows.push_back(std::move(object));
+  }
+  return rows;
+}
+
+void TextTable::print_json(std::ostream& out) const { out << to_json().dump(2) << "\n"; }
+
+void TextTable::print(std::ostream& out, TableFormat format) const {
+  switch (format) {
+    case TableFormat::table: print(out); return;
+    case TableFormat::csv: print_csv(out); return;
+    case TableFormat::json: print_json(out); return;
+  }
 }
 
 }  // namespace llmpo

@@ -3,31 +3,15 @@
 #include <catch2/catch.hpp>
 
 #include "experiment_helpers.hpp"
+#include "md1_experiment.hpp"
 
 using namespace llmpo::test;
 using Catch::Matchers::Contains;
 
 namespace {
 
-// One request at a time, each one 10 ms step (linear cost, one output token): an M/D/1 queue
-// with service time D = 10 ms under Poisson arrivals, TTFT = waiting time + D.
 std::string md1(const std::string& arrival, const std::string& capacity, const std::string& extra_simulation = "") {
-  return R"(name: capacity_md1
-simulation:
-  seed: 3
-  cost_model: {type: linear, base_ms: 10}
-)" + extra_simulation + R"(hardware:
-  gpu0: {preset: H100-SXM, count: 1}
-workload:
-  arrival: )" + arrival + R"(
-  num_requests: 20000
-  prompt_tokens: {distribution: fixed, value: 16}
-  output_tokens: {distribution: fixed, value: 1}
-frameworks_to_test:
-  - name: one_at_a_time
-    config: {model_profile_id: Llama3-8B, gpu_id: gpu0, max_num_seqs: 1}
-capacity:
-)" + capacity;
+  return md1_experiment("capacity_md1", arrival, 20000, "capacity:\n" + capacity, extra_simulation);
 }
 
 struct CapacityRun {

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "experiment_helpers.hpp"
+#include "md1_experiment.hpp"
 
 using namespace llmpo::test;
 using Catch::Matchers::Contains;
@@ -12,21 +13,7 @@ namespace {
 
 // The M/D/1 deployment of test_capacity.cpp (10 ms per request, one at a time, mean TTFT bound
 // 30 ms: 80 req/s per replica by Pollaczek-Khinchine), searched over three GPU types and TP 1, 3.
-const char* kSearch = R"(name: search_md1
-simulation:
-  seed: 3
-  cost_model: {type: linear, base_ms: 10}
-hardware:
-  gpu0: {preset: H100-SXM}
-workload:
-  arrival: {process: poisson, rate_per_s: 10}
-  num_requests: 10000
-  prompt_tokens: {distribution: fixed, value: 16}
-  output_tokens: {distribution: fixed, value: 1}
-frameworks_to_test:
-  - name: one_at_a_time
-    config: {model_profile_id: Llama3-8B, gpu_id: gpu0, max_num_seqs: 1}
-capacity:
+const std::string kSearch = md1_experiment("search_md1", "{process: poisson, rate_per_s: 10}", 10000, R"(capacity:
   slo: {ttft_mean_ms: 30}
   low: 10
   high: 200
@@ -35,7 +22,7 @@ search:
   gpus: [H100-SXM, A100-80GB-SXM, A40]
   tensor_parallel_degree: [1, 3]
   prices_per_gpu_hour_usd: {A100-80GB-SXM: 1.5}
-)";
+)");
 
 }  // namespace
 

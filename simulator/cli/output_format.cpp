@@ -1,0 +1,54 @@
+#include "output_format.hpp"
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "simulator/util/error.hpp"
+
+namespace llmpo {
+
+namespace {
+
+// run_cli's error stream while a command runs; commands run one at a time per process.
+std::ostream* g_narrative = nullptr;
+
+}  // namespace
+
+void declare_format_option(ArgParser& parser, const std::string& note) {
+  // The value name also declares the choices: ArgParser rejects other values while parsing
+  // (with a did-you-mean), and --help, the man page and shell completion list them.
+  parser.option("format", "table|csv|json", "output format" + (note.empty() ? std::string() : " (" + note + ")"), "table");
+}
+
+TableFormat parse_format(const std::string& text) {
+  if (text == "table") return TableFormat::table;
+  if (text == "csv") return TableFormat::csv;
+  if (text == "json") return TableFormat::json;
+  // Reached only where --format was declared without its choices; worded as ArgParser words it.
+  throw InputError({}, "--format", "'" + text + "' is not valid (valid: table, csv, json)");
+}
+
+TableFormat format_from(const ArgParser& parser) { return parse_format(parser.get_or("format", "table")); }
+
+std::ostream& narrative_stream(TableFormat format, std::ostream& out) {
+  if (format == TableFormat::table) return out;
+  return g_narrative != nullptr ? *g_narrative : std::cerr;
+}
+
+NarrativeStreamScope::NarrativeStreamScope(std::ostream& err) : previous_(g_narrative) { g_narrative = &err; }
+NarrativeStreamScope::~NarrativeStreamScope() { g_narrative = previous_; }
+
+void print_tables(std::ostream& out, TableFormat format,
+                  const std::vector<std::pair<std::string, const TextTable*>>& tables) {
+  if (tables.empty()) return;
+  if (format != TableFormat::json) {
+    tables.front().second->print(out, format);
+    return;
+  }
+  nlohmann::ordered_json object = nlohmann::ordered_json::object();
+  for (const auto& [name, table] : tables) object[name] = table->to_json();
+  out << object.dump(2) << "\n";
+}
+
+}  // namespace llmpo

@@ -1,0 +1,49 @@
+#pragma once
+// `--format table|csv|json`, shared by every command whose output is tabular.
+//
+// The contract for scripts: with csv or json, stdout holds only that one document (so
+// `llmperforacle search f.yaml --format json | jq .` works); headings, logs and "wrote PATH"
+// lines go to stderr instead, or are left out when they only repeat the table. A command that
+// prints several tables emits one JSON object keyed by table name, and its main table as CSV.
+// `table`, the default, prints exactly what the command always printed.
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "args.hpp"
+#include "simulator/util/table.hpp"
+
+namespace llmpo {
+
+// Declares --format; `note` is added to its help (e.g. which table csv prints).
+void declare_format_option(ArgParser& parser, const std::string& note = "");
+// The --format given (table when absent). ArgParser has already refused values other than
+// table, csv and json (exit 2, "'xml' is not valid (valid: table, csv, json)").
+TableFormat format_from(const ArgParser& parser);
+TableFormat parse_format(const std::string& text);
+
+// Where a command's narrative goes: `out` in table mode, else the error stream run_cli was
+// given (std::cerr outside run_cli), so that stdout keeps only the CSV or JSON document.
+std::ostream& narrative_stream(TableFormat format, std::ostream& out);
+
+// While alive, narrative_stream() writes to `err`: run_cli passes its own error stream, so that
+// callers capturing run_cli's streams (the tests) see the narrative where the binary puts it.
+class NarrativeStreamScope {
+ public:
+  explicit NarrativeStreamScope(std::ostream& err);
+  ~NarrativeStreamScope();
+  NarrativeStreamScope(const NarrativeStreamScope&) = delete;
+  NarrativeStreamScope& operator=(const NarrativeStreamScope&) = delete;
+
+ private:
+  std::ostream* previous_;
+};
+
+// Several named tables in a machine format: json prints {"name": [rows...], ...} in the order
+// given, csv prints the first (the main table). Not for table mode, whose layout is each
+// command's own.
+void print_tables(std::ostream& out, TableFormat format,
+                  const std::vector<std::pair<std::string, const TextTable*>>& tables);
+
+}  // namespace llmpo

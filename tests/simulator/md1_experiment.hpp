@@ -1,0 +1,31 @@
+#pragma once
+// The M/D/1 deployment that capacity, search and output-format tests share: one request at a
+// time (max_num_seqs 1), each a single 10 ms step (linear cost model, one output token), so
+// under Poisson arrivals TTFT = waiting time + 10 ms and queueing theory gives the answers.
+#include <cstdint>
+#include <string>
+
+namespace llmpo::test {
+
+// arrival: the workload's arrival mapping in flow style; sections: the capacity:/search: text
+// that follows frameworks_to_test; extra_simulation: more `simulation:` lines, indented by two.
+inline std::string md1_experiment(const std::string& name, const std::string& arrival, int64_t num_requests,
+                                  const std::string& sections, const std::string& extra_simulation = "") {
+  return "name: " + name + R"(
+simulation:
+  seed: 3
+  cost_model: {type: linear, base_ms: 10}
+)" + extra_simulation + R"(hardware:
+  gpu0: {preset: H100-SXM}
+workload:
+  arrival: )" + arrival + R"(
+  num_requests: )" + std::to_string(num_requests) + R"(
+  prompt_tokens: {distribution: fixed, value: 16}
+  output_tokens: {distribution: fixed, value: 1}
+frameworks_to_test:
+  - name: one_at_a_time
+    config: {model_profile_id: Llama3-8B, gpu_id: gpu0, max_num_seqs: 1}
+)" + sections;
+}
+
+}  // namespace llmpo::test
