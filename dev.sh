@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake ninja-build pkg-config libyaml-cpp-dev nlohmann-json3-dev
-          libspdlog-dev libfmt-dev catch2 libeigen3-dev clang libclang-rt-14-dev libopenmpi-dev openmpi-bin nodejs chromium)
+          libspdlog-dev libfmt-dev catch2 libeigen3-dev clang libclang-rt-14-dev libopenmpi-dev openmpi-bin nodejs chromium groff-base)
+# groff-base (groff, nroff; 1 MB): the tests run the generated man page through groff -ww.
 # libclang-rt-14-dev (libFuzzer, the sanitizer runtimes) is only recommended by clang, and
 # recommendations are not installed.
 # npm: Debian's package, unless the installed Node.js brings its own (NodeSource's does).

@@ -1,5 +1,6 @@
 #include "args.hpp"
 
+#include <cctype>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -9,42 +10,112 @@
 
 namespace llmpo {
 
+namespace {
+
+// The capture of this thread (see DeclarationCapture); thread_local so that a command running
+// in a worker thread never sees a capture another thread set up.
+thread_local DeclarationCapture* active_capture = nullptr;
+
+// "table|csv|json" -> {table, csv, json}; value names such as "NAME|file.yaml" or "N" are
+// placeholders, not choices, and give {}. Lower-case words only, so placeholders stay apart.
+std::vector<std::string> choices_in(const std::string& value_name) {
+  if (value_name.find('|') == std::string::npos) return {};
+  std::vector<std::string> words(1);
+  for (const char c : value_name) {
+    if (c == '|') {
+      if (words.back().empty()) return {};
+      words.emplace_back();
+    } else if (std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_' ||
+               c == '-') {
+      words.back() += c;
+    } else {
+      return {};
+    }
+  }
+  return words.back().empty() ? std::vector<std::string>{} : words;
+}
+
+// " (one of: a, b, c)" unless the value name already spells the choices out.
+std::string choices_note(const std::string& value_name, const std::vector<std::string>& choices) {
+  if (choices.empty() || value_name == join(choices, "|")) return "";
+  return " (one of: " + join(choices) + ")";
+}
+
+}  // namespace
+
+DeclarationCapture::DeclarationCapture() : previous_(active_capture) { active_capture = this; }
+
+DeclarationCapture::~DeclarationCapture() { active_capture = previous_; }
+
 ArgParser::ArgParser(std::string command, std::string summary)
     : command_(std::move(command)), summary_(std::move(summary)) {}
 
 ArgParser& ArgParser::option(const std::string& name, const std::string& value_name, const std::string& help,
                              const std::string& default_text, bool required) {
-  specs_.push_back({name, value_name, help, default_text, required, false});
+  specs_.push_back({name, value_name, help, default_text, required, false, false, choices_in(value_name)});
   return *this;
 }
 
 ArgParser& ArgParser::flag(const std::string& name, const std::string& help) {
-  specs_.push_back({name, "", help, "", false, false});
+  specs_.push_back({name, "", help, "", false, false, false, {}});
   return *this;
 }
 
 ArgParser& ArgParser::multi(const std::string& name, const std::string& value_name, const std::string& help) {
-  specs_.push_back({name, value_name, help, "", false, true});
+  specs_.push_back({name, value_name, help, "", false, true, false, choices_in(value_name)});
   return *this;
 }
 
 ArgParser& ArgParser::repeated(const std::string& name, const std::string& value_name, const std::string& help) {
-  specs_.push_back({name, value_name, help, "", false, false, true});
+  specs_.push_back({name, value_name, help, "", false, false, true, choices_in(value_name)});
   return *this;
 }
 
 ArgParser& ArgParser::positional(const std::string& name, const std::string& help) {
-  positional_specs_.emplace_back(name, help);
+  positional_specs_.push_back({name, help, {}});
   return *this;
 }
 
-const ArgParser::Spec* ArgParser::find_spec(const std::string& name) const {
+ArgParser& ArgParser::choices(const std::string& name, std::vector<std::string> values) {
+  for (auto& spec : specs_)
+    if (spec.name == name && !spec.value_name.empty()) {
+      spec.choices = std::move(values);
+      return *this;
+    }
+  for (auto& spec : positional_specs_)
+    if (spec.name == name) {
+      spec.choices = std::move(values);
+      return *this;
+    }
+  // A declaration bug, not user input: every --help would show it at once.
+  throw InternalError(command_ + ": choices() for '" + name + "', which is not a declared option with a value");
+}
+
+const OptionSpec* ArgParser::find_spec(const std::string& name) const {
   for (const auto& spec : specs_)
     if (spec.name == name) return &spec;
   return nullptr;
 }
 
+std::string ArgParser::checked_choice(const std::string& what, const std::vector<std::string>& choices,
+                                      const std::string& value) const {
+  for (const auto& choice : choices)
+    if (choice == value) return choice;
+  for (const auto& choice : choices)
+    if (iequals(choice, value)) return choice;
+  std::string message = "'" + value + "' is not valid (valid: " + join(choices) + ")";
+  const std::string hint = did_you_mean(value, choices);
+  if (!hint.empty()) message += "; " + hint;
+  throw InputError({}, what, message);
+}
+
+CommandSpec ArgParser::spec() const { return {command_, summary_, specs_, positional_specs_}; }
+
 bool ArgParser::parse(const std::vector<std::string>& args) {
+  if (active_capture != nullptr) {
+    active_capture->captured_.push_back(spec());
+    return false;
+  }
   std::size_t next_positional = 0;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -52,7 +123,9 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
     if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
       if (next_positional >= positional_specs_.size())
         throw InputError({}, command_, "unexpected argument '" + arg + "' (see `" + command_ + " --help`)");
-      positional_values_[positional_specs_[next_positional++].first] = arg;
+      const PositionalSpec& positional = positional_specs_[next_positional++];
+      positional_values_[positional.name] =
+          positional.choices.empty() ? arg : checked_choice(positional.name, positional.choices, arg);
       continue;
     }
     std::string name = arg.substr(2);
@@ -61,7 +134,7 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
       inline_value = name.substr(eq + 1);
       name = name.substr(0, eq);
     }
-    const Spec* spec = find_spec(name);
+    const OptionSpec* spec = find_spec(name);
     if (spec == nullptr) {
       std::vector<std::string> names;
       for (const auto& s : specs_) names.push_back("--" + s.name);
@@ -76,13 +149,16 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
       slot.push_back("true");
       continue;
     }
+    const auto accepted = [&](const std::string& value) {
+      return spec->choices.empty() ? value : checked_choice("--" + name, spec->choices, value);
+    };
     if (inline_value) {
-      slot.push_back(*inline_value);
+      slot.push_back(accepted(*inline_value));
       continue;
     }
     const std::size_t before = slot.size();
     while (i + 1 < args.size() && (args[i + 1].rfind("--", 0) != 0 || args[i + 1] == "--")) {
-      slot.push_back(args[++i]);
+      slot.push_back(accepted(args[++i]));
       if (!spec->multi) break;
     }
     if (slot.size() == before) throw InputError({}, "--" + name, "needs a value <" + spec->value_name + ">");
@@ -153,18 +229,19 @@ std::optional<std::string> ArgParser::positional_value(const std::string& name) 
 
 std::string ArgParser::help_text() const {
   std::string out = "usage: " + command_;
-  for (const auto& [name, help] : positional_specs_) out += " " + name;
+  for (const auto& positional : positional_specs_) out += " " + positional.name;
   out += " [options]\n\n" + summary_ + "\n";
   if (!positional_specs_.empty()) {
     out += "\narguments:\n";
-    for (const auto& [name, help] : positional_specs_) out += fmt::format("  {:<28} {}\n", name, help);
+    for (const auto& positional : positional_specs_)
+      out += fmt::format("  {:<28} {}{}\n", positional.name, positional.help, choices_note("", positional.choices));
   }
   out += "\noptions:\n";
   for (const auto& spec : specs_) {
     std::string left = "--" + spec.name;
-    if (!spec.value_name.empty()) left += " " + spec.value_name + (spec.multi ? "..." : "");
+    if (!spec.value_name.empty()) left += " " + spec.value_name + (spec.multi && !spec.value_name.ends_with("...") ? "..." : "");
     if (spec.repeated) left += " (repeatable)";
-    std::string help = spec.help;
+    std::string help = spec.help + choices_note(spec.value_name, spec.choices);
     if (spec.required) help += " (required)";
     if (!spec.default_text.empty()) help += " [default: " + spec.default_text + "]";
     out += fmt::format("  {:<28} {}\n", left, help);

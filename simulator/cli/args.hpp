@@ -1,7 +1,9 @@
 #pragma once
 // A small command-line parser: --name value, --name=value, boolean flags, and options taking
 // several values (--concurrency 1 2 4). Unknown options are errors with a did-you-mean; numbers
-// are range-checked; --help text is generated from the same declarations.
+// are range-checked; --help text is generated from the same declarations, and so are the man
+// page and the shell completion (through DeclarationCapture), so that an option declared once
+// is documented and completed everywhere.
 #include <map>
 #include <optional>
 #include <string>
@@ -9,12 +11,38 @@
 
 namespace llmpo {
 
+struct OptionSpec {
+  std::string name;        // without the leading "--"
+  std::string value_name;  // "" for a flag
+  std::string help;
+  std::string default_text;
+  bool required = false;
+  bool multi = false;
+  bool repeated = false;
+  std::vector<std::string> choices;  // the complete set of accepted values; empty = any
+};
+
+struct PositionalSpec {
+  std::string name;
+  std::string help;
+  std::vector<std::string> choices;
+};
+
+// Everything one command declares: what --help, the man page and the completion script show.
+struct CommandSpec {
+  std::string command;  // "llmperforacle run"
+  std::string summary;
+  std::vector<OptionSpec> options;
+  std::vector<PositionalSpec> positionals;
+};
+
 class ArgParser {
  public:
   ArgParser(std::string command, std::string summary);
 
   // value_name "" declares a flag. default_text is shown in --help only; the caller applies the
-  // default so that it is visible in the code that uses it.
+  // default so that it is visible in the code that uses it. A value_name listing lower-case
+  // alternatives ("table|csv|json") also declares them as the option's choices.
   ArgParser& option(const std::string& name, const std::string& value_name, const std::string& help,
                     const std::string& default_text = "", bool required = false);
   ArgParser& flag(const std::string& name, const std::string& help);
@@ -22,9 +50,13 @@ class ArgParser {
   // May be given several times, one value each (--set a=1 --set b=2).
   ArgParser& repeated(const std::string& name, const std::string& value_name, const std::string& help);
   ArgParser& positional(const std::string& name, const std::string& help);
+  // Restricts an option or positional declared before to these values: parse() rejects others
+  // (case-insensitively, storing the declared spelling), --help lists them, completion offers them.
+  ArgParser& choices(const std::string& name, std::vector<std::string> values);
 
-  // Throws InputError for unknown options, missing values or missing required options.
-  // Returns false when --help was asked for: the caller prints help_text() and stops.
+  // Throws InputError for unknown options, missing values, values outside their choices or
+  // missing required options. Returns false when --help was asked for (or a DeclarationCapture
+  // is active): the caller prints help_text() and stops.
   bool parse(const std::vector<std::string>& args);
 
   bool has(const std::string& name) const;
@@ -36,24 +68,37 @@ class ArgParser {
   std::optional<std::string> positional_value(const std::string& name) const;
 
   std::string help_text() const;
+  CommandSpec spec() const;
 
  private:
-  struct Spec {
-    std::string name;
-    std::string value_name;
-    std::string help;
-    std::string default_text;
-    bool required = false;
-    bool multi = false;
-    bool repeated = false;
-  };
-  const Spec* find_spec(const std::string& name) const;
+  const OptionSpec* find_spec(const std::string& name) const;
+  std::string checked_choice(const std::string& what, const std::vector<std::string>& choices,
+                             const std::string& value) const;
   std::string command_;
   std::string summary_;
-  std::vector<Spec> specs_;
-  std::vector<std::pair<std::string, std::string>> positional_specs_;
+  std::vector<OptionSpec> specs_;
+  std::vector<PositionalSpec> positional_specs_;
   std::map<std::string, std::vector<std::string>> values_;
   std::map<std::string, std::string> positional_values_;
+};
+
+// While one is alive on this thread, every ArgParser::parse() records its parser's declarations
+// here and returns false as for --help, so calling a subcommand with {"--help"} yields what it
+// declares without running it (and without a second, hand-kept list of its options). Nests: the
+// previous capture is restored on destruction.
+class DeclarationCapture {
+ public:
+  DeclarationCapture();
+  ~DeclarationCapture();
+  DeclarationCapture(const DeclarationCapture&) = delete;
+  DeclarationCapture& operator=(const DeclarationCapture&) = delete;
+
+  const std::vector<CommandSpec>& captured() const { return captured_; }
+
+ private:
+  friend class ArgParser;
+  std::vector<CommandSpec> captured_;
+  DeclarationCapture* previous_;
 };
 
 }  // namespace llmpo

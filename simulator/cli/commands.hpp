@@ -26,8 +26,8 @@ int command_compare(const Args& args, std::ostream& out);
 int command_init(const Args& args, std::ostream& out);
 int command_bench(const Args& args, std::ostream& out);
 int command_report(const Args& args, std::ostream& out);
-// Writes the HTML report of a `run` output folder (command_report.cpp); returns out_path.
-std::string write_report(const std::string& results_dir, const std::string& out_path);
+int command_completion(const Args& args, std::ostream& out);
+int command_man(const Args& args, std::ostream& out);
 
 // Runs `llmperforacle <args...>`: dispatches to the subcommand, turns errors into a message on
 // `err` and an exit code (0 ok, 2 bad input, 1 internal error).

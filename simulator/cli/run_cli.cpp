@@ -1,10 +1,14 @@
 // Subcommand dispatch and the one place where errors become messages and exit codes.
 #include <exception>
-#include <functional>
 #include <iostream>
+#include <sstream>
 
+#include <fmt/format.h>
+
+#include "cli_docs.hpp"
 #include "commands.hpp"
 #include "mpi_session.hpp"
+#include "output_format.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 
@@ -16,11 +20,47 @@ namespace llmpo {
 
 namespace {
 
-struct Subcommand {
-  const char* name;
-  const char* summary;
-  std::function<int(const Args&, std::ostream&)> run;
-};
+// `llmperforacle version`: declared like every command so that --help, the man page and the
+// completion describe it without a special case.
+int command_version(const Args& args, std::ostream& out) {
+  ArgParser p("llmperforacle version", "Print the version, and whether this build can split runs over MPI ranks.");
+  if (!p.parse(args)) {
+    out << p.help_text();
+    return kExitOk;
+  }
+  out << "llmperforacle " << LLMPO_VERSION << (MpiSession::available() ? " (with MPI)" : " (without MPI)") << "\n";
+  return kExitOk;
+}
+
+// Greedy wrap at `width` columns, continuation lines starting at column 0.
+std::string wrapped(const std::string& text, std::size_t width) {
+  std::string out, line;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find(' ', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string word = text.substr(start, end - start);
+    if (!line.empty() && line.size() + 1 + word.size() > width) {
+      out += line + "\n";
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+    start = end + 1;
+  }
+  return out + line + "\n";
+}
+
+std::string usage() {
+  std::string out = "usage: llmperforacle <command> [options]\n\n" + std::string(program_description()) + "\n\ncommands:\n";
+  for (const auto& command : subcommands())
+    out += "  " + std::string(command.name) + std::string(12 - std::string(command.name).size(), ' ') + command.summary + "\n";
+  out += "\n`llmperforacle <command> --help` (or `llmperforacle help <command>`) describes each command's options.\n";
+  std::string codes;
+  for (const auto& code : exit_code_docs()) codes += (codes.empty() ? "" : ", ") + std::to_string(code.code) + " " + code.meaning;
+  return out + wrapped("exit codes: " + codes + ".", 96);
+}
+
+}  // namespace
 
 const std::vector<Subcommand>& subcommands() {
   static const std::vector<Subcommand> list = {
@@ -40,43 +80,71 @@ const std::vector<Subcommand>& subcommands() {
       {"compare", "differences between two summary.csv files, run by run", command_compare},
       {"init", "write a commented starter experiment file", command_init},
       {"bench", "closed-loop concurrency sweep: latency, throughput, peak GPU memory (Llama profiler seed)", command_bench},
-      {"report", "self-contained HTML report (Vega-Lite charts) of a `run` output folder; SVG export", command_report},
+      {"report", "self-contained HTML report (Vega-Lite charts) of a `run`, `search` or `capacity` folder; SVG export", command_report},
+      {"completion", "print a shell completion script (bash)", command_completion},
+      {"man", "print the llmperforacle(1) manual page (roff)", command_man},
+      {"version", "print the version", command_version},
   };
   return list;
 }
 
-std::string usage() {
-  std::string out =
-      "usage: llmperforacle <command> [options]\n\n"
-      "LLMPerfOracle: a discrete-event simulator of LLM serving, with a roofline cost model over a\n"
-      "model library and GPU profiles.\n\ncommands:\n";
-  for (const auto& command : subcommands()) out += "  " + std::string(command.name) + std::string(12 - std::string(command.name).size(), ' ') + command.summary + "\n";
-  out += "  version     print the version\n\n"
-         "`llmperforacle <command> --help` describes each command's options.\n"
-         "exit codes: 0 success, 2 bad input (the message says what and where), 1 internal error,\n"
-         "130 interrupted (Ctrl-C; finished runs are kept for `run --resume`).\n";
-  return out;
+std::vector<CommandDoc> command_docs() {
+  std::vector<CommandDoc> docs;
+  for (const auto& command : subcommands()) {
+    DeclarationCapture capture;
+    std::ostringstream discarded;  // the help text the command prints when its parse() says stop
+    command.run({"--help"}, discarded);
+    // Exactly one parser per command: a second one would be options --help does not show.
+    if (capture.captured().size() != 1)
+      throw InternalError(fmt::format("command '{}' declared {} argument parsers, expected 1", command.name,
+                                      capture.captured().size()));
+    docs.push_back({command.name, command.summary, capture.captured().front()});
+  }
+  return docs;
 }
 
-}  // namespace
+const std::vector<OptionSpec>& global_options() {
+  static const std::vector<OptionSpec> options = {
+      {"help", "", "list the commands (-h and `help` too; `help COMMAND` is `COMMAND --help`)", "", false, false, false, {}},
+      {"version", "", "print the version (as `version`)", "", false, false, false, {}},
+  };
+  return options;
+}
+
+const std::vector<ExitCodeDoc>& exit_code_docs() {
+  static const std::vector<ExitCodeDoc> codes = {
+      {kExitOk, "success"},
+      {kExitBadInput, "bad input (the message says what and where)"},
+      {kExitInternalError, "internal error"},
+      {kExitInterrupted, "interrupted (Ctrl-C; finished runs are kept for `run --resume`)"},
+  };
+  return codes;
+}
+
+const char* program_description() {
+  return "LLMPerfOracle: a discrete-event simulator of LLM serving, with a roofline cost model over a\n"
+         "model library and GPU profiles.";
+}
+
+const char* program_version() { return LLMPO_VERSION; }
 
 int run_cli(const Args& args, std::ostream& out, std::ostream& err) {
   try {
+    // `help COMMAND` is `COMMAND --help`, word for word (an unknown COMMAND is the usual error).
+    if (args.size() >= 2 && args[0] == "help") return run_cli({args[1], "--help"}, out, err);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       out << usage();
       return args.empty() ? kExitBadInput : kExitOk;
     }
-    if (args[0] == "version" || args[0] == "--version") {
-      out << "llmperforacle " << LLMPO_VERSION << (MpiSession::available() ? " (with MPI)" : " (without MPI)") << "\n";
-      return kExitOk;
-    }
+    if (args[0] == "--version") return command_version({}, out);
     const Args rest(args.begin() + 1, args.end());
+    const NarrativeStreamScope narrative(err);  // --format csv|json: headings and logs go to `err`
     std::vector<std::string> names;
     for (const auto& command : subcommands()) {
       if (args[0] == command.name) return command.run(rest, out);
       names.push_back(command.name);
     }
-    std::string message = "unknown command '" + args[0] + "' (valid: " + join(names) + ", version)";
+    std::string message = "unknown command '" + args[0] + "' (valid: " + join(names) + ")";
     const std::string hint = did_you_mean(args[0], names);
     if (!hint.empty()) message += "; " + hint;
     throw InputError(message);

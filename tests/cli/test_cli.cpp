@@ -4,23 +4,16 @@
 #include <sstream>
 
 #include "simulator/cli/commands.hpp"
+#include "simulator/experiment_helpers.hpp"
 #include "test_paths.hpp"
 
 using namespace llmpo;
 
 namespace {
 
-struct Run {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Run = test::CliRun;
 
-Run cli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  const int code = run_cli(args, out, err);
-  return {code, out.str(), err.str()};
-}
+Run cli(const std::vector<std::string>& args) { return test::run_cli_args(args); }
 
 }  // namespace
 
@@ -38,7 +31,7 @@ TEST_CASE("cli: every subcommand answers --help with its options and exit code 0
 TEST_CASE("cli: an unknown command or option is a one-line error with a suggestion and exit 2") {
   Run run = cli({"memroy"});
   CHECK(run.code == 2);
-  CHECK(run.err == "error: unknown command 'memroy' (valid: run, validate, search, merge, capacity, perf, list, memory, recommend, roofline, calibrate, fidelity, replay, compare, init, bench, report, version); did you mean 'memory'?\n");
+  CHECK(run.err == "error: unknown command 'memroy' (valid: run, validate, search, merge, capacity, perf, list, memory, recommend, roofline, calibrate, fidelity, replay, compare, init, bench, report, completion, man, version); did you mean 'memory'?\n");
   run = cli({"memory", "--model", "Llama3-8B", "--gpu", "H100", "--tp-size", "2"});
   CHECK(run.code == 2);
   CHECK_THAT(run.err, Catch::StartsWith("error: llmperforacle memory: unknown option '--tp-size'; did you mean '--tp'?"));
