@@ -14,33 +14,47 @@ namespace llmpo {
 
 namespace {
 
+using PendingNodes = std::vector<std::pair<YAML::Node, std::string>>;  // (node, key path)
+
+// Checks one mapping's keys and lists its values in `children`.
+void check_mapping(const YAML::Node& node, const std::string& path, const std::string& file, PendingNodes& children) {
+  std::map<std::string, int> first_line;  // key -> line of its first appearance
+  for (const auto& entry : node) {
+    if (!entry.first.IsScalar())
+      throw InputError(position_of(entry.first, file), path.empty() ? "(top level)" : path,
+                       "a key must be a plain name, not a list or a mapping");
+    const std::string& key = entry.first.Scalar();
+    const std::string key_path = path.empty() ? key : path + "." + key;
+    const SourcePos pos = position_of(entry.first, file);
+    const auto [seen, inserted] = first_line.emplace(key, pos.line);
+    if (!inserted)
+      throw InputError(pos, key_path,
+                       fmt::format("this key appears twice in the same mapping (first on line {}); keep one", seen->second));
+    children.emplace_back(entry.second, key_path);
+  }
+}
+
 // yaml-cpp keeps one value of a key written twice in a mapping and accepts keys that are lists or
 // mappings; neither is ever what the author meant in our files, so both are input errors, shown
-// at the offending key. Iterative: a deeply nested document must not overflow the stack.
+// at the offending key. Iterative: a deeply nested document must not overflow the stack. Each
+// list or mapping is walked once, known by where it starts in the text: an alias (*a) repeats
+// its anchor's node, and nested aliases would otherwise be walked exponentially many times.
 void check_keys(const YAML::Node& root, const std::string& file) {
-  std::vector<std::pair<YAML::Node, std::string>> pending{{root, ""}};
+  PendingNodes pending{{root, ""}};
+  std::set<int> walked;  // text offsets of the lists and mappings already checked
   while (!pending.empty()) {
     const auto [node, path] = pending.back();
     pending.pop_back();
-    if (node.IsSequence()) {
-      for (std::size_t i = 0; i < node.size(); ++i) pending.emplace_back(node[i], fmt::format("{}[{}]", path, i));
-      continue;
-    }
-    if (!node.IsMap()) continue;
-    std::map<std::string, int> first_line;  // key -> line of its first appearance
-    for (const auto& entry : node) {
-      const std::string where = path.empty() ? "(top level)" : path;
-      if (!entry.first.IsScalar())
-        throw InputError(position_of(entry.first, file), where,
-                         "a key must be a plain name, not a list or a mapping");
-      const std::string& key = entry.first.Scalar();
-      const SourcePos pos = position_of(entry.first, file);
-      const auto [seen, inserted] = first_line.emplace(key, pos.line);
-      if (!inserted)
-        throw InputError(pos, path.empty() ? key : path + "." + key,
-                         fmt::format("this key appears twice in the same mapping (first on line {}); keep one", seen->second));
-      pending.emplace_back(entry.second, path.empty() ? key : path + "." + key);
-    }
+    if (!node.IsSequence() && !node.IsMap()) continue;
+    if (node.Mark().pos >= 0 && !walked.insert(node.Mark().pos).second) continue;
+    PendingNodes children;
+    if (node.IsMap()) check_mapping(node, path, file, children);
+    else
+      for (std::size_t i = 0; i < node.size(); ++i) children.emplace_back(node[i], fmt::format("{}[{}]", path, i));
+    // Queued last first, so they are checked in the order of the text: an error inside an
+    // anchored node is shown at its anchor, not at a later alias. (Copies, never std::reverse:
+    // assigning a YAML::Node writes into the node it refers to.)
+    for (auto child = children.rbegin(); child != children.rend(); ++child) pending.push_back(*child);
   }
 }
 

@@ -97,3 +97,18 @@ TEST_CASE("yaml_reader: a file holding several YAML documents is an error at the
   CHECK(load_yaml_string("---\na: 1\n", "one.yaml")["a"].as<int>() == 1);
   CHECK(load_yaml_string("", "empty.yaml").IsNull());
 }
+
+// Found by tests/fuzz/fuzz_experiment_yaml: nested aliases (each list repeating the previous one
+// nine times) made the key check walk 9^8 nodes and run out of memory. Each list or mapping is
+// now checked once; a repeated key inside an anchored mapping is still found.
+TEST_CASE("yaml_reader: nested aliases are checked once each, not once per reference") {
+  std::string text = "l0: &l0 [{x: 1}, {x: 2}]\n";
+  for (int level = 1; level <= 8; ++level) {
+    text += "l" + std::to_string(level) + ": &l" + std::to_string(level) + " [";
+    for (int i = 0; i < 9; ++i) text += (i ? ", *l" : "*l") + std::to_string(level - 1);
+    text += "]\n";
+  }
+  CHECK(load_yaml_string(text, "aliases.yaml")["l8"].size() == 9);
+  CHECK(error_of([] { load_yaml_string("a: &m {x: 1, x: 2}\nb: [*m, *m]\n", "dup.yaml"); }) ==
+        "dup.yaml:1:14: a.x: this key appears twice in the same mapping (first on line 1); keep one");
+}
