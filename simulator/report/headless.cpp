@@ -82,7 +82,7 @@ std::vector<std::string> export_svgs(const fs::path& html, const std::string& ch
   if (!errors.empty()) throw InputError({}, "--export-svg", "the page reported errors: " + errors.dump());
   if (status.value("rendered", 0) != status.value("charts", -1))
     throw InputError({}, "--export-svg", "not every chart rendered: " + status.dump());
-  fs::create_directories(svg_dir);
+  ensure_directory(svg_dir.string());  // an input error when it cannot be made
   const json svgs = status.value("svgs", json::object());
   std::vector<std::string> written;
   for (const auto& [id, svg] : svgs.items()) {

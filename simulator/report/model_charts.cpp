@@ -44,7 +44,8 @@ std::string setting(const json& framework, const char* key, const std::string& f
 // A library entry by the source file the run used when it still exists, else by id.
 std::string source_or_id(const json& entry) {
   const std::string source = entry.value("source", "");
-  return !source.empty() && fs::exists(source) ? source : entry.at("id").get<std::string>();
+  std::error_code unreadable;
+  return !source.empty() && fs::exists(source, unreadable) ? source : entry.at("id").get<std::string>();
 }
 
 Deployment deployment_of(const RunInfo& run, const Libraries& libraries) {

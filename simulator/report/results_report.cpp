@@ -42,7 +42,8 @@ void add_section(ResultsSection section, Page& page, std::string& intro_after_no
 std::string write_report(const std::string& results_dir, const std::string& out_path) {
   const auto libraries = load_chart_libraries();  // first: a missing install is the likeliest problem
   const fs::path dir(results_dir);
-  if (!fs::is_directory(dir))
+  std::error_code unreadable;  // a name the system refuses (too long, ...) is "not a folder" too
+  if (!fs::is_directory(dir, unreadable))
     throw InputError({dir.string(), 0, 0}, "", "not a folder (expected the --out folder of `run`, `search` or `capacity`)");
   Page page;
   std::vector<std::string> notes;

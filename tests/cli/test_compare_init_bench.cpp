@@ -76,7 +76,7 @@ TEST_CASE("init: writes a starter that validate accepts, and refuses to overwrit
 
 // Found in review: std::filesystem's throwing overloads turned a name the system refuses into an
 // internal error (exit 1) instead of an input error.
-TEST_CASE("init and bench: a path longer than the system allows is an input error") {
+TEST_CASE("init bench and report: a path longer than the system allows is an input error") {
   const std::string too_long = fresh_dir("long-name") + "/" + std::string(300, 'a');
   CliRun run = run_cli_args({"init", too_long + "/x.yaml"});
   CHECK(run.code == 2);
@@ -84,6 +84,9 @@ TEST_CASE("init and bench: a path longer than the system allows is an input erro
   run = run_cli_args({"bench", "--model", too_long, "--concurrency", "1"});
   CHECK(run.code == 2);
   CHECK_THAT(run.err, Contains("unknown model"));
+  run = run_cli_args({"report", too_long});
+  CHECK(run.code == 2);
+  CHECK_THAT(run.err, Contains("not a folder"));
 }
 
 TEST_CASE("bench: the Llama profiler seed's invocation, simulated on an H100") {
