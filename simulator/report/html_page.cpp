@@ -1,6 +1,7 @@
 #include "simulator/report/html_page.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <utility>
 
@@ -151,6 +152,15 @@ std::string html_table(const std::vector<std::string>& headers, const std::vecto
   return html + "</tbody></table>";
 }
 
+std::string display_number(const std::string& cell) {
+  const auto value = number_in(cell);
+  if (!value || cell.find('.') == std::string::npos) return cell;  // text, or a whole number as written
+  const double magnitude = std::fabs(*value);
+  if (magnitude >= 1000) return fmt::format("{:.0f}", *value);
+  if (magnitude >= 1) return fmt::format("{:.{}f}", *value, 3 - static_cast<int>(std::floor(std::log10(magnitude))));
+  return fmt::format("{:.3g}", *value);
+}
+
 std::string csv_table_html(const Table& table, const std::vector<std::pair<std::string, std::string>>& columns,
                            const std::vector<const CsvRow*>& rows, const CellStyle& style) {
   std::vector<std::string> headers, shown;
@@ -159,7 +169,7 @@ std::string csv_table_html(const Table& table, const std::vector<std::pair<std::
   std::vector<std::vector<TableCell>> cells;
   for (const CsvRow* row : rows) {
     auto& line = cells.emplace_back();
-    for (const auto& column : shown) line.emplace_back(table.cell(*row, column), style ? style(*row, column) : "");
+    for (const auto& column : shown) line.emplace_back(display_number(table.cell(*row, column)), style ? style(*row, column) : "");
   }
   return html_table(headers, cells);
 }

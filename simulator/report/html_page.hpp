@@ -35,6 +35,10 @@ std::string page_html(const Page& page, const std::vector<ChartLibrary>& librari
 
 std::string html_escape(const std::string& text);
 
+// A number cell as the page's tables show it: four significant digits (no decimals from 1,000
+// up); whole numbers and text as written. The CSV files keep every digit.
+std::string display_number(const std::string& cell);
+
 struct TableCell {
   TableCell(std::string text_, std::string style_ = "") : text(std::move(text_)), style(std::move(style_)) {}
   std::string text;   // escaped when written
@@ -43,7 +47,7 @@ struct TableCell {
 // <table> with a header row; text is escaped.
 std::string html_table(const std::vector<std::string>& headers, const std::vector<std::vector<TableCell>>& rows);
 // The `columns` (CSV column, header) that `table` has, of `rows`, as an HTML table of the CSV
-// text; `style` gives a cell's CSS ("" for none).
+// text (numbers through display_number); `style` gives a cell's CSS ("" for none).
 using CellStyle = std::function<std::string(const CsvRow& row, const std::string& column)>;
 std::string csv_table_html(const Table& table, const std::vector<std::pair<std::string, std::string>>& columns,
                            const std::vector<const CsvRow*>& rows, const CellStyle& style = {});

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -34,17 +35,57 @@ void add_distinct(std::vector<std::string>& values, const std::string& value) {
   if (!value.empty() && std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
 }
 
-std::string shorten_point(std::string point) {
+namespace {
+
+// A sweep key as a chart label names it: the last step of a dotted path ("workload.arrival.
+// rate_per_s" -> "rate_per_s"), then the usual short names ("TP", "rate").
+std::string short_key(const std::string& key) {
+  const std::string last = key.substr(key.find_last_of('.') == std::string::npos ? 0 : key.find_last_of('.') + 1);
   const std::pair<const char*, const char*> names[] = {{"tensor_parallel_degree", "TP"},
                                                        {"pipeline_parallel_degree", "PP"},
                                                        {"num_replicas", "replicas"},
-                                                       {"request_rate", "rate"}};
+                                                       {"request_rate", "rate"},
+                                                       {"rate_per_s", "rate"},
+                                                       {"concurrency", "clients"}};
   for (const auto& [from, to] : names)
-    for (std::size_t at = point.find(from); at != std::string::npos; at = point.find(from, at))
-      point.replace(at, std::string(from).size(), to);
-  for (char& c : point)
-    if (c == '=') c = ' ';
-  return point;
+    if (last == from) return to;
+  return last;
+}
+
+// The "key=value" parts of a point label, in order.
+std::vector<std::pair<std::string, std::string>> point_parts(const std::string& point) {
+  std::vector<std::pair<std::string, std::string>> parts;
+  std::size_t start = 0;
+  while (start <= point.size() && !point.empty()) {
+    const std::size_t end = std::min(point.find(';', start), point.size());
+    const std::string part = point.substr(start, end - start);
+    const std::size_t eq = part.find('=');
+    parts.emplace_back(part.substr(0, eq), eq == std::string::npos ? std::string() : part.substr(eq + 1));
+    start = end + 1;
+  }
+  return parts;
+}
+
+// "key value" parts joined by ", ", each key by its short name unless another part of the point
+// shortens to the same name (frameworks_to_test[0].config.block_size and [1]'s): those keep the
+// whole path, so the label still says which is which.
+std::string join_short(const std::vector<std::pair<std::string, std::string>>& parts) {
+  std::map<std::string, int> uses;
+  for (const auto& part : parts) ++uses[short_key(part.first)];
+  std::string out;
+  for (const auto& [key, value] : parts)
+    out += (out.empty() ? "" : ", ") + (uses[short_key(key)] > 1 ? key : short_key(key)) + " " + value;
+  return out;
+}
+
+}  // namespace
+
+std::string shorten_point(const std::string& point) { return join_short(point_parts(point)); }
+
+std::string point_without(const std::string& point, const std::string& swept_key) {
+  auto parts = point_parts(point);
+  std::erase_if(parts, [&](const auto& part) { return short_key(part.first) == short_key(swept_key); });
+  return join_short(parts);
 }
 
 bool RunResults::present_in(const fs::path& dir) {
@@ -78,8 +119,8 @@ void RunResults::load_runs() {
     info.row = &row;
     for (const auto& entry : manifest_runs)
       if (entry.value("run", int64_t{-1}) == info.run) info.manifest = entry;
-    const std::string point = point_col ? row.cells[*point_col] : std::string();
-    info.label = point.empty() ? info.framework : shorten_point(point);
+    info.point = point_col ? row.cells[*point_col] : std::string();
+    info.label = info.point.empty() ? info.framework : shorten_point(info.point);
     add_distinct(frameworks_, info.framework);
     runs_.push_back(std::move(info));
   }

@@ -43,13 +43,19 @@ struct Table {
 struct RunInfo {
   int64_t run = 0;
   std::string framework;
+  std::string point;  // summary.csv's point: "key=value;key2=value2", empty without a sweep
   std::string label;  // the x value of per-run charts: the point (shortened) or the framework
   const CsvRow* row = nullptr;  // its row of summary.csv
   json manifest;  // its entry of manifest.json's runs (may be null)
 };
 
-// "tensor_parallel_degree=4,num_replicas=2" -> "TP 4,replicas 2".
-std::string shorten_point(std::string point);
+// A point label as charts show it: "tensor_parallel_degree=4;workload.arrival.rate_per_s=2" ->
+// "TP 4, rate 2" (the last step of each key, with short names for TP, PP, replicas and rates;
+// keys of one point that would shorten alike keep their whole path).
+std::string shorten_point(const std::string& point);
+// The shortened label without the part that sets `swept_key` (compared by short name): what
+// else varies between runs drawn along that key, e.g. ("TP 4, rate 2", "request_rate") -> "TP 4".
+std::string point_without(const std::string& point, const std::string& swept_key);
 
 // The runs of a `run` output folder. Not copyable: each RunInfo points at its summary row.
 class RunResults {

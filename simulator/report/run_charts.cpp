@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <set>
 #include <utility>
 
 #include <fmt/format.h>
@@ -35,6 +36,30 @@ std::vector<std::string> latency_statistics(const CsvTable& summary, const std::
 
 }  // namespace
 
+std::optional<SweptAxis> RunCharts::swept_axis(bool tensor_parallel_first) const {
+  const SweptAxis tp{"tensor_parallel_degree", "tensor-parallel degree (GPUs per replica)", "tensor_parallel_degree",
+                     "ordinal"};
+  const SweptAxis rate{"request_rate_per_s", "request rate (req/s)", "request_rate", "quantitative"};
+  const SweptAxis clients{"clients", "concurrency (clients)", "concurrency", "quantitative"};
+  std::vector<SweptAxis> order = {rate, clients};
+  order.insert(tensor_parallel_first ? order.begin() : order.end(), tp);
+  for (const auto& candidate : order)
+    if (results_.distinct(candidate.column).size() > 1) return candidate;
+  return std::nullopt;
+}
+
+json RunCharts::series_values(const SweptAxis& axis) const {
+  json series = json::object();
+  for (const auto& run : results_.runs()) series[std::to_string(run.run)] = point_without(run.point, axis.sweep_key);
+  return series;
+}
+
+bool RunCharts::several_series(const json& series) const {
+  std::map<std::string, std::set<std::string>> per_framework;
+  for (const auto& run : results_.runs()) per_framework[run.framework].insert(series[std::to_string(run.run)].get<std::string>());
+  return std::any_of(per_framework.begin(), per_framework.end(), [](const auto& f) { return f.second.size() > 1; });
+}
+
 std::vector<Chart> RunCharts::charts() {
   std::vector<Chart> out;
   out.push_back(latency_chart());
@@ -61,18 +86,12 @@ std::optional<Table> RunCharts::optional_table(const char* name, const char* mis
 
 Chart RunCharts::latency_chart() const {
   const Table& summary = results_.summary();
-  // x: the swept request rate or client count; else each run.
-  std::string x_column, x_title, x_type = "quantitative";
-  if (results_.distinct("request_rate_per_s").size() > 1) {
-    x_column = "request_rate_per_s";
-    x_title = "request rate (req/s)";
-  } else if (results_.distinct("clients").size() > 1) {
-    x_column = "clients";
-    x_title = "concurrency (clients)";
-  } else {
-    x_type = "ordinal";
-    x_title = "run";
-  }
+  // x: the swept request rate or client count, one line per framework (and per value of
+  // whatever else the sweep varies); else each run.
+  const std::optional<SweptAxis> load = swept_axis(false);
+  const json series = load ? series_values(*load) : json::object();
+  const bool by_series = load && several_series(series);
+  const std::string x_title = load ? load->title : "run";
   json charts = json::array();
   for (const std::string metric : {"ttft", "tpot", "e2el"}) {
     std::string name = metric;
@@ -85,18 +104,21 @@ Chart RunCharts::latency_chart() const {
         const auto v = summary.value(*run.row, stat + "_" + metric + "_ms");
         if (!v) continue;
         json point = {{"framework", run.framework}, {"run", run.label}, {"statistic", stat}, {"value", *v}};
-        if (x_column.empty()) point["x"] = run.label;
-        else if (auto x = summary.value(*run.row, x_column)) point["x"] = *x;
+        if (!load) point["x"] = run.label;
+        else if (auto x = summary.value(*run.row, load->column)) point["x"] = *x;
         else continue;
+        if (load) point["series"] = series[std::to_string(run.run)];
         if (*v > 0) lo = std::min(lo, *v), hi = std::max(hi, *v);
         values.push_back(point);
       }
     const bool log = hi > 0 && lo < hi && hi / lo > 50;
-    json x = axis("x", x_type, x_title);
-    if (x_column.empty()) x["sort"] = results_.run_labels();
+    json x = axis("x", load ? load->type : "ordinal", x_title);
+    if (!load) x["sort"] = results_.run_labels();
     json y = quantitative("value", name + " (ms)");
     if (log) y["scale"] = {{"type", "log"}};
     json tooltip = json::array({tip("framework"), tip("run"), tip("statistic"), tip("value", name + " (ms)", ",.1f")});
+    json detail = json::array({{{"field", "framework"}}});
+    if (by_series) detail.push_back({{"field", "series"}});
     charts.push_back({{"title", name + " percentiles" + (log ? " (log scale)" : "")},
                       {"width", 260}, {"height", 220},
                       {"data", {{"values", values}}},
@@ -104,26 +126,32 @@ Chart RunCharts::latency_chart() const {
                       {"encoding", {{"x", x}, {"y", y}, {"color", framework_color()},
                                     {"strokeDash", {{"field", "statistic"}, {"type", "nominal"}, {"title", "statistic"},
                                                     {"sort", stats}}},
-                                    {"detail", {{"field", "framework"}}},
+                                    {"detail", detail},
                                     {"tooltip", tooltip}}}});
   }
-  return {"latency", x_column.empty() ? "Latency percentiles per run" : "Latency percentiles vs " + x_title,
-          "TTFT, TPOT and E2EL percentiles of the measured requests (summary.csv), one line per framework and statistic.",
+  return {"latency", load ? "Latency percentiles vs " + x_title : "Latency percentiles per run",
+          std::string("TTFT, TPOT and E2EL percentiles of the measured requests (summary.csv), one line per framework") +
+              (by_series ? " and value of the other swept parameters" : "") + " and statistic.",
           {{"$schema", kSchema}, {"hconcat", charts}, {"resolve", {{"scale", {{"color", "shared"}}}}}}};
 }
 
 Chart RunCharts::throughput_chart() const {
   const Table& summary = results_.summary();
-  const bool by_tp = results_.distinct("tensor_parallel_degree").size() > 1;
+  // x: the swept TP degree, else the swept request rate or client count (the saturation curve),
+  // one line per framework and value of the other swept parameters; else one bar per run.
+  const std::optional<SweptAxis> sweep = swept_axis(true);
+  const json series = sweep ? series_values(*sweep) : json::object();
+  const bool by_series = sweep && several_series(series);
   json values = json::array();
   for (const auto& run : results_.runs()) {
     const auto out_tps = summary.value(*run.row, "output_throughput_tok_per_s");
     const auto gpus = summary.value(*run.row, "num_gpus");
     json point = {{"framework", run.framework}, {"run", run.label}};
-    if (by_tp) {
-      const auto tp = summary.value(*run.row, "tensor_parallel_degree");
-      if (!tp) continue;
-      point["x"] = *tp;
+    if (sweep) {
+      const auto x = summary.value(*run.row, sweep->column);
+      if (!x) continue;
+      point["x"] = *x;
+      point["series"] = series[std::to_string(run.run)];
     } else {
       point["x"] = run.label;
     }
@@ -134,8 +162,9 @@ Chart RunCharts::throughput_chart() const {
     point["gpus"] = gpus.value_or(0);
     values.push_back(point);
   }
-  json x = by_tp ? axis("x", "ordinal", "tensor-parallel degree (GPUs per replica)") : axis("x", "nominal", "run");
-  if (!by_tp) x["sort"] = results_.run_labels();
+  json x = sweep ? axis("x", sweep->type, sweep->title) : axis("x", "nominal", "run");
+  if (!sweep) x["sort"] = results_.run_labels();
+  if (sweep && sweep->type == "ordinal") x["axis"] = {{"labelAngle", 0}};
   const std::array<std::pair<const char*, const char*>, 4> measures = {{{"output_tok_s", "output throughput (tok/s)"},
                                                                        {"output_tok_s_gpu", "output throughput per GPU (tok/s)"},
                                                                        {"request_s", "request throughput (req/s)"},
@@ -144,11 +173,13 @@ Chart RunCharts::throughput_chart() const {
   for (const auto& [field, title] : measures) {
     json encoding = {{"x", x}, {"y", quantitative(field, title)}, {"color", framework_color()},
                      {"tooltip", json::array({tip("framework"), tip("run"), tip("gpus", "GPUs"), tip(field, title, ",.2f")})}};
-    json mark = by_tp ? json{{"type", "line"}, {"point", true}} : json{{"type", "bar"}};
-    if (!by_tp) encoding["xOffset"] = {{"field", "framework"}};
+    json mark = sweep ? json{{"type", "line"}, {"point", true}} : json{{"type", "bar"}};
+    if (!sweep) encoding["xOffset"] = {{"field", "framework"}};
+    if (by_series)
+      encoding["strokeDash"] = {{"field", "series"}, {"type", "nominal"}, {"title", "other swept parameters"}};
     charts.push_back({{"width", 200}, {"height", 200}, {"mark", mark}, {"encoding", encoding}});
   }
-  return {"throughput", by_tp ? "Throughput vs tensor-parallel degree" : "Throughput per run",
+  return {"throughput", sweep ? "Throughput vs " + sweep->title.substr(0, sweep->title.find(" (")) : "Throughput per run",
           "Measured output tokens and requests per second (summary.csv); goodput counts requests meeting their SLO.",
           {{"$schema", kSchema}, {"data", {{"values", values}}}, {"hconcat", charts}}};
 }

@@ -12,6 +12,15 @@
 
 namespace llmpo::report {
 
+// A summary column that a sweep varied, drawn along x: its column, axis title (with unit), the
+// sweep key that sets it (as point labels name it) and its Vega-Lite type.
+struct SweptAxis {
+  std::string column;
+  std::string title;
+  std::string sweep_key;
+  std::string type;
+};
+
 class RunCharts {
  public:
   // `notes` collects, for the page, why a chart is missing (e.g. a run without requests.csv).
@@ -27,6 +36,13 @@ class RunCharts {
   // The encoding of one line per run (coloured by framework, dashed by run when a framework has
   // several runs): the CDF and time-series charts.
   json per_run_lines(json x, json y, json tooltip) const;
+  // The first of TP degree (when `tensor_parallel_first`), request rate and client count that
+  // takes more than one value across the runs, if any.
+  std::optional<SweptAxis> swept_axis(bool tensor_parallel_first) const;
+  // Per run (keyed by its index as text): its point label without the swept axis's part.
+  json series_values(const SweptAxis& axis) const;
+  // True when a framework has runs of more than one series (needing a line each).
+  bool several_series(const json& series) const;
   // The table, or nullopt with `missing_note` added to the notes when the run did not write it.
   std::optional<Table> optional_table(const char* name, const char* missing_note);
 

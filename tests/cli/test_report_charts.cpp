@@ -6,56 +6,14 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <set>
 #include <tuple>
 
-#include <nlohmann/json.hpp>
-
-#include "simulator/experiment_helpers.hpp"
-#include "simulator/report/html_page.hpp"
-#include "simulator/util/data_paths.hpp"
+#include "cli/report_page.hpp"
 
 using namespace llmpo::test;
 using Catch::Matchers::Contains;
 using json = nlohmann::json;
-
-namespace {
-
-// The page's chart list ({id, spec} per chart) as the page script reads it.
-json charts_of(const std::string& html_path) {
-  const std::string html = read_file(html_path);
-  const std::string open_tag = "<script type=\"application/json\" id=\"llmpo-charts\">";
-  const auto start = html.find(open_tag);
-  REQUIRE(start != std::string::npos);
-  const auto end = html.find("</script>", start);
-  return json::parse(html.substr(start + open_tag.size(), end - start - open_tag.size()));
-}
-
-const json& chart(const json& charts, const std::string& id) {
-  for (const auto& c : charts)
-    if (c["id"] == id) return c["spec"];
-  FAIL("no chart " << id);
-  return charts;
-}
-
-// A CSV row as column -> cell.
-std::map<std::string, std::string> row_of(const std::vector<std::vector<std::string>>& rows, std::size_t r) {
-  std::map<std::string, std::string> out;
-  for (std::size_t c = 0; c < rows[0].size(); ++c) out[rows[0][c]] = rows[r][c];
-  return out;
-}
-
-bool libraries_missing() {
-  if (llmpo::report::chart_libraries_installed()) return false;
-  WARN("skipped: simulator/report/node_modules is not installed (./dev.sh runs npm ci)");
-  return true;
-}
-
-// An example experiment of experiments/, shortened by --set overrides.
-std::string example(const std::string& name) { return llmpo::data_root() + "/experiments/" + name; }
-
-}  // namespace
 
 TEST_CASE("bench.html: one point per level with bench.csv's throughput and memory, and the GPU capacity rule") {
   if (libraries_missing()) return;
