@@ -5,7 +5,8 @@
 // mean latency (E2EL), total throughput (output tokens per second of the run) and peak GPU memory
 // per GPU = weights + activation peak + runtime overhead (the memory plan) + the KV blocks in use
 // at the run's peak. --check-oom reports, before running, the highest concurrency whose KV fits
-// and skips the levels that would not. Writes OUT/bench.csv and OUT/bench.html (peak memory and
+// and skips the levels that would not; --verbose adds per level TTFT/TPOT, steps and batch size
+// and the first requests' timings. Writes OUT/bench.csv and OUT/bench.html (peak memory and
 // throughput vs concurrency, simulator/report/bench_report.hpp; --export-svg saves their SVGs).
 #include <filesystem>
 
@@ -37,6 +38,32 @@ std::string bench_yaml(const SingleDeployment& d, int64_t clients, int64_t round
       "bench");
 }
 
+// --verbose: what a level's run did beyond the summary line, and its first requests' timings
+// (arrival = the time its client sent it; TTFT includes queueing, as vLLM's benchmark measures).
+void print_level_details(const RunOutcome& outcome, std::ostream& note) {
+  constexpr std::size_t kShownRequests = 16;
+  const RunMetrics& m = outcome.metrics;
+  note << fmt::format("  TTFT mean {:.1f} ms, p99 {:.1f} ms; TPOT mean {:.2f} ms, p99 {:.2f} ms\n", m.ttft_ms.mean,
+                      m.ttft_ms.percentiles.at(1), m.tpot_ms.mean, m.tpot_ms.percentiles.at(1));
+  note << fmt::format("  engine steps {}, mean batch {:.2f} sequences (peak {}), preemptions {}\n", m.steps,
+                      m.mean_batch_sequences, m.peak_batch_sequences, m.preemptions);
+  note << "  request  sent_s  prompt  output  ttft_ms  tpot_ms  latency_s\n";
+  std::size_t shown = 0;
+  for (const auto& r : outcome.result.requests) {
+    if (r.outcome != RequestOutcome::completed) continue;
+    if (shown++ == kShownRequests) break;
+    const double ttft_ms = static_cast<double>(r.first_token_ns - r.request.arrival_ns) * 1e-6;
+    const double decode_ms = static_cast<double>(r.completion_ns - r.first_token_ns) * 1e-6;
+    const double tpot_ms = r.generated_tokens > 1 ? decode_ms / (r.generated_tokens - 1) : 0.0;
+    note << fmt::format("  {:>7}  {:>6.3f}  {:>6}  {:>6}  {:>7.1f}  {:>7.2f}  {:>9.3f}\n", r.request.id,
+                        static_cast<double>(r.request.arrival_ns) * 1e-9, r.request.prompt_tokens, r.generated_tokens,
+                        ttft_ms, tpot_ms, static_cast<double>(r.completion_ns - r.request.arrival_ns) * 1e-9);
+  }
+  if (m.completed > static_cast<int64_t>(kShownRequests))
+    note << fmt::format("  ... {} more (run's requests.csv: `llmperforacle run` with a closed_loop workload)\n",
+                        m.completed - static_cast<int64_t>(kShownRequests));
+}
+
 }  // namespace
 
 int command_bench(const Args& args, std::ostream& out) {
@@ -50,6 +77,8 @@ int command_bench(const Args& args, std::ostream& out) {
   p.option("gen-toks", "N", "output tokens of every request", "32");
   p.option("rounds", "R", "requests each client sends back to back", "1");
   p.flag("check-oom", "report the highest concurrency whose KV cache fits and skip the levels above it");
+  p.flag("verbose", "also print per level TTFT, TPOT, engine steps and batch size, and each request's timings "
+                    "(the first 16 of a level)");
   p.option("out", "DIR", "folder for bench.csv and bench.html (memory and throughput vs concurrency)", "results/bench");
   p.option("export-svg", "DIR", "also save the charts of bench.html as DIR/memory.svg and DIR/throughput.svg (headless Chromium)");
   p.option("chromium", "PATH", "browser for --export-svg", "$LLMPO_CHROMIUM, else chromium on PATH");
@@ -79,6 +108,7 @@ int command_bench(const Args& args, std::ostream& out) {
   const int64_t gen = p.get_int("gen-toks", 32, 1, 10'000'000);
   const int64_t rounds = p.get_int("rounds", 1, 1, 100000);
   const bool check_oom = p.has("check-oom");
+  const bool verbose = p.has("verbose");
   const std::string out_dir = p.get_or("out", "results/bench");
   const Libraries libraries = Libraries::load();
   const SingleDeployment deployment = deployment_from(p, libraries);
@@ -136,6 +166,7 @@ int command_bench(const Args& args, std::ostream& out) {
                         "  peak memory: {:.2f} GiB per GPU (KV in use at peak: {} blocks, {:.3f} GiB)\n",
                         m.completed, level * rounds, m.e2el_ms.mean / 1000, m.output_throughput, peak, peak_blocks,
                         kv_bytes / kGiB);
+    if (verbose) print_level_details(outcome, note);
     table.add_row({std::to_string(level), fmt::format("{}/{}", m.completed, level * rounds),
                    fmt::format("{:.3f}", m.e2el_ms.mean / 1000), fmt::format("{:.1f}", m.output_throughput),
                    std::to_string(peak_blocks), fmt::format("{:.2f}", peak), status});

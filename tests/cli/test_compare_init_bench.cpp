@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -111,6 +112,35 @@ TEST_CASE("bench: the Llama profiler seed's invocation, simulated on an H100") {
   CHECK(std::stoll(rows[1][col.at("peak_kv_blocks")]) == 10);
   CHECK(std::stoll(rows[2][col.at("peak_kv_blocks")]) == 20);
   CHECK(std::stod(rows[2][col.at("peak_memory_GiB_per_gpu")]) > peak1);
+}
+
+TEST_CASE("bench --verbose (the seed's flag): per level the steps and batch, and each request's timings") {
+  const std::string dir = fresh_dir("bench-verbose");
+  // Exactly the seed's example invocation, --verbose included.
+  CliRun run = run_cli_args({"bench", "--model", "meta-llama/Llama-3.1-8B-Instruct", "--concurrency", "1", "2",
+                             "--prompt-toks", "128", "--gen-toks", "32", "--verbose", "--out", dir});
+  REQUIRE(run.code == 0);
+  // One prefill step makes the first token, 31 decode steps the rest: 32 steps at either level,
+  // with both clients' requests in every step at concurrency 2.
+  CHECK_THAT(run.out, Contains("engine steps 32, mean batch 1.00 sequences (peak 1), preemptions 0"));
+  CHECK_THAT(run.out, Contains("engine steps 32, mean batch 2.00 sequences (peak 2), preemptions 0"));
+  // Each request line: id, sent at 0 (every client starts at once), 128 prompt and 32 output
+  // tokens, and latency = TTFT + 31 x TPOT.
+  std::istringstream lines(run.out);
+  std::string line;
+  int requests = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream fields(line);
+    int64_t id = -1, prompt = 0, output = 0;
+    double sent = -1, ttft_ms = 0, tpot_ms = 0, latency_s = 0;
+    if (!(fields >> id >> sent >> prompt >> output >> ttft_ms >> tpot_ms >> latency_s)) continue;
+    ++requests;
+    CHECK(sent == 0.0);
+    CHECK(prompt == 128);
+    CHECK(output == 32);
+    CHECK(latency_s == Approx((ttft_ms + 31 * tpot_ms) / 1000).epsilon(2e-3));
+  }
+  CHECK(requests == 1 + 2);
 }
 
 TEST_CASE("bench --check-oom: reports the highest concurrency whose KV fits and skips the levels above") {
