@@ -284,14 +284,20 @@ std::optional<Chart> RunCharts::timeseries_chart() {
   for (const auto& [field, title] : measures) {
     json y = quantitative(field, title);
     if (std::string(field) == "kv") y["scale"] = {{"domain", {0, 100}}};
-    charts.push_back({{"width", 900}, {"height", 130}, {"mark", {{"type", "line"}, {"strokeWidth", 1.2}}},
+    // Drag or scroll to zoom the time axis: a long run (an overloaded one draining its queue)
+    // otherwise squeezes the short ones into the left edge.
+    const json zoom = json::array({{{"name", std::string("zoom_") + field},
+                                    {"select", {{"type", "interval"}, {"encodings", {"x"}}}},
+                                    {"bind", "scales"}}});
+    charts.push_back({{"width", 900}, {"height", 130}, {"params", zoom}, {"mark", {{"type", "line"}, {"strokeWidth", 1.2}}},
                       {"encoding", per_run_lines(quantitative("t", "simulated time (s)"), y,
                                                  json::array({tip("run"), tip("t", "time (s)", ",.0f"),
                                                               tip(field, title, ",.2f")}))}});
   }
   return Chart{"timeseries", "Running, waiting, KV use and throughput over time",
                fmt::format("timeseries.csv, summed over replicas (KV use: mean over replicas); long runs are shown as "
-                           "means over buckets of consecutive intervals (at most {} points per run).",
+                           "means over buckets of consecutive intervals (at most {} points per run). Drag or scroll on a chart to zoom "
+                           "its time axis; double-click to reset.",
                            kMaxTimeseriesPoints),
                {{"$schema", kSchema}, {"data", {{"values", values}}}, {"vconcat", charts}}};
 }
