@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "simulator/util/units.hpp"
+
 namespace llmpo {
 
 std::optional<double> progress_fraction(int64_t runs_done, int64_t runs_total, int64_t requests_simulated,
@@ -49,20 +51,25 @@ ProgressLine::~ProgressLine() {
   thread_.join();
 }
 
-std::string ProgressLine::line(double wall_s) const {
-  const int64_t runs_done = control_.runs_done.load(), runs_total = control_.runs_total.load();
-  const int64_t requests = control_.requests_simulated.load();
-  std::string text = runs_total > 0 ? fmt::format("{} {}/{} done", unit_, runs_done, runs_total)
-                                    : fmt::format("{} {} done", unit_, runs_done);
-  text += fmt::format(" | simulated clock {:.1f} s | {:.3g} requests done | {:.3g} requests/s",
-                      static_cast<double>(control_.simulated_ns.load()) * 1e-9, static_cast<double>(requests),
-                      wall_s > 0 ? static_cast<double>(requests) / wall_s : 0.0);
-  const auto fraction = progress_fraction(runs_done, runs_total, requests, control_.requests_expected.load());
+std::string progress_text(const ProgressCounts& counts, const std::string& unit, double wall_s) {
+  std::string text = counts.runs_total > 0 ? fmt::format("{} {}/{} done", unit, counts.runs_done, counts.runs_total)
+                                           : fmt::format("{} {} done", unit, counts.runs_done);
+  const double rate = wall_s > 0 ? static_cast<double>(counts.requests_simulated) / wall_s : 0.0;
+  text += fmt::format(" | {} requests | {} req/s | simulated clock {}", format_thousands(counts.requests_simulated),
+                      format_thousands(std::llround(rate)), format_duration(counts.simulated_s));
+  const auto fraction =
+      progress_fraction(counts.runs_done, counts.runs_total, counts.requests_simulated, counts.requests_expected);
   if (fraction) {
     const auto left = eta_seconds(wall_s, *fraction);
     text += fmt::format(" | {:.0f}% | ETA {}", 100 * *fraction, left ? format_duration(*left) : "...");
   }
   return text;
+}
+
+std::string ProgressLine::line(double wall_s) const {
+  return progress_text({control_.runs_done.load(), control_.runs_total.load(), control_.requests_simulated.load(),
+                        control_.requests_expected.load(), static_cast<double>(control_.simulated_ns.load()) * 1e-9},
+                       unit_, wall_s);
 }
 
 void ProgressLine::loop() {

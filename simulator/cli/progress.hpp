@@ -27,6 +27,17 @@ std::optional<double> eta_seconds(double elapsed_s, double fraction_done);
 // "42s", "3m05s", "1h02m".
 std::string format_duration(double seconds);
 
+// What the line shows, read from a RunControl.
+struct ProgressCounts {
+  int64_t runs_done = 0, runs_total = 0;
+  int64_t requests_simulated = 0, requests_expected = 0;
+  double simulated_s = 0;  // the simulated clock of the latest report
+};
+
+// "runs 1/3 done | 68,200 requests | 68,100 req/s | simulated clock 72h40m | 23% | ETA 10s":
+// `unit` names what the runs are ("deployments", "candidates"); the share and ETA only when known.
+std::string progress_text(const ProgressCounts& counts, const std::string& unit, double wall_s);
+
 class ProgressLine {
  public:
   // unit: what control.runs_done counts ("runs", "deployments", "candidates"); its total is

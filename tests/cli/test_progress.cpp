@@ -29,3 +29,15 @@ TEST_CASE("progress: durations read as seconds, minutes or hours") {
   CHECK(format_duration(3720) == "1h02m");
   CHECK(format_duration(-3) == "0s");
 }
+
+TEST_CASE("progress: the line reads counts with thousands separators and the clocks as durations") {
+  // 3 of 4 runs, 68,200 of 272,800 requests in 1 s of wall time, 72 h 40 min simulated.
+  const ProgressCounts counts{3, 4, 68200, 272800, 72 * 3600 + 40 * 60};
+  CHECK(progress_text(counts, "runs", 1.0) ==
+        "runs 3/4 done | 68,200 requests | 68,200 req/s | simulated clock 72h40m | 25% | ETA 3s");
+  // Before a second has passed the time left is not guessed; without totals there is no share.
+  CHECK(progress_text(counts, "runs", 0.5) ==
+        "runs 3/4 done | 68,200 requests | 136,400 req/s | simulated clock 72h40m | 25% | ETA ...");
+  CHECK(progress_text({2, 0, 10, 0, 42}, "candidates", 2.0) ==
+        "candidates 2 done | 10 requests | 5 req/s | simulated clock 42s");
+}
