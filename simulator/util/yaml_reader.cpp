@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include "text.hpp"
 
@@ -58,23 +59,76 @@ void check_keys(const YAML::Node& root, const std::string& file) {
   }
 }
 
-YAML::Node parse_or_throw(const std::string& text, const std::string& file) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception& error) {
-    SourcePos pos{file, error.mark.line >= 0 ? error.mark.line + 1 : 0,
-                  error.mark.column >= 0 ? error.mark.column + 1 : 0};
-    throw InputError(pos, "", "YAML syntax error: " + error.msg);
+// Where each document of a YAML stream starts (its first token, `---` included) and where its
+// content starts (its first node), from the parser's events alone.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> starts, contents;
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    starts.push_back(mark);
+    contents.push_back(mark);
+    awaiting_content_ = true;
   }
-  if (documents.empty()) return YAML::Node();
-  // YAML::Load would silently read only the first document of a file with `---` separators.
-  if (documents.size() > 1)
-    throw InputError(position_of(documents[1], file), "",
-                     fmt::format("this file holds {} YAML documents (separated by ---); it must hold one",
-                                 documents.size()));
-  check_keys(documents.front(), file);
-  return documents.front();
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { content_at(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { content_at(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    content_at(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    content_at(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    content_at(mark);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void content_at(const YAML::Mark& mark) {
+    if (awaiting_content_) contents.back() = mark;
+    awaiting_content_ = false;
+  }
+  bool awaiting_content_ = false;
+};
+
+SourcePos position_of(const YAML::Mark& mark, const std::string& file) {
+  return {file, mark.line >= 0 ? mark.line + 1 : 0, mark.column >= 0 ? mark.column + 1 : 0};
+}
+
+// Where each document of `text` has its content (its first node). Not YAML::LoadAll: in
+// yaml-cpp 0.7 (Debian 12) a token no rule consumes - a line starting with ',' - makes it return
+// the same empty document forever, filling memory (yaml-cpp issue 1040; pull request 1319, merged
+// upstream in 2024, after 0.8.0). A document starting where the previous one started is that token.
+std::vector<YAML::Mark> document_contents(const std::string& text, const std::string& file) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts handler;
+  while (parser.HandleNextDocument(handler)) {
+    const auto& starts = handler.starts;
+    if (starts.size() > 1 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos)
+      throw InputError(position_of(starts.back(), file), "",
+                       "YAML syntax error: unexpected character (a ',' outside [ ] or { }?)");
+  }
+  return handler.contents;
+}
+
+YAML::Node parse_or_throw(const std::string& text, const std::string& file) {
+  YAML::Node document;
+  try {
+    const std::vector<YAML::Mark> starts = document_contents(text, file);  // of each document's content
+    if (starts.empty()) return YAML::Node();
+    // YAML::Load would silently read only the first document of a file with `---` separators.
+    if (starts.size() > 1)
+      throw InputError(position_of(starts[1], file), "",
+                       fmt::format("this file holds {} YAML documents (separated by ---); it must hold one",
+                                   starts.size()));
+    document = YAML::Load(text);
+  } catch (const YAML::Exception& error) {
+    throw InputError(position_of(error.mark, file), "", "YAML syntax error: " + error.msg);
+  }
+  check_keys(document, file);
+  return document;
 }
 
 std::string describe_range(const NumberRange& range) {

@@ -112,3 +112,13 @@ TEST_CASE("yaml_reader: nested aliases are checked once each, not once per refer
   CHECK(error_of([] { load_yaml_string("a: &m {x: 1, x: 2}\nb: [*m, *m]\n", "dup.yaml"); }) ==
         "dup.yaml:1:14: a.x: this key appears twice in the same mapping (first on line 1); keep one");
 }
+
+TEST_CASE("yaml_reader: a line starting with ',' is a syntax error at it, not an endless stream of empty documents") {
+  // yaml-cpp 0.7's LoadAll returns the same empty document forever here (found by fuzzing).
+  CHECK(error_of([] { load_yaml_string(",\n", "comma.yaml"); }) ==
+        "comma.yaml:1:1: YAML syntax error: unexpected character (a ',' outside [ ] or { }?)");
+  CHECK(error_of([] { load_yaml_string(",imulation: {seed: 1}\nhardware: {}\n", "comma.yaml"); }) ==
+        "comma.yaml:1:1: YAML syntax error: unexpected character (a ',' outside [ ] or { }?)");
+  CHECK(error_of([] { load_yaml_string("a: 1\n---\n, b\n", "comma.yaml"); }) ==
+        "comma.yaml:3:1: YAML syntax error: unexpected character (a ',' outside [ ] or { }?)");
+}
