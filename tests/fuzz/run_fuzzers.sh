@@ -15,6 +15,11 @@ mkdir -p "$artifacts"
 # libFuzzer's limits define "bug" besides crashes: an input taking over 10 s is a hang, a process
 # over 2 GB (or a single allocation that large) an unbounded allocation.
 limits=(-max_len=8192 -timeout=10 -rss_limit_mb=2048)
+# $LLMPO_FUZZ_SEED fixes the order of the generated inputs (CI sets it, so that a submission's
+# verdict does not depend on which random inputs its run happened to draw); unset, each run
+# explores from a new random seed.
+seed=()
+[ -n "${LLMPO_FUZZ_SEED:-}" ] && seed=(-seed="$LLMPO_FUZZ_SEED")
 
 shopt -s nullglob
 targets=("$bin_dir"/fuzz_*)
@@ -56,10 +61,10 @@ for target in "${targets[@]}"; do
     continue
   fi
 
-  echo "=== $name: fuzzing for $seconds s"
+  echo "=== $name: fuzzing for $seconds s${LLMPO_FUZZ_SEED:+ from seed $LLMPO_FUZZ_SEED}"
   work=$(mktemp -d)
   [ ${#seeds[@]} -gt 0 ] && cp "${seeds[@]}" "$work"/
-  if ! "$target" "${limits[@]}" "${dict[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+  if ! "$target" "${limits[@]}" "${seed[@]}" "${dict[@]}" -max_total_time="$seconds" -print_final_stats=1 \
        -artifact_prefix="$artifacts/$name-" "$work" > "$artifacts/$name-fuzz.log" 2>&1; then
     tail -n 80 "$artifacts/$name-fuzz.log"
     show_new_artifacts "$name" "$marker"
