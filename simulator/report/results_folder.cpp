@@ -40,7 +40,8 @@ namespace {
 // A sweep key as a chart label names it: the last step of a dotted path ("workload.arrival.
 // rate_per_s" -> "rate_per_s"), then the usual short names ("TP", "rate").
 std::string short_key(const std::string& key) {
-  const std::string last = key.substr(key.find_last_of('.') == std::string::npos ? 0 : key.find_last_of('.') + 1);
+  const std::size_t dot = key.find_last_of('.');
+  const std::string last = dot == std::string::npos ? key : key.substr(dot + 1);
   const std::pair<const char*, const char*> names[] = {{"tensor_parallel_degree", "TP"},
                                                        {"pipeline_parallel_degree", "PP"},
                                                        {"num_replicas", "replicas"},

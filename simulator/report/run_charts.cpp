@@ -48,15 +48,9 @@ std::optional<SweptAxis> RunCharts::swept_axis(bool tensor_parallel_first) const
   return std::nullopt;
 }
 
-json RunCharts::series_values(const SweptAxis& axis) const {
-  json series = json::object();
-  for (const auto& run : results_.runs()) series[std::to_string(run.run)] = point_without(run.point, axis.sweep_key);
-  return series;
-}
-
-bool RunCharts::several_series(const json& series) const {
+bool RunCharts::several_series(const SweptAxis& axis) const {
   std::map<std::string, std::set<std::string>> per_framework;
-  for (const auto& run : results_.runs()) per_framework[run.framework].insert(series[std::to_string(run.run)].get<std::string>());
+  for (const auto& run : results_.runs()) per_framework[run.framework].insert(point_without(run.point, axis.sweep_key));
   return std::any_of(per_framework.begin(), per_framework.end(), [](const auto& f) { return f.second.size() > 1; });
 }
 
@@ -89,8 +83,7 @@ Chart RunCharts::latency_chart() const {
   // x: the swept request rate or client count, one line per framework (and per value of
   // whatever else the sweep varies); else each run.
   const std::optional<SweptAxis> load = swept_axis(false);
-  const json series = load ? series_values(*load) : json::object();
-  const bool by_series = load && several_series(series);
+  const bool by_series = load && several_series(*load);
   const std::string x_title = load ? load->title : "run";
   json charts = json::array();
   for (const std::string metric : {"ttft", "tpot", "e2el"}) {
@@ -107,7 +100,7 @@ Chart RunCharts::latency_chart() const {
         if (!load) point["x"] = run.label;
         else if (auto x = summary.value(*run.row, load->column)) point["x"] = *x;
         else continue;
-        if (load) point["series"] = series[std::to_string(run.run)];
+        if (load) point["series"] = point_without(run.point, load->sweep_key);
         if (*v > 0) lo = std::min(lo, *v), hi = std::max(hi, *v);
         values.push_back(point);
       }
@@ -140,8 +133,7 @@ Chart RunCharts::throughput_chart() const {
   // x: the swept TP degree, else the swept request rate or client count (the saturation curve),
   // one line per framework and value of the other swept parameters; else one bar per run.
   const std::optional<SweptAxis> sweep = swept_axis(true);
-  const json series = sweep ? series_values(*sweep) : json::object();
-  const bool by_series = sweep && several_series(series);
+  const bool by_series = sweep && several_series(*sweep);
   json values = json::array();
   for (const auto& run : results_.runs()) {
     const auto out_tps = summary.value(*run.row, "output_throughput_tok_per_s");
@@ -151,7 +143,7 @@ Chart RunCharts::throughput_chart() const {
       const auto x = summary.value(*run.row, sweep->column);
       if (!x) continue;
       point["x"] = *x;
-      point["series"] = series[std::to_string(run.run)];
+      point["series"] = point_without(run.point, sweep->sweep_key);
     } else {
       point["x"] = run.label;
     }

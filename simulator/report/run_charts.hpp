@@ -39,10 +39,9 @@ class RunCharts {
   // The first of TP degree (when `tensor_parallel_first`), request rate and client count that
   // takes more than one value across the runs, if any.
   std::optional<SweptAxis> swept_axis(bool tensor_parallel_first) const;
-  // Per run (keyed by its index as text): its point label without the swept axis's part.
-  json series_values(const SweptAxis& axis) const;
-  // True when a framework has runs of more than one series (needing a line each).
-  bool several_series(const json& series) const;
+  // True when a framework has runs that differ in more than the swept axis (their point labels
+  // without it, point_without, differ): they need a line each.
+  bool several_series(const SweptAxis& axis) const;
   // The table, or nullopt with `missing_note` added to the notes when the run did not write it.
   std::optional<Table> optional_table(const char* name, const char* missing_note);
 

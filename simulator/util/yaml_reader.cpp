@@ -166,11 +166,7 @@ YAML::Node load_yaml_string(const std::string& text, const std::string& pretend_
   return parse_or_throw(text, pretend_file);
 }
 
-SourcePos position_of(const YAML::Node& node, const std::string& file) {
-  const YAML::Mark mark = node.Mark();
-  if (mark.line < 0) return {file, 0, 0};
-  return {file, mark.line + 1, mark.column + 1};
-}
+SourcePos position_of(const YAML::Node& node, const std::string& file) { return position_of(node.Mark(), file); }
 
 SourcePos position_at_path(const YAML::Node& root, const std::string& dotted_path, const std::string& file) {
   // Walks the path, remembering the last key found: an error is best shown at its key.
