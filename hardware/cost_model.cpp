@@ -1,5 +1,6 @@
 #include "cost_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -97,6 +98,9 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const CostModel
       kind_count_per_stage_[stage][kind] += 1;
     }
   }
+  StepShape one_token(model.sliding_window.window_tokens);
+  one_token.add_sequence(0, 1);
+  for (const auto& op : breakdown(one_token).ops) kernels_per_step_ += op.count;
 }
 
 OperatorCost CostModel::make(OpKind kind, int layer_kind, double count, const OperatorWork& work) const {
@@ -156,7 +160,11 @@ void CostModel::add_layer_ops(const StepShape& shape, int kind_index, std::vecto
   OperatorWork all_reduce;
   all_reduce.message_bytes = tokens * g.hidden * g.act_bytes;
 
-  ops.push_back(make(OpKind::attn_norm, kind_index, count, rms_norm_work(g, tokens)));
+  // With fused add + norm, each norm also performs the residual add before it (the previous
+  // layer's FFN output, then this layer's attention output) and no separate add runs.
+  const bool fused = options_.fused_add_norm;
+  const auto norm_work = [&] { return fused ? fused_add_rms_norm_work(g, tokens) : rms_norm_work(g, tokens); };
+  ops.push_back(make(OpKind::attn_norm, kind_index, count, norm_work()));
   ops.push_back(make(OpKind::qkv_proj, kind_index, count,
                      linear_work(tokens, g.hidden, g.q_dim + 2 * g.kv_dim, g.act_bytes, g.weight_bytes)));
   if (model_.position_embedding == PositionEmbedding::rope)
@@ -170,12 +178,14 @@ void CostModel::add_layer_ops(const StepShape& shape, int kind_index, std::vecto
   // and FFN in parallel off a single norm.
   const int64_t norms = model_.norms_per_layer;
   if (norms >= 3) ops.push_back(make(OpKind::attn_post_norm, kind_index, count, rms_norm_work(g, tokens)));
-  ops.push_back(make(OpKind::attn_residual, kind_index, count, residual_add_work(g, tokens)));
-  if (norms >= 2) ops.push_back(make(OpKind::ffn_norm, kind_index, count, rms_norm_work(g, tokens)));
+  // A single-norm layer (phi-2) has no norm after attention to fuse its add into.
+  if (!fused || norms < 2) ops.push_back(make(OpKind::attn_residual, kind_index, count, residual_add_work(g, tokens)));
+  if (norms >= 2) ops.push_back(make(OpKind::ffn_norm, kind_index, count, norm_work()));
   add_ffn_ops(tokens, kind_index, kind.moe, ops);
   if (tp) ops.push_back(make(OpKind::ffn_all_reduce, kind_index, count, all_reduce));
   if (norms >= 4) ops.push_back(make(OpKind::ffn_post_norm, kind_index, count, rms_norm_work(g, tokens)));
-  ops.push_back(make(OpKind::ffn_residual, kind_index, count, residual_add_work(g, tokens)));
+  // Fused: the next layer's input norm (or the final norm) adds it.
+  if (!fused) ops.push_back(make(OpKind::ffn_residual, kind_index, count, residual_add_work(g, tokens)));
 }
 
 StepBreakdown CostModel::breakdown(const StepShape& shape) const {
@@ -209,7 +219,7 @@ StepBreakdown CostModel::breakdown(const StepShape& shape) const {
     out.ops.push_back(make(kind, -1, 1, work));
     last_stage_extra += out.ops.back().total_time_s();
   };
-  add_tail(OpKind::final_norm, rms_norm_work(g, tokens));
+  add_tail(OpKind::final_norm, options_.fused_add_norm ? fused_add_rms_norm_work(g, tokens) : rms_norm_work(g, tokens));
   const double vocab_shard = static_cast<double>(model_.vocab_size) / tp;
   add_tail(OpKind::lm_head, linear_work(seqs, g.hidden, vocab_shard, g.act_bytes, table_bytes_));
   add_tail(OpKind::sampling, sampling_work(static_cast<double>(model_.vocab_size), seqs));
@@ -230,7 +240,7 @@ StepBreakdown CostModel::breakdown(const StepShape& shape) const {
     out.transfer_time_s = out.ops.back().total_time_s();
   }
   const GpuEfficiency& e = gpu_.efficiency;
-  out.cpu_overhead_s = e.cpu_overhead_per_step_s + e.cpu_overhead_per_seq_s * seqs;
+  if (options_.include_host_overhead) out.cpu_overhead_s = e.cpu_overhead_per_step_s + e.cpu_overhead_per_seq_s * seqs;
   for (double stage_s : out.stage_time_s) {
     out.latency_s += stage_s;
     out.bottleneck_stage_s = std::max(out.bottleneck_stage_s, stage_s + (stages > 1 ? transfer_one_s : 0));
@@ -285,8 +295,10 @@ double CostModel::sequence_part_s(double seqs) const {
   });
 }
 
-double CostModel::step_time_s(const StepShape& shape) const {
-  double total = token_part_s(shape.new_tokens()) + sequence_part_s(shape.num_seqs());
+double CostModel::step_time_s(const StepShape& shape) const { return step_time_padded_s(shape, shape.new_tokens()); }
+
+double CostModel::step_time_padded_s(const StepShape& shape, double padded_tokens) const {
+  double total = token_part_s(std::max(padded_tokens, shape.new_tokens())) + sequence_part_s(shape.num_seqs());
   for (std::size_t k = 0; k < layer_kinds_.size(); ++k) {
     const LayerKind& kind = layer_kinds_[k];
     const AttentionLoad& prefill = kind.sliding ? shape.prefill_windowed : shape.prefill;

@@ -25,6 +25,13 @@ struct CostModelOptions {
   // `inter_node` once they span nodes. Required only when TP or PP > 1.
   const InterconnectSpec* intra_node = nullptr;
   const InterconnectSpec* inter_node = nullptr;
+  // vLLM's decoder layers fuse each residual add into the RMSNorm that follows it
+  // (LlamaDecoderLayer.forward: input_layernorm(hidden, residual), post_attention_layernorm(...)):
+  // two fused add+norm kernels per layer instead of two norms and two adds.
+  bool fused_add_norm = false;
+  // Charge the GPU profile's per-step host cost (cpu_overhead_per_step/per_seq) inside the step.
+  // Engines that model their own host timing (vLLM V1's overlapped scheduling) turn it off.
+  bool include_host_overhead = true;
 };
 
 // A group of layers that cost the same: dense or MoE FFN, full or sliding-window attention.
@@ -67,6 +74,12 @@ class CostModel {
   // per distinct count and remembered; only attention, which depends on the cached lengths, is
   // evaluated per step. Not thread-safe (the caches are per CostModel; each replica has its own).
   double step_time_s(const StepShape& shape) const;
+  // step_time_s of a step whose GEMMs and element-wise kernels run `padded_tokens` rows (a CUDA
+  // graph captured for that many) while attention and the LM head see the real batch.
+  double step_time_padded_s(const StepShape& shape, double padded_tokens) const;
+  // GPU kernels one step launches (every operator of every layer, model-level ones included):
+  // what launch gaps multiply when no CUDA graph replays the step.
+  double kernels_per_step() const { return kernels_per_step_; }
   StepShape empty_shape() const { return StepShape(model_.sliding_window.window_tokens); }
 
   const std::vector<LayerKind>& layer_kinds() const { return layer_kinds_; }
@@ -90,6 +103,7 @@ class CostModel {
   double table_bytes_ = 2;        // embedding / LM head element size
   double gemm_peak_ = 0;          // FLOP/s of the GEMMs' math type
   double attention_peak_ = 0;     // FLOP/s of attention (16-bit math)
+  double kernels_per_step_ = 0;
   CollectiveLink tp_link_;
   CollectiveLink pp_link_;
   std::vector<LayerKind> layer_kinds_;

@@ -68,6 +68,14 @@ OperatorWork residual_add_work(const LayerGeometry& g, double tokens) {
   return w;
 }
 
+OperatorWork fused_add_rms_norm_work(const LayerGeometry& g, double tokens) {
+  OperatorWork w = rms_norm_work(g, tokens);
+  w.flops += g.hidden * tokens;                          // the add
+  w.input_bytes = 2 * g.hidden * tokens * g.act_bytes;   // block output + residual
+  w.output_bytes = 2 * g.hidden * tokens * g.act_bytes;  // new residual + normalised
+  return w;
+}
+
 OperatorWork rope_work(const LayerGeometry& g, double tokens) {
   const double token_dims = g.q_dim + g.kv_dim;
   OperatorWork w;

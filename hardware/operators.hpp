@@ -83,6 +83,10 @@ struct OperatorWork {
 // Element-wise and lookup ops over n tokens.
 OperatorWork rms_norm_work(const LayerGeometry& g, double tokens);
 OperatorWork residual_add_work(const LayerGeometry& g, double tokens);
+// vLLM's fused residual add + RMSNorm (`RMSNorm.forward(x, residual)`, the fused_add_rms_norm
+// kernel): reads the block output and the residual, writes the new residual and its normalised
+// copy, in one kernel instead of an add and a norm.
+OperatorWork fused_add_rms_norm_work(const LayerGeometry& g, double tokens);
 OperatorWork rope_work(const LayerGeometry& g, double tokens);
 // Gated: act(gate) * up reads 2 x width per token; plain: act(up) reads width.
 OperatorWork act_mul_work(double width, double tokens, double act_bytes, bool gated,
