@@ -51,6 +51,7 @@ Simulation::Simulation(const Workload& workload, std::vector<Replica> replicas, 
   pending_wake_ns_.assign(count, kNeverNs);
   outstanding_.assign(count, 0);
   last_step_ns_.assign(count, 0);
+  deferred_arrivals_.assign(count, {});
   for (std::size_t k = 0; k < count; ++k) plans_[k].clear(replicas_[k].window_tokens);
 }
 
@@ -66,10 +67,11 @@ void Simulation::integrate_until(SimTime now) {
 
 void Simulation::observe(SimTime now) {
   double running = 0, waiting = 0, kv = 0;
-  for (const Framework* framework : frameworks_) {
-    const FrameworkStats s = framework->stats();
+  for (std::size_t k = 0; k < frameworks_.size(); ++k) {
+    const FrameworkStats s = frameworks_[k]->stats();
     running += static_cast<double>(s.running);
-    waiting += static_cast<double>(s.waiting);
+    // Requests held back for the step after next are waiting too.
+    waiting += static_cast<double>(s.waiting) + static_cast<double>(deferred_arrivals_[k].size());
     if (s.kv_total_blocks > 0) kv += static_cast<double>(s.kv_used_blocks) / static_cast<double>(s.kv_total_blocks);
     result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, s.kv_used_blocks);
   }
@@ -91,27 +93,45 @@ void Simulation::send_next_for_client(int32_t client, SimTime now) {
 
 void Simulation::on_arrival(const Event& event) {
   const SimTime now = event.time_ns;
-  RequestState& r = result_.requests[static_cast<std::size_t>(event.payload)];
   if (!workload_.closed_loop) {
     const auto next = static_cast<std::size_t>(event.payload + 1);
     if (next < result_.requests.size())
       queue_.push(result_.requests[next].request.arrival_ns, EventPhase::arrival, 0, static_cast<int64_t>(next));
   }
   const int32_t replica = router_.pick(frameworks_, outstanding_);
-  r.instance = replica;
-  if (!frameworks_[static_cast<std::size_t>(replica)]->admit(r, now)) {
-    r.outcome = RequestOutcome::rejected;
-    r.completion_ns = now;
-    if (workload_.closed_loop) send_next_for_client(r.request.client_id, now);
+  const auto k = static_cast<std::size_t>(replica);
+  result_.requests[static_cast<std::size_t>(event.payload)].instance = replica;
+  ++outstanding_[k];
+  ++in_system_;  // from its arrival, as its latency counts
+  if (replicas_[k].async_scheduling && busy_[k]) {
+    // The step after the running one was planned when the running one was launched.
+    deferred_arrivals_[k].push_back(event.payload);
     return;
   }
-  ++in_system_;
-  ++outstanding_[static_cast<std::size_t>(replica)];
-  const auto k = static_cast<std::size_t>(replica);
+  admit_to(replica, event.payload, now);
   if (!busy_[k] && !schedule_pending_[k]) {
     schedule_pending_[k] = true;
     queue_.push(now, EventPhase::schedule, replica);
   }
+}
+
+void Simulation::admit_to(int32_t replica, int64_t index, SimTime now) {
+  RequestState& r = result_.requests[static_cast<std::size_t>(index)];
+  if (!frameworks_[static_cast<std::size_t>(replica)]->admit(r, now)) {
+    --outstanding_[static_cast<std::size_t>(replica)];
+    --in_system_;
+    r.outcome = RequestOutcome::rejected;
+    r.completion_ns = now;
+    if (workload_.closed_loop) send_next_for_client(r.request.client_id, now);
+  }
+}
+
+bool Simulation::admit_deferred(int32_t replica, SimTime now) {
+  auto& deferred = deferred_arrivals_[static_cast<std::size_t>(replica)];
+  if (deferred.empty()) return false;
+  for (int64_t index : deferred) admit_to(replica, index, now);
+  deferred.clear();
+  return true;
 }
 
 bool Simulation::try_decode_run(int32_t replica, SimTime now) {
@@ -156,7 +176,7 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
     if (i == k) continue;
     const FrameworkStats s = frameworks_[i]->stats();
     others_running += static_cast<double>(s.running);
-    others_waiting += static_cast<double>(s.waiting);
+    others_waiting += static_cast<double>(s.waiting) + static_cast<double>(deferred_arrivals_[i].size());
     if (s.kv_total_blocks > 0) others_kv += static_cast<double>(s.kv_used_blocks) / static_cast<double>(s.kv_total_blocks);
   }
   const double replicas = static_cast<double>(frameworks_.size());
@@ -210,12 +230,21 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
 void Simulation::try_start_step(int32_t replica, SimTime now) {
   const auto k = static_cast<std::size_t>(replica);
   if (busy_[k]) return;
-  if (try_decode_run(replica, now)) return;
+  // Arrivals held back during the last step join after this step is planned (a bulk decode run
+  // would plan past them, so there is none while any wait).
+  const bool has_deferred = !deferred_arrivals_[k].empty();
+  if (!has_deferred && try_decode_run(replica, now)) return;
   Framework& framework = *frameworks_[k];
   StepPlan& plan = plans_[k];
   plan.clear(replicas_[k].window_tokens);
   SimTime wake_ns = kNeverNs;
-  if (!framework.plan_step(now, plan, wake_ns)) {
+  const bool planned = framework.plan_step(now, plan, wake_ns);
+  if (has_deferred) {
+    admit_deferred(replica, now);
+    // An idle engine picks new requests up in its next loop iteration.
+    if (!planned) return try_start_step(replica, now);
+  }
+  if (!planned) {
     if (wake_ns != kNeverNs && wake_ns != pending_wake_ns_[k]) {
       if (wake_ns <= now) throw InternalError(fmt::format("replica {} asked to wake at {} ns, not after now ({} ns)", replica, wake_ns, now));
       pending_wake_ns_[k] = wake_ns;

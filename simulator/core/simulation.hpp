@@ -20,6 +20,9 @@ struct Replica {
   std::unique_ptr<Framework> framework;
   std::unique_ptr<StepCost> cost;
   int64_t window_tokens = 0;  // the model's sliding window, for the steps' StepShape
+  // The engine plans step N+1 while step N runs (vLLM V1 async scheduling): a request arriving
+  // during a step is not in the next one but in the one after.
+  bool async_scheduling = false;
 };
 
 struct SimulationOptions {
@@ -75,6 +78,10 @@ class Simulation {
 
  private:
   void on_arrival(const Event& event);
+  // Hands request `index` to replica `replica`'s framework (or records its rejection).
+  void admit_to(int32_t replica, int64_t index, SimTime now);
+  // Admits the arrivals deferred while a step ran; true when there were any.
+  bool admit_deferred(int32_t replica, SimTime now);
   void on_step_end(const Event& event);
   void try_start_step(int32_t replica, SimTime now);
   // Bulk decoding: advances a DecodeRun of `replica` up to the next event; false when none applies.
@@ -107,6 +114,9 @@ class Simulation {
   std::vector<bool> schedule_pending_;
   std::vector<SimTime> pending_wake_ns_;
   std::vector<int64_t> outstanding_;
+  // Async scheduling: arrivals routed to a replica while its step ran, admitted once the next
+  // step has been planned.
+  std::vector<std::vector<int64_t>> deferred_arrivals_;
   std::vector<SimTime> last_step_ns_;  // each replica's latest step duration (a heuristic's input)
   std::vector<int64_t> next_for_client_;
   int64_t in_system_ = 0;

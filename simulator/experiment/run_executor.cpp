@@ -1,5 +1,7 @@
 #include "run_executor.hpp"
 
+#include "frameworks/vllm/vllm_step_cost.hpp"
+
 namespace llmpo {
 
 RunExecutor::RunExecutor(const ExperimentPlan& plan, const Libraries& libraries, bool bulk_decode)
@@ -42,7 +44,18 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
       options.accounting = Accounting::corrected;
       options.intra_node = &libraries_.interconnects.find(run.hardware.interconnect);
       options.inter_node = &libraries_.interconnects.find(run.hardware.inter_node);
-      replica.cost = std::make_unique<RooflineStepCost>(CostModel(run.model, run.hardware.gpu, options), overhead_ns);
+      if (const auto* vllm = std::get_if<VllmSettings>(&run.settings)) {
+        // vLLM V1: fused kernels, its own host timing, CUDA graphs and async scheduling.
+        options.fused_add_norm = true;
+        options.include_host_overhead = false;
+        VllmStepTimingConfig timing;
+        timing.capture_sizes = default_capture_sizes(vllm->max_num_seqs);
+        timing.host.per_step_s += engine.scheduler_overhead_us * 1e-6;
+        replica.async_scheduling = timing.async_scheduling;
+        replica.cost = std::make_unique<VllmStepCost>(CostModel(run.model, run.hardware.gpu, options), timing);
+      } else {
+        replica.cost = std::make_unique<RooflineStepCost>(CostModel(run.model, run.hardware.gpu, options), overhead_ns);
+      }
     }
     replicas.push_back(std::move(replica));
   }

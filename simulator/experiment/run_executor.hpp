@@ -35,9 +35,11 @@ class RunExecutor {
   // Keep every inter-token gap one by one in RunResult::itl (vLLM's detailed `itls`; memory
   // grows with tokens).
   void set_record_itl_samples(bool on) { record_itl_samples_ = on; }
+  // The fresh replicas (framework policy + step cost) a run simulates; `step` prices one step
+  // with the very cost object a simulation would use.
+  std::vector<Replica> build_replicas(const RunSpec& run, const SimulationSettings& simulation) const;
 
  private:
-  std::vector<Replica> build_replicas(const RunSpec& run, const SimulationSettings& simulation) const;
 
   const ExperimentPlan& plan_;
   const Libraries& libraries_;

@@ -36,12 +36,13 @@ inline Workload open_loop(const std::vector<RequestSpec>& specs) {
 // base_ms + per_token_ms x (new tokens) per step.
 inline RunResult simulate(const Workload& workload, const FrameworkSettings& settings, int64_t blocks,
                           int64_t block_size, double base_ms, double per_token_ms, int64_t replicas = 1,
-                          RouterPolicy router = RouterPolicy::round_robin) {
+                          RouterPolicy router = RouterPolicy::round_robin, bool async_scheduling = false) {
   std::vector<Replica> list;
   for (int64_t i = 0; i < replicas; ++i) {
     Replica replica;
     replica.framework = make_framework(settings, KvCacheCapacity{blocks, block_size, 1 << 20}, 0);
     replica.cost = std::make_unique<LinearStepCost>(LinearCostParams{base_ms * 1e-3, per_token_ms * 1e-3, 0, 0});
+    replica.async_scheduling = async_scheduling;
     list.push_back(std::move(replica));
   }
   SimulationOptions options;

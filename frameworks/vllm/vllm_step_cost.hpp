@@ -1,0 +1,83 @@
+#pragma once
+// How long one vLLM V1 engine step takes on the wall clock: the GPU time of the forward pass as
+// the roofline cost model prices it, shaped by the engine's CUDA graphs, plus the host work the
+// engine core does per step, overlapped with the GPU when scheduling is asynchronous.
+//
+//   GPU time, by how the step runs (vllm/v1/worker/gpu_model_runner.py, CUDAGraphMode):
+//     full graph   pure-decode batch of at most max capture size sequences, mode FULL_AND_PIECEWISE:
+//                  one graph replay of the batch padded to the next capture size;
+//                  kernels(padded) + graph_launch
+//     piecewise    any batch of at most max capture size tokens otherwise: the layers between
+//                  attention calls replay as graphs padded to the next capture size, attention
+//                  runs eagerly between them; kernels(padded) + (layers + 1) graph_launch
+//     eager        larger steps (or enforce_eager): every kernel launched from the host, which
+//                  runs ahead of the GPU unless kernels are shorter than a launch;
+//                  max(kernels, kernel count x launch_gap)
+//   Host time: host_per_step + host_per_seq x sequences (schedule, prepare inputs, update from
+//   outputs; vllm/v1/engine/core.py EngineCore.step).
+//   Step:  async scheduling (EngineCore.step_with_batch_queue, two batches in flight): the host
+//          work of the next step overlaps this step's forward, so max(GPU, host) + sync_gap;
+//          synchronous: GPU + host.
+// Padding: the padded rows run through the GEMMs and element-wise kernels; attention and the LM
+// head see only the real sequences (padded entries have no context, logits are gathered for the
+// real requests only).
+#include <cstdint>
+#include <vector>
+
+#include "simulator/core/step_cost.hpp"
+
+namespace llmpo {
+
+enum class CudaGraphMode { none, piecewise, full_and_piecewise };
+
+// The host side of the V1 engine, per step. Defaults and their sources are in vllm_step_cost.cpp.
+struct VllmHostTiming {
+  double per_step_s;      // schedule + prepare inputs + output processing at batch 1
+  double per_seq_s;       // the same, per scheduled sequence
+  double sync_gap_s;      // not hidden by async scheduling: the sampled-token copy and hand-off
+  double launch_gap_s;    // host time to launch one kernel when no graph replays the step
+  double graph_launch_s;  // host + device cost of replaying one captured graph
+  static VllmHostTiming v1_defaults();
+};
+
+struct VllmStepTimingConfig {
+  bool async_scheduling = true;
+  CudaGraphMode cudagraph_mode = CudaGraphMode::full_and_piecewise;
+  std::vector<int64_t> capture_sizes;  // ascending; empty = no graphs
+  VllmHostTiming host = VllmHostTiming::v1_defaults();
+};
+
+// Which way a step runs, and its padded row count (for tests and reports).
+struct VllmStepPlan {
+  CudaGraphMode runs_as = CudaGraphMode::none;
+  double padded_tokens = 0;
+};
+
+class VllmStepCost final : public StepCost {
+ public:
+  // The cost model must be built with include_host_overhead = false (the host is timed here).
+  VllmStepCost(CostModel model, VllmStepTimingConfig config);
+  SimTime step_time_ns(const StepShape& shape) const override;
+
+  double step_time_s(const StepShape& shape) const;
+  double gpu_time_s(const StepShape& shape) const;
+  double host_time_s(const StepShape& shape) const;
+  VllmStepPlan plan(const StepShape& shape) const;
+  const CostModel& model() const { return model_; }
+  const VllmStepTimingConfig& config() const { return config_; }
+
+ private:
+  CostModel model_;
+  VllmStepTimingConfig config_;
+  int64_t max_capture_ = 0;
+};
+
+// vLLM's default cudagraph_capture_sizes (vllm/config/compilation.py, _set_cudagraph_sizes):
+// 1, 2, 4, then every 8 up to 256, then every 16, none above min(2 x max_num_seqs, 512); the
+// largest that remains is the effective max_cudagraph_capture_size.
+std::vector<int64_t> default_capture_sizes(int64_t max_num_seqs);
+
+// The smallest capture size >= n, or 0 when n exceeds them all (sizes ascending).
+int64_t next_capture_size(const std::vector<int64_t>& sizes, int64_t n);
+
+}  // namespace llmpo
