@@ -25,9 +25,11 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "output_format.hpp"
+#include "replay_timestamp_run.hpp"
 #include "single_deployment.hpp"
 #include "frameworks/framework_config.hpp"
 #include "simulator/experiment/run_executor.hpp"
+#include "simulator/experiment/timestamp_run.hpp"
 #include "simulator/experiment/vllm_result.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
@@ -58,9 +60,12 @@ int command_replay(const Args& args, std::ostream& out) {
               "lengths) through the simulator and print simulated vs measured metrics with relative errors.\n"
               "Arrivals: the file's start_times when present; else request_rate \"inf\" with max_concurrency N\n"
               "is a closed loop of N clients, \"inf\" alone sends everything at t = 0, and a finite rate gives\n"
-              "Poisson/gamma arrivals at that rate from --seed (vLLM does not save its send times).");
-  p.positional("result", "the vLLM result JSON");
-  declare_deployment_options(p);
+              "Poisson/gamma arrivals at that rate from --seed (vLLM does not save its send times).\n"
+              "A per-request timestamp run (JSONL: input_toks, output_toks, arrival_time, queued_ts, scheduled_ts,\n"
+              "first_token_ts, last_token_ts; meta.json beside it) replays its exact arrivals on its own engine\n"
+              "settings and prints mean, p50, p90, p99 of TTFT, TPOT, E2E, mean ITL and throughput.");
+  p.positional("result", "the vLLM result JSON, or a per-request timestamp run (JSONL with meta.json beside it)");
+  declare_deployment_options(p, "", false);
   p.option("request-rate", "R", "override the file's request_rate (req/s; 'inf' for all at once)");
   p.option("max-concurrency", "N", "override the file's max_concurrency: a closed loop of N clients");
   p.option("seed", "S", "seed of the regenerated arrivals", "0");
@@ -71,6 +76,10 @@ int command_replay(const Args& args, std::ostream& out) {
   }
   const auto path = p.positional_value("result");
   if (!path) throw InputError({}, "RESULT", "give the vLLM result JSON to replay (vllm bench serve --save-result --save-detailed)");
+  // A run recorded per request with engine timestamps: its own arrivals, lengths and engine.
+  if (looks_like_timestamp_run(*path)) return replay_timestamp_run(p, *path, out);
+  if (!p.has("model")) throw InputError({}, "--model", "give the model the result was measured on");
+  if (!p.has("gpu")) throw InputError({}, "--gpu", "give the GPU the result was measured on");
   const TableFormat format = format_from(p);
   VllmResultFile real = read_vllm_result(*path);
   if (p.has("request-rate")) {

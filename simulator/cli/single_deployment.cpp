@@ -26,9 +26,9 @@ std::string library_ref(const std::string& name, bool in_library) {
 
 }  // namespace
 
-void declare_deployment_options(ArgParser& p, const std::string& default_gpu) {
-  p.option("model", "M", "model id, HF id, family:size tag, or a config.json / model file", "", true);
-  p.option("gpu", "G", "GPU preset id, or a GPU file", default_gpu, default_gpu.empty());
+void declare_deployment_options(ArgParser& p, const std::string& default_gpu, bool model_required) {
+  p.option("model", "M", "model id, HF id, family:size tag, or a config.json / model file", "", model_required);
+  p.option("gpu", "G", "GPU preset id, or a GPU file", default_gpu, model_required && default_gpu.empty());
   p.option("tp", "N", "tensor_parallel_degree", "1");
   p.option("pp", "N", "pipeline_parallel_degree", "1");
   p.option("framework", "vllm|static", "serving framework type", "vllm");
@@ -40,8 +40,12 @@ void declare_deployment_options(ArgParser& p, const std::string& default_gpu) {
 }
 
 SingleDeployment deployment_from(const ArgParser& p, const Libraries& libraries) {
+  return deployment_from(p, libraries, p.get("model"), p.get_or("gpu", "H100-SXM"));
+}
+
+SingleDeployment deployment_from(const ArgParser& p, const Libraries& libraries, const std::string& model,
+                                 const std::string& gpu) {
   SingleDeployment d;
-  const std::string model = p.get("model"), gpu = p.get_or("gpu", "H100-SXM");
   d.model_ref = library_ref(model, libraries.models.try_find(model) != nullptr);
   d.gpu_ref = library_ref(gpu, libraries.gpus.try_find(gpu) != nullptr);
   const std::string framework = p.get_or("framework", "vllm");

@@ -20,8 +20,12 @@ struct SingleDeployment {
 // --model, --gpu, --tp, --pp, --framework, --max-num-seqs, --max-num-batched-tokens,
 // --max-model-len, --gpu-memory-utilization, --config KEY=VALUE.
 // `default_gpu` non-empty: --gpu is optional with that default.
-void declare_deployment_options(ArgParser& p, const std::string& default_gpu = "");
+// `model_required` false: --model may be absent (the caller takes it from elsewhere).
+void declare_deployment_options(ArgParser& p, const std::string& default_gpu = "", bool model_required = true);
 SingleDeployment deployment_from(const ArgParser& p, const Libraries& libraries);
+// The same with the model and GPU given by the caller.
+SingleDeployment deployment_from(const ArgParser& p, const Libraries& libraries, const std::string& model,
+                                 const std::string& gpu);
 
 // The experiment: `simulation` and `workload` are YAML flow mappings.
 std::string single_deployment_yaml(const SingleDeployment& d, const std::string& simulation, const std::string& workload,
