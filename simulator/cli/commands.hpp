@@ -12,6 +12,7 @@ using Args = std::vector<std::string>;
 int command_list(const Args& args, std::ostream& out);
 int command_memory(const Args& args, std::ostream& out);
 int command_roofline(const Args& args, std::ostream& out);
+int command_step(const Args& args, std::ostream& out);
 int command_run(const Args& args, std::ostream& out);
 int command_validate(const Args& args, std::ostream& out);
 int command_perf(const Args& args, std::ostream& out);

@@ -74,6 +74,7 @@ const std::vector<Subcommand>& subcommands() {
       {"memory", "weights, KV bytes per token and KV capacity of a deployment, as vLLM computes it", command_memory},
       {"recommend", "per GPU: minimum memory and TP, max concurrency, best max_num_seqs under a latency SLO", command_recommend},
       {"roofline", "per-layer FLOPs, bytes, intensity and predicted time of one serving step", command_roofline},
+      {"step", "one vLLM V1 engine step part by part (GEMMs, attention, graphs, host): e.g. the batch-1 TPOT", command_step},
       {"calibrate", "fit a GPU's efficiency parameters to measured kernel times; write a GPU file", command_calibrate},
       {"fidelity", "score a GPU profile against measured kernel times (MAPE by operator, model, TP)", command_fidelity},
       {"replay", "simulate a real `vllm bench serve` result's requests; simulated vs measured metrics", command_replay},
