@@ -38,8 +38,9 @@ SingleDeployment deployment_for(const ArgParser& p, const TimestampRun& run, con
     throw InputError({}, fmt::format("--{}", option),
                      fmt::format("give the {} (the run has no meta.json naming it)", what));
   };
-  SingleDeployment d = deployment_from(p, libraries, need("model", meta.model, "model"),
-                                       need("gpu", meta.device_name, "GPU"));
+  const std::string model = need("model", meta.model, "model");  // in this order: the model is asked first
+  const std::string gpu = need("gpu", meta.device_name, "GPU");
+  SingleDeployment d = deployment_from(p, libraries, model, gpu);
   if (!p.has("tp")) d.tp = meta.tensor_parallel;
   if (!p.has("pp")) d.pp = meta.pipeline_parallel;
   const auto set_default = [&](const char* key, const std::optional<std::string>& value) {
@@ -121,6 +122,7 @@ int replay_timestamp_run(const ArgParser& p, const std::string& path, std::ostre
     j["run"] = path;
     j["requests"] = n;
     j["rejected_in_simulation"] = m.rejected;
+    j["simulated_preemptions"] = m.preemptions;
     for (const Row& r : rows)
       j["metrics"][r.metric] = {{"measured", r.measured}, {"simulated", r.simulated}, {"relative_error", error(r)}};
     out << j.dump(2) << "\n";
@@ -139,6 +141,7 @@ int replay_timestamp_run(const ArgParser& p, const std::string& path, std::ostre
                      spec.parallel.gpus(), spec.hardware.gpu.id, spec.parallel.tensor_parallel, spec.parallel.pipeline_parallel,
                      spec.kv.num_gpu_blocks, spec.kv.block_size);
   if (m.rejected > 0) out << fmt::format("note: the simulated engine refused {} request(s)\n", m.rejected);
+  out << fmt::format("simulated preemptions: {}; mean batch {:.1f} sequences\n", m.preemptions, m.mean_batch_sequences);
   out << "\n";
   table.print(out);
   out << "\nerror = (simulated - measured) / measured; ITL: mean only (the run records first and last token times)\n";
