@@ -63,6 +63,7 @@ VllmSettings read_vllm(StrictMap& config, double gpu_memory_bytes, std::string_v
   s.max_num_seqs = config.opt_int("max_num_seqs", kSequenceCountRange).value_or(defaults.max_num_seqs);
   s.max_num_batched_tokens = config.opt_int("max_num_batched_tokens", kTokenCountRange).value_or(defaults.max_num_batched_tokens);
   s.enable_chunked_prefill = config.opt_bool("enable_chunked_prefill").value_or(true);
+  s.enable_prefix_caching = config.opt_bool("enable_prefix_caching").value_or(true);
   if (s.max_num_batched_tokens < s.max_num_seqs) {
     // vLLM's SchedulerConfig refuses this too: a step could not give every sequence a token.
     const std::string key = config.has("max_num_batched_tokens") ? "max_num_batched_tokens" : "max_num_seqs";
@@ -108,6 +109,7 @@ const std::vector<DeploymentConfigKey>& deployment_config_keys() {
       {"router", {}}, {"block_size", {}}, {"gpu_memory_utilization", {}}, {"num_gpu_blocks", {}},
       {"max_model_len", {}}, {"quantization", {}}, {"kv_cache_dtype", {}}, {"scheduler_overhead_us", {}},
       {"max_num_seqs", {"VLLM"}}, {"max_num_batched_tokens", {"VLLM"}}, {"enable_chunked_prefill", {"VLLM"}},
+      {"enable_prefix_caching", {"VLLM"}},
       {"batch_size", {"STATIC"}}, {"batch_timeout_s", {"STATIC"}},
   };
   return keys;
@@ -160,6 +162,7 @@ std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, con
     c.max_num_seqs = vllm->max_num_seqs;
     c.max_num_batched_tokens = vllm->max_num_batched_tokens;
     c.enable_chunked_prefill = vllm->enable_chunked_prefill;
+    c.enable_prefix_caching = vllm->enable_prefix_caching;
     c.block_size = capacity.block_size;
     c.num_gpu_blocks = capacity.num_gpu_blocks;
     c.max_model_len = capacity.max_model_len;
@@ -184,6 +187,7 @@ nlohmann::json settings_to_json(const FrameworkSettings& settings) {
     out["max_num_seqs"] = vllm->max_num_seqs;
     out["max_num_batched_tokens"] = vllm->max_num_batched_tokens;
     out["enable_chunked_prefill"] = vllm->enable_chunked_prefill;
+    out["enable_prefix_caching"] = vllm->enable_prefix_caching;
   } else {
     const auto& batching = std::get<StaticBatchingSettings>(settings);
     out["batch_size"] = batching.batch_size;

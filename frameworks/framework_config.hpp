@@ -37,6 +37,8 @@ struct VllmSettings : EngineSettings {
   int64_t max_num_seqs = 256;              // most requests running at once (--max-num-seqs)
   int64_t max_num_batched_tokens = 2048;   // token budget of one step (--max-num-batched-tokens)
   bool enable_chunked_prefill = true;      // split long prompts over steps (V1 default: on)
+  bool enable_prefix_caching = true;       // freed blocks keep their KV until reused (V1 default: on);
+                                           // here it makes a preempted request's recompute cheaper
 };
 
 // Static request-level batching (Hugging Face generate; the AI-Flux seed's batch_size).

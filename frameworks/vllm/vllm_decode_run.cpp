@@ -55,7 +55,7 @@ void VllmScheduler::apply_decode_run(int64_t steps, std::vector<RequestState*>& 
   for (RequestState* r : running_) {
     r->computed_tokens += static_cast<int32_t>(steps);
     r->generated_tokens += static_cast<int32_t>(steps);
-    if (r->finished() || !kv_.grow_to_cover(*r, r->computed_tokens))
+    if (r->finished() || !grow(*r, r->computed_tokens))
       throw InternalError(fmt::format("vLLM decode run of {} steps: request {} finished or its KV did not fit",
                                       steps, r->request.id));
     running.push_back(r);

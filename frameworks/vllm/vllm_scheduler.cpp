@@ -25,6 +25,37 @@ VllmScheduler::VllmScheduler(const VllmSchedulerConfig& config)
   require_positive(config.max_model_len, "max_model_len");
   // Reserved up front so steps never allocate; capped so an absurd max_num_seqs costs nothing.
   running_.reserve(static_cast<std::size_t>(std::min<int64_t>(config.max_num_seqs, 4096)));
+  if (config.enable_prefix_caching) freed_.emplace(config.num_gpu_blocks);
+}
+
+bool VllmScheduler::grow(RequestState& r, int64_t tokens) {
+  const int64_t before = kv_.used_blocks();
+  if (!kv_.grow_to_cover(r, tokens)) return false;
+  if (freed_) freed_->allocate(kv_.used_blocks() - before);
+  return true;
+}
+
+void VllmScheduler::release(RequestState& r) {
+  const int64_t blocks = r.allocated_blocks;
+  kv_.free(r);
+  if (freed_) freed_->free_unowned(blocks);
+}
+
+bool VllmScheduler::resume_from_cache(RequestState& r, int64_t budget) {
+  const int64_t cached = freed_->cached_blocks(r);
+  const int64_t block_size = kv_.block_size_tokens();
+  // get_computed_blocks: every cached block is a hit, but at least one token is computed.
+  const int64_t hit_tokens = std::min<int64_t>(cached * block_size, r.current_tokens() - 1);
+  const int64_t rest = r.current_tokens() - hit_tokens;
+  if (!config_.enable_chunked_prefill && rest > budget && rest <= config_.max_num_batched_tokens) return false;
+  const int64_t first_chunk = std::min(rest, budget);
+  const int64_t new_blocks = std::max<int64_t>(0, kv_.blocks_for_tokens(hit_tokens + first_chunk) - cached);
+  if (new_blocks > kv_.free_blocks() - cached) return false;
+  freed_->take(r);
+  if (!kv_.grow_to_cover(r, cached * block_size))
+    throw InternalError(fmt::format("vLLM scheduler: request {}'s {} cached blocks were not free", r.request.id, cached));
+  r.computed_tokens = static_cast<int32_t>(hit_tokens);
+  return true;
 }
 
 bool VllmScheduler::admit(RequestState& r, SimTime /*now*/) {
@@ -58,7 +89,9 @@ void VllmScheduler::preempt(RequestState& r) {
   // Recompute preemption (vLLM V1 has no swapping): the KV is dropped, and the prompt plus the
   // tokens generated so far will be prefilled again. generated_tokens keeps its value, so the
   // output continues where it stopped.
+  const int64_t blocks = r.allocated_blocks;
   kv_.free(r);
+  if (freed_) freed_->free_preempted(r, blocks);
   r.computed_tokens = 0;
   r.preemptions += 1;
   ++preemptions_;
@@ -79,7 +112,7 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
     const int64_t num_new = std::min<int64_t>(r.current_tokens() - r.computed_tokens, budget);
     bool allocated = false;
     while (true) {
-      if (kv_.grow_to_cover(r, r.computed_tokens + num_new)) {
+      if (grow(r, r.computed_tokens + num_new)) {
         allocated = true;
         break;
       }
@@ -103,6 +136,8 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
     while (!waiting_.empty() && budget > 0 &&
            static_cast<int64_t>(running_.size()) < config_.max_num_seqs) {
       RequestState& r = *waiting_.front();
+      // A preempted request whose blocks are partly still cached starts from its cached prefix.
+      if (freed_ && r.computed_tokens == 0 && freed_->cached_blocks(r) > 0 && !resume_from_cache(r, budget)) break;
       int64_t num_new = r.current_tokens() - r.computed_tokens;
       if (!config_.enable_chunked_prefill && num_new > budget) {
         // vLLM stops here and waits for a step with room for the whole prefill. A resumed
@@ -113,7 +148,7 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
         if (!never_fits || budget < config_.max_num_batched_tokens) break;
       }
       num_new = std::min(num_new, budget);
-      if (!kv_.grow_to_cover(r, r.computed_tokens + num_new)) break;
+      if (!grow(r, r.computed_tokens + num_new)) break;
       waiting_.pop_front();
       running_.push_back(&r);
       if (r.first_scheduled_ns == kNeverNs) r.first_scheduled_ns = now;
@@ -138,7 +173,7 @@ void VllmScheduler::complete_step(SimTime /*now*/, const StepPlan& plan, StepEve
     r.generated_tokens += 1;
     events.emitted.push_back(&r);
     if (r.finished()) {
-      kv_.free(r);
+      release(r);
       events.finished.push_back(&r);
     }
   }
@@ -158,6 +193,12 @@ FrameworkStats VllmScheduler::stats() const {
 
 void VllmScheduler::check_invariants() const {
   kv_.check_invariants();
+  if (freed_) {
+    freed_->check_invariants();
+    if (freed_->free_blocks() != kv_.free_blocks())
+      throw InternalError(fmt::format("vLLM scheduler: the prefix cache's free queue holds {} blocks, the pool {}",
+                                      freed_->free_blocks(), kv_.free_blocks()));
+  }
   if (static_cast<int64_t>(running_.size()) > config_.max_num_seqs)
     throw InternalError(fmt::format("vLLM scheduler: {} running requests exceed max_num_seqs {}",
                                     running_.size(), config_.max_num_seqs));

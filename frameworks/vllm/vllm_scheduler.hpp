@@ -9,15 +9,19 @@
 // goes to the front of the waiting queue, and its prompt and generated tokens are prefilled
 // again when it is readmitted.
 //
-// Approximations: no prefix caching (V1 enables it by default; random prompts rarely hit it, but
-// a recompute after preemption could reuse blocks vLLM had not yet evicted), no speculative
-// decoding, no long_prefill_token_threshold, no async scheduling.
+// Prefix caching (on by default in V1) is modelled for what it does to preemption: a preempted
+// request's blocks stay cached until reused (FreedBlockQueue), so when it runs again it
+// recomputes only the evicted tail. Prompts are not matched against each other (random and
+// trace prompts share no prefixes). Not modelled: speculative decoding,
+// long_prefill_token_threshold. Async scheduling is the simulation's (Replica::async_scheduling).
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <vector>
 
 #include "frameworks/framework.hpp"
 #include "frameworks/kv_block_manager.hpp"
+#include "freed_block_queue.hpp"
 
 namespace llmpo {
 
@@ -29,6 +33,7 @@ struct VllmSchedulerConfig {
   int64_t num_gpu_blocks = 0;             // KV blocks in the cache
   int64_t max_model_len = 0;              // longest prompt + output accepted
   int64_t window_tokens = 0;              // the model's sliding window, for StepShape (0 = none)
+  bool enable_prefix_caching = true;      // V1 default: freed blocks keep their KV until reused
 };
 
 class VllmScheduler final : public Framework {
@@ -54,9 +59,16 @@ class VllmScheduler final : public Framework {
  private:
   void schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan);
   void preempt(RequestState& r);
+  void release(RequestState& r);  // a finished request's blocks back to the pool
+  // kv_.grow_to_cover, telling the prefix cache which freed blocks were reused.
+  bool grow(RequestState& r, int64_t tokens);
+  // A preempted request about to run again takes back its cached prefix: computed tokens start
+  // there. Returns false, changing nothing, when the blocks for its first chunk do not fit.
+  bool resume_from_cache(RequestState& r, int64_t budget);
 
   VllmSchedulerConfig config_;
   KvBlockManager kv_;
+  std::optional<FreedBlockQueue> freed_;  // with prefix caching
   // Admission order: the tail is the most recently admitted, the one preemption picks. Reserved
   // at construction, so a step never allocates; finished requests are removed in one pass.
   std::vector<RequestState*> running_;

@@ -133,7 +133,11 @@ TEST_CASE("vllm: max_num_seqs caps the running requests and the rest wait in arr
 
 TEST_CASE("vllm: running out of KV blocks preempts the most recently admitted request, which is recomputed later") {
   // 4 blocks of 4 tokens. A and B: 4-token prompts, 8 output tokens (3 blocks each when done).
-  VllmScheduler vllm(config_with(64, 8, /*num_gpu_blocks=*/4, /*block_size=*/4));
+  // Prefix caching off (--no-enable-prefix-caching): the whole recompute of vLLM's V1 paper
+  // behaviour; the cached case has its own test below.
+  VllmSchedulerConfig config = config_with(64, 8, /*num_gpu_blocks=*/4, /*block_size=*/4);
+  config.enable_prefix_caching = false;
+  VllmScheduler vllm(config);
   FrameworkDriver d(vllm);
   RequestState& a = d.request(4, 8);
   RequestState& b = d.request(4, 8);
@@ -313,6 +317,7 @@ TEST_CASE("vllm: without chunked prefill a recompute longer than a whole step is
   // budget-sized chunks.
   VllmSchedulerConfig config = config_with(8, 8, /*num_gpu_blocks=*/10, /*block_size=*/4);
   config.enable_chunked_prefill = false;
+  config.enable_prefix_caching = false;  // the whole 21 tokens are recomputed
   VllmScheduler vllm(config);
   FrameworkDriver d(vllm);
   RequestState& a = d.request(1, 30);

@@ -66,8 +66,11 @@ TEST_CASE("scenario: vLLM preempts the newest request when KV runs out and recom
   //   step 6 62 -> 77  B recomputes prompt 4 + 1 generated = 5 tokens (10 + 5): token 2 at 77
   //   step 7 77 -> 88  token 3;  step 8 88 -> 99  token 4, finished.
   // A: TTFT 18, E2E 62, TPOT 11.  B: TTFT 18, E2E 99, 1 preemption, ITLs 59, 11, 11.
+  // Prefix caching off: B recomputes everything (the cached case is the next scenario).
   const Workload w = open_loop({{0, 4, 5}, {0, 4, 4}});
-  const RunResult run = simulate(w, vllm(16, 256, 4), 3, 4, 10, 1);
+  VllmSettings settings = vllm(16, 256, 4);
+  settings.enable_prefix_caching = false;
+  const RunResult run = simulate(w, settings, 3, 4, 10, 1);
   const RequestState& a = run.requests[0];
   const RequestState& b = run.requests[1];
   CHECK(ms(a.first_token_ns) == 18);
@@ -84,6 +87,33 @@ TEST_CASE("scenario: vLLM preempts the newest request when KV runs out and recom
   CHECK(b_gaps == std::vector<double>{59, 11, 11});
   const RunMetrics m = compute_run_metrics(run, {}, {});
   CHECK(m.tpot_ms.mean == Approx((11 + (99 - 18) / 3.0) / 2.0));
+}
+
+TEST_CASE("scenario: with prefix caching a preempted request recomputes only what was evicted") {
+  // The previous scenario with prefix caching on (the V1 default). 3 blocks of 4 tokens.
+  //   step 1  0 -> 18  A and B prefill 4 each; 1 block each, 1 never used
+  //   step 2 18 -> 29  A takes the free block; B needs one too: B is preempted and its block goes
+  //                    to the free queue, still holding B's first 4 tokens. A: token 2 at 29.
+  //   steps 3-5        A decodes (29 -> 40 -> 51 -> 62). B's cached block covers 4 of its 5
+  //                    tokens; the 5th needs a new block and the only free one is B's own, so B
+  //                    waits. A finishes at 62: its 2 blocks are freed.
+  //   step 6 62 -> 73  B takes its cached block back (4 tokens hit) and computes only token 5
+  //                    (10 + 1 ms, not 10 + 5 as without the cache): token 2 at 73.
+  //   step 7 73 -> 84  token 3;  step 8 84 -> 95  token 4, finished.
+  // B: TTFT 18, E2E 95 (99 without caching), ITLs 55, 11, 11.
+  const Workload w = open_loop({{0, 4, 5}, {0, 4, 4}});
+  const RunResult run = simulate(w, vllm(16, 256, 4), 3, 4, 10, 1);
+  const RequestState& a = run.requests[0];
+  const RequestState& b = run.requests[1];
+  CHECK(ms(a.completion_ns) == 62);
+  CHECK(ms(b.first_token_ns) == 18);
+  CHECK(ms(b.completion_ns) == 95);
+  CHECK(b.preemptions == 1);
+  CHECK(run.steps == 8);
+  std::vector<double> b_gaps;
+  for (const auto& sample : run.itl)
+    if (sample.request == 1) b_gaps.push_back(ms(sample.gap_ns));
+  CHECK(b_gaps == std::vector<double>{55, 11, 11});
 }
 
 TEST_CASE("scenario: static batching runs a batch to its longest member and admits nobody mid-batch") {
