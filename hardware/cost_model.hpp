@@ -83,6 +83,7 @@ class CostModel {
   StepShape empty_shape() const { return StepShape(model_.sliding_window.window_tokens); }
 
   const std::vector<LayerKind>& layer_kinds() const { return layer_kinds_; }
+  std::size_t stage_count() const { return kind_count_per_stage_.size(); }
   const LayerGeometry& geometry() const { return geometry_; }
   double gemm_peak_flops_per_s() const { return gemm_peak_; }
   double attention_peak_flops_per_s() const { return attention_peak_; }

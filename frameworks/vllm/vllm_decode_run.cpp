@@ -23,7 +23,7 @@ bool VllmScheduler::prepare_decode_run(DecodeRun& run) {
   for (const RequestState* r : running_) {
     // A decode has emitted before and has exactly one new token. (The last token of a chunked
     // prefill also leaves one to compute, but it makes the first output token: not a decode.)
-    if (r->current_tokens() - r->computed_tokens != 1 || r->generated_tokens < 1) return false;
+    if (r->current_tokens() - r->computed_tokens != 1 || r->generated_tokens < 1 || r->in_flight) return false;
     min_remaining = std::min<int64_t>(min_remaining, r->request.output_tokens - r->generated_tokens);
   }
   run.batch = batch;

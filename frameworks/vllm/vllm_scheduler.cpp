@@ -80,6 +80,7 @@ bool VllmScheduler::admit(RequestState& r, SimTime /*now*/) {
 
 void VllmScheduler::schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan) {
   const auto new_tokens = static_cast<int32_t>(num_new_tokens);
+  r.in_flight = true;
   plan.sequences.push_back({&r, r.computed_tokens, new_tokens});
   if (new_tokens == 1) plan.shape.add_decode(r.computed_tokens);  // the common case, inlined
   else plan.shape.add_sequence(r.computed_tokens, new_tokens);
@@ -107,6 +108,11 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
   std::size_t index = 0;
   while (index < running_.size() && budget > 0) {
     RequestState& r = *running_[index];
+    // In a micro-batch still in the pipeline (pipeline parallelism): its next token is not known.
+    if (r.in_flight) {
+      ++index;
+      continue;
+    }
     // Without chunked prefill a running request is a decode, except a resumed request whose
     // recompute is longer than a whole step (see the waiting loop), which goes on in chunks.
     const int64_t num_new = std::min<int64_t>(r.current_tokens() - r.computed_tokens, budget);
@@ -116,10 +122,13 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
         allocated = true;
         break;
       }
-      // Out of blocks: preempt the most recently admitted running request. It sits at or after
-      // `index`, so it has not been scheduled in this step and no budget needs returning.
-      RequestState& victim = *running_.back();
-      running_.pop_back();
+      // Out of blocks: preempt the most recently admitted running request that is not in a
+      // micro-batch in flight. It sits at or after `index` (r itself at worst), so it has not
+      // been scheduled in this step and no budget needs returning.
+      std::size_t v = running_.size();
+      while (v > index + 1 && running_[v - 1]->in_flight) --v;
+      RequestState& victim = *running_[v - 1];
+      running_.erase(running_.begin() + static_cast<std::ptrdiff_t>(v - 1));
       preempt(victim);
       ++plan.preempted;
       if (&victim == &r) break;  // nothing left to preempt: r itself waits
@@ -163,6 +172,7 @@ void VllmScheduler::complete_step(SimTime /*now*/, const StepPlan& plan, StepEve
   events.clear();
   for (const ScheduledSequence& seq : plan.sequences) {
     RequestState& r = *seq.request;
+    r.in_flight = false;
     r.computed_tokens += seq.new_tokens;
     if (r.computed_tokens > r.current_tokens())
       throw InternalError(fmt::format("vLLM scheduler: request {} computed {} tokens but has only {}",

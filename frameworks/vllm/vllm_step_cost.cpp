@@ -91,4 +91,28 @@ double VllmStepCost::step_time_s(const StepShape& shape) const {
 
 SimTime VllmStepCost::step_time_ns(const StepShape& shape) const { return duration_to_ns(step_time_s(shape)); }
 
+void VllmStepCost::stage_times_ns(const StepShape& shape, std::vector<SimTime>& out) const {
+  const SimTime total = step_time_ns(shape);
+  if (model_.stage_count() <= 1) {
+    out.assign(1, total);
+    return;
+  }
+  const StepBreakdown b = model_.breakdown(shape);
+  const std::size_t stages = b.stage_time_s.size();
+  const double transfer_s = stages > 1 ? b.transfer_time_s / static_cast<double>(stages - 1) : 0.0;
+  std::vector<double> share(stages);
+  double sum = 0;
+  for (std::size_t s = 0; s < stages; ++s) {
+    share[s] = b.stage_time_s[s] + (s + 1 < stages ? transfer_s : 0.0);
+    sum += share[s];
+  }
+  out.assign(stages, 0);
+  SimTime assigned = 0;
+  for (std::size_t s = 0; s + 1 < stages; ++s) {
+    out[s] = std::max<SimTime>(1, static_cast<SimTime>(static_cast<double>(total) * share[s] / sum));
+    assigned += out[s];
+  }
+  out.back() = std::max<SimTime>(1, total - assigned);  // the parts add up to the step exactly
+}
+
 }  // namespace llmpo

@@ -58,6 +58,9 @@ class VllmStepCost final : public StepCost {
   // The cost model must be built with include_host_overhead = false (the host is timed here).
   VllmStepCost(CostModel model, VllmStepTimingConfig config);
   SimTime step_time_ns(const StepShape& shape) const override;
+  // With pipeline parallelism: the step's time split over the stages in proportion to each
+  // stage's kernels plus its outgoing activation transfer (the breakdown's stage times).
+  void stage_times_ns(const StepShape& shape, std::vector<SimTime>& out) const override;
 
   double step_time_s(const StepShape& shape) const;
   double gpu_time_s(const StepShape& shape) const;

@@ -49,6 +49,9 @@ struct RequestState {
   RequestOutcome outcome = RequestOutcome::pending;
   RejectReason reject_reason = RejectReason::none;
   int32_t instance = -1;         // replica that served it
+  // Scheduled in a step that has not finished: with pipeline parallelism several steps are in
+  // flight at once and vLLM schedules none of a request's tokens twice.
+  bool in_flight = false;
 
   // Tokens the request will hold once done: what its KV must eventually cover.
   int32_t total_tokens() const { return request.prompt_tokens + request.output_tokens; }

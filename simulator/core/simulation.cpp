@@ -44,15 +44,22 @@ Simulation::Simulation(const Workload& workload, std::vector<Replica> replicas, 
   if (replicas_.empty()) throw InternalError("a simulation needs at least one replica");
   const std::size_t count = replicas_.size();
   for (auto& replica : replicas_) frameworks_.push_back(replica.framework.get());
-  plans_.resize(count);
+  flight_plans_.resize(count);
+  flight_head_.assign(count, 0);
+  flight_count_.assign(count, 0);
+  stage_free_ns_.resize(count);
   step_events_.resize(count);
-  busy_.assign(count, false);
   schedule_pending_.assign(count, false);
   pending_wake_ns_.assign(count, kNeverNs);
   outstanding_.assign(count, 0);
   last_step_ns_.assign(count, 0);
   deferred_arrivals_.assign(count, {});
-  for (std::size_t k = 0; k < count; ++k) plans_[k].clear(replicas_[k].window_tokens);
+  for (std::size_t k = 0; k < count; ++k) {
+    if (replicas_[k].pipeline_depth < 1) throw InternalError("a replica needs a pipeline depth of at least 1");
+    flight_plans_[k].resize(static_cast<std::size_t>(replicas_[k].pipeline_depth));
+    for (StepPlan& plan : flight_plans_[k]) plan.clear(replicas_[k].window_tokens);
+    stage_free_ns_[k].assign(1, 0);
+  }
 }
 
 void Simulation::integrate_until(SimTime now) {
@@ -103,13 +110,13 @@ void Simulation::on_arrival(const Event& event) {
   result_.requests[static_cast<std::size_t>(event.payload)].instance = replica;
   ++outstanding_[k];
   ++in_system_;  // from its arrival, as its latency counts
-  if (replicas_[k].async_scheduling && busy_[k]) {
+  if (replicas_[k].async_scheduling && flight_count_[k] > 0) {
     // The step after the running one was planned when the running one was launched.
     deferred_arrivals_[k].push_back(event.payload);
     return;
   }
   admit_to(replica, event.payload, now);
-  if (!busy_[k] && !schedule_pending_[k]) {
+  if (can_start(k, now) && !schedule_pending_[k]) {
     schedule_pending_[k] = true;
     queue_.push(now, EventPhase::schedule, replica);
   }
@@ -229,13 +236,14 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
 
 void Simulation::try_start_step(int32_t replica, SimTime now) {
   const auto k = static_cast<std::size_t>(replica);
-  if (busy_[k]) return;
+  if (!can_start(k, now)) return;
   // Arrivals held back during the last step join after this step is planned (a bulk decode run
-  // would plan past them, so there is none while any wait).
+  // would plan past them, so there is none while any wait, nor with micro-batches in flight).
   const bool has_deferred = !deferred_arrivals_[k].empty();
-  if (!has_deferred && try_decode_run(replica, now)) return;
+  const int64_t depth = replicas_[k].pipeline_depth;
+  if (!has_deferred && depth == 1 && try_decode_run(replica, now)) return;
   Framework& framework = *frameworks_[k];
-  StepPlan& plan = plans_[k];
+  StepPlan& plan = flight_plans_[k][static_cast<std::size_t>((flight_head_[k] + flight_count_[k]) % depth)];
   plan.clear(replicas_[k].window_tokens);
   SimTime wake_ns = kNeverNs;
   const bool planned = framework.plan_step(now, plan, wake_ns);
@@ -253,15 +261,31 @@ void Simulation::try_start_step(int32_t replica, SimTime now) {
     return;
   }
   if (plan.sequences.empty()) throw InternalError(fmt::format("replica {} planned an empty step at {} ns", replica, now));
-  const SimTime duration = replicas_[k].cost->step_time_ns(plan.shape);
-  last_step_ns_[k] = duration;
-  if (duration <= 0) throw InternalError(fmt::format("replica {}: a step of {} sequences took {} ns", replica, plan.sequences.size(), duration));
-  busy_[k] = true;
+  // Through the pipeline: each stage starts the step when the step leaves the stage before and
+  // the stage has finished the previous micro-batch.
+  replicas_[k].cost->stage_times_ns(plan.shape, stage_times_);
+  std::vector<SimTime>& stage_free = stage_free_ns_[k];
+  if (stage_free.size() != stage_times_.size()) stage_free.assign(stage_times_.size(), 0);
+  SimTime t = now;
+  for (std::size_t s = 0; s < stage_times_.size(); ++s) {
+    if (stage_times_[s] <= 0)
+      throw InternalError(fmt::format("replica {}: a step of {} sequences took {} ns on stage {}", replica,
+                                      plan.sequences.size(), stage_times_[s], s));
+    t = std::max(t, stage_free[s]) + stage_times_[s];
+    stage_free[s] = t;
+  }
+  last_step_ns_[k] = t - now;
+  ++flight_count_[k];
   result_.preemptions += plan.preempted;
   const auto sequences = static_cast<int64_t>(plan.sequences.size());
   result_.batch_sequences_total += sequences;
   result_.peak_batch_sequences = std::max(result_.peak_batch_sequences, sequences);
-  queue_.push(now + duration, EventPhase::step_end, replica);
+  queue_.push(t, EventPhase::step_end, replica);
+  // The next micro-batch may enter when the first stage frees.
+  if (flight_count_[k] < depth) {
+    schedule_pending_[k] = true;
+    queue_.push(stage_free[0], EventPhase::schedule, replica);
+  }
 }
 
 void Simulation::on_step_end(const Event& event) {
@@ -270,8 +294,11 @@ void Simulation::on_step_end(const Event& event) {
   Framework& framework = *frameworks_[k];
   StepEvents& events = step_events_[k];
   events.clear();
-  framework.complete_step(now, plans_[k], events);
-  busy_[k] = false;
+  // Steps leave the last stage in the order they entered the first.
+  StepPlan& done = flight_plans_[k][static_cast<std::size_t>(flight_head_[k])];
+  framework.complete_step(now, done, events);
+  flight_head_[k] = (flight_head_[k] + 1) % replicas_[k].pipeline_depth;
+  --flight_count_[k];
   ++result_.steps;
   // Every request that emitted a token in this step last did so at one of a few earlier step
   // ends, so equal gaps are common: count runs of equal gaps into the sketch in one go.

@@ -23,6 +23,9 @@ struct Replica {
   // The engine plans step N+1 while step N runs (vLLM V1 async scheduling): a request arriving
   // during a step is not in the next one but in the one after.
   bool async_scheduling = false;
+  // Steps in flight at once (vLLM: max_concurrent_batches = the pipeline-parallel size): a new
+  // micro-batch enters the first stage as soon as the previous one has left it.
+  int64_t pipeline_depth = 1;
 };
 
 struct SimulationOptions {
@@ -108,9 +111,18 @@ class Simulation {
   RunResult result_;
   TimeseriesRecorder timeseries_;
 
-  std::vector<StepPlan> plans_;
+  // Per replica, the plans of the steps in flight: a ring of pipeline_depth slots, oldest at
+  // flight_head_; stage_free_ns_ is when each pipeline stage finishes its current step.
+  std::vector<std::vector<StepPlan>> flight_plans_;
+  std::vector<int64_t> flight_head_;
+  std::vector<int64_t> flight_count_;
+  std::vector<std::vector<SimTime>> stage_free_ns_;
+  std::vector<SimTime> stage_times_;  // scratch
   std::vector<StepEvents> step_events_;
-  std::vector<bool> busy_;
+  // A new step may start now: a slot is free and the first stage is idle.
+  bool can_start(std::size_t k, SimTime now) const {
+    return flight_count_[k] < replicas_[k].pipeline_depth && stage_free_ns_[k][0] <= now;
+  }
   std::vector<bool> schedule_pending_;
   std::vector<SimTime> pending_wake_ns_;
   std::vector<int64_t> outstanding_;

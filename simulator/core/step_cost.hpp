@@ -3,6 +3,7 @@
 // model in production, a linear model for what-if studies and for tests whose timings are
 // worked out by hand.
 #include <memory>
+#include <vector>
 
 #include "hardware/cost_model.hpp"
 #include "hardware/step_shape.hpp"
@@ -14,6 +15,11 @@ class StepCost {
  public:
   virtual ~StepCost() = default;
   virtual SimTime step_time_ns(const StepShape& shape) const = 0;
+  // The step's time on each pipeline stage in order (each stage's compute plus its outgoing
+  // transfer), adding up to step_time_ns. One stage unless the cost models pipeline parallelism.
+  virtual void stage_times_ns(const StepShape& shape, std::vector<SimTime>& out) const {
+    out.assign(1, step_time_ns(shape));
+  }
 };
 
 // The roofline cost model plus a framework's own per-step CPU overhead. A step runs through

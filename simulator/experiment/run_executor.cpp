@@ -52,6 +52,8 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
         timing.capture_sizes = default_capture_sizes(vllm->max_num_seqs);
         timing.host.per_step_s += engine.scheduler_overhead_us * 1e-6;
         replica.async_scheduling = timing.async_scheduling;
+        // vLLM keeps one micro-batch in flight per pipeline stage (max_concurrent_batches = PP).
+        replica.pipeline_depth = run.parallel.pipeline_parallel;
         replica.cost = std::make_unique<VllmStepCost>(CostModel(run.model, run.hardware.gpu, options), timing);
       } else {
         replica.cost = std::make_unique<RooflineStepCost>(CostModel(run.model, run.hardware.gpu, options), overhead_ns);
