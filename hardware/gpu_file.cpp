@@ -69,6 +69,13 @@ void read_efficiency(StrictMap& e, GpuEfficiency& out, bool required) {
   e.reject_unknown_keys(efficiency_keys());
 }
 
+void read_fidelity(StrictMap& f, ProfileFidelity& out) {
+  out.basis = f.get_choice("basis", {"calibrated", "derived"});
+  out.step_error_pct = f.get_double("step_error_pct", {0, 1000, false});
+  out.evidence = f.get_string("evidence");
+  f.reject_unknown_keys({"basis", "step_error_pct", "evidence"});
+}
+
 void read_peaks(StrictMap& peaks, GpuSpec& gpu, bool replace_all) {
   if (replace_all)
     for (double& value : gpu.peak_flops) value = 0;
@@ -84,7 +91,7 @@ void read_gpu_fields(StrictMap& fields, GpuSpec& gpu, bool require_all) {
   std::vector<std::string> known = {"memory_gib", "memory_bandwidth_tb_per_s", "peak_dense_tflops",
                                     "sm_count", "l2_cache_mib", "intra_node_link",
                                     "default_interconnect", "max_gpus_per_node",
-                                    "price_per_hour_usd", "efficiency"};
+                                    "price_per_hour_usd", "efficiency", "fidelity"};
   if (require_all) {
     gpu.id = fields.get_string("id");
     gpu.name = fields.get_string("name");
@@ -114,6 +121,10 @@ void read_gpu_fields(StrictMap& fields, GpuSpec& gpu, bool require_all) {
   if (require_all || fields.has("efficiency")) {
     StrictMap efficiency = fields.get_map("efficiency");
     read_efficiency(efficiency, gpu.efficiency, require_all);
+  }
+  if (fields.has("fidelity")) {
+    StrictMap fidelity = fields.get_map("fidelity");
+    read_fidelity(fidelity, gpu.fidelity);
   }
   fields.reject_unknown_keys(known);
 }

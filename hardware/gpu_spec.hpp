@@ -53,6 +53,15 @@ struct GpuEfficiency {
   double cpu_overhead_per_seq_s = 40e-6;   // extra per sequence in the batch
 };
 
+// How far to trust a GPU profile: were its efficiency values fitted on measured kernels of this
+// GPU, or derived by stated rules from another GPU's fit? And the error that goes with that,
+// from held-out scores (experiments/fidelity/README.md). Every run's summary carries it.
+struct ProfileFidelity {
+  std::string basis = "derived";   // "calibrated" or "derived"
+  double step_error_pct = 0;       // expected error of a step's time (percent), from held-out kernel scores
+  std::string evidence;            // the data or the rule, and where the scores are
+};
+
 struct IntraNodeLink {
   LinkType type = LinkType::pcie;
   double bandwidth_bytes_per_s = 0;  // per GPU, per direction (NVLink aggregate or PCIe x16)
@@ -79,6 +88,7 @@ struct GpuSpec {
   int64_t max_gpus_per_node = 8;
   double price_per_hour_usd = 0;           // on-demand cloud price, for cost searches (0 = unknown)
   GpuEfficiency efficiency;
+  ProfileFidelity fidelity;
 
   double peak(ComputeType type) const { return peak_flops[static_cast<int>(type)]; }
   bool supports(ComputeType type) const { return peak(type) > 0; }
