@@ -1,5 +1,7 @@
 #include "test_paths.hpp"
 
+#include "simulator/util/data_paths.hpp"
+
 #include <array>
 #include <cstdio>
 #include <sys/wait.h>
@@ -7,7 +9,8 @@
 namespace llmpo::test {
 
 std::string data_dir() { return LLMPO_TEST_DATA_DIR; }
-std::string shared_dir() { return LLMPO_SHARED_DIR; }
+std::string traces_dir() { return data_root() + "/experiments/traces"; }
+std::string measured_dir() { return data_root() + "/hardware/profiles/measured"; }
 std::string binary_path() { return LLMPO_BINARY; }
 
 CommandResult run_command(const std::string& command) {

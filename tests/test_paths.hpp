@@ -5,7 +5,8 @@
 namespace llmpo::test {
 
 std::string data_dir();     // tests/data
-std::string shared_dir();   // ../shared beside the project (calibration data, traces)
+std::string traces_dir();    // experiments/traces: the request traces the project ships
+std::string measured_dir();  // hardware/profiles/measured: measured kernel and serving data
 std::string binary_path();  // the built llmperforacle executable
 
 // Runs a shell command, returning its exit code and combined stdout+stderr.

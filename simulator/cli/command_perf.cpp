@@ -93,7 +93,7 @@ Measurement measure(const std::string& yaml_text, const Libraries& libraries, in
 int command_perf(const Args& args, std::ostream& out) {
   ArgParser p("llmperforacle perf", "Speed benchmark: the reference 1M-request scenario and friends.");
   p.multi("requests", "N", "request counts to simulate, one run each");
-  p.option("trace", "CSV", "ShareGPT lengths file", "<repo>/../shared/data/traces/sharegpt_8k_filtered_stats_llama2_tokenizer.csv");
+  p.option("trace", "CSV", "ShareGPT lengths file", "<repo>/experiments/traces/sharegpt_8k_filtered_stats_llama2_tokenizer.csv");
   p.option("sweep-points", "N", "also time a sweep of N runs of 10,000 requests on --jobs threads (0 = skip)", "0");
   p.option("jobs", "N", "threads for the sweep", "all hardware threads");
   declare_format_option(p, "csv: one row per request count; json: {runs, idle, sweep, peak_rss_MiB}");
@@ -114,7 +114,7 @@ int command_perf(const Args& args, std::ostream& out) {
   }
   if (counts.empty()) counts = {10'000, 100'000, 1'000'000};
   const std::string trace = p.get_or(
-      "trace", (std::filesystem::path(data_root()) / ".." / "shared" / "data" / "traces" /
+      "trace", (std::filesystem::path(data_root()) / "experiments" / "traces" /
                 "sharegpt_8k_filtered_stats_llama2_tokenizer.csv").lexically_normal().string());
   const Libraries libraries = Libraries::load();
 

@@ -344,7 +344,7 @@ TEST_CASE("output format: calibrate and fidelity as JSON and CSV") {
 }
 
 TEST_CASE("output format: perf as JSON and CSV") {
-  const std::string trace = shared_dir() + "/data/traces/sharegpt_8k_filtered_stats_llama2_tokenizer.csv";
+  const std::string trace = traces_dir() + "/sharegpt_8k_filtered_stats_llama2_tokenizer.csv";
   if (!std::filesystem::exists(trace)) {
     WARN("skipped: no ShareGPT trace at " << trace);
     return;

@@ -13,12 +13,12 @@ using namespace llmpo;
 
 namespace {
 
-// The published traces live in ../shared beside the project; their absence is a failure with a
-// clear message, never a silent pass.
+// The published traces are the project's copies in experiments/traces; their absence is a
+// failure with a clear message, never a silent pass.
 std::string shared_trace(const std::string& relative) {
-  const std::string dir = llmpo::test::shared_dir() + "/data/traces";
+  const std::string dir = llmpo::test::traces_dir();
   if (!std::filesystem::is_directory(dir))
-    FAIL("the shared data folder " << dir << " is missing; these tests need the published traces there");
+    FAIL("the trace folder " << dir << " is missing; these tests need the published traces there");
   const std::string path = dir + "/" + relative;
   if (!std::filesystem::is_regular_file(path)) FAIL("the shared trace " << path << " is missing");
   return path;

@@ -99,8 +99,8 @@ TEST_CASE("fidelity: a collective on an unknown preset names the file, line and 
 // Not a timing test: the calibrated A100 profile must keep predicting GEMMs of the models left
 // out of its fit (Llama-2-70B, InternLM-20B, Qwen-72B, phi-2) within 10% MAPE per operator.
 TEST_CASE("fidelity: the shipped A100 calibration keeps held-out Vidur GEMMs within 10 percent per operator") {
-  const std::string dir = test::shared_dir() + "/data/profiles/vidur/a100";
-  INFO("the measured data must be in ../shared/data beside the project: " << dir);
+  const std::string dir = test::measured_dir() + "/vidur/a100";
+  INFO("the measured data must be in hardware/profiles/measured: " << dir);
   REQUIRE(std::filesystem::exists(dir));
   std::vector<Measurement> gemms;
   for (const auto& m : select_rows(read_profiles({dir}).rows, Split::score, {}))

@@ -16,10 +16,10 @@ using Catch::Matchers::Contains;
 
 namespace {
 
-// A shared profile file; fails loudly (not silently skipped) when shared/data is missing.
+// A shared profile file; fails loudly (not silently skipped) when the in-project copy is missing.
 std::string shared_profile(const std::string& relative) {
-  const std::string path = test::shared_dir() + "/data/profiles/" + relative;
-  INFO("the measured data must be in ../shared/data beside the project: " << path);
+  const std::string path = test::measured_dir() + "/" + relative;
+  INFO("the measured data must be in hardware/profiles/measured: " << path);
   REQUIRE(std::filesystem::exists(path));
   return path;
 }
