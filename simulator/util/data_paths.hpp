@@ -5,9 +5,14 @@
 
 namespace llmpo {
 
-// The project root holding the data folders: $LLMPERFORACLE_HOME when set, otherwise the source
-// tree this binary was built from (baked in at configure time).
+// The project root holding the data folders (models/library, hardware/gpus, hardware/interconnects,
+// experiments/traces, hardware/profiles/measured, the report's chart libraries):
+//   1. PREFIX/share/llmperforacle beside an installed PREFIX/bin/llmperforacle;
+//   2. $LLMPERFORACLE_HOME when set;
+//   3. the source tree this binary was built from (baked in at configure time).
 std::string data_root();
+// The first of those, or "" when this binary is not installed with its data.
+std::string installed_data_root();
 
 std::string model_library_dir();     // <root>/models/library
 std::string gpu_library_dir();       // <root>/hardware/gpus
