@@ -8,18 +8,25 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES=(build-essential cmake ninja-build pkg-config libyaml-cpp-dev nlohmann-json3-dev
-          libspdlog-dev libfmt-dev catch2 libeigen3-dev clang libclang-rt-14-dev libopenmpi-dev openmpi-bin nodejs chromium groff-base)
-# groff-base (groff, nroff; 1 MB): the tests run the generated man page through groff -ww.
+# Set-up in layers: `run` installs what building and running need; `test` adds what the tests
+# need; the hardening builds add clang.
+RUN_PACKAGES=(build-essential cmake ninja-build pkg-config libyaml-cpp-dev nlohmann-json3-dev
+              libspdlog-dev libfmt-dev libeigen3-dev)
+# catch2: the test framework; OpenMPI: `mpirun -np N llmperforacle run` (optional in the build,
+# tested); nodejs/npm: the report's chart libraries; chromium: headless renders of the report;
+# groff-base (groff, nroff; 1 MB): the man page is checked with groff -ww; dpkg-dev: the .deb of
+# the install test (dpkg-shlibdeps).
+TEST_PACKAGES=(catch2 libopenmpi-dev openmpi-bin nodejs chromium groff-base dpkg-dev)
+# npm: Debian's package, unless the installed Node.js brings its own (NodeSource's does).
+command -v npm >/dev/null 2>&1 || TEST_PACKAGES+=(npm)
 # libclang-rt-14-dev (libFuzzer, the sanitizer runtimes) is only recommended by clang, and
 # recommendations are not installed.
-# npm: Debian's package, unless the installed Node.js brings its own (NodeSource's does).
-command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+HARDENING_PACKAGES=(clang libclang-rt-14-dev)
 BUILD_DIR=${LLMPO_BUILD_DIR:-build}
 
-install_missing() {
+install_missing() {  # PACKAGE...
   local missing=()
-  for package in "${PACKAGES[@]}"; do
+  for package in "$@"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -39,8 +46,16 @@ report_libraries() {
   touch "$dir/node_modules"
 }
 
+# build ON|OFF: the Release build, with or without the test suite. A folder configured before
+# OpenMPI was installed is configured afresh, so that MPI is found (objects are kept).
 build() {
-  [ -f "$BUILD_DIR/build.ninja" ] || cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  local tests=$1
+  if [ "$tests" = ON ] && grep -qs "^LLMPO_WITH_MPI_BUILD:INTERNAL=OFF" "$BUILD_DIR/CMakeCache.txt"; then
+    rm -f "$BUILD_DIR/CMakeCache.txt"
+  fi
+  if [ ! -f "$BUILD_DIR/build.ninja" ] || ! grep -qs "^LLMPO_BUILD_TESTS:BOOL=$tests" "$BUILD_DIR/CMakeCache.txt"; then
+    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLMPO_BUILD_TESTS="$tests"
+  fi
   cmake --build "$BUILD_DIR" --parallel "$(nproc)"
 }
 
@@ -63,19 +78,21 @@ sanitizer_options() {
 
 case "${1:-}" in
   run)
-    install_missing
-    report_libraries
-    build
+    install_missing "${RUN_PACKAGES[@]}"
+    # A folder already set up for the tests keeps them; a fresh one builds the program alone.
+    tests=OFF
+    dpkg-query -W -f='${Status}' catch2 2>/dev/null | grep -q "install ok installed" && tests=ON
+    build "$tests"
     "$BUILD_DIR/bin/llmperforacle" run experiments/quickstart.yaml --out results/quickstart
     ;;
   test)
-    install_missing
+    install_missing "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
     report_libraries
-    build
+    build ON
     ctest --test-dir "$BUILD_DIR" --output-on-failure --parallel "$(nproc)"
     ;;
   sanitize)
-    install_missing
+    install_missing "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${HARDENING_PACKAGES[@]}"
     report_libraries  # the report tests inline them
     configure_in build-asan -DCMAKE_CXX_COMPILER=g++ -DLLMPO_SANITIZE=ON "${HARDENED_FLAGS[@]}"
     cmake --build build-asan --parallel "$(nproc)"
@@ -83,7 +100,7 @@ case "${1:-}" in
     ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)"
     ;;
   fuzz)
-    install_missing
+    install_missing "${RUN_PACKAGES[@]}" "${HARDENING_PACKAGES[@]}"
     # Only the fuzz targets and the libraries they link: the tests are not needed here.
     configure_in build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DLLMPO_FUZZ=ON -DLLMPO_BUILD_TESTS=OFF \
       "${HARDENED_FLAGS[@]}"
