@@ -109,8 +109,13 @@ LayerSplit split_layers(const ModelSpec& model, const std::vector<double>& gpu_m
   std::string partition;
   std::string proportions;
   for (std::size_t i = 0; i < n; ++i) {
-    partition += (i ? "," : "") + std::to_string(layers[i]);
-    proportions += (i ? "," : "") + std::to_string(layers[i]);
+    // Appended piece by piece (GCC 12 -O3 false -Wstringop-overflow on `const char* + string&&`).
+    if (i) {
+      partition += ',';
+      proportions += ',';
+    }
+    partition += std::to_string(layers[i]);
+    proportions += std::to_string(layers[i]);
   }
   split.vllm_flags = fmt::format("VLLM_PP_LAYER_PARTITION=\"{}\" vllm serve {} --pipeline-parallel-size {}",
                                  partition, model.hf_id.empty() ? model.id : model.hf_id, n);

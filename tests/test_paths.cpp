@@ -8,10 +8,18 @@
 
 namespace llmpo::test {
 
-std::string data_dir() { return LLMPO_TEST_DATA_DIR; }
+// Held in statics: a string built from the literal at each call site, then appended to, makes
+// GCC 12 at -O3 with LTO warn falsely (-Wstringop-overread on the 16-byte SSO buffer).
+std::string data_dir() {
+  static const std::string dir = LLMPO_TEST_DATA_DIR;
+  return dir;
+}
 std::string traces_dir() { return data_root() + "/experiments/traces"; }
 std::string measured_dir() { return data_root() + "/hardware/profiles/measured"; }
-std::string binary_path() { return LLMPO_BINARY; }
+std::string binary_path() {
+  static const std::string path = LLMPO_BINARY;
+  return path;
+}
 
 CommandResult run_command(const std::string& command) {
   CommandResult result;

@@ -56,7 +56,14 @@ std::string usage() {
     out += "  " + std::string(command.name) + std::string(12 - std::string(command.name).size(), ' ') + command.summary + "\n";
   out += "\n`llmperforacle <command> --help` (or `llmperforacle help <command>`) describes each command's options.\n";
   std::string codes;
-  for (const auto& code : exit_code_docs()) codes += (codes.empty() ? "" : ", ") + std::to_string(code.code) + " " + code.meaning;
+  for (const auto& code : exit_code_docs()) {
+    // Appended piece by piece: GCC 12 at -O3 warns falsely (-Wstringop-overflow) on
+    // `const char* + std::string&&`, which inserts at the front of the temporary.
+    if (!codes.empty()) codes += ", ";
+    codes += std::to_string(code.code);
+    codes += ' ';
+    codes += code.meaning;
+  }
   return out + wrapped("exit codes: " + codes + ".", 96);
 }
 

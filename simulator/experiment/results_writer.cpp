@@ -212,7 +212,8 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line) 
       std::string cell;
       for (const auto& [column, value] : saved.summary)
         if (column == header[c]) cell = value;
-      summary += (c ? "," : "") + csv_cell(cell);
+      if (c) summary += ',';  // not `"," + string&&`: GCC 12 -O3 warns falsely on that
+      summary += csv_cell(cell);
     }
     summary += "\n";
   }

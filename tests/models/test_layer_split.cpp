@@ -75,8 +75,8 @@ TEST_CASE("layer_split: Llama-2-13B AWQ over 24 + 12 GiB puts 27 and 13 layers o
   CHECK(split.kv_capacity_tokens == 29'120);
   CHECK(split.fits);
   // Each GPU's layer count is within one of its exact proportional share (1 + 26.08, 1 + 11.92).
-  CHECK(std::abs(split.gpus[0].layers - 27.0791) < 1.0);
-  CHECK(std::abs(split.gpus[1].layers - 12.9209) < 1.0);
+  CHECK(std::abs(static_cast<double>(split.gpus[0].layers) - 27.0791) < 1.0);
+  CHECK(std::abs(static_cast<double>(split.gpus[1].layers) - 12.9209) < 1.0);
 }
 
 TEST_CASE("layer_split: the launch flags realise the 27 + 13 split in vLLM, llama.cpp and HF") {
