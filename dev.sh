@@ -54,7 +54,8 @@ build() {
     rm -f "$BUILD_DIR/CMakeCache.txt"
   fi
   if [ ! -f "$BUILD_DIR/build.ninja" ] || ! grep -qs "^LLMPO_BUILD_TESTS:BOOL=$tests" "$BUILD_DIR/CMakeCache.txt"; then
-    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLMPO_BUILD_TESTS="$tests"
+    # shellcheck disable=SC2086  # LLMPO_CMAKE_ARGS: extra settings, e.g. CI's -DLLMPO_WERROR=ON
+    cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLLMPO_BUILD_TESTS="$tests" ${LLMPO_CMAKE_ARGS:-}
   fi
   cmake --build "$BUILD_DIR" --parallel "$(nproc)"
 }
