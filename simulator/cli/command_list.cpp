@@ -1,4 +1,6 @@
 // `llmperforacle list models|gpus|interconnects|quantizations`: the libraries as tables.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "commands.hpp"
@@ -74,6 +76,86 @@ TextTable quantization_table() {
   return table;
 }
 
+// --- machine formats: the same libraries as data (units in the names, full precision) ---
+
+std::string num(double value) { return fmt::format("{}", value); }
+std::string peak_or_empty(const GpuSpec& gpu, ComputeType type) { return gpu.supports(type) ? num(gpu.peak(type) / 1e12) : ""; }
+
+std::vector<DataRow> model_rows(const ModelLibrary& library) {
+  std::vector<DataRow> rows;
+  for (const auto& m : library.models()) {
+    const ParameterCounts counts = count_parameters(m);
+    const double kv_per_token = 2.0 * static_cast<double>(m.num_layers * m.kv_dim()) * dtype_bytes(m.dtype);
+    rows.push_back({{"id", m.id},
+                    {"family", m.family},
+                    {"params", std::to_string(counts.total())},
+                    {"active_params_per_token", std::to_string(counts.active_per_token)},
+                    {"layers", std::to_string(m.num_layers)},
+                    {"hidden_size", std::to_string(m.hidden_size)},
+                    {"attention_heads", std::to_string(m.num_attention_heads)},
+                    {"kv_heads", std::to_string(m.num_kv_heads)},
+                    {"head_dim", std::to_string(m.head_dim)},
+                    {"intermediate_size", std::to_string(m.moe.enabled() ? m.moe.expert_intermediate_size : m.intermediate_size)},
+                    {"vocab_size", std::to_string(m.vocab_size)},
+                    {"max_position_embeddings", std::to_string(m.max_position_embeddings)},
+                    {"kv_bytes_per_token", num(kv_per_token)},
+                    {"moe_experts", m.moe.enabled() ? std::to_string(m.moe.num_experts) : ""},
+                    {"moe_experts_per_token", m.moe.enabled() ? std::to_string(m.moe.experts_per_token) : ""},
+                    {"sliding_window_tokens", m.sliding_window.enabled() ? std::to_string(m.sliding_window.window_tokens) : ""},
+                    {"hf_id", m.hf_id}});
+  }
+  return rows;
+}
+
+std::vector<DataRow> gpu_rows(const GpuLibrary& library) {
+  std::vector<DataRow> rows;
+  for (const auto& g : library.gpus())
+    rows.push_back({{"id", g.id},
+                    {"name", g.name},
+                    {"architecture", g.architecture},
+                    {"memory_bytes", num(g.memory_bytes)},
+                    {"memory_bandwidth_bytes_per_s", num(g.memory_bandwidth_bytes_per_s)},
+                    {"bf16_tflops", peak_or_empty(g, ComputeType::bf16)},
+                    {"fp8_tflops", peak_or_empty(g, ComputeType::fp8)},
+                    {"int8_tops", peak_or_empty(g, ComputeType::int8)},
+                    {"sm_count", std::to_string(g.sm_count)},
+                    {"link_type", to_string(g.link.type)},
+                    {"link_bandwidth_bytes_per_s", num(g.link.bandwidth_bytes_per_s)},
+                    {"default_interconnect", g.default_interconnect},
+                    {"price_per_hour_usd", num(g.price_per_hour_usd)},
+                    {"profile_basis", g.fidelity.basis},
+                    {"profile_step_error_pct", num(g.fidelity.step_error_pct)}});
+  return rows;
+}
+
+std::vector<DataRow> interconnect_rows(const InterconnectLibrary& library) {
+  std::vector<DataRow> rows;
+  const char* topology[] = {"all_to_all", "pairwise", "pcie_host", "inter_node"};
+  const char* source[] = {"fixed", "gpu_nvlink", "gpu_pcie"};
+  for (const auto& p : library.presets())
+    rows.push_back({{"id", p.id},
+                    {"topology", topology[static_cast<int>(p.topology)]},
+                    {"bandwidth_source", source[static_cast<int>(p.bandwidth_source)]},
+                    {"bandwidth_bytes_per_s", p.bandwidth_source == BandwidthSource::fixed ? num(p.bandwidth_bytes_per_s) : ""},
+                    {"latency_us", num(p.latency_s * 1e6)},
+                    {"bus_efficiency", num(p.bus_efficiency)},
+                    {"pcie_bus_efficiency", num(p.pcie_bus_efficiency)},
+                    {"description", p.description}});
+  return rows;
+}
+
+std::vector<DataRow> quantization_rows() {
+  std::vector<DataRow> rows;
+  const char* math[] = {"16-bit", "fp8", "int8"};
+  for (const auto& q : quantization_schemes())
+    rows.push_back({{"name", q.name},
+                    {"bytes_per_weight", q.weight_bytes_per_param > 0 ? num(q.weight_bytes_per_param) : ""},
+                    {"embeddings_quantized", q.quantizes_embeddings ? "true" : "false"},
+                    {"gemm_math", math[static_cast<int>(q.math)]},
+                    {"source", q.source}});
+  return rows;
+}
+
 }  // namespace
 
 int command_list(const Args& args, std::ostream& out) {
@@ -89,6 +171,14 @@ int command_list(const Args& args, std::ostream& out) {
   const std::string what = parser.positional_value("WHAT").value_or("");
   const TableFormat format = format_from(parser);
 
+  if (format != TableFormat::table && std::find(valid.begin(), valid.end(), what) != valid.end()) {
+    // Data: full values with units in the column names (bytes_per_weight empty = the model's dtype).
+    if (what == "models") print_data_rows(out, format, model_rows(ModelLibrary::load_default()));
+    else if (what == "gpus") print_data_rows(out, format, gpu_rows(GpuLibrary::load_default()));
+    else if (what == "interconnects") print_data_rows(out, format, interconnect_rows(InterconnectLibrary::load_default()));
+    else print_data_rows(out, format, quantization_rows());
+    return kExitOk;
+  }
   TextTable table({""});
   if (what == "models") table = model_table(ModelLibrary::load_default());
   else if (what == "gpus") table = gpu_table(GpuLibrary::load_default());

@@ -25,7 +25,7 @@ int command_merge(const Args& args, std::ostream& out) {
   p.multi("from", "SHARD_DIR", "other output folders whose partial/ runs to take in");
   p.flag("no-requests", "the shards ran with --no-requests");
   p.flag("quiet", "print nothing but errors");
-  declare_format_option(p, "csv and json: the comparison of the runs; the rest goes to stderr");
+  declare_format_option(p, "csv and json: summary.csv's rows (same columns, full precision); the rest goes to stderr");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -52,7 +52,8 @@ int command_merge(const Args& args, std::ostream& out) {
                                  missing.size(), plan.runs.size(), join(missing)));
   const auto files = writer.finish(join_args("merge", args));
   if (!p.has("quiet")) {
-    writer.comparison().print(out, format);
+    if (format == TableFormat::table) writer.comparison().print(out, format);
+    else print_data_rows(out, format, writer.summary_rows());  // summary.csv's columns, full precision
     for (const auto& file : files) note << "wrote " << file << "\n";
   }
   return kExitOk;

@@ -143,7 +143,7 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   const auto files = writer->finish(join_args("run", args));
   if (!quiet) {
     if (format == TableFormat::table) out << "\n" << writer->comparison_table();
-    else writer->comparison().print(out, format);
+    else print_data_rows(out, format, writer->summary_rows());  // summary.csv's columns, full precision
     note << "KV tokens: per replica, computed as vLLM does (utilization x memory - weights - activation peak -\n"
            "overhead); `llmperforacle memory` explains one configuration line by line.\n";
     note << fmt::format("\n{} run(s) ({} resumed{}), {} simulated requests in {:.2f} s of wall time\n", plan.runs.size(),
@@ -202,7 +202,7 @@ int command_run(const Args& args, std::ostream& out) {
   p.option("out", "DIR", "output folder", "results/<experiment name>");
   p.flag("no-requests", "do not write requests.csv (large runs)");
   p.flag("quiet", "print nothing but errors");
-  declare_format_option(p, "csv and json: the comparison of the runs; the rest goes to stderr");
+  declare_format_option(p, "csv and json: summary.csv's rows (same columns, full precision); the rest goes to stderr");
   p.flag("report", "also write OUT/report.html (`llmperforacle report OUT`)");
   p.option("jobs", "N", "runs simulated in parallel (each run stays single-threaded)", "all hardware threads");
   p.flag("vllm-json", "also write each run as `vllm bench serve --save-result` JSON: DIR/vllm/<run>-<framework>.json");

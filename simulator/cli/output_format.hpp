@@ -46,4 +46,10 @@ class NarrativeStreamScope {
 void print_tables(std::ostream& out, TableFormat format,
                   const std::vector<std::pair<std::string, const TextTable*>>& tables);
 
+// Data rows (column name, value as text) in a machine format, as the CSV files hold them: csv
+// prints the header and the values unchanged; json an array of objects whose values are JSON
+// numbers when the text is a number, true/false for those words, null when empty, else strings.
+using DataRow = std::vector<std::pair<std::string, std::string>>;
+void print_data_rows(std::ostream& out, TableFormat format, const std::vector<DataRow>& rows);
+
 }  // namespace llmpo

@@ -261,6 +261,13 @@ TextTable ResultsWriter::comparison() const {
   return table;
 }
 
+std::vector<CsvRow> ResultsWriter::summary_rows() const {
+  std::vector<CsvRow> rows;
+  for (const auto& saved : saved_)
+    if (saved.present) rows.push_back(saved.summary);
+  return rows;
+}
+
 std::string ResultsWriter::comparison_table() const {
   std::ostringstream out;
   comparison().print(out);

@@ -59,8 +59,10 @@ class ResultsWriter {
 
   // The terminal comparison of the runs, in plan order (saved runs included).
   std::string comparison_table() const;
-  // The same rows as a table, for `--format csv|json`.
+  // The same rows as a table (display text).
   TextTable comparison() const;
+  // Every saved run's summary.csv row, in plan order: what `run --format csv|json` prints.
+  std::vector<CsvRow> summary_rows() const;
 
   // The summary row of a run: identity, workload, then every metric.
   static CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload);

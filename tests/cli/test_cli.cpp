@@ -102,7 +102,7 @@ TEST_CASE("cli: list prints every library") {
   CHECK(models.code == 0);
   CHECK_THAT(models.out, Catch::Contains("Llama-4-Scout-17B-16E") && Catch::Contains("16x top1"));
   const Run gpus = cli({"list", "gpus", "--format", "csv"});
-  CHECK_THAT(gpus.out, Catch::StartsWith("id,name,memory_GiB"));
+  CHECK_THAT(gpus.out, Catch::StartsWith("id,name,architecture,memory_bytes,"));
   CHECK_THAT(gpus.out, Catch::Contains("MI300X"));
   CHECK(cli({"list", "interconnects"}).code == 0);
   CHECK(cli({"list", "quantizations"}).code == 0);

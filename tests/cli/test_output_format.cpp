@@ -154,12 +154,22 @@ TEST_CASE("output format: --format xml is refused with exit 2 and the valid form
 TEST_CASE("output format: list gpus as JSON and CSV") {
   const json j = json_of(run_binary({"list", "gpus", "--format", "json"}));
   const json& h100 = row_where(j, "id", "H100-SXM");
-  CHECK(h100["memory_GiB"].get<double>() == Approx(79.2));  // 79.19 GiB reported by the driver
-  CHECK(h100["fp8_TFLOPS"].is_number());
-  CHECK(row_where(j, "id", "A100-80GB-SXM")["fp8_TFLOPS"].is_null());  // "-": no FP8 on Ampere
+  // Data with units in the names, not the display table: bytes, not "79.2".
+  CHECK(h100["memory_bytes"].get<double>() == Approx(79.19 * 1024 * 1024 * 1024).epsilon(1e-4));
+  CHECK(h100["memory_bandwidth_bytes_per_s"].get<double>() == 3.35e12);
+  CHECK(h100["fp8_tflops"].is_number());
+  CHECK(h100["sm_count"].is_number_integer());
+  CHECK(row_where(j, "id", "A100-80GB-SXM")["fp8_tflops"].is_null());  // no FP8 on Ampere
   const auto csv = csv_of(run_binary({"list", "gpus", "--format", "csv"}));
   CHECK(csv.size() == j.size() + 1);
-  CHECK(csv[0][column(csv, "memory_GiB")] == "memory_GiB");
+  CHECK(column(csv, "memory_bytes") < csv[0].size());
+  // Models: whole parameter counts, no "33.74B" or "196,608".
+  const json models = json_of(run_binary({"list", "models", "--format", "json"}));
+  const json& llama = row_where(models, "id", "Llama3-70B");
+  CHECK(llama["kv_bytes_per_token"].get<double>() == 2.0 * 80 * 8 * 128 * 2);  // 327,680 B
+  CHECK(llama["params"].is_number_integer());
+  CHECK(llama["params"].get<double>() == Approx(70.55e9).epsilon(2e-3));
+  CHECK(llama["moe_experts"].is_null());
 }
 
 TEST_CASE("output format: memory as JSON and CSV carries the figures of the table") {
@@ -213,18 +223,28 @@ TEST_CASE("output format: run, validate and merge print the comparison and the p
   CHECK_THAT(run.err, Contains("wrote " + dir + "/json/summary.csv"));
   CHECK(run.out.find("wrote") == std::string::npos);
   REQUIRE(j.size() == 2);
+  // Data, not the display table: summary.csv's columns and values, numbers as JSON numbers.
   const auto summary = read_csv(dir + "/json/summary.csv");
   for (std::size_t r = 0; r < 2; ++r) {
     INFO(r);
-    CHECK(j[r]["framework"] == summary[r + 1][column(summary, "framework")]);
-    CHECK(j[r]["done/rej"] == summary[r + 1][column(summary, "completed_requests")] + "/0");
-    CHECK(j[r]["req/s"].get<double>() ==
-          Approx(std::stod(summary[r + 1][column(summary, "request_throughput_req_per_s")])).margin(0.005));
+    REQUIRE(j[r].size() == summary[0].size());
+    for (std::size_t c = 0; c < summary[0].size(); ++c) {
+      const std::string& name = summary[0][c];
+      const std::string& cell = summary[r + 1][c];
+      INFO(name << " = '" << cell << "'");
+      REQUIRE(j[r].contains(name));
+      if (cell.empty()) CHECK(j[r][name].is_null());
+      else if (j[r][name].is_string()) CHECK(j[r][name] == cell);
+      else CHECK(j[r][name].get<double>() == std::stod(cell));  // full precision, not rounded
+    }
+    CHECK(j[r]["completed_requests"].is_number_integer());
+    CHECK(j[r]["request_throughput_req_per_s"].is_number());
+    CHECK(j[r]["framework"].is_string());
   }
   args[3] = dir + "/csv";
   const auto csv = csv_of(run_binary(with(args, "csv")));
-  CHECK(csv.size() == 3);
-  CHECK(csv[0].size() == 17);
+  const auto csv_summary = read_csv(dir + "/csv/summary.csv");
+  CHECK(csv == csv_summary);  // the very file
 
   std::vector<std::string> validate = {"validate", file};
   validate.insert(validate.end(), small.begin(), small.end());
