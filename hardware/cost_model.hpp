@@ -25,6 +25,10 @@ struct CostModelOptions {
   // `inter_node` once they span nodes. Required only when TP or PP > 1.
   const InterconnectSpec* intra_node = nullptr;
   const InterconnectSpec* inter_node = nullptr;
+  // TP all-reduces use vLLM's custom all-reduce where vLLM would (hardware/interconnect.hpp has
+  // the rule): vLLM's default (disable_custom_all_reduce = False). Hook for the framework config:
+  // a framework without it, or a vLLM config with --disable-custom-all-reduce, sets this false.
+  bool use_custom_all_reduce = true;
 };
 
 // A group of layers that cost the same: dense or MoE FFN, full or sliding-window attention.
