@@ -64,6 +64,10 @@ struct GpuEfficiency {
   double attention_decode_token_cost_s = 0;   // time one CTA spends per (KV token, head) pair beyond
                                               // moving its bytes (QK^T, softmax, PV of one key): why
                                               // head_dim 64 streams fewer bytes/s than 128 at few CTAs
+  double attention_decode_tile_m = 64;        // query rows of a decode CTA's tensor-core tile: a KV head's
+                                              // few query heads are padded to it (Hopper wgmma: M >= 64),
+                                              // so each (token, head) pair costs 4 x head_dim x tile_m
+                                              // FLOPs at the CTA's share of attention_prefill_compute
   double attention_decode_cta_overhead_s = 0; // fixed work per (sequence, KV head) tile beyond its KV
                                               // stream (Q load, softmax finalise, O store), spread over
                                               // the SMs: dominates batches of thousands of short contexts

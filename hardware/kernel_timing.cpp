@@ -88,7 +88,7 @@ double decode_ctas(const OperatorWork& work, const GpuEfficiency& e) {
   return work.kv_heads * per_head;
 }
 
-double decode_stream_time_s(const OperatorWork& work, const GpuSpec& gpu) {
+double decode_stream_time_s(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s) {
   const GpuEfficiency& e = gpu.efficiency;
   const double hbm_s = work.decode_bytes / (gpu.memory_bandwidth_bytes_per_s * e.attention_decode_bandwidth);
   if (e.attention_decode_cta_bandwidth <= 0 || gpu.sm_count <= 0) return hbm_s;
@@ -99,7 +99,12 @@ double decode_stream_time_s(const OperatorWork& work, const GpuSpec& gpu) {
   const double sms = static_cast<double>(gpu.sm_count);
   const double per_cta = e.attention_decode_cta_bandwidth * gpu.memory_bandwidth_bytes_per_s / sms;
   const double pairs = work.decode_kv_tokens * work.kv_heads;
-  const double cta_s = (work.decode_bytes / per_cta + pairs * e.attention_decode_token_cost_s) / std::min(ctas, sms);
+  // QK^T and PV of one key for a KV head's query rows, padded to the tile: 2 x 2 x head_dim x tile_m
+  // FLOPs at one SM's share of the attention math rate.
+  const double cta_flops_per_s = peak_flops_per_s * e.attention_prefill_compute / sms;
+  const double pair_math_s = cta_flops_per_s > 0 ? 4.0 * work.head_dim * e.attention_decode_tile_m / cta_flops_per_s : 0.0;
+  const double cta_s =
+      (work.decode_bytes / per_cta + pairs * (e.attention_decode_token_cost_s + pair_math_s)) / std::min(ctas, sms);
   return std::max(hbm_s, cta_s);
 }
 
@@ -120,7 +125,7 @@ OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_
   const double prefill_memory = memory_time(work.prefill_bytes, gpu, e.attention_prefill_bandwidth);
   // Decodes: paged attention streaming each sequence's KV cache, memory-bound.
   const double decode_compute = work.decode_flops / rate;
-  const double decode_memory = decode_stream_time_s(work, gpu);
+  const double decode_memory = decode_stream_time_s(work, gpu, peak_flops_per_s);
   // Each decoding sequence also costs a little on its own (block-table walk, its share of the
   // split-KV reduction): negligible at serving batches, visible at thousands of sequences.
   const double decode = std::max(decode_compute, decode_memory) + work.decode_seqs * e.attention_decode_per_seq_s +

@@ -20,10 +20,12 @@
 //     h KV heads, mean context L = kv_tokens / s and B = ceil(L / attention_decode_block_tokens)
 //     KV tiles per sequence, the stream runs on
 //       CTAs = h x max(min(max_splits, B), s x min(ctas_per_seq, B))
-//     CTAs, at most one per SM, each pulling at most c x BW / SMs and spending
-//     attention_decode_token_cost on each (KV token, head) pair it scores, so the stream takes
+//     CTAs, at most one per SM, each pulling at most c x BW / SMs and spending on each (KV token,
+//     head) pair it scores attention_decode_token_cost plus the tensor-core time of the pair with
+//     its query rows padded to attention_decode_tile_m: 4 x head_dim x tile_m FLOPs at
+//     peak x attention_prefill_compute / SMs. The stream takes
 //       max(bytes_d / (BW x attention_decode_bandwidth),
-//           (bytes_d / (c x BW / SMs) + kv_tokens x h x token_cost) / min(CTAs, SMs))
+//           (bytes_d / (c x BW / SMs) + kv_tokens x h x (token_cost + pair math)) / min(CTAs, SMs))
 //     and every (sequence, KV head) tile adds attention_decode_cta_overhead x s x h / SMs.
 //     time      = prefill + decode + the larger fixed cost of the kinds present
 //                 (attention_prefill_latency, attention_decode_latency)
@@ -56,7 +58,7 @@ double smooth_max(double a, double b, double p);
 // Split-KV decode: CTAs the decode stream runs on, its achievable rate (bytes/s) and the
 // per-(sequence, KV head) fixed work (formulas above).
 double decode_ctas(const OperatorWork& work, const GpuEfficiency& e);
-double decode_stream_time_s(const OperatorWork& work, const GpuSpec& gpu);
+double decode_stream_time_s(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);
 double decode_tile_overhead_s(const OperatorWork& work, const GpuSpec& gpu);
 
 OpTime time_gemm(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);

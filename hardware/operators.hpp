@@ -77,6 +77,7 @@ struct OperatorWork {
   double prefill_seqs = 0, decode_seqs = 0;
   double decode_kv_tokens = 0;  // sum over decoding sequences of the tokens whose K/V are read
   double kv_heads = 0;          // KV heads on this GPU (the split-KV decode tiles per sequence)
+  double head_dim = 0;          // attention head width
   // Collectives and transfers: message size in bytes.
   double message_bytes = 0;
 

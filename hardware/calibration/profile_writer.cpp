@@ -56,6 +56,7 @@ std::string efficiency_value_text(const GpuEfficiency& e, const std::string& key
   if (key == "attention_decode_ctas_per_seq") return fmt::format("{:.3f}", e.attention_decode_ctas_per_seq);
   if (key == "attention_decode_block_tokens") return fmt::format("{:.0f}", e.attention_decode_block_tokens);
   if (key == "attention_decode_token_cost_ns") return fmt::format("{:.3f}", e.attention_decode_token_cost_s * 1e9);
+  if (key == "attention_decode_tile_m") return fmt::format("{:.0f}", e.attention_decode_tile_m);
   if (key == "attention_decode_cta_overhead_us") return fmt::format("{:.3f}", e.attention_decode_cta_overhead_s * 1e6);
   if (key == "elementwise_latency_us") return fmt::format("{:.2f}", e.elementwise_latency_s * 1e6);
   if (key == "kernel_latency_us") return fmt::format("{:.2f}", e.kernel_latency_s * 1e6);

@@ -161,9 +161,10 @@ TEST_CASE("cost model: a batch-1 Llama-2-7B decode on A100 is memory-bound and i
   // calibrated values (hardware/gpus/a100-80gb-sxm.yaml):
   //   GEMMs         hbm_bandwidth 0.7417, kernel_latency 4.35 us, smooth roofline p = 1.682
   //   element-wise  elementwise_bandwidth 0.4622, elementwise_latency 2.98 us
-  //   decode SDPA   attention_decode_bandwidth 0.7376, attention_decode_latency 14.74 us,
+  //   decode SDPA   attention_decode_bandwidth 0.7360, attention_decode_latency 14.60 us,
   //                 attention_decode_per_seq 0; split-KV occupancy: cta_bandwidth 20, max_splits
-  //                 8.23, ctas_per_seq 2.813, block 128, token_cost 14.382 ns, cta_overhead 3.191 us
+  //                 10.69, ctas_per_seq 3.657, block 128, token_cost 0, tile_m 64, cta_overhead
+  //                 3.206 us; attention_prefill_compute 0.5912 (the per-pair tile math)
   const double bw = gpu.memory_bandwidth_bytes_per_s;  // 2.039e12
   const GpuEfficiency& e = gpu.efficiency;
   const double t = b.latency_s;
@@ -177,12 +178,13 @@ TEST_CASE("cost model: a batch-1 Llama-2-7B decode on A100 is memory-bound and i
   //     sampling 128,008 = 168,970 -> 6,476,938 B / (2.039e12 x 0.4622 = 942.43e9 B/s) = 6.873 us,
   //     plus (6 x 32 + 3) = 195 kernels x 2.98 us = 581.1 us -> 0.587973 ms.
   //   decode SDPA, one sequence of 1025 keys, 32 KV heads: ceil(1025 / 128) = 9 tiles, so
-  //     max(min(8.23, 9), 1 x min(2.813, 9)) = 8.23 CTAs per head, 263.36 in all, 108 at once,
-  //     each 20 x 2.039e12 / 108 = 377.59e9 B/s: (16,826,368 / 377.59e9 + 1025 x 32 x 14.382 ns)
-  //     / 108 = 4.7805 us, below the HBM time 16,826,368 / (2.039e12 x 0.7376) = 11.1880 us, which
-  //     therefore holds; tile overhead 3.191 us x 1 x 32 / 108 = 0.94548 us; per layer
-  //     11.1880 + 0.9455 + 0 + 14.74 = 26.8735 us, x 32 = 0.859951 ms (its FLOPs, 4 x 1025 x 4096
-  //     = 16.8 M, take 0.09 us at 0.5903 x 312e12).
+  //     max(min(10.69, 9), 1 x min(3.657, 9)) = 9 CTAs per head, 288 in all, 108 at once, each
+  //     20 x 2.039e12 / 108 = 377.59e9 B/s; per pair 4 x 128 x 64 FLOPs at 312e12 x 0.5912 / 108
+  //     = 19.186 ns: (16,826,368 / 377.59e9 + 1025 x 32 x 19.186 ns) / 108 = 6.2395 us, below the
+  //     HBM time 16,826,368 / (2.039e12 x 0.7360) = 11.2123 us, which therefore holds; tile
+  //     overhead 3.206 us x 1 x 32 / 108 = 0.94993 us; per layer 11.2123 + 0.9499 + 0 + 14.60 =
+  //     26.7622 us, x 32 = 0.856392 ms (its FLOPs, 4 x 1025 x 4096 = 16.8 M, take 0.09 us at
+  //     0.5912 x 312e12).
   //   GEMMs, M = 1: t_m = bytes / (2.039e12 x 0.7417) and, with the M tile shrunk to 16 (padding
   //     x16) and 64-wide N tiles, t_c = 2 K N x 16 x (1 + loss) / (312e12 x 0.8219), where loss =
   //     0.0822 (1 / wave efficiency - 1); t_c / t_m ~ 0.095-0.100, so the smooth roofline adds
@@ -194,19 +196,19 @@ TEST_CASE("cost model: a batch-1 Llama-2-7B decode on A100 is memory-bound and i
   //     per layer 288.259 us, x 32 = 9.224275 ms; LM head 262,216,192 B: t_m 173.386 us, 500 tiles
   //     = 5 waves (0.926), x 1.01129 -> + 4.35 = 179.693 us. GEMMs: 9.403959 ms.
   //   CPU (Vidur-calibrated host cost): 1092.9 us + 42.75 us x 1 sequence = 1.13565 ms.
-  //   Total: 9.403959 + 0.587973 + 0.859951 + 1.13565 = 11.987533 ms.
+  //   Total: 9.403959 + 0.587973 + 0.856392 + 1.13565 = 11.983974 ms.
   const double elementwise = 6476938.0 / (bw * e.elementwise_bandwidth) + 195 * e.elementwise_latency_s;
   const double attention = 32 * (attention_bytes / 32 / (bw * e.attention_decode_bandwidth) +
                                  1 * e.attention_decode_per_seq_s + e.attention_decode_latency_s +
                                  e.attention_decode_cta_overhead_s * 32 / 108);
   CHECK(elementwise == Approx(0.587973e-3).epsilon(1e-5));
-  CHECK(attention == Approx(0.859951e-3).epsilon(1e-5));
+  CHECK(attention == Approx(0.856392e-3).epsilon(1e-5));
   CHECK(b.cpu_overhead_s == Approx(1.13565e-3).epsilon(1e-9));
   double gemms = 0;
   for (const auto& op : b.ops)
     if (op_class(op.kind) == OpClass::gemm) gemms += op.total_time_s();
   CHECK(gemms == Approx(9.403959e-3).epsilon(1e-5));
-  CHECK(t == Approx(11.987533e-3).epsilon(1e-5));
+  CHECK(t == Approx(11.983974e-3).epsilon(1e-5));
   // One stage, no transfers.
   REQUIRE(b.stage_time_s.size() == 1);
   CHECK(b.transfer_time_s == 0.0);
