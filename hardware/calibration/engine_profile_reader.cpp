@@ -54,7 +54,9 @@ EngineModel engine_model(const std::string& csv_path) {
   EngineModel out;
   out.name = root["model"].as<std::string>();
   const ModelSpec& model = ModelLibrary::load_default().find(out.name);
-  if (tp_name.size() > 2 && tp_name.rfind("tp", 0) == 0) out.tp = std::stoll(tp_name.substr(2));
+  const bool tp_folder = tp_name.size() > 2 && tp_name.size() < 6 && tp_name.rfind("tp", 0) == 0 &&
+                         tp_name.find_first_not_of("0123456789", 2) == std::string::npos;
+  if (tp_folder) out.tp = std::stoll(tp_name.substr(2));
   if (out.tp < 1 || model.num_attention_heads % out.tp != 0)
     throw InputError(SourcePos{csv_path, 0, 0}, "engine profile", fmt::format("folder '{}' is not a valid tp<N> for {}", tp_name, out.name));
   const double tp = static_cast<double>(out.tp);
