@@ -64,6 +64,7 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const CostModel
   geometry_.act_bytes = act_bytes;
   geometry_.weight_bytes = quantization.weight_bytes_per_param > 0 ? quantization.weight_bytes_per_param : act_bytes;
   geometry_.kv_bytes = kv_cache_bytes_per_element(options.kv_cache_dtype, model.dtype);
+  geometry_.head_dim = static_cast<double>(model.head_dim);
   table_bytes_ = quantization.quantizes_embeddings ? geometry_.weight_bytes : act_bytes;
   gemm_peak_ = gemm_peak(gpu, quantization, model.dtype);
   attention_peak_ = sixteen_bit_peak(gpu, model.dtype);
@@ -78,7 +79,8 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const CostModel
                      fmt::format("{} GPUs span more than one {}-GPU node: an inter-node interconnect is needed",
                                  p.gpus(), gpu.max_gpus_per_node));
   if (p.tensor_parallel > 1)
-    tp_link_ = collective_link(tp_spans_nodes ? *options.inter_node : *options.intra_node, gpu, p.tensor_parallel);
+    tp_link_ = collective_link(tp_spans_nodes ? *options.inter_node : *options.intra_node, gpu, p.tensor_parallel,
+                               options.use_custom_all_reduce && !tp_spans_nodes);
   if (p.pipeline_parallel > 1)
     pp_link_ = collective_link(pp_spans_nodes ? *options.inter_node : *options.intra_node, gpu, 2);
 

@@ -32,6 +32,10 @@ struct CostModelOptions {
   // Charge the GPU profile's per-step host cost (cpu_overhead_per_step/per_seq) inside the step.
   // Engines that model their own host timing (vLLM V1's overlapped scheduling) turn it off.
   bool include_host_overhead = true;
+  // TP all-reduces use vLLM's custom all-reduce where vLLM would (hardware/interconnect.hpp has
+  // the rule): vLLM's default (disable_custom_all_reduce = False). Hook for the framework config:
+  // a framework without it, or a vLLM config with --disable-custom-all-reduce, sets this false.
+  bool use_custom_all_reduce = true;
 };
 
 // A group of layers that cost the same: dense or MoE FFN, full or sliding-window attention.

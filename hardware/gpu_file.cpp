@@ -9,7 +9,9 @@ const std::vector<std::string>& efficiency_keys() {
       "hbm_bandwidth", "gemm_compute", "gemm_wave_quantization", "gemm_roofline_sharpness",
       "kernel_latency_us", "gemm_tile_m", "gemm_tile_n", "elementwise_bandwidth", "elementwise_latency_us",
       "attention_prefill_compute", "attention_prefill_bandwidth", "attention_prefill_latency_us",
-      "attention_decode_bandwidth", "attention_decode_latency_us", "attention_decode_per_seq_us", "cpu_overhead_per_step_us",
+      "attention_decode_bandwidth", "attention_decode_latency_us", "attention_decode_per_seq_us",
+      "attention_decode_cta_bandwidth", "attention_decode_max_splits", "attention_decode_ctas_per_seq",
+      "attention_decode_block_tokens", "attention_decode_token_cost_ns", "attention_decode_tile_m", "attention_decode_cta_overhead_us", "cpu_overhead_per_step_us",
       "cpu_overhead_per_seq_us"};
   return keys;
 }
@@ -60,6 +62,13 @@ void read_efficiency(StrictMap& e, GpuEfficiency& out, bool required) {
   read_number(e, "attention_prefill_latency_us", false, 1e-6, {0, 1e4, false}, out.attention_prefill_latency_s);
   read_number(e, "attention_decode_latency_us", false, 1e-6, {0, 1e4, false}, out.attention_decode_latency_s);
   read_number(e, "attention_decode_per_seq_us", false, 1e-6, {0, 1e3, false}, out.attention_decode_per_seq_s);
+  read_number(e, "attention_decode_cta_bandwidth", false, 1.0, {0, 100, false}, out.attention_decode_cta_bandwidth);
+  read_number(e, "attention_decode_max_splits", false, 1.0, {1, 1024, false}, out.attention_decode_max_splits);
+  read_number(e, "attention_decode_ctas_per_seq", false, 1.0, {0.01, 64, false}, out.attention_decode_ctas_per_seq);
+  read_number(e, "attention_decode_block_tokens", false, 1.0, {1, 65536, false}, out.attention_decode_block_tokens);
+  read_number(e, "attention_decode_token_cost_ns", false, 1e-9, {0, 1e6, false}, out.attention_decode_token_cost_s);
+  read_number(e, "attention_decode_tile_m", false, 1.0, {1, 1024, false}, out.attention_decode_tile_m);
+  read_number(e, "attention_decode_cta_overhead_us", false, 1e-6, {0, 1e3, false}, out.attention_decode_cta_overhead_s);
   read_number(e, "elementwise_latency_us", false, 1e-6, {0, 1e4, false}, out.elementwise_latency_s);
   read_number(e, "kernel_latency_us", required, 1e-6, {0, 1e4, false}, out.kernel_latency_s);
   read_number(e, "gemm_tile_m", required, 1.0, {1, 1024, false}, out.gemm_tile_m);

@@ -48,6 +48,29 @@ struct GpuEfficiency {
                                               // reduction kernels); a mixed step pays the larger one
   double attention_decode_per_seq_s = 0;      // cost per decoding sequence beyond its KV stream (block
                                               // table walk, per-sequence partial reduction): large batches
+  // Split-KV decode occupancy (FlashAttention-3 on Hopper, FlashDecoding-style kernels): the KV
+  // stream of a decode runs on CTAs of one (sequence, KV head) tile, split along the context when
+  // there are too few tiles to fill the SMs. With few CTAs the stream is limited by what those
+  // CTAs can pull, not by HBM. Formulas: hardware/kernel_timing.hpp. The defaults switch the term
+  // off (cta bandwidth 0), which is what the A100 / A40 fits (older kernels, serving-size batches)
+  // were fitted without.
+  double attention_decode_cta_bandwidth = 0;  // KV streaming rate of one CTA as a fraction of an SM's
+                                              // share of HBM (bandwidth / SMs); 0 = not modelled
+  double attention_decode_max_splits = 32;    // CTAs one KV head's decodes are spread over while the batch
+                                              // is small (the kernel's split budget)
+  double attention_decode_ctas_per_seq = 1;   // CTAs per (sequence, KV head) once the batch exceeds it
+  double attention_decode_block_tokens = 128; // KV tokens per CTA tile (kBlockN): a sequence of L cached
+                                              // tokens splits into at most ceil(L / this) parts
+  double attention_decode_token_cost_s = 0;   // time one CTA spends per (KV token, head) pair beyond
+                                              // moving its bytes (QK^T, softmax, PV of one key): why
+                                              // head_dim 64 streams fewer bytes/s than 128 at few CTAs
+  double attention_decode_tile_m = 64;        // query rows of a decode CTA's tensor-core tile: a KV head's
+                                              // few query heads are padded to it (Hopper wgmma: M >= 64),
+                                              // so each (token, head) pair costs 4 x head_dim x tile_m
+                                              // FLOPs at the CTA's share of attention_prefill_compute
+  double attention_decode_cta_overhead_s = 0; // fixed work per (sequence, KV head) tile beyond its KV
+                                              // stream (Q load, softmax finalise, O store), spread over
+                                              // the SMs: dominates batches of thousands of short contexts
   // --- host ---
   double cpu_overhead_per_step_s = 1e-3;   // scheduler + sampler + input prep + output processing per step
   double cpu_overhead_per_seq_s = 40e-6;   // extra per sequence in the batch

@@ -1,6 +1,7 @@
 #include "interconnect.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "simulator/util/data_paths.hpp"
 #include "simulator/util/units.hpp"
@@ -40,10 +41,30 @@ InterconnectSpec load_preset(const std::string& file) {
     spec.small_latency_s = top.get_double("small_message_latency_us", non_negative()) * 1e-6;
     spec.small_latency_per_rank_s = top.get_double("small_message_latency_per_rank_us", non_negative()) * 1e-6;
   }
+  // NVLS is all three keys or none.
+  if (top.has("nvls_bus_efficiency") || top.has("nvls_latency_us")) {
+    spec.nvls_bus_efficiency = top.get_double("nvls_bus_efficiency", fraction());
+    spec.nvls_latency_s = top.get_double("nvls_latency_us", non_negative()) * 1e-6;
+    spec.nvls_latency_per_rank_s = top.get_double("nvls_latency_per_rank_us", non_negative()) * 1e-6;
+  }
+  // vLLM custom all-reduce: both kernels' three keys, or none (then NCCL is always used).
+  if (top.has("custom_ar_one_shot_bus_efficiency") || top.has("custom_ar_two_shot_bus_efficiency")) {
+    spec.custom_one_shot_latency_s = top.get_double("custom_ar_one_shot_latency_us", non_negative()) * 1e-6;
+    spec.custom_one_shot_latency_per_rank_s = top.get_double("custom_ar_one_shot_latency_per_rank_us", non_negative()) * 1e-6;
+    spec.custom_one_shot_bus_efficiency = top.get_double("custom_ar_one_shot_bus_efficiency", fraction());
+    spec.custom_two_shot_latency_s = top.get_double("custom_ar_two_shot_latency_us", non_negative()) * 1e-6;
+    spec.custom_two_shot_latency_per_rank_s = top.get_double("custom_ar_two_shot_latency_per_rank_us", non_negative()) * 1e-6;
+    spec.custom_two_shot_bus_efficiency = top.get_double("custom_ar_two_shot_bus_efficiency", fraction());
+    spec.custom_max_bytes = top.opt_double("custom_ar_max_size_mib", positive()).value_or(8.0) * 1024 * 1024;
+  }
   top.reject_unknown_keys({"id", "description", "topology", "bandwidth", "bandwidth_gb_per_s",
                            "latency_us", "latency_per_rank_us", "bus_efficiency", "pcie_bus_efficiency",
                            "small_message_latency_us", "small_message_latency_per_rank_us",
-                           "small_message_bus_efficiency"});
+                           "small_message_bus_efficiency", "nvls_latency_us", "nvls_latency_per_rank_us",
+                           "nvls_bus_efficiency", "custom_ar_one_shot_latency_us",
+                           "custom_ar_one_shot_latency_per_rank_us", "custom_ar_one_shot_bus_efficiency",
+                           "custom_ar_two_shot_latency_us", "custom_ar_two_shot_latency_per_rank_us",
+                           "custom_ar_two_shot_bus_efficiency", "custom_ar_max_size_mib"});
   return spec;
 }
 
@@ -66,7 +87,20 @@ const InterconnectSpec& InterconnectLibrary::find(const std::string& name) const
   names_.throw_unknown("interconnect", "interconnect", name, "llmperforacle list interconnects");
 }
 
-CollectiveLink collective_link(const InterconnectSpec& preset, const GpuSpec& gpu, int64_t ranks) {
+bool custom_all_reduce_supported(Topology topology, int64_t ranks) {
+  // custom_all_reduce.py: _SUPPORTED_WORLD_SIZES = [2, 4, 6, 8]; groups spanning nodes are
+  // disabled; "more than two PCIe-only GPUs" are disabled (no full NVLink connectivity).
+  if (ranks != 2 && ranks != 4 && ranks != 6 && ranks != 8) return false;
+  switch (topology) {
+    case Topology::all_to_all: return true;
+    case Topology::pairwise:
+    case Topology::pcie_host: return ranks == 2;
+    case Topology::inter_node: return false;
+  }
+  return false;
+}
+
+CollectiveLink collective_link(const InterconnectSpec& preset, const GpuSpec& gpu, int64_t ranks, bool custom_all_reduce) {
   CollectiveLink link;
   link.latency_s = preset.latency_s;
   link.latency_per_rank_s = preset.latency_per_rank_s;
@@ -98,7 +132,57 @@ CollectiveLink collective_link(const InterconnectSpec& preset, const GpuSpec& gp
     link.small_latency_s = preset.small_latency_s;
     link.small_latency_per_rank_s = preset.small_latency_per_rank_s;
   }
+  if (preset.nvls_bus_efficiency > 0) {
+    link.nvls_bandwidth_bytes_per_s = raw * preset.nvls_bus_efficiency;
+    link.nvls_latency_s = preset.nvls_latency_s;
+    link.nvls_latency_per_rank_s = preset.nvls_latency_per_rank_s;
+  }
+  const bool has_custom = preset.custom_one_shot_bus_efficiency > 0 && preset.custom_two_shot_bus_efficiency > 0;
+  if (has_custom) {
+    // The custom kernel reads peers' memory directly: over NVLink where the group has it
+    // (pairwise bridges join two GPUs), else PCIe P2P.
+    const bool nvlink = preset.topology == Topology::all_to_all ||
+                        (preset.topology == Topology::pairwise && ranks <= 2);
+    const double custom_raw = preset.topology == Topology::pcie_host ? pcie_raw : nvlink ? raw : pcie_raw;
+    link.custom_usable = custom_all_reduce && custom_all_reduce_supported(preset.topology, ranks);
+    // vLLM's fully_connected: every pair of GPUs joined by NVLink (is_fully_connected).
+    link.custom_fully_connected = preset.topology == Topology::all_to_all;
+    link.custom_max_bytes = preset.custom_max_bytes;
+    link.custom_one_shot_bandwidth_bytes_per_s = custom_raw * preset.custom_one_shot_bus_efficiency;
+    link.custom_one_shot_latency_s = preset.custom_one_shot_latency_s;
+    link.custom_one_shot_latency_per_rank_s = preset.custom_one_shot_latency_per_rank_s;
+    link.custom_two_shot_bandwidth_bytes_per_s = custom_raw * preset.custom_two_shot_bus_efficiency;
+    link.custom_two_shot_latency_s = preset.custom_two_shot_latency_s;
+    link.custom_two_shot_latency_per_rank_s = preset.custom_two_shot_latency_per_rank_s;
+  }
   return link;
+}
+
+const char* to_string(AllReduceAlgorithm algorithm) {
+  switch (algorithm) {
+    case AllReduceAlgorithm::nccl: return "nccl";
+    case AllReduceAlgorithm::custom_one_shot: return "custom one-shot";
+    case AllReduceAlgorithm::custom_two_shot: return "custom two-shot";
+  }
+  return "?";
+}
+
+AllReduceAlgorithm custom_kernel_choice(double bytes, int64_t ranks, bool fully_connected) {
+  // csrc/custom_all_reduce.cuh, CustomAllreduce::allreduce (REDUCE_CASE): two ranks always run
+  // the one-stage kernel; a fully connected group runs it below 512 KiB at <= 4 ranks or 256 KiB
+  // at <= 8 ranks, and the two-stage kernel above.
+  if (ranks == 2) return AllReduceAlgorithm::custom_one_shot;
+  if (fully_connected && ((ranks <= 4 && bytes < 512 * kKiB) || (ranks <= 8 && bytes < 256 * kKiB)))
+    return AllReduceAlgorithm::custom_one_shot;
+  return AllReduceAlgorithm::custom_two_shot;
+}
+
+AllReduceAlgorithm choose_all_reduce(double bytes, int64_t ranks, const CollectiveLink& link) {
+  // custom_all_reduce.py should_custom_ar: the byte size must be a multiple of 16 and below
+  // max_size; world size 2 or a fully connected group (already in custom_usable).
+  if (!link.custom_usable || ranks <= 1 || bytes <= 0) return AllReduceAlgorithm::nccl;
+  if (std::fmod(bytes, 16.0) != 0.0 || bytes >= link.custom_max_bytes) return AllReduceAlgorithm::nccl;
+  return custom_kernel_choice(bytes, ranks, link.custom_fully_connected);
 }
 
 namespace {
@@ -118,10 +202,30 @@ double fastest(const CollectiveLink& link, double steps, double traffic) {
 
 }  // namespace
 
-double all_reduce_time_s(double bytes, int64_t ranks, const CollectiveLink& link) {
+double nccl_all_reduce_time_s(double bytes, int64_t ranks, const CollectiveLink& link) {
   if (ranks <= 1 || bytes <= 0) return 0.0;
   const double p = static_cast<double>(ranks);
-  return fastest(link, p - 1.0, 2.0 * (p - 1.0) / p * bytes);
+  double t = fastest(link, p - 1.0, 2.0 * (p - 1.0) / p * bytes);
+  if (link.nvls_bandwidth_bytes_per_s > 0)  // the switch reduces: S out and S back per rank
+    t = std::min(t, protocol_time(link.nvls_latency_s, link.nvls_latency_per_rank_s, p - 1.0, bytes,
+                                  link.nvls_bandwidth_bytes_per_s));
+  return t;
+}
+
+double custom_all_reduce_time_s(double bytes, int64_t ranks, const CollectiveLink& link, AllReduceAlgorithm algorithm) {
+  if (ranks <= 1 || bytes <= 0) return 0.0;
+  const double p = static_cast<double>(ranks);
+  if (algorithm == AllReduceAlgorithm::custom_one_shot)
+    return protocol_time(link.custom_one_shot_latency_s, link.custom_one_shot_latency_per_rank_s, p - 1.0,
+                         (p - 1.0) * bytes, link.custom_one_shot_bandwidth_bytes_per_s);
+  return protocol_time(link.custom_two_shot_latency_s, link.custom_two_shot_latency_per_rank_s, p - 1.0,
+                       2.0 * (p - 1.0) / p * bytes, link.custom_two_shot_bandwidth_bytes_per_s);
+}
+
+double all_reduce_time_s(double bytes, int64_t ranks, const CollectiveLink& link) {
+  const AllReduceAlgorithm algorithm = choose_all_reduce(bytes, ranks, link);
+  if (algorithm == AllReduceAlgorithm::nccl) return nccl_all_reduce_time_s(bytes, ranks, link);
+  return custom_all_reduce_time_s(bytes, ranks, link, algorithm);
 }
 
 double send_recv_time_s(double bytes, const CollectiveLink& link) {

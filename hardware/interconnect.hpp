@@ -7,6 +7,24 @@
 //   all-reduce    = min over the preset's protocols            (ring traffic: 2 (p - 1) / p * S)
 //   send/recv     = min over protocols of latency + latency_per_rank + S / (efficiency * link)
 // A preset without a small-message protocol has the bandwidth protocol only.
+// Hopper NVSwitch systems add NVLS (NVLink SHARP: the switch reduces, so each rank sends and
+// receives its S bytes once instead of the ring's 2 (p - 1) / p S):
+//   NVLS          = nvls_latency + nvls_latency_per_rank (p - 1) + S / (nvls_efficiency * link)
+// and NCCL takes the fastest of the protocols the preset has.
+//
+// vLLM's custom all-reduce (vllm/distributed/device_communicators/custom_all_reduce.py and
+// csrc/custom_all_reduce.cuh) is a separate protocol: each rank reads its peers' buffers over
+// NVLink / PCIe P2P directly.
+//   one-shot (cross_device_reduce_1stage): every rank reads all p - 1 peers' full buffers:
+//       latency + latency_per_rank (p - 1) + (p - 1) S / (one_shot_efficiency * link)
+//   two-shot (cross_device_reduce_2stage): reduce-scatter then all-gather through the peers:
+//       latency + latency_per_rank (p - 1) + 2 (p - 1) / p S / (two_shot_efficiency * link)
+// vLLM uses it (custom_all_reduce.py should_custom_ar / __init__) only inside one node, for world
+// sizes 2, 4, 6, 8, with NVLink between all GPUs or exactly two PCIe P2P GPUs, for messages
+// smaller than max_size (8 MiB by default) whose size is a multiple of 16 bytes; otherwise NCCL.
+// The kernel (custom_all_reduce.cuh, CustomAllreduce::allreduce) picks one-shot for 2 ranks, and
+// for a fully connected group below 512 KiB at <= 4 ranks or below 256 KiB at <= 8 ranks;
+// two-shot otherwise.
 #include <string>
 #include <vector>
 
@@ -34,6 +52,18 @@ struct InterconnectSpec {
   double small_latency_s = 0;
   double small_latency_per_rank_s = 0;
   double small_bus_efficiency = 0;
+  // NVLS (in-switch reduction, Hopper NVSwitch); bus efficiency 0 = the preset has none.
+  double nvls_latency_s = 0;
+  double nvls_latency_per_rank_s = 0;
+  double nvls_bus_efficiency = 0;
+  // vLLM custom all-reduce on this fabric; both efficiencies 0 = not available (NCCL is used).
+  double custom_max_bytes = 8.0 * 1024 * 1024;  // vLLM's max_size default (8192 * 1024 bytes)
+  double custom_one_shot_latency_s = 0;
+  double custom_one_shot_latency_per_rank_s = 0;
+  double custom_one_shot_bus_efficiency = 0;
+  double custom_two_shot_latency_s = 0;
+  double custom_two_shot_latency_per_rank_s = 0;
+  double custom_two_shot_bus_efficiency = 0;
 };
 
 class InterconnectLibrary {
@@ -56,9 +86,41 @@ struct CollectiveLink {
   double small_bandwidth_bytes_per_s = 0;  // low-latency protocol; 0 = none
   double small_latency_s = 0;
   double small_latency_per_rank_s = 0;
+  double nvls_bandwidth_bytes_per_s = 0;  // NVLS, already multiplied by its efficiency; 0 = none
+  double nvls_latency_s = 0;
+  double nvls_latency_per_rank_s = 0;
+  // vLLM custom all-reduce: usable = the preset has it, the group is one node, a supported world
+  // size and connectivity, and the caller allows it (CostModelOptions::use_custom_all_reduce).
+  bool custom_usable = false;
+  bool custom_fully_connected = false;
+  double custom_max_bytes = 0;
+  double custom_one_shot_bandwidth_bytes_per_s = 0;
+  double custom_one_shot_latency_s = 0;
+  double custom_one_shot_latency_per_rank_s = 0;
+  double custom_two_shot_bandwidth_bytes_per_s = 0;
+  double custom_two_shot_latency_s = 0;
+  double custom_two_shot_latency_per_rank_s = 0;
 };
-CollectiveLink collective_link(const InterconnectSpec& preset, const GpuSpec& gpu, int64_t ranks);
+// `custom_all_reduce`: whether the caller's framework runs vLLM's custom all-reduce (vLLM does
+// unless --disable-custom-all-reduce); it is then used where vLLM's rule allows it.
+CollectiveLink collective_link(const InterconnectSpec& preset, const GpuSpec& gpu, int64_t ranks,
+                               bool custom_all_reduce = false);
 
+enum class AllReduceAlgorithm { nccl, custom_one_shot, custom_two_shot };
+const char* to_string(AllReduceAlgorithm algorithm);
+// vLLM's world-size / connectivity rule (custom_all_reduce.py __init__): may a group of `ranks`
+// on a preset of this topology use the custom all-reduce at all?
+bool custom_all_reduce_supported(Topology topology, int64_t ranks);
+// What vLLM runs for an all-reduce of `bytes` on `link` (NCCL when the custom kernel is not
+// usable, the message is too large or not a multiple of 16 bytes).
+AllReduceAlgorithm choose_all_reduce(double bytes, int64_t ranks, const CollectiveLink& link);
+// The custom kernel's one-shot / two-shot choice alone (CustomAllreduce::allreduce).
+AllReduceAlgorithm custom_kernel_choice(double bytes, int64_t ranks, bool fully_connected);
+// Time of the custom kernel as `algorithm` (one- or two-shot) runs it.
+double custom_all_reduce_time_s(double bytes, int64_t ranks, const CollectiveLink& link, AllReduceAlgorithm algorithm);
+// NCCL alone: the fastest of the preset's protocols.
+double nccl_all_reduce_time_s(double bytes, int64_t ranks, const CollectiveLink& link);
+// What the cost model charges: choose_all_reduce, then that algorithm's time.
 double all_reduce_time_s(double bytes, int64_t ranks, const CollectiveLink& link);
 double send_recv_time_s(double bytes, const CollectiveLink& link);
 

@@ -77,6 +77,44 @@ OpTime time_gemm(const OperatorWork& work, const GpuSpec& gpu, double peak_flops
   return t;
 }
 
+double decode_ctas(const OperatorWork& work, const GpuEfficiency& e) {
+  if (work.decode_seqs <= 0 || work.kv_heads <= 0) return 0;
+  const double mean_context = work.decode_kv_tokens / work.decode_seqs;
+  const double tiles = std::max(1.0, std::ceil(mean_context / std::max(1.0, e.attention_decode_block_tokens)));
+  // Small batches: the kernel splits each KV head's context over up to max_splits CTAs (never
+  // more parts than KV tiles); large batches: ctas_per_seq CTAs per (sequence, KV head).
+  const double per_head = std::max(std::min(e.attention_decode_max_splits, tiles),
+                                   work.decode_seqs * std::min(e.attention_decode_ctas_per_seq, tiles));
+  return work.kv_heads * per_head;
+}
+
+double decode_stream_time_s(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s) {
+  const GpuEfficiency& e = gpu.efficiency;
+  const double hbm_s = work.decode_bytes / (gpu.memory_bandwidth_bytes_per_s * e.attention_decode_bandwidth);
+  if (e.attention_decode_cta_bandwidth <= 0 || gpu.sm_count <= 0) return hbm_s;
+  const double ctas = decode_ctas(work, e);
+  if (ctas <= 0) return hbm_s;
+  // One CTA lives on one SM (FlashAttention-3 decode CTAs fill an SM's shared memory), streams
+  // at most c x its SM's share of HBM and spends a fixed time on each (KV token, head) it scores.
+  const double sms = static_cast<double>(gpu.sm_count);
+  const double per_cta = e.attention_decode_cta_bandwidth * gpu.memory_bandwidth_bytes_per_s / sms;
+  const double pairs = work.decode_kv_tokens * work.kv_heads;
+  // QK^T and PV of one key for a KV head's query rows, padded to the tile: 2 x 2 x head_dim x tile_m
+  // FLOPs at one SM's share of the attention math rate.
+  const double cta_flops_per_s = peak_flops_per_s * e.attention_prefill_compute / sms;
+  const double pair_math_s = cta_flops_per_s > 0 ? 4.0 * work.head_dim * e.attention_decode_tile_m / cta_flops_per_s : 0.0;
+  const double cta_s =
+      (work.decode_bytes / per_cta + pairs * (e.attention_decode_token_cost_s + pair_math_s)) / std::min(ctas, sms);
+  return std::max(hbm_s, cta_s);
+}
+
+double decode_tile_overhead_s(const OperatorWork& work, const GpuSpec& gpu) {
+  const GpuEfficiency& e = gpu.efficiency;
+  if (e.attention_decode_cta_overhead_s <= 0 || gpu.sm_count <= 0) return 0;
+  // Each (sequence, KV head) tile's fixed work, spread over all SMs running concurrently.
+  return e.attention_decode_cta_overhead_s * work.decode_seqs * work.kv_heads / static_cast<double>(gpu.sm_count);
+}
+
 OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s) {
   const GpuEfficiency& e = gpu.efficiency;
   const double rate = peak_flops_per_s * e.attention_prefill_compute;
@@ -87,10 +125,11 @@ OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_
   const double prefill_memory = memory_time(work.prefill_bytes, gpu, e.attention_prefill_bandwidth);
   // Decodes: paged attention streaming each sequence's KV cache, memory-bound.
   const double decode_compute = work.decode_flops / rate;
-  const double decode_memory = memory_time(work.decode_bytes, gpu, e.attention_decode_bandwidth);
+  const double decode_memory = decode_stream_time_s(work, gpu, peak_flops_per_s);
   // Each decoding sequence also costs a little on its own (block-table walk, its share of the
   // split-KV reduction): negligible at serving batches, visible at thousands of sequences.
-  const double decode = std::max(decode_compute, decode_memory) + work.decode_seqs * e.attention_decode_per_seq_s;
+  const double decode = std::max(decode_compute, decode_memory) + work.decode_seqs * e.attention_decode_per_seq_s +
+                        decode_tile_overhead_s(work, gpu);
   OpTime t;
   t.compute_s = prefill_compute + decode_compute;
   t.memory_s = prefill_memory + decode_memory;

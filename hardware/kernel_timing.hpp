@@ -16,6 +16,17 @@
 //     prefill   = FLOPs_p / (peak x attention_prefill_compute) + bytes_p / (BW x attention_prefill_bandwidth)
 //     decode    = max(FLOPs_d / (peak x attention_prefill_compute), bytes_d / (BW x attention_decode_bandwidth))
 //                 + decoding sequences x attention_decode_per_seq
+//     split-KV occupancy (when attention_decode_cta_bandwidth c > 0): with s decoding sequences,
+//     h KV heads, mean context L = kv_tokens / s and B = ceil(L / attention_decode_block_tokens)
+//     KV tiles per sequence, the stream runs on
+//       CTAs = h x max(min(max_splits, B), s x min(ctas_per_seq, B))
+//     CTAs, at most one per SM, each pulling at most c x BW / SMs and spending on each (KV token,
+//     head) pair it scores attention_decode_token_cost plus the tensor-core time of the pair with
+//     its query rows padded to attention_decode_tile_m: 4 x head_dim x tile_m FLOPs at
+//     peak x attention_prefill_compute / SMs. The stream takes
+//       max(bytes_d / (BW x attention_decode_bandwidth),
+//           (bytes_d / (c x BW / SMs) + kv_tokens x h x (token_cost + pair math)) / min(CTAs, SMs))
+//     and every (sequence, KV head) tile adds attention_decode_cta_overhead x s x h / SMs.
 //     time      = prefill + decode + the larger fixed cost of the kinds present
 //                 (attention_prefill_latency, attention_decode_latency)
 //   collectives and transfers: the interconnect's protocol model (hardware/interconnect.hpp).
@@ -43,6 +54,12 @@ double wave_efficiency(double tiles, double sm_count);
 
 // (a^p + b^p)^(1/p), computed without overflow; max(a, b) when p is very large.
 double smooth_max(double a, double b, double p);
+
+// Split-KV decode: CTAs the decode stream runs on, its achievable rate (bytes/s) and the
+// per-(sequence, KV head) fixed work (formulas above).
+double decode_ctas(const OperatorWork& work, const GpuEfficiency& e);
+double decode_stream_time_s(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);
+double decode_tile_overhead_s(const OperatorWork& work, const GpuSpec& gpu);
 
 OpTime time_gemm(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);
 OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);

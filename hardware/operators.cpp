@@ -168,6 +168,9 @@ OperatorWork attention_work(const LayerGeometry& g, const AttentionLoad& prefill
   w.decode_bytes = d.bytes;
   w.prefill_seqs = prefill.seqs;
   w.decode_seqs = decode.seqs;
+  w.decode_kv_tokens = decode.kv_tokens;
+  w.kv_heads = g.head_dim > 0 ? g.kv_dim / g.head_dim : 0;
+  w.head_dim = g.head_dim;
   return w;
 }
 

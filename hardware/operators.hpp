@@ -59,6 +59,7 @@ struct LayerGeometry {
   double act_bytes = 2;       // activations (the model's dtype)
   double weight_bytes = 2;    // linear-layer weights (after quantization)
   double kv_bytes = 2;        // KV-cache elements
+  double head_dim = 128;      // attention head width (kv_dim / head_dim = KV heads on this GPU)
 };
 
 struct OperatorWork {
@@ -74,6 +75,9 @@ struct OperatorWork {
   double prefill_flops = 0, decode_flops = 0;
   double prefill_bytes = 0, decode_bytes = 0;
   double prefill_seqs = 0, decode_seqs = 0;
+  double decode_kv_tokens = 0;  // sum over decoding sequences of the tokens whose K/V are read
+  double kv_heads = 0;          // KV heads on this GPU (the split-KV decode tiles per sequence)
+  double head_dim = 0;          // attention head width
   // Collectives and transfers: message size in bytes.
   double message_bytes = 0;
 

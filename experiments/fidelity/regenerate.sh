@@ -1,21 +1,23 @@
 #!/usr/bin/env bash
 # Regenerates the fidelity page's numbers in one command:
 #   experiments/fidelity/regenerate.sh [path/to/llmperforacle]
-# 1. calibrates A100-80GB-PCIe, A100-80GB-SXM and A40 on the FIT split of the measured data
-#    (../shared/data/profiles) and writes the calibrated files to calibrated/;
+# 1. calibrates A100-80GB-PCIe, A100-80GB-SXM, A40, H200 and RTX-4090 on the FIT split of the
+#    measured data (the in-project copies in hardware/profiles/measured, see its SOURCES.md) and
+#    writes the calibrated files to calibrated/;
 # 2. scores the shipped library profiles (whose values were copied from calibrated/) on the
 #    SCORE split - rows no fit has seen - and writes the tables (*.txt), grouped CSVs
 #    (*-summary.csv) here and one CSV line per scored row in rows/;
-# 3. checks that the library's calibrated GPUs and presets still hold the values in calibrated/.
+# 3. checks that the library's calibrated GPUs and presets still hold the values in calibrated/,
+#    and that the derived GPUs hold what hardware/gpus/derive_efficiency.py derives from them.
 # Deterministic: the same data and binary give byte-identical outputs.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 BIN="${1:-$ROOT/build/bin/llmperforacle}"
 cd "$ROOT"
-DATA=../shared/data/profiles
+DATA=hardware/profiles/measured
 if [ ! -d "$DATA" ]; then
-  echo "error: $DATA is missing: the measured data lives in shared/data beside the project" >&2
+  echo "error: $DATA is missing" >&2
   exit 2
 fi
 OUT=experiments/fidelity
@@ -25,6 +27,8 @@ mkdir -p "$OUT/calibrated" "$OUT/calibrated/interconnects" "$OUT/rows"
 A100_PCIE=("$DATA/vidur/a100" "$DATA/vidur/network/a100_pairwise_nvlink" "$DATA/vidur/cpu_overhead/a100")
 A100_SXM=("$DATA/aiconfigurator/a100_sxm" "$DATA/vidur/cpu_overhead/a100")
 A40=("$DATA/vidur/a40" "$DATA/vidur/network/a40_pairwise_nvlink" "$DATA/vidur/cpu_overhead/a40")
+H200=("$DATA/aiconfigurator/h200_sxm")  # vLLM 0.19.0 kernels, NCCL 2.29.2; split by model shape
+RTX4090=("$DATA/serving-runs/vllm-0.19.0/rtx4090-llama-3.1-8b/engine-profile")  # vLLM 0.19.0 engine, eager
 
 calibrate() {  # name gpu profiles...
   local name=$1 gpu=$2
@@ -35,6 +39,8 @@ calibrate() {  # name gpu profiles...
 calibrate a100-80gb-pcie A100-80GB-PCIe "${A100_PCIE[@]}"
 calibrate a100-80gb-sxm A100-80GB-SXM "${A100_SXM[@]}"
 calibrate a40 A40 "${A40[@]}"
+calibrate h200 H200 "${H200[@]}"
+calibrate rtx-4090 RTX-4090 "${RTX4090[@]}"
 
 score() {  # name gpu split profiles...
   local name=$1 gpu=$2 split=$3
@@ -47,15 +53,19 @@ score() {  # name gpu split profiles...
 score a100-pcie-vidur A100-80GB-PCIe score "${A100_PCIE[@]}"
 score a100-sxm-aiconfigurator A100-80GB-SXM score "${A100_SXM[@]}" "$DATA/vidur/network/a100_dgx/all_reduce.csv"
 score a40-vidur A40 score "${A40[@]}"
+score h200-aiconfigurator H200 score "${H200[@]}"
+score rtx-4090-engine RTX-4090 score "${RTX4090[@]}"
 # The fitted rows too, to show the gap between fit and held-out error.
 score a100-pcie-vidur-fitrows A100-80GB-PCIe fit "${A100_PCIE[@]}"
 score a40-vidur-fitrows A40 fit "${A40[@]}"
+score h200-aiconfigurator-fitrows H200 fit "${H200[@]}"
+score rtx-4090-engine-fitrows RTX-4090 fit "${RTX4090[@]}"
 # Transfer without refitting: the Vidur A100 data under the SXM profile fitted on aiconfigurator.
 score a100-sxm-on-vidur A100-80GB-SXM all "$DATA/vidur/a100"
 
 # The library must ship what the calibration produced.
 status=0
-for pair in a100-80gb-pcie:a100-80gb-pcie a100-80gb-sxm:a100-80gb-sxm a40:a40; do
+for pair in a100-80gb-pcie:a100-80gb-pcie a100-80gb-sxm:a100-80gb-sxm a40:a40 h200:h200 rtx-4090:rtx-4090; do
   calibrated="$OUT/calibrated/${pair%%:*}.yaml"
   library="hardware/gpus/${pair##*:}.yaml"
   if ! diff <(sed -n '/^efficiency:/,$p' "$calibrated" | sed 's/ *#.*//') \
@@ -71,5 +81,8 @@ for preset in "$OUT"/calibrated/interconnects/*.yaml; do
     status=1
   fi
 done
+# The GPUs without measured kernels must hold what the generation rules derive from the
+# calibrated files (hardware/GPU_SOURCES.md, "Efficiency defaults").
+python3 hardware/gpus/derive_efficiency.py --check || status=1
 echo "wrote $OUT/*.txt, *.csv and calibrated/"
 exit $status

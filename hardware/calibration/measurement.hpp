@@ -5,6 +5,7 @@
 // see Measurements.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "hardware/operators.hpp"
 
@@ -30,6 +31,15 @@ struct Measurement {
   std::string network;       // interconnect preset for collectives: "nvswitch", "pairwise-nvlink", ...
   double batch = 0;          // cpu_overhead: sequences in the batch
   double measured_s = 0;     // the measured time (median where the source gives statistics)
+  // Shape split (predictor.hpp, in_split): the row's model-shape group, e.g. a GEMM's (n, k) or a
+  // decode's (heads, KV heads, head_dim), and that group's rank among the distinct groups of its
+  // file and kind in ascending order; -1 = the row is split by row, not by shape.
+  std::vector<int64_t> shape_key;
+  int64_t shape_group = -1;
 };
+
+// Ranks the distinct shape_keys of `rows` (per file and kind, ascending) into shape_group; rows
+// without a key keep -1. Readers of tables split by shape call it on the rows they appended.
+void assign_shape_groups(std::vector<Measurement>& rows, std::size_t first);
 
 }  // namespace llmpo::calibration

@@ -27,8 +27,16 @@ std::string regime(const Measurement& m, const OpTime& time);
 //   - rows that belong to a model (Vidur mlp.csv and cpu_overheads.csv) are split by model:
 //     Llama-2-7B and CodeLlama-34B are fitted; Llama-2-70B, InternLM-20B, Qwen-72B and phi-2 are
 //     only ever scored;
-//   - shape-only rows (attention tables, aiconfigurator GEMMs, collectives, generic files) are
-//     split by row: even data rows of each file are fitted, odd rows scored.
+//   - rows a reader put in a shape group (Measurement::shape_group) are split by model shape:
+//     the distinct groups of a file and kind, in ascending order, alternate between fit (even
+//     rank) and score (odd rank), so no shape is on both sides. The readers group aiconfigurator
+//     tables of vLLM 0.19 and later (the H200 data): GEMMs by their (n, k) pair (a model's weight
+//     shape), decode attention by (num_heads, num_key_value_heads, head_dim); and the vLLM engine
+//     profile (RTX 4090) by token count (dense.csv) or sequence count (per_sequence.csv). The
+//     older aiconfigurator tables (A100-SXM, vLLM 0.14) keep the row split they were scored on;
+//   - other shape-only rows (attention tables, older aiconfigurator tables, collectives, the
+//     engine profile's attention.csv, generic files) are split by row: even data rows of each
+//     file are fitted, odd rows scored.
 enum class Split { fit, score, all };
 Split parse_split(const std::string& text);  // throws InputError naming --split
 const std::vector<std::string>& fit_models();

@@ -45,7 +45,8 @@ bool starts_with(const std::string& text, const std::string& prefix) { return te
 
 // File names a folder search picks up; explicitly named files may have any name.
 bool known_name(const std::string& name) {
-  static const char* exact[] = {"mlp.csv", "attention.csv", "all_reduce.csv", "send_recv.csv", "cpu_overheads.csv"};
+  static const char* exact[] = {"mlp.csv", "attention.csv", "all_reduce.csv", "send_recv.csv", "cpu_overheads.csv",
+                                "dense.csv", "per_sequence.csv"};
   for (const char* e : exact)
     if (name == e) return true;
   for (const char* prefix : {"gemm_perf", "context_attention_perf", "generation_attention_perf", "nccl_perf",
@@ -63,10 +64,13 @@ void read_profile_table(const CsvTable& csv, ProfileSet& out) {
   else if (csv.has("schedule_median")) read_vidur_cpu_overhead(csv, out);
   else if (csv.has("num_tokens") && csv.has("n_embd")) read_vidur_mlp(csv, out);
   else if (csv.has("op") && csv.has("shape") && csv.has("time_ms")) read_generic(csv, out);
+  else if (csv.has("layer") && csv.has("tokens") && csv.has("time_us")) read_engine_dense(csv, out);
+  else if (csv.has("layer") && csv.has("sequences") && csv.has("time_us")) read_engine_per_sequence(csv, out);
+  else if (csv.has("prefill_chunk") && csv.has("n_decode") && csv.has("time_us")) read_engine_attention(csv, out);
   else
     csv.fail(csv.header_line(),
              fmt::format("not a known profile format (Vidur mlp/attention/network/cpu_overheads, aiconfigurator "
-                         "*_perf tables, or the generic op,shape,time_ms format); the header has {}",
+                         "*_perf tables, vLLM engine-profile dense/attention/per_sequence, or the generic op,shape,time_ms format); the header has {}",
                          join(csv.header())));
   out.files.push_back(csv.path());
   if (out.rows.size() == before) out.notes.push_back(fmt::format("{}: no usable rows", csv.path()));

@@ -9,6 +9,8 @@
 //   Vidur:          mlp.csv, attention.csv, all_reduce.csv, send_recv.csv, cpu_overheads.csv
 //   aiconfigurator: gemm_perf*.csv, context_attention_perf*.csv, generation_attention_perf*.csv,
 //                   nccl_perf*.csv, custom_allreduce_perf*.csv
+//   vLLM engine:    dense.csv, attention.csv, per_sequence.csv of an engine profile (LLMServingSim
+//                   profiler: microseconds, meta.yaml one folder up names the model)
 //   generic:        any *.csv whose header has the columns op, shape, time_ms (schema in
 //                   experiments/fidelity/README.md, "Generic format")
 #include <cstdint>
@@ -48,6 +50,10 @@ void read_vidur_network(const CsvTable& csv, ProfileSet& out);
 void read_vidur_cpu_overhead(const CsvTable& csv, ProfileSet& out);
 void read_aiconfigurator(const CsvTable& csv, ProfileSet& out);
 void read_generic(const CsvTable& csv, ProfileSet& out);
+// vLLM engine profile (engine_profile_reader.cpp): dense.csv, attention.csv, per_sequence.csv.
+void read_engine_dense(const CsvTable& csv, ProfileSet& out);
+void read_engine_attention(const CsvTable& csv, ProfileSet& out);
+void read_engine_per_sequence(const CsvTable& csv, ProfileSet& out);
 
 // Bounds on a profile row's shape numbers: far above any real kernel, and low enough that the
 // row's work stays finite and building its batch (one sequence at a time) stays quick.

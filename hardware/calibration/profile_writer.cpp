@@ -51,6 +51,13 @@ std::string efficiency_value_text(const GpuEfficiency& e, const std::string& key
   if (key == "attention_prefill_latency_us") return fmt::format("{:.2f}", e.attention_prefill_latency_s * 1e6);
   if (key == "attention_decode_latency_us") return fmt::format("{:.2f}", e.attention_decode_latency_s * 1e6);
   if (key == "attention_decode_per_seq_us") return fmt::format("{:.4f}", e.attention_decode_per_seq_s * 1e6);
+  if (key == "attention_decode_cta_bandwidth") return fmt::format("{:.4f}", e.attention_decode_cta_bandwidth);
+  if (key == "attention_decode_max_splits") return fmt::format("{:.2f}", e.attention_decode_max_splits);
+  if (key == "attention_decode_ctas_per_seq") return fmt::format("{:.3f}", e.attention_decode_ctas_per_seq);
+  if (key == "attention_decode_block_tokens") return fmt::format("{:.0f}", e.attention_decode_block_tokens);
+  if (key == "attention_decode_token_cost_ns") return fmt::format("{:.3f}", e.attention_decode_token_cost_s * 1e9);
+  if (key == "attention_decode_tile_m") return fmt::format("{:.0f}", e.attention_decode_tile_m);
+  if (key == "attention_decode_cta_overhead_us") return fmt::format("{:.3f}", e.attention_decode_cta_overhead_s * 1e6);
   if (key == "elementwise_latency_us") return fmt::format("{:.2f}", e.elementwise_latency_s * 1e6);
   if (key == "kernel_latency_us") return fmt::format("{:.2f}", e.kernel_latency_s * 1e6);
   if (key == "gemm_tile_m") return fmt::format("{:.0f}", e.gemm_tile_m);
@@ -77,7 +84,13 @@ std::string gpu_yaml(const CalibrationResult& result, const std::string& preset_
   out += "efficiency:                        # see hardware/gpu_spec.hpp (meaning) and experiments/fidelity (scores)\n";
   for (const std::string& key : efficiency_keys()) {
     std::string comment;
-    if (const StageReport* stage = result.stage_of(key)) comment = fitted_comment(*stage, sources);
+    const bool occupancy_key = key == "attention_decode_cta_bandwidth" || key == "attention_decode_max_splits" ||
+                               key == "attention_decode_ctas_per_seq" || key == "attention_decode_token_cost_ns" ||
+                               key == "attention_decode_cta_overhead_us";
+    const StageReport* stage = result.stage_of(key);
+    if (stage != nullptr && occupancy_key && result.gpu.efficiency.attention_decode_cta_bandwidth <= 0)
+      comment = fmt::format("split-KV occupancy term off: fitting it on {} did not lower the attention fit cost by 10%", sources);
+    else if (stage != nullptr) comment = fitted_comment(*stage, sources);
     else if (std::string kept = preset_comment(old_block, key); !kept.empty()) comment = "kept from the preset: " + kept;
     else comment = "kept from the preset (not fitted: no rows exercise it)";
     const std::string entry = fmt::format("  {}: {}", key, efficiency_value_text(result.gpu.efficiency, key));
@@ -88,13 +101,13 @@ std::string gpu_yaml(const CalibrationResult& result, const std::string& preset_
 }
 
 std::string interconnect_yaml(const InterconnectSpec& preset, const CalibrationResult& result, const std::string& sources) {
-  const StageReport* stage = nullptr;
-  for (const auto& s : result.stages)
-    if (s.stage == "all_reduce " + preset.id) stage = &s;
+  // NCCL and vLLM custom all-reduce parameters come from their own stages.
   auto comment = [&](const std::string& key) {
-    if (stage != nullptr)
-      for (const auto& k : stage->keys)
-        if (k == key) return fitted_comment(*stage, sources);
+    for (const auto& stage : result.stages) {
+      if (stage.stage != "all_reduce " + preset.id && stage.stage != "custom_all_reduce " + preset.id) continue;
+      for (const auto& k : stage.keys)
+        if (k == key) return fitted_comment(stage, sources);
+    }
     return std::string("kept from the preset");
   };
   const char* topology = preset.topology == Topology::all_to_all  ? "all_to_all"
@@ -119,6 +132,20 @@ std::string interconnect_yaml(const InterconnectSpec& preset, const CalibrationR
     line("small_message_latency_us", fmt::format("{:.2f}", preset.small_latency_s * 1e6));
     line("small_message_latency_per_rank_us", fmt::format("{:.2f}", preset.small_latency_per_rank_s * 1e6));
     line("small_message_bus_efficiency", fmt::format("{:.4f}", preset.small_bus_efficiency));
+  }
+  if (preset.nvls_bus_efficiency > 0) {
+    line("nvls_latency_us", fmt::format("{:.2f}", preset.nvls_latency_s * 1e6));
+    line("nvls_latency_per_rank_us", fmt::format("{:.2f}", preset.nvls_latency_per_rank_s * 1e6));
+    line("nvls_bus_efficiency", fmt::format("{:.4f}", preset.nvls_bus_efficiency));
+  }
+  if (preset.custom_one_shot_bus_efficiency > 0 && preset.custom_two_shot_bus_efficiency > 0) {
+    line("custom_ar_max_size_mib", fmt::format("{:.0f}", preset.custom_max_bytes / (1024.0 * 1024.0)));
+    line("custom_ar_one_shot_latency_us", fmt::format("{:.2f}", preset.custom_one_shot_latency_s * 1e6));
+    line("custom_ar_one_shot_latency_per_rank_us", fmt::format("{:.2f}", preset.custom_one_shot_latency_per_rank_s * 1e6));
+    line("custom_ar_one_shot_bus_efficiency", fmt::format("{:.4f}", preset.custom_one_shot_bus_efficiency));
+    line("custom_ar_two_shot_latency_us", fmt::format("{:.2f}", preset.custom_two_shot_latency_s * 1e6));
+    line("custom_ar_two_shot_latency_per_rank_us", fmt::format("{:.2f}", preset.custom_two_shot_latency_per_rank_s * 1e6));
+    line("custom_ar_two_shot_bus_efficiency", fmt::format("{:.4f}", preset.custom_two_shot_bus_efficiency));
   }
   return out;
 }

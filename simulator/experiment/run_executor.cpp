@@ -56,6 +56,7 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
         replica.pipeline_depth = run.parallel.pipeline_parallel;
         replica.cost = std::make_unique<VllmStepCost>(CostModel(run.model, run.hardware.gpu, options), timing);
       } else {
+        options.use_custom_all_reduce = false;  // vLLM's own collective; other frameworks use NCCL
         replica.cost = std::make_unique<RooflineStepCost>(CostModel(run.model, run.hardware.gpu, options), overhead_ns);
       }
     }

@@ -37,11 +37,11 @@ constexpr double kMiB1 = 1048576;    // 1 MiB message
 
 }  // namespace
 
-TEST_CASE("collectives: the interconnect library loads all five presets") {
+TEST_CASE("collectives: the interconnect library loads all six presets") {
   std::vector<std::string> ids;
   for (const auto& preset : presets().presets()) ids.push_back(preset.id);
   std::sort(ids.begin(), ids.end());
-  CHECK(ids == std::vector<std::string>{"infiniband-400g", "nvswitch", "pairwise-nvlink", "pcie", "xgmi"});
+  CHECK(ids == std::vector<std::string>{"infiniband-400g", "nvswitch", "nvswitch-hopper", "pairwise-nvlink", "pcie", "xgmi"});
 
   const InterconnectSpec& nvswitch = presets().find("nvswitch");
   CHECK(nvswitch.topology == Topology::all_to_all);

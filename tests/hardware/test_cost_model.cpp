@@ -69,11 +69,12 @@ StepShape decode_batch(const CostModel& model, int batch, int64_t cached) {
   return shape;
 }
 
-CostModelOptions with_parallel(int64_t tp, int64_t pp, const InterconnectSpec* intra) {
+CostModelOptions with_parallel(int64_t tp, int64_t pp, const InterconnectSpec* intra, bool custom_all_reduce = true) {
   CostModelOptions options;
   options.parallel.tensor_parallel = tp;
   options.parallel.pipeline_parallel = pp;
   options.intra_node = intra;
+  options.use_custom_all_reduce = custom_all_reduce;
   return options;
 }
 
@@ -160,8 +161,10 @@ TEST_CASE("cost model: a batch-1 Llama-2-7B decode on A100 is memory-bound and i
   // calibrated values (hardware/gpus/a100-80gb-sxm.yaml):
   //   GEMMs         hbm_bandwidth 0.7417, kernel_latency 4.35 us, smooth roofline p = 1.682
   //   element-wise  elementwise_bandwidth 0.4622, elementwise_latency 2.98 us
-  //   decode SDPA   attention_decode_bandwidth 0.6034, attention_decode_latency 15.96 us,
-  //                 attention_decode_per_seq 0.055 us per decoding sequence
+  //   decode SDPA   attention_decode_bandwidth 0.7360, attention_decode_latency 14.60 us,
+  //                 attention_decode_per_seq 0; split-KV occupancy: cta_bandwidth 20, max_splits
+  //                 10.69, ctas_per_seq 3.657, block 128, token_cost 0, tile_m 64, cta_overhead
+  //                 3.206 us; attention_prefill_compute 0.5912 (the per-pair tile math)
   const double bw = gpu.memory_bandwidth_bytes_per_s;  // 2.039e12
   const GpuEfficiency& e = gpu.efficiency;
   const double t = b.latency_s;
@@ -174,9 +177,14 @@ TEST_CASE("cost model: a batch-1 Llama-2-7B decode on A100 is memory-bound and i
   //     66,048 = 197,124; x 32 = 6,307,968; model level: embedding 16,384 + final norm 24,578 +
   //     sampling 128,008 = 168,970 -> 6,476,938 B / (2.039e12 x 0.4622 = 942.43e9 B/s) = 6.873 us,
   //     plus (6 x 32 + 3) = 195 kernels x 2.98 us = 581.1 us -> 0.587973 ms.
-  //   decode SDPA: 32 x (16,826,368 / (2.039e12 x 0.6034) + 1 x 0.055 us + 15.96 us)
-  //     = 32 x (13.6763 + 0.055 + 15.96) us = 0.950121 ms (its FLOPs, 4 x 1025 x 4096 = 16.8 M,
-  //     take 0.09 us at 0.5903 x 312e12).
+  //   decode SDPA, one sequence of 1025 keys, 32 KV heads: ceil(1025 / 128) = 9 tiles, so
+  //     max(min(10.69, 9), 1 x min(3.657, 9)) = 9 CTAs per head, 288 in all, 108 at once, each
+  //     20 x 2.039e12 / 108 = 377.59e9 B/s; per pair 4 x 128 x 64 FLOPs at 312e12 x 0.5912 / 108
+  //     = 19.186 ns: (16,826,368 / 377.59e9 + 1025 x 32 x 19.186 ns) / 108 = 6.2395 us, below the
+  //     HBM time 16,826,368 / (2.039e12 x 0.7360) = 11.2123 us, which therefore holds; tile
+  //     overhead 3.206 us x 1 x 32 / 108 = 0.94993 us; per layer 11.2123 + 0.9499 + 0 + 14.60 =
+  //     26.7622 us, x 32 = 0.856392 ms (its FLOPs, 4 x 1025 x 4096 = 16.8 M, take 0.09 us at
+  //     0.5912 x 312e12).
   //   GEMMs, M = 1: t_m = bytes / (2.039e12 x 0.7417) and, with the M tile shrunk to 16 (padding
   //     x16) and 64-wide N tiles, t_c = 2 K N x 16 x (1 + loss) / (312e12 x 0.8219), where loss =
   //     0.0822 (1 / wave efficiency - 1); t_c / t_m ~ 0.095-0.100, so the smooth roofline adds
@@ -188,18 +196,19 @@ TEST_CASE("cost model: a batch-1 Llama-2-7B decode on A100 is memory-bound and i
   //     per layer 288.259 us, x 32 = 9.224275 ms; LM head 262,216,192 B: t_m 173.386 us, 500 tiles
   //     = 5 waves (0.926), x 1.01129 -> + 4.35 = 179.693 us. GEMMs: 9.403959 ms.
   //   CPU (Vidur-calibrated host cost): 1092.9 us + 42.75 us x 1 sequence = 1.13565 ms.
-  //   Total: 9.403959 + 0.587973 + 0.950121 + 1.13565 = 12.077703 ms.
+  //   Total: 9.403959 + 0.587973 + 0.856392 + 1.13565 = 11.983974 ms.
   const double elementwise = 6476938.0 / (bw * e.elementwise_bandwidth) + 195 * e.elementwise_latency_s;
   const double attention = 32 * (attention_bytes / 32 / (bw * e.attention_decode_bandwidth) +
-                                 1 * e.attention_decode_per_seq_s + e.attention_decode_latency_s);
+                                 1 * e.attention_decode_per_seq_s + e.attention_decode_latency_s +
+                                 e.attention_decode_cta_overhead_s * 32 / 108);
   CHECK(elementwise == Approx(0.587973e-3).epsilon(1e-5));
-  CHECK(attention == Approx(0.950121e-3).epsilon(1e-5));
+  CHECK(attention == Approx(0.856392e-3).epsilon(1e-5));
   CHECK(b.cpu_overhead_s == Approx(1.13565e-3).epsilon(1e-9));
   double gemms = 0;
   for (const auto& op : b.ops)
     if (op_class(op.kind) == OpClass::gemm) gemms += op.total_time_s();
   CHECK(gemms == Approx(9.403959e-3).epsilon(1e-5));
-  CHECK(t == Approx(12.077703e-3).epsilon(1e-5));
+  CHECK(t == Approx(11.983974e-3).epsilon(1e-5));
   // One stage, no transfers.
   REQUIRE(b.stage_time_s.size() == 1);
   CHECK(b.transfer_time_s == 0.0);
@@ -250,7 +259,8 @@ TEST_CASE("cost model: TP 2 halves Llama-2-7B's per-GPU projection weights and a
   const InterconnectSpec& nvswitch = links().find("nvswitch");
   const ModelSpec& llama = models().find("Llama2-7B");
   const CostModel tp1(llama, a100, {});
-  const CostModel tp2(llama, a100, with_parallel(2, 1, &nvswitch));
+  // NCCL alone (vLLM with --disable-custom-all-reduce); the custom kernel is checked below.
+  const CostModel tp2(llama, a100, with_parallel(2, 1, &nvswitch, false));
   const StepBreakdown b1 = tp1.breakdown(decode_batch(tp1, 8, 1024));
   const StepBreakdown b2 = tp2.breakdown(decode_batch(tp2, 8, 1024));
 
@@ -288,11 +298,20 @@ TEST_CASE("cost model: TP 2 halves Llama-2-7B's per-GPU projection weights and a
   CHECK(ffn_ar->time.time_s == Approx(by_hand));
   CHECK(attn_ar->time.time_s == Approx(all_reduce_time_s(bytes, 2, collective_link(nvswitch, a100, 2))));
   CHECK(attn_ar->time.bound == Bound::network);
+
+  // vLLM's default: its custom all-reduce, one-shot at 2 ranks (65,536 B < 8 MiB), with the
+  // nvswitch preset's A100 fit: 4.61e-6 + 0.34e-6 x 1 + 1 x 65,536 / (0.6687 x 300e9)
+  //   = 4.95e-6 + 0.326684e-6 = 5.276684e-6 s
+  const CostModel custom(llama, a100, with_parallel(2, 1, &nvswitch));
+  const StepBreakdown custom_b = custom.breakdown(decode_batch(custom, 8, 1024));
+  const OperatorCost* custom_ar = find_op(custom_b, OpKind::attn_all_reduce, 0);
+  REQUIRE(custom_ar != nullptr);
+  CHECK(custom_ar->time.time_s == Approx(5.276684e-6).epsilon(1e-6));
 }
 
 TEST_CASE("cost model: a TP 2 prefill all-reduce carries every token's hidden state") {
   const GpuSpec& a100 = gpus().find("A100-80GB-SXM");
-  const CostModel tp2(models().find("Llama2-7B"), a100, with_parallel(2, 1, &links().find("nvswitch")));
+  const CostModel tp2(models().find("Llama2-7B"), a100, with_parallel(2, 1, &links().find("nvswitch"), false));
   StepShape shape = tp2.empty_shape();
   shape.add_sequence(0, 512);
   const StepBreakdown b = tp2.breakdown(shape);
@@ -303,6 +322,13 @@ TEST_CASE("cost model: a TP 2 prefill all-reduce carries every token's hidden st
   //   (low-latency: 10.89e-6 + 4,194,304 / 49.47e9 = 95.675e-6 s)
   CHECK(ar->work.message_bytes == 4194304.0);
   CHECK(ar->time.time_s == Approx(54.456063e-6).epsilon(1e-6));
+  // With vLLM's custom all-reduce (4 MiB < 8 MiB max size, 2 ranks: one-shot):
+  //   4.61e-6 + 0.34e-6 + 4,194,304 / (0.6687 x 300e9 = 200.61e9) = 4.95e-6 + 20.907752e-6 = 25.857752e-6 s
+  const CostModel custom(models().find("Llama2-7B"), a100, with_parallel(2, 1, &links().find("nvswitch")));
+  const StepBreakdown custom_b = custom.breakdown(shape);
+  const OperatorCost* custom_ar = find_op(custom_b, OpKind::ffn_all_reduce, 0);
+  REQUIRE(custom_ar != nullptr);
+  CHECK(custom_ar->time.time_s == Approx(25.857752e-6).epsilon(1e-6));
 }
 
 TEST_CASE("cost model: the pairwise-nvlink preset runs a 4-rank TP group at PCIe speed") {

@@ -47,6 +47,11 @@ GpuSpec truth() {
   e.attention_prefill_latency_s = 4e-6;
   e.attention_decode_bandwidth = 0.65;
   e.attention_decode_latency_s = 12e-6;
+  // The plain decode model (the split-KV occupancy term off, whatever the library file holds):
+  // the fitter must recover it and, the plain fit being exact, leave the extension off.
+  e.attention_decode_cta_bandwidth = 0;
+  e.attention_decode_token_cost_s = 0;
+  e.attention_decode_cta_overhead_s = 0;
   e.cpu_overhead_per_step_s = 900e-6;
   e.cpu_overhead_per_seq_s = 30e-6;
   return gpu;

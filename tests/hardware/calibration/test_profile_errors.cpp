@@ -166,7 +166,8 @@ TEST_CASE("profile errors: a missing column lists the columns needed and found")
     const std::string text = "op,shape,time\ngemm,m=1 n=1 k=1,0.1\n";
     const Outcome o = read_text(kFormats.back(), text);
     CHECK(o.error == o.path + ":1: not a known profile format (Vidur mlp/attention/network/cpu_overheads, "
-                              "aiconfigurator *_perf tables, or the generic op,shape,time_ms format); the header has "
+                              "aiconfigurator *_perf tables, vLLM engine-profile dense/attention/per_sequence, or the generic "
+                     "op,shape,time_ms format); the header has "
                               "op, shape, time");
     ProfileSet set;
     CHECK_THROWS_WITH(read_generic(CsvTable::parse(text, o.path), set),
