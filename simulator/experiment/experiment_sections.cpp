@@ -225,7 +225,10 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
   run.parallel.tensor_parallel = config->opt_int("tensor_parallel_degree", {1, 4096, false}).value_or(1);
   run.parallel.pipeline_parallel = config->opt_int("pipeline_parallel_degree", {1, 4096, false}).value_or(1);
   run.replicas = config->opt_int("num_replicas", {1, 100000, false}).value_or(1);
-  run.router = router_policy_from(config->opt_choice("router", router_policy_names()).value_or("round_robin"));
+  // vLLM deployments balance their replicas as vLLM's own DP load balancer does; the others
+  // round-robin (a plain load balancer in front of independent servers).
+  const std::string default_router = iequals(type, "VLLM") ? "vllm_dp_lb" : "round_robin";
+  run.router = router_policy_from(config->opt_choice("router", router_policy_names()).value_or(default_router));
   // vLLM's defaults depend on the GPU; without a valid one the other keys are still checked.
   const double gpu_memory_bytes = hardware_ok ? run.hardware.gpu.memory_bytes : 80 * kGiB;
   diagnostics.attempt([&] {
