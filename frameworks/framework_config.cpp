@@ -164,6 +164,8 @@ std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, con
     c.num_gpu_blocks = capacity.num_gpu_blocks;
     c.max_model_len = capacity.max_model_len;
     c.window_tokens = window_tokens;
+    c.kv_layout = capacity.layout;
+    c.kv_layout.block_size = capacity.block_size;
     return std::make_unique<VllmScheduler>(c);
   }
   const auto& batching = std::get<StaticBatchingSettings>(settings);

@@ -14,6 +14,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "frameworks/framework.hpp"
+#include "models/kv_cache_groups.hpp"
 #include "simulator/util/yaml_reader.hpp"
 
 namespace llmpo {
@@ -88,7 +89,9 @@ struct KvCacheCapacity {
   int64_t num_gpu_blocks = 0;
   int64_t block_size = 16;
   int64_t max_model_len = 0;
+  KvCacheLayout layout;  // page groups (hybrid allocator); the default is one group, no window
 };
+
 
 // A new, empty policy for one replica. window_tokens = the model's sliding window (0 = none).
 // Throws InputError when the cache has no blocks (the model leaves no room for KV).

@@ -14,10 +14,16 @@ void require_positive(int64_t value, const char* name) {
   if (value <= 0) throw InternalError(fmt::format("vLLM scheduler: {} must be positive, got {}", name, value));
 }
 
+KvCacheLayout layout_with_block_size(const VllmSchedulerConfig& config) {
+  KvCacheLayout layout = config.kv_layout;
+  layout.block_size = config.block_size;
+  return layout;
+}
+
 }  // namespace
 
 VllmScheduler::VllmScheduler(const VllmSchedulerConfig& config)
-    : config_(config), kv_(config.num_gpu_blocks, config.block_size) {
+    : config_(config), kv_(config.num_gpu_blocks, layout_with_block_size(config)) {
   require_positive(config.max_num_seqs, "max_num_seqs");
   require_positive(config.max_num_batched_tokens, "max_num_batched_tokens");
   require_positive(config.block_size, "block_size");
@@ -35,7 +41,8 @@ bool VllmScheduler::admit(RequestState& r, SimTime /*now*/) {
     r.reject_reason = RejectReason::exceeds_max_model_len;
     return false;
   }
-  if (kv_.blocks_for_tokens(r.total_tokens()) > kv_.total_blocks()) {
+  // Fewest blocks the request can hold at its end (sliding groups only their window).
+  if (kv_.blocks_held(r.total_tokens() - 1, r.total_tokens()) > kv_.total_blocks()) {
     r.reject_reason = RejectReason::exceeds_kv_capacity;
     return false;
   }
@@ -165,7 +172,7 @@ void VllmScheduler::check_invariants() const {
   int64_t held = 0;
   for (const RequestState* r : running_) {
     if (r->allocated_blocks <= 0 || r->finished() || r->computed_tokens > r->current_tokens() ||
-        kv_.blocks_for_tokens(r->computed_tokens) > r->allocated_blocks)
+        kv_.blocks_held(r->computed_tokens, r->computed_tokens) > r->allocated_blocks)
       throw InternalError(fmt::format(
           "vLLM scheduler: running request {} holds {} blocks for {} computed of {} tokens ({} generated of {})",
           r->request.id, r->allocated_blocks, r->computed_tokens, r->current_tokens(), r->generated_tokens,

@@ -9,6 +9,8 @@
 // goes to the front of the waiting queue, and its prompt and generated tokens are prefilled
 // again when it is readmitted.
 //
+// With sliding-window layers the KV blocks are counted per group (models/kv_cache_groups.hpp).
+//
 // Approximations: no prefix caching (V1 enables it by default; random prompts rarely hit it, but
 // a recompute after preemption could reuse blocks vLLM had not yet evicted), no speculative
 // decoding, no long_prefill_token_threshold, no async scheduling.
@@ -29,6 +31,9 @@ struct VllmSchedulerConfig {
   int64_t num_gpu_blocks = 0;             // KV blocks in the cache
   int64_t max_model_len = 0;              // longest prompt + output accepted
   int64_t window_tokens = 0;              // the model's sliding window, for StepShape (0 = none)
+  // Page groups of the hybrid allocator (block_size is overwritten with block_size above);
+  // the default is one group with no window: the plain paged cache.
+  KvCacheLayout kv_layout;
 };
 
 class VllmScheduler final : public Framework {

@@ -71,7 +71,9 @@ MemoryPlanRequest memory_request(const RunSpec& run) {
     r.max_num_batched_tokens = vllm->max_num_batched_tokens;
     r.max_num_seqs = vllm->max_num_seqs;
   } else if (const auto* batching = std::get_if<StaticBatchingSettings>(&run.settings)) {
-    // Hugging Face generate prefills the whole batch in one forward pass.
+    // Hugging Face generate prefills the whole batch in one forward pass and keeps every layer's
+    // KV for every token (no hybrid allocator).
+    r.hybrid_kv_cache = false;
     r.max_num_seqs = batching->batch_size;
     r.max_num_batched_tokens = batching->batch_size * std::min<int64_t>(
         r.max_model_len > 0 ? r.max_model_len : run.model.max_position_embeddings, 8192);
@@ -109,6 +111,7 @@ void check_deployment(RunSpec& run, StrictMap& config, const Libraries& librarie
   const EngineSettings& engine = engine_settings(run.settings);
   run.kv.block_size = engine.block_size;
   run.kv.max_model_len = run.memory.max_model_len;
+  run.kv.layout = run.memory.limiting().kv_layout;
   if (engine.num_gpu_blocks) {
     run.kv.num_gpu_blocks = *engine.num_gpu_blocks;
   } else if (!run.memory.fits) {
