@@ -120,6 +120,13 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
         if (!never_fits || budget < config_.max_num_batched_tokens) break;
       }
       num_new = std::min(num_new, budget);
+      if (config_.reserve_full_isl) {
+        // kv_cache_manager.py allocate_slots(full_sequence_must_fit=True): the blocks the whole
+        // sequence needs beyond those held (none: a waiting request holds nothing without prefix
+        // caching), sliding groups capped at their window (apply_admission_cap), must be free.
+        const int64_t full_tokens = std::min<int64_t>(r.current_tokens(), config_.max_model_len);
+        if (kv_.layout().admission_blocks(full_tokens) - r.allocated_blocks > kv_.free_blocks()) break;
+      }
       if (!kv_.grow_to_cover(r, r.computed_tokens + num_new)) break;
       waiting_.pop_front();
       running_.push_back(&r);

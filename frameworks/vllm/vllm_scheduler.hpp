@@ -9,7 +9,8 @@
 // goes to the front of the waiting queue, and its prompt and generated tokens are prefilled
 // again when it is readmitted.
 //
-// With sliding-window layers the KV blocks are counted per group (models/kv_cache_groups.hpp).
+// Admission (reserve_full_isl): see VllmSchedulerConfig. With sliding-window layers the KV
+// blocks are counted per group (models/kv_cache_groups.hpp).
 //
 // Approximations: no prefix caching (V1 enables it by default; random prompts rarely hit it, but
 // a recompute after preemption could reuse blocks vLLM had not yet evicted), no speculative
@@ -31,6 +32,11 @@ struct VllmSchedulerConfig {
   int64_t num_gpu_blocks = 0;             // KV blocks in the cache
   int64_t max_model_len = 0;              // longest prompt + output accepted
   int64_t window_tokens = 0;              // the model's sliding window, for StepShape (0 = none)
+  // Admission reserves the whole sequence (vLLM #37307, SchedulerConfig.scheduler_reserve_full_isl,
+  // scheduler.py passes it as allocate_slots(full_sequence_must_fit=...)): a waiting request is
+  // admitted only if blocks for min(prompt + generated, max_model_len) tokens are free, although
+  // only its first chunk is allocated now. vLLM's watermark (default 0) is not modelled.
+  bool reserve_full_isl = true;
   // Page groups of the hybrid allocator (block_size is overwritten with block_size above);
   // the default is one group with no window: the plain paged cache.
   KvCacheLayout kv_layout;

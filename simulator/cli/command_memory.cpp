@@ -35,6 +35,8 @@ void declare_memory_options(ArgParser& p) {
   p.option("max-num-seqs", "N", "sequences of vLLM's profiling sampler pass", "vllm serve's: 1024 or 256, likewise");
   p.option("block-size", "TOKENS", "KV-cache block size", "16");
   p.option("overhead-gib", "GiB", "non-torch memory increase per GPU (cuBLAS, NCCL buffers)", "0.1, or 1.5 with TP > 1");
+  p.option("vllm-version", "V", "vLLM release whose rules apply (CUDA-graph memory in the KV budget from 0.21)",
+           "0.19");
   p.multi("context", "TOKENS", "also report concurrent sequences at these context lengths");
   declare_format_option(p, "text = table; csv: the quantity/value rows and the verdict; json: the figures in bytes");
   p.choices("format", {"table", "csv", "json", "text"});  // `text`: this command's older name for table
@@ -54,6 +56,12 @@ MemoryPlanRequest request_from(const ArgParser& p, double gpu_memory_bytes, cons
   r.max_num_seqs = p.get_int("max-num-seqs", defaults.max_num_seqs, 1, int64_t{1} << 32);
   r.block_size = p.get_int("block-size", 16, 1, 1 << 20);
   r.runtime_overhead_bytes = p.has("overhead-gib") ? p.get_double("overhead-gib", 0, 0, 1e6) * kGiB : -1;
+  // vLLM >= 0.21 takes its CUDA-graph memory estimate off the KV budget (gpu_worker.py).
+  VllmSettings vllm;
+  vllm.max_num_seqs = r.max_num_seqs;
+  vllm.max_num_batched_tokens = r.max_num_batched_tokens;
+  vllm.vllm_version = vllm_behaviour(p.get_or("vllm-version", default_vllm_version())).version;
+  r.cudagraph_memory_bytes = vllm_cudagraph_memory_bytes(vllm);
   return r;
 }
 

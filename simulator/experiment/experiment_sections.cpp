@@ -70,6 +70,7 @@ MemoryPlanRequest memory_request(const RunSpec& run) {
   if (const auto* vllm = std::get_if<VllmSettings>(&run.settings)) {
     r.max_num_batched_tokens = vllm->max_num_batched_tokens;
     r.max_num_seqs = vllm->max_num_seqs;
+    r.cudagraph_memory_bytes = vllm_cudagraph_memory_bytes(*vllm);
   } else if (const auto* batching = std::get_if<StaticBatchingSettings>(&run.settings)) {
     // Hugging Face generate prefills the whole batch in one forward pass and keeps every layer's
     // KV for every token (no hybrid allocator).

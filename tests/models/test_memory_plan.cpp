@@ -306,6 +306,36 @@ TEST_CASE("memory_plan: Llama-2-7B on one 80 GiB GPU has 7,464 KV blocks, worked
   check_plan_arithmetic(plan, r);
 }
 
+TEST_CASE("memory_plan: the vLLM 0.19.0 RTX 4090 run, worked by hand (vLLM resolved 2,588 blocks)") {
+  // hardware/profiles/measured/serving-runs/vllm-0.19.0/rtx4090-llama-3.1-8b/meta.json:
+  // 25,250,627,584 bytes, utilization 0.9, Llama-3.1-8B bf16, 2048 batched tokens, 256 seqs,
+  // max_model_len 32768; vLLM 0.19 does not subtract CUDA-graph memory.
+  // Budget           0.9 x 25,250,627,584                           = 22,725,564,825.6
+  // Weights          8,030,261,248 parameters x 2 B                 = 16,060,522,496
+  // RoPE cache       131,072 positions x 128 x 2 B                  =     33,554,432
+  // Forward          2048 x (2 x 4096 + 3 x 14336) x 2              =    209,715,200
+  // Sampler          28 B x 256 x 128,256 + 2048 x 4096 x 2         =    936,116,224
+  // Non-torch        0.1 GiB                                        =    107,374,182.4
+  // KV               22,725,564,825.6 - 16,060,522,496 - 33,554,432 - 936,116,224
+  //                  - 107,374,182.4                                =  5,587,997,491.2
+  // Blocks           floor(5,587,997,491.2 / (16 x 131,072)) = floor(2664.56) = 2,664,
+  // 76 blocks (2.9%, 159 MB) more than the 2,588 vLLM resolved.
+  MemoryPlanRequest r = request(1, 1, 25'250'627'584.0);
+  r.max_model_len = 32768;
+  r.max_num_batched_tokens = 2048;
+  r.max_num_seqs = 256;
+  const MemoryPlan plan = plan_memory(library().find("Llama-3.1-8B"), r);
+  const StageMemory& s = plan.stages.at(0);
+  CHECK(s.weight_bytes == 16'060'522'496.0);
+  CHECK(s.rope_cache_bytes == 33'554'432.0);
+  CHECK(s.forward_peak_bytes == 209'715'200.0);
+  CHECK(s.sampler_peak_bytes == 936'116'224.0);
+  CHECK(plan.cudagraph_memory_bytes == 0);
+  CHECK(s.kv_cache_bytes == Approx(5'587'997'491.2).epsilon(1e-12));
+  CHECK(plan.num_gpu_blocks == 2'664);
+  check_plan_arithmetic(plan, r);
+}
+
 TEST_CASE("memory_plan: a shorter max_model_len allows more concurrent sequences") {
   // Same KV blocks as above (7,464); max_model_len 2048 needs 128 blocks: 7464 / 128 = 58.
   MemoryPlanRequest r = request(1);
