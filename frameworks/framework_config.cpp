@@ -8,6 +8,7 @@
 
 #include "frameworks/static_batching/static_batching.hpp"
 #include "frameworks/vllm/vllm_scheduler.hpp"
+#include "models/memory_plan.hpp"
 #include "models/quantization.hpp"
 #include "simulator/util/text.hpp"
 #include "simulator/util/units.hpp"
@@ -53,6 +54,27 @@ VllmDefaultLimits vllm_default_limits(double gpu_memory_bytes, std::string_view 
 
 namespace {
 
+// vllm_version and the behaviours it sets by default (frameworks/vllm/vllm_version.hpp).
+void read_vllm_version_knobs(StrictMap& config, VllmSettings& s) {
+  if (const auto version = config.opt_string("vllm_version")) {
+    s.vllm_version = vllm_minor_version(*version);
+    if (s.vllm_version.empty())
+      config.fail("vllm_version", fmt::format("unknown vLLM version '{}' (valid: {}; a patch release such as 0.19.0 "
+                                              "counts as its minor release)",
+                                              *version, join(vllm_version_names())));
+  } else {
+    s.vllm_version = default_vllm_version();
+  }
+  const VllmBehaviour& row = vllm_behaviour(s.vllm_version);
+  s.async_scheduling = config.opt_bool("async_scheduling").value_or(row.async_scheduling);
+  s.scheduler_reserve_full_isl = config.opt_bool("scheduler_reserve_full_isl").value_or(row.reserve_full_isl);
+  s.enforce_eager = config.opt_bool("enforce_eager").value_or(false);
+  const std::string default_mode = row.full_cudagraphs ? "FULL_AND_PIECEWISE" : "PIECEWISE";
+  s.cudagraph_mode = config.opt_choice("cudagraph_mode", cudagraph_mode_names()).value_or(default_mode);
+  // vLLM: --enforce-eager turns CUDA graphs off whatever the compilation config says.
+  if (s.enforce_eager) s.cudagraph_mode = "NONE";
+}
+
 VllmSettings read_vllm(StrictMap& config, double gpu_memory_bytes, std::string_view gpu_name) {
   VllmSettings s;
   // `vllm serve` defaults (vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults, formerly
@@ -70,6 +92,7 @@ VllmSettings read_vllm(StrictMap& config, double gpu_memory_bytes, std::string_v
     config.fail(key, fmt::format("max_num_batched_tokens ({}) must be at least max_num_seqs ({}), as vLLM requires",
                                  s.max_num_batched_tokens, s.max_num_seqs));
   }
+  read_vllm_version_knobs(config, s);
   read_engine_settings(config, s);
   return s;
 }
@@ -98,6 +121,28 @@ void engine_to_json(const EngineSettings& s, nlohmann::json& out) {
 
 }  // namespace
 
+VllmBehaviour effective_vllm_behaviour(const VllmSettings& settings) {
+  VllmBehaviour b = vllm_behaviour(settings.vllm_version);
+  const bool graphs = !settings.enforce_eager && settings.cudagraph_mode != "NONE";
+  b.async_scheduling = settings.async_scheduling;
+  b.reserve_full_isl = settings.scheduler_reserve_full_isl;
+  b.full_cudagraphs = graphs && settings.cudagraph_mode == "FULL_AND_PIECEWISE";
+  b.cudagraph_memory_in_kv_sizing = b.cudagraph_memory_in_kv_sizing && graphs;
+  return b;
+}
+
+std::vector<int64_t> vllm_cudagraph_capture_sizes(const VllmSettings& settings) {
+  if (settings.enforce_eager || settings.cudagraph_mode == "NONE") return {};
+  return cudagraph_capture_sizes(settings.max_num_seqs, vllm_behaviour(settings.vllm_version),
+                                 settings.max_num_batched_tokens);
+}
+
+double vllm_cudagraph_memory_bytes(const VllmSettings& settings) {
+  const VllmBehaviour b = effective_vllm_behaviour(settings);
+  if (!b.cudagraph_memory_in_kv_sizing) return 0;
+  return cudagraph_memory_estimate_bytes(cudagraph_count(settings.max_num_seqs, b, settings.max_num_batched_tokens));
+}
+
 const std::vector<std::string>& framework_type_names() {
   static const std::vector<std::string> names = {"VLLM", "STATIC"};
   return names;
@@ -110,6 +155,8 @@ const std::vector<DeploymentConfigKey>& deployment_config_keys() {
       {"max_model_len", {}}, {"quantization", {}}, {"kv_cache_dtype", {}}, {"scheduler_overhead_us", {}},
       {"max_num_seqs", {"VLLM"}}, {"max_num_batched_tokens", {"VLLM"}}, {"enable_chunked_prefill", {"VLLM"}},
       {"enable_prefix_caching", {"VLLM"}},
+      {"vllm_version", {"VLLM"}}, {"async_scheduling", {"VLLM"}}, {"cudagraph_mode", {"VLLM"}},
+      {"enforce_eager", {"VLLM"}}, {"scheduler_reserve_full_isl", {"VLLM"}},
       {"batch_size", {"STATIC"}}, {"batch_timeout_s", {"STATIC"}},
   };
   return keys;
@@ -167,6 +214,9 @@ std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, con
     c.num_gpu_blocks = capacity.num_gpu_blocks;
     c.max_model_len = capacity.max_model_len;
     c.window_tokens = window_tokens;
+    c.reserve_full_isl = vllm->scheduler_reserve_full_isl;
+    c.kv_layout = capacity.layout;
+    c.kv_layout.block_size = capacity.block_size;
     return std::make_unique<VllmScheduler>(c);
   }
   const auto& batching = std::get<StaticBatchingSettings>(settings);
@@ -188,6 +238,11 @@ nlohmann::json settings_to_json(const FrameworkSettings& settings) {
     out["max_num_batched_tokens"] = vllm->max_num_batched_tokens;
     out["enable_chunked_prefill"] = vllm->enable_chunked_prefill;
     out["enable_prefix_caching"] = vllm->enable_prefix_caching;
+    out["vllm_version"] = vllm->vllm_version;
+    out["async_scheduling"] = vllm->async_scheduling;
+    out["cudagraph_mode"] = vllm->cudagraph_mode;
+    out["enforce_eager"] = vllm->enforce_eager;
+    out["scheduler_reserve_full_isl"] = vllm->scheduler_reserve_full_isl;
   } else {
     const auto& batching = std::get<StaticBatchingSettings>(settings);
     out["batch_size"] = batching.batch_size;

@@ -14,6 +14,8 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "frameworks/framework.hpp"
+#include "frameworks/vllm/vllm_version.hpp"
+#include "models/kv_cache_groups.hpp"
 #include "simulator/util/yaml_reader.hpp"
 
 namespace llmpo {
@@ -39,6 +41,13 @@ struct VllmSettings : EngineSettings {
   bool enable_chunked_prefill = true;      // split long prompts over steps (V1 default: on)
   bool enable_prefix_caching = true;       // freed blocks keep their KV until reused (V1 default: on);
                                            // here it makes a preempted request's recompute cheaper
+  // The vLLM release modelled (frameworks/vllm/vllm_version.hpp); the knobs below default to
+  // its row of the behaviour table and may be set one by one.
+  std::string vllm_version = "0.19";
+  bool async_scheduling = true;            // --async-scheduling (on by default since 0.14)
+  std::string cudagraph_mode = "FULL_AND_PIECEWISE";  // NONE, PIECEWISE or FULL_AND_PIECEWISE
+  bool enforce_eager = false;              // --enforce-eager: no CUDA graphs at all
+  bool scheduler_reserve_full_isl = true;  // admit only when the whole prompt's blocks fit (#37307)
 };
 
 // Static request-level batching (Hugging Face generate; the AI-Flux seed's batch_size).
@@ -55,6 +64,14 @@ struct VllmDefaultLimits {
   int64_t max_num_batched_tokens;
 };
 VllmDefaultLimits vllm_default_limits(double gpu_memory_bytes, std::string_view gpu_name);
+
+// The behaviour row of the settings' vllm_version with the explicit knobs applied:
+// async_scheduling and reserve_full_isl as set; full_cudagraphs only for cudagraph_mode
+// FULL_AND_PIECEWISE without enforce_eager; cudagraph_memory_in_kv_sizing off when no graphs are
+// captured (enforce_eager or cudagraph_mode NONE, as gpu_worker.py skips the estimate then).
+VllmBehaviour effective_vllm_behaviour(const VllmSettings& settings);
+// The CUDA-graph batch sizes the deployment captures (empty without CUDA graphs).
+std::vector<int64_t> vllm_cudagraph_capture_sizes(const VllmSettings& settings);
 
 // Valid values of a deployment's framework type, in variant order; matched case-insensitively.
 const std::vector<std::string>& framework_type_names();  // {"VLLM", "STATIC"}
@@ -90,7 +107,12 @@ struct KvCacheCapacity {
   int64_t num_gpu_blocks = 0;
   int64_t block_size = 16;
   int64_t max_model_len = 0;
+  KvCacheLayout layout;  // page groups (hybrid allocator); the default is one group, no window
 };
+
+// CUDA-graph memory vLLM takes off the KV budget for these settings: 0 unless the release does
+// it (cudagraph_memory_in_kv_sizing) and graphs are captured.
+double vllm_cudagraph_memory_bytes(const VllmSettings& settings);
 
 // A new, empty policy for one replica. window_tokens = the model's sliding window (0 = none).
 // Throws InputError when the cache has no blocks (the model leaves no room for KV).

@@ -131,7 +131,7 @@ void read_gpu_fields(StrictMap& fields, GpuSpec& gpu, bool require_all) {
     StrictMap efficiency = fields.get_map("efficiency");
     read_efficiency(efficiency, gpu.efficiency, require_all);
   }
-  if (fields.has("fidelity")) {
+  if (require_all || fields.has("fidelity")) {
     StrictMap fidelity = fields.get_map("fidelity");
     read_fidelity(fidelity, gpu.fidelity);
   }

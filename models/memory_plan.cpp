@@ -50,7 +50,7 @@ LayerParams layer_params(const ModelSpec& m, const ParallelConfig& p, int64_t la
   return out;
 }
 
-double activation_peak(const ModelSpec& m, const MemoryPlanRequest& r, bool last_stage) {
+double forward_peak(const ModelSpec& m, const MemoryPlanRequest& r) {
   const double tokens = static_cast<double>(r.max_num_batched_tokens);
   const double tp = static_cast<double>(r.parallel.tensor_parallel);
   const double bytes = dtype_bytes(m.dtype);
@@ -64,23 +64,36 @@ double activation_peak(const ModelSpec& m, const MemoryPlanRequest& r, bool last
   const double ffn_live = tokens * (2 * h + 3 * ffn_width / tp) * bytes;
   // Live at attention: residual + normed input + q/k/v + attention output.
   const double attn_live = tokens * (3 * h + static_cast<double>(m.q_dim() + 2 * m.kv_dim()) / tp) * bytes;
-  double peak = std::max(ffn_live, attn_live);
-  // vLLM's dummy sampler run: fp32 logits over the full vocabulary for max_num_seqs sequences,
-  // plus the probabilities computed from them.
-  if (last_stage) peak += 2.0 * static_cast<double>(r.max_num_seqs * m.vocab_size) * 4.0;
-  return peak;
+  return std::max(ffn_live, attn_live);
 }
 
 }  // namespace
 
+double sampler_peak_bytes(const ModelSpec& m, const MemoryPlanRequest& r) {
+  constexpr double kBytesPerLogit = 2 + 4 + 4 + 8 + 1 + 4 + 1 + 4;  // see the header: 28
+  const double logits = static_cast<double>(r.max_num_seqs) * static_cast<double>(m.vocab_size);
+  const double hidden_states = static_cast<double>(r.max_num_batched_tokens * m.hidden_size) * dtype_bytes(m.dtype);
+  return kBytesPerLogit * logits + hidden_states;
+}
+
 double activation_peak_bytes(const ModelSpec& model, const MemoryPlanRequest& request, bool last_stage) {
-  return activation_peak(model, request, last_stage);
+  // The forward's intermediates are freed before the sampler runs, so the peak is the larger.
+  const double forward = forward_peak(model, request);
+  return last_stage ? std::max(forward, sampler_peak_bytes(model, request)) : forward;
 }
 
 double default_runtime_overhead_bytes(const ParallelConfig& parallel) {
-  // vLLM start-up logs report "non_torch_memory" of a few hundred MiB on one GPU and 1-2 GiB
-  // with tensor parallelism (NCCL and custom all-reduce buffers). We take 0.5 GiB and 1.5 GiB.
-  return parallel.tensor_parallel > 1 ? 1.5 * kGiB : 0.5 * kGiB;
+  return parallel.tensor_parallel > 1 ? 1.5 * kGiB : 0.1 * kGiB;
+}
+
+double cudagraph_memory_estimate_bytes(int64_t graphs) {
+  constexpr double kBytesPerGraph = 0.36 * kGiB / 16;  // see the header
+  return graphs > 0 ? static_cast<double>(graphs) * kBytesPerGraph : 0.0;
+}
+
+double rope_cache_bytes(const ModelSpec& m) {
+  if (m.position_embedding != PositionEmbedding::rope) return 0;
+  return static_cast<double>(m.max_position_embeddings * m.head_dim) * dtype_bytes(m.dtype);
 }
 
 double stage_weight_bytes(const ModelSpec& m, const ParallelConfig& p,
@@ -115,9 +128,10 @@ double stage_weight_bytes(const ModelSpec& m, const ParallelConfig& p,
 }
 
 int64_t MemoryPlan::concurrent_sequences_at(int64_t context_tokens) const {
-  if (context_tokens <= 0 || block_size <= 0) return 0;
-  const int64_t blocks_per_seq = (context_tokens + block_size - 1) / block_size;
-  return num_gpu_blocks / blocks_per_seq;
+  if (context_tokens <= 0 || block_size <= 0 || stages.empty()) return 0;
+  // A decoding sequence: context_tokens - 1 computed, a slot for the next.
+  const int64_t blocks_per_seq = limiting().kv_layout.blocks_held(context_tokens - 1, context_tokens);
+  return blocks_per_seq > 0 ? num_gpu_blocks / blocks_per_seq : 0;
 }
 
 MemoryPlan plan_memory(const ModelSpec& m, const MemoryPlanRequest& r) {
@@ -140,6 +154,7 @@ MemoryPlan plan_memory(const ModelSpec& m, const MemoryPlanRequest& r) {
   plan.budget_bytes = r.gpu_memory_utilization * r.gpu_memory_bytes;
   plan.runtime_overhead_bytes =
       r.runtime_overhead_bytes >= 0 ? r.runtime_overhead_bytes : default_runtime_overhead_bytes(r.parallel);
+  plan.cudagraph_memory_bytes = std::max(0.0, r.cudagraph_memory_bytes);
   plan.kv_bytes_per_token_model = 2.0 * static_cast<double>(m.num_layers * m.kv_dim()) * kv_element_bytes;
   plan.weight_bytes_model = stage_weight_bytes(m, ParallelConfig{}, quantization, 0, m.num_layers);
 
@@ -152,33 +167,42 @@ MemoryPlan plan_memory(const ModelSpec& m, const MemoryPlanRequest& r) {
     StageMemory stage;
     stage.layers = layers[s];
     stage.weight_bytes = stage_weight_bytes(m, r.parallel, quantization, first[s], layers[s]);
-    stage.activation_peak_bytes = activation_peak(m, r, s + 1 == layers.size());
+    const bool last_stage = s + 1 == layers.size();
+    stage.rope_cache_bytes = rope_cache_bytes(m);
+    stage.forward_peak_bytes = forward_peak(m, r);
+    stage.sampler_peak_bytes = last_stage ? sampler_peak_bytes(m, r) : 0.0;
+    stage.activation_peak_bytes = std::max(stage.forward_peak_bytes, stage.sampler_peak_bytes);
     stage.kv_bytes_per_token = kv_per_layer_token * static_cast<double>(layers[s]);
-    stage.kv_cache_bytes = plan.budget_bytes - stage.weight_bytes - stage.activation_peak_bytes -
-                           plan.runtime_overhead_bytes;
-    const double block_bytes = stage.kv_bytes_per_token * static_cast<double>(r.block_size);
-    stage.num_gpu_blocks =
-        stage.kv_cache_bytes > 0 ? static_cast<int64_t>(std::floor(stage.kv_cache_bytes / block_bytes)) : 0;
+    stage.kv_cache_bytes = plan.budget_bytes - stage.weight_bytes - stage.rope_cache_bytes -
+                           stage.activation_peak_bytes - plan.runtime_overhead_bytes - plan.cudagraph_memory_bytes;
+    // One block = one page in each layer slot of a group (kv_cache_utils.py: num_blocks =
+    // available // page_size // group_size); without sliding windows, all the stage's layers.
+    stage.kv_layout = kv_cache_layout(m, first[s], layers[s], r.block_size, r.hybrid_kv_cache);
+    stage.block_bytes = kv_per_layer_token * static_cast<double>(stage.kv_layout.group_size_layers * r.block_size);
+    stage.num_gpu_blocks = stage.kv_cache_bytes > 0
+                               ? static_cast<int64_t>(std::floor(stage.kv_cache_bytes / stage.block_bytes))
+                               : 0;
     if (stage.num_gpu_blocks < plan.num_gpu_blocks) {
       plan.num_gpu_blocks = stage.num_gpu_blocks;
       plan.limiting_stage = static_cast<int64_t>(s);
     }
     plan.stages.push_back(stage);
   }
-  plan.kv_capacity_tokens = plan.num_gpu_blocks * r.block_size;
+  const StageMemory& worst = plan.limiting();
+  plan.kv_capacity_tokens = plan.num_gpu_blocks / worst.kv_layout.num_groups() * r.block_size;
   plan.max_concurrent_seqs = plan.concurrent_sequences_at(plan.max_model_len);
 
-  const StageMemory& worst = plan.limiting();
   if (worst.kv_cache_bytes <= 0) {
     plan.fits = false;
     plan.verdict = fmt::format(
         "does not fit: weights {} + activations {} + overhead {} per GPU exceed the {} budget "
         "({:.0f}% of {}) by {}",
         format_bytes(worst.weight_bytes), format_bytes(worst.activation_peak_bytes),
-        format_bytes(plan.runtime_overhead_bytes), format_bytes(plan.budget_bytes),
+        format_bytes(plan.runtime_overhead_bytes + plan.cudagraph_memory_bytes + worst.rope_cache_bytes),
+        format_bytes(plan.budget_bytes),
         r.gpu_memory_utilization * 100, format_bytes(r.gpu_memory_bytes),
         format_bytes(-worst.kv_cache_bytes));
-  } else if (plan.kv_capacity_tokens < plan.max_model_len) {
+  } else if (plan.num_gpu_blocks < worst.kv_layout.admission_blocks(plan.max_model_len)) {
     plan.fits = false;
     plan.verdict = fmt::format(
         "does not fit at max_model_len {}: the KV cache holds only {} tokens (vLLM refuses to "

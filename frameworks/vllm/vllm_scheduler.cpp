@@ -14,10 +14,16 @@ void require_positive(int64_t value, const char* name) {
   if (value <= 0) throw InternalError(fmt::format("vLLM scheduler: {} must be positive, got {}", name, value));
 }
 
+KvCacheLayout layout_with_block_size(const VllmSchedulerConfig& config) {
+  KvCacheLayout layout = config.kv_layout;
+  layout.block_size = config.block_size;
+  return layout;
+}
+
 }  // namespace
 
 VllmScheduler::VllmScheduler(const VllmSchedulerConfig& config)
-    : config_(config), kv_(config.num_gpu_blocks, config.block_size) {
+    : config_(config), kv_(config.num_gpu_blocks, layout_with_block_size(config)) {
   require_positive(config.max_num_seqs, "max_num_seqs");
   require_positive(config.max_num_batched_tokens, "max_num_batched_tokens");
   require_positive(config.block_size, "block_size");
@@ -25,7 +31,10 @@ VllmScheduler::VllmScheduler(const VllmSchedulerConfig& config)
   require_positive(config.max_model_len, "max_model_len");
   // Reserved up front so steps never allocate; capped so an absurd max_num_seqs costs nothing.
   running_.reserve(static_cast<std::size_t>(std::min<int64_t>(config.max_num_seqs, 4096)));
-  if (config.enable_prefix_caching) freed_.emplace(config.num_gpu_blocks);
+  // The preemption cache is modelled for the plain paged cache: with sliding-window groups,
+  // blocks leave a request as its window moves, which the freed queue does not follow (those
+  // preemptions recompute everything, as without prefix caching).
+  if (config.enable_prefix_caching && config.kv_layout.sliding_groups == 0) freed_.emplace(config.num_gpu_blocks);
 }
 
 bool VllmScheduler::grow(RequestState& r, int64_t tokens) {
@@ -66,7 +75,8 @@ bool VllmScheduler::admit(RequestState& r, SimTime /*now*/) {
     r.reject_reason = RejectReason::exceeds_max_model_len;
     return false;
   }
-  if (kv_.blocks_for_tokens(r.total_tokens()) > kv_.total_blocks()) {
+  // Fewest blocks the request can hold at its end (sliding groups only their window).
+  if (kv_.blocks_held(r.total_tokens() - 1, r.total_tokens()) > kv_.total_blocks()) {
     r.reject_reason = RejectReason::exceeds_kv_capacity;
     return false;
   }
@@ -145,6 +155,15 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
     while (!waiting_.empty() && budget > 0 &&
            static_cast<int64_t>(running_.size()) < config_.max_num_seqs) {
       RequestState& r = *waiting_.front();
+      if (config_.reserve_full_isl) {
+        // kv_cache_manager.py allocate_slots(full_sequence_must_fit=True): the blocks the whole
+        // sequence needs beyond those held (a waiting request holds none), sliding groups capped
+        // at their window (apply_admission_cap), must be free. A preempted request's blocks still
+        // cached are in the free pool and count against it, as vLLM counts evictable computed
+        // blocks among those to allocate.
+        const int64_t full_tokens = std::min<int64_t>(r.current_tokens(), config_.max_model_len);
+        if (kv_.layout().admission_blocks(full_tokens) - r.allocated_blocks > kv_.free_blocks()) break;
+      }
       // A preempted request whose blocks are partly still cached starts from its cached prefix.
       if (freed_ && r.computed_tokens == 0 && freed_->cached_blocks(r) > 0 && !resume_from_cache(r, budget)) break;
       int64_t num_new = r.current_tokens() - r.computed_tokens;
@@ -216,7 +235,7 @@ void VllmScheduler::check_invariants() const {
   int64_t held = 0;
   for (const RequestState* r : running_) {
     if (r->allocated_blocks <= 0 || r->finished() || r->computed_tokens > r->current_tokens() ||
-        kv_.blocks_for_tokens(r->computed_tokens) > r->allocated_blocks)
+        kv_.blocks_held(r->computed_tokens, r->computed_tokens) > r->allocated_blocks)
       throw InternalError(fmt::format(
           "vLLM scheduler: running request {} holds {} blocks for {} computed of {} tokens ({} generated of {})",
           r->request.id, r->allocated_blocks, r->computed_tokens, r->current_tokens(), r->generated_tokens,

@@ -14,6 +14,8 @@
 // recomputes only the evicted tail. Prompts are not matched against each other (random and
 // trace prompts share no prefixes). Not modelled: speculative decoding,
 // long_prefill_token_threshold. Async scheduling is the simulation's (Replica::async_scheduling).
+// Admission (reserve_full_isl): see VllmSchedulerConfig. With sliding-window layers the KV
+// blocks are counted per group (models/kv_cache_groups.hpp).
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -34,6 +36,14 @@ struct VllmSchedulerConfig {
   int64_t max_model_len = 0;              // longest prompt + output accepted
   int64_t window_tokens = 0;              // the model's sliding window, for StepShape (0 = none)
   bool enable_prefix_caching = true;      // V1 default: freed blocks keep their KV until reused
+  // Admission reserves the whole sequence (vLLM #37307, SchedulerConfig.scheduler_reserve_full_isl,
+  // scheduler.py passes it as allocate_slots(full_sequence_must_fit=...)): a waiting request is
+  // admitted only if blocks for min(prompt + generated, max_model_len) tokens are free, although
+  // only its first chunk is allocated now. vLLM's watermark (default 0) is not modelled.
+  bool reserve_full_isl = true;
+  // Page groups of the hybrid allocator (block_size is overwritten with block_size above);
+  // the default is one group with no window: the plain paged cache.
+  KvCacheLayout kv_layout;
 };
 
 class VllmScheduler final : public Framework {

@@ -25,18 +25,6 @@ VllmHostTiming VllmHostTiming::v1_defaults() {
   return t;
 }
 
-std::vector<int64_t> default_capture_sizes(int64_t max_num_seqs) {
-  const int64_t bound = std::min<int64_t>(2 * max_num_seqs, 512);
-  std::vector<int64_t> sizes;
-  for (int64_t s : {1, 2, 4}) sizes.push_back(s);
-  for (int64_t s = 8; s <= 256; s += 8) sizes.push_back(s);
-  for (int64_t s = 272; s <= 512; s += 16) sizes.push_back(s);
-  // Sizes above the bound are dropped; the largest remaining one becomes the effective
-  // max_cudagraph_capture_size (max_num_seqs 5: bound 10, sizes 1, 2, 4, 8).
-  std::erase_if(sizes, [&](int64_t s) { return s > bound; });
-  return sizes;
-}
-
 int64_t next_capture_size(const std::vector<int64_t>& sizes, int64_t n) {
   const auto it = std::lower_bound(sizes.begin(), sizes.end(), n);
   return it == sizes.end() ? 0 : *it;

@@ -75,10 +75,7 @@ class VllmStepCost final : public StepCost {
   int64_t max_capture_ = 0;
 };
 
-// vLLM's default cudagraph_capture_sizes (vllm/config/compilation.py, _set_cudagraph_sizes):
-// 1, 2, 4, then every 8 up to 256, then every 16, none above min(2 x max_num_seqs, 512); the
-// largest that remains is the effective max_cudagraph_capture_size.
-std::vector<int64_t> default_capture_sizes(int64_t max_num_seqs);
+// Capture sizes: cudagraph_capture_sizes() in vllm_version.hpp.
 
 // The smallest capture size >= n, or 0 when n exceeds them all (sizes ascending).
 int64_t next_capture_size(const std::vector<int64_t>& sizes, int64_t n);

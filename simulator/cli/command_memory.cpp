@@ -34,7 +34,9 @@ void declare_memory_options(ArgParser& p) {
            "vllm serve's: 8192 on >= 70 GiB GPUs except A100, else 2048");
   p.option("max-num-seqs", "N", "sequences of vLLM's profiling sampler pass", "vllm serve's: 1024 or 256, likewise");
   p.option("block-size", "TOKENS", "KV-cache block size", "16");
-  p.option("overhead-gib", "GiB", "non-torch memory per GPU (CUDA context, NCCL buffers)", "0.5, or 1.5 with TP > 1");
+  p.option("overhead-gib", "GiB", "non-torch memory increase per GPU (cuBLAS, NCCL buffers)", "0.1, or 1.5 with TP > 1");
+  p.option("vllm-version", "V", "vLLM release whose rules apply (CUDA-graph memory in the KV budget from 0.21)",
+           "0.19");
   p.multi("context", "TOKENS", "also report concurrent sequences at these context lengths");
   declare_format_option(p, "text = table; csv: the quantity/value rows and the verdict; json: the figures in bytes");
   p.choices("format", {"table", "csv", "json", "text"});  // `text`: this command's older name for table
@@ -54,6 +56,12 @@ MemoryPlanRequest request_from(const ArgParser& p, double gpu_memory_bytes, cons
   r.max_num_seqs = p.get_int("max-num-seqs", defaults.max_num_seqs, 1, int64_t{1} << 32);
   r.block_size = p.get_int("block-size", 16, 1, 1 << 20);
   r.runtime_overhead_bytes = p.has("overhead-gib") ? p.get_double("overhead-gib", 0, 0, 1e6) * kGiB : -1;
+  // vLLM >= 0.21 takes its CUDA-graph memory estimate off the KV budget (gpu_worker.py).
+  VllmSettings vllm;
+  vllm.max_num_seqs = r.max_num_seqs;
+  vllm.max_num_batched_tokens = r.max_num_batched_tokens;
+  vllm.vllm_version = vllm_behaviour(p.get_or("vllm-version", default_vllm_version())).version;
+  r.cudagraph_memory_bytes = vllm_cudagraph_memory_bytes(vllm);
   return r;
 }
 
@@ -108,18 +116,31 @@ TextTable plan_table(const ModelSpec& model, const MemoryPlanRequest& r, const M
   table.add_row({"weights per GPU", format_bytes(stage.weight_bytes),
                  fmt::format("{} layers of {} (model total {}), TP shards heads, FFN and vocabulary", stage.layers,
                              model.num_layers, format_bytes(plan.weight_bytes_model))});
-  table.add_row({"activation peak", format_bytes(stage.activation_peak_bytes),
-                 fmt::format("profiling pass of {} tokens + sampler over {} seqs", r.max_num_batched_tokens, r.max_num_seqs)});
-  table.add_row({"runtime overhead", format_bytes(plan.runtime_overhead_bytes), "non-torch memory: CUDA context, NCCL (estimate)"});
-  table.add_row({"KV cache per GPU", format_bytes(stage.kv_cache_bytes), "budget - weights - activation peak - overhead"});
+  table.add_row({"RoPE cache", format_bytes(stage.rope_cache_bytes), "cos/sin cache: max_position x head_dim, built at load"});
+  table.add_row({"  forward peak", format_bytes(stage.forward_peak_bytes),
+                 fmt::format("profiling forward of {} tokens, widest layer", r.max_num_batched_tokens)});
+  table.add_row({"  sampler peak", format_bytes(stage.sampler_peak_bytes),
+                 fmt::format("dummy top-k/top-p sampler over {} seqs, 28 B per logit (last stage)", r.max_num_seqs)});
+  table.add_row({"activation peak", format_bytes(stage.activation_peak_bytes), "torch peak: the larger of the two"});
+  table.add_row({"runtime overhead", format_bytes(plan.runtime_overhead_bytes),
+                 "non-torch memory increase: cuBLAS, kernels, NCCL (estimate)"});
+  table.add_row({"CUDA-graph memory", format_bytes(plan.cudagraph_memory_bytes),
+                 "vLLM >= 0.21 estimate, ~23 MiB per captured graph (0 before)"});
+  table.add_row({"KV cache per GPU", format_bytes(stage.kv_cache_bytes),
+                 "budget - weights - RoPE - activation peak - overhead - CUDA graphs"});
+  table.add_row({"KV page groups", fmt::format("{} + {}", stage.kv_layout.full_groups, stage.kv_layout.sliding_groups),
+                 fmt::format("full + sliding-window groups of {} layer(s){}", stage.kv_layout.group_size_layers,
+                             stage.kv_layout.hybrid() ? fmt::format(", window {} tokens", stage.kv_layout.window_tokens) : "")});
   table.add_row({"KV bytes per token (model)", format_thousands(static_cast<int64_t>(plan.kv_bytes_per_token_model)),
                  fmt::format("2 x {} layers x {} KV heads x {} head_dim x {} B", model.num_layers, model.num_kv_heads,
                              model.head_dim, plan.kv_bytes_per_token_model / (2.0 * static_cast<double>(model.num_layers * model.kv_dim())))});
   table.add_row({"KV bytes per token per GPU", format_thousands(static_cast<int64_t>(stage.kv_bytes_per_token)),
                  fmt::format("this GPU's {} layers and {} KV head(s)", stage.layers,
                              std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(model.num_kv_heads) / tp)))});
-  table.add_row({"KV blocks", format_thousands(plan.num_gpu_blocks), fmt::format("floor(KV cache / ({} tokens x bytes per token))", r.block_size)});
-  table.add_row({"KV capacity (tokens)", format_thousands(plan.kv_capacity_tokens), "blocks x block_size"});
+  table.add_row({"KV blocks", format_thousands(plan.num_gpu_blocks),
+                 fmt::format("floor(KV cache / ({} tokens x {} layer(s) x bytes per token per layer))", r.block_size,
+                             stage.kv_layout.group_size_layers)});
+  table.add_row({"KV capacity (tokens)", format_thousands(plan.kv_capacity_tokens), "blocks / groups x block_size"});
   table.add_row({"max concurrent seqs", format_thousands(plan.max_concurrent_seqs),
                  fmt::format("at max_model_len {}", plan.max_model_len)});
   for (int64_t context : contexts)
@@ -151,6 +172,10 @@ nlohmann::json plan_json(const ModelSpec& model, const GpuSpec& gpu, const Memor
           {"gpu_memory_utilization", r.gpu_memory_utilization}, {"budget_bytes", plan.budget_bytes},
           {"weight_bytes_per_gpu", stage.weight_bytes}, {"weight_bytes_model", plan.weight_bytes_model},
           {"activation_peak_bytes", stage.activation_peak_bytes}, {"runtime_overhead_bytes", plan.runtime_overhead_bytes},
+          {"rope_cache_bytes", stage.rope_cache_bytes}, {"forward_peak_bytes", stage.forward_peak_bytes},
+          {"sampler_peak_bytes", stage.sampler_peak_bytes}, {"cudagraph_memory_bytes", plan.cudagraph_memory_bytes},
+          {"kv_full_groups", stage.kv_layout.full_groups}, {"kv_sliding_groups", stage.kv_layout.sliding_groups},
+          {"kv_group_size_layers", stage.kv_layout.group_size_layers}, {"block_bytes", stage.block_bytes},
           {"kv_cache_bytes_per_gpu", stage.kv_cache_bytes}, {"kv_bytes_per_token_model", plan.kv_bytes_per_token_model},
           {"kv_bytes_per_token_per_gpu", stage.kv_bytes_per_token}, {"block_size", plan.block_size},
           {"num_gpu_blocks", plan.num_gpu_blocks}, {"kv_capacity_tokens", plan.kv_capacity_tokens},

@@ -1,5 +1,10 @@
 #pragma once
 // Data parallelism: a router spreads arriving requests over the replicas of one deployment.
+// vllm_dp_lb is vLLM's internal data-parallel load balancer (vllm/v1/engine/core_client.py,
+// DPLBAsyncMPClient.get_core_engine_for_request): the engine with the lowest
+// 4 x waiting + running, ties to the lowest index. vLLM reads the counts from stats published
+// every 100 ms plus a local increment per routed request; here they are exact at each arrival
+// (the request routed a moment earlier is already waiting), so the staleness is not modelled.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -8,10 +13,15 @@
 
 namespace llmpo {
 
-enum class RouterPolicy { round_robin, least_outstanding, least_kv };
-const std::vector<std::string>& router_policy_names();  // round_robin, least_outstanding, least_kv
+enum class RouterPolicy { round_robin, least_outstanding, least_kv, vllm_dp_lb };
+// round_robin, least_outstanding, least_kv, vllm_dp_lb
+const std::vector<std::string>& router_policy_names();
 RouterPolicy router_policy_from(const std::string& name);  // caller validated the name
 std::string to_string(RouterPolicy policy);
+
+// vLLM's DP load-balancing score of one engine (core_client.py): waiting requests weigh four
+// times as much as running ones.
+int64_t vllm_dp_lb_score(const FrameworkStats& stats);
 
 class Router {
  public:

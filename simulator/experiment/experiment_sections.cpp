@@ -70,8 +70,11 @@ MemoryPlanRequest memory_request(const RunSpec& run) {
   if (const auto* vllm = std::get_if<VllmSettings>(&run.settings)) {
     r.max_num_batched_tokens = vllm->max_num_batched_tokens;
     r.max_num_seqs = vllm->max_num_seqs;
+    r.cudagraph_memory_bytes = vllm_cudagraph_memory_bytes(*vllm);
   } else if (const auto* batching = std::get_if<StaticBatchingSettings>(&run.settings)) {
-    // Hugging Face generate prefills the whole batch in one forward pass.
+    // Hugging Face generate prefills the whole batch in one forward pass and keeps every layer's
+    // KV for every token (no hybrid allocator).
+    r.hybrid_kv_cache = false;
     r.max_num_seqs = batching->batch_size;
     r.max_num_batched_tokens = batching->batch_size * std::min<int64_t>(
         r.max_model_len > 0 ? r.max_model_len : run.model.max_position_embeddings, 8192);
@@ -109,6 +112,7 @@ void check_deployment(RunSpec& run, StrictMap& config, const Libraries& librarie
   const EngineSettings& engine = engine_settings(run.settings);
   run.kv.block_size = engine.block_size;
   run.kv.max_model_len = run.memory.max_model_len;
+  run.kv.layout = run.memory.limiting().kv_layout;
   if (engine.num_gpu_blocks) {
     run.kv.num_gpu_blocks = *engine.num_gpu_blocks;
   } else if (!run.memory.fits) {
@@ -225,7 +229,10 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
   run.parallel.tensor_parallel = config->opt_int("tensor_parallel_degree", {1, 4096, false}).value_or(1);
   run.parallel.pipeline_parallel = config->opt_int("pipeline_parallel_degree", {1, 4096, false}).value_or(1);
   run.replicas = config->opt_int("num_replicas", {1, 100000, false}).value_or(1);
-  run.router = router_policy_from(config->opt_choice("router", router_policy_names()).value_or("round_robin"));
+  // vLLM deployments balance their replicas as vLLM's own DP load balancer does; the others
+  // round-robin (a plain load balancer in front of independent servers).
+  const std::string default_router = iequals(type, "VLLM") ? "vllm_dp_lb" : "round_robin";
+  run.router = router_policy_from(config->opt_choice("router", router_policy_names()).value_or(default_router));
   // vLLM's defaults depend on the GPU; without a valid one the other keys are still checked.
   const double gpu_memory_bytes = hardware_ok ? run.hardware.gpu.memory_bytes : 80 * kGiB;
   diagnostics.attempt([&] {

@@ -154,9 +154,11 @@ MinimumMemory minimum_gpu_memory(const ModelSpec& model, const GpuSpec& gpu, int
   MinimumMemory m;
   m.weight_bytes = stage.weight_bytes;
   m.activation_bytes = stage.activation_peak_bytes;
-  m.overhead_bytes = plan.runtime_overhead_bytes;
-  const int64_t blocks = (context + request.block_size - 1) / request.block_size;
-  m.kv_bytes = static_cast<double>(blocks * request.block_size) * stage.kv_bytes_per_token;
+  // Every fixed cost besides weights and activations: non-torch memory, the RoPE cache and any
+  // CUDA-graph estimate.
+  m.overhead_bytes = plan.runtime_overhead_bytes + stage.rope_cache_bytes + plan.cudagraph_memory_bytes;
+  // The blocks vLLM needs free for one sequence of the context (sliding groups: their window).
+  m.kv_bytes = static_cast<double>(stage.kv_layout.admission_blocks(context)) * stage.block_bytes;
   m.memory_bytes = std::ceil((m.weight_bytes + m.activation_bytes + m.overhead_bytes + m.kv_bytes) /
                              request.gpu_memory_utilization);
   // The planner computes the same sum in another order: step over its rounding, a byte at a time.

@@ -49,7 +49,11 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
         options.fused_add_norm = true;
         options.include_host_overhead = false;
         VllmStepTimingConfig timing;
-        timing.capture_sizes = default_capture_sizes(vllm->max_num_seqs);
+        timing.async_scheduling = vllm->async_scheduling;
+        timing.cudagraph_mode = vllm->enforce_eager || vllm->cudagraph_mode == "NONE" ? CudaGraphMode::none
+                                : vllm->cudagraph_mode == "PIECEWISE"                 ? CudaGraphMode::piecewise
+                                                                                      : CudaGraphMode::full_and_piecewise;
+        timing.capture_sizes = vllm_cudagraph_capture_sizes(*vllm);  // empty under enforce_eager / NONE
         timing.host.per_step_s += engine.scheduler_overhead_us * 1e-6;
         replica.async_scheduling = timing.async_scheduling;
         // vLLM keeps one micro-batch in flight per pipeline stage (max_concurrent_batches = PP).

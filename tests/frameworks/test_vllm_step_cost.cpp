@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "frameworks/vllm/vllm_step_cost.hpp"
+#include "frameworks/vllm/vllm_version.hpp"
 #include "hardware/library_fixtures.hpp"
 #include "simulator/util/data_paths.hpp"
 
@@ -25,6 +26,10 @@ StepShape decodes(int n, int64_t cached) {
   StepShape s;
   for (int i = 0; i < n; ++i) s.add_sequence(cached, 1);
   return s;
+}
+
+std::vector<int64_t> default_capture_sizes(int64_t max_num_seqs) {
+  return cudagraph_capture_sizes(max_num_seqs, vllm_behaviour(default_vllm_version()));
 }
 
 }  // namespace

@@ -58,6 +58,10 @@ const std::vector<std::string> kValidLines = {
     "  gemm_tile_n: 128",                // 29
     "  cpu_overhead_per_step_us: 0",     // 30
     "  cpu_overhead_per_seq_us: 0",      // 31
+    "fidelity:",                         // 32
+    "  basis: derived",                  // 33
+    "  step_error_pct: 20",              // 34
+    "  evidence: a test file",           // 35
 };
 
 const std::string kFile = "test-gpu.yaml";

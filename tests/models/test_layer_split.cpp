@@ -39,24 +39,25 @@ TEST_CASE("layer_split: Llama-2-13B AWQ over 24 + 12 GiB puts 27 and 13 layers o
   //   Llama-2-13B: vocab 32000, hidden 5120, ffn 13824, 40 layers, fp16; AWQ keeps tables 16-bit.
   //   activation peak (8192 tokens): FFN 8192 x (2 x 5120 + 3 x 13824) x 2 = 847,249,408
   //                                  (attention 8192 x (3 x 5120 + 15360) x 2 = 503,316,480 is less)
-  //   sampler logits   2 x 256 seqs x 32000 x 4 B                      =     65,536,000
+  //   sampler (GPU 1)  28 B x 256 x 32000 + 8192 x 5120 x 2 = 313,262,080, less than the FFN,
+  //                    so both GPUs' peak is the FFN's
   //   embedding         32000 x 5120 x 2                              =    327,680,000
   //   final norm + head 5120 x 2 + 327,680,000                        =    327,690,240
-  //   GPU 0 usable  0.9 x 24 GiB - 0.5 GiB - 847,249,408              = 21,808,703,078.4
-  //      for layers    - 327,680,000                                  = 21,481,023,078.4
-  //   GPU 1 usable  0.9 x 12 GiB - 0.5 GiB - 847,249,408 - 65,536,000 = 10,146,755,379.2
-  //      for layers    - 327,690,240                                  =  9,819,065,139.2
-  //   shares of 38     38 x 0.686293 = 26.0791,  38 x 0.313707 = 11.9209
-  //   layers           1 + 26 = 27 and 1 + 11 = 12 (39); the 40th goes to GPU 1 (.92 > .08)
+  //   GPU 0 usable  0.9 x 24 GiB - 0.1 GiB - 847,249,408              = 22,238,199,808
+  //      for layers    - 327,680,000                                  = 21,910,519,808
+  //   GPU 1 usable  0.9 x 12 GiB - 0.1 GiB - 847,249,408              = 10,641,788,108.8
+  //      for layers    - 327,690,240                                  = 10,314,097,868.8
+  //   shares of 38     38 x 0.679929 = 25.8373,  38 x 0.320071 = 12.1627
+  //   layers           1 + 25 = 26 and 1 + 12 = 13 (39); the 40th goes to GPU 0 (.84 > .16)
   // Weights: one layer = AWQ linear (4 x 5120^2 + 3 x 5120 x 13824) x 0.5 = 317,194,240 x 0.5
   //   = 158,597,120 bytes + 2 norms x 5120 x 2 = 20,480 bytes -> 158,617,600 bytes.
   //   GPU 0: 27 x 158,617,600 + 327,680,000 = 4,610,355,200
   //   GPU 1: 13 x 158,617,600 + 327,690,240 = 2,389,719,040
   // KV: 2 x 40 heads x 128 x 2 bytes = 20,480 bytes per layer per token; blocks of 16 tokens.
-  //   GPU 0: (21,808,703,078.4 - 4,610,355,200) / (27 x 20,480 x 16) = 1943.90 -> 1943 blocks
-  //          = 31,088 tokens
-  //   GPU 1: (10,146,755,379.2 - 2,389,719,040) / (13 x 20,480 x 16) = 1820.96 -> 1820 blocks
-  //          = 29,120 tokens; the split holds the smaller, 29,120 >= 4096: fits.
+  //   GPU 0: (22,238,199,808 - 4,610,355,200) / (27 x 20,480 x 16) = 1992.44 -> 1992 blocks
+  //          = 31,872 tokens
+  //   GPU 1: (10,641,788,108.8 - 2,389,719,040) / (13 x 20,480 x 16) = 1937.19 -> 1937 blocks
+  //          = 30,992 tokens; the split holds the smaller, 30,992 >= 4096: fits.
   const ModelSpec& m = library().find("llama2:13b");
   MemoryPlanRequest r;
   r.quantization = "awq";
@@ -66,17 +67,17 @@ TEST_CASE("layer_split: Llama-2-13B AWQ over 24 + 12 GiB puts 27 and 13 layers o
   CHECK(split.gpus[1].layers == 13);
   CHECK(split.gpus[0].first_layer == 0);
   CHECK(split.gpus[1].first_layer == 27);
-  CHECK(split.gpus[0].free_bytes == Approx(21'808'703'078.4).epsilon(1e-12));
-  CHECK(split.gpus[1].free_bytes == Approx(10'146'755'379.2).epsilon(1e-12));
+  CHECK(split.gpus[0].free_bytes == Approx(22'238'199'808.0).epsilon(1e-12));
+  CHECK(split.gpus[1].free_bytes == Approx(10'641'788'108.8).epsilon(1e-12));
   CHECK(near(split.gpus[0].weight_bytes, 4'610'355'200.0));
   CHECK(near(split.gpus[1].weight_bytes, 2'389'719'040.0));
-  CHECK(split.gpus[0].kv_capacity_tokens == 31'088);
-  CHECK(split.gpus[1].kv_capacity_tokens == 29'120);
-  CHECK(split.kv_capacity_tokens == 29'120);
+  CHECK(split.gpus[0].kv_capacity_tokens == 31'872);
+  CHECK(split.gpus[1].kv_capacity_tokens == 30'992);
+  CHECK(split.kv_capacity_tokens == 30'992);
   CHECK(split.fits);
-  // Each GPU's layer count is within one of its exact proportional share (1 + 26.08, 1 + 11.92).
-  CHECK(std::abs(static_cast<double>(split.gpus[0].layers) - 27.0791) < 1.0);
-  CHECK(std::abs(static_cast<double>(split.gpus[1].layers) - 12.9209) < 1.0);
+  // Each GPU's layer count is within one of its exact proportional share (1 + 25.84, 1 + 12.16).
+  CHECK(std::abs(static_cast<double>(split.gpus[0].layers) - 26.8373) < 1.0);
+  CHECK(std::abs(static_cast<double>(split.gpus[1].layers) - 13.1627) < 1.0);
 }
 
 TEST_CASE("layer_split: the launch flags realise the 27 + 13 split in vLLM, llama.cpp and HF") {

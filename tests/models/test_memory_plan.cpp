@@ -64,19 +64,28 @@ void check_plan_arithmetic(const MemoryPlan& plan, const MemoryPlanRequest& r) {
   int64_t fewest = INT64_MAX;
   for (const StageMemory& s : plan.stages) {
     CHECK(near(s.kv_cache_bytes,
-               plan.budget_bytes - s.weight_bytes - s.activation_peak_bytes - plan.runtime_overhead_bytes,
+               plan.budget_bytes - s.weight_bytes - s.rope_cache_bytes - s.activation_peak_bytes -
+                   plan.runtime_overhead_bytes - plan.cudagraph_memory_bytes,
                1e-9));
-    const double block_bytes = static_cast<double>(r.block_size) * s.kv_bytes_per_token;
+    // A block holds one page per layer slot of a group: all the stage's layers without sliding
+    // windows, the group size (models/kv_cache_groups.hpp) with them.
+    const double per_layer_token = s.kv_bytes_per_token / static_cast<double>(s.layers);
+    const double block_bytes =
+        static_cast<double>(r.block_size * s.kv_layout.group_size_layers) * per_layer_token;
+    CHECK(s.block_bytes == Approx(block_bytes));
+    if (!s.kv_layout.hybrid()) CHECK(s.kv_layout.group_size_layers == s.layers);
     const int64_t blocks = s.kv_cache_bytes > 0
-                               ? static_cast<int64_t>(std::floor(s.kv_cache_bytes / block_bytes))
+                               ? static_cast<int64_t>(std::floor(s.kv_cache_bytes / s.block_bytes))
                                : 0;
     CHECK(s.num_gpu_blocks == blocks);
     fewest = std::min(fewest, blocks);
   }
   CHECK(plan.num_gpu_blocks == fewest);
   CHECK(plan.limiting().num_gpu_blocks == fewest);
-  CHECK(plan.kv_capacity_tokens == plan.num_gpu_blocks * r.block_size);
-  const int64_t blocks_per_seq = (plan.max_model_len + r.block_size - 1) / r.block_size;
+  const KvCacheLayout& layout = plan.limiting().kv_layout;
+  CHECK(plan.kv_capacity_tokens == plan.num_gpu_blocks / layout.num_groups() * r.block_size);
+  const int64_t blocks_per_seq = layout.hybrid() ? layout.blocks_held(plan.max_model_len - 1, plan.max_model_len)
+                                                 : (plan.max_model_len + r.block_size - 1) / r.block_size;
   CHECK(plan.max_concurrent_seqs == plan.num_gpu_blocks / blocks_per_seq);
 }
 
@@ -223,34 +232,39 @@ TEST_CASE("memory_plan: Llama-3-70B does not fit one 80 GiB GPU but fits four") 
   CHECK(four.kv_capacity_tokens >= 8192);  // at least one full-length sequence
 }
 
-TEST_CASE("memory_plan: Llama-3-70B at TP 4 has 30,163 KV blocks, worked by hand") {
+TEST_CASE("memory_plan: Llama-3-70B at TP 4 has 30,032 KV blocks, worked by hand") {
   // Budget           0.9 x 85,899,345,920                           = 77,309,411,328
   // Weights per GPU  (previous test)                                = 35,278,831,616
+  // RoPE cache       8192 positions x 128 x 2 bytes                 =      2,097,152
   // Activation peak (memory_plan.cpp): tokens T = 8192 (max_num_batched_tokens), h = 8192,
   //   2 bytes, FFN width 28672 / 4 = 7168 per GPU, q+k+v width (8192 + 2 x 1024) / 4 = 2560:
   //   FFN live      T x (2h + 3 x 7168) x 2  = 8192 x 37,888 x 2     =    620,756,992
   //   attention     T x (3h + 2560) x 2      = 8192 x 27,136 x 2     =    444,596,224
-  //   sampler       2 x 256 seqs x 128256 vocab x 4 bytes (fp32)     =    262,668,288
-  //   peak          620,756,992 + 262,668,288                        =    883,425,280
+  //   sampler       28 B x 256 seqs x 128256 vocab + hidden T x h x 2
+  //                 = 919,339,008 + 134,217,728                      =  1,053,556,736
+  //   peak          the larger: the sampler                          =  1,053,556,736
   // Overhead         TP > 1 default: 1.5 GiB                         =  1,610,612,736
-  // KV budget        77,309,411,328 - 35,278,831,616 - 883,425,280 - 1,610,612,736
-  //                                                                  = 39,536,541,696
+  // KV budget        77,309,411,328 - 35,278,831,616 - 2,097,152 - 1,053,556,736 - 1,610,612,736
+  //                                                                  = 39,364,313,088
   // One block        16 tokens x 81,920                              =      1,310,720
-  // Blocks           floor(39,536,541,696 / 1,310,720) = floor(30,163.99)  = 30,163
-  // Tokens           30,163 x 16 = 482,608; sequences of 8192 (512 blocks): 58
+  // Blocks           floor(39,364,313,088 / 1,310,720) = floor(30,032.2)   = 30,032
+  // Tokens           30,032 x 16 = 480,512; sequences of 8192 (512 blocks): 58
   const MemoryPlanRequest r = request(4);
   const MemoryPlan plan = plan_memory(llama3_70b(), r);
   CHECK(plan.runtime_overhead_bytes == 1.5 * kGiB);
-  CHECK(plan.stages[0].activation_peak_bytes == 883'425'280.0);
-  CHECK(plan.stages[0].kv_cache_bytes == Approx(39'536'541'696.0).epsilon(1e-12));
-  CHECK(plan.num_gpu_blocks == 30'163);
-  CHECK(plan.kv_capacity_tokens == 482'608);
+  CHECK(plan.stages[0].rope_cache_bytes == 2'097'152.0);
+  CHECK(plan.stages[0].forward_peak_bytes == 620'756'992.0);
+  CHECK(plan.stages[0].sampler_peak_bytes == 1'053'556'736.0);
+  CHECK(plan.stages[0].activation_peak_bytes == 1'053'556'736.0);
+  CHECK(plan.stages[0].kv_cache_bytes == Approx(39'364'313'088.0).epsilon(1e-12));
+  CHECK(plan.num_gpu_blocks == 30'032);
+  CHECK(plan.kv_capacity_tokens == 480'512);
   CHECK(plan.max_model_len == 8192);
   CHECK(plan.max_concurrent_seqs == 58);
   check_plan_arithmetic(plan, r);
 }
 
-TEST_CASE("memory_plan: Llama-2-7B on one 80 GiB GPU has 7,457 KV blocks, worked by hand") {
+TEST_CASE("memory_plan: Llama-2-7B on one 80 GiB GPU has 7,464 KV blocks, worked by hand") {
   // Runtime overhead set explicitly to 512 MiB = 536,870,912 bytes.
   // Budget           0.9 x 85,899,345,920                           = 77,309,411,328
   // Weights          6,738,415,616 parameters x 2 bytes (fp16; norms are in the count) =
@@ -259,58 +273,92 @@ TEST_CASE("memory_plan: Llama-2-7B on one 80 GiB GPU has 7,457 KV blocks, worked
   //   w = 11008, q+k+v width 3 x 4096 = 12288 (MHA), 2 bytes, TP 1:
   //   FFN live      T x (2h + 3w) x 2   = 8192 x (8192 + 33,024) x 2 =    675,282,944
   //   attention     T x (3h + 12288) x 2 = 8192 x 24,576 x 2         =    402,653,184
-  //   max of the two                                                 =    675,282,944
-  //   sampler       2 x 256 x 32000 x 4 bytes                        =     65,536,000
-  //   peak                                                           =    740,818,944
-  // KV budget        77,309,411,328 - 13,476,831,232 - 740,818,944 - 536,870,912
-  //                                                                  = 62,554,890,240
+  //   forward: max of the two                                        =    675,282,944
+  //   sampler       28 B x 256 x 32000 + 8192 x 4096 x 2             =    296,484,864
+  //   peak: the larger                                               =    675,282,944
+  // RoPE cache       4096 positions x 128 x 2 bytes                  =      1,048,576
+  // KV budget        77,309,411,328 - 13,476,831,232 - 1,048,576 - 675,282,944 - 536,870,912
+  //                                                                  = 62,619,377,664
   // KV per token     2 x 32 layers x 32 heads x 128 x 2 bytes        =        524,288
   // One block        16 x 524,288                                    =      8,388,608
-  // Blocks           floor(62,554,890,240 / 8,388,608) = floor(7457.12) =        7,457
-  // max_model_len 4096 -> ceil(4096 / 16) = 256 blocks per sequence -> 7457 / 256 = 29
+  // Blocks           floor(62,619,377,664 / 8,388,608) = floor(7464.8) =         7,464
+  // max_model_len 4096 -> ceil(4096 / 16) = 256 blocks per sequence -> 7464 / 256 = 29
   MemoryPlanRequest r = request(1);
   r.runtime_overhead_bytes = 536'870'912;
   const MemoryPlan plan = plan_memory(llama2_7b(), r);
   const StageMemory& s = plan.stages.at(0);
   CHECK(plan.runtime_overhead_bytes == 536'870'912.0);
   CHECK(s.weight_bytes == 13'476'831'232.0);
-  CHECK(s.activation_peak_bytes == 740'818'944.0);
+  CHECK(s.activation_peak_bytes == 675'282'944.0);
+  CHECK(s.sampler_peak_bytes == 296'484'864.0);
+  CHECK(s.rope_cache_bytes == 1'048'576.0);
   CHECK(s.kv_bytes_per_token == 524'288.0);
-  CHECK(s.kv_cache_bytes == Approx(62'554'890'240.0).epsilon(1e-12));
-  CHECK(plan.num_gpu_blocks == 7'457);
-  CHECK(plan.kv_capacity_tokens == 7'457 * 16);
+  CHECK(s.kv_cache_bytes == Approx(62'619'377'664.0).epsilon(1e-12));
+  CHECK(plan.num_gpu_blocks == 7'464);
+  CHECK(plan.kv_capacity_tokens == 7'464 * 16);
   CHECK(plan.max_model_len == 4096);
   CHECK(plan.max_concurrent_seqs == 29);
   CHECK(plan.fits);
-  // 1000-token sequences take ceil(1000 / 16) = 63 blocks: 7457 / 63 = 118.
+  // 1000-token sequences take ceil(1000 / 16) = 63 blocks: 7464 / 63 = 118.
   CHECK(plan.concurrent_sequences_at(1000) == 118);
-  CHECK(plan.concurrent_sequences_at(16) == 7'457);
+  CHECK(plan.concurrent_sequences_at(16) == 7'464);
   CHECK(plan.concurrent_sequences_at(0) == 0);
   check_plan_arithmetic(plan, r);
 }
 
+TEST_CASE("memory_plan: the vLLM 0.19.0 RTX 4090 run, worked by hand (vLLM resolved 2,588 blocks)") {
+  // hardware/profiles/measured/serving-runs/vllm-0.19.0/rtx4090-llama-3.1-8b/meta.json:
+  // 25,250,627,584 bytes, utilization 0.9, Llama-3.1-8B bf16, 2048 batched tokens, 256 seqs,
+  // max_model_len 32768; vLLM 0.19 does not subtract CUDA-graph memory.
+  // Budget           0.9 x 25,250,627,584                           = 22,725,564,825.6
+  // Weights          8,030,261,248 parameters x 2 B                 = 16,060,522,496
+  // RoPE cache       131,072 positions x 128 x 2 B                  =     33,554,432
+  // Forward          2048 x (2 x 4096 + 3 x 14336) x 2              =    209,715,200
+  // Sampler          28 B x 256 x 128,256 + 2048 x 4096 x 2         =    936,116,224
+  // Non-torch        0.1 GiB                                        =    107,374,182.4
+  // KV               22,725,564,825.6 - 16,060,522,496 - 33,554,432 - 936,116,224
+  //                  - 107,374,182.4                                =  5,587,997,491.2
+  // Blocks           floor(5,587,997,491.2 / (16 x 131,072)) = floor(2664.56) = 2,664,
+  // 76 blocks (2.9%, 159 MB) more than the 2,588 vLLM resolved.
+  MemoryPlanRequest r = request(1, 1, 25'250'627'584.0);
+  r.max_model_len = 32768;
+  r.max_num_batched_tokens = 2048;
+  r.max_num_seqs = 256;
+  const MemoryPlan plan = plan_memory(library().find("Llama-3.1-8B"), r);
+  const StageMemory& s = plan.stages.at(0);
+  CHECK(s.weight_bytes == 16'060'522'496.0);
+  CHECK(s.rope_cache_bytes == 33'554'432.0);
+  CHECK(s.forward_peak_bytes == 209'715'200.0);
+  CHECK(s.sampler_peak_bytes == 936'116'224.0);
+  CHECK(plan.cudagraph_memory_bytes == 0);
+  CHECK(s.kv_cache_bytes == Approx(5'587'997'491.2).epsilon(1e-12));
+  CHECK(plan.num_gpu_blocks == 2'664);
+  check_plan_arithmetic(plan, r);
+}
+
 TEST_CASE("memory_plan: a shorter max_model_len allows more concurrent sequences") {
-  // Same KV blocks as above (7,457); max_model_len 2048 needs 128 blocks: 7457 / 128 = 58.
+  // Same KV blocks as above (7,464); max_model_len 2048 needs 128 blocks: 7464 / 128 = 58.
   MemoryPlanRequest r = request(1);
   r.runtime_overhead_bytes = 536'870'912;
   r.max_model_len = 2048;
   const MemoryPlan plan = plan_memory(llama2_7b(), r);
-  CHECK(plan.num_gpu_blocks == 7'457);
+  CHECK(plan.num_gpu_blocks == 7'464);
   CHECK(plan.max_concurrent_seqs == 58);
 }
 
 TEST_CASE("memory_plan: a KV cache too small for one max-length sequence does not fit") {
   // Llama-2-7B on a 16 GiB GPU: 0.9 x 16 GiB = 15,461,882,265.6 budget; minus 13,476,831,232
-  // weights, 740,818,944 activations and 0.5 GiB default overhead leaves 707,361,177.6 bytes:
-  // floor(707,361,177.6 / 8,388,608) = 84 blocks = 1,344 tokens < 4,096.
+  // weights, 1,048,576 RoPE cache, 675,282,944 activations and the 0.1 GiB default non-torch
+  // increase (107,374,182.4) leaves 1,201,345,331.2 bytes:
+  // floor(1,201,345,331.2 / 8,388,608) = 143 blocks = 2,288 tokens < 4,096.
   const MemoryPlanRequest r = request(1, 1, 16.0 * kGiB);
   const MemoryPlan plan = plan_memory(llama2_7b(), r);
-  CHECK(plan.runtime_overhead_bytes == 0.5 * kGiB);
-  CHECK(plan.num_gpu_blocks == 84);
-  CHECK(plan.kv_capacity_tokens == 1'344);
+  CHECK(plan.runtime_overhead_bytes == 0.1 * kGiB);
+  CHECK(plan.num_gpu_blocks == 143);
+  CHECK(plan.kv_capacity_tokens == 2'288);
   CHECK_FALSE(plan.fits);
   CHECK_THAT(plan.verdict, Contains("does not fit at max_model_len 4096"));
-  CHECK_THAT(plan.verdict, Contains("1344"));
+  CHECK_THAT(plan.verdict, Contains("2288"));
   check_plan_arithmetic(plan, r);
 }
 
@@ -355,11 +403,11 @@ TEST_CASE("memory_plan: with pipeline stages the stage with the fewest blocks li
   CHECK(plan.num_gpu_blocks <= plan.stages[0].num_gpu_blocks);
 }
 
-TEST_CASE("memory_plan: the default runtime overhead is 0.5 GiB on one GPU and 1.5 GiB with TP") {
-  CHECK(default_runtime_overhead_bytes(ParallelConfig{1, 1}) == 0.5 * kGiB);
-  CHECK(default_runtime_overhead_bytes(ParallelConfig{1, 4}) == 0.5 * kGiB);
+TEST_CASE("memory_plan: the default non-torch increase is 0.1 GiB on one GPU and 1.5 GiB with TP") {
+  CHECK(default_runtime_overhead_bytes(ParallelConfig{1, 1}) == 0.1 * kGiB);
+  CHECK(default_runtime_overhead_bytes(ParallelConfig{1, 4}) == 0.1 * kGiB);
   CHECK(default_runtime_overhead_bytes(ParallelConfig{2, 1}) == 1.5 * kGiB);
-  CHECK(plan_memory(llama2_7b(), request(1)).runtime_overhead_bytes == 0.5 * kGiB);
+  CHECK(plan_memory(llama2_7b(), request(1)).runtime_overhead_bytes == 0.1 * kGiB);
 }
 
 // ---------------------------------------------------------------------------------------------
