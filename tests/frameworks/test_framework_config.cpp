@@ -143,7 +143,7 @@ TEST_CASE("framework_config: an unknown framework type lists the valid ones") {
 TEST_CASE("framework_config: make_framework builds the policy with the planned KV capacity") {
   VllmSettings vllm;
   vllm.max_num_seqs = 3;
-  auto framework = make_framework(vllm, KvCacheCapacity{100, 16, 2048}, 0);
+  auto framework = make_framework(vllm, KvCacheCapacity{100, 16, 2048, {}}, 0);
   REQUIRE(dynamic_cast<VllmScheduler*>(framework.get()) != nullptr);
   CHECK(framework->stats().kv_total_blocks == 100);
   CHECK(dynamic_cast<VllmScheduler&>(*framework).config().max_num_seqs == 3);
@@ -151,12 +151,12 @@ TEST_CASE("framework_config: make_framework builds the policy with the planned K
 
   StaticBatchingSettings batching;
   batching.batch_size = 4;
-  auto static_framework = make_framework(batching, KvCacheCapacity{50, 16, 2048}, 4096);
+  auto static_framework = make_framework(batching, KvCacheCapacity{50, 16, 2048, {}}, 4096);
   REQUIRE(dynamic_cast<StaticBatching*>(static_framework.get()) != nullptr);
   CHECK(static_framework->stats().kv_total_blocks == 50);
 
-  CHECK_THROWS_AS(make_framework(vllm, KvCacheCapacity{0, 16, 2048}, 0), InputError);
-  CHECK_THROWS_AS(make_framework(vllm, KvCacheCapacity{100, 32, 2048}, 0), InternalError);
+  CHECK_THROWS_AS(make_framework(vllm, KvCacheCapacity{0, 16, 2048, {}}, 0), InputError);
+  CHECK_THROWS_AS(make_framework(vllm, KvCacheCapacity{100, 32, 2048, {}}, 0), InternalError);
 }
 
 TEST_CASE("framework_config: settings_to_json records every setting, defaults included") {

@@ -40,7 +40,7 @@ inline RunResult simulate(const Workload& workload, const FrameworkSettings& set
   std::vector<Replica> list;
   for (int64_t i = 0; i < replicas; ++i) {
     Replica replica;
-    replica.framework = make_framework(settings, KvCacheCapacity{blocks, block_size, 1 << 20}, 0);
+    replica.framework = make_framework(settings, KvCacheCapacity{blocks, block_size, 1 << 20, {}}, 0);
     replica.cost = std::make_unique<LinearStepCost>(LinearCostParams{base_ms * 1e-3, per_token_ms * 1e-3, 0, 0});
     replica.async_scheduling = async_scheduling;
     list.push_back(std::move(replica));

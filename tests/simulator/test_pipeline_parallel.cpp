@@ -22,7 +22,7 @@ class TwoStageCost final : public StepCost {
 
 RunResult run_pipeline(const Workload& w, int64_t depth) {
   std::vector<Replica> replicas(1);
-  replicas[0].framework = make_framework(vllm(100), KvCacheCapacity{100, 16, 1 << 20}, 0);
+  replicas[0].framework = make_framework(vllm(100), KvCacheCapacity{100, 16, 1 << 20, {}}, 0);
   replicas[0].cost = std::make_unique<TwoStageCost>();
   replicas[0].pipeline_depth = depth;
   SimulationOptions options;

@@ -156,7 +156,7 @@ TEST_CASE("scenario: a request longer than the model allows is rejected with a r
   const Workload w = open_loop({{0, 4, 2}, {1, 4, 5000}});
   std::vector<Replica> list;
   Replica replica;
-  replica.framework = make_framework(vllm(64), KvCacheCapacity{100, 16, 1000}, 0);
+  replica.framework = make_framework(vllm(64), KvCacheCapacity{100, 16, 1000, {}}, 0);
   replica.cost = std::make_unique<LinearStepCost>(LinearCostParams{0.01, 0.001, 0, 0});
   list.push_back(std::move(replica));
   Simulation simulation(w, std::move(list), {});
