@@ -53,7 +53,8 @@ EngineModel engine_model(const std::string& csv_path) {
     throw InputError(SourcePos{meta.string(), 1, 1}, "model", "meta.yaml has no model name");
   EngineModel out;
   out.name = root["model"].as<std::string>();
-  const ModelSpec& model = ModelLibrary::load_default().find(out.name);
+  const ModelLibrary library = ModelLibrary::load_default();  // kept alive: find() returns a reference into it
+  const ModelSpec& model = library.find(out.name);
   const bool tp_folder = tp_name.size() > 2 && tp_name.size() < 6 && tp_name.rfind("tp", 0) == 0 &&
                          tp_name.find_first_not_of("0123456789", 2) == std::string::npos;
   if (tp_folder) out.tp = std::stoll(tp_name.substr(2));
