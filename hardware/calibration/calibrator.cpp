@@ -199,6 +199,27 @@ void fit_attention(CalibrationResult& result, const std::vector<Measurement>& ro
                                                decode.size(), 100 * mape(decode, result.gpu, result.presets));
 }
 
+// Fits `params` of preset `name` on `group`, starting from their values in `start`; `work` holds
+// the presets the predictions use (its `name` entry gets each trial's values). Writes the fitted
+// values into `start` and returns the cost. Shared by the NCCL and vLLM custom all-reduce stages.
+double fit_preset(InterconnectSpec& start, const std::string& name, const std::vector<PresetParameter>& params,
+                  const std::vector<const Measurement*>& group, const GpuSpec& gpu, PresetMap work) {
+  std::vector<BoundedParameter> bounded;
+  for (const auto& p : params) bounded.push_back({start.*p.field, p.lower, p.upper});
+  auto apply = [&](const Eigen::VectorXd& x, InterconnectSpec& target) {
+    for (std::size_t i = 0; i < params.size(); ++i) target.*params[i].field = x(static_cast<Eigen::Index>(i));
+  };
+  const auto fitted = bounded_least_squares(
+      [&](const Eigen::VectorXd& x, Eigen::VectorXd& r) {
+        apply(x, work[name]);
+        for (std::size_t i = 0; i < group.size(); ++i)
+          r(static_cast<Eigen::Index>(i)) = log_error(*group[i], predict(*group[i], gpu, work).time_s);
+      },
+      group.size(), bounded);
+  apply(fitted.x, start);
+  return fitted.cost;
+}
+
 void fit_collectives(CalibrationResult& result, const std::vector<Measurement>& rows) {
   std::map<std::string, std::vector<const Measurement*>> by_preset;
   for (const auto& m : rows)
@@ -254,22 +275,9 @@ void fit_collectives(CalibrationResult& result, const std::vector<Measurement>& 
         trial.nvls_latency_per_rank_s = 1e-6;
         trial.nvls_bus_efficiency = s[1];
       }
-      std::vector<BoundedParameter> bounded;
-      for (const auto& p : params) bounded.push_back({trial.*p.field, p.lower, p.upper});
-      PresetMap work = result.presets;
-      auto apply = [&](const Eigen::VectorXd& x, InterconnectSpec& target) {
-        for (std::size_t i = 0; i < params.size(); ++i) target.*params[i].field = x(static_cast<Eigen::Index>(i));
-      };
-      const auto fitted = bounded_least_squares(
-          [&](const Eigen::VectorXd& x, Eigen::VectorXd& r) {
-            apply(x, work[name]);
-            for (std::size_t i = 0; i < group.size(); ++i)
-              r(static_cast<Eigen::Index>(i)) = log_error(*group[i], predict(*group[i], result.gpu, work).time_s);
-          },
-          group.size(), bounded);
-      if (fitted.cost < best_cost) {
-        best_cost = fitted.cost;
-        apply(fitted.x, trial);
+      const double cost = fit_preset(trial, name, params, group, result.gpu, result.presets);
+      if (cost < best_cost) {
+        best_cost = cost;
         best = trial;
       }
     }
@@ -308,21 +316,9 @@ void fit_custom_all_reduce(CalibrationResult& result, const std::vector<Measurem
     start.custom_one_shot_latency_s = start.custom_two_shot_latency_s = 5e-6;
     start.custom_one_shot_latency_per_rank_s = start.custom_two_shot_latency_per_rank_s = 0.2e-6;
     start.custom_one_shot_bus_efficiency = start.custom_two_shot_bus_efficiency = 0.5;
-    std::vector<BoundedParameter> bounded;
-    for (const auto& p : params) bounded.push_back({start.*p.field, p.lower, p.upper});
     PresetMap work = result.presets;
     work[name] = start;
-    auto apply = [&](const Eigen::VectorXd& x, InterconnectSpec& target) {
-      for (std::size_t i = 0; i < params.size(); ++i) target.*params[i].field = x(static_cast<Eigen::Index>(i));
-    };
-    const auto fitted = bounded_least_squares(
-        [&](const Eigen::VectorXd& x, Eigen::VectorXd& r) {
-          apply(x, work[name]);
-          for (std::size_t i = 0; i < group.size(); ++i)
-            r(static_cast<Eigen::Index>(i)) = log_error(*group[i], predict(*group[i], result.gpu, work).time_s);
-        },
-        group.size(), bounded);
-    apply(fitted.x, start);
+    fit_preset(start, name, params, group, result.gpu, std::move(work));
     found->second = start;
     if (std::find(result.fitted_presets.begin(), result.fitted_presets.end(), name) == result.fitted_presets.end())
       result.fitted_presets.push_back(name);
