@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framework_config_fixtures.hpp"
 #include "frameworks/framework_config.hpp"
 #include "frameworks/static_batching/static_batching.hpp"
 #include "frameworks/vllm/vllm_scheduler.hpp"
@@ -11,24 +12,13 @@
 #include "simulator/util/units.hpp"
 
 using namespace llmpo;
+using llmpo::test::error_of;
+using llmpo::test::map_of;
 
 namespace {
 
 constexpr double kH100Bytes = 79.2 * kGiB;  // what the driver reports for an 80 GB card
 constexpr double kL4Bytes = 22.0 * kGiB;
-
-StrictMap map_of(const std::string& text) {
-  return StrictMap(load_yaml_string(text, "exp.yaml"), "exp.yaml", "deployments[0]");
-}
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
 
 }  // namespace
 

@@ -8,28 +8,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "framework_config_fixtures.hpp"
 #include "frameworks/framework_config.hpp"
 #include "frameworks/vllm/vllm_version.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/units.hpp"
 
 using namespace llmpo;
+using llmpo::test::error_of;
+using llmpo::test::map_of;
 using Catch::Matchers::Contains;
 
 namespace {
-
-StrictMap map_of(const std::string& text) {
-  return StrictMap(load_yaml_string(text, "exp.yaml"), "exp.yaml", "deployments[0]");
-}
-
-std::string error_of(const std::function<void()>& action) {
-  try {
-    action();
-  } catch (const InputError& error) {
-    return error.what();
-  }
-  return "(no error)";
-}
 
 VllmSettings vllm_of(const std::string& yaml) {
   StrictMap m = map_of(yaml);
