@@ -7,7 +7,8 @@ namespace llmpo {
 const std::vector<std::string>& efficiency_keys() {
   static const std::vector<std::string> keys = {
       "hbm_bandwidth", "gemm_compute", "gemm_wave_quantization", "gemm_roofline_sharpness",
-      "kernel_latency_us", "gemm_tile_m", "gemm_tile_n", "elementwise_bandwidth", "elementwise_latency_us",
+      "kernel_latency_us", "gemm_tile_m", "gemm_tile_n", "gemm_min_tile_m", "gemm_epilogue_exposed",
+      "gemm_split_k_chunk", "gemm_split_k_max", "gemm_split_k_reduce_us", "elementwise_bandwidth", "elementwise_latency_us",
       "attention_prefill_compute", "attention_prefill_bandwidth", "attention_prefill_latency_us",
       "attention_decode_bandwidth", "attention_decode_latency_us", "attention_decode_per_seq_us",
       "attention_decode_cta_bandwidth", "attention_decode_max_splits", "attention_decode_ctas_per_seq",
@@ -73,6 +74,11 @@ void read_efficiency(StrictMap& e, GpuEfficiency& out, bool required) {
   read_number(e, "kernel_latency_us", required, 1e-6, {0, 1e4, false}, out.kernel_latency_s);
   read_number(e, "gemm_tile_m", required, 1.0, {1, 1024, false}, out.gemm_tile_m);
   read_number(e, "gemm_tile_n", required, 1.0, {1, 1024, false}, out.gemm_tile_n);
+  read_number(e, "gemm_min_tile_m", false, 1.0, {1, 1024, false}, out.gemm_min_tile_m);
+  read_number(e, "gemm_epilogue_exposed", false, 1.0, {0, 1, false}, out.gemm_epilogue_exposed);
+  read_number(e, "gemm_split_k_chunk", false, 1.0, {0, 1e7, false}, out.gemm_split_k_chunk);
+  read_number(e, "gemm_split_k_max", false, 1.0, {1, 1024, false}, out.gemm_split_k_max);
+  read_number(e, "gemm_split_k_reduce_us", false, 1e-6, {0, 1e4, false}, out.gemm_split_k_reduce_s);
   read_number(e, "cpu_overhead_per_step_us", required, 1e-6, {0, 1e6, false}, out.cpu_overhead_per_step_s);
   read_number(e, "cpu_overhead_per_seq_us", required, 1e-6, {0, 1e6, false}, out.cpu_overhead_per_seq_s);
   e.reject_unknown_keys(efficiency_keys());

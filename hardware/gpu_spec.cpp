@@ -59,6 +59,12 @@ void GpuSpec::validate() const {
   require(e.attention_decode_latency_s >= 0, "efficiency.attention_decode_latency_us", "must be >= 0");
   require(e.attention_decode_per_seq_s >= 0, "efficiency.attention_decode_per_seq_us", "must be >= 0");
   require(e.gemm_tile_m >= 1 && e.gemm_tile_n >= 1, "efficiency.gemm_tile_m", "tiles must be >= 1");
+  require(e.gemm_min_tile_m >= 1, "efficiency.gemm_min_tile_m", "must be >= 1");
+  require(e.gemm_epilogue_exposed >= 0 && e.gemm_epilogue_exposed <= 1, "efficiency.gemm_epilogue_exposed",
+          fmt::format("must be in [0, 1], got {}", e.gemm_epilogue_exposed));
+  require(e.gemm_split_k_chunk >= 0, "efficiency.gemm_split_k_chunk", "must be >= 0 (0: split-K not modelled)");
+  require(e.gemm_split_k_max >= 1, "efficiency.gemm_split_k_max", "must be >= 1");
+  require(e.gemm_split_k_reduce_s >= 0, "efficiency.gemm_split_k_reduce_us", "must be >= 0");
 }
 
 }  // namespace llmpo

@@ -34,6 +34,21 @@ struct GpuEfficiency {
                                            // memory overlap imperfectly near the ridge; large p = max()
   double gemm_tile_m = 128;                // CTA tile used for padding and wave quantization
   double gemm_tile_n = 128;
+  double gemm_min_tile_m = 16;             // smallest M of the tensor-core instruction, a fact of the
+                                           // architecture, not fitted: 16 for mma.sync (Ampere, Ada,
+                                           // sm_120 Blackwell), 64 for Hopper wgmma and sm_100
+                                           // tcgen05 - a decode GEMM of 1-63 tokens there pays a
+                                           // 64-row tile (PTX ISA, "wgmma.mma_async" shapes m64nNk16)
+  double gemm_epilogue_exposed = 0;        // share of the output write (epilogue) not hidden behind the
+                                           // main loop: a tile stores C after its K loop, so a short K
+                                           // loop cannot cover it (large M x N, small K GEMMs)
+  // Split-K: with fewer output tiles than SMs, cuBLAS splits K into floor(K / chunk) parts (at most
+  // split_k_max, never more CTAs than SMs) and reduces the partial sums at the end. Without it a
+  // skinny GEMM's few CTAs walk the whole K loop alone. chunk 0 = not modelled (the A100 / A40
+  // fits predate the term).
+  double gemm_split_k_chunk = 0;           // K elements per split
+  double gemm_split_k_max = 1;             // most parts one GEMM is split into
+  double gemm_split_k_reduce_s = 0;        // fixed cost of reducing the partial sums of a split GEMM
   double kernel_latency_s = 4e-6;          // fixed cost of one GEMM kernel (prologue, pipeline fill, epilogue)
   // --- element-wise kernels (norms, activations, RoPE, residual adds, embedding gathers) ---
   double elementwise_bandwidth = 0.5;      // fraction of HBM bandwidth unfused element-wise kernels reach

@@ -30,9 +30,9 @@ double memory_time(double bytes, const GpuSpec& gpu, double efficiency) {
 }
 
 // cuBLAS picks narrower tiles for skinny problems: the M tile shrinks to the next power of two
-// of M (at least 16) before padding is charged.
-double effective_tile_m(double m, double tile_m) {
-  double tile = 16;
+// of M, but never below the tensor-core instruction's M (16 for mma.sync, 64 for wgmma).
+double effective_tile_m(double m, double tile_m, double min_tile_m) {
+  double tile = std::min(min_tile_m, tile_m);
   while (tile < m && tile < tile_m) tile *= 2;
   return std::min(tile, tile_m);
 }
@@ -53,27 +53,42 @@ double smooth_max(double a, double b, double p) {
   return hi * std::pow(1.0 + std::pow(lo / hi, p), 1.0 / p);
 }
 
+double split_k_parts(double k, double tiles, const GpuEfficiency& e, double sm_count) {
+  if (e.gemm_split_k_chunk <= 0 || k <= 0 || tiles <= 0 || tiles >= sm_count) return 1.0;
+  const double by_k = std::floor(k / e.gemm_split_k_chunk);
+  const double by_sms = std::floor(sm_count / tiles);
+  return std::max(1.0, std::min({by_k, e.gemm_split_k_max, by_sms}));
+}
+
 OpTime time_gemm(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s) {
   const GpuEfficiency& e = gpu.efficiency;
+  const double sms = static_cast<double>(gpu.sm_count);
   double compute_s = 0;
+  double splits = 1;
   if (work.gemm_m > 0 && work.gemm_n > 0) {
-    const double tile_m = effective_tile_m(work.gemm_m, e.gemm_tile_m);
+    const double tile_m = effective_tile_m(work.gemm_m, e.gemm_tile_m, e.gemm_min_tile_m);
     const double tiles_m = std::ceil(work.gemm_m / tile_m);
     const double tiles_n = std::ceil(work.gemm_n / e.gemm_tile_n);
     const double padding = (tiles_m * tile_m / work.gemm_m) * (tiles_n * e.gemm_tile_n / work.gemm_n);
     const double tiles = tiles_m * tiles_n * work.instances;
-    // A partial last wave leaves SMs idle; split-K and stream-K kernels win most of that back,
-    // so only the wave_quantization share of the idle time is charged.
-    const double waves = wave_efficiency(tiles, static_cast<double>(gpu.sm_count));
+    // Split-K multiplies the CTAs of a grid too small to fill the SMs.
+    splits = split_k_parts(work.gemm_k, tiles, e, sms);
+    // A partial last wave leaves SMs idle; stream-K kernels win most of that back, so only the
+    // wave_quantization share of the idle time is charged.
+    const double waves = wave_efficiency(tiles * splits, sms);
     const double loss = e.gemm_wave_quantization * (1.0 / waves - 1.0);
     compute_s = work.flops * padding * (1.0 + loss) / (peak_flops_per_s * e.gemm_compute);
   }
-  const double memory_s = memory_time(work.total_bytes(), gpu, e.hbm_bandwidth);
+  // Operands stream during the main loop; the exposed share of the output store follows it.
+  const double epilogue_bytes = e.gemm_epilogue_exposed * work.output_bytes;
+  const double streamed_s = memory_time(work.total_bytes() - epilogue_bytes, gpu, e.hbm_bandwidth);
+  const double epilogue_s = memory_time(epilogue_bytes, gpu, e.hbm_bandwidth);
+  const double reduce_s = splits > 1 ? e.gemm_split_k_reduce_s : 0.0;
   OpTime t;
   t.compute_s = compute_s;
-  t.memory_s = memory_s;
-  t.bound = compute_s > memory_s ? Bound::compute : Bound::memory;
-  t.time_s = smooth_max(compute_s, memory_s, e.gemm_roofline_sharpness) + e.kernel_latency_s;
+  t.memory_s = streamed_s + epilogue_s;
+  t.bound = compute_s > t.memory_s ? Bound::compute : Bound::memory;
+  t.time_s = smooth_max(compute_s, streamed_s, e.gemm_roofline_sharpness) + epilogue_s + reduce_s + e.kernel_latency_s;
   return t;
 }
 

@@ -6,11 +6,16 @@
 //
 //   GEMM (m x k -> n):
 //     padding   = (ceil(m / tm') tm' / m) (ceil(n / tn) tn / n), tm' = tile_m shrunk to the next
-//                 power of two >= m (at least 16), as cuBLAS picks narrower tiles for skinny M
-//     waves     = wave_efficiency(tiles, SMs);  loss = wave_quantization (1 / waves - 1)
+//                 power of two >= m, never below gemm_min_tile_m (the MMA instruction's M: 16 for
+//                 mma.sync, 64 for Hopper wgmma), as cuBLAS picks narrower tiles for skinny M
+//     splits    = split-K parts: 1, or when tiles < SMs and gemm_split_k_chunk > 0,
+//                 max(1, min(floor(k / chunk), gemm_split_k_max, floor(SMs / tiles)))
+//     waves     = wave_efficiency(tiles x splits, SMs);  loss = wave_quantization (1 / waves - 1)
 //     t_c       = FLOPs x padding x (1 + loss) / (peak x gemm_compute)
-//     t_m       = bytes / (BW x hbm_bandwidth)
-//     time      = (t_c^p + t_m^p)^(1/p) + kernel_latency,  p = gemm_roofline_sharpness
+//     t_m       = (bytes - x out_bytes) / (BW x hbm_bandwidth),  x = gemm_epilogue_exposed
+//     t_epi     = x out_bytes / (BW x hbm_bandwidth)   (the store after the K loop)
+//     time      = (t_c^p + t_m^p)^(1/p) + t_epi + [splits > 1] gemm_split_k_reduce + kernel_latency,
+//                 p = gemm_roofline_sharpness
 //   element-wise: max(FLOPs / fp32 peak, bytes / (BW x elementwise_bandwidth)) + elementwise_latency
 //   attention:
 //     prefill   = FLOPs_p / (peak x attention_prefill_compute) + bytes_p / (BW x attention_prefill_bandwidth)
@@ -60,6 +65,9 @@ double smooth_max(double a, double b, double p);
 double decode_ctas(const OperatorWork& work, const GpuEfficiency& e);
 double decode_stream_time_s(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);
 double decode_tile_overhead_s(const OperatorWork& work, const GpuSpec& gpu);
+
+// Split-K parts of a GEMM with `tiles` output tiles (formula above).
+double split_k_parts(double k, double tiles, const GpuEfficiency& e, double sm_count);
 
 OpTime time_gemm(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);
 OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);

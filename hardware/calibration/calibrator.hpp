@@ -4,7 +4,9 @@
 // whether it takes 2 us or 20 ms) with bounded Levenberg-Marquardt (least_squares.hpp).
 // Stages, each on the rows that exercise its parameters, in this order:
 //   GEMM          hbm_bandwidth, gemm_compute, kernel_latency, gemm_wave_quantization,
-//                 gemm_roofline_sharpness; gemm_tile_m x gemm_tile_n chosen from {64,128,256}^2
+//                 gemm_roofline_sharpness, gemm_epilogue_exposed, gemm_split_k_max,
+//                 gemm_split_k_reduce; gemm_tile_m x gemm_tile_n chosen from {64,128,256}^2 and
+//                 gemm_split_k_chunk from {1024, 2048, 4096} (gemm_min_tile_m is the GPU file's)
 //   element-wise  elementwise_bandwidth (kernel_latency from the GEMM stage when it ran)
 //   attention     attention_prefill_compute, attention_prefill_bandwidth,
 //                 attention_decode_bandwidth, attention_latency (the kinds present)

@@ -64,6 +64,11 @@ std::string efficiency_value_text(const GpuEfficiency& e, const std::string& key
   if (key == "kernel_latency_us") return fmt::format("{:.2f}", e.kernel_latency_s * 1e6);
   if (key == "gemm_tile_m") return fmt::format("{:.0f}", e.gemm_tile_m);
   if (key == "gemm_tile_n") return fmt::format("{:.0f}", e.gemm_tile_n);
+  if (key == "gemm_min_tile_m") return fmt::format("{:.0f}", e.gemm_min_tile_m);
+  if (key == "gemm_epilogue_exposed") return fmt::format("{:.4f}", e.gemm_epilogue_exposed);
+  if (key == "gemm_split_k_chunk") return fmt::format("{:.0f}", e.gemm_split_k_chunk);
+  if (key == "gemm_split_k_max") return fmt::format("{:.2f}", e.gemm_split_k_max);
+  if (key == "gemm_split_k_reduce_us") return fmt::format("{:.3f}", e.gemm_split_k_reduce_s * 1e6);
   if (key == "cpu_overhead_per_step_us") return fmt::format("{:.1f}", e.cpu_overhead_per_step_s * 1e6);
   if (key == "cpu_overhead_per_seq_us") return fmt::format("{:.2f}", e.cpu_overhead_per_seq_s * 1e6);
   return "?";
@@ -89,9 +94,13 @@ std::string gpu_yaml(const CalibrationResult& result, const std::string& preset_
     const bool occupancy_key = key == "attention_decode_cta_bandwidth" || key == "attention_decode_max_splits" ||
                                key == "attention_decode_ctas_per_seq" || key == "attention_decode_token_cost_ns" ||
                                key == "attention_decode_cta_overhead_us";
+    const bool gemm_extension_key = key == "gemm_epilogue_exposed" || key == "gemm_split_k_chunk" ||
+                                    key == "gemm_split_k_max" || key == "gemm_split_k_reduce_us";
     const StageReport* stage = result.stage_of(key);
     if (stage != nullptr && occupancy_key && result.gpu.efficiency.attention_decode_cta_bandwidth <= 0)
       comment = fmt::format("split-KV occupancy term off: fitting it on {} did not lower the attention fit cost by 10%", sources);
+    else if (stage != nullptr && gemm_extension_key && result.gpu.efficiency.gemm_split_k_chunk <= 0)
+      comment = fmt::format("epilogue and split-K terms off: fitting them on {} did not lower the GEMM fit cost by 10%", sources);
     else if (stage != nullptr) comment = fitted_comment(*stage, sources);
     else if (std::string kept = preset_comment(old_block, key); !kept.empty()) comment = "kept from the preset: " + kept;
     else comment = "kept from the preset (not fitted: no rows exercise it)";

@@ -40,6 +40,13 @@ GpuSpec truth() {
   e.kernel_latency_s = 6e-6;
   e.gemm_tile_m = 128;
   e.gemm_tile_n = 128;
+  // The plain GEMM model (epilogue hidden, no split-K), whatever the library file holds: exact,
+  // so the fitter must leave the extension off.
+  e.gemm_min_tile_m = 16;
+  e.gemm_epilogue_exposed = 0;
+  e.gemm_split_k_chunk = 0;
+  e.gemm_split_k_max = 1;
+  e.gemm_split_k_reduce_s = 0;
   e.elementwise_bandwidth = 0.60;
   e.elementwise_latency_s = 2.5e-6;
   e.attention_prefill_compute = 0.45;
@@ -67,7 +74,7 @@ std::vector<Measurement> synthetic_rows(const GpuSpec& gpu, const PresetMap& lin
     rows.push_back(m);
   };
   for (double m : {1.0, 4.0, 16.0, 48.0, 128.0, 200.0, 512.0, 1024.0, 2048.0, 4096.0, 8192.0})
-    for (double k : {1024.0, 4096.0, 11008.0})
+    for (double k : {1024.0, 4096.0, 11008.0, 32768.0})
       for (double n : {512.0, 4096.0, 12288.0, 22016.0}) {
         Measurement g;
         g.kind = MeasuredKind::gemm;
@@ -140,6 +147,8 @@ TEST_CASE("calibrator: recovers known GPU parameters from rows the model itself 
   const GpuEfficiency& want = true_gpu.efficiency;
   CHECK(fit.gemm_tile_m == 128);
   CHECK(fit.gemm_tile_n == 128);
+  CHECK(fit.gemm_split_k_chunk == 0);
+  CHECK(fit.gemm_epilogue_exposed == 0);
   check_close("hbm_bandwidth", fit.hbm_bandwidth, want.hbm_bandwidth, 0.01);
   check_close("gemm_compute", fit.gemm_compute, want.gemm_compute, 0.01);
   check_close("gemm_wave_quantization", fit.gemm_wave_quantization, want.gemm_wave_quantization, 0.02);
@@ -158,6 +167,38 @@ TEST_CASE("calibrator: recovers known GPU parameters from rows the model itself 
     INFO(stage.stage);
     CHECK(stage.mape < 0.005);  // the model can reproduce its own rows
   }
+}
+
+TEST_CASE("calibrator: keeps the GEMM epilogue and split-K terms when the rows need them, and recovers them") {
+  // Hopper-like GEMMs: the exposed epilogue and split-K change most rows by far more than 10% of
+  // the plain fit's cost, so the extension is kept; the rows come from the model, so it is exact.
+  GpuSpec true_gpu = truth();
+  GpuEfficiency& want = true_gpu.efficiency;
+  want.gemm_tile_m = 64;
+  want.gemm_min_tile_m = 64;
+  want.gemm_epilogue_exposed = 0.6;
+  want.gemm_split_k_chunk = 2048;
+  want.gemm_split_k_max = 10;
+  want.gemm_split_k_reduce_s = 2e-6;
+  std::vector<Measurement> rows;
+  for (const auto& m : synthetic_rows(true_gpu, presets()))
+    if (m.kind == MeasuredKind::gemm) rows.push_back(m);
+  GpuSpec start = true_gpu;
+  start.efficiency = GpuEfficiency{};
+  start.efficiency.gemm_min_tile_m = 64;  // the architecture's, never fitted
+  const CalibrationResult result = calibrate(rows, start, presets());
+  const GpuEfficiency& fit = result.gpu.efficiency;
+  CHECK(fit.gemm_tile_m == 64);
+  CHECK(fit.gemm_tile_n == 128);
+  CHECK(fit.gemm_split_k_chunk == 2048);
+  check_close("gemm_epilogue_exposed", fit.gemm_epilogue_exposed, 0.6, 0.02);
+  check_close("gemm_split_k_max", fit.gemm_split_k_max, 10, 0.02);
+  check_close("gemm_split_k_reduce", fit.gemm_split_k_reduce_s, 2e-6, 0.05);
+  check_close("hbm_bandwidth", fit.hbm_bandwidth, want.hbm_bandwidth, 0.01);
+  check_close("gemm_compute", fit.gemm_compute, want.gemm_compute, 0.01);
+  REQUIRE(result.stages.size() == 1);
+  CHECK(result.stages[0].mape < 0.005);
+  CHECK(result.stages[0].detail.find("terms fitted") != std::string::npos);
 }
 
 TEST_CASE("calibrator: recovers a preset's two collective protocols from synthetic all-reduce times") {
