@@ -120,7 +120,9 @@ void read_attention(const CsvTable& csv, ProfileSet& out, bool context) {
     g.head_dim = dim;
     StepShape shape;
     // Context: batch prompts of isl tokens, no cached prefix. Generation: one new token on top of
-    // `step` cached tokens.
+    // `step` cached tokens. The window_size column is not read: vLLM 0.19's rows with window 128
+    // time the same as full-context rows of the same shape (batch 16, 8191 cached: 130.1 vs
+    // 132.4 us), so the window never reached the kernel and every row is a full-context decode.
     for (int64_t i = 0; i < static_cast<int64_t>(batch); ++i)
       shape.add_sequence(context ? 0 : static_cast<int64_t>(step), context ? static_cast<int64_t>(isl) : 1);
     Measurement m = base(csv, row, ordinal++);
@@ -132,7 +134,10 @@ void read_attention(const CsvTable& csv, ProfileSet& out, bool context) {
     m.shape = context ? fmt::format("batch={:.0f} chunk={:.0f} heads={:.0f}/{:.0f}", batch, isl, q, kv)
                       : fmt::format("batch={:.0f} cached={:.0f} heads={:.0f}/{:.0f}", batch, step, q, kv);
     m.range = context ? chunk_range(isl) : "";
-    if (by_shape) m.shape_key = {static_cast<int64_t>(q), static_cast<int64_t>(kv), static_cast<int64_t>(dim)};
+    // head_dim leads the key: groups sorted (head_dim, heads, KV heads) alternate within each
+    // head_dim, so both halves hold every head_dim (led by heads, the alternation fell on the
+    // head_dim pairs and the fit never saw head_dim 128, the width of most current models).
+    if (by_shape) m.shape_key = {static_cast<int64_t>(dim), static_cast<int64_t>(q), static_cast<int64_t>(kv)};
     out.rows.push_back(std::move(m));
   }
   if (by_shape) assign_shape_groups(out.rows, first);

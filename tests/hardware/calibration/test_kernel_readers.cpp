@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <tuple>
 #include <string>
 
 #include "hardware/calibration/predictor.hpp"
@@ -111,6 +112,28 @@ TEST_CASE("aiconfigurator H200: fp8 GEMM rows and the split by model shape") {
   CHECK(fit > 0);
   CHECK(score > 0);
   CHECK(fit + score == sides.size());
+}
+
+TEST_CASE("aiconfigurator H200: the decode split keeps each head shape on one side and every head_dim on both") {
+  ProfileSet set;
+  read_profile_file(measured("aiconfigurator/h200_sxm/generation_attention_perf__vllm-0.19.0.csv"), set);
+  // Shapes are (head_dim, KV heads, query heads per GPU): q_dim / head_dim = heads.
+  std::map<std::tuple<double, double, double>, std::set<bool>> sides;
+  std::map<double, std::set<bool>> head_dims;
+  for (const auto& m : set.rows) {
+    REQUIRE(m.shape_group >= 0);
+    const bool fit = in_split(m, Split::fit);
+    sides[{m.work.head_dim, m.work.kv_heads, m.shape_group}].insert(fit);
+    head_dims[m.work.head_dim].insert(fit);
+  }
+  for (const auto& [shape, side] : sides) CHECK(side.size() == 1);
+  // The table has head_dim 64 and 128; each is fitted and scored (a split that put every 128 on
+  // the score side would ship a profile that never saw the head width of most models).
+  REQUIRE(head_dims.size() == 2);
+  for (const auto& [dim, side] : head_dims) {
+    INFO("head_dim " << dim);
+    CHECK(side.size() == 2);
+  }
 }
 
 TEST_CASE("shape split: groups alternate in ascending order; vLLM 0.14 tables keep the row split") {
