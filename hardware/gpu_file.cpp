@@ -12,7 +12,7 @@ const std::vector<std::string>& efficiency_keys() {
       "attention_prefill_compute", "attention_prefill_bandwidth", "attention_prefill_latency_us",
       "attention_decode_bandwidth", "attention_decode_latency_us", "attention_decode_per_seq_us",
       "attention_decode_cta_bandwidth", "attention_decode_max_splits", "attention_decode_ctas_per_seq",
-      "attention_decode_block_tokens", "attention_decode_token_cost_ns", "attention_decode_tile_m", "attention_decode_cta_overhead_us", "cpu_overhead_per_step_us",
+      "attention_decode_block_tokens", "attention_decode_token_cost_ns", "attention_decode_tile_m", "attention_decode_cta_overhead_us", "attention_mixed_gqa_packed", "attention_mixed_ctas_per_sm", "cpu_overhead_per_step_us",
       "cpu_overhead_per_seq_us"};
   return keys;
 }
@@ -70,6 +70,8 @@ void read_efficiency(StrictMap& e, GpuEfficiency& out, bool required) {
   read_number(e, "attention_decode_token_cost_ns", false, 1e-9, {0, 1e6, false}, out.attention_decode_token_cost_s);
   read_number(e, "attention_decode_tile_m", false, 1.0, {1, 1024, false}, out.attention_decode_tile_m);
   read_number(e, "attention_decode_cta_overhead_us", false, 1e-6, {0, 1e3, false}, out.attention_decode_cta_overhead_s);
+  read_number(e, "attention_mixed_gqa_packed", false, 1.0, {0, 1, false}, out.attention_mixed_gqa_packed);
+  read_number(e, "attention_mixed_ctas_per_sm", false, 1.0, {1, 64, false}, out.attention_mixed_ctas_per_sm);
   read_number(e, "elementwise_latency_us", false, 1e-6, {0, 1e4, false}, out.elementwise_latency_s);
   read_number(e, "kernel_latency_us", required, 1e-6, {0, 1e4, false}, out.kernel_latency_s);
   read_number(e, "gemm_tile_m", required, 1.0, {1, 1024, false}, out.gemm_tile_m);

@@ -86,6 +86,19 @@ struct GpuEfficiency {
   double attention_decode_cta_overhead_s = 0; // fixed work per (sequence, KV head) tile beyond its KV
                                               // stream (Q load, softmax finalise, O store), spread over
                                               // the SMs: dominates batches of thousands of short contexts
+  // Decode rows of a mixed call (a prefill chunk and decodes in one varlen kernel): 1 = each KV
+  // head's cache is read once for all its query heads (FlashAttention-3 packs GQA groups with a
+  // paged KV cache); 0 = once per query head (FlashAttention-2's varlen kernel, vLLM's backend on
+  // Ampere and Ada, folds a group's query heads into one tile only when every query has length 1,
+  // i.e. in pure-decode calls). A fact of the kernel, not fitted.
+  double attention_mixed_gqa_packed = 1;
+  // Without packing, the call's CTAs launch m-block first, then sequence, then query head, so the
+  // query heads of one KV head run apart by (m-blocks x sequences) CTAs: their re-reads hit L2
+  // while that distance fits the CTAs resident at once (SMs x this), and go to HBM beyond it.
+  // FlashAttention-2's paged (split-KV) forward keeps one 64 x 128 tile CTA per SM on Ada's
+  // 100 KB of shared memory (two on A100's 164 KB); each decode row pays the tile's 64 query
+  // rows of math (attention_decode_tile_m).
+  double attention_mixed_ctas_per_sm = 1;
   // --- host ---
   double cpu_overhead_per_step_s = 1e-3;   // scheduler + sampler + input prep + output processing per step
   double cpu_overhead_per_seq_s = 40e-6;   // extra per sequence in the batch

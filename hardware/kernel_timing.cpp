@@ -130,6 +130,38 @@ double decode_tile_overhead_s(const OperatorWork& work, const GpuSpec& gpu) {
   return e.attention_decode_cta_overhead_s * work.decode_seqs * work.kv_heads / static_cast<double>(gpu.sm_count);
 }
 
+bool unpacked_mixed_call(const OperatorWork& work, const GpuEfficiency& e) {
+  return work.prefill_seqs > 0 && work.decode_seqs > 0 && e.attention_mixed_gqa_packed < 1 && work.kv_heads > 0 &&
+         work.q_heads > work.kv_heads;
+}
+
+double mixed_kv_reads_per_kv_head(const OperatorWork& work, const GpuSpec& gpu) {
+  const GpuEfficiency& e = gpu.efficiency;
+  if (!unpacked_mixed_call(work, e)) return 1.0;
+  const double group = work.q_heads / work.kv_heads;
+  const double m_blocks = std::ceil(std::max(1.0, work.max_query_tokens) / std::max(1.0, e.attention_decode_tile_m));
+  const double ctas_per_head = m_blocks * (work.prefill_seqs + work.decode_seqs);
+  const double resident = static_cast<double>(gpu.sm_count) * e.attention_mixed_ctas_per_sm;
+  const double l2_hits = std::min(1.0, resident / ctas_per_head);
+  return 1.0 + (1.0 - e.attention_mixed_gqa_packed) * (group - 1.0) * (1.0 - l2_hits);
+}
+
+double mixed_decode_time_s(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s) {
+  const GpuEfficiency& e = gpu.efficiency;
+  OperatorWork streamed = work;
+  streamed.decode_bytes += (mixed_kv_reads_per_kv_head(work, gpu) - 1.0) * work.decode_kv_read_bytes;
+  const double stream_s = memory_time(streamed.decode_bytes, gpu, e.attention_decode_bandwidth);
+  // One CTA per (decode, query head) walks its KV with the tile's query rows of math per token.
+  const double sms = static_cast<double>(gpu.sm_count);
+  const double cta_flops_per_s = peak_flops_per_s * e.attention_prefill_compute / sms;
+  const double ctas = work.decode_seqs * work.q_heads;
+  const double pair_flops = 4.0 * work.head_dim * e.attention_decode_tile_m;
+  const double math_s = cta_flops_per_s > 0 && ctas > 0
+                            ? work.decode_kv_tokens * work.q_heads * pair_flops / cta_flops_per_s / std::min(ctas, sms)
+                            : 0.0;
+  return std::max(stream_s, math_s);
+}
+
 OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s) {
   const GpuEfficiency& e = gpu.efficiency;
   const double rate = peak_flops_per_s * e.attention_prefill_compute;
@@ -138,9 +170,11 @@ OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_
   // few tiles to pipeline), so the two add; the traffic's rate is a fitted fraction of HBM.
   const double prefill_compute = work.prefill_flops / rate;
   const double prefill_memory = memory_time(work.prefill_bytes, gpu, e.attention_prefill_bandwidth);
-  // Decodes: paged attention streaming each sequence's KV cache, memory-bound.
+  // Decodes: paged attention streaming each sequence's KV cache, memory-bound; in a mixed call of
+  // a kernel that does not pack GQA groups, the decode rows run as prefill tiles instead.
   const double decode_compute = work.decode_flops / rate;
-  const double decode_memory = decode_stream_time_s(work, gpu, peak_flops_per_s);
+  const double decode_memory = unpacked_mixed_call(work, e) ? mixed_decode_time_s(work, gpu, peak_flops_per_s)
+                                                            : decode_stream_time_s(work, gpu, peak_flops_per_s);
   // Each decoding sequence also costs a little on its own (block-table walk, its share of the
   // split-KV reduction): negligible at serving batches, visible at thousands of sequences.
   const double decode = std::max(decode_compute, decode_memory) + work.decode_seqs * e.attention_decode_per_seq_s +

@@ -70,6 +70,19 @@ double decode_tile_overhead_s(const OperatorWork& work, const GpuSpec& gpu);
 double split_k_parts(double k, double tiles, const GpuEfficiency& e, double sm_count);
 
 OpTime time_gemm(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);
+// Mixed calls (a prefill chunk and decodes in one varlen kernel) of a kernel that does not pack
+// GQA groups (attention_mixed_gqa_packed < 1, FlashAttention-2): each decode runs one CTA per
+// query head with attention_decode_tile_m query rows of tile math per KV token, and the group's
+// other query heads re-read the KV head's cache from HBM unless they run while it is in L2:
+//   reads per KV head = 1 + (1 - packed) (q_heads / kv_heads - 1) (1 - min(1, resident / distance))
+//   distance = ceil(max_query / tile_m) x sequences (CTAs launched between two query heads of a
+//   group), resident = SMs x attention_mixed_ctas_per_sm
+//   decode = max(decode bytes + (reads - 1) x decode KV bytes) / (BW x attention_decode_bandwidth),
+//                kv_tokens x q_heads x 4 head_dim tile_m / (SM rate x min(decodes x q_heads, SMs)))
+bool unpacked_mixed_call(const OperatorWork& work, const GpuEfficiency& e);
+double mixed_kv_reads_per_kv_head(const OperatorWork& work, const GpuSpec& gpu);
+double mixed_decode_time_s(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);
+
 OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s);
 OpTime time_elementwise(const OperatorWork& work, const GpuSpec& gpu);
 OpTime time_all_reduce(const OperatorWork& work, int64_t ranks, const CollectiveLink& link);

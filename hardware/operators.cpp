@@ -1,5 +1,7 @@
 #include "operators.hpp"
 
+#include <algorithm>
+
 namespace llmpo {
 
 std::string_view op_name(OpKind kind) {
@@ -170,6 +172,9 @@ OperatorWork attention_work(const LayerGeometry& g, const AttentionLoad& prefill
   w.decode_seqs = decode.seqs;
   w.decode_kv_tokens = decode.kv_tokens;
   w.kv_heads = g.head_dim > 0 ? g.kv_dim / g.head_dim : 0;
+  w.q_heads = g.head_dim > 0 ? g.q_dim / g.head_dim : 0;
+  w.max_query_tokens = std::max(prefill.max_query_tokens, decode.seqs > 0 ? 1.0 : 0.0);
+  w.decode_kv_read_bytes = decode.seqs > 0 ? 2 * decode.kv_tokens * g.kv_dim * g.kv_bytes : 0;
   w.head_dim = g.head_dim;
   return w;
 }

@@ -77,6 +77,9 @@ struct OperatorWork {
   double prefill_seqs = 0, decode_seqs = 0;
   double decode_kv_tokens = 0;  // sum over decoding sequences of the tokens whose K/V are read
   double kv_heads = 0;          // KV heads on this GPU (the split-KV decode tiles per sequence)
+  double q_heads = 0;           // query heads on this GPU
+  double max_query_tokens = 0;  // the longest query of the call (prefill chunk)
+  double decode_kv_read_bytes = 0;  // the decodes' share of kv_read_bytes (their cached K/V)
   double head_dim = 0;          // attention head width
   // Collectives and transfers: message size in bytes.
   double message_bytes = 0;

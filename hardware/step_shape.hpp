@@ -15,6 +15,7 @@ struct AttentionLoad {
   double kv_tokens = 0;      // sum of kv = cached + q (tokens whose K/V are read)
   double pairs_full = 0;     // sum of q * kv: every query against every key (the seed's count)
   double pairs_causal = 0;   // sum over new tokens of the keys each one may see (causal mask)
+  double max_query_tokens = 0;  // the longest q (a varlen kernel's grid is sized by it)
 
   void add(double q, double kv, double causal) {
     seqs += 1;
@@ -22,6 +23,7 @@ struct AttentionLoad {
     kv_tokens += kv;
     pairs_full += q * kv;
     pairs_causal += causal;
+    max_query_tokens = q > max_query_tokens ? q : max_query_tokens;
   }
 };
 

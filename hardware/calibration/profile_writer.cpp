@@ -60,6 +60,8 @@ std::string efficiency_value_text(const GpuEfficiency& e, const std::string& key
   if (key == "attention_decode_token_cost_ns") return fmt::format("{:.3f}", e.attention_decode_token_cost_s * 1e9);
   if (key == "attention_decode_tile_m") return fmt::format("{:.0f}", e.attention_decode_tile_m);
   if (key == "attention_decode_cta_overhead_us") return fmt::format("{:.3f}", e.attention_decode_cta_overhead_s * 1e6);
+  if (key == "attention_mixed_gqa_packed") return fmt::format("{:.0f}", e.attention_mixed_gqa_packed);
+  if (key == "attention_mixed_ctas_per_sm") return fmt::format("{:.0f}", e.attention_mixed_ctas_per_sm);
   if (key == "elementwise_latency_us") return fmt::format("{:.2f}", e.elementwise_latency_s * 1e6);
   if (key == "kernel_latency_us") return fmt::format("{:.2f}", e.kernel_latency_s * 1e6);
   if (key == "gemm_tile_m") return fmt::format("{:.0f}", e.gemm_tile_m);
