@@ -1,7 +1,5 @@
 #include "output_format.hpp"
 
-#include <cctype>
-#include <cmath>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -54,44 +52,12 @@ void print_tables(std::ostream& out, TableFormat format,
   out << object.dump(2) << "\n";
 }
 
-}  // namespace llmpo
-
-namespace llmpo {
-
-namespace {
-
-// The JSON value of a CSV cell: a number when the whole text is one, true/false, null when empty.
-nlohmann::ordered_json json_value(const std::string& text) {
-  if (text.empty()) return nullptr;
-  if (text == "true") return true;
-  if (text == "false") return false;
-  const bool numeric_start = std::isdigit(static_cast<unsigned char>(text[0])) != 0 ||
-                             ((text[0] == '-' || text[0] == '+' || text[0] == '.') && text.size() > 1);
-  if (numeric_start) {
-    std::size_t used = 0;
-    try {
-      if (text.find_first_of(".eE") == std::string::npos) {
-        const long long whole = std::stoll(text, &used);
-        if (used == text.size()) return whole;
-      }
-      used = 0;
-      const double value = std::stod(text, &used);
-      if (used == text.size() && std::isfinite(value)) return value;
-    } catch (const std::exception&) {
-      // not a number: a string below
-    }
-  }
-  return text;
-}
-
-}  // namespace
-
 void print_data_rows(std::ostream& out, TableFormat format, const std::vector<DataRow>& rows) {
   if (format == TableFormat::json) {
     nlohmann::ordered_json array = nlohmann::ordered_json::array();
     for (const DataRow& row : rows) {
       nlohmann::ordered_json object = nlohmann::ordered_json::object();
-      for (const auto& [column, value] : row) object[column] = json_value(value);
+      for (const auto& [column, value] : row) object[column] = data_cell_json(value);
       array.push_back(std::move(object));
     }
     out << array.dump(2) << "\n";
@@ -112,6 +78,29 @@ void print_data_rows(std::ostream& out, TableFormat format, const std::vector<Da
     }
     out << line << "\n";
   }
+}
+
+void print_data_table(std::ostream& out, TableFormat format, const DataTable& table) {
+  if (format == TableFormat::json) out << table.json().dump(2) << "\n";
+  else out << table.csv();
+}
+
+void print_data_tables(std::ostream& out, TableFormat format,
+                       const std::vector<std::pair<std::string, const DataTable*>>& tables) {
+  if (tables.empty()) return;
+  if (format != TableFormat::json) {
+    out << tables.front().second->csv();
+    return;
+  }
+  nlohmann::ordered_json object = nlohmann::ordered_json::object();
+  for (const auto& [name, table] : tables) object[name] = table->json();
+  out << object.dump(2) << "\n";
+}
+
+void print_data_record(std::ostream& out, TableFormat format, const DataTable& record) {
+  if (record.rows().size() != 1) throw InternalError("a data record is one row");
+  if (format == TableFormat::json) out << record.row_json(0).dump(2) << "\n";
+  else out << record.csv();
 }
 
 }  // namespace llmpo

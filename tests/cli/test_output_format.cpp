@@ -3,15 +3,13 @@
 // narrative goes to stderr.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <filesystem>
 #include <sstream>
-#include <sys/wait.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "simulator/experiment_helpers.hpp"
+#include "cli/machine_output.hpp"
 #include "simulator/md1_experiment.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/units.hpp"
@@ -20,62 +18,9 @@
 using namespace llmpo;
 using namespace llmpo::test;
 using Catch::Matchers::Contains;
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
-
-struct BinaryRun {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string shell_quoted(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// The built llmperforacle with stdout and stderr kept apart (test::run_command merges them).
-BinaryRun run_binary(const std::vector<std::string>& args) {
-  const std::string err_path = fresh_dir("format-stderr") + "/stderr.txt";
-  std::string command = shell_quoted(binary_path());
-  for (const auto& arg : args) command += " " + shell_quoted(arg);
-  BinaryRun run;
-  FILE* pipe = popen((command + " 2>" + shell_quoted(err_path)).c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buffer[4096];
-  std::size_t count = 0;
-  while ((count = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, count);
-  const int status = pclose(pipe);
-  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = read_file(err_path);
-  return run;
-}
-
-std::vector<std::string> with(std::vector<std::string> args, const std::string& format) {
-  args.insert(args.end(), {"--format", format});
-  return args;
-}
-
-// stdout of a --format json run: exactly one JSON document.
-json json_of(const BinaryRun& run) {
-  INFO(run.out << run.err);
-  REQUIRE(run.code == 0);
-  json j;
-  REQUIRE_NOTHROW(j = json::parse(run.out));
-  return j;
-}
-
-// stdout of a --format csv run: a header and rows of as many cells (quoted cells may hold commas).
-std::vector<std::vector<std::string>> csv_of(const BinaryRun& run) {
-  INFO(run.out << run.err);
-  REQUIRE(run.code == 0);
-  const std::string dir = fresh_dir("format-csv");
-  const auto rows = read_csv(write_file(dir, "out.csv", run.out));
-  REQUIRE(rows.size() >= 2);
-  for (const auto& row : rows) CHECK(row.size() == rows.front().size());
-  return rows;
-}
 
 const json& row_where(const json& rows, const std::string& key, const std::string& value) {
   for (const auto& row : rows)
@@ -143,7 +88,7 @@ TEST_CASE("output format: --format xml is refused with exit 2 and the valid form
   CHECK(run.out.empty());
   CHECK(run.err == "error: --format: 'xml' is not valid (valid: table, csv, json)\n");
   for (const std::string command : {"run", "validate", "search", "merge", "capacity", "perf", "list", "memory",
-                                    "recommend", "roofline", "calibrate", "fidelity", "replay", "compare", "bench"}) {
+                                    "recommend", "roofline", "calibrate", "fidelity", "replay", "compare", "bench", "step"}) {
     INFO(command);
     const CliRun refused = run_cli_args({command, "--format", "xml"});
     CHECK(refused.code == 2);
