@@ -10,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/machine_output.hpp"
-#include "simulator/md1_experiment.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/units.hpp"
 #include "test_paths.hpp"
@@ -215,70 +214,6 @@ TEST_CASE("output format: run, validate and merge print the comparison and the p
   const BinaryRun merged = run_binary(with(merge, "json"));
   CHECK(json_of(merged) == j);
   CHECK_THAT(merged.err, Contains("wrote " + dir + "/merged/summary.csv"));
-}
-
-TEST_CASE("output format: capacity as JSON holds the capacity and every probe; CSV the capacity") {
-  const std::string dir = fresh_dir("format-capacity");
-  const std::string file = write_file(dir, "cap.yaml", md1_experiment("capacity_md1", "{process: poisson, rate_per_s: 10}", 2000,
-                                                                    "capacity: {slo: {ttft_mean_ms: 30}, low: 10, high: 200}\n"));
-  const BinaryRun run = run_binary({"capacity", file, "--out", dir + "/out", "--format", "json"});
-  const json j = json_of(run);
-  CHECK_THAT(run.err, Contains("step  1") && Contains("wrote " + dir + "/out/capacity.csv"));
-  const auto capacity = read_csv(dir + "/out/capacity.csv");
-  const auto log = read_csv(dir + "/out/capacity_log.csv");
-  REQUIRE(j["capacity"].size() == 1);
-  CHECK(j["capacity"][0]["load"] == "request_rate_req_per_s");
-  CHECK(j["capacity"][0]["capacity"].get<double>() == Approx(std::stod(capacity[1][column(capacity, "capacity")])));
-  CHECK(j["probes"].size() == log.size() - 1);
-  CHECK(j["probes"][0]["ttft_mean_ms"].is_number());  // the SLO's own column
-  const auto csv = csv_of(run_binary({"capacity", file, "--out", dir + "/out", "--format", "csv"}));
-  CHECK(csv.size() == 2);
-  CHECK(csv[1][column(csv, "capacity")] == capacity[1][column(capacity, "capacity")]);
-}
-
-TEST_CASE("output format: search as JSON has cheapest, frontier and top; CSV the top N") {
-  const std::string dir = fresh_dir("format-search");
-  // M/D/1 replicas of 10 ms per request: about 80 req/s each within a 30 ms mean TTFT, so the
-  // 150 req/s target takes two replicas on any GPU (the cost model ignores the GPU).
-  const std::string file = write_file(dir, "search.yaml", md1_experiment("search_md1", "{process: poisson, rate_per_s: 10}", 2000, R"(
-capacity: {slo: {ttft_mean_ms: 30}, low: 10, high: 200}
-search:
-  target_rate_per_s: 150
-  gpus: [H100-SXM, A100-80GB-SXM, A40]
-  tensor_parallel_degree: [1, 3]
-)"));
-  const BinaryRun run = run_binary({"search", file, "--out", dir + "/out", "--format", "json"});
-  const json j = json_of(run);
-  CHECK_THAT(run.err, Contains("6 candidates: 3 carry 150 req/s") && Contains("wrote "));
-  REQUIRE(j["top"].size() == 3);
-  CHECK(j["cheapest"] == j["top"][0]);
-  for (const auto& row : j["top"]) CHECK(row["replicas"] == 2);
-  CHECK(j["top"][0]["$/h"].get<double>() <= j["top"][1]["$/h"].get<double>());
-  CHECK(j["frontier"].size() >= 1);
-  const auto csv = csv_of(run_binary({"search", file, "--out", dir + "/out", "--format", "csv"}));
-  CHECK(csv.size() == 4);
-  CHECK(csv[1][column(csv, "gpu")] == j["cheapest"]["gpu"]);
-}
-
-TEST_CASE("output format: bench as JSON and CSV, one row per concurrency level") {
-  const std::string dir = fresh_dir("format-bench");
-  const std::vector<std::string> args = {"bench", "--model", "Llama3-8B", "--concurrency", "1", "2", "--prompt-toks",
-                                         "128", "--gen-toks", "32", "--out", dir};
-  const BinaryRun run = run_binary(with(args, "json"));
-  const json j = json_of(run);
-  CHECK_THAT(run.err, Contains("concurrency 1:\n  completed 1/1 requests"));
-  REQUIRE(j.size() == 2);
-  CHECK(j[0]["concurrency"] == 1);
-  CHECK(j[0]["completed"] == "1/1");
-  // 128 + 32 tokens = 10 blocks of 16 per sequence.
-  CHECK(j[0]["peak_kv_blocks"] == 10);
-  CHECK(j[1]["peak_kv_blocks"] == 20);
-  // One request of 32 output tokens: throughput = 32 / its latency.
-  CHECK(j[0]["total_throughput_tok_per_s"].get<double>() ==
-        Approx(32 / j[0]["avg_latency_s"].get<double>()).epsilon(0.01));
-  const auto csv = csv_of(run_binary(with(args, "csv")));
-  CHECK(csv.size() == 3);
-  CHECK(csv[2][column(csv, "status")] == "ok");
 }
 
 TEST_CASE("output format: calibrate and fidelity as JSON and CSV") {
