@@ -40,18 +40,6 @@ std::ostream& narrative_stream(TableFormat format, std::ostream& out) {
 NarrativeStreamScope::NarrativeStreamScope(std::ostream& err) : previous_(g_narrative) { g_narrative = &err; }
 NarrativeStreamScope::~NarrativeStreamScope() { g_narrative = previous_; }
 
-void print_tables(std::ostream& out, TableFormat format,
-                  const std::vector<std::pair<std::string, const TextTable*>>& tables) {
-  if (tables.empty()) return;
-  if (format != TableFormat::json) {
-    tables.front().second->print(out, format);
-    return;
-  }
-  nlohmann::ordered_json object = nlohmann::ordered_json::object();
-  for (const auto& [name, table] : tables) object[name] = table->to_json();
-  out << object.dump(2) << "\n";
-}
-
 void print_data_rows(std::ostream& out, TableFormat format, const std::vector<DataRow>& rows) {
   if (format == TableFormat::json) {
     nlohmann::ordered_json array = nlohmann::ordered_json::array();

@@ -45,12 +45,6 @@ class NarrativeStreamScope {
   std::ostream* previous_;
 };
 
-// Several named tables in a machine format: json prints {"name": [rows...], ...} in the order
-// given, csv prints the first (the main table). Not for table mode, whose layout is each
-// command's own.
-void print_tables(std::ostream& out, TableFormat format,
-                  const std::vector<std::pair<std::string, const TextTable*>>& tables);
-
 // Data rows (column name, value as text) in a machine format, as the CSV files hold them: csv
 // prints the header and the values unchanged; json an array of objects whose values are JSON
 // numbers when the text is one, true/false for those words, null when empty, else strings

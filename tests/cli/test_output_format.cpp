@@ -1,9 +1,8 @@
-// `--format table|csv|json` on every tabular command: TextTable's CSV and JSON forms, and, for
-// each command, the real binary's stdout holding only the document (parsed here) while its
-// narrative goes to stderr.
+// `--format table|csv|json`: TextTable's CSV and JSON forms, the option refused with a bad value
+// by every tabular command, and `list`, `run`, `validate` and `merge` printing data on stdout
+// while their narrative goes to stderr. The other commands: test_machine_output_*.cpp.
 #include <catch2/catch.hpp>
 
-#include <filesystem>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -11,8 +10,6 @@
 
 #include "cli/machine_output.hpp"
 #include "simulator/util/table.hpp"
-#include "simulator/util/units.hpp"
-#include "test_paths.hpp"
 
 using namespace llmpo;
 using namespace llmpo::test;
@@ -27,8 +24,6 @@ const json& row_where(const json& rows, const std::string& key, const std::strin
   FAIL("no row with " << key << " = " << value);
   throw std::logic_error("unreachable");
 }
-
-std::string profiles() { return data_dir() + "/profiles/generic.csv"; }
 
 }  // namespace
 
@@ -116,47 +111,6 @@ TEST_CASE("output format: list gpus as JSON and CSV") {
   CHECK(llama["moe_experts"].is_null());
 }
 
-TEST_CASE("output format: memory as JSON and CSV carries the figures of the table") {
-  const std::vector<std::string> args = {"memory", "--model", "Llama3-70B", "--gpu", "H100-SXM", "--tp", "4"};
-  const json j = json_of(run_binary(with(args, "json")));
-  CHECK(j["kv_bytes_per_token_model"] == 327680);  // 2 x 80 layers x 8 KV heads x 128 x 2 B
-  const BinaryRun csv_run = run_binary(with(args, "csv"));
-  const auto csv = csv_of(csv_run);
-  CHECK(csv[0] == std::vector<std::string>{"quantity", "value", "how it is computed"});
-  std::map<std::string, std::string> value;
-  for (const auto& row : csv) value[row[0]] = row[1];
-  // 131.42 GiB of bf16 weights over TP 4.
-  CHECK(value.at("weights per GPU") == "32.86 GiB");
-  CHECK(value.at("weights per GPU") == format_bytes(j["weight_bytes_per_gpu"].get<double>()));
-  CHECK(value.at("KV bytes per token (model)") == "327,680");
-  CHECK(csv.back()[0] == "verdict");
-  CHECK_THAT(csv_run.err, Contains("Llama3-70B on 4 x H100-SXM"));  // the heading, off stdout
-  const BinaryRun table = run_binary(with(args, "text"));  // the older name of table
-  // The value column is as wide as its widest value, "592.00 MiB" (the forward peak).
-  CHECK_THAT(table.out, Contains("weights per GPU              32.86 GiB"));
-  const json split = json_of(run_binary({"memory", "--model", "Llama2-13B", "--gpus", "24,12", "--quantization", "awq",
-                                         "--max-model-len", "4096", "--format", "json"}));
-  REQUIRE(split["gpus"].size() == 2);
-  CHECK(split["gpus"][0]["layers"].get<int>() + split["gpus"][1]["layers"].get<int>() == 40);
-  CHECK(split["launch_flags"]["hf_device_map"]["model.layers.39"] == 1);
-}
-
-TEST_CASE("output format: roofline as JSON has plain numbers; CSV keeps one row per operator") {
-  const std::vector<std::string> args = {"roofline", "--model", "meta-llama/Llama-2-7b-hf", "--gpu", "A100-80GB-SXM",
-                                         "--input-tokens", "1", "--cached-tokens", "1024"};
-  const json j = json_of(run_binary(with(args, "json")));
-  // QKV of one token: 12288 x (2 x 4096 - 1) FLOPs and 4096 x 12288 x 2 weight bytes.
-  const json& qkv = row_where(j["operators"], "layer", "Attn - QKV_Proj");
-  CHECK(qkv["compute_FLOPs"] == 12288 * (2 * 4096 - 1));
-  CHECK(qkv["weight_B"] == 4096 * 12288 * 2);
-  // KV cache: 1025 tokens x 4096 x 2 (K and V) x 2 B x 32 layers.
-  CHECK(row_where(j["storage"], "component", "KV cache")["bytes"] == int64_t{1025} * 4096 * 2 * 2 * 32);
-  CHECK(j["step"]["latency_s"].get<double>() > 0);
-  const auto csv = csv_of(run_binary(with(args, "csv")));
-  CHECK(csv.size() == j["operators"].size() + 1);
-  CHECK(csv[0][0] == "layer_kind");
-}
-
 TEST_CASE("output format: run, validate and merge print the comparison and the plan as JSON and CSV") {
   const std::string dir = fresh_dir("format-run");
   const std::string file = write_file(dir, "e.yaml", kTwoFrameworks);
@@ -214,79 +168,4 @@ TEST_CASE("output format: run, validate and merge print the comparison and the p
   const BinaryRun merged = run_binary(with(merge, "json"));
   CHECK(json_of(merged) == j);
   CHECK_THAT(merged.err, Contains("wrote " + dir + "/merged/summary.csv"));
-}
-
-TEST_CASE("output format: calibrate and fidelity as JSON and CSV") {
-  const std::string dir = fresh_dir("format-calibrate");
-  const std::vector<std::string> calibrate = {"calibrate", "--gpu", "A100-80GB-SXM", "--profiles", profiles(),
-                                              "--out", dir + "/gpu.yaml"};
-  const BinaryRun run = run_binary(with(calibrate, "json"));
-  const json j = json_of(run);
-  CHECK_THAT(run.err, Contains("wrote " + dir + "/gpu.yaml"));
-  REQUIRE(!j["fit_quality"].empty());
-  REQUIRE(!j["efficiency"].empty());
-  for (const auto& row : j["efficiency"])
-    if (row["set by"] == "kept") CHECK(row["before"] == row["after"]);
-  const auto csv = csv_of(run_binary(with(calibrate, "csv")));
-  CHECK(csv.size() == j["efficiency"].size() + 1);
-  CHECK(csv[0] == std::vector<std::string>{"key", "before", "after", "set by"});
-
-  const std::vector<std::string> fidelity = {"fidelity", "--gpu", "A100-80GB-SXM", "--profiles", profiles(), "--worst", "3"};
-  const json scored = json_of(run_binary(with(fidelity, "json")));
-  CHECK(scored["groups"][0]["grouping"] == "all");
-  CHECK(scored["groups"][0]["rows"] == read_csv(profiles()).size() - 1);
-  CHECK(scored["worst"].size() == 3);
-  // csv is the table --summary-csv writes, byte for byte.
-  std::vector<std::string> with_file = with(fidelity, "csv");
-  with_file.insert(with_file.end(), {"--summary-csv", dir + "/summary.csv"});
-  const BinaryRun csv_run = run_binary(with_file);
-  csv_of(csv_run);
-  CHECK(csv_run.out == read_file(dir + "/summary.csv"));
-}
-
-TEST_CASE("output format: perf as JSON and CSV") {
-  const std::string trace = traces_dir() + "/sharegpt_8k_filtered_stats_llama2_tokenizer.csv";
-  if (!std::filesystem::exists(trace)) {
-    WARN("skipped: no ShareGPT trace at " << trace);
-    return;
-  }
-  const std::vector<std::string> args = {"perf", "--requests", "100", "--trace", trace};
-  const BinaryRun run = run_binary(with(args, "json"));
-  const json j = json_of(run);
-  CHECK_THAT(run.err, Contains("idle time: 20,000 requests"));
-  REQUIRE(j["runs"].size() == 1);
-  CHECK(j["runs"][0]["requests"] == 100);
-  CHECK(j["idle"]["requests"] == 20000);
-  CHECK(j["idle"]["paused_simulated_h"].get<double>() > 100);  // the 100 h pause
-  CHECK(j["sweep"].is_null());
-  const auto csv = csv_of(run_binary(with(args, "csv")));
-  CHECK(csv.size() == 2);
-  CHECK(csv[1][0] == "100");
-}
-
-TEST_CASE("output format: compare, recommend and replay keep stdout to the document") {
-  const std::string dir = fresh_dir("format-compare");
-  const std::string file = write_file(dir, "e.yaml", kTwoFrameworks);
-  for (const std::string side : {"a", "b"})
-    REQUIRE(run_binary({"run", file, "--out", dir + "/" + side, "--quiet", "--set", "workload.num_requests=40"}).code == 0);
-  const std::vector<std::string> compare = {"compare", dir + "/a/summary.csv", dir + "/b/summary.csv", "--metrics",
-                                            "mean_ttft_ms"};
-  const json diff = json_of(run_binary(with(compare, "json")));
-  REQUIRE(diff["runs"].size() == 2);
-  CHECK(diff["runs"][0]["metrics"]["mean_ttft_ms"]["difference"] == 0.0);  // the same seeded run twice
-  CHECK(csv_of(run_binary(with(compare, "csv"))).size() == 3);
-
-  const std::vector<std::string> recommend = {"recommend", "--model", "Llama3-8B", "--gpu", "H100-SXM"};
-  const json rec = json_of(run_binary(with(recommend, "json")));
-  CHECK(rec["gpus"][0]["gpu"] == "H100-SXM");
-  const auto rec_csv = csv_of(run_binary(with(recommend, "csv")));
-  CHECK(rec_csv[1][column(rec_csv, "TP")] == std::to_string(rec["gpus"][0]["smallest_tp"].get<int>()));
-
-  const std::vector<std::string> replay = {"replay", data_dir() + "/vllm_results/llama3_8b_h100_rate4.json", "--model",
-                                           "Llama3-8B", "--gpu", "H100-SXM"};
-  const json replayed = json_of(run_binary(with(replay, "json")));
-  CHECK(replayed["metrics"]["completed"]["measured"] == 49.0);  // 50 sent, one "Bad Request"
-  const auto replay_csv = csv_of(run_binary(with(replay, "csv")));
-  CHECK(replay_csv[1][0] == "completed");
-  CHECK(replay_csv[1][1] == "49.00");
 }
