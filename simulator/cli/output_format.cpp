@@ -16,6 +16,19 @@ std::ostream* g_narrative = nullptr;
 
 }  // namespace
 
+const char* machine_formats_description() {
+  return "Commands whose output is a table take --format table|csv|json (default table, the display for people). "
+         "With csv or json, stdout holds only that one document and headings, logs and 'wrote PATH' lines go to "
+         "stderr, so `| jq .` and pandas.read_csv read it as it is. Machine formats are data: a command that writes "
+         "CSV files (run, merge, capacity, search, bench, fidelity) prints those files' columns and values, built by "
+         "the same code; the others print snake_case names with their unit in the name (ttft_p99_ms, "
+         "kv_capacity_tokens, cost_per_hour_usd), numbers at full precision with no thousands separators or unit "
+         "suffixes, fractions rather than percentages, true/false, and an empty cell (JSON null) for no value. JSON "
+         "numbers are numbers. A command with several tables prints one JSON object keyed by table name, and its main "
+         "table as CSV; a command answering with one record (memory, step) prints a JSON object, and as CSV a header "
+         "and one row of the same names.";
+}
+
 void declare_format_option(ArgParser& parser, const std::string& note) {
   // The value name also declares the choices: ArgParser rejects other values while parsing
   // (with a did-you-mean), and --help, the man page and shell completion list them.

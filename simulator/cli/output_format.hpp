@@ -21,6 +21,10 @@
 
 namespace llmpo {
 
+// What --format csv|json print, in general: the man page's OUTPUT FORMATS section (each
+// command's --format help says what it prints).
+const char* machine_formats_description();
+
 // Declares --format; `note` is added to its help (e.g. which table csv prints).
 void declare_format_option(ArgParser& parser, const std::string& note = "");
 // The --format given (table when absent). ArgParser has already refused values other than
