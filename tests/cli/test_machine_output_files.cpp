@@ -54,7 +54,7 @@ TEST_CASE("machine output: capacity prints capacity.csv as csv, and capacity.csv
   CHECK(csv_file(dir + "/csv/capacity.csv") == capacity);
 }
 
-TEST_CASE("machine output: search prints search.csv's rows: the top N as csv; cheapest, frontier, top and every candidate as json") {
+TEST_CASE("machine output: search prints search.csv's rows, the top N as csv and cheapest, frontier, top and every candidate as json") {
   const std::string dir = fresh_dir("machine-search");
   // 150 req/s takes two 10 ms replicas (~80 req/s each within a 30 ms mean TTFT); TP 3 does not
   // divide Llama-3-8B's heads, so half the candidates are pruned.
