@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <sstream>
 
 #include <fmt/format.h>
 
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/units.hpp"
 
@@ -132,8 +132,8 @@ std::vector<ScoredRow> largest_errors(const std::vector<ScoredRow>& rows, std::s
   return sorted;
 }
 
-TextTable rows_table(const std::vector<ScoredRow>& rows) {
-  TextTable table({"source", "file", "line", "op", "range", "model", "tp", "shape", "regime", "measured_ms",
+DataTable rows_table(const std::vector<ScoredRow>& rows) {
+  DataTable table({"source", "file", "line", "op", "range", "model", "tp", "shape", "regime", "measured_ms",
                    "predicted_ms", "error"});
   for (const auto& r : rows) {
     const Measurement& m = *r.row;
@@ -144,14 +144,10 @@ TextTable rows_table(const std::vector<ScoredRow>& rows) {
   return table;
 }
 
-std::string rows_csv(const std::vector<ScoredRow>& rows) {
-  std::ostringstream out;
-  rows_table(rows).print_csv(out);
-  return out.str();
-}
+std::string rows_csv(const std::vector<ScoredRow>& rows) { return rows_table(rows).csv(); }
 
-TextTable summary_table(const std::vector<ScoredRow>& rows) {
-  TextTable table({"grouping", "group", "rows", "mape", "median_signed_error", "p90_abs_error"});
+DataTable summary_table(const std::vector<ScoredRow>& rows) {
+  DataTable table({"grouping", "group", "rows", "mape", "median_signed_error", "p90_abs_error"});
   auto add = [&](const std::string& grouping, const std::vector<GroupStats>& groups) {
     for (const auto& g : groups)
       table.add_row({grouping, g.key, std::to_string(g.rows), fmt::format("{:.5f}", g.mape),
@@ -167,10 +163,6 @@ TextTable summary_table(const std::vector<ScoredRow>& rows) {
   return table;
 }
 
-std::string summary_csv(const std::vector<ScoredRow>& rows) {
-  std::ostringstream out;
-  summary_table(rows).print_csv(out);
-  return out.str();
-}
+std::string summary_csv(const std::vector<ScoredRow>& rows) { return summary_table(rows).csv(); }
 
 }  // namespace llmpo::calibration

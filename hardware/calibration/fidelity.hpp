@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "predictor.hpp"
-#include "simulator/util/table.hpp"
+#include "simulator/util/data_table.hpp"
 
 namespace llmpo::calibration {
 
@@ -46,8 +46,8 @@ std::vector<ScoredRow> largest_errors(const std::vector<ScoredRow>& rows, std::s
 
 // One line per row (measured and predicted in ms); one line per (grouping, group). The tables
 // back both the CSV files and `fidelity --format csv|json`.
-TextTable rows_table(const std::vector<ScoredRow>& rows);
-TextTable summary_table(const std::vector<ScoredRow>& rows);
+DataTable rows_table(const std::vector<ScoredRow>& rows);
+DataTable summary_table(const std::vector<ScoredRow>& rows);
 std::string rows_csv(const std::vector<ScoredRow>& rows);
 std::string summary_csv(const std::vector<ScoredRow>& rows);
 

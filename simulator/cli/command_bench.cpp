@@ -20,6 +20,7 @@
 #include "single_deployment.hpp"
 #include "simulator/experiment/run_executor.hpp"
 #include "simulator/util/atomic_file.hpp"
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
 
@@ -64,6 +65,24 @@ void print_level_details(const RunOutcome& outcome, std::ostream& note) {
                         m.completed - static_cast<int64_t>(kShownRequests));
 }
 
+// bench.csv's columns: what the file holds and what --format csv|json print (six decimals,
+// GiB as binary gigabytes, empty cells for a level that did not run).
+const std::vector<std::string> kBenchColumns = {"concurrency", "requests", "completed", "avg_latency_s", "p99_latency_s",
+                                                "total_throughput_tok_per_s", "peak_kv_blocks", "peak_kv_GiB_per_gpu",
+                                                "peak_memory_GiB_per_gpu", "status"};
+
+std::vector<std::string> skipped_row(int64_t level, int64_t requests, const std::string& status) {
+  return {std::to_string(level), std::to_string(requests), "", "", "", "", "", "", "", status};
+}
+
+std::vector<std::string> level_row(int64_t level, int64_t requests, const RunMetrics& m, int64_t peak_blocks,
+                                   double peak_kv_gib, double peak_gib, const std::string& status) {
+  return {std::to_string(level), std::to_string(requests), std::to_string(m.completed),
+          fmt::format("{:.6f}", m.e2el_ms.mean / 1000), fmt::format("{:.6f}", m.e2el_ms.percentiles.at(1) / 1000),
+          fmt::format("{:.6f}", m.output_throughput), std::to_string(peak_blocks), fmt::format("{:.6f}", peak_kv_gib),
+          fmt::format("{:.6f}", peak_gib), status};
+}
+
 }  // namespace
 
 int command_bench(const Args& args, std::ostream& out) {
@@ -82,7 +101,7 @@ int command_bench(const Args& args, std::ostream& out) {
   p.option("out", "DIR", "folder for bench.csv and bench.html (memory and throughput vs concurrency)", "results/bench");
   p.option("export-svg", "DIR", "also save the charts of bench.html as DIR/memory.svg and DIR/throughput.svg (headless Chromium)");
   p.option("chromium", "PATH", "browser for --export-svg", "$LLMPO_CHROMIUM, else chromium on PATH");
-  declare_format_option(p, "csv and json: the summary table, one row per level; the per-level blocks go to stderr");
+  declare_format_option(p, "csv and json: bench.csv's rows, one per level; the per-level blocks go to stderr");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -140,9 +159,7 @@ int command_bench(const Args& args, std::ostream& out) {
 
   TextTable table({"concurrency", "completed", "avg_latency_s", "total_throughput_tok_per_s", "peak_kv_blocks",
                    "peak_memory_GiB_per_gpu", "status"});
-  std::string csv =
-      "concurrency,requests,completed,avg_latency_s,p99_latency_s,total_throughput_tok_per_s,peak_kv_blocks,"
-      "peak_kv_GiB_per_gpu,peak_memory_GiB_per_gpu,status\n";
+  DataTable rows(kBenchColumns);
   for (int64_t level : levels) {
     note << fmt::format("\nconcurrency {}:\n", level);
     if (check_oom && level > kv_fit) {
@@ -150,7 +167,7 @@ int command_bench(const Args& args, std::ostream& out) {
                                           spec.kv.num_gpu_blocks);
       note << "  " << why << "\n";
       table.add_row({std::to_string(level), "-", "-", "-", "-", "-", why});
-      csv += fmt::format("{},{},,,,,,,,{}\n", level, level * rounds, "skipped (KV does not fit)");
+      rows.add_row(skipped_row(level, level * rounds, "skipped (KV does not fit)"));
       report.levels.push_back({.concurrency = level, .requests = level * rounds, .skipped = true, .status = "skipped (KV does not fit)"});
       continue;
     }
@@ -170,17 +187,17 @@ int command_bench(const Args& args, std::ostream& out) {
     table.add_row({std::to_string(level), fmt::format("{}/{}", m.completed, level * rounds),
                    fmt::format("{:.3f}", m.e2el_ms.mean / 1000), fmt::format("{:.1f}", m.output_throughput),
                    std::to_string(peak_blocks), fmt::format("{:.2f}", peak), status});
-    csv += fmt::format("{},{},{},{:.6f},{:.6f},{:.6f},{},{:.6f},{:.6f},{}\n", level, level * rounds, m.completed,
-                       m.e2el_ms.mean / 1000, m.e2el_ms.percentiles.at(1) / 1000, m.output_throughput, peak_blocks,
-                       kv_bytes / kGiB, peak, status);
+    rows.add_row(level_row(level, level * rounds, m, peak_blocks, kv_bytes / kGiB, peak, status));
     report.levels.push_back({level, level * rounds, false, m.completed, m.e2el_ms.mean / 1000, m.output_throughput,
                              peak_blocks, kv_bytes / kGiB, peak, status});
   }
   note << "\n";
-  table.print(out, format);
+  // The display table for people; bench.csv's own rows for scripts.
+  if (format == TableFormat::table) table.print(out);
+  else print_data_table(out, format, rows);
   const std::string path = (std::filesystem::path(out_dir) / "bench.csv").string();
   ensure_directory(out_dir);
-  write_file_atomically(path, csv);
+  write_file_atomically(path, rows.csv());
   note << "total throughput = output tokens / run time; peak memory = weights + activation peak + overhead + KV in use\n"
           "at the peak (vLLM reserves the whole KV cache at start: `llmperforacle memory` shows that figure)\n"
        << "wrote " << path << "\n";

@@ -14,6 +14,7 @@
 #include "output_format.hpp"
 #include "setup.hpp"
 #include "simulator/util/atomic_file.hpp"
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/text.hpp"
@@ -32,6 +33,40 @@ std::string read_text(const std::string& path) {
   return buffer.str();
 }
 
+// Every efficiency key, its value before and after as the GPU file writes it (so a script reads
+// the very numbers --out holds), and the stage that set it ("kept" when none did).
+DataTable efficiency_table(const GpuSpec& start, const CalibrationResult& result) {
+  DataTable table({"key", "before", "after", "set_by"});
+  for (const auto& key : efficiency_keys()) {
+    const StageReport* stage = result.stage_of(key);
+    table.add_row({key, efficiency_value_text(start.efficiency, key), efficiency_value_text(result.gpu.efficiency, key),
+                   stage ? stage->stage : "kept"});
+  }
+  return table;
+}
+
+// Per fitting stage: rows fitted, MAPE as a fraction at full precision, the keys it set.
+DataTable fit_quality_table(const CalibrationResult& result) {
+  DataTable table({"stage", "rows", "mape", "parameters", "detail"});
+  for (const auto& s : result.stages)
+    table.add_row({s.stage, std::to_string(s.rows), data_number(s.mape), join(s.keys, " "), s.detail});
+  return table;
+}
+
+// The terminal's display of the same two tables: MAPE in percent.
+void print_fit(std::ostream& out, const GpuSpec& start, const CalibrationResult& result) {
+  TextTable stages({"stage", "rows", "MAPE", "parameters", "detail"});
+  for (const auto& s : result.stages)
+    stages.add_row({s.stage, std::to_string(s.rows), fmt::format("{:.1f}%", 100 * s.mape), join(s.keys), s.detail});
+  TextTable values({"key", "before", "after", "set by"});
+  const DataTable efficiency = efficiency_table(start, result);
+  for (const auto& row : efficiency.rows()) values.add_row(row);
+  out << "\nfit quality (on the fitted rows):\n";
+  stages.print(out);
+  out << "\nefficiency values:\n";
+  values.print(out);
+}
+
 }  // namespace
 
 int command_calibrate(const Args& args, std::ostream& out) {
@@ -44,8 +79,9 @@ int command_calibrate(const Args& args, std::ostream& out) {
   p.option("interconnect-out", "DIR", "write each fitted interconnect preset to DIR/<id>.yaml");
   p.option("split", "fit|score|all", "rows to fit: the documented fit split, its held-out rows, or all", "all");
   p.multi("models", "NAME", "fit only rows of these models (as the report names them)");
-  declare_format_option(p, "csv: the efficiency values before and after; json: {fit_quality, efficiency}; the rest, "
-                           "fitted interconnect presets included, goes to stderr");
+  declare_format_option(p, "csv: the efficiency values before and after, as the GPU file writes them; json: "
+                           "{efficiency, fit_quality}, MAPE as a fraction; the rest, fitted interconnect presets "
+                           "included, goes to stderr");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -67,22 +103,11 @@ int command_calibrate(const Args& args, std::ostream& out) {
 
   const CalibrationResult result = calibrate(rows, start, presets_of(libraries.interconnects));
 
-  TextTable stages({"stage", "rows", "MAPE", "parameters", "detail"});
-  for (const auto& s : result.stages)
-    stages.add_row({s.stage, std::to_string(s.rows), fmt::format("{:.1f}%", 100 * s.mape), join(s.keys), s.detail});
-  TextTable values({"key", "before", "after", "set by"});
-  for (const auto& key : efficiency_keys()) {
-    const StageReport* stage = result.stage_of(key);
-    values.add_row({key, efficiency_value_text(start.efficiency, key), efficiency_value_text(result.gpu.efficiency, key),
-                    stage ? stage->stage : "kept"});
-  }
   if (format == TableFormat::table) {
-    out << "\nfit quality (on the fitted rows):\n";
-    stages.print(out);
-    out << "\nefficiency values:\n";
-    values.print(out);
+    print_fit(out, start, result);
   } else {
-    print_tables(out, format, {{"efficiency", &values}, {"fit_quality", &stages}});
+    const DataTable values = efficiency_table(start, result), stages = fit_quality_table(result);
+    print_data_tables(out, format, {{"efficiency", &values}, {"fit_quality", &stages}});
   }
 
   std::string sources = join(paths, " ");

@@ -16,6 +16,7 @@
 #include "simulator/experiment/results_rows.hpp"
 #include "simulator/report/results_report.hpp"
 #include "simulator/util/atomic_file.hpp"
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
 
@@ -25,47 +26,65 @@ namespace {
 
 std::string load_name(const CapacityResult& r) { return r.closed_loop ? "concurrency" : "request_rate_req_per_s"; }
 
-std::string capacity_csv(const ExperimentPlan& plan, const CapacitySpec& spec, const std::vector<CapacityResult>& results) {
-  std::string out = "run,point,framework,type,model,gpu,num_gpus,tensor_parallel_degree,pipeline_parallel_degree,"
-                    "num_replicas,load,capacity,capacity_per_gpu,verdict,probes";
-  for (const auto& bound : spec.bounds) out += fmt::format(",{}_at_capacity", bound.key);
-  out += ",slo_attainment_at_capacity,goodput_req_per_s_at_capacity,output_throughput_tok_per_s_at_capacity,"
-         "first_failing_load,first_failing_reason\n";
+// capacity.csv: one row per deployment. Also what --format csv prints and json's "capacity".
+DataTable capacity_table(const ExperimentPlan& plan, const CapacitySpec& spec, const std::vector<CapacityResult>& results) {
+  std::vector<std::string> columns{"run", "point", "framework", "type", "model", "gpu", "num_gpus",
+                                   "tensor_parallel_degree", "pipeline_parallel_degree", "num_replicas", "load",
+                                   "capacity", "capacity_per_gpu", "verdict", "probes"};
+  for (const auto& bound : spec.bounds) columns.push_back(bound.key + "_at_capacity");
+  for (const char* name : {"slo_attainment_at_capacity", "goodput_req_per_s_at_capacity",
+                           "output_throughput_tok_per_s_at_capacity", "first_failing_load", "first_failing_reason"})
+    columns.emplace_back(name);
+  DataTable table(std::move(columns));
   for (const auto& r : results) {
     const RunSpec& run = *r.run;
     const int64_t gpus = run.parallel.gpus() * run.replicas;
-    const CapacityProbe* at = nullptr;    // the passing probe at the capacity
+    const CapacityProbe* at = nullptr;     // the passing probe at the capacity
     const CapacityProbe* above = nullptr;  // the lowest failing probe
     for (const auto& p : r.probes) {
       if (p.passed && p.load == r.capacity) at = &p;
       if (!p.passed && (above == nullptr || p.load < above->load)) above = &p;
     }
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", run.index,
-                       csv_cell(plan.points[static_cast<std::size_t>(run.point_index)].point.label()), csv_cell(run.name),
-                       framework_type_name(run.settings), run.model.id, run.hardware.gpu.id, gpus,
-                       run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas, load_name(r),
-                       number(r.capacity), number(r.capacity / static_cast<double>(gpus)), r.verdict, r.probes.size());
-    for (std::size_t b = 0; b < spec.bounds.size(); ++b) out += fmt::format(",{}", at ? number(at->bound_values[b]) : "");
-    out += fmt::format(",{},{},{},{},{}\n", at ? number(at->metrics.slo_attainment) : "",
-                       at ? number(at->metrics.goodput) : "", at ? number(at->metrics.output_throughput) : "",
-                       above ? number(above->load) : "", above ? csv_cell(above->reason) : "");
+    std::vector<std::string> row{std::to_string(run.index),
+                                 plan.points[static_cast<std::size_t>(run.point_index)].point.label(),
+                                 run.name,
+                                 framework_type_name(run.settings),
+                                 run.model.id,
+                                 run.hardware.gpu.id,
+                                 std::to_string(gpus),
+                                 std::to_string(run.parallel.tensor_parallel),
+                                 std::to_string(run.parallel.pipeline_parallel),
+                                 std::to_string(run.replicas),
+                                 load_name(r),
+                                 number(r.capacity),
+                                 number(r.capacity / static_cast<double>(gpus)),
+                                 r.verdict,
+                                 std::to_string(r.probes.size())};
+    for (std::size_t b = 0; b < spec.bounds.size(); ++b) row.push_back(at ? number(at->bound_values[b]) : "");
+    row.insert(row.end(), {at ? number(at->metrics.slo_attainment) : "", at ? number(at->metrics.goodput) : "",
+                           at ? number(at->metrics.output_throughput) : "", above ? number(above->load) : "",
+                           above ? above->reason : ""});
+    table.add_row(std::move(row));
   }
-  return out;
+  return table;
 }
 
-std::string log_csv(const CapacitySpec& spec, const std::vector<CapacityResult>& results) {
-  std::string out = "run,framework,step,load,state,passed,reason,request_throughput_req_per_s,goodput_req_per_s,slo_attainment";
-  for (const auto& bound : spec.bounds) out += fmt::format(",{}", bound.key);
-  out += "\n";
+// capacity_log.csv: every probe of every bisection. Also json's "probes".
+DataTable log_table(const CapacitySpec& spec, const std::vector<CapacityResult>& results) {
+  std::vector<std::string> columns{"run", "framework", "step", "load", "state", "passed", "reason",
+                                   "request_throughput_req_per_s", "goodput_req_per_s", "slo_attainment"};
+  for (const auto& bound : spec.bounds) columns.push_back(bound.key);
+  DataTable table(std::move(columns));
   for (const auto& r : results)
     for (const auto& p : r.probes) {
-      out += fmt::format("{},{},{},{},{},{},{},{},{},{}", r.run->index, csv_cell(r.run->name), p.step, number(p.load),
-                         to_string(p.state), p.passed ? "true" : "false", csv_cell(p.reason),
-                         number(p.metrics.request_throughput), number(p.metrics.goodput), number(p.metrics.slo_attainment));
-      for (double v : p.bound_values) out += fmt::format(",{}", number(v));
-      out += "\n";
+      std::vector<std::string> row{std::to_string(r.run->index), r.run->name, std::to_string(p.step), number(p.load),
+                                   to_string(p.state), data_bool(p.passed), p.reason,
+                                   number(p.metrics.request_throughput), number(p.metrics.goodput),
+                                   number(p.metrics.slo_attainment)};
+      for (double v : p.bound_values) row.push_back(number(v));
+      table.add_row(std::move(row));
     }
-  return out;
+  return table;
 }
 
 std::string probe_lines(const CapacityResult& r) {
@@ -74,36 +93,6 @@ std::string probe_lines(const CapacityResult& r) {
     out += fmt::format("  step {:2}  load {:10.4g}  {:10}  {}\n", p.step, p.load, to_string(p.state),
                        p.passed ? std::string("meets the SLOs") : fmt::format("fails: {}", p.reason));
   return out;
-}
-
-// --format csv|json: the capacity per deployment with the load as a number and its unit in its
-// own column (the terminal's "12 clients" / "3.5 req/s" mixes them), and every bisection probe.
-void print_machine_tables(std::ostream& out, TableFormat format, const ExperimentPlan& plan, const CapacitySpec& spec,
-                          const std::vector<CapacityResult>& results) {
-  TextTable capacity({"run", "framework", "point", "model", "gpu", "TPxPPxR", "load", "capacity", "capacity_per_gpu",
-                      "verdict"});
-  std::vector<std::string> probe_headers{"run", "framework", "step", "load", "state", "passed", "reason",
-                                         "request_throughput_req_per_s", "goodput_req_per_s", "slo_attainment"};
-  for (const auto& bound : spec.bounds) probe_headers.push_back(bound.key);
-  TextTable probes(probe_headers);
-  for (const auto& r : results) {
-    const RunSpec& run = *r.run;
-    capacity.add_row({std::to_string(run.index), run.name,
-                      plan.points[static_cast<std::size_t>(run.point_index)].point.label(), run.model.id,
-                      run.hardware.gpu.id,
-                      fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas),
-                      load_name(r), number(r.capacity),
-                      number(r.capacity / static_cast<double>(run.parallel.gpus() * run.replicas)), r.verdict});
-    for (const auto& probe : r.probes) {
-      std::vector<std::string> row{std::to_string(run.index), run.name, std::to_string(probe.step), number(probe.load),
-                                   to_string(probe.state), probe.passed ? "true" : "false", probe.reason,
-                                   number(probe.metrics.request_throughput), number(probe.metrics.goodput),
-                                   number(probe.metrics.slo_attainment)};
-      for (double v : probe.bound_values) row.push_back(number(v));
-      probes.add_row(std::move(row));
-    }
-  }
-  print_tables(out, format, {{"capacity", &capacity}, {"probes", &probes}});
 }
 
 }  // namespace
@@ -119,8 +108,8 @@ int command_capacity(const Args& args, std::ostream& out) {
   p.flag("quiet", "print nothing but errors");
   p.flag("allow-large", "accept workloads of more than 10 million requests");
   p.flag("report", "also write OUT/report.html: the capacity of each deployment as a chart (`llmperforacle report OUT`)");
-  declare_format_option(p, "csv: the capacity of each deployment; json: {capacity, probes}, every bisection step; "
-                           "the bisection log goes to stderr");
+  declare_format_option(p, "csv: capacity.csv's rows; json: {capacity, probes}, the rows of capacity.csv and "
+                           "capacity_log.csv; the bisection log goes to stderr");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -155,14 +144,17 @@ int command_capacity(const Args& args, std::ostream& out) {
   ensure_directory(out_dir);
   const std::string csv_path = (std::filesystem::path(out_dir) / "capacity.csv").string();
   const std::string log_path = (std::filesystem::path(out_dir) / "capacity_log.csv").string();
-  write_file_atomically(log_path, log_csv(*plan.capacity, results));
-  write_file_atomically(csv_path, capacity_csv(plan, *plan.capacity, results));
+  const DataTable capacity = capacity_table(plan, *plan.capacity, results);
+  const DataTable log = log_table(*plan.capacity, results);
+  write_file_atomically(log_path, log.csv());
+  write_file_atomically(csv_path, capacity.csv());
   if (p.has("report")) write_folder_report(out_dir, p.has("quiet") ? nullptr : &narrative_stream(format, out));
   if (p.has("quiet")) return kExitOk;
   if (format != TableFormat::table) {
     std::ostream& note = narrative_stream(format, out);
     for (const auto& r : results) note << probe_lines(r);
-    print_machine_tables(out, format, plan, *plan.capacity, results);
+    // The files' own rows: capacity.csv (the main table) and capacity_log.csv.
+    print_data_tables(out, format, {{"capacity", &capacity}, {"probes", &log}});
     note << "wrote " << csv_path << "\nwrote " << log_path << "\n";
     return kExitOk;
   }

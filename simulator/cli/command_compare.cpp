@@ -10,6 +10,7 @@
 #include "commands.hpp"
 #include "output_format.hpp"
 #include "simulator/util/csv_table.hpp"
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/text.hpp"
@@ -57,7 +58,38 @@ std::vector<std::string> split(const std::string& text, char separator) {
   return out;
 }
 
-std::string shown(double v) { return fmt::format("{:.4g}", v); }
+std::string shown(const std::string& cell) { return fmt::format("{:.4g}", std::stod(cell)); }
+
+// The terminal's table of the rows: four significant digits, the relative change in percent, a
+// rule between runs.
+TextTable display(const DataTable& rows) {
+  TextTable table({"framework", "point", "metric", "A", "B", "B-A", "(B-A)/A"});
+  for (std::size_t r = 0; r < rows.rows().size(); ++r) {
+    const auto& row = rows.rows()[r];
+    if (r > 0 && (row[0] != rows.rows()[r - 1][0] || row[1] != rows.rows()[r - 1][1])) table.add_separator();
+    const std::string relative = !row[6].empty() ? fmt::format("{:+.1f}%", 100 * std::stod(row[6]))
+                                 : row[3] == row[4] ? "+0.0%" : "n/a";  // A = 0
+    table.add_row({row[0], row[1].empty() ? "-" : row[1], row[2], shown(row[3]), shown(row[4]), shown(row[5]), relative});
+  }
+  return table;
+}
+
+// json's "runs": per matched run, its rows keyed by metric ({a, b, difference, relative}).
+nlohmann::ordered_json runs_json(const DataTable& rows, const std::vector<std::pair<std::string, std::string>>& matched) {
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  for (const auto& [framework, point] : matched) {
+    nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
+    for (std::size_t r = 0; r < rows.rows().size(); ++r) {
+      if (rows.rows()[r][0] != framework || rows.rows()[r][1] != point) continue;
+      nlohmann::ordered_json row = rows.row_json(r);
+      const std::string metric = rows.rows()[r][2];
+      for (const char* identity : {"framework", "point", "metric"}) row.erase(identity);
+      metrics[metric] = std::move(row);
+    }
+    runs.push_back({{"framework", framework}, {"point", point}, {"metrics", std::move(metrics)}});
+  }
+  return runs;
+}
 
 }  // namespace
 
@@ -69,7 +101,9 @@ int command_compare(const Args& args, std::ostream& out) {
   p.positional("b", "the second summary.csv");
   p.option("metrics", "LIST", "comma-separated summary.csv columns to compare",
            "throughputs, goodput, TTFT/TPOT/ITL/E2EL mean and p99, preemptions");
-  declare_format_option(p, "json: every metric of every matched run, with the runs found on one side only");
+  declare_format_option(p, "csv: one row per matched run and metric (framework, point, metric, a, b, difference, "
+                           "relative as a fraction, empty when A is 0); json: the same rows per run, keyed by metric, "
+                           "with the runs found on one side only");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -94,9 +128,9 @@ int command_compare(const Args& args, std::ostream& out) {
       if (a.table.has(name) && b.table.has(name)) metrics.push_back(name);
   }
 
-  TextTable table({"framework", "point", "metric", "A", "B", "B-A", "(B-A)/A"});
-  nlohmann::ordered_json json = nlohmann::ordered_json::array();
-  int64_t matched = 0;
+  // One row per (matched run, metric): the display table and both machine formats come from it.
+  DataTable rows({"framework", "point", "metric", "a", "b", "difference", "relative"});
+  std::vector<std::pair<std::string, std::string>> matched;
   std::vector<std::string> only_a, only_b;
   for (const auto& key : a.order) {
     const auto found = b.runs.find(key);
@@ -104,40 +138,35 @@ int command_compare(const Args& args, std::ostream& out) {
       only_a.push_back(key.first + " @ " + (key.second.empty() ? "-" : key.second));
       continue;
     }
-    if (matched++ > 0 && format == TableFormat::table) table.add_separator();
+    matched.push_back(key);
     const CsvRow& row_a = *a.runs.at(key);
     const CsvRow& row_b = *found->second;
-    nlohmann::ordered_json entry = {{"framework", key.first}, {"point", key.second}, {"metrics", nlohmann::ordered_json::object()}};
     for (const auto& metric : metrics) {
       const std::size_t ca = *a.table.find(metric), cb = *b.table.find(metric);
       if (a.table.empty_cell(row_a, ca) || b.table.empty_cell(row_b, cb)) continue;
       const double va = a.table.number(row_a, ca), vb = b.table.number(row_b, cb);
-      nlohmann::ordered_json relative = nullptr;
-      std::string relative_text = vb == va ? "+0.0%" : "n/a";
-      if (va != 0) {
-        relative = (vb - va) / va;
-        relative_text = fmt::format("{:+.1f}%", 100 * (vb - va) / va);
-      }
-      table.add_row({key.first, key.second.empty() ? "-" : key.second, metric, shown(va), shown(vb), shown(vb - va),
-                     relative_text});
-      entry["metrics"][metric] = {{"a", va}, {"b", vb}, {"difference", vb - va}, {"relative", relative}};
+      rows.add_row({key.first, key.second, metric, data_number(va), data_number(vb), data_number(vb - va),
+                    va != 0 ? data_number((vb - va) / va) : ""});
     }
-    json.push_back(entry);
   }
   for (const auto& key : b.order)
     if (a.runs.count(key) == 0) only_b.push_back(key.first + " @ " + (key.second.empty() ? "-" : key.second));
-  if (matched == 0)
+  if (matched.empty())
     throw InputError({}, *path_b, fmt::format("no run matches one of {} by framework and point (A has {}, B has {})", *path_a,
                                               join(only_a), join(only_b)));
   if (format == TableFormat::json) {
-    out << nlohmann::ordered_json({{"a", *path_a}, {"b", *path_b}, {"runs", json}, {"only_in_a", only_a}, {"only_in_b", only_b}})
+    out << nlohmann::ordered_json({{"a", *path_a}, {"b", *path_b}, {"runs", runs_json(rows, matched)},
+                                   {"only_in_a", only_a}, {"only_in_b", only_b}})
                .dump(2)
         << "\n";
   } else if (format == TableFormat::csv) {
-    table.print_csv(out);
+    narrative_stream(format, out) << fmt::format("A = {}\nB = {}\n", *path_a, *path_b);
+    out << rows.csv();
+    if (!only_a.empty()) narrative_stream(format, out) << "only in A: " << join(only_a) << "\n";
+    if (!only_b.empty()) narrative_stream(format, out) << "only in B: " << join(only_b) << "\n";
   } else {
-    out << fmt::format("A = {}\nB = {}\n{} matched run(s)\n\n", *path_a, *path_b, matched);
-    table.print(out);
+    out << fmt::format("A = {}\nB = {}\n{} matched run(s)\n\n", *path_a, *path_b, matched.size());
+    display(rows).print(out);
     if (!only_a.empty()) out << "only in A: " << join(only_a) << "\n";
     if (!only_b.empty()) out << "only in B: " << join(only_b) << "\n";
   }

@@ -28,8 +28,8 @@ int command_fidelity(const Args& args, std::ostream& out) {
   p.option("csv", "FILE", "write one line per scored row (measured, predicted, error)");
   p.option("summary-csv", "FILE", "write the grouped statistics");
   p.option("worst", "N", "worst rows to list", "10");
-  declare_format_option(p, "csv: the grouped statistics, as --summary-csv writes them; json: {groups, worst}, "
-                           "errors as fractions");
+  declare_format_option(p, "csv: the grouped statistics, as --summary-csv writes them; json: {groups, worst}: "
+                           "--summary-csv's rows and --csv's rows of the --worst largest errors, errors as fractions");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -58,8 +58,8 @@ int command_fidelity(const Args& args, std::ostream& out) {
   if (format == TableFormat::table) {
     print_report(out, scored, worst);
   } else {
-    const TextTable groups = summary_table(scored), worst_rows = rows_table(largest_errors(scored, worst));
-    print_tables(out, format, {{"groups", &groups}, {"worst", &worst_rows}});
+    const DataTable groups = summary_table(scored), worst_rows = rows_table(largest_errors(scored, worst));
+    print_data_tables(out, format, {{"groups", &groups}, {"worst", &worst_rows}});
   }
   if (p.has("csv")) {
     write_file_atomically(p.get("csv"), rows_csv(scored));

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli_docs.hpp"
+#include "output_format.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 
@@ -125,6 +126,7 @@ std::string man_page(const std::vector<CommandDoc>& commands) {
   for (const auto& option : global_options()) out += option_entry(option);
   out += ".SH COMMANDS\n";
   for (const auto& command : commands) out += command_section(command);
+  out += fmt::format(".SH OUTPUT FORMATS\n{}\n", escaped(machine_formats_description()));
   out += ".SH EXIT STATUS\n";
   for (const auto& code : exit_code_docs()) out += fmt::format(".TP\n{}\n{}\n", bold(std::to_string(code.code)), escaped(code.meaning));
   out += fmt::format(".SH ENVIRONMENT\n.TP\n{}\n{}\n", bold("LLMPERFORACLE_HOME"),

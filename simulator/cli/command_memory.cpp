@@ -12,6 +12,7 @@
 #include "models/memory_plan.hpp"
 #include "output_format.hpp"
 #include "setup.hpp"
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/units.hpp"
@@ -38,7 +39,9 @@ void declare_memory_options(ArgParser& p) {
   p.option("vllm-version", "V", "vLLM release whose rules apply (CUDA-graph memory in the KV budget from 0.21)",
            "0.19");
   p.multi("context", "TOKENS", "also report concurrent sequences at these context lengths");
-  declare_format_option(p, "text = table; csv: the quantity/value rows and the verdict; json: the figures in bytes");
+  declare_format_option(p, "text = table; csv and json: the figures in bytes and tokens, one record (json: an "
+                           "object; csv: a header and one row of the same names), fits as true/false; with --gpus, "
+                           "one row per GPU");
   p.choices("format", {"table", "csv", "json", "text"});  // `text`: this command's older name for table
 }
 
@@ -149,38 +152,48 @@ TextTable plan_table(const ModelSpec& model, const MemoryPlanRequest& r, const M
   return table;
 }
 
-void print_plan(std::ostream& out, const ModelSpec& model, const GpuSpec& gpu, const MemoryPlanRequest& r,
-                const MemoryPlan& plan, const std::vector<int64_t>& contexts, TableFormat format) {
-  if (format == TableFormat::csv) {
-    narrative_stream(format, out) << plan_heading(model, gpu, r);
-    // The verdict is the answer itself, so the CSV carries it as its last row.
-    TextTable table = plan_table(model, r, plan, contexts);
-    table.add_row({"verdict", plan.verdict, plan.fits ? "fits" : "does not fit"});
-    table.print_csv(out);
-    return;
-  }
-  out << plan_heading(model, gpu, r) << "\n";
-  plan_table(model, r, plan, contexts).print(out);
-  out << "\nverdict: " << plan.verdict << "\n";
-}
-
-nlohmann::json plan_json(const ModelSpec& model, const GpuSpec& gpu, const MemoryPlanRequest& r, const MemoryPlan& plan) {
+// The plan as data, for --format csv|json: bytes and token counts, never "32.86 GiB" or
+// "196,608". JSON prints it as one object, CSV as a header and one row with the same names.
+DataTable plan_record(const ModelSpec& model, const GpuSpec& gpu, const MemoryPlanRequest& r, const MemoryPlan& plan,
+                      const std::vector<int64_t>& contexts) {
   const auto& stage = plan.limiting();
-  return {{"model", model.id}, {"gpu", gpu.id}, {"tensor_parallel", r.parallel.tensor_parallel},
-          {"pipeline_parallel", r.parallel.pipeline_parallel}, {"quantization", r.quantization},
-          {"kv_cache_dtype", r.kv_cache_dtype}, {"gpu_memory_bytes", r.gpu_memory_bytes},
-          {"gpu_memory_utilization", r.gpu_memory_utilization}, {"budget_bytes", plan.budget_bytes},
-          {"weight_bytes_per_gpu", stage.weight_bytes}, {"weight_bytes_model", plan.weight_bytes_model},
-          {"activation_peak_bytes", stage.activation_peak_bytes}, {"runtime_overhead_bytes", plan.runtime_overhead_bytes},
-          {"rope_cache_bytes", stage.rope_cache_bytes}, {"forward_peak_bytes", stage.forward_peak_bytes},
-          {"sampler_peak_bytes", stage.sampler_peak_bytes}, {"cudagraph_memory_bytes", plan.cudagraph_memory_bytes},
-          {"kv_full_groups", stage.kv_layout.full_groups}, {"kv_sliding_groups", stage.kv_layout.sliding_groups},
-          {"kv_group_size_layers", stage.kv_layout.group_size_layers}, {"block_bytes", stage.block_bytes},
-          {"kv_cache_bytes_per_gpu", stage.kv_cache_bytes}, {"kv_bytes_per_token_model", plan.kv_bytes_per_token_model},
-          {"kv_bytes_per_token_per_gpu", stage.kv_bytes_per_token}, {"block_size", plan.block_size},
-          {"num_gpu_blocks", plan.num_gpu_blocks}, {"kv_capacity_tokens", plan.kv_capacity_tokens},
-          {"max_model_len", plan.max_model_len}, {"max_concurrent_seqs", plan.max_concurrent_seqs},
-          {"fits", plan.fits}, {"verdict", plan.verdict}};
+  const auto whole = [](int64_t v) { return std::to_string(v); };
+  std::vector<std::pair<std::string, std::string>> cells = {
+      {"model", model.id},
+      {"gpu", gpu.id},
+      {"tensor_parallel", whole(r.parallel.tensor_parallel)},
+      {"pipeline_parallel", whole(r.parallel.pipeline_parallel)},
+      {"quantization", r.quantization},
+      {"kv_cache_dtype", r.kv_cache_dtype},
+      {"gpu_memory_bytes", data_number(r.gpu_memory_bytes)},
+      {"gpu_memory_utilization", data_number(r.gpu_memory_utilization)},
+      {"budget_bytes", data_number(plan.budget_bytes)},
+      {"weight_bytes_per_gpu", data_number(stage.weight_bytes)},
+      {"weight_bytes_model", data_number(plan.weight_bytes_model)},
+      {"activation_peak_bytes", data_number(stage.activation_peak_bytes)},
+      {"runtime_overhead_bytes", data_number(plan.runtime_overhead_bytes)},
+      {"rope_cache_bytes", data_number(stage.rope_cache_bytes)},
+      {"forward_peak_bytes", data_number(stage.forward_peak_bytes)},
+      {"sampler_peak_bytes", data_number(stage.sampler_peak_bytes)},
+      {"cudagraph_memory_bytes", data_number(plan.cudagraph_memory_bytes)},
+      {"kv_full_groups", whole(stage.kv_layout.full_groups)},
+      {"kv_sliding_groups", whole(stage.kv_layout.sliding_groups)},
+      {"kv_group_size_layers", whole(stage.kv_layout.group_size_layers)},
+      {"block_bytes", data_number(stage.block_bytes)},
+      {"kv_cache_bytes_per_gpu", data_number(stage.kv_cache_bytes)},
+      {"kv_bytes_per_token_model", data_number(plan.kv_bytes_per_token_model)},
+      {"kv_bytes_per_token_per_gpu", data_number(stage.kv_bytes_per_token)},
+      {"block_size", whole(plan.block_size)},
+      {"num_gpu_blocks", whole(plan.num_gpu_blocks)},
+      {"kv_capacity_tokens", whole(plan.kv_capacity_tokens)},
+      {"max_model_len", whole(plan.max_model_len)},
+      {"max_concurrent_seqs", whole(plan.max_concurrent_seqs)},
+  };
+  for (int64_t context : contexts)
+    cells.emplace_back(fmt::format("concurrent_seqs_at_{}_tokens", context), whole(plan.concurrent_sequences_at(context)));
+  cells.emplace_back("fits", data_bool(plan.fits));
+  cells.emplace_back("verdict", plan.verdict);
+  return DataTable::record(std::move(cells));
 }
 
 std::vector<double> parse_gib_list(const std::string& text) {
@@ -202,11 +215,26 @@ std::vector<double> parse_gib_list(const std::string& text) {
   return out;
 }
 
-int split_command(const ArgParser& p, const ModelSpec& model, std::ostream& out, TableFormat format) {
-  const std::vector<double> sizes = parse_gib_list(p.get("gpus"));
-  MemoryPlanRequest request = request_from(p, sizes.front(), "");
-  const LayerSplit split = split_layers(model, sizes, request);
-  narrative_stream(format, out) << fmt::format("{} split over {} GPUs by free memory (layers proportional to what each can hold)\n\n", model.id, sizes.size());
+// The split per GPU as data: bytes, layer numbers and token counts (csv's rows, json's "gpus").
+DataTable split_table(const LayerSplit& split) {
+  DataTable table({"gpu", "memory_bytes", "first_layer", "layers", "weight_bytes", "kv_cache_bytes", "kv_capacity_tokens"});
+  for (std::size_t i = 0; i < split.gpus.size(); ++i) {
+    const auto& g = split.gpus[i];
+    table.add_row({std::to_string(i), data_number(g.memory_bytes), std::to_string(g.first_layer), std::to_string(g.layers),
+                   data_number(g.weight_bytes), data_number(g.kv_cache_bytes), std::to_string(g.kv_capacity_tokens)});
+  }
+  return table;
+}
+
+// The verdict and the launch flags: after the table, or on stderr under --format csv.
+std::string split_trailer(const LayerSplit& split) {
+  return "verdict: " + split.verdict + "\n\nlaunch flags:\n  vLLM:      " + split.vllm_flags +
+         "\n  llama.cpp: " + split.llama_cpp_flags + "\n  HF device_map: " + split.hf_device_map + "\n";
+}
+
+void print_split(std::ostream& out, const ModelSpec& model, const LayerSplit& split) {
+  out << fmt::format("{} split over {} GPUs by free memory (layers proportional to what each can hold)\n\n", model.id,
+                     split.gpus.size());
   TextTable table({"gpu", "memory", "layers", "weights", "KV left", "KV tokens"});
   for (std::size_t i = 0; i < split.gpus.size(); ++i) {
     const auto& g = split.gpus[i];
@@ -214,28 +242,32 @@ int split_command(const ArgParser& p, const ModelSpec& model, std::ostream& out,
                    fmt::format("{}-{} ({})", g.first_layer, g.first_layer + g.layers - 1, g.layers),
                    format_bytes(g.weight_bytes), format_bytes(g.kv_cache_bytes), format_thousands(g.kv_capacity_tokens)});
   }
-  if (format == TableFormat::json) {
-    // Bytes and layer numbers, as the single-GPU plan's JSON gives them, rather than the table's "24.00 GiB".
-    nlohmann::ordered_json gpus = nlohmann::ordered_json::array();
-    for (std::size_t i = 0; i < split.gpus.size(); ++i) {
-      const auto& g = split.gpus[i];
-      gpus.push_back({{"gpu", i}, {"memory_bytes", g.memory_bytes}, {"first_layer", g.first_layer}, {"layers", g.layers},
-                      {"weight_bytes", g.weight_bytes}, {"kv_cache_bytes", g.kv_cache_bytes},
-                      {"kv_capacity_tokens", g.kv_capacity_tokens}});
-    }
-    const nlohmann::ordered_json j = {{"model", model.id},
-                                      {"gpus", gpus},
-                                      {"verdict", split.verdict},
-                                      {"launch_flags", {{"vllm", split.vllm_flags},
-                                                        {"llama_cpp", split.llama_cpp_flags},
-                                                        // already JSON text: nested as an object
-                                                        {"hf_device_map", nlohmann::ordered_json::parse(split.hf_device_map)}}}};
-    out << j.dump(2) << "\n";
+  table.print(out);
+  out << "\n" << split_trailer(split);
+}
+
+int split_command(const ArgParser& p, const ModelSpec& model, std::ostream& out, TableFormat format) {
+  const std::vector<double> sizes = parse_gib_list(p.get("gpus"));
+  MemoryPlanRequest request = request_from(p, sizes.front(), "");
+  const LayerSplit split = split_layers(model, sizes, request);
+  if (format == TableFormat::table) {
+    print_split(out, model, split);
     return kExitOk;
   }
-  table.print(out, format);
-  narrative_stream(format, out) << "\nverdict: " << split.verdict << "\n\nlaunch flags:\n  vLLM:      " << split.vllm_flags
-      << "\n  llama.cpp: " << split.llama_cpp_flags << "\n  HF device_map: " << split.hf_device_map << "\n";
+  const DataTable gpus = split_table(split);
+  if (format == TableFormat::csv) {
+    out << gpus.csv();
+    narrative_stream(format, out) << split_trailer(split);
+    return kExitOk;
+  }
+  const nlohmann::ordered_json j = {{"model", model.id},
+                                    {"gpus", gpus.json()},
+                                    {"verdict", split.verdict},
+                                    {"launch_flags", {{"vllm", split.vllm_flags},
+                                                      {"llama_cpp", split.llama_cpp_flags},
+                                                      // already JSON text: nested as an object
+                                                      {"hf_device_map", nlohmann::ordered_json::parse(split.hf_device_map)}}}};
+  out << j.dump(2) << "\n";
   return kExitOk;
 }
 
@@ -261,11 +293,15 @@ int command_memory(const Args& args, std::ostream& out) {
   const GpuSpec gpu = resolve_gpu(p.get("gpu"), libraries.gpus);
   const MemoryPlanRequest request = request_from(p, gpu.memory_bytes, gpu.id);
   const MemoryPlan plan = plan_memory(model, request);
-  if (format == TableFormat::json) {
-    out << plan_json(model, gpu, request, plan).dump(2) << "\n";
-    return plan.fits ? kExitOk : kExitBadInput;
+  const std::vector<int64_t> contexts = contexts_from(p);
+  if (format == TableFormat::table) {
+    out << plan_heading(model, gpu, request) << "\n";
+    plan_table(model, request, plan, contexts).print(out);
+    out << "\nverdict: " << plan.verdict << "\n";
+  } else {
+    narrative_stream(format, out) << plan_heading(model, gpu, request);
+    print_data_record(out, format, plan_record(model, gpu, request, plan, contexts));
   }
-  print_plan(out, model, gpu, request, plan, contexts_from(p), format);
   // Not fitting is the answer to the question, but scripts must see it: exit 2 with one line.
   if (!plan.fits)
     throw InputError({}, "", fmt::format("{} on {} x {}: {}; {}", model.id, request.parallel.gpus(), gpu.id,

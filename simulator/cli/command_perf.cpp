@@ -18,6 +18,7 @@
 #include "simulator/experiment/experiment_file.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/util/data_paths.hpp"
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
 
@@ -96,7 +97,8 @@ int command_perf(const Args& args, std::ostream& out) {
   p.option("trace", "CSV", "ShareGPT lengths file", "<repo>/experiments/traces/sharegpt_8k_filtered_stats_llama2_tokenizer.csv");
   p.option("sweep-points", "N", "also time a sweep of N runs of 10,000 requests on --jobs threads (0 = skip)", "0");
   p.option("jobs", "N", "threads for the sweep", "all hardware threads");
-  declare_format_option(p, "csv: one row per request count; json: {runs, idle, sweep, peak_rss_MiB}");
+  declare_format_option(p, "csv: one row per request count, full precision; json: {runs (the csv's rows), idle, "
+                           "sweep, peak_rss_MiB}");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -119,14 +121,20 @@ int command_perf(const Args& args, std::ostream& out) {
   const Libraries libraries = Libraries::load();
 
   note << "reference scenario: Llama3-70B, 4 x H100-SXM (TP 4), vLLM defaults, ShareGPT lengths, Poisson 2.6 req/s (~90% of capacity)\n\n";
-  TextTable table({"requests", "wall_s", "requests_per_s", "steps_per_s", "events_per_s", "simulated_h", "peak_rss_MiB"});
+  // Per request count: full precision for scripts (the rows), rounded for people (the table).
+  DataTable runs({"requests", "wall_s", "requests_per_s", "steps_per_s", "events_per_s", "simulated_h", "peak_rss_MiB"});
+  TextTable table(runs.columns());
   for (int64_t count : counts) {
     const Measurement m = measure(scenario_yaml(trace, count, kPoisson, 1), libraries, 1);
+    const double rss = peak_rss_mib();
+    runs.add_row({std::to_string(count), data_number(m.wall_s), data_number(static_cast<double>(m.requests) / m.wall_s),
+                  data_number(static_cast<double>(m.steps) / m.wall_s), data_number(static_cast<double>(m.events) / m.wall_s),
+                  data_number(m.simulated_s / 3600), data_number(rss)});
     table.add_row({std::to_string(count), fmt::format("{:.3f}", m.wall_s),
                    fmt::format("{:.0f}", static_cast<double>(m.requests) / m.wall_s),
                    fmt::format("{:.0f}", static_cast<double>(m.steps) / m.wall_s),
-                   fmt::format("{:.0f}", static_cast<double>(m.events) / m.wall_s),
-                   fmt::format("{:.2f}", m.simulated_s / 3600), fmt::format("{:.0f}", peak_rss_mib())});
+                   fmt::format("{:.0f}", static_cast<double>(m.events) / m.wall_s), fmt::format("{:.2f}", m.simulated_s / 3600),
+                   fmt::format("{:.0f}", rss)});
   }
   if (format == TableFormat::table) table.print(out);
 
@@ -148,10 +156,10 @@ int command_perf(const Args& args, std::ostream& out) {
                   {"requests_per_s", static_cast<double>(sweep.requests) / sweep.wall_s}};
   }
   note << fmt::format("peak memory of this process: {:.0f} MiB\n", peak_rss_mib());
-  if (format == TableFormat::csv) table.print_csv(out);
+  if (format == TableFormat::csv) out << runs.csv();
   if (format == TableFormat::json) {
     nlohmann::ordered_json j;
-    j["runs"] = table.to_json();
+    j["runs"] = runs.json();
     j["idle"] = {{"requests", 20'000},
                  {"busy_simulated_h", busy.simulated_s / 3600},
                  {"busy_wall_s", busy.wall_s},

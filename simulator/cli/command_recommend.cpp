@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "output_format.hpp"
 #include "simulator/experiment/recommend.hpp"
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/units.hpp"
@@ -63,44 +64,66 @@ TextTable table_of(const Recommendation& rec) {
   return table;
 }
 
-nlohmann::json json_of(const Recommendation& rec) {
-  nlohmann::json gpus = nlohmann::json::array();
+// Per GPU as data: bytes, token counts, full-precision rates; no value (null) where no TP fits
+// or no max_num_seqs meets the SLO. csv's rows and json's "gpus".
+DataTable gpus_table(const Recommendation& rec) {
+  DataTable table({"gpu", "gpu_memory_bytes", "min_memory_bytes_tp1", "min_tp1_weight_bytes",
+                   "min_tp1_activation_peak_bytes", "min_tp1_runtime_overhead_bytes", "min_tp1_kv_bytes_one_context",
+                   "smallest_tp", "kv_capacity_tokens", "max_concurrency", "best_max_num_seqs",
+                   "output_throughput_tok_per_s", "output_throughput_tok_per_s_per_gpu", "tpot_p99_ms", "ttft_p99_ms",
+                   "seed_batch_ai_flux", "note"});
   for (const auto& g : rec.gpus) {
-    nlohmann::json probes = nlohmann::json::array();
-    for (const auto& p : g.probes)
-      probes.push_back({{"max_num_seqs", p.max_num_seqs}, {"num_requests", p.num_requests}, {"started", p.started},
-                        {"passed", p.passed}, {"reason", p.reason}, {"output_throughput_tok_per_s", p.output_throughput},
-                        {"tpot_p99_ms", p.tpot_p99_ms}, {"ttft_p99_ms", p.ttft_p99_ms},
-                        {"mean_batch_size_seqs", p.mean_batch}});
-    nlohmann::json row = {
-        {"gpu", g.gpu.id},
-        {"gpu_memory_bytes", g.gpu.memory_bytes},
-        {"min_memory_tp1", {{"memory_bytes", g.minimum.memory_bytes}, {"weight_bytes", g.minimum.weight_bytes},
-                            {"activation_peak_bytes", g.minimum.activation_bytes},
-                            {"runtime_overhead_bytes", g.minimum.overhead_bytes}, {"kv_bytes_one_context", g.minimum.kv_bytes}}},
-        {"smallest_tp", g.smallest_tp ? nlohmann::json(*g.smallest_tp) : nlohmann::json(nullptr)},
-        {"kv_capacity_tokens", g.kv_capacity_tokens},
-        {"max_concurrency", g.max_concurrency},
-        {"best_max_num_seqs", g.best ? nlohmann::json(g.probes[*g.best].max_num_seqs) : nlohmann::json(nullptr)},
-        {"seed_batch_ai_flux", g.seed_batch},
-        {"note", note(rec, g)},
-        {"probes", probes}};
+    std::vector<std::string> row{g.gpu.id, data_number(g.gpu.memory_bytes), data_number(g.minimum.memory_bytes),
+                                 data_number(g.minimum.weight_bytes), data_number(g.minimum.activation_bytes),
+                                 data_number(g.minimum.overhead_bytes), data_number(g.minimum.kv_bytes)};
+    if (g.smallest_tp) {
+      row.insert(row.end(), {std::to_string(*g.smallest_tp), std::to_string(g.kv_capacity_tokens),
+                             data_number(g.max_concurrency)});
+    } else {
+      row.insert(row.end(), {"", "", ""});
+    }
     if (g.best) {
       const MaxNumSeqsProbe& b = g.probes[*g.best];
-      row["output_throughput_tok_per_s"] = b.output_throughput;
-      row["output_throughput_tok_per_s_per_gpu"] = b.output_throughput / static_cast<double>(*g.smallest_tp);
-      row["tpot_p99_ms"] = b.tpot_p99_ms;
-      row["ttft_p99_ms"] = b.ttft_p99_ms;
+      row.insert(row.end(), {std::to_string(b.max_num_seqs), data_number(b.output_throughput),
+                             data_number(b.output_throughput / static_cast<double>(*g.smallest_tp)),
+                             data_number(b.tpot_p99_ms), data_number(b.ttft_p99_ms)});
+    } else {
+      row.insert(row.end(), {"", "", "", "", ""});
     }
-    gpus.push_back(row);
+    row.insert(row.end(), {g.seed_batch, note(rec, g)});
+    table.add_row(std::move(row));
   }
+  return table;
+}
+
+// Every simulated max_num_seqs of every GPU: json's "probes".
+DataTable probes_table(const Recommendation& rec) {
+  DataTable table({"gpu", "max_num_seqs", "num_requests", "started", "passed", "reason", "output_throughput_tok_per_s",
+                   "tpot_p99_ms", "ttft_p99_ms", "mean_batch_size_seqs"});
+  for (const auto& g : rec.gpus)
+    for (const auto& p : g.probes)
+      table.add_row({g.gpu.id, std::to_string(p.max_num_seqs), std::to_string(p.num_requests), data_bool(p.started),
+                     data_bool(p.passed), p.reason, data_number(p.output_throughput), data_number(p.tpot_p99_ms),
+                     data_number(p.ttft_p99_ms), data_number(p.mean_batch)});
+  return table;
+}
+
+// The settings the figures hold for (json's top-level keys; stderr under csv).
+nlohmann::ordered_json settings_json(const Recommendation& rec) {
   return {{"model", rec.model.id},
           {"context_tokens", rec.context_tokens},
           {"prompt_tokens", rec.options.prompt_tokens},
           {"output_tokens", rec.options.output_tokens},
-          {"slo", {{"tpot_p99_ms", rec.options.tpot_p99_ms}, {"ttft_p99_ms", rec.options.ttft_p99_ms}}},
-          {"gpu_memory_utilization", kRecommendMemoryUtilization},
-          {"gpus", gpus}};
+          {"slo_tpot_p99_ms", rec.options.tpot_p99_ms},
+          {"slo_ttft_p99_ms", rec.options.ttft_p99_ms},
+          {"gpu_memory_utilization", kRecommendMemoryUtilization}};
+}
+
+std::string settings_line(const Recommendation& rec) {
+  return fmt::format("{}, context {} tokens, requests of {} prompt + {} output tokens, SLO TPOT p99 <= {:g} ms and "
+                     "TTFT p99 <= {:g} ms, gpu_memory_utilization {}\n",
+                     rec.model.id, rec.context_tokens, rec.options.prompt_tokens, rec.options.output_tokens,
+                     rec.options.tpot_p99_ms, rec.options.ttft_p99_ms, kRecommendMemoryUtilization);
 }
 
 }  // namespace
@@ -119,7 +142,8 @@ int command_recommend(const Args& args, std::ostream& out) {
   p.option("gen-toks", "N", "output tokens of each simulated request (>= 2)", "128");
   p.option("slo-tpot-ms", "MS", "TPOT p99 bound", "100");
   p.option("slo-ttft-ms", "MS", "TTFT p99 bound", "2000");
-  declare_format_option(p, "json: per GPU with every max_num_seqs probe");
+  declare_format_option(p, "csv: one row per GPU, bytes and tokens, empty where nothing fits; json: the settings, "
+                           "{gpus} (the csv's rows) and {probes}, every max_num_seqs simulated");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -135,18 +159,19 @@ int command_recommend(const Args& args, std::ostream& out) {
   const Recommendation rec = recommend(p.get("model"), p.get_all("gpu"), options, libraries);
 
   if (format == TableFormat::json) {
-    out << json_of(rec).dump(2) << "\n";
+    nlohmann::ordered_json j = settings_json(rec);
+    j["gpus"] = gpus_table(rec).json();
+    j["probes"] = probes_table(rec).json();
+    out << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (format == TableFormat::csv) {
+    narrative_stream(format, out) << settings_line(rec);
+    out << gpus_table(rec).csv();
     return kExitOk;
   }
   const TextTable table = table_of(rec);
-  if (format == TableFormat::csv) {
-    table.print_csv(out);
-    return kExitOk;
-  }
-  out << fmt::format("{}, context {} tokens, requests of {} prompt + {} output tokens, SLO TPOT p99 <= {:g} ms and "
-                     "TTFT p99 <= {:g} ms, gpu_memory_utilization {}\n\n",
-                     rec.model.id, rec.context_tokens, options.prompt_tokens, options.output_tokens,
-                     options.tpot_p99_ms, options.ttft_p99_ms, kRecommendMemoryUtilization);
+  out << settings_line(rec) << "\n";
   table.print(out);
   out << "\nmin_GiB_TP1: (weights + activation peak + overhead + KV of one context) / 0.9 at TP 1; TP: the smallest "
          "that starts on this GPU;\nmax_concurrency_x: KV tokens / context at that TP; best_max_num_seqs: highest "

@@ -25,6 +25,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "output_format.hpp"
+#include "replay_comparison.hpp"
 #include "replay_timestamp_run.hpp"
 #include "single_deployment.hpp"
 #include "frameworks/framework_config.hpp"
@@ -35,24 +36,6 @@
 #include "simulator/util/table.hpp"
 
 namespace llmpo {
-
-namespace {
-
-struct Comparison {
-  std::string metric;
-  std::optional<double> measured;
-  double simulated = 0;
-};
-
-std::string relative_error(const Comparison& c) {
-  if (!c.measured) return "-";
-  if (*c.measured == 0) return c.simulated == 0 ? "+0.0%" : "n/a";
-  return fmt::format("{:+.1f}%", 100.0 * (c.simulated - *c.measured) / *c.measured);
-}
-
-std::string value_text(double v) { return fmt::format("{:.2f}", v); }
-
-}  // namespace
 
 int command_replay(const Args& args, std::ostream& out) {
   ArgParser p("llmperforacle replay",
@@ -69,7 +52,8 @@ int command_replay(const Args& args, std::ostream& out) {
   p.option("request-rate", "R", "override the file's request_rate (req/s; 'inf' for all at once)");
   p.option("max-concurrency", "N", "override the file's max_concurrency: a closed loop of N clients");
   p.option("seed", "S", "seed of the regenerated arrivals", "0");
-  declare_format_option(p, "json: measured, simulated and relative error of each metric");
+  declare_format_option(p, "csv: one row per metric (metric, measured, simulated, relative_error as a fraction, "
+                           "empty where there is no value); json: the same keyed by metric, with the run's counts");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -163,7 +147,7 @@ int command_replay(const Args& args, std::ostream& out) {
     const auto it = real.numbers.find(key);
     return it == real.numbers.end() ? std::nullopt : std::optional<double>(it->second);
   };
-  std::vector<Comparison> rows = {
+  std::vector<MetricComparison> rows = {
       {"completed", measured("completed"), static_cast<double>(m.measured)},
       {"total_input_tokens", measured("total_input_tokens"), static_cast<double>(m.total_input_tokens)},
       {"total_output_tokens", measured("total_output_tokens"), static_cast<double>(m.total_output_tokens)},
@@ -183,32 +167,19 @@ int command_replay(const Args& args, std::ostream& out) {
     }
   }
 
-  if (format == TableFormat::json) {
-    nlohmann::ordered_json j;
-    j["result"] = *path;
-    j["replayed_requests"] = n;
-    j["arrivals"] = arrivals_text;
-    j["rejected_in_simulation"] = m.rejected;
-    for (const auto& c : rows) {
-      j["metrics"][c.metric] = {{"measured", c.measured ? nlohmann::ordered_json(*c.measured) : nlohmann::ordered_json(nullptr)},
-                                {"simulated", c.simulated},
-                                {"relative_error", c.measured && *c.measured != 0
-                                                       ? nlohmann::ordered_json((c.simulated - *c.measured) / *c.measured)
-                                                       : nlohmann::ordered_json(nullptr)}};
-    }
-    out << j.dump(2) << "\n";
+  const std::string heading =
+      fmt::format("replay of {}: {} requests ({} failed in the measurement, not replayed); measured model {}\n", *path, n,
+                  real.input_lens.size() - replayed.size(), real.model_id.empty() ? "?" : real.model_id) +
+      "arrivals: " + arrivals_text + "\n";
+  if (format != TableFormat::table) {
+    print_comparison(out, format, heading,
+                     {{"result", *path}, {"replayed_requests", n}, {"arrivals", arrivals_text},
+                      {"rejected_in_simulation", m.rejected}},
+                     rows);
     return kExitOk;
   }
-  TextTable table({"metric", "measured", "simulated", "error"});
-  for (const auto& c : rows)
-    table.add_row({c.metric, c.measured ? value_text(*c.measured) : "-", value_text(c.simulated), relative_error(c)});
-  if (format == TableFormat::csv) {
-    table.print_csv(out);
-    return kExitOk;
-  }
-  out << fmt::format("replay of {}: {} requests ({} failed in the measurement, not replayed); measured model {}\n", *path,
-                     n, real.input_lens.size() - replayed.size(), real.model_id.empty() ? "?" : real.model_id);
-  out << "arrivals: " << arrivals_text << "\n";
+  const TextTable table = comparison_display(rows);
+  out << heading;
   out << fmt::format("simulated: {} ({}) {} on {} x {} TP {} PP {}, KV {} blocks x {} tokens\n", run.name,
                      framework_type_name(run.settings), run.model.id, run.parallel.gpus(), run.hardware.gpu.id,
                      run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.kv.num_gpu_blocks, run.kv.block_size);

@@ -11,6 +11,7 @@
 #include "models/quantization.hpp"
 #include "output_format.hpp"
 #include "setup.hpp"
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/units.hpp"
@@ -19,9 +20,8 @@ namespace llmpo {
 
 namespace {
 
+// Whole counts for people: "100,651,008".
 std::string exact(double value) { return format_thousands(static_cast<int64_t>(std::llround(value))); }
-// Without thousands separators: JSON numbers.
-std::string plain(double value) { return std::to_string(std::llround(value)); }
 
 std::vector<std::string> op_row(const OperatorCost& op, std::string (*whole)(double) = exact) {
   const OperatorWork& w = op.work;
@@ -35,6 +35,33 @@ std::vector<std::string> op_row(const OperatorCost& op, std::string (*whole)(dou
 
 const std::vector<std::string> kHeaders = {"layer", "compute_FLOPs", "weight_B", "input_B", "output_B",
                                            "op_intensity_FLOP_per_B", "time", "bound"};
+
+// Every operator as data (csv's rows, json's "operators"): full-precision counts without
+// separators, the time in seconds. A collective's input_bytes is the message it sends.
+DataTable operators_table(const CostModel& cost, const StepBreakdown& step) {
+  DataTable table({"layer_kind", "operator", "count", "flops", "weight_bytes", "input_bytes", "output_bytes",
+                   "op_intensity_flops_per_byte", "time_s", "bound"});
+  for (const auto& op : step.ops) {
+    const OperatorWork& w = op.work;
+    const bool network = op.time.bound == Bound::network;
+    const double bytes = w.weight_bytes + w.input_bytes + w.output_bytes;
+    table.add_row({op.layer_kind >= 0 ? cost.layer_kinds()[static_cast<std::size_t>(op.layer_kind)].label() : "model",
+                   std::string(op_name(op.kind)), data_number(op.count), data_number(w.flops),
+                   data_number(w.weight_bytes), data_number(network ? w.message_bytes : w.input_bytes),
+                   data_number(network ? 0 : w.output_bytes), bytes > 0 ? data_number(w.flops / bytes) : "",
+                   data_number(op.time.time_s), to_string(op.time.bound)});
+  }
+  return table;
+}
+
+// The step's totals as one record (json's "step").
+DataTable step_record(double total_flops, const StepBreakdown& step) {
+  DataTable record({"flops_per_gpu", "latency_s", "gpu_s", "pipeline_transfer_s", "cpu_overhead_s"});
+  record.add_row({data_number(total_flops), data_number(step.latency_s),
+                  data_number(step.latency_s - step.transfer_time_s - step.cpu_overhead_s),
+                  data_number(step.transfer_time_s), data_number(step.cpu_overhead_s)});
+  return record;
+}
 
 }  // namespace
 
@@ -53,8 +80,8 @@ int command_roofline(const Args& args, std::ostream& out) {
   p.option("accounting", "MODE", "seed: the seed's formulas exactly; corrected: causal SDPA over all query heads, ActMul x tokens", "seed");
   p.choices("accounting", {"seed", "corrected"});
   declare_interconnect_options(p);
-  declare_format_option(p, "csv: every operator, one row each; json: {operators, storage, step}, whole numbers "
-                           "without thousands separators");
+  declare_format_option(p, "csv: every operator, one row each (FLOPs, bytes, time in seconds, full precision); "
+                           "json: {operators, storage, step}");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -95,41 +122,33 @@ int command_roofline(const Args& args, std::ostream& out) {
   const double kv_cache = kv_seq_len * static_cast<double>(model.kv_dim()) * 2 * width *
                           static_cast<double>(model.num_layers) * static_cast<double>(batch);
   const double embedding = static_cast<double>(model.hidden_size * model.vocab_size) * width;
-  // The storage totals, with `whole` formatting the byte counts (separators for the terminal).
-  const auto storage_table = [&](std::string (*whole)(double)) {
-    TextTable storage({"component", "bytes", "human", "formula"});
-    storage.add_row({"weights read per GPU per step", whole(total_weights), format_bytes(total_weights),
-                     "sum of weight bytes over all layers and model-level operators"});
-    storage.add_row({"KV cache", whole(kv_cache), format_bytes(kv_cache),
-                     fmt::format("kv_seq_len {} x kv_dims {} x 2 x {} B x {} layers x batch {}", kv_seq_len,
-                                 model.kv_dim(), width, model.num_layers, batch)});
-    storage.add_row({"embedding table", whole(embedding), format_bytes(embedding), "hidden_size x vocab_size x dtype"});
-    return storage;
+  // The storage totals: an id for data, a label for people, the bytes and the formula.
+  struct Storage {
+    const char* id;
+    const char* label;
+    double bytes;
+    std::string formula;
   };
+  const std::vector<Storage> storage = {
+      {"weights_per_gpu_per_step", "weights read per GPU per step", total_weights,
+       "sum of weight bytes over all layers and model-level operators"},
+      {"kv_cache", "KV cache", kv_cache,
+       fmt::format("kv_seq_len {} x kv_dims {} x 2 x {} B x {} layers x batch {}", kv_seq_len, model.kv_dim(), width,
+                   model.num_layers, batch)},
+      {"embedding_table", "embedding table", embedding, "hidden_size x vocab_size x dtype"}};
 
   if (format != TableFormat::table) {
-    // csv keeps the thousands separators it always had; json gets plain whole numbers.
-    const auto whole = format == TableFormat::csv ? exact : plain;
-    TextTable table({"layer_kind", "layer", "count", "compute_FLOPs", "weight_B", "input_B", "output_B",
-                     "op_intensity_FLOP_per_B", "time_s", "bound"});
-    for (const auto& op : step.ops) {
-      auto row = op_row(op, whole);
-      table.add_row({op.layer_kind >= 0 ? cost.layer_kinds()[static_cast<std::size_t>(op.layer_kind)].label() : "model",
-                     row[0], fmt::format("{}", op.count), row[1], row[2], row[3], row[4], row[5],
-                     fmt::format("{:.9g}", op.time.time_s), row[7]});
-    }
+    const DataTable operators = operators_table(cost, step);
     if (format == TableFormat::csv) {
-      table.print_csv(out);
+      out << operators.csv();
       return kExitOk;
     }
+    DataTable storage_rows({"component", "bytes", "formula"});
+    for (const Storage& s : storage) storage_rows.add_row({s.id, data_number(s.bytes), s.formula});
     nlohmann::ordered_json j;
-    j["operators"] = table.to_json();
-    j["storage"] = storage_table(plain).to_json();
-    j["step"] = {{"flops_per_gpu", total_flops},
-                 {"latency_s", step.latency_s},
-                 {"gpu_s", step.latency_s - step.transfer_time_s - step.cpu_overhead_s},
-                 {"pipeline_transfer_s", step.transfer_time_s},
-                 {"cpu_overhead_s", step.cpu_overhead_s}};
+    j["operators"] = operators.json();
+    j["storage"] = storage_rows.json();
+    j["step"] = step_record(total_flops, step).row_json(0);
     out << j.dump(2) << "\n";
     return kExitOk;
   }
@@ -172,7 +191,9 @@ int command_roofline(const Args& args, std::ostream& out) {
                      format_seconds(step.latency_s - step.transfer_time_s - step.cpu_overhead_s),
                      format_seconds(step.transfer_time_s), format_seconds(step.cpu_overhead_s));
   out << "\nstorage totals (whole model, the seed's formulas):\n";
-  storage_table(exact).print(out);
+  TextTable storage_table({"component", "bytes", "human", "formula"});
+  for (const Storage& s : storage) storage_table.add_row({s.label, exact(s.bytes), format_bytes(s.bytes), s.formula});
+  storage_table.print(out);
   if (accounting == "seed")
     out << "\nnote: seed accounting reproduces the analyzer's formulas, including its S.V count over the KV heads'\n"
            "width and ActMul's (4+1)*intermediate + n_tokens; --accounting corrected shows the work the\n"

@@ -174,7 +174,7 @@ int command_validate(const Args& args, std::ostream& out) {
   narrative_stream(format, out) << fmt::format("{}: valid - {} sweep point(s), {} run(s), {} distinct workload(s)\n",
                                                plan.path, plan.points.size(), plan.runs.size(), plan.workloads.size());
   if (format != TableFormat::table) {
-    TextTable runs({"run", "name", "framework", "point", "model", "gpus", "gpu", "tensor_parallel", "pipeline_parallel",
+    DataTable runs({"run", "name", "framework", "point", "model", "gpus", "gpu", "tensor_parallel", "pipeline_parallel",
                     "replicas", "kv_blocks", "block_size"});
     for (const auto& run : plan.runs)
       runs.add_row({std::to_string(run.index), run.name, framework_type_name(run.settings),
@@ -182,7 +182,7 @@ int command_validate(const Args& args, std::ostream& out) {
                     std::to_string(run.parallel.gpus() * run.replicas), run.hardware.gpu.id,
                     std::to_string(run.parallel.tensor_parallel), std::to_string(run.parallel.pipeline_parallel),
                     std::to_string(run.replicas), std::to_string(run.kv.num_gpu_blocks), std::to_string(run.kv.block_size)});
-    runs.print(out, format);
+    print_data_table(out, format, runs);
     return kExitOk;
   }
   for (const auto& run : plan.runs)

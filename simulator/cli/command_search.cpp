@@ -18,6 +18,7 @@
 #include "simulator/experiment/results_rows.hpp"
 #include "simulator/report/results_report.hpp"
 #include "simulator/util/atomic_file.hpp"
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
 
@@ -25,25 +26,55 @@ namespace llmpo {
 
 namespace {
 
-std::string search_csv(const CapacitySpec& slo, const std::vector<SearchCandidate>& candidates) {
-  std::string out = "framework,gpu,tensor_parallel_degree,pipeline_parallel_degree,knobs,status,reason,"
-                    "capacity_per_replica_req_per_s,replicas,num_gpus,price_per_gpu_hour_usd,cost_per_hour_usd,"
-                    "capacity_req_per_s,req_per_s_per_usd_per_hour,pareto";
-  for (const auto& bound : slo.bounds) out += fmt::format(",{}_at_target", bound.key);
-  out += "\n";
-  for (const auto& c : candidates) {
-    const bool ok = c.status == "ok";
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}", csv_cell(c.framework), c.gpu, c.tensor_parallel,
-                       c.pipeline_parallel, csv_cell(c.knobs), c.status, csv_cell(c.reason),
-                       number(c.capacity_per_replica), ok ? std::to_string(c.replicas) : "",
-                       ok ? std::to_string(c.replicas * c.tensor_parallel * c.pipeline_parallel) : "",
-                       number(c.price_per_gpu_hour), ok ? number(c.cost_per_hour) : "", ok ? number(c.capacity_total) : "",
-                       ok ? number(c.requests_per_dollar) : "", c.pareto ? "true" : "false");
+// search.csv's rows, in the order given: the file holds every candidate, and --format csv|json
+// print subsets of the same rows, so a script sees the file's columns and values.
+DataTable candidates_table(const CapacitySpec& slo, const std::vector<const SearchCandidate*>& candidates) {
+  std::vector<std::string> columns{"framework", "gpu", "tensor_parallel_degree", "pipeline_parallel_degree", "knobs",
+                                   "status", "reason", "capacity_per_replica_req_per_s", "replicas", "num_gpus",
+                                   "price_per_gpu_hour_usd", "cost_per_hour_usd", "capacity_req_per_s",
+                                   "req_per_s_per_usd_per_hour", "pareto"};
+  for (const auto& bound : slo.bounds) columns.push_back(bound.key + "_at_target");
+  DataTable table(std::move(columns));
+  for (const SearchCandidate* c : candidates) {
+    const bool ok = c->status == "ok";  // pruned and infeasible candidates have no cost
+    std::vector<std::string> row{c->framework, c->gpu, std::to_string(c->tensor_parallel),
+                                 std::to_string(c->pipeline_parallel), c->knobs, c->status, c->reason,
+                                 number(c->capacity_per_replica), ok ? std::to_string(c->replicas) : "",
+                                 ok ? std::to_string(c->replicas * c->tensor_parallel * c->pipeline_parallel) : "",
+                                 number(c->price_per_gpu_hour), ok ? number(c->cost_per_hour) : "",
+                                 ok ? number(c->capacity_total) : "", ok ? number(c->requests_per_dollar) : "",
+                                 data_bool(c->pareto)};
     for (std::size_t b = 0; b < slo.bounds.size(); ++b)
-      out += fmt::format(",{}", ok && b < c.bound_values.size() ? number(c.bound_values[b]) : "");
-    out += "\n";
+      row.push_back(ok && b < c->bound_values.size() ? number(c->bound_values[b]) : "");
+    table.add_row(std::move(row));
   }
-  return out;
+  return table;
+}
+
+DataTable candidates_table(const CapacitySpec& slo, const std::vector<SearchCandidate>& candidates) {
+  std::vector<const SearchCandidate*> all;
+  for (const auto& c : candidates) all.push_back(&c);
+  return candidates_table(slo, all);
+}
+
+// --format csv|json: the answer in search.csv's columns. csv: the top N by cost (the terminal's
+// main table); json: the cheapest (null when nothing is feasible), the frontier, the top N and
+// every candidate.
+void print_machine_output(std::ostream& out, TableFormat format, const CapacitySpec& slo,
+                          const std::vector<SearchCandidate>& candidates,
+                          const std::vector<const SearchCandidate*>& frontier,
+                          const std::vector<const SearchCandidate*>& top_rows) {
+  const DataTable top = candidates_table(slo, top_rows);
+  if (format == TableFormat::csv) {
+    out << top.csv();
+    return;
+  }
+  nlohmann::ordered_json j;
+  j["cheapest"] = top.rows().empty() ? nlohmann::ordered_json(nullptr) : top.row_json(0);
+  j["frontier"] = candidates_table(slo, frontier).json();
+  j["top"] = top.json();
+  j["candidates"] = candidates_table(slo, candidates).json();
+  out << j.dump(2) << "\n";
 }
 
 TextTable ranking_table(const std::vector<const SearchCandidate*>& rows, const std::string& latency_name) {
@@ -77,8 +108,9 @@ int command_search(const Args& args, std::ostream& out) {
   p.option("jobs", "N", "candidates evaluated in parallel", "all hardware threads");
   p.flag("quiet", "print nothing but errors");
   p.flag("report", "also write OUT/report.html: cost vs latency with the Pareto frontier (`llmperforacle report OUT`)");
-  declare_format_option(p, "csv: the top N by cost, cheapest first; json: {cheapest, frontier, top}; the counts "
-                           "go to stderr");
+  declare_format_option(p, "search.csv's columns; csv: the top N by cost, cheapest first; json: {cheapest, "
+                           "frontier, top, candidates}, candidates being every row of search.csv; the counts go to "
+                           "stderr");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -108,7 +140,7 @@ int command_search(const Args& args, std::ostream& out) {
   }
   ensure_directory(out_dir);
   const std::string csv_path = (std::filesystem::path(out_dir) / "search.csv").string();
-  write_file_atomically(csv_path, search_csv(*plan.capacity, candidates));
+  write_file_atomically(csv_path, candidates_table(*plan.capacity, candidates).csv());
   if (p.has("report")) write_folder_report(out_dir, p.has("quiet") ? nullptr : &note);
   if (p.has("quiet")) return kExitOk;
 
@@ -133,18 +165,7 @@ int command_search(const Args& args, std::ostream& out) {
     if (c->pareto) frontier.push_back(c);
   const std::vector<const SearchCandidate*> top_rows(feasible.begin(), feasible.begin() + static_cast<std::ptrdiff_t>(top));
   if (format != TableFormat::table) {
-    const TextTable frontier_table = ranking_table(frontier, latency_name), top_table = ranking_table(top_rows, latency_name);
-    if (format == TableFormat::csv) {
-      top_table.print_csv(out);
-    } else {
-      // The cheapest is the first of the top N (null when nothing is feasible).
-      nlohmann::ordered_json top_json = top_table.to_json();
-      nlohmann::ordered_json j;
-      j["cheapest"] = top_json.empty() ? nlohmann::ordered_json(nullptr) : top_json.front();
-      j["frontier"] = frontier_table.to_json();
-      j["top"] = std::move(top_json);
-      out << j.dump(2) << "\n";
-    }
+    print_machine_output(out, format, *plan.capacity, candidates, frontier, top_rows);
     if (feasible.empty()) note << "no configuration in the space meets the SLOs at the target rate; see " << csv_path << " for why\n";
     note << "wrote " << csv_path << "\n";
     return kExitOk;

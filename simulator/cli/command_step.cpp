@@ -10,6 +10,7 @@
 #include "single_deployment.hpp"
 #include "frameworks/vllm/vllm_step_cost.hpp"
 #include "simulator/experiment/run_executor.hpp"
+#include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
 
@@ -39,7 +40,8 @@ int command_step(const Args& args, std::ostream& out) {
   p.option("batch", "N", "sequences in the step", "1");
   p.option("context", "TOKENS", "tokens already in each sequence's KV cache", "1024");
   p.option("prefill", "TOKENS", "new tokens per sequence (a prefill chunk); default 1: a decode", "1");
-  declare_format_option(p, "json: every part in seconds");
+  declare_format_option(p, "csv and json: one record of the step's shape and every part in seconds, full precision "
+                           "(json: an object; csv: a header and one row of the same names)");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -114,29 +116,27 @@ int command_step(const Args& args, std::ostream& out) {
       {"step_s", timing.async_scheduling ? "step = max(GPU, host) + sync gap" : "step = GPU + host", step},
   };
   const double weight_bytes = run.memory.stages.empty() ? 0 : run.memory.limiting().weight_bytes;
-  if (format == TableFormat::json) {
-    nlohmann::ordered_json j;
-    j["model"] = run.model.id;
-    j["gpu"] = run.hardware.gpu.id;
-    j["tensor_parallel"] = run.parallel.tensor_parallel;
-    j["batch"] = batch;
-    j["context_tokens"] = context;
-    j["new_tokens_per_seq"] = prefill;
-    j["runs_as"] = mode_name(step_plan.runs_as);
-    j["padded_tokens"] = step_plan.padded_tokens;
-    j["async_scheduling"] = timing.async_scheduling;
-    for (const Part& part : parts) j[part.key] = part.seconds;
-    j["tokens_per_s"] = static_cast<double>(batch) / step;
-    out << j.dump(2) << "\n";
+  if (format != TableFormat::table) {
+    // One record: the shape, then every part in seconds at full precision (json: an object;
+    // csv: a header and one row of the same names).
+    std::vector<std::pair<std::string, std::string>> cells = {
+        {"model", run.model.id},
+        {"gpu", run.hardware.gpu.id},
+        {"tensor_parallel", std::to_string(run.parallel.tensor_parallel)},
+        {"batch", std::to_string(batch)},
+        {"context_tokens", std::to_string(context)},
+        {"new_tokens_per_seq", std::to_string(prefill)},
+        {"runs_as", mode_name(step_plan.runs_as)},
+        {"padded_tokens", data_number(step_plan.padded_tokens)},
+        {"async_scheduling", data_bool(timing.async_scheduling)}};
+    for (const Part& part : parts) cells.emplace_back(part.key, data_number(part.seconds));
+    cells.emplace_back("tokens_per_s", data_number(static_cast<double>(batch * prefill) / step));
+    print_data_record(out, format, DataTable::record(std::move(cells)));
     return kExitOk;
   }
   TextTable table({"part", "time_ms", "share_of_step"});
   for (const Part& part : parts)
     table.add_row({part.label, fmt::format("{:.3f}", 1e3 * part.seconds), fmt::format("{:.1f}%", 100 * part.seconds / step)});
-  if (format == TableFormat::csv) {
-    table.print_csv(out);
-    return kExitOk;
-  }
   out << fmt::format("{} on {} x {} (TP {}), vLLM V1: {} sequence(s) x {} new token(s) on {} cached; runs as {} ({} rows)\n",
                      run.model.id, run.parallel.gpus(), run.hardware.gpu.id, run.parallel.tensor_parallel, batch, prefill,
                      context, mode_name(step_plan.runs_as), step_plan.padded_tokens);

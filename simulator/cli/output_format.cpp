@@ -1,7 +1,5 @@
 #include "output_format.hpp"
 
-#include <cctype>
-#include <cmath>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +15,19 @@ namespace {
 std::ostream* g_narrative = nullptr;
 
 }  // namespace
+
+const char* machine_formats_description() {
+  return "Commands whose output is a table take --format table|csv|json (default table, the display for people). "
+         "With csv or json, stdout holds only that one document and headings, logs and 'wrote PATH' lines go to "
+         "stderr, so `| jq .` and pandas.read_csv read it as it is. Machine formats are data: a command that writes "
+         "CSV files (run, merge, capacity, search, bench, fidelity) prints those files' columns and values, built by "
+         "the same code; the others print snake_case names with their unit in the name (ttft_p99_ms, "
+         "kv_capacity_tokens, cost_per_hour_usd), numbers at full precision with no thousands separators or unit "
+         "suffixes, fractions rather than percentages, true/false, and an empty cell (JSON null) for no value. JSON "
+         "numbers are numbers. A command with several tables prints one JSON object keyed by table name, and its main "
+         "table as CSV; a command answering with one record (memory, step) prints a JSON object, and as CSV a header "
+         "and one row of the same names.";
+}
 
 void declare_format_option(ArgParser& parser, const std::string& note) {
   // The value name also declares the choices: ArgParser rejects other values while parsing
@@ -42,56 +53,12 @@ std::ostream& narrative_stream(TableFormat format, std::ostream& out) {
 NarrativeStreamScope::NarrativeStreamScope(std::ostream& err) : previous_(g_narrative) { g_narrative = &err; }
 NarrativeStreamScope::~NarrativeStreamScope() { g_narrative = previous_; }
 
-void print_tables(std::ostream& out, TableFormat format,
-                  const std::vector<std::pair<std::string, const TextTable*>>& tables) {
-  if (tables.empty()) return;
-  if (format != TableFormat::json) {
-    tables.front().second->print(out, format);
-    return;
-  }
-  nlohmann::ordered_json object = nlohmann::ordered_json::object();
-  for (const auto& [name, table] : tables) object[name] = table->to_json();
-  out << object.dump(2) << "\n";
-}
-
-}  // namespace llmpo
-
-namespace llmpo {
-
-namespace {
-
-// The JSON value of a CSV cell: a number when the whole text is one, true/false, null when empty.
-nlohmann::ordered_json json_value(const std::string& text) {
-  if (text.empty()) return nullptr;
-  if (text == "true") return true;
-  if (text == "false") return false;
-  const bool numeric_start = std::isdigit(static_cast<unsigned char>(text[0])) != 0 ||
-                             ((text[0] == '-' || text[0] == '+' || text[0] == '.') && text.size() > 1);
-  if (numeric_start) {
-    std::size_t used = 0;
-    try {
-      if (text.find_first_of(".eE") == std::string::npos) {
-        const long long whole = std::stoll(text, &used);
-        if (used == text.size()) return whole;
-      }
-      used = 0;
-      const double value = std::stod(text, &used);
-      if (used == text.size() && std::isfinite(value)) return value;
-    } catch (const std::exception&) {
-      // not a number: a string below
-    }
-  }
-  return text;
-}
-
-}  // namespace
-
 void print_data_rows(std::ostream& out, TableFormat format, const std::vector<DataRow>& rows) {
   if (format == TableFormat::json) {
     nlohmann::ordered_json array = nlohmann::ordered_json::array();
     for (const DataRow& row : rows) {
       nlohmann::ordered_json object = nlohmann::ordered_json::object();
-      for (const auto& [column, value] : row) object[column] = json_value(value);
+      for (const auto& [column, value] : row) object[column] = data_cell_json(value);
       array.push_back(std::move(object));
     }
     out << array.dump(2) << "\n";
@@ -112,6 +79,29 @@ void print_data_rows(std::ostream& out, TableFormat format, const std::vector<Da
     }
     out << line << "\n";
   }
+}
+
+void print_data_table(std::ostream& out, TableFormat format, const DataTable& table) {
+  if (format == TableFormat::json) out << table.json().dump(2) << "\n";
+  else out << table.csv();
+}
+
+void print_data_tables(std::ostream& out, TableFormat format,
+                       const std::vector<std::pair<std::string, const DataTable*>>& tables) {
+  if (tables.empty()) return;
+  if (format != TableFormat::json) {
+    out << tables.front().second->csv();
+    return;
+  }
+  nlohmann::ordered_json object = nlohmann::ordered_json::object();
+  for (const auto& [name, table] : tables) object[name] = table->json();
+  out << object.dump(2) << "\n";
+}
+
+void print_data_record(std::ostream& out, TableFormat format, const DataTable& record) {
+  if (record.rows().size() != 1) throw InternalError("a data record is one row");
+  if (format == TableFormat::json) out << record.row_json(0).dump(2) << "\n";
+  else out << record.csv();
 }
 
 }  // namespace llmpo

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "output_format.hpp"
+#include "replay_comparison.hpp"
 #include "replay_timestamp_run.hpp"
 #include "single_deployment.hpp"
 #include "frameworks/framework_config.hpp"
@@ -22,12 +23,6 @@
 namespace llmpo {
 
 namespace {
-
-struct Row {
-  std::string metric;
-  double measured = 0;
-  double simulated = 0;
-};
 
 // The deployment: command-line values first, then the run's meta.json, else an input error.
 SingleDeployment deployment_for(const ArgParser& p, const TimestampRun& run, const Libraries& libraries) {
@@ -58,7 +53,7 @@ SingleDeployment deployment_for(const ArgParser& p, const TimestampRun& run, con
   return d;
 }
 
-void add_distribution(std::vector<Row>& rows, const char* name, std::vector<double> measured_s, const Stat& simulated_ms) {
+void add_distribution(std::vector<MetricComparison>& rows, const char* name, std::vector<double> measured_s, const Stat& simulated_ms) {
   std::sort(measured_s.begin(), measured_s.end());
   double sum = 0;
   for (double v : measured_s) sum += v;
@@ -105,7 +100,7 @@ int replay_timestamp_run(const ArgParser& p, const std::string& path, std::ostre
   const RunMetrics& m = outcome.metrics;
   const TimestampRunMetrics real = measured_metrics(run);
 
-  std::vector<Row> rows;
+  std::vector<MetricComparison> rows;
   add_distribution(rows, "ttft", real.ttft_s, m.ttft_ms);
   add_distribution(rows, "tpot", real.tpot_s, m.tpot_ms);
   add_distribution(rows, "e2el", real.e2e_s, m.e2el_ms);
@@ -115,28 +110,16 @@ int replay_timestamp_run(const ArgParser& p, const std::string& path, std::ostre
   rows.push_back({"output_throughput", real.output_throughput, m.output_throughput});
   if (run.meta && run.meta->num_gpu_blocks)
     rows.push_back({"kv_cache_blocks", static_cast<double>(*run.meta->num_gpu_blocks), static_cast<double>(spec.kv.num_gpu_blocks)});
-  const auto error = [](const Row& r) { return r.measured != 0 ? (r.simulated - r.measured) / r.measured : 0.0; };
-
-  if (format == TableFormat::json) {
-    nlohmann::ordered_json j;
-    j["run"] = path;
-    j["requests"] = n;
-    j["rejected_in_simulation"] = m.rejected;
-    j["simulated_preemptions"] = m.preemptions;
-    for (const Row& r : rows)
-      j["metrics"][r.metric] = {{"measured", r.measured}, {"simulated", r.simulated}, {"relative_error", error(r)}};
-    out << j.dump(2) << "\n";
+  const std::string heading = fmt::format("replay of {}: {} requests with their recorded arrivals and lengths\n", path, n);
+  if (format != TableFormat::table) {
+    print_comparison(out, format, heading,
+                     {{"run", path}, {"requests", n}, {"rejected_in_simulation", m.rejected},
+                      {"simulated_preemptions", m.preemptions}},
+                     rows);
     return kExitOk;
   }
-  TextTable table({"metric", "measured", "simulated", "error"});
-  for (const Row& r : rows)
-    table.add_row({r.metric, fmt::format("{:.2f}", r.measured), fmt::format("{:.2f}", r.simulated),
-                   fmt::format("{:+.1f}%", 100 * error(r))});
-  if (format == TableFormat::csv) {
-    table.print_csv(out);
-    return kExitOk;
-  }
-  out << fmt::format("replay of {}: {} requests with their recorded arrivals and lengths\n", path, n);
+  const TextTable table = comparison_display(rows);
+  out << heading;
   out << fmt::format("simulated: {} on {} x {} TP {} PP {}, KV {} blocks x {} tokens\n", run.meta ? run.meta->model : spec.model.id,
                      spec.parallel.gpus(), spec.hardware.gpu.id, spec.parallel.tensor_parallel, spec.parallel.pipeline_parallel,
                      spec.kv.num_gpu_blocks, spec.kv.block_size);

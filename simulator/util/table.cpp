@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data_table.hpp"
+
 namespace llmpo {
 
 namespace {
@@ -26,35 +28,9 @@ std::string csv_escape(const std::string& cell) {
   return out + "\"";
 }
 
-// The JSON number grammar exactly (RFC 8259): -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?.
-// Stricter than strtod on purpose: "+1", ".5", "1.", "inf", "0x10" and "007" stay strings, so a
-// script reading the JSON sees a number only where any JSON reader would have accepted one.
-bool is_json_number(const std::string& cell) {
-  std::size_t i = 0;
-  const std::size_t n = cell.size();
-  const auto digits = [&] {
-    const std::size_t start = i;
-    while (i < n && std::isdigit(static_cast<unsigned char>(cell[i]))) ++i;
-    return i > start;
-  };
-  if (i < n && cell[i] == '-') ++i;
-  if (i < n && cell[i] == '0') ++i;
-  else if (!digits()) return false;
-  if (i < n && cell[i] == '.') {
-    ++i;
-    if (!digits()) return false;
-  }
-  if (i < n && (cell[i] == 'e' || cell[i] == 'E')) {
-    ++i;
-    if (i < n && (cell[i] == '+' || cell[i] == '-')) ++i;
-    if (!digits()) return false;
-  }
-  return i == n;
-}
-
 nlohmann::ordered_json json_cell(const std::string& cell) {
   if (cell.empty() || cell == "-") return nullptr;  // the tables' "no value"
-  if (is_json_number(cell)) return nlohmann::ordered_json::parse(cell);
+  if (is_json_number(cell)) return nlohmann::ordered_json::parse(cell);  // JSON's grammar, strictly
   return cell;
 }
 

@@ -148,6 +148,9 @@ TEST_CASE("cli man: the page documents every command and every option of every c
   CHECK_THAT(page, Contains("interrupted (Ctrl\\-C; finished runs are kept for `run \\-\\-resume`)"));
   CHECK_THAT(page, Contains("models/\\:library") && Contains("hardware/\\:gpus"));
   CHECK_THAT(page, Contains("llmperforacle run experiments/\\:quickstart.yaml"));
+  // What --format csv|json print, for every command at once.
+  CHECK_THAT(page, Contains(".SH OUTPUT FORMATS\nCommands whose output is a table") &&
+                       Contains("full precision with no thousands separators") && Contains(roff("true/false")));
 }
 
 TEST_CASE("cli man: roff specials are escaped and groff/man read the page without a warning") {

@@ -1,81 +1,22 @@
-// `--format table|csv|json` on every tabular command: TextTable's CSV and JSON forms, and, for
-// each command, the real binary's stdout holding only the document (parsed here) while its
-// narrative goes to stderr.
+// `--format table|csv|json`: TextTable's CSV and JSON forms, the option refused with a bad value
+// by every tabular command, and `list`, `run`, `validate` and `merge` printing data on stdout
+// while their narrative goes to stderr. The other commands: test_machine_output_*.cpp.
 #include <catch2/catch.hpp>
 
-#include <cstdio>
-#include <filesystem>
 #include <sstream>
-#include <sys/wait.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "simulator/experiment_helpers.hpp"
-#include "simulator/md1_experiment.hpp"
+#include "cli/machine_output.hpp"
 #include "simulator/util/table.hpp"
-#include "simulator/util/units.hpp"
-#include "test_paths.hpp"
 
 using namespace llmpo;
 using namespace llmpo::test;
 using Catch::Matchers::Contains;
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 namespace {
-
-struct BinaryRun {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string shell_quoted(const std::string& arg) {
-  std::string out = "'";
-  for (char c : arg) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-// The built llmperforacle with stdout and stderr kept apart (test::run_command merges them).
-BinaryRun run_binary(const std::vector<std::string>& args) {
-  const std::string err_path = fresh_dir("format-stderr") + "/stderr.txt";
-  std::string command = shell_quoted(binary_path());
-  for (const auto& arg : args) command += " " + shell_quoted(arg);
-  BinaryRun run;
-  FILE* pipe = popen((command + " 2>" + shell_quoted(err_path)).c_str(), "r");
-  if (pipe == nullptr) return run;
-  char buffer[4096];
-  std::size_t count = 0;
-  while ((count = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, count);
-  const int status = pclose(pipe);
-  run.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = read_file(err_path);
-  return run;
-}
-
-std::vector<std::string> with(std::vector<std::string> args, const std::string& format) {
-  args.insert(args.end(), {"--format", format});
-  return args;
-}
-
-// stdout of a --format json run: exactly one JSON document.
-json json_of(const BinaryRun& run) {
-  INFO(run.out << run.err);
-  REQUIRE(run.code == 0);
-  json j;
-  REQUIRE_NOTHROW(j = json::parse(run.out));
-  return j;
-}
-
-// stdout of a --format csv run: a header and rows of as many cells (quoted cells may hold commas).
-std::vector<std::vector<std::string>> csv_of(const BinaryRun& run) {
-  INFO(run.out << run.err);
-  REQUIRE(run.code == 0);
-  const std::string dir = fresh_dir("format-csv");
-  const auto rows = read_csv(write_file(dir, "out.csv", run.out));
-  REQUIRE(rows.size() >= 2);
-  for (const auto& row : rows) CHECK(row.size() == rows.front().size());
-  return rows;
-}
 
 const json& row_where(const json& rows, const std::string& key, const std::string& value) {
   for (const auto& row : rows)
@@ -83,8 +24,6 @@ const json& row_where(const json& rows, const std::string& key, const std::strin
   FAIL("no row with " << key << " = " << value);
   throw std::logic_error("unreachable");
 }
-
-std::string profiles() { return data_dir() + "/profiles/generic.csv"; }
 
 }  // namespace
 
@@ -143,7 +82,7 @@ TEST_CASE("output format: --format xml is refused with exit 2 and the valid form
   CHECK(run.out.empty());
   CHECK(run.err == "error: --format: 'xml' is not valid (valid: table, csv, json)\n");
   for (const std::string command : {"run", "validate", "search", "merge", "capacity", "perf", "list", "memory",
-                                    "recommend", "roofline", "calibrate", "fidelity", "replay", "compare", "bench"}) {
+                                    "recommend", "roofline", "calibrate", "fidelity", "replay", "compare", "bench", "step"}) {
     INFO(command);
     const CliRun refused = run_cli_args({command, "--format", "xml"});
     CHECK(refused.code == 2);
@@ -170,47 +109,6 @@ TEST_CASE("output format: list gpus as JSON and CSV") {
   CHECK(llama["params"].is_number_integer());
   CHECK(llama["params"].get<double>() == Approx(70.55e9).epsilon(2e-3));
   CHECK(llama["moe_experts"].is_null());
-}
-
-TEST_CASE("output format: memory as JSON and CSV carries the figures of the table") {
-  const std::vector<std::string> args = {"memory", "--model", "Llama3-70B", "--gpu", "H100-SXM", "--tp", "4"};
-  const json j = json_of(run_binary(with(args, "json")));
-  CHECK(j["kv_bytes_per_token_model"] == 327680);  // 2 x 80 layers x 8 KV heads x 128 x 2 B
-  const BinaryRun csv_run = run_binary(with(args, "csv"));
-  const auto csv = csv_of(csv_run);
-  CHECK(csv[0] == std::vector<std::string>{"quantity", "value", "how it is computed"});
-  std::map<std::string, std::string> value;
-  for (const auto& row : csv) value[row[0]] = row[1];
-  // 131.42 GiB of bf16 weights over TP 4.
-  CHECK(value.at("weights per GPU") == "32.86 GiB");
-  CHECK(value.at("weights per GPU") == format_bytes(j["weight_bytes_per_gpu"].get<double>()));
-  CHECK(value.at("KV bytes per token (model)") == "327,680");
-  CHECK(csv.back()[0] == "verdict");
-  CHECK_THAT(csv_run.err, Contains("Llama3-70B on 4 x H100-SXM"));  // the heading, off stdout
-  const BinaryRun table = run_binary(with(args, "text"));  // the older name of table
-  // The value column is as wide as its widest value, "592.00 MiB" (the forward peak).
-  CHECK_THAT(table.out, Contains("weights per GPU              32.86 GiB"));
-  const json split = json_of(run_binary({"memory", "--model", "Llama2-13B", "--gpus", "24,12", "--quantization", "awq",
-                                         "--max-model-len", "4096", "--format", "json"}));
-  REQUIRE(split["gpus"].size() == 2);
-  CHECK(split["gpus"][0]["layers"].get<int>() + split["gpus"][1]["layers"].get<int>() == 40);
-  CHECK(split["launch_flags"]["hf_device_map"]["model.layers.39"] == 1);
-}
-
-TEST_CASE("output format: roofline as JSON has plain numbers; CSV keeps one row per operator") {
-  const std::vector<std::string> args = {"roofline", "--model", "meta-llama/Llama-2-7b-hf", "--gpu", "A100-80GB-SXM",
-                                         "--input-tokens", "1", "--cached-tokens", "1024"};
-  const json j = json_of(run_binary(with(args, "json")));
-  // QKV of one token: 12288 x (2 x 4096 - 1) FLOPs and 4096 x 12288 x 2 weight bytes.
-  const json& qkv = row_where(j["operators"], "layer", "Attn - QKV_Proj");
-  CHECK(qkv["compute_FLOPs"] == 12288 * (2 * 4096 - 1));
-  CHECK(qkv["weight_B"] == 4096 * 12288 * 2);
-  // KV cache: 1025 tokens x 4096 x 2 (K and V) x 2 B x 32 layers.
-  CHECK(row_where(j["storage"], "component", "KV cache")["bytes"] == int64_t{1025} * 4096 * 2 * 2 * 32);
-  CHECK(j["step"]["latency_s"].get<double>() > 0);
-  const auto csv = csv_of(run_binary(with(args, "csv")));
-  CHECK(csv.size() == j["operators"].size() + 1);
-  CHECK(csv[0][0] == "layer_kind");
 }
 
 TEST_CASE("output format: run, validate and merge print the comparison and the plan as JSON and CSV") {
@@ -270,143 +168,4 @@ TEST_CASE("output format: run, validate and merge print the comparison and the p
   const BinaryRun merged = run_binary(with(merge, "json"));
   CHECK(json_of(merged) == j);
   CHECK_THAT(merged.err, Contains("wrote " + dir + "/merged/summary.csv"));
-}
-
-TEST_CASE("output format: capacity as JSON holds the capacity and every probe; CSV the capacity") {
-  const std::string dir = fresh_dir("format-capacity");
-  const std::string file = write_file(dir, "cap.yaml", md1_experiment("capacity_md1", "{process: poisson, rate_per_s: 10}", 2000,
-                                                                    "capacity: {slo: {ttft_mean_ms: 30}, low: 10, high: 200}\n"));
-  const BinaryRun run = run_binary({"capacity", file, "--out", dir + "/out", "--format", "json"});
-  const json j = json_of(run);
-  CHECK_THAT(run.err, Contains("step  1") && Contains("wrote " + dir + "/out/capacity.csv"));
-  const auto capacity = read_csv(dir + "/out/capacity.csv");
-  const auto log = read_csv(dir + "/out/capacity_log.csv");
-  REQUIRE(j["capacity"].size() == 1);
-  CHECK(j["capacity"][0]["load"] == "request_rate_req_per_s");
-  CHECK(j["capacity"][0]["capacity"].get<double>() == Approx(std::stod(capacity[1][column(capacity, "capacity")])));
-  CHECK(j["probes"].size() == log.size() - 1);
-  CHECK(j["probes"][0]["ttft_mean_ms"].is_number());  // the SLO's own column
-  const auto csv = csv_of(run_binary({"capacity", file, "--out", dir + "/out", "--format", "csv"}));
-  CHECK(csv.size() == 2);
-  CHECK(csv[1][column(csv, "capacity")] == capacity[1][column(capacity, "capacity")]);
-}
-
-TEST_CASE("output format: search as JSON has cheapest, frontier and top; CSV the top N") {
-  const std::string dir = fresh_dir("format-search");
-  // M/D/1 replicas of 10 ms per request: about 80 req/s each within a 30 ms mean TTFT, so the
-  // 150 req/s target takes two replicas on any GPU (the cost model ignores the GPU).
-  const std::string file = write_file(dir, "search.yaml", md1_experiment("search_md1", "{process: poisson, rate_per_s: 10}", 2000, R"(
-capacity: {slo: {ttft_mean_ms: 30}, low: 10, high: 200}
-search:
-  target_rate_per_s: 150
-  gpus: [H100-SXM, A100-80GB-SXM, A40]
-  tensor_parallel_degree: [1, 3]
-)"));
-  const BinaryRun run = run_binary({"search", file, "--out", dir + "/out", "--format", "json"});
-  const json j = json_of(run);
-  CHECK_THAT(run.err, Contains("6 candidates: 3 carry 150 req/s") && Contains("wrote "));
-  REQUIRE(j["top"].size() == 3);
-  CHECK(j["cheapest"] == j["top"][0]);
-  for (const auto& row : j["top"]) CHECK(row["replicas"] == 2);
-  CHECK(j["top"][0]["$/h"].get<double>() <= j["top"][1]["$/h"].get<double>());
-  CHECK(j["frontier"].size() >= 1);
-  const auto csv = csv_of(run_binary({"search", file, "--out", dir + "/out", "--format", "csv"}));
-  CHECK(csv.size() == 4);
-  CHECK(csv[1][column(csv, "gpu")] == j["cheapest"]["gpu"]);
-}
-
-TEST_CASE("output format: bench as JSON and CSV, one row per concurrency level") {
-  const std::string dir = fresh_dir("format-bench");
-  const std::vector<std::string> args = {"bench", "--model", "Llama3-8B", "--concurrency", "1", "2", "--prompt-toks",
-                                         "128", "--gen-toks", "32", "--out", dir};
-  const BinaryRun run = run_binary(with(args, "json"));
-  const json j = json_of(run);
-  CHECK_THAT(run.err, Contains("concurrency 1:\n  completed 1/1 requests"));
-  REQUIRE(j.size() == 2);
-  CHECK(j[0]["concurrency"] == 1);
-  CHECK(j[0]["completed"] == "1/1");
-  // 128 + 32 tokens = 10 blocks of 16 per sequence.
-  CHECK(j[0]["peak_kv_blocks"] == 10);
-  CHECK(j[1]["peak_kv_blocks"] == 20);
-  // One request of 32 output tokens: throughput = 32 / its latency.
-  CHECK(j[0]["total_throughput_tok_per_s"].get<double>() ==
-        Approx(32 / j[0]["avg_latency_s"].get<double>()).epsilon(0.01));
-  const auto csv = csv_of(run_binary(with(args, "csv")));
-  CHECK(csv.size() == 3);
-  CHECK(csv[2][column(csv, "status")] == "ok");
-}
-
-TEST_CASE("output format: calibrate and fidelity as JSON and CSV") {
-  const std::string dir = fresh_dir("format-calibrate");
-  const std::vector<std::string> calibrate = {"calibrate", "--gpu", "A100-80GB-SXM", "--profiles", profiles(),
-                                              "--out", dir + "/gpu.yaml"};
-  const BinaryRun run = run_binary(with(calibrate, "json"));
-  const json j = json_of(run);
-  CHECK_THAT(run.err, Contains("wrote " + dir + "/gpu.yaml"));
-  REQUIRE(!j["fit_quality"].empty());
-  REQUIRE(!j["efficiency"].empty());
-  for (const auto& row : j["efficiency"])
-    if (row["set by"] == "kept") CHECK(row["before"] == row["after"]);
-  const auto csv = csv_of(run_binary(with(calibrate, "csv")));
-  CHECK(csv.size() == j["efficiency"].size() + 1);
-  CHECK(csv[0] == std::vector<std::string>{"key", "before", "after", "set by"});
-
-  const std::vector<std::string> fidelity = {"fidelity", "--gpu", "A100-80GB-SXM", "--profiles", profiles(), "--worst", "3"};
-  const json scored = json_of(run_binary(with(fidelity, "json")));
-  CHECK(scored["groups"][0]["grouping"] == "all");
-  CHECK(scored["groups"][0]["rows"] == read_csv(profiles()).size() - 1);
-  CHECK(scored["worst"].size() == 3);
-  // csv is the table --summary-csv writes, byte for byte.
-  std::vector<std::string> with_file = with(fidelity, "csv");
-  with_file.insert(with_file.end(), {"--summary-csv", dir + "/summary.csv"});
-  const BinaryRun csv_run = run_binary(with_file);
-  csv_of(csv_run);
-  CHECK(csv_run.out == read_file(dir + "/summary.csv"));
-}
-
-TEST_CASE("output format: perf as JSON and CSV") {
-  const std::string trace = traces_dir() + "/sharegpt_8k_filtered_stats_llama2_tokenizer.csv";
-  if (!std::filesystem::exists(trace)) {
-    WARN("skipped: no ShareGPT trace at " << trace);
-    return;
-  }
-  const std::vector<std::string> args = {"perf", "--requests", "100", "--trace", trace};
-  const BinaryRun run = run_binary(with(args, "json"));
-  const json j = json_of(run);
-  CHECK_THAT(run.err, Contains("idle time: 20,000 requests"));
-  REQUIRE(j["runs"].size() == 1);
-  CHECK(j["runs"][0]["requests"] == 100);
-  CHECK(j["idle"]["requests"] == 20000);
-  CHECK(j["idle"]["paused_simulated_h"].get<double>() > 100);  // the 100 h pause
-  CHECK(j["sweep"].is_null());
-  const auto csv = csv_of(run_binary(with(args, "csv")));
-  CHECK(csv.size() == 2);
-  CHECK(csv[1][0] == "100");
-}
-
-TEST_CASE("output format: compare, recommend and replay keep stdout to the document") {
-  const std::string dir = fresh_dir("format-compare");
-  const std::string file = write_file(dir, "e.yaml", kTwoFrameworks);
-  for (const std::string side : {"a", "b"})
-    REQUIRE(run_binary({"run", file, "--out", dir + "/" + side, "--quiet", "--set", "workload.num_requests=40"}).code == 0);
-  const std::vector<std::string> compare = {"compare", dir + "/a/summary.csv", dir + "/b/summary.csv", "--metrics",
-                                            "mean_ttft_ms"};
-  const json diff = json_of(run_binary(with(compare, "json")));
-  REQUIRE(diff["runs"].size() == 2);
-  CHECK(diff["runs"][0]["metrics"]["mean_ttft_ms"]["difference"] == 0.0);  // the same seeded run twice
-  CHECK(csv_of(run_binary(with(compare, "csv"))).size() == 3);
-
-  const std::vector<std::string> recommend = {"recommend", "--model", "Llama3-8B", "--gpu", "H100-SXM"};
-  const json rec = json_of(run_binary(with(recommend, "json")));
-  CHECK(rec["gpus"][0]["gpu"] == "H100-SXM");
-  const auto rec_csv = csv_of(run_binary(with(recommend, "csv")));
-  CHECK(rec_csv[1][column(rec_csv, "TP")] == std::to_string(rec["gpus"][0]["smallest_tp"].get<int>()));
-
-  const std::vector<std::string> replay = {"replay", data_dir() + "/vllm_results/llama3_8b_h100_rate4.json", "--model",
-                                           "Llama3-8B", "--gpu", "H100-SXM"};
-  const json replayed = json_of(run_binary(with(replay, "json")));
-  CHECK(replayed["metrics"]["completed"]["measured"] == 49.0);  // 50 sent, one "Bad Request"
-  const auto replay_csv = csv_of(run_binary(with(replay, "csv")));
-  CHECK(replay_csv[1][0] == "completed");
-  CHECK(replay_csv[1][1] == "49.00");
 }

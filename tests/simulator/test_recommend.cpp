@@ -26,6 +26,14 @@ nlohmann::json recommend_json(std::vector<std::string> args) {
   return nlohmann::json::parse(run.out);
 }
 
+// json's "probes" of one GPU, in increasing max_num_seqs.
+std::vector<nlohmann::json> probes_of(const nlohmann::json& rec, const std::string& gpu) {
+  std::vector<nlohmann::json> out;
+  for (const auto& p : rec["probes"])
+    if (p["gpu"] == gpu) out.push_back(p);
+  return out;
+}
+
 const Libraries& libraries() {
   static const Libraries loaded = Libraries::load();
   return loaded;
@@ -53,12 +61,11 @@ TEST_CASE("recommend: the minimum memory of Llama-3-8B is its parts plus one con
   const double expected = std::ceil((kWeights + kActivation + kOverhead + one_context) / 0.9);
   const nlohmann::json rec = recommend_json({"--model", "Llama3-8B", "--gpu", "H100-SXM", "--context", "8192"});
   const auto& row = rec["gpus"][0];
-  const auto& min = row["min_memory_tp1"];
-  CHECK(min["weight_bytes"].get<double>() == kWeights);
-  CHECK(min["activation_peak_bytes"].get<double>() == kActivation);
-  CHECK(min["runtime_overhead_bytes"].get<double>() == kOverhead);
-  CHECK(min["kv_bytes_one_context"].get<double>() == one_context);
-  CHECK(min["memory_bytes"].get<double>() == expected);  // 23,320,222,834 B = 21.72 GiB
+  CHECK(row["min_tp1_weight_bytes"].get<double>() == kWeights);
+  CHECK(row["min_tp1_activation_peak_bytes"].get<double>() == kActivation);
+  CHECK(row["min_tp1_runtime_overhead_bytes"].get<double>() == kOverhead);
+  CHECK(row["min_tp1_kv_bytes_one_context"].get<double>() == one_context);
+  CHECK(row["min_memory_bytes_tp1"].get<double>() == expected);  // 23,320,222,834 B = 21.72 GiB
   CHECK(row["smallest_tp"] == 1);
 
   // It is the smallest memory: the planner starts at it and refuses one byte less.
@@ -87,7 +94,7 @@ TEST_CASE("recommend: the maximum concurrency is KV tokens over the context, as 
   CHECK(row["max_concurrency"].get<double>() == Approx(431904.0 / 8192));  // 52.72x
   // Candidates 1, 2, 4, ... 32, then the cap of 52 full-context sequences.
   std::vector<int64_t> tried;
-  for (const auto& p : row["probes"]) tried.push_back(p["max_num_seqs"].get<int64_t>());
+  for (const auto& p : probes_of(rec, "H100-SXM")) tried.push_back(p["max_num_seqs"].get<int64_t>());
   CHECK(tried == std::vector<int64_t>{1, 2, 4, 8, 16, 32, 52});
 }
 
@@ -102,7 +109,7 @@ TEST_CASE("recommend: the best max_num_seqs has the highest throughput of the pa
     const double best_throughput = row["output_throughput_tok_per_s"];
     CHECK(row["tpot_p99_ms"].get<double>() <= std::stod(tpot));
     CHECK(row["ttft_p99_ms"].get<double>() <= 2000);
-    const auto& probes = row["probes"];
+    const auto probes = probes_of(rec, "H100-SXM");
     for (std::size_t i = 0; i < probes.size(); ++i) {
       const auto& p = probes[i];
       if (p["passed"].get<bool>()) CHECK(best_throughput >= p["output_throughput_tok_per_s"].get<double>());
@@ -126,7 +133,7 @@ TEST_CASE("recommend: Llama-3-70B does not fit a 24 GB GPU at TP 1; the smallest
   const nlohmann::json rec = recommend_json({"--model", "Llama3-70B", "--gpu", "RTX-4090", "--context", "8192"});
   const auto& row = rec["gpus"][0];
   const double gpu_memory = row["gpu_memory_bytes"];
-  CHECK(row["min_memory_tp1"]["memory_bytes"].get<double>() > 6 * gpu_memory);  // 131 GiB of weights alone
+  CHECK(row["min_memory_bytes_tp1"].get<double>() > 6 * gpu_memory);  // 131 GiB of weights alone
   REQUIRE(row["smallest_tp"].is_number());
   const int64_t tp = row["smallest_tp"];
   CHECK(tp == 8);
@@ -135,7 +142,7 @@ TEST_CASE("recommend: Llama-3-70B does not fit a 24 GB GPU at TP 1; the smallest
   const GpuSpec& gpu = libraries().gpus.find("RTX-4090");
   for (int64_t t : candidate_tps(model, gpu))
     if (t <= tp) CHECK(plan_memory(model, recommend_memory_request(gpu, t, 8192)).fits == (t == tp));
-  CHECK(row["probes"].size() >= 1);
+  CHECK(probes_of(rec, "RTX-4090").size() >= 1);
 
   // Where no TP up to 8 fits, the row says so and nothing is simulated.
   const CliRun huge = run_cli_args({"recommend", "--model", "Llama-3.1-405B", "--gpu", "L4", "--context", "8192"});
@@ -161,8 +168,8 @@ TEST_CASE("recommend: candidates, the AI-Flux seed batch sizes, and the csv tabl
   const auto table = read_csv(write_file(dir, "rec.csv", csv.out));
   REQUIRE(table.size() == 3);
   CHECK(table[2][column(table, "gpu")] == "A100-80GB-SXM");
-  CHECK(table[2][column(table, "seed_batch_AI-Flux")] == "8-12");
-  CHECK(table[1][column(table, "min_GiB_TP1")] == "21.72");  // 21.7185 GiB, rounded up
+  CHECK(table[2][column(table, "seed_batch_ai_flux")] == "8-12");
+  CHECK(table[1][column(table, "min_memory_bytes_tp1")] == "23320222834");  // 21.72 GiB, in bytes
 }
 
 TEST_CASE("recommend: bad input is exit code 2 with what would be valid") {
