@@ -76,7 +76,7 @@ TEST_CASE("cli: TP that does not divide the heads is refused with the valid degr
   CHECK_THAT(run.err, Catch::Contains("TP 3 does not divide Llama3-70B's 64 attention heads / 8 KV heads (valid TP: 1, 2, 4, 8, 16, 32, 64)"));
 }
 
-TEST_CASE("cli: unknown model and GPU names get suggestions; non-existent seed names are not invented") {
+TEST_CASE("cli: unknown model and GPU names get suggestions, and non-existent seed names are not invented") {
   Run run = cli({"memory", "--model", "llama3.2:7b", "--gpu", "H100"});
   CHECK(run.code == 2);
   CHECK_THAT(run.err, Catch::Contains("unknown model 'llama3.2:7b'") && Catch::Contains("did you mean"));

@@ -201,7 +201,7 @@ TEST_CASE("cli man: the build's share/ holds the page and the completion script 
   CHECK_THAT(script, Contains("complete -F _llmperforacle llmperforacle"));
 }
 
-TEST_CASE("cli completion: the script lists each command's options; --ids prints library ids") {
+TEST_CASE("cli completion: the script lists each command's options, and --ids prints library ids") {
   const Run script = cli({"completion", "bash"});
   REQUIRE(script.code == 0);
   for (const auto& doc : command_docs()) {

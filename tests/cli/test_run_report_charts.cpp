@@ -237,7 +237,7 @@ TEST_CASE("run report of the TP sweep: throughput vs TP, and each GPU's memory a
   }
 }
 
-TEST_CASE("point labels: the last step of each swept key, with short names; without the drawn axis") {
+TEST_CASE("point labels: the last step of each swept key, with short names, and without the drawn axis") {
   using llmpo::report::point_without;
   using llmpo::report::shorten_point;
   CHECK(shorten_point("tensor_parallel_degree=4;workload.arrival.rate_per_s=2") == "TP 4, rate 2");

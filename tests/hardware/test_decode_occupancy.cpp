@@ -77,7 +77,7 @@ TEST_CASE("decode occupancy: few CTAs limit the KV stream") {
   CHECK(decode_stream_time_s(decode(64, 8, 64 * 1024, 3.6e8), g, 1e15) == Approx(100e-6));
 }
 
-TEST_CASE("decode occupancy: per-tile overhead spread over the SMs; off by default") {
+TEST_CASE("decode occupancy: per-tile overhead spread over the SMs, and off by default") {
   GpuSpec g = hopper_like();
   g.efficiency.attention_decode_cta_overhead_s = 3e-6;
   // 240 sequences x 4 KV heads = 960 tiles x 3 us / 120 SMs = 24 us.

@@ -254,7 +254,7 @@ TEST_CASE("resolve_model: a path to a .yaml model file loads that file") {
   CHECK(count_parameters(from_file).total() == count_parameters(library().find("Llama2-7B")).total());
 }
 
-TEST_CASE("resolve_model: a name is looked up in the library; an unknown one throws") {
+TEST_CASE("resolve_model: a name is looked up in the library, and an unknown one throws") {
   CHECK(resolve_model("llama3:70b", library()).id == "Llama3-70B");
   CHECK(resolve_model("Meta-Llama-3-8B", library()).id == "Llama3-8B");
   const std::string what = error_of([] { resolve_model("llama3.2:7b", library()); });

@@ -48,7 +48,7 @@ TEST_CASE("metrics: std is the population standard deviation (numpy.std)") {
   CHECK(s.median == Approx(4.5));
 }
 
-TEST_CASE("metrics: TPOT is per request and one-token requests are left out; ITL is pooled") {
+TEST_CASE("metrics: TPOT is per request and one-token requests are left out, and ITL is pooled") {
   RunResult run;
   // A: arrival 0, first token 100 ms, last 400 ms, 4 tokens -> TTFT 100, TPOT 100, E2EL 400.
   // B: arrival 50, one token at 150 ms -> TTFT 100, no TPOT, E2EL 100.

@@ -129,7 +129,7 @@ TEST_CASE("recommend: the best max_num_seqs has the highest throughput of the pa
   CHECK_THAT(none.out, Contains("no max_num_seqs meets the SLO (at 1: TPOT p99"));
 }
 
-TEST_CASE("recommend: Llama-3-70B does not fit a 24 GB GPU at TP 1; the smallest TP that does is given") {
+TEST_CASE("recommend: Llama-3-70B does not fit a 24 GB GPU at TP 1, and the smallest TP that does is given") {
   const nlohmann::json rec = recommend_json({"--model", "Llama3-70B", "--gpu", "RTX-4090", "--context", "8192"});
   const auto& row = rec["gpus"][0];
   const double gpu_memory = row["gpu_memory_bytes"];

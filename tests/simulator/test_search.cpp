@@ -26,7 +26,7 @@ search:
 
 }  // namespace
 
-TEST_CASE("search: the cheapest GPU at the fewest replicas wins; refused layouts are pruned") {
+TEST_CASE("search: the cheapest GPU at the fewest replicas wins, and refused layouts are pruned") {
   const std::string dir = fresh_dir("search");
   const CliRun run = run_cli_args({"search", write_file(dir, "search.yaml", kSearch), "--out", dir + "/out"});
   INFO(run.out << run.err);

@@ -167,7 +167,7 @@ TEST_CASE("trace errors: a bad arrival_s is negative, not a number or beyond the
   }
 }
 
-TEST_CASE("trace errors: time going backwards names both lines; equal times are fine") {
+TEST_CASE("trace errors: time going backwards names both lines, and equal times are fine") {
   SECTION("azure") {
     const Reader& azure = reader_named("azure");
     const Outcome o = read_text(azure, std::string(azure.header) +
@@ -238,7 +238,7 @@ TEST_CASE("trace errors: a row with the wrong number of cells names its line and
   }
 }
 
-TEST_CASE("trace errors: quotes must close on their line; text after a closing quote is an error") {
+TEST_CASE("trace errors: quotes must close on their line, and text after a closing quote is an error") {
   for (const Reader& reader : kReaders) {
     SECTION(reader.name) {
       const Outcome open = read_text(reader, file_of(reader, 1) + reader.row(2, "\"100") + "\n");

@@ -136,7 +136,7 @@ TEST_CASE("aiconfigurator H200: the decode split keeps each head shape on one si
   }
 }
 
-TEST_CASE("shape split: groups alternate in ascending order; vLLM 0.14 tables keep the row split") {
+TEST_CASE("shape split: groups alternate in ascending order, and vLLM 0.14 tables keep the row split") {
   const std::string header = "framework,version,device,op_name,kernel_source,gemm_dtype,m,n,k,latency\n";
   const std::string rows =
       "VLLM,{},NVIDIA H200,gemm,d,bfloat16,1,4096,4096,0.01\n"   // (4096, 4096): rank 1
