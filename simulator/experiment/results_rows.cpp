@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "simulator/util/data_table.hpp"
+
 namespace llmpo {
 
 namespace {
@@ -21,15 +23,7 @@ std::string trimmed(std::string text) {
 
 std::string number(double value) { return trimmed(fmt::format("{:.6f}", value)); }
 
-std::string csv_cell(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string csv_cell(const std::string& text) { return csv_quoted(text); }
 
 namespace {
 

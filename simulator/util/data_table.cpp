@@ -36,8 +36,6 @@ const std::string& DataTable::cell(std::size_t row, const std::string& column) c
   throw InternalError("data table has no column '" + column + "'");
 }
 
-namespace {
-
 std::string csv_quoted(const std::string& cell) {
   if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
   std::string out = "\"";
@@ -47,6 +45,8 @@ std::string csv_quoted(const std::string& cell) {
   }
   return out + "\"";
 }
+
+namespace {
 
 void append_line(std::string& out, const std::vector<std::string>& cells) {
   for (std::size_t c = 0; c < cells.size(); ++c) {

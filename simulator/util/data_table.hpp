@@ -40,6 +40,10 @@ class DataTable {
 // A number at full precision: the shortest text that reads back as the same double ("0.1",
 // "85899345920", "2.5e-07"), "" (no value) when it is not finite, and "0" for -0.
 std::string data_number(double value);
+
+// One CSV cell (RFC 4180): quoted, with quotes doubled, when it holds a comma, a quote or a line
+// break; as it is otherwise. Every CSV the program writes quotes through this.
+std::string csv_quoted(const std::string& cell);
 inline std::string data_bool(bool value) { return value ? "true" : "false"; }
 
 // True when the whole text is a number in JSON's grammar (RFC 8259): "12", "-3.5e2"; not "+1",

@@ -18,15 +18,6 @@ bool looks_numeric(const std::string& cell) {
          first == '.';
 }
 
-std::string csv_escape(const std::string& cell) {
-  if (cell.find_first_of(",\"\n") == std::string::npos) return cell;
-  std::string out = "\"";
-  for (char c : cell) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 nlohmann::ordered_json json_cell(const std::string& cell) {
   if (cell.empty() || cell == "-") return nullptr;  // the tables' "no value"
@@ -79,7 +70,7 @@ void TextTable::print(std::ostream& out) const {
 
 void TextTable::print_csv(std::ostream& out) const {
   auto print_cells = [&](const std::vector<std::string>& cells) {
-    for (std::size_t c = 0; c < cells.size(); ++c) out << (c ? "," : "") << csv_escape(cells[c]);
+    for (std::size_t c = 0; c < cells.size(); ++c) out << (c ? "," : "") << csv_quoted(cells[c]);
     out << '\n';
   };
   print_cells(headers_);
