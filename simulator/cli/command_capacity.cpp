@@ -18,6 +18,7 @@
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/output_lock.hpp"
 #include "simulator/util/table.hpp"
 
 namespace llmpo {
@@ -127,6 +128,8 @@ int command_capacity(const Args& args, std::ostream& out) {
                      "min_attainment: 0.99, low: 0.5, high: 64}");
   for (const auto& w : plan.workloads) check_capacity_workload(w);
   const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
+  // Held for the whole command: the folder is claimed before minutes of simulation, not after.
+  const OutputLock lock(out_dir);
 
   RunExecutor executor(plan, libraries);
   RunControl control;

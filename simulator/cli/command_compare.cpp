@@ -1,6 +1,7 @@
 // `llmperforacle compare A/summary.csv B/summary.csv`: the differences between two runs of
 // experiments, run by run. Runs are matched by (framework, point label); each metric present in
 // both files is shown with A, B, B - A and (B - A) / A.
+#include <filesystem>
 #include <map>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include "simulator/util/csv_table.hpp"
 #include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/output_manifest.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/text.hpp"
 
@@ -35,7 +37,30 @@ struct Side {
   std::vector<std::pair<std::string, std::string>> order;
 };
 
+// A summary.csv inside a `run` folder is compared only when its folder's manifest vouches for
+// it: a folder a killed or concurrent command left mixed is refused. A summary.csv elsewhere
+// (copied, hand-made) has no manifest to check and is read as it is.
+void check_run_folder(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path file(path);
+  if (file.filename() != "summary.csv") return;
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  std::error_code error;
+  if (fs::exists(dir / kManifestName, error)) {
+    verified_run_manifest(dir.string());
+    return;
+  }
+  // The files of a run without the manifest a finished run writes last: assembly never finished.
+  for (const char* sibling : {"partial", "timeseries.csv", "requests.csv"})
+    if (fs::exists(dir / sibling, error))
+      throw InputError({(dir / kManifestName).string(), 0, 0}, "",
+                       fmt::format("missing next to {} and {}: the run that wrote this folder did not finish "
+                                   "writing it (`run --resume` finishes it)",
+                                   file.filename().string(), sibling));
+}
+
 Side load(const std::string& path) {
+  check_run_folder(path);
   Side side{CsvTable::read(path), {}, {}};
   const auto columns = side.table.column_list({"framework", "point"}, "a summary.csv of `llmperforacle run`");
   for (const auto& row : side.table.rows()) {

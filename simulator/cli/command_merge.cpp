@@ -11,6 +11,7 @@
 #include "output_format.hpp"
 #include "simulator/experiment/results_writer.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/output_lock.hpp"
 #include "simulator/util/text.hpp"
 
 namespace llmpo {
@@ -35,6 +36,7 @@ int command_merge(const Args& args, std::ostream& out) {
   const Libraries libraries = Libraries::load();
   const ExperimentPlan plan = plan_from(p, libraries);
   const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
+  const OutputLock lock(out_dir);  // no run or other merge writes here meanwhile
   ResultsWriter writer(plan, out_dir, !p.has("no-requests"), PartialRuns::resume);
   if (writer.already_complete()) {
     if (!p.has("quiet")) note << fmt::format("{}: complete for this experiment; nothing to merge\n", out_dir);

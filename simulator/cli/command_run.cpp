@@ -20,6 +20,7 @@
 #include "simulator/experiment/vllm_result.hpp"
 #include "simulator/report/results_report.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/output_lock.hpp"
 #include "simulator/workload/workload.hpp"
 
 namespace llmpo {
@@ -42,6 +43,7 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   // Rank 0 (or the only process) owns the output folder and tells the other ranks which runs
   // are already saved: "!" when it could not open the folder, else one '0'/'1' per run, then
   // '1' when everything is complete already.
+  std::optional<OutputLock> lock;  // held until the command ends, on errors too
   std::optional<ResultsWriter> writer;
   std::string saved;
   if (leader) {
@@ -50,6 +52,7 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
                                 : p.has("restart")               ? PartialRuns::restart
                                                                  : PartialRuns::refuse;
     try {
+      lock.emplace(out_dir, partial == PartialRuns::shared ? OutputLock::Mode::shared : OutputLock::Mode::exclusive);
       writer.emplace(plan, out_dir, write_requests, partial);
     } catch (const InputError&) {
       saved = "!";
@@ -140,7 +143,10 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
     for (std::size_t w = 0; w < plan.workloads.size(); ++w)
       if (!workload_summaries[w].empty()) note << "workload " << w << ": " << workload_summaries[w] << "\n";
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  const auto files = writer->finish(join_args("run", args));
+  std::vector<std::string> vllm_files;
+  if (vllm_json)
+    for (const auto& run : plan.runs) vllm_files.push_back(vllm_result_name(run));
+  const auto files = writer->finish(join_args("run", args), vllm_files);
   if (!quiet) {
     if (format == TableFormat::table) out << "\n" << writer->comparison_table();
     else print_data_rows(out, format, writer->summary_rows());  // summary.csv's columns, full precision
@@ -150,6 +156,9 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
                         resumed, mpi != nullptr ? fmt::format(", {} MPI ranks", mpi->size()) : "", simulated_requests,
                         wall_s);
     for (const auto& file : files) note << "wrote " << file << "\n";
+    if (writer->stale_removed() > 0)
+      note << fmt::format("removed {} vllm/*.json file(s) of an earlier experiment from {}/vllm\n",
+                          writer->stale_removed(), out_dir);
   }
   if (p.has("report")) {
     const std::string report = write_report(out_dir, (std::filesystem::path(out_dir) / "report.html").string());

@@ -20,6 +20,7 @@
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/output_lock.hpp"
 #include "simulator/util/table.hpp"
 
 namespace llmpo {
@@ -126,6 +127,8 @@ int command_search(const Args& args, std::ostream& out) {
                      "tensor_parallel_degree: [1, 2, 4, 8]}, next to a capacity: section");
   for (const auto& w : plan.workloads) check_capacity_workload(w);
   const std::string out_dir = p.get_or("out", (std::filesystem::path("results") / plan.name).string());
+  // Held for the whole command: the folder is claimed before minutes of simulation, not after.
+  const OutputLock lock(out_dir);
   RunControl control;
   std::vector<SearchCandidate> candidates;
   {

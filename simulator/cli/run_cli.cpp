@@ -1,9 +1,12 @@
 // Subcommand dispatch and the one place where errors become messages and exit codes.
 #include <exception>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 
 #include <fmt/format.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 
 #include "cli_docs.hpp"
 #include "commands.hpp"
@@ -136,7 +139,19 @@ const char* program_description() {
 
 const char* program_version() { return LLMPO_VERSION; }
 
+// spdlog's default logger writes to stdout, which carries the data under --format csv|json:
+// notices (a stale lock taken over, a damaged saved run) go to stderr as "warning: ...".
+void log_to_stderr() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    auto logger = spdlog::stderr_logger_mt("llmperforacle");
+    logger->set_pattern("%l: %v");
+    spdlog::set_default_logger(logger);
+  });
+}
+
 int run_cli(const Args& args, std::ostream& out, std::ostream& err) {
+  log_to_stderr();
   try {
     // `help COMMAND` is `COMMAND --help`, word for word (an unknown COMMAND is the usual error).
     if (args.size() >= 2 && args[0] == "help") return run_cli({args[1], "--help"}, out, err);

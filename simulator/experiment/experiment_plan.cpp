@@ -78,6 +78,28 @@ void check_lengths(ExperimentPlan& plan, int64_t index) {
                                tightest->entry_path, longest));
 }
 
+// Why `name` cannot be a folder name inside results/, or "" when it can.
+std::string folder_name_problem(const std::string& name) {
+  if (name.empty()) return "is empty";
+  if (name == ".") return "names results/ itself";
+  if (name.find("..") != std::string::npos) return "holds '..'";
+  if (name.find('/') != std::string::npos) return name.front() == '/' ? "is an absolute path" : "holds '/'";
+  if (name.find('\\') != std::string::npos) return "holds '\\'";
+  if (std::any_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }))
+    return "holds a control character";
+  return "";
+}
+
+// The name as an error message can show it (control characters as \xNN).
+std::string shown_name(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += byte < 0x20 || byte == 0x7f ? fmt::format("\\x{:02x}", byte) : std::string(1, c);
+  }
+  return out;
+}
+
 }  // namespace
 
 ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libraries, const PlanOptions& options) {
@@ -85,12 +107,25 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
   plan.path = file.path;
   plan.name = std::filesystem::path(file.path).stem().string();
   TraceCache traces;  // each trace file is read once, however many points use it
+  std::set<std::string> bad_names;
   // Every point is read whole, every error recorded; nothing runs unless the file is clean.
   Diagnostics diagnostics;
   for (std::size_t p = 0; p < file.points.size() && !diagnostics.full(); ++p) {
     const SweepPoint& point = file.points[p];
     StrictMap top(point.document, file.path, "", &diagnostics);
-    if (auto name = top.opt_string("name")) plan.name = *name;
+    diagnostics.attempt([&] {
+      if (auto name = top.opt_string("name")) {
+        // results/<name> is the default output folder: a name must not choose another place.
+        const std::string problem = folder_name_problem(*name);
+        // Once per distinct name, not once per sweep point.
+        if (!problem.empty() && bad_names.insert(*name).second)
+          top.fail("name", fmt::format("'{}' {}: it must be a plain folder name (not empty, no '/', "
+                                       "'\\', '..' or control characters), as results/<name> is where `run` "
+                                       "writes by default",
+                                       shown_name(*name), problem));
+        plan.name = *name;
+      }
+    });
     top.opt_string("description");
     PointPlan point_plan{point, {}, {}};
     diagnostics.attempt([&] {

@@ -7,11 +7,14 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 #include "results_rows.hpp"
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/output_manifest.hpp"
+#include "simulator/util/sha256.hpp"
 #include "simulator/util/table.hpp"
 
 #ifndef LLMPO_VERSION
@@ -45,6 +48,27 @@ void append_file(std::ostream& out, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InternalError("results: the saved rows " + path + " disappeared while the outputs were assembled");
   if (in.peek() != std::ifstream::traits_type::eof()) out << in.rdbuf();
+}
+
+nlohmann::json text_entry(const std::string& text) {
+  return {{"size", text.size()}, {"sha256", sha256_hex(text)}};
+}
+
+// What is wrong with a saved run's rows (`rows` by file suffix) against the sizes and SHA-256
+// its JSON records; empty when they match. A rows file cut short by a crash or a full disk is
+// caught here rather than assembled into requests.csv.
+std::string fragment_damage(const nlohmann::json& json, const std::vector<std::pair<std::string, const std::string*>>& rows) {
+  const auto files = json.find("files");
+  if (files == json.end() || !files->is_object()) return "its JSON records no sizes and hashes of its rows";
+  for (const auto& [suffix, text] : rows) {
+    const auto entry = files->find(suffix);
+    if (entry == files->end() || !entry->is_object()) return fmt::format("its JSON does not describe {}", suffix);
+    if (entry->value("size", uint64_t{0}) != text->size())
+      return fmt::format("{} is {} bytes, its JSON records {}", suffix, text->size(), entry->value("size", uint64_t{0}));
+    if (entry->value("sha256", std::string()) != sha256_hex(*text))
+      return fmt::format("the SHA-256 of {} differs from its JSON's", suffix);
+  }
+  return "";
 }
 
 }  // namespace
@@ -104,14 +128,19 @@ void ResultsWriter::open_partial(PartialRuns partial) {
   }
   if (partial != PartialRuns::resume) return;
   for (std::size_t i = 0; i < saved_.size(); ++i) load_fragment(static_cast<int64_t>(i));
-  // No partial runs at all: the folder may hold the complete outputs of this very plan.
-  if (finished_count() == 0 && fs::exists(fs::path(out_dir_) / "summary.csv")) {
-    try {
-      const auto manifest = nlohmann::json::parse(read_whole((fs::path(out_dir_) / "manifest.json").string()));
-      already_complete_ = manifest.at("run_hashes").get<std::vector<std::string>>() == hashes_;
-    } catch (const std::exception&) {
-      already_complete_ = false;  // no manifest, an older one, or damaged: run everything
-    }
+  // No partial runs at all: the folder may hold the complete outputs of this very plan. Its
+  // manifest must vouch for them: a folder whose files do not match is refused, not taken as done
+  // (nor silently replaced: --restart says so).
+  if (finished_count() == 0 && fs::exists(fs::path(out_dir_) / "summary.csv") &&
+      fs::exists(fs::path(out_dir_) / kManifestName)) {
+    const auto manifest = verified_run_manifest(out_dir_);
+    const auto hashes = manifest.find("run_hashes");
+    if (hashes == manifest.end() || !hashes->is_array() ||
+        !std::all_of(hashes->begin(), hashes->end(), [](const nlohmann::json& h) { return h.is_string(); }))
+      throw InputError({(fs::path(out_dir_) / kManifestName).string(), 0, 0}, "run_hashes",
+                       "missing or not a list of strings: not a manifest of `llmperforacle run`; pass --restart to "
+                       "replace the folder's outputs");
+    already_complete_ = hashes->get<std::vector<std::string>>() == hashes_;
   }
 }
 
@@ -123,6 +152,15 @@ bool ResultsWriter::load_fragment(int64_t run) {
   try {
     const auto json = nlohmann::json::parse(read_whole(json_path));
     if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)]) return false;
+    const std::string timeseries = read_whole(fragment_path(run, ".timeseries.csv"));
+    const std::string requests = write_requests_ ? read_whole(fragment_path(run, ".requests.csv")) : std::string();
+    std::vector<std::pair<std::string, const std::string*>> rows = {{".timeseries.csv", &timeseries}};
+    if (write_requests_) rows.emplace_back(".requests.csv", &requests);
+    const std::string damage = fragment_damage(json, rows);
+    if (!damage.empty()) {
+      spdlog::warn("{}: the saved run {} is damaged ({}); it is simulated again", partial_dir(), run, damage);
+      return false;
+    }
     Saved& saved = saved_[static_cast<std::size_t>(run)];
     saved.summary = json.at("summary").get<CsvRow>();
     saved.table_cells = json.at("table").get<std::vector<std::string>>();
@@ -139,9 +177,12 @@ RunFragment ResultsWriter::make_fragment(const ExperimentPlan& plan, const RunOu
   fragment.run = outcome.run->index;
   if (write_requests) fragment.requests_csv = requests_rows(outcome, workload);
   fragment.timeseries_csv = timeseries_rows(outcome);
+  nlohmann::json files = {{".timeseries.csv", text_entry(fragment.timeseries_csv)}};
+  if (write_requests) files[".requests.csv"] = text_entry(fragment.requests_csv);
   const nlohmann::json json = {{"hash", config_hash(plan, *outcome.run, write_requests)},
                                {"summary", llmpo::summary_row(plan, outcome, workload)},
-                               {"table", table_cells(plan, *outcome.run, outcome.metrics)}};
+                               {"table", table_cells(plan, *outcome.run, outcome.metrics)},
+                               {"files", files}};
   fragment.json = json.dump() + "\n";
   return fragment;
 }
@@ -157,6 +198,10 @@ void ResultsWriter::save(const RunFragment& fragment) {
   const auto json = nlohmann::json::parse(fragment.json);
   if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)])
     throw InternalError(fmt::format("results: run {} was computed for another configuration", run));
+  std::vector<std::pair<std::string, const std::string*>> rows = {{".timeseries.csv", &fragment.timeseries_csv}};
+  if (write_requests_) rows.emplace_back(".requests.csv", &fragment.requests_csv);
+  const std::string damage = fragment_damage(json, rows);
+  if (!damage.empty()) throw InternalError(fmt::format("results: run {} arrived damaged: {}", run, damage));
   ensure_directory(partial_dir());
   if (write_requests_) write_file_atomically(fragment_path(run, ".requests.csv"), fragment.requests_csv);
   write_file_atomically(fragment_path(run, ".timeseries.csv"), fragment.timeseries_csv);
@@ -183,7 +228,15 @@ std::vector<int64_t> ResultsWriter::import_from(const std::string& other_out_dir
     if (write_requests_)
       fragment.requests_csv = read_whole((other / fs::path(fragment_path(run, ".requests.csv")).filename()).string());
     try {
-      if (nlohmann::json::parse(fragment.json).at("hash").get<std::string>() != hashes_[i]) continue;
+      const auto parsed = nlohmann::json::parse(fragment.json);
+      if (parsed.at("hash").get<std::string>() != hashes_[i]) continue;
+      std::vector<std::pair<std::string, const std::string*>> rows = {{".timeseries.csv", &fragment.timeseries_csv}};
+      if (write_requests_) rows.emplace_back(".requests.csv", &fragment.requests_csv);
+      const std::string damage = fragment_damage(parsed, rows);
+      if (!damage.empty()) {
+        spdlog::warn("{}: the saved run {} is damaged ({}); not imported", other.string(), run, damage);
+        continue;
+      }
     } catch (const std::exception&) {
       continue;  // damaged: not imported, reported as missing
     }
@@ -193,7 +246,8 @@ std::vector<int64_t> ResultsWriter::import_from(const std::string& other_out_dir
   return imported;
 }
 
-std::vector<std::string> ResultsWriter::finish(const std::string& command_line) {
+std::vector<std::string> ResultsWriter::finish(const std::string& command_line,
+                                               const std::vector<std::string>& extra_outputs) {
   if (finished_count() != static_cast<int64_t>(saved_.size()))
     throw InternalError(fmt::format("results: {} of {} runs finished when the outputs were assembled",
                                     finished_count(), saved_.size()));
@@ -237,21 +291,59 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line) 
       for (std::size_t run = 0; run < saved_.size(); ++run) append_file(out, fragment_path(static_cast<int64_t>(run), suffix));
     };
   };
+  // The old manifest goes first: while the files are replaced one by one the folder vouches for
+  // nothing, so a reader never takes half-replaced outputs for a result.
+  fs::remove(path_of(kManifestName));
+  sync_directory(out_dir_);
+  std::vector<std::string> listed = {"summary.csv"};
   write_file_atomically(path_of("summary.csv"), summary);
-  written.push_back(path_of("summary.csv"));
   if (write_requests_) {
     write_file_atomically(path_of("requests.csv"), concatenated(kRequestsHeader, ".requests.csv"));
-    written.push_back(path_of("requests.csv"));
+    listed.push_back("requests.csv");
   } else {
     fs::remove(path_of("requests.csv"));  // never leave a stale one
   }
   write_file_atomically(path_of("timeseries.csv"), concatenated(kTimeseriesHeader, ".timeseries.csv"));
-  written.push_back(path_of("timeseries.csv"));
-  write_file_atomically(path_of("manifest.json"), manifest.dump(2) + "\n");
-  written.push_back(path_of("manifest.json"));
+  listed.push_back("timeseries.csv");
+  for (const auto& name : remove_stale_outputs(extra_outputs)) listed.push_back(name);
+  // On disk before the manifest that vouches for them.
+  for (const auto& name : listed) sync_file(path_of(name));
+  sync_directory(out_dir_);
+  manifest["files"] = describe_files(out_dir_, listed);
+  write_file_atomically(path_of(kManifestName), manifest.dump(2) + "\n");
+  sync_file(path_of(kManifestName));
+  sync_directory(out_dir_);
+  for (const auto& name : listed)
+    if (name.find('/') == std::string::npos) written.push_back(path_of(name));
+  written.push_back(path_of(kManifestName));
   std::error_code error;
   fs::remove_all(partial_dir(), error);
   return written;
+}
+
+std::vector<std::string> ResultsWriter::remove_stale_outputs(const std::vector<std::string>& extra_outputs) {
+  std::vector<std::string> kept;
+  for (const auto& name : extra_outputs) {
+    if (fs::is_regular_file(fs::path(out_dir_) / name)) kept.push_back(name);
+    else spdlog::warn("{}: {} is missing (its run was resumed from a command without --vllm-json); not written", out_dir_, name);
+  }
+  std::error_code error;
+  // report.html describes the folder's earlier results: `run --report` writes it again after.
+  fs::remove(fs::path(out_dir_) / "report.html", error);
+  // vllm/: only the files `--vllm-json` names ("<6 digits>-<name>.json"); anything else a user
+  // put there is left alone.
+  const fs::path vllm = fs::path(out_dir_) / "vllm";
+  if (!fs::is_directory(vllm, error)) return kept;
+  std::vector<fs::path> stale;
+  for (const auto& entry : fs::directory_iterator(vllm, error)) {
+    const std::string file = entry.path().filename().string();
+    const bool ours = file.size() > 12 && file.find_first_not_of("0123456789") == 6 && file[6] == '-' &&
+                      entry.path().extension() == ".json" && entry.is_regular_file(error);
+    if (ours && std::find(kept.begin(), kept.end(), "vllm/" + file) == kept.end()) stale.push_back(entry.path());
+  }
+  for (const auto& path : stale) fs::remove(path, error);
+  stale_removed_ += static_cast<int64_t>(stale.size());
+  return kept;
 }
 
 TextTable ResultsWriter::comparison() const {

@@ -8,8 +8,9 @@
 // OUT/partial/ (its summary row, its CSV rows, its configuration hash; every file atomic, the
 // run's JSON last). When all runs are there, the four files are assembled in plan order - so
 // outputs are byte-identical run to run whatever order runs finished in, resumed or not - each
-// written atomically, and partial/ is removed. `--resume` keeps the saved runs whose hash
-// matches the plan's and runs the others.
+// written atomically, then manifest.json with each file's size and SHA-256, and partial/ is
+// removed. Each saved run's JSON records the size and SHA-256 of its rows too: `--resume` keeps
+// the saved runs whose hash matches the plan's and whose rows are intact, and runs the others.
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,8 +55,16 @@ class ResultsWriter {
   void save(const RunFragment& fragment);
   // Copies the saved runs of another output folder (a shard's) whose hash matches; returns them.
   std::vector<int64_t> import_from(const std::string& other_out_dir);
-  // Assembles the four files from the saved runs; returns their paths.
-  std::vector<std::string> finish(const std::string& command_line);
+  // Assembles the four files from the saved runs and replaces the folder's outputs as one set:
+  // the old manifest.json is removed first, and the new one, listing every output's size and
+  // SHA-256, is written last, after the outputs are flushed to disk. `extra_outputs` are other
+  // files of this run (relative: "vllm/000000-v.json"), listed in the manifest too; files an
+  // earlier experiment left (report.html, vllm/*.json of other runs) are removed. Returns the
+  // paths of the four files.
+  std::vector<std::string> finish(const std::string& command_line, const std::vector<std::string>& extra_outputs = {});
+
+  // How many vllm/*.json files of an earlier experiment finish() removed.
+  int64_t stale_removed() const { return stale_removed_; }
 
   // The terminal comparison of the runs, in plan order (saved runs included).
   std::string comparison_table() const;
@@ -80,6 +89,8 @@ class ResultsWriter {
   std::string fragment_path(int64_t run, const std::string& suffix) const;
   void open_partial(PartialRuns partial);
   bool load_fragment(int64_t run);
+  // Removes what an earlier experiment left; returns those of `extra_outputs` that exist.
+  std::vector<std::string> remove_stale_outputs(const std::vector<std::string>& extra_outputs);
 
   const ExperimentPlan& plan_;
   std::string out_dir_;
@@ -87,6 +98,7 @@ class ResultsWriter {
   std::vector<std::string> hashes_;  // per run
   std::vector<Saved> saved_;         // per run
   bool already_complete_ = false;
+  int64_t stale_removed_ = 0;
 };
 
 // Numbers in output files: shortest round-trip form, so files are exact and stable.

@@ -153,13 +153,16 @@ nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOut
   return j;
 }
 
-std::string write_vllm_result(const std::string& out_dir, const ExperimentPlan& plan, const RunOutcome& outcome,
-                              const Workload& workload, bool detailed, const std::string& date) {
-  std::string name = outcome.run->name;
+std::string vllm_result_name(const RunSpec& run) {
+  std::string name = run.name;
   for (char& c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '_';
-  const std::string path =
-      (std::filesystem::path(out_dir) / "vllm" / fmt::format("{:06}-{}.json", outcome.run->index, name)).string();
+  return fmt::format("vllm/{:06}-{}.json", run.index, name);
+}
+
+std::string write_vllm_result(const std::string& out_dir, const ExperimentPlan& plan, const RunOutcome& outcome,
+                              const Workload& workload, bool detailed, const std::string& date) {
+  const std::string path = (std::filesystem::path(out_dir) / vllm_result_name(*outcome.run)).string();
   ensure_directory((std::filesystem::path(out_dir) / "vllm").string());
   write_file_atomically(path, vllm_result_json(plan, outcome, workload, detailed, date).dump() + "\n");
   return path;

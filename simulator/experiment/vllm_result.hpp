@@ -40,6 +40,8 @@ std::string vllm_percentile_word(double p);
 // order (itls only hold the gaps the run recorded: see RunExecutor::record_itl_samples).
 nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
                                         bool detailed, const std::string& date);
+// "vllm/<run index, 6 digits>-<framework name>.json": where a run's file goes, relative to OUT.
+std::string vllm_result_name(const RunSpec& run);
 // Writes OUT/vllm/<run index, 6 digits>-<framework name>.json atomically; returns its path.
 std::string write_vllm_result(const std::string& out_dir, const ExperimentPlan& plan, const RunOutcome& outcome,
                               const Workload& workload, bool detailed, const std::string& date);

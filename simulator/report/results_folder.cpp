@@ -9,7 +9,10 @@
 #include <sstream>
 #include <utility>
 
+#include <fmt/format.h>
+
 #include "simulator/util/error.hpp"
+#include "simulator/util/output_manifest.hpp"
 
 namespace llmpo::report {
 
@@ -97,13 +100,29 @@ RunResults::RunResults(const fs::path& dir) : dir_(dir) {
   for (const char* name : kFiles)
     if (!fs::exists(dir / name))
       throw InputError({(dir / name).string(), 0, 0}, "", "missing: a results folder of `llmperforacle run` has summary.csv and manifest.json");
+  // Every file against the sizes and hashes in manifest.json: a folder a killed or concurrent
+  // command left mixed is refused here, not drawn as one experiment.
+  manifest_ = verified_run_manifest(dir.string());
+  check_manifest_shape();
   summary_.csv = CsvTable::read((dir / "summary.csv").string());
-  try {
-    manifest_ = json::parse(read_text(dir / "manifest.json"));
-  } catch (const json::exception& error) {
-    throw InputError({(dir / "manifest.json").string(), 0, 0}, "", std::string("not valid JSON: ") + error.what());
-  }
   load_runs();
+}
+
+void RunResults::check_manifest_shape() const {
+  const std::string path = (dir_ / "manifest.json").string();
+  for (const char* key : {"program", "version", "command", "name", "experiment"})
+    if (manifest_.contains(key) && !manifest_[key].is_string())
+      throw InputError({path, 0, 0}, key, fmt::format("must be a string, not {}", manifest_[key].type_name()));
+  if (!manifest_.contains("runs")) return;
+  const json& runs = manifest_["runs"];
+  if (!runs.is_array()) throw InputError({path, 0, 0}, "runs", fmt::format("must be a list, not {}", runs.type_name()));
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::string key = fmt::format("runs[{}]", i);
+    if (!runs[i].is_object())
+      throw InputError({path, 0, 0}, key, fmt::format("must be an object, not {}", runs[i].type_name()));
+    if (!runs[i].contains("run") || !runs[i]["run"].is_number_integer())
+      throw InputError({path, 0, 0}, key + ".run", "missing or not an integer run index");
+  }
 }
 
 void RunResults::load_runs() {

@@ -61,7 +61,8 @@ std::string point_without(const std::string& point, const std::string& swept_key
 class RunResults {
  public:
   static constexpr const char* kFiles[] = {"summary.csv", "manifest.json"};
-  // True when the folder holds either file of a `run` folder (then both are required).
+  // True when the folder holds either file of a `run` folder (then both are required, and every
+  // output must match the size and SHA-256 manifest.json records).
   static bool present_in(const std::filesystem::path& dir);
   explicit RunResults(const std::filesystem::path& dir);
   RunResults(const RunResults&) = delete;
@@ -81,6 +82,8 @@ class RunResults {
 
  private:
   void load_runs();
+  // The manifest fields the report reads have the types `run` writes; else InputError naming them.
+  void check_manifest_shape() const;
 
   std::filesystem::path dir_;
   Table summary_;

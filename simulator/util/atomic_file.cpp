@@ -1,6 +1,10 @@
 #include "atomic_file.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <cstdio>
 #include <filesystem>
@@ -51,6 +55,23 @@ void write_file_atomically(const std::string& path, const std::function<void(std
 void write_file_atomically(const std::string& path, const std::string& content) {
   write_file_atomically(path, [&](std::ostream& out) { out.write(content.data(), static_cast<std::streamsize>(content.size())); });
 }
+
+namespace {
+
+void sync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) throw InputError({path, 0, 0}, "", std::string("cannot open to flush to disk: ") + std::strerror(errno));
+  const bool synced = ::fsync(fd) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!synced) throw InputError({path, 0, 0}, "", std::string("flushing to disk failed: ") + std::strerror(error));
+}
+
+}  // namespace
+
+void sync_file(const std::string& path) { sync_path(path, O_RDONLY); }
+
+void sync_directory(const std::string& directory) { sync_path(directory, O_RDONLY | O_DIRECTORY); }
 
 void remove_stale_temporaries(const std::string& directory) {
   namespace fs = std::filesystem;

@@ -16,6 +16,12 @@ void write_file_atomically(const std::string& path, const std::function<void(std
 // Removes "<name>.tmp.<pid>" files that a killed process left in `directory` (not recursive).
 void remove_stale_temporaries(const std::string& directory);
 
+// Flushes a file's content, or a folder's entries (renames, removals), to the disk: before a
+// manifest vouches for outputs they must survive a power cut, not only a killed process.
+// Throws InputError naming the path on failure.
+void sync_file(const std::string& path);
+void sync_directory(const std::string& directory);
+
 // Creates `directory` and its parents when missing.
 void ensure_directory(const std::string& directory);
 
