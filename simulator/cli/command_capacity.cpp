@@ -141,7 +141,7 @@ int command_capacity(const Args& args, std::ostream& out) {
     for_each_index(plan.runs.size(), static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024)), &control,
                    [&](std::size_t i) { results[i] = find_capacity(plan, plan.runs[i], *plan.capacity, executor, &control); });
   } catch (const Interrupted&) {
-    throw StoppedByUser("the capacity search was stopped; nothing was written");
+    throw StoppedBySignal("the capacity search was stopped; nothing was written", stop_exit_code(control));
   }
 
   ensure_directory(out_dir);

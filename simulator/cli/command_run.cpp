@@ -98,8 +98,11 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   std::vector<std::string> workload_summaries(plan.workloads.size());
   std::vector<RunFragment> for_leader;  // MPI ranks other than 0
   bool interrupted = false;
+  // Until the outputs are assembled a signal only asks the runs to stop (at their next check,
+  // every few thousand events): the runs that finished are saved, nothing is left half-written.
+  // Before this (planning, nothing written yet) it ends the process at once, as by default.
+  const StopOnSignals stop_on_signals(control);
   try {
-    const StopOnSignals stop_on_signals(control);
     const ProgressLine progress(control, !quiet && ProgressLine::stderr_is_terminal());
     execute_runs(
         plan, executor, jobs,
@@ -120,18 +123,19 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   }
   if (mpi != nullptr && !leader) {
     mpi->send_to_leader(for_leader);
-    if (interrupted) throw StoppedByUser("");
+    if (interrupted) throw StoppedBySignal("", stop_exit_code(control));
     return kExitOk;
   }
   if (mpi != nullptr)
     for (int rank = 1; rank < mpi->size(); ++rank)
       for (const auto& fragment : mpi->receive_from(rank)) writer->save(fragment);
-  if (interrupted)
-    throw StoppedByUser(fmt::format(
+  if (interrupted || control.stop.load())
+    throw StoppedBySignal(fmt::format(
         "{} of {} runs finished and are saved in {}/partial; the outputs of any earlier complete run are "
         "untouched. Run the same command with --resume to finish the other {}",
         writer->finished_count(), plan.runs.size(), out_dir,
-        static_cast<int64_t>(plan.runs.size()) - writer->finished_count()));
+        static_cast<int64_t>(plan.runs.size()) - writer->finished_count()),
+        stop_exit_code(control));
   if (shard.split() && mpi == nullptr) {
     if (!quiet)
       note << fmt::format("saved {} run(s) in {}/partial; {} of {} runs are there. When every shard has finished: "
@@ -147,6 +151,9 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   if (vllm_json)
     for (const auto& run : plan.runs) vllm_files.push_back(vllm_result_name(run));
   const auto files = writer->finish(join_args("run", args), vllm_files);
+  if (control.stop.load())  // asked while the outputs were assembled: they are complete
+    throw StoppedBySignal(fmt::format("all {} runs had finished; the outputs in {} are complete", plan.runs.size(), out_dir),
+                          stop_exit_code(control));
   if (!quiet) {
     if (format == TableFormat::table) out << "\n" << writer->comparison_table();
     else print_data_rows(out, format, writer->summary_rows());  // summary.csv's columns, full precision
@@ -235,9 +242,9 @@ int command_run(const Args& args, std::ostream& out) {
   } catch (const InputError&) {
     if (leader) throw;
     return kExitBadInput;  // every rank finds the same input error; rank 0 reports it
-  } catch (const StoppedByUser&) {
+  } catch (const StoppedBySignal& stopped) {
     if (leader) throw;
-    return kExitInterrupted;
+    return stopped.exit_code();
   }
 }
 

@@ -138,7 +138,7 @@ int command_search(const Args& args, std::ostream& out) {
       candidates = search_configurations(file, libraries, *plan.search, static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024)),
                                          &control);
     } catch (const Interrupted&) {
-      throw StoppedByUser("the search was stopped; nothing was written");
+      throw StoppedBySignal("the search was stopped; nothing was written", stop_exit_code(control));
     }
   }
   ensure_directory(out_dir);

@@ -12,6 +12,7 @@
 #include "commands.hpp"
 #include "mpi_session.hpp"
 #include "output_format.hpp"
+#include "simulator/core/run_control.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 
@@ -128,6 +129,7 @@ const std::vector<ExitCodeDoc>& exit_code_docs() {
       {kExitBadInput, "bad input (the message says what and where)"},
       {kExitInternalError, "internal error"},
       {kExitInterrupted, "interrupted (Ctrl-C; finished runs are kept for `run --resume`)"},
+      {kExitTerminated, "stopped by SIGTERM (as 130; finished runs are kept for `run --resume`)"},
   };
   return codes;
 }
@@ -184,7 +186,8 @@ int run_cli(const Args& args, std::ostream& out, std::ostream& err) {
   } catch (const StoppedByUser& stopped) {
     out.flush();
     err << "interrupted: " << stopped.what() << "\n";
-    return kExitInterrupted;
+    const auto* by_signal = dynamic_cast<const StoppedBySignal*>(&stopped);
+    return by_signal != nullptr ? by_signal->exit_code() : kExitInterrupted;
   } catch (const InternalError& error) {
     out.flush();
     err << "internal error (a bug in LLMPerfOracle, please report it): " << error.what() << "\n";

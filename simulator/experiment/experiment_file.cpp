@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <limits>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -150,6 +152,58 @@ std::vector<std::vector<YAML::Node>> sweep_lists(const YAML::Node& sweep) {
   return lists;
 }
 
+
+// An override of the sweep section itself ("sweep.x=[1, 2]"): it shapes the lists, not a point.
+bool targets_sweep(const std::string& assignment) {
+  const std::string key = "sweep";
+  return assignment.compare(0, key.size(), key) == 0 &&
+         (assignment.size() == key.size() || std::string(".[=").find(assignment[key.size()]) != std::string::npos);
+}
+
+// `text` with the lines of its top-level `sweep:` section emptied (so every other node keeps
+// its line and column), or nothing when the section is not a run of whole lines: a flow-style
+// top level, or another top-level key on its line. `raw` is the text's tree.
+std::optional<std::string> without_sweep_section(const std::string& text, const YAML::Node& raw) {
+  if (!raw.IsMap() || raw.Style() == YAML::EmitterStyle::Flow) return std::nullopt;
+  int sweep_line = -1;
+  for (const auto& entry : raw)
+    if (entry.first.IsScalar() && entry.first.Scalar() == "sweep") sweep_line = entry.first.Mark().line;
+  if (sweep_line < 0) return text;  // the sweep comes from an override
+  int next_line = std::numeric_limits<int>::max();  // the next top-level key's line ends the section
+  for (const auto& entry : raw) {
+    const int line = entry.first.Mark().line;
+    if (entry.first.Scalar() == "sweep" || line < 0) continue;  // line < 0: a key added by --set
+    if (line == sweep_line) return std::nullopt;
+    if (line > sweep_line) next_line = std::min(next_line, line);
+  }
+  std::string out;
+  out.reserve(text.size());
+  int line = 0;
+  for (const char c : text) {
+    if (c == '\n') ++line;
+    if (c == '\n' || line < sweep_line || line >= next_line) out += c;
+  }
+  return out;
+}
+
+// A copy of the sweep value `listed` in a tree of its own, parsed from text that puts it at the
+// same line and column as in the file: errors about it point at the sweep list, and the points'
+// trees share no nodes. A value set by --set has no place; it is copied as it is.
+template <typename Parse>
+YAML::Node value_at_its_place(const YAML::Node& listed, Parse& parse) {
+  const YAML::Mark mark = listed.Mark();
+  if (mark.is_null() || mark.line < 0 || mark.column < 0) return unmarked(listed);
+  YAML::Emitter emitter;
+  emitter << YAML::Flow;
+  // A quoted scalar stays quoted: "5" is a string where 5 would be a number.
+  if (listed.IsScalar() && listed.Tag() == "!") emitter << YAML::DoubleQuoted << listed.Scalar();
+  else emitter << listed;
+  std::string text(static_cast<std::size_t>(mark.line), '\n');
+  text.append(static_cast<std::size_t>(mark.column), ' ');
+  text += emitter.c_str();
+  return parse(text);
+}
+
 }  // namespace
 
 std::string SweepPoint::label() const {
@@ -192,19 +246,23 @@ ExperimentFile read_experiment_text(const std::string& text, const std::string& 
                                     const std::vector<std::string>& overrides) {
   ExperimentFile file;
   file.path = path;
-  // Each point parses the file afresh (rather than cloning a tree) so that every node keeps its
-  // line and column for error messages.
-  auto fresh = [&] {
-    YAML::Node document = load_yaml_string(text, path);
+  auto parse = [&](const std::string& yaml) {
+    if (&yaml == &text) ++file.whole_file_parses;
+    return load_yaml_string(yaml, path);
+  };
+  // The file as written, every override applied (`skip_sweep`: but those of the sweep section).
+  auto load = [&](const std::string& yaml, bool skip_sweep) {
+    YAML::Node document = parse(yaml);
     if (!document.IsMap()) throw InputError({path, 1, 1}, "", "an experiment file is a mapping of sections");
-    for (const auto& assignment : overrides) apply_override(document, assignment);
+    for (const auto& assignment : overrides)
+      if (!(skip_sweep && targets_sweep(assignment))) apply_override(document, assignment);
     return document;
   };
-  file.document = fresh();
+  file.document = load(text, false);
 
   const YAML::Node sweep = file.document["sweep"];
   if (!sweep.IsDefined() || sweep.IsNull()) {
-    file.points.push_back({fresh(), {}});
+    file.points.push_back({load(text, false), {}});
     return file;
   }
   if (!sweep.IsMap()) throw InputError(position_of(sweep, path), "sweep", "expected a mapping of key: [values]");
@@ -232,19 +290,38 @@ ExperimentFile read_experiment_text(const std::string& text, const std::string& 
                      fmt::format("the lists make {:.0f} points, more than the {} a sweep may have; "
                                  "shorten them or split the sweep over several files",
                                  points, kMaxSweepPoints));
+
+  // Each point gets a tree of its own, parsed (not cloned) so that every node keeps its line and
+  // column for error messages. Parsing the whole file per point made planning quadratic: the
+  // sweep lists are most of a long sweep's text (2,000 points took 30 s and 1.9 GB). So each
+  // point parses the file with the sweep section's lines emptied, and its values are copied
+  // from the lists read once. When the section cannot be cut out that way (a flow-style top
+  // level, an anchor inside it used elsewhere), every point parses the whole file, as before.
+  std::optional<std::string> cut = without_sweep_section(text, file.document);
+  if (cut) {
+    try {
+      if (load(*cut, true)["sweep"].IsDefined()) cut.reset();
+    } catch (const InputError&) {
+      cut.reset();
+    }
+  }
+  const std::vector<std::vector<YAML::Node>> file_lists = sweep_lists(sweep);
   // Cartesian product, the last key varying fastest.
   std::vector<std::size_t> digit(axes.size(), 0);
   for (;;) {
-    SweepPoint point{fresh(), {}};
-    // The values come from this point's own parse of the sweep lists: a node of another
-    // document would merge that document's node pool into this one, and each point would then
-    // hold every earlier point's nodes (memory quadratic in the points: 11 GB for 1,600).
-    const std::vector<std::vector<YAML::Node>> lists = sweep_lists(point.document["sweep"]);
+    SweepPoint point{load(cut ? *cut : text, cut.has_value()), {}};
+    // Without the cut, the values come from this point's own parse of the sweep lists: a node
+    // of another document would merge that document's node pool into this one, and each point
+    // would then hold every earlier point's nodes (memory quadratic in the points: 11 GB for
+    // 1,600). With it, each value is parsed on its own, at its place in the file.
+    const std::vector<std::vector<YAML::Node>> own_lists =
+        cut ? std::vector<std::vector<YAML::Node>>() : sweep_lists(point.document["sweep"]);
     point.document.remove("sweep");
     for (std::size_t a = 0; a < axes.size(); ++a) {
-      const YAML::Node& value = lists[a][digit[a]];
+      const YAML::Node& listed = file_lists[a][digit[a]];
+      const YAML::Node value = cut ? value_at_its_place(listed, parse) : own_lists[a][digit[a]];
       for (const auto& target : axes[a].paths) {
-        const SourcePos pos = position_of(value, path);
+        const SourcePos pos = position_of(listed, path);
         try {
           // Shared, not cloned: nothing writes to a point's document after this, and the
           // value keeps its line and column, so errors point at the sweep list.
@@ -253,7 +330,7 @@ ExperimentFile read_experiment_text(const std::string& text, const std::string& 
           throw InputError(pos, error.key_path(), error.message());
         }
       }
-      point.values.emplace_back(axes[a].key, scalar_text(value));
+      point.values.emplace_back(axes[a].key, scalar_text(listed));
     }
     file.points.push_back(std::move(point));
     std::size_t a = axes.size();

@@ -2,6 +2,12 @@
 // Time series at a fixed interval: the time-average of running and waiting sequences and of KV
 // use in each interval, and the output tokens produced in it. Values are integrated between
 // state changes, so nothing polls: an idle stretch costs one update, not one per interval.
+//
+// Memory and rows grow with the work (state changes, steps), never with the simulated span: a
+// stretch of consecutive intervals in which nothing changed (the same averages, no tokens) is
+// one point whose span covers the whole stretch, and whole intervals of one state are added in
+// one go. A trace spanning years at a 1 s interval, or 1 ns intervals over a busy run, therefore
+// holds a few points per event (timeseries.csv writes one row per point).
 #include <cstdint>
 #include <vector>
 
@@ -11,7 +17,8 @@ namespace llmpo {
 
 struct TimeseriesPoint {
   double start_s = 0;
-  double span_s = 0;          // the interval's length (the last one may be shorter)
+  double span_s = 0;          // the interval's length, or the stretch's (the last one may be shorter)
+  SimTime span_ns = 0;        // the same, exactly
   double running = 0;         // time-average over the interval
   double waiting = 0;
   double kv_utilization = 0;  // used / total blocks, time-average
@@ -24,22 +31,29 @@ class TimeseriesRecorder {
 
   // The state from `now` on (until the next call). Calls must come in time order.
   void set_state(SimTime now, double running, double waiting, double kv_utilization);
+  // Tokens produced at `now` (not before the latest set_state's interval).
   void add_tokens(SimTime now, int64_t tokens);
   // Closes the integration at `end` and returns the points [0, end).
   std::vector<TimeseriesPoint> finish(SimTime end);
+  // Points held so far (the memory test's measure).
+  std::size_t points_held() const { return points_.size(); }
 
  private:
   struct Bucket {
     double running_ns = 0, waiting_ns = 0, kv_ns = 0;  // value x time
     int64_t tokens = 0;
+    bool touched = false;  // any time or tokens added
   };
   void integrate_to(SimTime now);
-  Bucket& bucket(std::size_t index);
+  // Appends `count` consecutive intervals of `span_ns` each holding `bucket`, starting at `start`.
+  void emit(SimTime start, SimTime span_ns, const Bucket& bucket, int64_t count);
 
   SimTime interval_ns_;
   SimTime last_ns_ = 0;
   double running_ = 0, waiting_ = 0, kv_ = 0;
-  std::vector<Bucket> buckets_;
+  int64_t open_index_ = 0;  // the interval being filled: [open_index_ x interval, + interval)
+  Bucket open_;
+  std::vector<TimeseriesPoint> points_;
 };
 
 }  // namespace llmpo
