@@ -34,7 +34,7 @@ void read_engine_settings(StrictMap& config, EngineSettings& s) {
   s.gpu_memory_utilization = config.opt_double("gpu_memory_utilization", fraction()).value_or(s.gpu_memory_utilization);
   s.num_gpu_blocks = config.opt_int("num_gpu_blocks", kBlockCountRange);
   s.max_model_len = config.opt_int("max_model_len", kTokenCountRange);
-  s.scheduler_overhead_us = config.opt_double("scheduler_overhead_us", non_negative()).value_or(0.0);
+  s.scheduler_overhead_us = config.opt_double("scheduler_overhead_us", microseconds()).value_or(0.0);
   if (const auto name = config.opt_string("quantization")) {
     try {
       s.quantization = find_quantization(*name).name;  // canonical spelling, aliases accepted
@@ -104,7 +104,7 @@ StaticBatchingSettings read_static(StrictMap& config) {
                 "missing required key 'batch_size' for a STATIC framework: the requests per batch (there is no "
                 "default; the AI-Flux seed used 4)");
   s.batch_size = config.get_int("batch_size", kSequenceCountRange);
-  s.batch_timeout_s = config.opt_double("batch_timeout_s", non_negative()).value_or(0.0);
+  s.batch_timeout_s = config.opt_double("batch_timeout_s", seconds()).value_or(0.0);
   read_engine_settings(config, s);
   return s;
 }

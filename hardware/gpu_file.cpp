@@ -41,7 +41,7 @@ void read_number(StrictMap& map, const std::string& key, bool required, double s
 void read_link(StrictMap& link, IntraNodeLink& out, bool required) {
   if (required || link.has("type")) out.type = link_from(link.get_choice("type", kLinkTypes));
   else link.opt_string("type");
-  read_number(link, "bandwidth_gb_per_s", required, kGB, positive(), out.bandwidth_bytes_per_s);
+  read_number(link, "bandwidth_gb_per_s", required, kGB, {1e-3, 1e9, false}, out.bandwidth_bytes_per_s);
   read_number(link, "pcie_generation", required, 1.0, {3, 6, false}, out.pcie_generation);
   read_number(link, "pcie_lanes", required, 1.0, {1, 32, false}, out.pcie_lanes);
   link.reject_unknown_keys({"type", "bandwidth_gb_per_s", "pcie_generation", "pcie_lanes"});
@@ -98,7 +98,7 @@ void read_peaks(StrictMap& peaks, GpuSpec& gpu, bool replace_all) {
     for (double& value : gpu.peak_flops) value = 0;
   const auto& names = compute_type_names();
   for (std::size_t i = 0; i < names.size(); ++i)
-    if (auto tflops = peaks.opt_double(names[i], positive())) gpu.peak_flops[i] = *tflops * kTera;
+    if (auto tflops = peaks.opt_double(names[i], {1e-6, 1e9, false})) gpu.peak_flops[i] = *tflops * kTera;
   peaks.reject_unknown_keys(names);
 }
 
@@ -119,14 +119,16 @@ void read_gpu_fields(StrictMap& fields, GpuSpec& gpu, bool require_all) {
   }
   // At most a million GiB: beyond that KV block counts overflow int64 (found by fuzzing).
   read_number(fields, "memory_gib", require_all, kGiB, {0, 1e6, true}, gpu.memory_bytes);
-  read_number(fields, "memory_bandwidth_tb_per_s", require_all, kTB, positive(),
+  // Bandwidths and peaks between a millionth and a million times today's: a slower part made a
+  // step last longer than the simulated clock holds (1e-300 TB/s), a faster one inf bytes/s.
+  read_number(fields, "memory_bandwidth_tb_per_s", require_all, kTB, {1e-6, 1e6, false},
               gpu.memory_bandwidth_bytes_per_s);
   if (require_all || fields.has("peak_dense_tflops")) {
     StrictMap peaks = fields.get_map("peak_dense_tflops");
     read_peaks(peaks, gpu, require_all);
   }
   read_number(fields, "sm_count", require_all, 1.0, {1, 1e5, false}, gpu.sm_count);
-  read_number(fields, "l2_cache_mib", require_all, kMiB, non_negative(), gpu.l2_bytes);
+  read_number(fields, "l2_cache_mib", require_all, kMiB, {0, 1e6, false}, gpu.l2_bytes);
   if (require_all || fields.has("intra_node_link")) {
     StrictMap link = fields.get_map("intra_node_link");
     read_link(link, gpu.link, require_all);

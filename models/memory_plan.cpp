@@ -204,10 +204,15 @@ MemoryPlan plan_memory(const ModelSpec& m, const MemoryPlanRequest& r) {
         format_bytes(-worst.kv_cache_bytes));
   } else if (plan.num_gpu_blocks < worst.kv_layout.admission_blocks(plan.max_model_len)) {
     plan.fits = false;
+    // A cache of no whole block (huge block_size) holds 0 tokens: "--max-model-len 0" is no remedy.
+    const std::string remedy =
+        plan.kv_capacity_tokens > 0
+            ? fmt::format("use max_model_len (--max-model-len) {} or less, or more memory", plan.kv_capacity_tokens)
+            : fmt::format("it has room for no whole block of {} tokens: lower block_size, or use more memory",
+                          r.block_size);
     plan.verdict = fmt::format(
-        "does not fit at max_model_len {}: the KV cache holds only {} tokens (vLLM refuses to "
-        "start); use --max-model-len {} or more memory",
-        plan.max_model_len, plan.kv_capacity_tokens, plan.kv_capacity_tokens);
+        "does not fit at max_model_len {}: the KV cache holds only {} tokens (vLLM refuses to start); {}",
+        plan.max_model_len, plan.kv_capacity_tokens, remedy);
   } else {
     plan.fits = true;
     plan.verdict = fmt::format("fits: {} KV blocks = {} tokens, {} concurrent sequences of {} tokens",

@@ -77,7 +77,10 @@ double VllmStepCost::step_time_s(const StepShape& shape) const {
   return config_.async_scheduling ? std::max(gpu, host) + config_.host.sync_gap_s : gpu + host;
 }
 
-SimTime VllmStepCost::step_time_ns(const StepShape& shape) const { return duration_to_ns(step_time_s(shape)); }
+// At least one tick: a step of zero time (a model too small to register) would never advance the clock.
+SimTime VllmStepCost::step_time_ns(const StepShape& shape) const {
+  return std::max<SimTime>(duration_to_ns(step_time_s(shape)), 1);
+}
 
 void VllmStepCost::stage_times_ns(const StepShape& shape, std::vector<SimTime>& out) const {
   const SimTime total = step_time_ns(shape);

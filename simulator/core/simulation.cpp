@@ -33,6 +33,17 @@ class GapRuns {
   int64_t count_ = 0;
 };
 
+// The simulated clock reached kMaxSimTimeNs: each input was within its bounds, but together
+// they make a run longer than int64 nanoseconds hold (a very low rate times many requests, a
+// huge step cost times many steps). An input error, not a wrapped negative time.
+[[noreturn]] void clock_overflow() {
+  throw InputError(fmt::format(
+      "the simulated run would last more than {:.0f} years, past what the simulator's clock (int64 "
+      "nanoseconds) holds: lower the number of requests or raise the arrival rate, or lower think "
+      "times, step costs or slow hardware overrides",
+      static_cast<double>(kMaxSimTimeNs) / (365.25 * 86400.0 * 1e9)));
+}
+
 }  // namespace
 
 Simulation::Simulation(const Workload& workload, std::vector<Replica> replicas, SimulationOptions options)
@@ -272,6 +283,7 @@ void Simulation::try_start_step(int32_t replica, SimTime now) {
       throw InternalError(fmt::format("replica {}: a step of {} sequences took {} ns on stage {}", replica,
                                       plan.sequences.size(), stage_times_[s], s));
     t = std::max(t, stage_free[s]) + stage_times_[s];
+    if (t > kMaxSimTimeNs) clock_overflow();
     stage_free[s] = t;
   }
   last_step_ns_[k] = t - now;
@@ -366,6 +378,7 @@ RunResult Simulation::run() {
     const Event event = queue_.pop();
     ++result_.events;
     if (++popped % kControlEveryEvents == 0 && options_.control != nullptr) report_progress(event.time_ns);
+    if (event.time_ns > kMaxSimTimeNs && event.time_ns != kNeverNs) clock_overflow();
     if (event.time_ns < last_event_ns_)
       throw InternalError(fmt::format("event time went backwards: {} ns after {} ns", event.time_ns, last_event_ns_));
     integrate_until(event.time_ns);

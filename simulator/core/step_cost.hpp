@@ -2,6 +2,7 @@
 // How long an engine step takes. The simulation only sees this interface: the roofline cost
 // model in production, a linear model for what-if studies and for tests whose timings are
 // worked out by hand.
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -30,7 +31,8 @@ class RooflineStepCost final : public StepCost {
   RooflineStepCost(CostModel model, SimTime framework_overhead_ns)
       : model_(std::move(model)), overhead_ns_(framework_overhead_ns) {}
   SimTime step_time_ns(const StepShape& shape) const override {
-    return duration_to_ns(model_.step_time_s(shape)) + overhead_ns_;
+    // At least one tick, as LinearStepCost: a step of zero time would never advance the clock.
+    return std::max<SimTime>(duration_to_ns(model_.step_time_s(shape)), 1) + overhead_ns_;
   }
   const CostModel& model() const { return model_; }
 
@@ -53,9 +55,12 @@ class LinearStepCost final : public StepCost {
       : p_(params), overhead_ns_(framework_overhead_ns) {}
   SimTime step_time_ns(const StepShape& shape) const override {
     const double kv_tokens = shape.prefill.kv_tokens + shape.decode.kv_tokens;
-    return duration_to_ns(p_.base_s + p_.per_new_token_s * shape.new_tokens() +
-                          p_.per_sequence_s * shape.num_seqs() + p_.per_kv_token_s * kv_tokens) +
-           overhead_ns_;
+    // At least one tick: a step of zero time would let a replica run unboundedly many steps at
+    // one instant (base_ms: 0 with no other terms). Saturating: the simulation reports a clock
+    // past kMaxSimTimeNs as an input error.
+    const SimTime ns = duration_to_ns(p_.base_s + p_.per_new_token_s * shape.new_tokens() +
+                                      p_.per_sequence_s * shape.num_seqs() + p_.per_kv_token_s * kv_tokens);
+    return std::max<SimTime>(ns, 1) + overhead_ns_;
   }
 
  private:

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <cstdint>
 
+#include "simulator/util/input_limits.hpp"
+
 namespace llmpo {
 
 using SimTime = int64_t;  // nanoseconds since the start of the run
@@ -14,16 +16,25 @@ inline constexpr SimTime kNeverNs = INT64_MAX;
 // Seconds to nanoseconds, rounded up; a positive duration is at least 1 ns. A value within a
 // thousandth of a nanosecond of a whole number is that number: 0.018 s is 18,000,000 ns even
 // though 0.018 * 1e9 evaluates to 18000000.000000004 in binary floating point.
+// Saturates at kMaxSimTimeNs (146 years): a longer time would wrap int64 to a negative one; the
+// simulation stops with an input error when its clock reaches that limit.
 inline SimTime duration_to_ns(double seconds) {
   if (!(seconds > 0)) return 0;
   const double exact = seconds * 1e9;
+  if (!(exact < static_cast<double>(kMaxSimTimeNs))) return kMaxSimTimeNs;
   const double nearest = std::round(exact);
   const double ns = std::fabs(exact - nearest) < 1e-3 ? nearest : std::ceil(exact);
   return ns < 1 ? 1 : static_cast<SimTime>(ns);
 }
 
-// A point in time (an arrival), rounded to the nearest nanosecond.
-inline SimTime instant_to_ns(double seconds) { return static_cast<SimTime>(std::llround(seconds * 1e9)); }
+// A point in time (an arrival), rounded to the nearest nanosecond; saturates like duration_to_ns
+// at both ends.
+inline SimTime instant_to_ns(double seconds) {
+  const double exact = seconds * 1e9;
+  if (!(exact < static_cast<double>(kMaxSimTimeNs))) return std::isnan(exact) ? 0 : kMaxSimTimeNs;
+  if (exact <= -static_cast<double>(kMaxSimTimeNs)) return -kMaxSimTimeNs;
+  return static_cast<SimTime>(std::llround(exact));
+}
 
 inline double ns_to_s(SimTime ns) { return static_cast<double>(ns) * 1e-9; }
 inline double ns_to_ms(SimTime ns) { return static_cast<double>(ns) * 1e-6; }

@@ -66,7 +66,7 @@ CapacitySpec parse_capacity(StrictMap& map) {
     bool all_read = true;
     for (const auto& key : slo->keys()) {
       std::optional<LatencyBound> bound = bound_from_key(key);
-      const std::optional<double> max_ms = slo->opt_double(key, positive());
+      const std::optional<double> max_ms = slo->opt_double(key, positive_milliseconds());
       if (!bound) {
         const InputError error(slo->pos_of(key), slo->path_of(key), "unknown bound '" + key + "': " + kBoundHelp);
         if (slo->diagnostics() == nullptr) throw error;
@@ -85,8 +85,8 @@ CapacitySpec parse_capacity(StrictMap& map) {
     map.raise(InputError(map.pos(), map.key_path(),
                          "say what capacity means: an slo (e.g. {ttft_p90_ms: 2000, tpot_p99_ms: 100}) and/or "
                          "min_attainment (the share of requests meeting simulation.slo)"));
-  spec.low = map.get_double("low", positive());
-  spec.high = map.get_double("high", positive());
+  spec.low = map.get_double("low", rate_per_second());
+  spec.high = map.get_double("high", rate_per_second());
   if (spec.high <= spec.low)
     map.fail("high", fmt::format("must be greater than low ({})", spec.low));
   spec.tolerance = map.opt_double("tolerance", {0.001, 0.5, false}).value_or(0.02);

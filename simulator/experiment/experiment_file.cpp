@@ -227,9 +227,12 @@ void apply_override(YAML::Node& document, const std::string& assignment) {
   try {
     // Copied without marks: a line and column of the override text would be taken for a
     // position in the file. Errors at an override point at the enclosing mapping instead.
-    value = unmarked(YAML::Load(assignment.substr(eq + 1)));
-  } catch (const YAML::Exception& error) {
-    throw InputError({}, "--set " + path, "value is not valid YAML: " + error.msg);
+    // load_yaml_value refuses aliases and bounds nesting, which keeps the recursive copy finite.
+    value = unmarked(load_yaml_value(assignment.substr(eq + 1), "--set " + path));
+  } catch (const InputError& error) {
+    std::string message = error.message();
+    if (message.rfind("YAML syntax error: ", 0) == 0) message = "value is not valid YAML: " + message.substr(19);
+    throw InputError({}, "--set " + path, message);
   }
   set_path(document, path, value, "--set " + path);
 }

@@ -23,7 +23,11 @@ auto at_key(const StrictMap& map, const std::string& key, Action action) -> decl
     return action();
   } catch (const InputError& error) {
     if (error.pos().line > 0) throw;
-    throw InputError(map.pos_of(key), map.path_of(key), error.message());
+    // An error that names a key of this map is shown there (a PP error was shown at
+    // tensor_parallel_degree, the key the check was filed under).
+    const std::string& named = error.key_path();
+    const std::string& at = !named.empty() && map.has(named) ? named : key;
+    throw InputError(map.pos_of(at), map.path_of(at), error.message());
   }
 }
 
@@ -131,19 +135,24 @@ SimulationSettings read_simulation(StrictMap& sim) {
     const YAML::Node list = sim.get_node("percentiles");
     if (!list.IsSequence() || list.size() == 0) sim.fail("percentiles", "expected a non-empty list such as [50, 90, 99]");
     out.metrics.percentiles.clear();
-    for (std::size_t i = 0; i < list.size(); ++i)
-      out.metrics.percentiles.push_back(
-          scalar_to_double(list[i], sim.file(), sim.path_of("percentiles") + fmt::format("[{}]", i), {0, 100, true}));
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      try {
+        out.metrics.percentiles.push_back(
+            scalar_to_double(list[i], sim.file(), sim.path_of("percentiles") + fmt::format("[{}]", i), {0, 100, true}));
+      } catch (const InputError& error) {
+        sim.record(error);  // and read the rest of the section
+      }
+    }
   } else {
     sim.opt_string("percentiles");
   }
-  out.metrics.warmup_s = sim.opt_double("warmup_s", non_negative()).value_or(0);
-  out.metrics.cooldown_s = sim.opt_double("cooldown_s", non_negative()).value_or(0);
-  out.timeseries_interval_s = sim.opt_double("timeseries_interval_s", positive()).value_or(1.0);
+  out.metrics.warmup_s = sim.opt_double("warmup_s", seconds()).value_or(0);
+  out.metrics.cooldown_s = sim.opt_double("cooldown_s", seconds()).value_or(0);
+  out.timeseries_interval_s = sim.opt_double("timeseries_interval_s", positive_seconds()).value_or(1.0);
   if (auto slo = sim.opt_map("slo")) {
-    out.metrics.slo.ttft_ms = slo->opt_double("ttft_ms", positive());
-    out.metrics.slo.tpot_ms = slo->opt_double("tpot_ms", positive());
-    out.metrics.slo.e2el_ms = slo->opt_double("e2el_ms", positive());
+    out.metrics.slo.ttft_ms = slo->opt_double("ttft_ms", positive_milliseconds());
+    out.metrics.slo.tpot_ms = slo->opt_double("tpot_ms", positive_milliseconds());
+    out.metrics.slo.e2el_ms = slo->opt_double("e2el_ms", positive_milliseconds());
     slo->reject_unknown_keys({"ttft_ms", "tpot_ms", "e2el_ms"});
   }
   if (auto cost = sim.opt_map("cost_model")) {
@@ -151,10 +160,12 @@ SimulationSettings read_simulation(StrictMap& sim) {
     if (!type) cost->fail("type", "missing required key 'type' (valid: roofline, linear)");
     out.linear_cost = *type == "linear";
     if (out.linear_cost) {
-      out.linear.base_s = cost->get_double("base_ms", non_negative()) * 1e-3;
-      out.linear.per_new_token_s = cost->opt_double("per_token_ms", non_negative()).value_or(0) * 1e-3;
-      out.linear.per_sequence_s = cost->opt_double("per_sequence_ms", non_negative()).value_or(0) * 1e-3;
-      out.linear.per_kv_token_s = cost->opt_double("per_kv_token_ms", non_negative()).value_or(0) * 1e-3;
+      // Each term at most kMaxInputSeconds; a step whose terms add up to 0 takes 1 ns (the
+      // simulated clock's tick; see LinearStepCost), so base_ms: 0 is a valid input.
+      out.linear.base_s = cost->get_double("base_ms", milliseconds()) * 1e-3;
+      out.linear.per_new_token_s = cost->opt_double("per_token_ms", milliseconds()).value_or(0) * 1e-3;
+      out.linear.per_sequence_s = cost->opt_double("per_sequence_ms", milliseconds()).value_or(0) * 1e-3;
+      out.linear.per_kv_token_s = cost->opt_double("per_kv_token_ms", milliseconds()).value_or(0) * 1e-3;
       cost->reject_unknown_keys({"type", "base_ms", "per_token_ms", "per_sequence_ms", "per_kv_token_ms"});
     } else {
       cost->reject_unknown_keys({"type"});

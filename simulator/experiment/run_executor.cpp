@@ -1,6 +1,9 @@
 #include "run_executor.hpp"
 
+#include <fmt/format.h>
+
 #include "frameworks/vllm/vllm_step_cost.hpp"
+#include "simulator/util/error.hpp"
 
 namespace llmpo {
 
@@ -92,7 +95,17 @@ RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& request
   Simulation simulation(requests, build_replicas(run, point.simulation), options);
   RunOutcome outcome;
   outcome.run = &run;
-  outcome.result = simulation.run();
+  try {
+    outcome.result = simulation.run();
+  } catch (const InputError& error) {
+    // The simulated clock's limit: no one key is at fault; shown at the run's workload, whose
+    // length together with the step costs made the run that long.
+    if (error.pos().line > 0 || !error.pos().file.empty()) throw;
+    const auto w = static_cast<std::size_t>(run.workload_index);
+    SourcePos pos = w < plan_.workloads.size() ? plan_.workloads[w].pos : SourcePos{};
+    if (pos.file.empty()) pos = {plan_.path, 0, 0};
+    throw InputError(pos, fmt::format("run '{}'", run.name), error.message());
+  }
   std::vector<Slo> class_slos;
   for (const auto& c : requests.classes) class_slos.push_back(c.slo);
   outcome.metrics = compute_run_metrics(outcome.result, metrics, class_slos);

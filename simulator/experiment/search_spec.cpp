@@ -45,7 +45,7 @@ std::vector<std::string> scalar_list(StrictMap& map, const std::string& key, Num
 
 SearchSpec parse_search(StrictMap& map) {
   SearchSpec spec;
-  spec.target_rate_per_s = map.get_double("target_rate_per_s", positive());
+  spec.target_rate_per_s = map.get_double("target_rate_per_s", rate_per_second());
   spec.gpus = map.get_string_list("gpus");
   if (spec.gpus.empty()) map.fail("gpus", "list at least one GPU preset (see `llmperforacle list gpus`)");
   spec.tensor_parallel = int_list(map, "tensor_parallel_degree", spec.tensor_parallel, {1, 4096, false});

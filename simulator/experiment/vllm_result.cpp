@@ -1,5 +1,6 @@
 #include "vllm_result.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <ctime>
@@ -12,6 +13,7 @@
 #include "frameworks/framework_config.hpp"
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/input_limits.hpp"
 
 namespace llmpo {
 
@@ -170,6 +172,9 @@ std::string write_vllm_result(const std::string& out_dir, const ExperimentPlan& 
 
 namespace {
 
+// Unix times (1.7e9 today) and times since the start both fit well inside this.
+constexpr double kMaxStartTimeSeconds = 1e10;
+
 [[noreturn]] void bad(const std::string& path, const std::string& key, const std::string& what) {
   throw InputError({}, key.empty() ? path : path + ": " + key, what);
 }
@@ -181,7 +186,12 @@ std::vector<int64_t> int_list(const nlohmann::json& j, const std::string& path, 
   std::vector<int64_t> out;
   for (const auto& v : j[key]) {
     if (!v.is_number_integer() || v.get<int64_t>() < 0)
-      bad(path, key, fmt::format("expected non-negative whole token counts, found {}", v.dump()));
+      bad(path, fmt::format("{}[{}]", key, out.size()),
+          fmt::format("expected non-negative whole token counts, found {}", v.dump()));
+    // Token counts are int32 in the simulator: 1e12 wrapped to a negative prompt.
+    if (v.get<int64_t>() > kMaxTokenCount)
+      bad(path, fmt::format("{}[{}]", key, out.size()),
+          fmt::format("token count {} is out of range (must be at most {})", v.dump(), kMaxTokenCount));
     out.push_back(v.get<int64_t>());
   }
   return out;
@@ -238,8 +248,21 @@ VllmResultFile parse_vllm_result(const std::string& text, const std::string& pat
     if (j["start_times"].size() != f.input_lens.size())
       bad(path, "start_times", fmt::format("has {} entries but input_lens has {}", j["start_times"].size(), f.input_lens.size()));
     for (const auto& v : j["start_times"]) {
-      if (!v.is_number()) bad(path, "start_times", fmt::format("expected times in seconds, found {}", v.dump()));
-      f.start_times.push_back(v.get<double>());
+      const std::string entry = fmt::format("start_times[{}]", f.start_times.size());
+      if (!v.is_number()) bad(path, entry, fmt::format("expected times in seconds, found {}", v.dump()));
+      // Within kMaxInputSeconds of 0 either way (they are Unix times or times since the start), so
+      // that their differences, the replayed arrival times, fit the simulated clock.
+      const double t = v.get<double>();
+      if (!std::isfinite(t) || std::fabs(t) > kMaxStartTimeSeconds)
+        bad(path, entry, fmt::format("{} is out of range (must be between -{:g} and {:g} seconds)", v.dump(),
+                                     kMaxStartTimeSeconds, kMaxStartTimeSeconds));
+      f.start_times.push_back(t);
+    }
+    if (!f.start_times.empty()) {
+      const auto [first, last] = std::minmax_element(f.start_times.begin(), f.start_times.end());
+      if (*last - *first > kMaxInputSeconds)
+        bad(path, "start_times", fmt::format("span {:g} seconds, more than the {:g} a replay may simulate",
+                                             *last - *first, kMaxInputSeconds));
     }
   }
   return f;

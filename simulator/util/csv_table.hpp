@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "input_limits.hpp"  // kMaxTokenCount
+
 namespace llmpo {
 
 // What a number read from text may be; `expected` is how a message says it.
@@ -38,9 +40,6 @@ struct NumberRule {
 // with `problem` saying what is wrong and what would be valid, for empty text, text that is
 // not a number, NaN, infinity, a non-whole or out-of-range value.
 bool parse_number(std::string_view text, const NumberRule& rule, double& value, std::string& problem);
-
-// The largest token count a file may give: fits int32 with room to add a prompt and an output.
-inline constexpr int32_t kMaxTokenCount = 1'000'000'000;
 
 struct CsvRow {
   int line = 0;                    // 1-based line number in the file

@@ -1,5 +1,6 @@
 #include "yaml_reader.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/eventhandler.h>
 
+#include "input_limits.hpp"
 #include "text.hpp"
 
 namespace llmpo {
@@ -27,6 +29,10 @@ void check_mapping(const YAML::Node& node, const std::string& path, const std::s
     const std::string& key = entry.first.Scalar();
     const std::string key_path = path.empty() ? key : path + "." + key;
     const SourcePos pos = position_of(entry.first, file);
+    // yaml-cpp keeps `<<` as an ordinary key, so a merge read as a key nobody knows and the
+    // merged keys as missing: say what it is instead.
+    if (key == "<<")
+      throw InputError(pos, key_path, "YAML merge keys (<<) are not supported; write the keys out in full");
     const auto [seen, inserted] = first_line.emplace(key, pos.line);
     if (!inserted)
       throw InputError(pos, key_path,
@@ -59,37 +65,103 @@ void check_keys(const YAML::Node& root, const std::string& file) {
   }
 }
 
+SourcePos position_of(const YAML::Mark& mark, const std::string& file);
+
 // Where each document of a YAML stream starts (its first token, `---` included) and where its
-// content starts (its first node), from the parser's events alone.
-class DocumentStarts : public YAML::EventHandler {
+// content starts (its first node), from the parser's events alone; and, while the events go by,
+// the shape limits of input_limits.hpp, before yaml-cpp builds (and anyone copies) a tree:
+// nesting depth, the node count with every alias expanded, no alias inside its own anchor (a
+// cycle, which recursive copies followed until the stack overflowed), and, where aliases are not
+// allowed at all (--set values), none.
+class DocumentScan : public YAML::EventHandler {
  public:
+  DocumentScan(std::string file, bool allow_aliases) : file_(std::move(file)), allow_aliases_(allow_aliases) {}
   std::vector<YAML::Mark> starts, contents;
   void OnDocumentStart(const YAML::Mark& mark) override {
     starts.push_back(mark);
     contents.push_back(mark);
     awaiting_content_ = true;
+    expanded_size_.clear();  // anchors are per document
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { content_at(mark); }
-  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { content_at(mark); }
-  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     content_at(mark);
+    if (!allow_aliases_) refuse_alias(mark);
+    for (const Open& open : open_)
+      if (open.anchor == anchor && anchor != YAML::NullAnchor)
+        throw InputError(position_of(mark, file_), "",
+                         "this alias (*) refers to the anchor (&) of a list or mapping that contains it: "
+                         "a cycle, which has no value");
+    const auto size = expanded_size_.find(anchor);
+    add(mark, size == expanded_size_.end() ? 1 : size->second);
   }
-  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    content_at(mark);
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, const std::string&) override {
+    leaf(mark, anchor);
   }
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-    content_at(mark);
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    open(mark, anchor);
   }
-  void OnMapEnd() override {}
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor, YAML::EmitterStyle::value) override {
+    open(mark, anchor);
+  }
+  void OnMapEnd() override { close(); }
 
  private:
+  struct Open {
+    YAML::anchor_t anchor;
+    int64_t nodes;  // this collection's nodes so far, aliases expanded
+  };
   void content_at(const YAML::Mark& mark) {
     if (awaiting_content_) contents.back() = mark;
     awaiting_content_ = false;
   }
+  void refuse_alias(const YAML::Mark& mark) const {
+    throw InputError(position_of(mark, file_), "",
+                     "anchors and aliases (&name, *name) are not allowed here; write the value out");
+  }
+  void leaf(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    content_at(mark);
+    if (anchor != YAML::NullAnchor && !allow_aliases_) refuse_alias(mark);
+    add(mark, 1);
+    if (anchor != YAML::NullAnchor) expanded_size_[anchor] = 1;
+  }
+  void open(const YAML::Mark& mark, YAML::anchor_t anchor) {
+    content_at(mark);
+    if (anchor != YAML::NullAnchor && !allow_aliases_) refuse_alias(mark);
+    if (static_cast<int>(open_.size()) >= kMaxYamlNesting)
+      throw InputError(position_of(mark, file_), "",
+                       fmt::format("nested too deep: more than {} levels of lists and mappings", kMaxYamlNesting));
+    open_.push_back({anchor, 0});
+    add(mark, 1);
+  }
+  void close() {
+    if (open_.empty()) return;
+    const Open done = open_.back();
+    open_.pop_back();
+    if (done.anchor != YAML::NullAnchor) expanded_size_[done.anchor] = done.nodes;
+    if (!open_.empty()) open_.back().nodes += done.nodes;
+  }
+  // Counts `nodes` into the document and the collection being read (all of them are counted
+  // into its parents when it closes).
+  void add(const YAML::Mark& mark, int64_t nodes) {
+    total_ += nodes;
+    if (!open_.empty()) open_.back().nodes += nodes;
+    if (total_ > kMaxYamlExpandedNodes)
+      throw InputError(position_of(mark, file_), "",
+                       fmt::format("the document stands for more than {} values once its aliases (*name) "
+                                   "are expanded; anchors and aliases may repeat only a few values",
+                                   kMaxYamlExpandedNodes));
+  }
+
+  std::string file_;
+  bool allow_aliases_;
   bool awaiting_content_ = false;
+  std::vector<Open> open_;
+  std::map<YAML::anchor_t, int64_t> expanded_size_;
+  int64_t total_ = 0;
 };
 
 SourcePos position_of(const YAML::Mark& mark, const std::string& file) {
@@ -100,10 +172,10 @@ SourcePos position_of(const YAML::Mark& mark, const std::string& file) {
 // yaml-cpp 0.7 (Debian 12) a token no rule consumes - a line starting with ',' - makes it return
 // the same empty document forever, filling memory (yaml-cpp issue 1040; pull request 1319, merged
 // upstream in 2024, after 0.8.0). A document starting where the previous one started is that token.
-std::vector<YAML::Mark> document_contents(const std::string& text, const std::string& file) {
+std::vector<YAML::Mark> document_contents(const std::string& text, const std::string& file, bool allow_aliases) {
   std::istringstream in(text);
   YAML::Parser parser(in);
-  DocumentStarts handler;
+  DocumentScan handler(file, allow_aliases);
   while (parser.HandleNextDocument(handler)) {
     const auto& starts = handler.starts;
     if (starts.size() > 1 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos)
@@ -113,10 +185,11 @@ std::vector<YAML::Mark> document_contents(const std::string& text, const std::st
   return handler.contents;
 }
 
-YAML::Node parse_or_throw(const std::string& text, const std::string& file) {
+YAML::Node parse_or_throw(const std::string& text, const std::string& file, bool allow_aliases = true) {
+  check_text_encoding(text, file);
   YAML::Node document;
   try {
-    const std::vector<YAML::Mark> starts = document_contents(text, file);  // of each document's content
+    const std::vector<YAML::Mark> starts = document_contents(text, file, allow_aliases);  // of each document's content
     if (starts.empty()) return YAML::Node();
     // YAML::Load would silently read only the first document of a file with `---` separators.
     if (starts.size() > 1)
@@ -131,9 +204,11 @@ YAML::Node parse_or_throw(const std::string& text, const std::string& file) {
   return document;
 }
 
-std::string describe_range(const NumberRange& range) {
+// `above` says the value broke the upper bound, which is then stated even when it is the
+// catch-all 1e300 (a weight of 1e308 was told only "must be greater than 0").
+std::string describe_range(const NumberRange& range, bool above = false) {
   const bool has_min = range.min > -1e299;
-  const bool has_max = range.max < 1e299;
+  const bool has_max = range.max < 1e299 || above;
   if (has_min && has_max)
     return fmt::format("{} {} and at most {}", range.min_exclusive ? "greater than" : "at least",
                        range.min, range.max);
@@ -149,7 +224,15 @@ void check_range(double value, const NumberRange& range, const SourcePos& pos,
   const bool below = range.min_exclusive ? value <= range.min : value < range.min;
   if (below || value > range.max)
     throw InputError(pos, path, fmt::format("{} is out of range (must be {})", text,
-                                            describe_range(range)));
+                                            describe_range(range, value > range.max)));
+}
+
+// What a bad number reads as in collect mode, so that the rest of the section is read: a value
+// inside the range, never simulated (the recorded error stops the run before anything runs).
+double stand_in(const NumberRange& range) {
+  double value = std::min(std::max(1.0, range.min), range.max);
+  if (range.min_exclusive && value <= range.min) value = range.max;
+  return value;
 }
 
 }  // namespace
@@ -164,6 +247,10 @@ YAML::Node load_yaml_file(const std::string& path) {
 
 YAML::Node load_yaml_string(const std::string& text, const std::string& pretend_file) {
   return parse_or_throw(text, pretend_file);
+}
+
+YAML::Node load_yaml_value(const std::string& text, const std::string& pretend_file) {
+  return parse_or_throw(text, pretend_file, false);
 }
 
 SourcePos position_of(const YAML::Node& node, const std::string& file) { return position_of(node.Mark(), file); }
@@ -338,9 +425,21 @@ std::optional<std::string> StrictMap::opt_choice(const std::string& key,
   return softly<std::string>([&] { return get_choice(key, valid); });
 }
 
+void StrictMap::record(const InputError& error) const {
+  if (!diagnostics_) throw error;
+  diagnostics_->add(error);
+}
+
+// A bad number is recorded and read as a stand-in rather than ending the section: the keys after
+// it are independent, and their errors were shown only after this one had been fixed.
 int64_t StrictMap::get_int(const std::string& key, NumberRange range) {
   const YAML::Node value = value_of(key);
-  return guarded([&] { return scalar_to_int(value, file_, path_of(key), range); });
+  try {
+    return scalar_to_int(value, file_, path_of(key), range);
+  } catch (const InputError& error) {
+    record(error);
+    return static_cast<int64_t>(std::ceil(stand_in(range)));
+  }
 }
 
 std::optional<int64_t> StrictMap::opt_int(const std::string& key, NumberRange range) {
@@ -351,7 +450,12 @@ std::optional<int64_t> StrictMap::opt_int(const std::string& key, NumberRange ra
 
 double StrictMap::get_double(const std::string& key, NumberRange range) {
   const YAML::Node value = value_of(key);
-  return guarded([&] { return scalar_to_double(value, file_, path_of(key), range); });
+  try {
+    return scalar_to_double(value, file_, path_of(key), range);
+  } catch (const InputError& error) {
+    record(error);
+    return stand_in(range);
+  }
 }
 
 std::optional<double> StrictMap::opt_double(const std::string& key, NumberRange range) {

@@ -13,12 +13,16 @@
 
 #include "diagnostics.hpp"
 #include "error.hpp"
+#include "input_limits.hpp"
 
 namespace llmpo {
 
 // Parses a YAML file; a syntax error becomes an InputError with the file's line and column.
 YAML::Node load_yaml_file(const std::string& path);
 YAML::Node load_yaml_string(const std::string& text, const std::string& pretend_file);
+// The same for a standalone value (a --set value), in which anchors and aliases are refused:
+// nothing in one value needs them, and they are how a few bytes become a cycle or 10^9 nodes.
+YAML::Node load_yaml_value(const std::string& text, const std::string& pretend_file);
 
 // The position of a node inside `file` (yaml-cpp marks are 0-based; ours are 1-based).
 SourcePos position_of(const YAML::Node& node, const std::string& file);
@@ -35,6 +39,13 @@ struct NumberRange {
 inline NumberRange positive() { return {0.0, 1e300, true}; }
 inline NumberRange non_negative() { return {0.0, 1e300, false}; }
 inline NumberRange fraction() { return {0.0, 1.0, true}; }  // (0, 1]
+// Inputs that become simulated times or rates (input_limits.hpp says why the bounds).
+inline NumberRange seconds() { return {0.0, kMaxInputSeconds, false}; }
+inline NumberRange positive_seconds() { return {0.0, kMaxInputSeconds, true}; }
+inline NumberRange milliseconds() { return {0.0, kMaxInputSeconds * 1e3, false}; }
+inline NumberRange positive_milliseconds() { return {0.0, kMaxInputSeconds * 1e3, true}; }
+inline NumberRange microseconds() { return {0.0, kMaxInputSeconds * 1e6, false}; }
+inline NumberRange rate_per_second() { return {kMinRatePerSecond, 1e300, false}; }
 
 // With a Diagnostics ("collect mode", used for experiment files), a bad optional value is
 // recorded and read as absent, every unknown key is recorded, and a bad required value is
@@ -80,6 +91,10 @@ class StrictMap {
   // `valid` is the list of keys the caller understands; defaults to those it read. Throws for
   // the first, or in collect mode records them all and returns.
   void reject_unknown_keys(const std::vector<std::string>& valid = {}) const;
+
+  // An error that does not stop the section: thrown, or in collect mode recorded and returned
+  // from, so that the next keys are read (and their errors reported) too.
+  void record(const InputError& error) const;
 
   // An error at `key`: thrown, or in collect mode recorded and the section abandoned.
   [[noreturn]] void fail(const std::string& key, const std::string& message) const;

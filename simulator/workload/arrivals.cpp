@@ -51,7 +51,7 @@ std::vector<RateStep> parse_steps(StrictMap& map) {
   for (std::size_t i = 0; i < list.size(); ++i) {
     StrictMap item(list[i], map.file(), fmt::format("{}[{}]", path, i));
     item.reject_unknown_keys({"until_s", "rate_per_s"});
-    RateStep step{item.get_double("until_s", positive()), item.get_double("rate_per_s", non_negative())};
+    RateStep step{item.get_double("until_s", positive_seconds()), item.get_double("rate_per_s", non_negative())};
     if (!steps.empty() && step.until_s <= steps.back().until_s)
       item.fail("until_s", fmt::format("until_s {} must be later than the previous step's {}", step.until_s,
                                        steps.back().until_s));
@@ -66,7 +66,7 @@ RampSpec parse_ramp(StrictMap& map) {
   StrictMap ramp_map = map.get_map("ramp");
   ramp_map.reject_unknown_keys({"start_rate_per_s", "end_rate_per_s", "over_s"});
   RampSpec ramp{ramp_map.get_double("start_rate_per_s", non_negative()),
-                ramp_map.get_double("end_rate_per_s", non_negative()), ramp_map.get_double("over_s", positive())};
+                ramp_map.get_double("end_rate_per_s", non_negative()), ramp_map.get_double("over_s", positive_seconds())};
   if (ramp.start_rate_per_s == 0 && ramp.end_rate_per_s == 0)
     ramp_map.fail("end_rate_per_s", "start and end rates are both 0: no request would ever arrive");
   return ramp;
@@ -134,17 +134,17 @@ ArrivalSpec parse_arrival_spec(StrictMap map) {
   reject_keys_of_other_kinds(map, "process", process, keys_of(spec.process), kAllKeys);
   switch (spec.process) {
     case ArrivalProcess::gamma:
-      spec.burstiness = map.get_double("burstiness", positive());
+      spec.burstiness = map.get_double("burstiness", {1e-6, 1e6, false});
       [[fallthrough]];
     case ArrivalProcess::poisson:
     case ArrivalProcess::constant:
-      spec.rate_per_s = map.get_double("rate_per_s", positive());
+      spec.rate_per_s = map.get_double("rate_per_s", rate_per_second());
       break;
     case ArrivalProcess::steps: spec.steps = parse_steps(map); break;
     case ArrivalProcess::ramp: spec.ramp = parse_ramp(map); break;
     case ArrivalProcess::closed_loop:
       spec.clients = map.get_int("clients", {1, 1e6, false});
-      spec.think_time_s = map.opt_double("think_time_s", non_negative()).value_or(0.0);
+      spec.think_time_s = map.opt_double("think_time_s", seconds()).value_or(0.0);
       break;
   }
   return spec;

@@ -31,9 +31,9 @@ TraceSpec parse_trace(StrictMap map, TraceCache* cache) {
   trace.column_prompt = map.opt_string("column_prompt").value_or(default_prompt_column(trace.format));
   trace.column_output = map.opt_string("column_output").value_or(default_output_column(trace.format));
   if (trace.has_arrivals()) {
-    trace.rate_scale = map.opt_double("rate_scale", positive()).value_or(1.0);
-    trace.start_s = map.opt_double("start_s", non_negative()).value_or(0.0);
-    trace.end_s = map.opt_double("end_s", positive());
+    trace.rate_scale = map.opt_double("rate_scale", {1e-9, 1e9, false}).value_or(1.0);
+    trace.start_s = map.opt_double("start_s", seconds()).value_or(0.0);
+    trace.end_s = map.opt_double("end_s", positive_seconds());
     if (trace.end_s && *trace.end_s <= trace.start_s)
       map.fail("end_s", fmt::format("end_s {} must be later than start_s {}", *trace.end_s, trace.start_s));
   }
@@ -59,8 +59,8 @@ TraceSpec parse_trace(StrictMap map, TraceCache* cache) {
 
 Slo parse_slo(StrictMap map) {
   map.reject_unknown_keys({"ttft_ms", "tpot_ms", "e2el_ms"});
-  Slo slo{map.opt_double("ttft_ms", positive()), map.opt_double("tpot_ms", positive()),
-          map.opt_double("e2el_ms", positive())};
+  Slo slo{map.opt_double("ttft_ms", positive_milliseconds()), map.opt_double("tpot_ms", positive_milliseconds()),
+          map.opt_double("e2el_ms", positive_milliseconds())};
   if (!slo.ttft_ms && !slo.tpot_ms && !slo.e2el_ms)
     throw InputError(map.pos(), map.key_path(), "give at least one of ttft_ms, tpot_ms, e2el_ms");
   return slo;
@@ -80,7 +80,7 @@ std::vector<ClassSpec> parse_classes(StrictMap& workload, std::vector<StrictMap>
     for (std::size_t j = 0; j < classes.size(); ++j)
       if (classes[j].name == spec.name)
         map.fail("name", fmt::format("duplicate class name '{}' (also classes[{}])", spec.name, j));
-    spec.weight = map.get_double("weight", positive());
+    spec.weight = map.get_double("weight", {0.0, 1e9, true});
     if (auto prompt = map.opt_map("prompt_tokens")) spec.prompt_tokens = parse_length_spec(*prompt);
     if (auto output = map.opt_map("output_tokens")) spec.output_tokens = parse_length_spec(*output);
     if (auto slo = map.opt_map("slo")) spec.slo = parse_slo(*slo);
@@ -125,6 +125,39 @@ std::shared_ptr<const std::vector<TraceRow>> TraceCache::read(const TraceSpec& t
   return slot;
 }
 
+namespace {
+
+// Each time and rate is bounded on its own (input_limits.hpp); this bounds what they make
+// together: the time the requests take to arrive must fit kMaxInputSeconds, or the simulated
+// clock would overflow (200 requests at 1e-300/s).
+void check_span(StrictMap& workload, const WorkloadSpec& spec) {
+  if (!spec.arrival || !spec.num_requests) return;
+  const auto requests = static_cast<double>(*spec.num_requests);
+  const ArrivalSpec& arrival = *spec.arrival;
+  double span_s = 0;
+  std::string what;
+  switch (arrival.process) {
+    case ArrivalProcess::poisson:
+    case ArrivalProcess::gamma:
+    case ArrivalProcess::constant:
+      span_s = requests / arrival.rate_per_s;
+      what = fmt::format("{} requests at rate_per_s {}", requests, arrival.rate_per_s);
+      break;
+    case ArrivalProcess::closed_loop:
+      span_s = requests / static_cast<double>(arrival.clients) * arrival.think_time_s;
+      what = fmt::format("{} requests from {} clients thinking {} s each", requests, arrival.clients,
+                         arrival.think_time_s);
+      break;
+    default: return;  // steps and ramps end at their last until_s / over_s, already bounded
+  }
+  if (span_s > kMaxInputSeconds)
+    workload.fail("arrival", fmt::format("{} take about {:.3g} s to arrive, more than the {:g} s a run may "
+                                         "simulate; raise the rate or lower the number of requests",
+                                         what, span_s, kMaxInputSeconds));
+}
+
+}  // namespace
+
 WorkloadSpec parse_workload(StrictMap& workload, TraceCache* cache) {
   workload.reject_unknown_keys(
       {"arrival", "num_requests", "duration_s", "prompt_tokens", "output_tokens", "trace", "classes",
@@ -135,7 +168,7 @@ WorkloadSpec parse_workload(StrictMap& workload, TraceCache* cache) {
   if (auto trace = workload.opt_map("trace")) spec.trace = parse_trace(*trace, cache);
   if (auto arrival = workload.opt_map("arrival")) spec.arrival = parse_arrival_spec(*arrival);
   spec.num_requests = workload.opt_int("num_requests", {1, static_cast<double>(kMaxWorkloadRequests), false});
-  spec.duration_s = workload.opt_double("duration_s", positive());
+  spec.duration_s = workload.opt_double("duration_s", positive_seconds());
   if (auto prompt = workload.opt_map("prompt_tokens")) spec.prompt_tokens = parse_length_spec(*prompt);
   if (auto output = workload.opt_map("output_tokens")) spec.output_tokens = parse_length_spec(*output);
   std::vector<StrictMap> class_maps;
@@ -174,6 +207,7 @@ WorkloadSpec parse_workload(StrictMap& workload, TraceCache* cache) {
     if (!spec.num_requests && !spec.duration_s && !schedule_end_s(*spec.arrival))
       missing(workload, "num_requests", "or duration_s: when to stop generating arrivals");
   }
+  check_span(workload, spec);
   return spec;
 }
 

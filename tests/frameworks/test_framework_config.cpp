@@ -114,7 +114,7 @@ TEST_CASE("framework_config: static batching needs batch_size and says what the 
 
   StrictMap negative = map_of("batch_size: 4\nbatch_timeout_s: -1\n");
   CHECK(error_of([&] { parse_framework_settings("STATIC", negative, kL4Bytes); }) ==
-        "exp.yaml:2:18: deployments[0].batch_timeout_s: -1 is out of range (must be at least 0)");
+        "exp.yaml:2:18: deployments[0].batch_timeout_s: -1 is out of range (must be at least 0 and at most 1000000000)");
 }
 
 TEST_CASE("framework_config: a vLLM-only key under a STATIC framework is left unread for the unknown-key check") {

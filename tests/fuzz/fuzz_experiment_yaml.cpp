@@ -6,9 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "simulator/experiment/experiment_file.hpp"
-#include "simulator/experiment/experiment_plan.hpp"
-#include "simulator/experiment/libraries.hpp"
+#include "fuzz_inputs.hpp"
 #include "simulator/util/error.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
@@ -16,9 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   static const llmpo::Libraries libraries = llmpo::Libraries::load();
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
-    const llmpo::ExperimentFile file =
-        llmpo::read_experiment_text(text, "<fuzz>/experiment.yaml", {});
-    (void)llmpo::plan_experiment(file, libraries);
+    llmpo::fuzz::experiment_yaml(text, libraries);
   } catch (const llmpo::InputError&) {
     // The expected outcome for a malformed experiment; everything else propagates and aborts.
   }

@@ -247,7 +247,7 @@ TEST_CASE("gpu library: a negative bandwidth is rejected at its line with its ke
   // "memory_bandwidth_tb_per_s: " is 27 characters: the value is in column 28.
   const std::string hbm = parse_error(with_line(7, "memory_bandwidth_tb_per_s: -2.0"));
   CHECK_THAT(hbm, Contains("test-gpu.yaml:7:28: memory_bandwidth_tb_per_s:"));
-  CHECK_THAT(hbm, Contains("-2.0 is out of range (must be greater than 0)"));
+  CHECK_THAT(hbm, Contains("-2.0 is out of range (must be at least 1e-06 and at most 1000000)"));
   // "  bandwidth_gb_per_s: " is 22 characters: column 23.
   const std::string link = parse_error(with_line(16, "  bandwidth_gb_per_s: -300"));
   CHECK_THAT(link, Contains("test-gpu.yaml:16:23: intra_node_link.bandwidth_gb_per_s:"));

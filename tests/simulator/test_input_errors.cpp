@@ -56,7 +56,7 @@ TEST_CASE("input errors: every error of a file is reported in one pass and nothi
   const CliRun run = run_cli_args({"run", file, "--out", dir + "/out"});
   CHECK(run.code == 2);
   CHECK_THAT(run.err, Contains(file + ":2:9: simulation.seed: expected an integer, got 'five'"));
-  CHECK_THAT(run.err, Contains(file + ":7:43: workload.arrival.rate_per_s: '.nan' is not a finite number (must be greater than 0)"));
+  CHECK_THAT(run.err, Contains(file + ":7:43: workload.arrival.rate_per_s: '.nan' is not a finite number (must be at least 1e-09)"));
   CHECK_THAT(run.err, Contains(file + ":17:21: frameworks_to_test[0].config.max_num_seqs: -64 is out of range (must be at least 1 and at most 1048576)"));
   CHECK_THAT(run.err, Contains(file + ":18:7: frameworks_to_test[0].config.max_num_seq: unknown key 'max_num_seq'; did you mean 'max_num_seqs'?"));
   CHECK_THAT(run.err, Contains(file + ":24:19: frameworks_to_test[1].config.batch_size: 0 is out of range (must be at least 1 and at most 1048576)"));

@@ -102,13 +102,20 @@ TEST_CASE("yaml_reader: a file holding several YAML documents is an error at the
 // nine times) made the key check walk 9^8 nodes and run out of memory. Each list or mapping is
 // now checked once; a repeated key inside an anchored mapping is still found.
 TEST_CASE("yaml_reader: nested aliases are checked once each, not once per reference") {
-  std::string text = "l0: &l0 [{x: 1}, {x: 2}]\n";
-  for (int level = 1; level <= 8; ++level) {
-    text += "l" + std::to_string(level) + ": &l" + std::to_string(level) + " [";
-    for (int i = 0; i < 9; ++i) text += (i ? ", *l" : "*l") + std::to_string(level - 1);
-    text += "]\n";
-  }
-  CHECK(load_yaml_string(text, "aliases.yaml")["l8"].size() == 9);
+  auto nested = [](int levels) {
+    std::string text = "l0: &l0 [{x: 1}, {x: 2}]\n";
+    for (int level = 1; level <= levels; ++level) {
+      text += "l" + std::to_string(level) + ": &l" + std::to_string(level) + " [";
+      for (int i = 0; i < 9; ++i) text += (i ? ", *l" : "*l") + std::to_string(level - 1);
+      text += "]\n";
+    }
+    return text;
+  };
+  // 5 levels stand for 9^5 x 5 = 295,245 values, within kMaxYamlExpandedNodes: accepted.
+  CHECK(load_yaml_string(nested(5), "aliases.yaml")["l5"].size() == 9);
+  // 8 levels stand for 2e8: refused while parsing, before anything could expand them.
+  CHECK_THAT(error_of([&] { load_yaml_string(nested(8), "aliases.yaml"); }),
+             Catch::Contains("more than 1000000 values once its aliases"));
   CHECK(error_of([] { load_yaml_string("a: &m {x: 1, x: 2}\nb: [*m, *m]\n", "dup.yaml"); }) ==
         "dup.yaml:1:14: a.x: this key appears twice in the same mapping (first on line 1); keep one");
 }

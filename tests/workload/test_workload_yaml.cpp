@@ -129,7 +129,7 @@ TEST_CASE("workload yaml: gamma arrivals without burstiness name the missing key
 
 TEST_CASE("workload yaml: a negative rate is out of range") {
   CHECK(error_of("workload:\n  arrival:\n    process: poisson\n    rate_per_s: -5\n") ==
-        "exp.yaml:4:17: workload.arrival.rate_per_s: -5 is out of range (must be greater than 0)");
+        "exp.yaml:4:17: workload.arrival.rate_per_s: -5 is out of range (must be at least 1e-09)");
 }
 
 TEST_CASE("workload yaml: a key of another distribution or process says it does not apply") {
@@ -199,7 +199,7 @@ TEST_CASE("workload yaml: steps, ramps and classes are checked item by item") {
         "exp.yaml:7:7: workload.classes[1].prompt_tokens: missing required key 'prompt_tokens' (this class has "
         "none and there is no top-level prompt_tokens)");
   CHECK(error_of(head + "    - {name: a, weight: 0, prompt_tokens: {distribution: fixed, value: 1}}\n") ==
-        "exp.yaml:6:25: workload.classes[0].weight: 0 is out of range (must be greater than 0)");
+        "exp.yaml:6:25: workload.classes[0].weight: 0 is out of range (must be greater than 0 and at most 1000000000)");
   CHECK_THAT(error_of(head + "    - {name: a, weight: 1, slo: {ttft: 5}, prompt_tokens: {distribution: fixed, value: 1}}\n"),
              Catch::Contains("workload.classes[0].slo.ttft: unknown key 'ttft'; did you mean 'ttft_ms'?"));
   CHECK(error_of("workload:\n  arrival: {process: poisson, rate_per_s: 5}\n  num_requests: 3\n"
