@@ -67,7 +67,7 @@ TimestampRun parse_timestamp_run(const std::string& text, const std::string& pat
     json object;
     try {
       object = json::parse(line);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range: a number past double
       throw InputError(pos, "", fmt::format("not a JSON object ({})", e.what()));
     }
     if (!object.is_object()) throw InputError(pos, "", "expected one JSON object per line");
@@ -93,7 +93,7 @@ TimestampRunMeta parse_timestamp_meta(const std::string& text, const std::string
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, or out_of_range: a number past double
     throw InputError({path, 0, 0}, "", fmt::format("not JSON ({})", e.what()));
   }
   if (!j.is_object()) throw InputError({path, 0, 0}, "", "expected a JSON object");

@@ -203,7 +203,7 @@ VllmResultFile parse_vllm_result(const std::string& text, const std::string& pat
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(text, nullptr, true, false);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number past double
     bad(path, "", std::string("not valid JSON: ") + e.what());
   }
   if (!j.is_object()) bad(path, "", "expected a JSON object (a `vllm bench serve --save-result` file)");

@@ -110,7 +110,12 @@ nlohmann::ordered_json data_cell_json(const std::string& text) {
   if (text.empty()) return nullptr;
   if (text == "true") return true;
   if (text == "false") return false;
-  if (is_json_number(text)) return nlohmann::ordered_json::parse(text);
+  if (is_json_number(text)) {
+    try {
+      return nlohmann::ordered_json::parse(text);
+    } catch (const nlohmann::json::out_of_range&) {  // JSON's grammar, but past a double: keep the text
+    }
+  }
   return text;
 }
 
