@@ -4,7 +4,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 #include "simulator/cli/commands.hpp"
 
@@ -61,6 +64,29 @@ inline std::string write_file(const std::string& dir, const std::string& name, c
   const std::string path = dir + "/" + name;
   std::ofstream(path) << text;
   return path;
+}
+
+// `text` with each `from` replaced by its `to`; a `from` that does not occur fails the test.
+inline std::string with_edits(std::string text, const std::vector<std::pair<std::string, std::string>>& edits) {
+  for (const auto& [from, to] : edits) {
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+  }
+  return text;
+}
+
+// An experiment text written to a fresh folder and validated (with `extra` arguments).
+struct Checked {
+  std::string file;
+  CliRun run;
+};
+inline Checked validate_text(const std::string& text, const std::string& tag, const std::vector<std::string>& extra = {}) {
+  Checked out{write_file(fresh_dir(tag), "exp.yaml", text), {}};
+  std::vector<std::string> args = {"validate", out.file};
+  args.insert(args.end(), extra.begin(), extra.end());
+  out.run = run_cli_args(args);
+  return out;
 }
 
 inline std::string read_file(const std::string& path) {

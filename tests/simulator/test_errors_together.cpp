@@ -28,27 +28,9 @@ frameworks_to_test:
     config: {model_profile_id: Llama3-8B, gpu_id: gpu0}
 )";
 
-std::string edited(std::vector<std::pair<std::string, std::string>> edits) {
-  std::string text = kBase;
-  for (const auto& [from, to] : edits) {
-    const auto at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
+std::string edited(const std::vector<std::pair<std::string, std::string>>& edits) { return with_edits(kBase, edits); }
 
-struct Checked {
-  std::string file;
-  CliRun run;
-};
-
-Checked validate(const std::string& text) {
-  const std::string dir = fresh_dir("together");
-  Checked out{write_file(dir, "exp.yaml", text), {}};
-  out.run = run_cli_args({"validate", out.file});
-  return out;
-}
+Checked validate(const std::string& text) { return validate_text(text, "together"); }
 
 std::size_t count_of(const std::string& text, const std::string& part) {
   std::size_t n = 0;

@@ -13,28 +13,12 @@ using Catch::Matchers::Contains;
 namespace {
 
 // kTwoFrameworks with `from` replaced by `to` (each must occur).
-std::string edited(std::vector<std::pair<std::string, std::string>> edits) {
-  std::string text = kTwoFrameworks;
-  for (const auto& [from, to] : edits) {
-    const auto at = text.find(from);
-    REQUIRE(at != std::string::npos);
-    text.replace(at, from.size(), to);
-  }
-  return text;
+std::string edited(const std::vector<std::pair<std::string, std::string>>& edits) {
+  return with_edits(kTwoFrameworks, edits);
 }
 
-struct Checked {
-  std::string file;
-  CliRun run;
-};
-
-Checked validate(const std::string& text, std::vector<std::string> extra = {}) {
-  const std::string dir = fresh_dir("input-errors");
-  Checked out{write_file(dir, "exp.yaml", text), {}};
-  std::vector<std::string> args = {"validate", out.file};
-  args.insert(args.end(), extra.begin(), extra.end());
-  out.run = run_cli_args(args);
-  return out;
+Checked validate(const std::string& text, const std::vector<std::string>& extra = {}) {
+  return validate_text(text, "input-errors", extra);
 }
 
 // The one error line of a bad file (exit 2 asserted).

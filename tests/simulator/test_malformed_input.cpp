@@ -28,23 +28,18 @@ frameworks_to_test:
     config: {model_profile_id: Llama3-8B, gpu_id: gpu0}
 )";
 
-std::string replaced(const std::string& from, const std::string& to) {
-  std::string text = kBase;
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
+std::string replaced(const std::string& from, const std::string& to) { return with_edits(kBase, {{from, to}}); }
 
-struct Checked {
-  std::string file;
-  CliRun run;
-};
-
+// `validate` (or `run`, into the folder's out/) with --set values.
 Checked check(const std::string& text, const std::vector<std::string>& sets = {}, const std::string& command = "validate") {
+  if (command == "validate") {
+    std::vector<std::string> extra;
+    for (const auto& set : sets) extra.insert(extra.end(), {"--set", set});
+    return validate_text(text, "malformed", extra);
+  }
   const std::string dir = fresh_dir("malformed");
   Checked out{write_file(dir, "exp.yaml", text), {}};
-  std::vector<std::string> args = {command, out.file};
-  if (command == "run") args.insert(args.end(), {"--out", dir + "/out"});
+  std::vector<std::string> args = {command, out.file, "--out", dir + "/out"};
   for (const auto& set : sets) args.insert(args.end(), {"--set", set});
   out.run = run_cli_args(args);
   return out;

@@ -36,12 +36,7 @@ frameworks_to_test:
     config: {model_profile_id: Llama3-8B, gpu_id: gpu0}
 )";
 
-std::string edited(const std::string& from, const std::string& to) {
-  std::string text = kSmall;
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
+std::string edited(const std::string& from, const std::string& to) { return with_edits(kSmall, {{from, to}}); }
 
 struct Ran {
   std::string file, dir;
