@@ -148,9 +148,9 @@ double mixed_kv_reads_per_kv_head(const OperatorWork& work, const GpuSpec& gpu) 
 
 double mixed_decode_time_s(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s) {
   const GpuEfficiency& e = gpu.efficiency;
-  OperatorWork streamed = work;
-  streamed.decode_bytes += (mixed_kv_reads_per_kv_head(work, gpu) - 1.0) * work.decode_kv_read_bytes;
-  const double stream_s = memory_time(streamed.decode_bytes, gpu, e.attention_decode_bandwidth);
+  const double streamed_bytes =
+      work.decode_bytes + (mixed_kv_reads_per_kv_head(work, gpu) - 1.0) * work.decode_kv_read_bytes;
+  const double stream_s = memory_time(streamed_bytes, gpu, e.attention_decode_bandwidth);
   // One CTA per (decode, query head) walks its KV with the tile's query rows of math per token.
   const double sms = static_cast<double>(gpu.sm_count);
   const double cta_flops_per_s = peak_flops_per_s * e.attention_prefill_compute / sms;
