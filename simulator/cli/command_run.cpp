@@ -128,7 +128,7 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   }
   if (mpi != nullptr)
     for (int rank = 1; rank < mpi->size(); ++rank)
-      for (const auto& fragment : mpi->receive_from(rank)) writer->save(fragment);
+      for (const auto& fragment : mpi->receive_from(rank)) writer->save_received(fragment);
   if (interrupted || control.stop.load())
     throw StoppedBySignal(fmt::format(
         "{} of {} runs finished and are saved in {}/partial; the outputs of any earlier complete run are "

@@ -54,10 +54,12 @@ nlohmann::json text_entry(const std::string& text) {
   return {{"size", text.size()}, {"sha256", sha256_hex(text)}};
 }
 
-// What is wrong with a saved run's rows (`rows` by file suffix) against the sizes and SHA-256
-// its JSON records; empty when they match. A rows file cut short by a crash or a full disk is
-// caught here rather than assembled into requests.csv.
-std::string fragment_damage(const nlohmann::json& json, const std::vector<std::pair<std::string, const std::string*>>& rows) {
+// What is wrong with a saved run's rows (its time series, and its requests when written) against
+// the sizes and SHA-256 its JSON records; empty when they match. A rows file cut short by a crash
+// or a full disk is caught here rather than assembled into requests.csv.
+std::string fragment_damage(const nlohmann::json& json, const std::string& timeseries, const std::string* requests) {
+  std::vector<std::pair<std::string, const std::string*>> rows = {{".timeseries.csv", &timeseries}};
+  if (requests != nullptr) rows.emplace_back(".requests.csv", requests);
   const auto files = json.find("files");
   if (files == json.end() || !files->is_object()) return "its JSON records no sizes and hashes of its rows";
   for (const auto& [suffix, text] : rows) {
@@ -154,9 +156,7 @@ bool ResultsWriter::load_fragment(int64_t run) {
     if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)]) return false;
     const std::string timeseries = read_whole(fragment_path(run, ".timeseries.csv"));
     const std::string requests = write_requests_ ? read_whole(fragment_path(run, ".requests.csv")) : std::string();
-    std::vector<std::pair<std::string, const std::string*>> rows = {{".timeseries.csv", &timeseries}};
-    if (write_requests_) rows.emplace_back(".requests.csv", &requests);
-    const std::string damage = fragment_damage(json, rows);
+    const std::string damage = fragment_damage(json, timeseries, write_requests_ ? &requests : nullptr);
     if (!damage.empty()) {
       spdlog::warn("{}: the saved run {} is damaged ({}); it is simulated again", partial_dir(), run, damage);
       return false;
@@ -191,6 +191,13 @@ void ResultsWriter::add(const RunOutcome& outcome, const Workload& workload) {
   save(make_fragment(plan_, outcome, workload, write_requests_));
 }
 
+void ResultsWriter::save_received(const RunFragment& fragment) {
+  const std::string damage = fragment_damage(nlohmann::json::parse(fragment.json), fragment.timeseries_csv,
+                                             write_requests_ ? &fragment.requests_csv : nullptr);
+  if (!damage.empty()) throw InternalError(fmt::format("results: run {} arrived damaged: {}", fragment.run, damage));
+  save(fragment);
+}
+
 void ResultsWriter::save(const RunFragment& fragment) {
   const int64_t run = fragment.run;
   if (run < 0 || run >= static_cast<int64_t>(saved_.size()))
@@ -198,10 +205,6 @@ void ResultsWriter::save(const RunFragment& fragment) {
   const auto json = nlohmann::json::parse(fragment.json);
   if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)])
     throw InternalError(fmt::format("results: run {} was computed for another configuration", run));
-  std::vector<std::pair<std::string, const std::string*>> rows = {{".timeseries.csv", &fragment.timeseries_csv}};
-  if (write_requests_) rows.emplace_back(".requests.csv", &fragment.requests_csv);
-  const std::string damage = fragment_damage(json, rows);
-  if (!damage.empty()) throw InternalError(fmt::format("results: run {} arrived damaged: {}", run, damage));
   ensure_directory(partial_dir());
   if (write_requests_) write_file_atomically(fragment_path(run, ".requests.csv"), fragment.requests_csv);
   write_file_atomically(fragment_path(run, ".timeseries.csv"), fragment.timeseries_csv);
@@ -230,9 +233,8 @@ std::vector<int64_t> ResultsWriter::import_from(const std::string& other_out_dir
     try {
       const auto parsed = nlohmann::json::parse(fragment.json);
       if (parsed.at("hash").get<std::string>() != hashes_[i]) continue;
-      std::vector<std::pair<std::string, const std::string*>> rows = {{".timeseries.csv", &fragment.timeseries_csv}};
-      if (write_requests_) rows.emplace_back(".requests.csv", &fragment.requests_csv);
-      const std::string damage = fragment_damage(parsed, rows);
+      const std::string damage =
+          fragment_damage(parsed, fragment.timeseries_csv, write_requests_ ? &fragment.requests_csv : nullptr);
       if (!damage.empty()) {
         spdlog::warn("{}: the saved run {} is damaged ({}); not imported", other.string(), run, damage);
         continue;

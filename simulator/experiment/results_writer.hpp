@@ -53,6 +53,9 @@ class ResultsWriter {
   static RunFragment make_fragment(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
                                    bool write_requests);
   void save(const RunFragment& fragment);
+  // save() for a run that came from another process (an MPI rank): its rows are checked against
+  // the sizes and SHA-256 its JSON records first. Runs made here are saved as made.
+  void save_received(const RunFragment& fragment);
   // Copies the saved runs of another output folder (a shard's) whose hash matches; returns them.
   std::vector<int64_t> import_from(const std::string& other_out_dir);
   // Assembles the four files from the saved runs and replaces the folder's outputs as one set:
