@@ -110,13 +110,17 @@ nlohmann::ordered_json data_cell_json(const std::string& text) {
   if (text.empty()) return nullptr;
   if (text == "true") return true;
   if (text == "false") return false;
-  if (is_json_number(text)) {
-    try {
-      return nlohmann::ordered_json::parse(text);
-    } catch (const nlohmann::json::out_of_range&) {  // JSON's grammar, but past a double: keep the text
-    }
-  }
+  if (auto number = json_number(text)) return *number;
   return text;
+}
+
+std::optional<nlohmann::ordered_json> json_number(const std::string& text) {
+  if (!is_json_number(text)) return std::nullopt;
+  try {
+    return nlohmann::ordered_json::parse(text);
+  } catch (const nlohmann::json::out_of_range&) {  // past a double
+    return std::nullopt;
+  }
 }
 
 }  // namespace llmpo

@@ -3,6 +3,7 @@
 // them: named columns (units in the names) and cells as text exactly as written - numbers at
 // the file's precision, true/false, empty for "no value". A command builds its rows once; its
 // CSV file and its machine output both come from them, so the two cannot drift apart.
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -53,5 +54,9 @@ bool is_json_number(const std::string& text);
 // The JSON value of a data cell: a number when is_json_number, true/false for those words,
 // null when empty, else the text as a string.
 nlohmann::ordered_json data_cell_json(const std::string& text);
+
+// The JSON number `text` spells (is_json_number, and within a double), or nothing: "1e999" is
+// JSON's grammar but no double, so it stays text.
+std::optional<nlohmann::ordered_json> json_number(const std::string& text);
 
 }  // namespace llmpo

@@ -21,12 +21,7 @@ bool looks_numeric(const std::string& cell) {
 
 nlohmann::ordered_json json_cell(const std::string& cell) {
   if (cell.empty() || cell == "-") return nullptr;  // the tables' "no value"
-  if (is_json_number(cell)) {  // JSON's grammar, strictly
-    try {
-      return nlohmann::ordered_json::parse(cell);
-    } catch (const nlohmann::json::out_of_range&) {  // past a double (a label such as "1e999"): text
-    }
-  }
+  if (auto number = json_number(cell)) return *number;  // JSON's grammar, strictly
   return cell;
 }
 
