@@ -4,11 +4,13 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "args.hpp"
 #include "commands.hpp"
 #include "experiment_args.hpp"
 #include "output_format.hpp"
+#include "simulator/experiment/results_rows.hpp"
 #include "simulator/experiment/results_writer.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/output_lock.hpp"
@@ -56,6 +58,11 @@ int command_merge(const Args& args, std::ostream& out) {
   if (!p.has("quiet")) {
     if (format == TableFormat::table) writer.comparison().print(out, format);
     else print_data_rows(out, format, writer.summary_rows());  // summary.csv's columns, full precision
+    const std::string overloaded = overload_warning(writer.summary_rows());
+    if (!overloaded.empty()) {
+      out.flush();  // after the table it refers to, where stdout and stderr share a terminal
+      spdlog::warn("{}", overloaded);
+    }
     for (const auto& file : files) note << "wrote " << file << "\n";
   }
   return kExitOk;

@@ -137,6 +137,7 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   m.e2el_ms = summarize(std::move(e2el), options.percentiles);
   m.queueing_ms = summarize(std::move(queueing), options.percentiles);
 
+  m.saturation = judge_saturation(run.requests, options.warmup_s, options.cooldown_s);
   m.steps = run.steps;
   m.events = run.events;
   m.preemptions = run.preemptions;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "saturation.hpp"
 #include "simulator/core/simulation.hpp"
 #include "simulator/workload/workload_spec.hpp"
 
@@ -51,6 +52,7 @@ struct RunMetrics {
   int64_t preemptions = 0, steps = 0, events = 0;
   // Little's law on the whole run: time-average requests in the system, and throughput x E2EL.
   double littles_mean_in_system = 0, littles_throughput_times_e2el = 0;
+  SaturationVerdict saturation;  // past saturation over the measured window? (saturation.hpp)
 };
 
 // `class_slos[c]` is workload class c's SLO (may be empty: the options' SLO applies).
