@@ -51,7 +51,7 @@ int command_merge(const Args& args, std::ostream& out) {
   if (!missing.empty())
     throw InputError({out_dir, 0, 0}, "",
                      fmt::format("{} of {} runs are not saved for this experiment (runs {}): a shard has not "
-                                 "finished, ran another configuration (--set, --no-requests), or saved elsewhere "
+                                 "finished, ran another configuration (--set, --no-requests) or an older build, or saved elsewhere "
                                  "(name its folder after --from)",
                                  missing.size(), plan.runs.size(), join(missing)));
   const auto files = writer.finish(join_args("merge", args));

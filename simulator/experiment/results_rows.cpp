@@ -183,7 +183,8 @@ std::string overload_warning(const std::vector<CsvRow>& summary_rows) {
       "{} of {} run(s) past saturation: {}. Arrivals outpaced completions and the waiting queue grew over the "
       "measured window, so their latencies measure the queue's length, not the engine (summary.csv: overloaded, "
       "overload_reason). Lower the request rate, add replicas or GPUs (num_replicas, tensor_parallel_degree), or "
-      "raise max_num_seqs where the KV cache has room; `llmperforacle capacity` finds the highest stable rate",
+      "raise max_num_seqs (batch_size for STATIC) where the KV cache has room; `llmperforacle capacity` finds the "
+      "highest stable rate",
       count, summary_rows.size(), runs);
 }
 
