@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 #include "experiment_helpers.hpp"
 #include "md1_experiment.hpp"
@@ -267,7 +268,16 @@ TEST_CASE("saturation: compare reads a summary.csv written before the verdict's 
     INFO(compared.err);
     CHECK(compared.code == 0);
     CHECK_THAT(compared.out, Contains("1 matched run(s)") && Contains("mean_ttft_ms"));
+    // The new file's run is past saturation (rho 1.5); the old file cannot say.
+    const std::string side = a == "new" ? "A" : "B";
+    CHECK_THAT(compared.out, Contains("overloaded in " + side + " (past saturation): one_at_a_time @ -"));
+    CHECK_THAT(compared.out, !Contains("overloaded in " + std::string(a == "new" ? "B" : "A")));
   }
+  const CliRun json = run_cli_args({"compare", dir + "/old/summary.csv", dir + "/new/summary.csv", "--format", "json"});
+  REQUIRE(json.code == 0);
+  const auto parsed = nlohmann::json::parse(json.out);
+  CHECK(parsed["overloaded_in_a"] == nlohmann::json::array());
+  CHECK(parsed["overloaded_in_b"] == nlohmann::json::array({"one_at_a_time @ -"}));
 }
 
 TEST_CASE("saturation: capacity marks the bisection's probes past saturation, in its log and a note") {
