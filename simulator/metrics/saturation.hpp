@@ -45,7 +45,7 @@ struct SaturationVerdict {
   double arrival_rate_per_s = 0, completion_rate_per_s = 0;
   int64_t queue_at_start = 0, queue_at_end = 0;  // Q(start), Q(end)
   double growth_threshold = 0;                   // k sqrt(A)
-  // "" unless overloaded; else e.g. "arrivals 4.78 req/s > completions 3.17 req/s; queue grew 0 -> 1843".
+  // "" unless overloaded; else e.g. "arrivals 4.78 req/s > completions 2.5 req/s; queue grew 0 -> 1109".
   std::string reason;
 };
 
