@@ -3,7 +3,9 @@
 // names refused with their variants, on the command line and at the experiment file's line.
 #include <catch2/catch.hpp>
 
+#include "models/model_names.hpp"
 #include "simulator/cli/commands.hpp"
+#include "simulator/experiment/recommend.hpp"
 #include "simulator/experiment_helpers.hpp"
 #include "test_paths.hpp"
 
@@ -85,4 +87,15 @@ TEST_CASE("cli names: list quantizations shows the Ollama tag each GGUF scheme a
   CHECK_THAT(run.out, Contains("ollama_tag"));
   CHECK_THAT(run.out, Contains("gguf_q4_k_m,0.6118,"));
   CHECK_THAT(run.out, Contains(",q4_K_M\n"));
+}
+
+TEST_CASE("cli names: recommend sizes a tag's quantized weights, not bf16") {
+  const Libraries libraries = Libraries::load();
+  const ModelSpec tagged = resolve_model("llama3.1:8b-instruct-q4_K_M", libraries.models);
+  const GpuSpec& l4 = libraries.gpus.find("L4");
+  CHECK(recommend_memory_request(tagged, l4, 1, 4096).quantization == "gguf_q4_k_m");
+  // Weights: 4,913,283,425.8944 bytes at q4_K_M against 8,030,261,248 x 2 = 16,060,522,496 in
+  // bf16 (the hand counts of tests/models/test_model_names.cpp).
+  CHECK(minimum_gpu_memory(tagged, l4, 4096).weight_bytes == Approx(4'913'283'425.8944).epsilon(1e-12));
+  CHECK(minimum_gpu_memory(libraries.models.find("llama3.1:8b"), l4, 4096).weight_bytes == Approx(16'060'522'496.0));
 }
