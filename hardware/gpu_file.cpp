@@ -113,9 +113,10 @@ void read_gpu_fields(StrictMap& fields, GpuSpec& gpu, bool require_all) {
     gpu.id = fields.get_string("id");
     gpu.name = fields.get_string("name");
     gpu.aliases = fields.opt_string_list("aliases");
+    gpu.family_names = fields.opt_string_list("family_names");
     gpu.vendor = fields.get_choice("vendor", {"nvidia", "amd"});
     gpu.architecture = fields.get_string("architecture");
-    known.insert(known.end(), {"id", "name", "aliases", "vendor", "architecture"});
+    known.insert(known.end(), {"id", "name", "aliases", "family_names", "vendor", "architecture"});
   }
   // At most a million GiB: beyond that KV block counts overflow int64 (found by fuzzing).
   read_number(fields, "memory_gib", require_all, kGiB, {0, 1e6, true}, gpu.memory_bytes);

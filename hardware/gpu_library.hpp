@@ -14,8 +14,10 @@ class GpuLibrary {
   static GpuLibrary load_default();  // gpu_library_dir()
 
   const std::vector<GpuSpec>& gpus() const { return gpus_; }
+  // nullptr for an unknown name and for a family name shared by several variants.
   const GpuSpec* try_find(const std::string& name) const;
-  // Throws InputError "unknown GPU 'x'; did you mean ...?".
+  // Throws InputError "unknown GPU 'x'; did you mean ...?", or for a family name "GPU 'H100' is
+  // ambiguous: H100-NVL (...), H100-PCIe (...), H100-SXM (...); write one of them".
   const GpuSpec& find(const std::string& name) const;
   const std::vector<std::string>& all_names() const { return names_.names(); }
 

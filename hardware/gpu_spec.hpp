@@ -125,6 +125,9 @@ struct GpuSpec {
   std::string id;                    // library id, e.g. "H100-SXM"
   std::string name;                  // marketing name
   std::vector<std::string> aliases;
+  // Names this card shares with its other variants ("H100" for SXM, PCIe and NVL): typed alone,
+  // they are an error listing the variants, since the variants differ in memory and bandwidth.
+  std::vector<std::string> family_names;
   std::string vendor;                // nvidia, amd
   std::string architecture;          // ampere, hopper, ada, blackwell, cdna3
   std::string source_file;

@@ -3,8 +3,11 @@
 #include <filesystem>
 #include <system_error>
 
+#include <fmt/format.h>
+
 #include "hf_config.hpp"
 #include "model_file.hpp"
+#include "model_names.hpp"
 #include "simulator/util/data_paths.hpp"
 
 namespace llmpo {
@@ -47,7 +50,13 @@ const ModelSpec* ModelLibrary::try_find(const std::string& name) const {
 
 const ModelSpec& ModelLibrary::find(const std::string& name) const {
   if (const ModelSpec* model = try_find(name)) return *model;
-  names_.throw_unknown("model", "model", name, "llmperforacle list models");
+  if (const auto note = unpublished_model_note(name))
+    throw InputError({}, "model", fmt::format("'{}' names no published model: {}", name, *note));
+  try {
+    names_.throw_unknown("model", "model", name, "llmperforacle list models");
+  } catch (const InputError& error) {
+    throw InputError(error.pos(), error.key_path(), error.message() + hf_id_import_hint(name));
+  }
 }
 
 ModelSpec resolve_model(const std::string& name_or_path, const ModelLibrary& library) {
@@ -63,6 +72,7 @@ ModelSpec resolve_model(const std::string& name_or_path, const ModelLibrary& lib
   std::error_code not_a_path;
   if (fs::is_directory(name_or_path, not_a_path) && fs::exists(config, not_a_path))
     return import_hf_config(config.string());
+  if (auto tagged = resolve_ollama_tag(name_or_path, library)) return *tagged;
   return library.find(name_or_path);  // throws with suggestions
 }
 

@@ -18,7 +18,9 @@ class ModelLibrary {
   const std::vector<ModelSpec>& models() const { return models_; }
 
   // Case-insensitive lookup by id, hf_id, the hf_id after its slash, or an alias.
-  // Throws InputError "unknown model 'x' (did you mean ...?)" when nothing matches.
+  // Throws InputError "unknown model 'x' (did you mean ...?)" when nothing matches; for a
+  // family:size that names no published model, the nearest published one instead; for an
+  // unknown org/name, how to import its config.json.
   const ModelSpec& find(const std::string& name) const;
   const ModelSpec* try_find(const std::string& name) const;
 
@@ -32,7 +34,8 @@ class ModelLibrary {
 
 // Resolves what a user typed after --model: a path to a HF config.json (anything ending in
 // .json or naming an existing file) is imported; a path to a *.yaml model file is loaded;
-// anything else is looked up in the library.
+// an Ollama tag (llama3.1:8b-instruct-q4_K_M) is its library model carrying the tag's
+// quantization (model_names.hpp); anything else is looked up in the library.
 ModelSpec resolve_model(const std::string& name_or_path, const ModelLibrary& library);
 
 }  // namespace llmpo

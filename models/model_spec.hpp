@@ -47,6 +47,11 @@ struct ModelSpec {
   std::string source_file;           // data file it came from ("" when built in code)
   int64_t published_params = 0;      // published parameter count (0 = unknown); tests compare
   std::string published_params_source;
+  // Set by resolve_model when the user typed an Ollama tag (llama3.1:8b-instruct-q4_K_M), never
+  // by a library file: the tag as typed, and the weight quantization its suffix names (a
+  // quantization_schemes() name; "" when the tag names none).
+  std::string typed_tag;
+  std::string tag_quantization;
 
   // --- architecture (HF config.json names in comments) ---
   int64_t num_layers = 0;               // num_hidden_layers

@@ -17,11 +17,17 @@ struct QuantizationInfo {
   bool quantizes_embeddings;       // GGUF also stores the token table and output head quantized
   GemmMath math;
   std::string source;              // where the byte factor comes from
+  std::string ollama_tag;          // the suffix Ollama / llama.cpp tags use for it (q4_K_M), or ""
 };
 
 const std::vector<QuantizationInfo>& quantization_schemes();
 // Case-insensitive; throws InputError listing the valid names.
 const QuantizationInfo& find_quantization(const std::string& name);
+
+// The scheme an Ollama / llama.cpp tag suffix names, case-insensitively: "q4_K_M" ->
+// gguf_q4_k_m, "fp16" / "f16" / "bf16" -> none (16-bit weights, the model's dtype). nullptr when
+// `suffix` names no quantization (e.g. "instruct").
+const QuantizationInfo* quantization_of_tag_suffix(const std::string& suffix);
 
 // Bytes of one element of a torch dtype name: float32 4, bfloat16/float16 2.
 double dtype_bytes(const std::string& dtype);

@@ -67,11 +67,12 @@ TextTable interconnect_table(const InterconnectLibrary& library) {
 }
 
 TextTable quantization_table() {
-  TextTable table({"name", "bytes_per_weight", "embeddings_quantized", "gemm_math", "source"});
+  TextTable table({"name", "bytes_per_weight", "embeddings_quantized", "gemm_math", "source", "ollama_tag"});
   for (const auto& q : quantization_schemes()) {
     const char* math[] = {"16-bit", "fp8", "int8"};
     table.add_row({q.name, q.weight_bytes_per_param > 0 ? fmt::format("{:.2f}", q.weight_bytes_per_param) : "dtype",
-                   q.quantizes_embeddings ? "yes" : "no", math[static_cast<int>(q.math)], q.source});
+                   q.quantizes_embeddings ? "yes" : "no", math[static_cast<int>(q.math)], q.source,
+                   q.ollama_tag.empty() ? "-" : q.ollama_tag});
   }
   return table;
 }
@@ -152,7 +153,8 @@ std::vector<DataRow> quantization_rows() {
                     {"bytes_per_weight", q.weight_bytes_per_param > 0 ? num(q.weight_bytes_per_param) : ""},
                     {"embeddings_quantized", q.quantizes_embeddings ? "true" : "false"},
                     {"gemm_math", math[static_cast<int>(q.math)]},
-                    {"source", q.source}});
+                    {"source", q.source},
+                    {"ollama_tag", q.ollama_tag}});
   return rows;
 }
 

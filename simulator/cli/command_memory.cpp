@@ -27,7 +27,7 @@ void declare_memory_options(ArgParser& p) {
   p.option("gpus", "GiB,GiB,...", "unequal GPUs to split the layers over, e.g. 24,12 (instead of --gpu)");
   p.option("tp", "N", "tensor-parallel degree", "1");
   p.option("pp", "N", "pipeline-parallel degree", "1");
-  p.option("quantization", "Q", "none, fp8, int8, int4, gptq, awq, gguf_q4_k_m, gguf_q5_k_m, gguf_q8_0", "none");
+  p.option("quantization", "Q", "weight quantization (see `list quantizations`)", "none, or the one an Ollama tag names");
   p.option("kv-cache-dtype", "T", "auto, bfloat16, float16, fp8", "auto");
   p.option("max-model-len", "TOKENS", "longest sequence to serve", "the model's max_position_embeddings");
   p.option("gpu-memory-utilization", "U", "fraction of GPU memory vLLM may use", "0.9");
@@ -45,12 +45,13 @@ void declare_memory_options(ArgParser& p) {
   p.choices("format", {"table", "csv", "json", "text"});  // `text`: this command's older name for table
 }
 
-MemoryPlanRequest request_from(const ArgParser& p, double gpu_memory_bytes, const std::string& gpu_name) {
+MemoryPlanRequest request_from(const ArgParser& p, const ModelSpec& model, double gpu_memory_bytes,
+                               const std::string& gpu_name) {
   const VllmDefaultLimits defaults = vllm_default_limits(gpu_memory_bytes, gpu_name);
   MemoryPlanRequest r;
   r.parallel.tensor_parallel = p.get_int("tp", 1, 1, 4096);
   r.parallel.pipeline_parallel = p.get_int("pp", 1, 1, 4096);
-  r.quantization = p.get_or("quantization", "none");
+  r.quantization = quantization_from(p, model);
   r.kv_cache_dtype = p.get_or("kv-cache-dtype", "auto");
   r.gpu_memory_bytes = gpu_memory_bytes;
   r.gpu_memory_utilization = p.get_double("gpu-memory-utilization", 0.9, 1e-6, 1.0);
@@ -103,7 +104,8 @@ std::string suggestions(const ModelSpec& model, const GpuSpec& gpu, const GpuLib
 }
 
 std::string plan_heading(const ModelSpec& model, const GpuSpec& gpu, const MemoryPlanRequest& r) {
-  return fmt::format("{} on {} x {} (TP {}, PP {}), weights {}, KV cache {}\n", model.id, r.parallel.gpus(), gpu.id,
+  const std::string typed = model.typed_tag.empty() ? "" : " (" + model.typed_tag + ")";
+  return fmt::format("{}{} on {} x {} (TP {}, PP {}), weights {}, KV cache {}\n", model.id, typed, r.parallel.gpus(), gpu.id,
                      r.parallel.tensor_parallel, r.parallel.pipeline_parallel,
                      r.quantization == "none" ? model.dtype : r.quantization,
                      r.kv_cache_dtype == "auto" ? model.dtype + " (auto)" : r.kv_cache_dtype);
@@ -248,7 +250,7 @@ void print_split(std::ostream& out, const ModelSpec& model, const LayerSplit& sp
 
 int split_command(const ArgParser& p, const ModelSpec& model, std::ostream& out, TableFormat format) {
   const std::vector<double> sizes = parse_gib_list(p.get("gpus"));
-  MemoryPlanRequest request = request_from(p, sizes.front(), "");
+  MemoryPlanRequest request = request_from(p, model, sizes.front(), "");
   const LayerSplit split = split_layers(model, sizes, request);
   if (format == TableFormat::table) {
     print_split(out, model, split);
@@ -291,7 +293,7 @@ int command_memory(const Args& args, std::ostream& out) {
   }
   if (!p.has("gpu")) throw InputError({}, "--gpu", "is required (or --gpus for unequal GPUs)");
   const GpuSpec gpu = resolve_gpu(p.get("gpu"), libraries.gpus);
-  const MemoryPlanRequest request = request_from(p, gpu.memory_bytes, gpu.id);
+  const MemoryPlanRequest request = request_from(p, model, gpu.memory_bytes, gpu.id);
   const MemoryPlan plan = plan_memory(model, request);
   const std::vector<int64_t> contexts = contexts_from(p);
   if (format == TableFormat::table) {

@@ -120,9 +120,15 @@ nlohmann::ordered_json settings_json(const Recommendation& rec) {
 }
 
 std::string settings_line(const Recommendation& rec) {
+  // A tag's quantization sizes every figure below: say which (llama3.1:8b-instruct-q4_K_M).
+  const std::string model =
+      rec.model.typed_tag.empty()
+          ? rec.model.id
+          : fmt::format("{} ({}, weights {})", rec.model.id, rec.model.typed_tag,
+                        rec.model.tag_quantization == "none" ? rec.model.dtype : rec.model.tag_quantization);
   return fmt::format("{}, context {} tokens, requests of {} prompt + {} output tokens, SLO TPOT p99 <= {:g} ms and "
                      "TTFT p99 <= {:g} ms, gpu_memory_utilization {}\n",
-                     rec.model.id, rec.context_tokens, rec.options.prompt_tokens, rec.options.output_tokens,
+                     model, rec.context_tokens, rec.options.prompt_tokens, rec.options.output_tokens,
                      rec.options.tpot_p99_ms, rec.options.ttft_p99_ms, kRecommendMemoryUtilization);
 }
 

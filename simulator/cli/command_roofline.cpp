@@ -75,7 +75,7 @@ int command_roofline(const Args& args, std::ostream& out) {
   p.option("batch", "B", "identical sequences in the batch", "1");
   p.option("tp", "N", "tensor-parallel degree", "1");
   p.option("pp", "N", "pipeline-parallel degree", "1");
-  p.option("quantization", "Q", "weight quantization (see `list quantizations`)", "none");
+  p.option("quantization", "Q", "weight quantization (see `list quantizations`)", "none, or the one an Ollama tag names");
   p.option("kv-cache-dtype", "T", "auto, bfloat16, float16, fp8", "auto");
   p.option("accounting", "MODE", "seed: the seed's formulas exactly; corrected: causal SDPA over all query heads, ActMul x tokens", "seed");
   p.choices("accounting", {"seed", "corrected"});
@@ -100,7 +100,7 @@ int command_roofline(const Args& args, std::ostream& out) {
 
   CostModelOptions options;
   options.parallel = {p.get_int("tp", 1, 1, 4096), p.get_int("pp", 1, 1, 4096)};
-  options.quantization = p.get_or("quantization", "none");
+  options.quantization = quantization_from(p, model);
   options.kv_cache_dtype = p.get_or("kv-cache-dtype", "auto");
   options.accounting = accounting == "seed" ? Accounting::seed : Accounting::corrected;
   const InterconnectChoice links = choose_interconnects(p, libraries, gpu);

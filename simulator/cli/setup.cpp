@@ -1,5 +1,8 @@
 #include "setup.hpp"
 
+#include "models/model_names.hpp"
+#include "simulator/util/error.hpp"
+
 namespace llmpo {
 
 void declare_interconnect_options(ArgParser& parser) {
@@ -13,6 +16,16 @@ InterconnectChoice choose_interconnects(const ArgParser& parser, const Libraries
   choice.intra_node = &libraries.interconnects.find(parser.get_or("interconnect", gpu.default_interconnect));
   choice.inter_node = &libraries.interconnects.find(parser.get_or("inter-node", "infiniband-400g"));
   return choice;
+}
+
+std::string quantization_from(const ArgParser& parser, const ModelSpec& model) {
+  const std::optional<std::string> given =
+      parser.has("quantization") ? std::optional<std::string>(parser.get("quantization")) : std::nullopt;
+  try {
+    return deployment_quantization(model, given);
+  } catch (const InputError& error) {
+    throw InputError({}, "--quantization", error.message());
+  }
 }
 
 }  // namespace llmpo

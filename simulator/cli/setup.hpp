@@ -19,4 +19,8 @@ struct InterconnectChoice {
 };
 InterconnectChoice choose_interconnects(const ArgParser& parser, const Libraries& libraries, const GpuSpec& gpu);
 
+// The weight quantization from --quantization and the quantization an Ollama tag given to
+// --model names (deployment_quantization); a contradiction is an error at --quantization.
+std::string quantization_from(const ArgParser& parser, const ModelSpec& model);
+
 }  // namespace llmpo

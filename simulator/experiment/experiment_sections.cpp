@@ -7,6 +7,7 @@
 
 #include "fit_advice.hpp"
 #include "hardware/gpu_file.hpp"
+#include "models/model_names.hpp"
 #include "models/parallel_config.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
@@ -59,6 +60,17 @@ HardwareEntry read_hardware_entry(StrictMap& entry, const std::string& key, cons
   at_key(entry, "interconnect", [&] { return &libraries.interconnects.find(out.interconnect); });
   at_key(entry, "inter_node", [&] { return &libraries.interconnects.find(out.inter_node); });
   return out;
+}
+
+// An Ollama tag's quantization (llama3.1:8b-instruct-q4_K_M) becomes the deployment's, unless
+// the config's quantization key names another: that contradiction is an error at the key.
+void apply_tag_quantization(RunSpec& run, const StrictMap& config) {
+  if (run.model.tag_quantization.empty()) return;
+  const std::optional<std::string> given =
+      config.has("quantization") ? std::optional<std::string>(engine_settings(run.settings).quantization) : std::nullopt;
+  const std::string quantization = at_key(config, given ? "quantization" : "model_profile_id",
+                                          [&] { return deployment_quantization(run.model, given); });
+  std::visit([&](auto& settings) { static_cast<EngineSettings&>(settings).quantization = quantization; }, run.settings);
 }
 
 MemoryPlanRequest memory_request(const RunSpec& run) {
@@ -246,9 +258,10 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
   run.router = router_policy_from(config->opt_choice("router", router_policy_names()).value_or(default_router));
   // vLLM's defaults depend on the GPU; without a valid one the other keys are still checked.
   const double gpu_memory_bytes = hardware_ok ? run.hardware.gpu.memory_bytes : 80 * kGiB;
-  diagnostics.attempt([&] {
+  const bool settings_ok = diagnostics.attempt([&] {
     run.settings = parse_framework_settings(type, *config, gpu_memory_bytes, hardware_ok ? run.hardware.gpu.id : "");
   });
+  if (model_ok && settings_ok) diagnostics.attempt([&] { apply_tag_quantization(run, *config); });
   if (type_ok) config->reject_unknown_keys(deployment_config_keys_for(type));
 
   if (model_ok && hardware_ok && diagnostics.reported() == errors_before)

@@ -9,6 +9,7 @@
 
 #include "fit_advice.hpp"
 #include "frameworks/framework_config.hpp"
+#include "models/model_names.hpp"
 #include "run_executor.hpp"
 #include "seed_batch_sizes.hpp"
 #include "simulator/util/error.hpp"
@@ -59,7 +60,7 @@ MaxNumSeqsProbe simulate(const Deployment& d, const RecommendOptions& o, int64_t
   out.num_requests = std::max<int64_t>(64, 4 * max_num_seqs);
   // A larger max_num_seqs than the GPU's default grows the sampler's profiling pass: vLLM may
   // then not start at this context, which is an answer, not an input error.
-  MemoryPlanRequest request = recommend_memory_request(d.gpu, d.tp, d.context);
+  MemoryPlanRequest request = recommend_memory_request(d.model, d.gpu, d.tp, d.context);
   request.max_num_seqs = max_num_seqs;
   const MemoryPlan memory = plan_memory(d.model, request);
   if (!memory.fits) {
@@ -112,7 +113,7 @@ GpuRecommendation recommend_on(const Deployment& base, const RecommendOptions& o
   out.seed_batch = seed_batch_size(base.model, base.gpu);
   for (int64_t tp : candidate_tps(base.model, base.gpu)) {
     if (tp > kRecommendMaxTp) break;
-    const MemoryPlan plan = plan_memory(base.model, recommend_memory_request(base.gpu, tp, base.context));
+    const MemoryPlan plan = plan_memory(base.model, recommend_memory_request(base.model, base.gpu, tp, base.context));
     if (!plan.fits) continue;
     out.smallest_tp = tp;
     out.kv_capacity_tokens = plan.kv_capacity_tokens;
@@ -146,8 +147,14 @@ MemoryPlanRequest recommend_memory_request(const GpuSpec& gpu, int64_t tp, int64
   return r;
 }
 
+MemoryPlanRequest recommend_memory_request(const ModelSpec& model, const GpuSpec& gpu, int64_t tp, int64_t context) {
+  MemoryPlanRequest r = recommend_memory_request(gpu, tp, context);
+  r.quantization = deployment_quantization(model, std::nullopt);
+  return r;
+}
+
 MinimumMemory minimum_gpu_memory(const ModelSpec& model, const GpuSpec& gpu, int64_t context) {
-  MemoryPlanRequest request = recommend_memory_request(gpu, 1, context);
+  MemoryPlanRequest request = recommend_memory_request(model, gpu, 1, context);
   // Weights, activation peak, overhead and KV bytes per token do not depend on the memory.
   const MemoryPlan plan = plan_memory(model, request);
   const StageMemory& stage = plan.limiting();
@@ -183,7 +190,9 @@ Recommendation recommend(const std::string& model_name, const std::vector<std::s
   Recommendation out;
   out.model = resolve_model(model_name, libraries.models);
   const std::string model_ref =
-      libraries.models.try_find(model_name) != nullptr ? out.model.id : absolute_path(model_name);
+      libraries.models.try_find(model_name) != nullptr ? out.model.id
+      : !out.model.typed_tag.empty()                 ? model_name  // re-resolved with its quantization
+                                                     : absolute_path(model_name);
   out.options = options;
   out.context_tokens = options.context_tokens > 0 ? options.context_tokens : out.model.max_position_embeddings;
   if (options.context_tokens < 0) throw InputError({}, "--context", "must be a positive token count");

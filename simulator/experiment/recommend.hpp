@@ -78,6 +78,8 @@ struct Recommendation {
 // The memory planner's request on `gpu` at `tp`, max_model_len `context`, with the GPU's vLLM
 // defaults of max_num_seqs and max_num_batched_tokens and gpu_memory_utilization 0.9.
 MemoryPlanRequest recommend_memory_request(const GpuSpec& gpu, int64_t tp, int64_t context);
+// The same with the weight quantization the model's Ollama tag names (none without a tag).
+MemoryPlanRequest recommend_memory_request(const ModelSpec& model, const GpuSpec& gpu, int64_t tp, int64_t context);
 
 MinimumMemory minimum_gpu_memory(const ModelSpec& model, const GpuSpec& gpu, int64_t context);
 

@@ -10,6 +10,8 @@ namespace llmpo {
 
 void NameIndex::add(const std::vector<std::string>& names, std::size_t entry, const std::string& file) {
   for (const auto& name : names) {
+    if (family_by_lowered_name_.count(to_lower(name)) > 0)
+      throw InputError({file, 0, 0}, "aliases", "name '" + name + "' is already a family name of other entries");
     const auto [it, inserted] = by_lowered_name_.emplace(to_lower(name), Owner{entry, file});
     if (inserted) {
       names_.push_back(name);
@@ -18,6 +20,20 @@ void NameIndex::add(const std::vector<std::string>& names, std::size_t entry, co
                        "name '" + name + "' is already used by " + it->second.file);
     }
   }
+}
+
+void NameIndex::add_family_name(const std::string& name, std::size_t entry, const std::string& file) {
+  const std::string lowered = to_lower(name);
+  if (const auto it = by_lowered_name_.find(lowered); it != by_lowered_name_.end())
+    throw InputError({file, 0, 0}, "family_names",
+                     "family name '" + name + "' is already an ordinary name of " + it->second.file);
+  std::vector<std::size_t>& members = family_by_lowered_name_[lowered];
+  if (std::find(members.begin(), members.end(), entry) == members.end()) members.push_back(entry);
+}
+
+std::vector<std::size_t> NameIndex::family_members(const std::string& name) const {
+  const auto it = family_by_lowered_name_.find(to_lower(name));
+  return it == family_by_lowered_name_.end() ? std::vector<std::size_t>{} : it->second;
 }
 
 std::optional<std::size_t> NameIndex::find(const std::string& name) const {

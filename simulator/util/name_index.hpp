@@ -1,6 +1,8 @@
 #pragma once
 // Case-insensitive name lookup for data libraries (models, GPUs, interconnects): each entry has
 // several names, no name may belong to two entries, and a miss suggests the closest names.
+// A family name (H100 for the SXM, PCIe and NVL cards) may be shared by several entries: it is
+// never a match, only a way to list the variants the user has to choose from.
 #include <map>
 #include <optional>
 #include <string>
@@ -13,7 +15,12 @@ class NameIndex {
   // Registers `names` for entry number `entry`; throws InputError naming `file` when a name is
   // already taken by another entry.
   void add(const std::vector<std::string>& names, std::size_t entry, const std::string& file);
+  // Registers `name` as a family name of entry `entry`; throws InputError naming `file` when
+  // it is already an ordinary name of any entry.
+  void add_family_name(const std::string& name, std::size_t entry, const std::string& file);
   std::optional<std::size_t> find(const std::string& name) const;
+  // The entries that share family name `name` (in registration order); empty when none do.
+  std::vector<std::size_t> family_members(const std::string& name) const;
   const std::vector<std::string>& names() const { return names_; }
   // "unknown <kind> 'x'; did you mean 'y'? (see `<listing>`)" as an InputError at key `key`.
   [[noreturn]] void throw_unknown(const std::string& kind, const std::string& key,
@@ -25,6 +32,7 @@ class NameIndex {
     std::string file;
   };
   std::map<std::string, Owner> by_lowered_name_;
+  std::map<std::string, std::vector<std::size_t>> family_by_lowered_name_;
   std::vector<std::string> names_;
 };
 

@@ -32,7 +32,7 @@ TEST_CASE("cli: an unknown command or option is a one-line error with a suggesti
   Run run = cli({"memroy"});
   CHECK(run.code == 2);
   CHECK(run.err == "error: unknown command 'memroy' (valid: run, validate, search, merge, capacity, perf, list, memory, recommend, roofline, step, calibrate, fidelity, replay, compare, init, bench, report, completion, man, version); did you mean 'memory'?\n");
-  run = cli({"memory", "--model", "Llama3-8B", "--gpu", "H100", "--tp-size", "2"});
+  run = cli({"memory", "--model", "Llama3-8B", "--gpu", "H100-SXM", "--tp-size", "2"});
   CHECK(run.code == 2);
   CHECK_THAT(run.err, Catch::StartsWith("error: llmperforacle memory: unknown option '--tp-size'; did you mean '--tp'?"));
 }
@@ -56,7 +56,7 @@ TEST_CASE("cli: memory for Llama-3-70B at TP 1 on H100 says it does not fit, by 
 }
 
 TEST_CASE("cli: memory --format json gives machine-readable figures") {
-  const Run run = cli({"memory", "--model", "llama3:70b", "--gpu", "h100", "--tp", "4", "--format", "json"});
+  const Run run = cli({"memory", "--model", "llama3:70b", "--gpu", "h100-sxm", "--tp", "4", "--format", "json"});
   CHECK(run.code == 0);
   CHECK_THAT(run.out, Catch::Contains("\"kv_bytes_per_token_model\": 327680,"));  // bytes, a whole number
   CHECK_THAT(run.out, Catch::Contains("\"fits\": true"));
@@ -77,9 +77,10 @@ TEST_CASE("cli: TP that does not divide the heads is refused with the valid degr
 }
 
 TEST_CASE("cli: unknown model and GPU names get suggestions, and non-existent seed names are not invented") {
-  Run run = cli({"memory", "--model", "llama3.2:7b", "--gpu", "H100"});
+  Run run = cli({"memory", "--model", "llama3.2:7b", "--gpu", "H100-SXM"});
   CHECK(run.code == 2);
-  CHECK_THAT(run.err, Catch::Contains("unknown model 'llama3.2:7b'") && Catch::Contains("did you mean"));
+  CHECK_THAT(run.err, Catch::Contains("'llama3.2:7b' names no published model") &&
+                          Catch::Contains("nearest published model in the library: llama3.1:8b"));
   run = cli({"roofline", "--model", "Llama3-8B", "--gpu", "H100-SMX", "--input-tokens", "1"});
   CHECK(run.code == 2);
   CHECK_THAT(run.err, Catch::Contains("unknown GPU 'H100-SMX'; did you mean 'H100-SXM'"));
@@ -120,6 +121,6 @@ TEST_CASE("cli: --model accepts a Hugging Face config.json") {
 TEST_CASE("cli: the binary's exit codes match the documentation") {
   const std::string binary = test::binary_path();
   CHECK(test::run_command(binary + " version").exit_code == 0);
-  CHECK(test::run_command(binary + " memory --model nope --gpu H100").exit_code == 2);
+  CHECK(test::run_command(binary + " memory --model nope --gpu H100-SXM").exit_code == 2);
   CHECK(test::run_command(binary).exit_code == 2);
 }

@@ -147,10 +147,11 @@ TEST_CASE("gpu library: GPUs are found by id, name and alias, case-insensitively
   CHECK(library().find("H100-SXM").id == "H100-SXM");
   CHECK(library().find("NVIDIA H100 SXM5 80GB").id == "H100-SXM");  // name
   CHECK(library().find("H100-SXM5").id == "H100-SXM");              // alias
-  CHECK(library().find("h100").id == "H100-SXM");
-  CHECK(library().find("a100").id == "A100-80GB-SXM");
-  CHECK(library().find("A100").id == "A100-80GB-SXM");
+  CHECK(library().find("h100-sxm").id == "H100-SXM");
+  CHECK(library().find("h100 nvl").id == "H100-NVL");
+  CHECK(library().find("a100-80gb-sxm").id == "A100-80GB-SXM");
   CHECK(library().find("nvidia a100-sxm4-80gb").id == "A100-80GB-SXM");  // torch device name
+  CHECK(library().find("h200").id == "H200");  // one H200 in the library: not ambiguous
   CHECK(library().find("a100-80gb-pcie").id == "A100-80GB-PCIe");
   CHECK(library().find("mi300x").id == "MI300X");
   CHECK(library().find("4090").id == "RTX-4090");
@@ -166,8 +167,38 @@ TEST_CASE("gpu library: an unknown GPU is an input error with a did-you-mean") {
   CHECK_THROWS_AS(library().find("H100-SMX"), InputError);
 }
 
+TEST_CASE("gpu library: a name several variants share is an error listing them with memory and bandwidth") {
+  // Memory and bandwidth of each variant from its file: H100 SXM5 80GB 3.35 TB/s, PCIe 80GB
+  // 2.0 TB/s, NVL 94GB 3.9 TB/s (NVIDIA H100 datasheet); files load in name order.
+  CHECK(library().try_find("H100") == nullptr);
+  CHECK(input_error_of([] { library().find("H100"); }) ==
+        "gpu: GPU 'H100' is ambiguous: H100-NVL (NVIDIA H100 NVL 94GB, 3.9 TB/s), H100-PCIe (NVIDIA H100 PCIe 80GB, "
+        "2 TB/s), H100-SXM (NVIDIA H100 SXM5 80GB, 3.35 TB/s); write one of them (see `llmperforacle list gpus`)");
+  // Case-insensitive, like every name; A100 has four variants, A100-80GB two.
+  CHECK_THAT(input_error_of([] { library().find("h100"); }), Contains("GPU 'h100' is ambiguous"));
+  CHECK(input_error_of([] { library().find("A100"); }) ==
+        "gpu: GPU 'A100' is ambiguous: A100-40GB-PCIe (NVIDIA A100 40GB PCIe, 1.555 TB/s), A100-40GB-SXM (NVIDIA A100 "
+        "40GB SXM4, 1.555 TB/s), A100-80GB-PCIe (NVIDIA A100 80GB PCIe, 1.935 TB/s), A100-80GB-SXM (NVIDIA A100 80GB "
+        "SXM4, 2.039 TB/s); write one of them (see `llmperforacle list gpus`)");
+  const std::string a100_80 = input_error_of([] { library().find("A100-80GB"); });
+  CHECK_THAT(a100_80, Contains("A100-80GB-PCIe (") && Contains("A100-80GB-SXM (") && !Contains("40GB"));
+  CHECK_THAT(input_error_of([] { resolve_gpu("H100", library()); }), Contains("write one of them"));
+}
+
+TEST_CASE("gpu library: a family name is refused as an ordinary name of another GPU, and the reverse") {
+  NameIndex index;
+  index.add({"H100-SXM"}, 0, "sxm.yaml");
+  index.add_family_name("H100", 0, "sxm.yaml");
+  index.add_family_name("H100", 1, "pcie.yaml");
+  CHECK(index.family_members("h100") == std::vector<std::size_t>{0, 1});
+  CHECK_FALSE(index.find("H100").has_value());
+  CHECK_THROWS_WITH(index.add({"H100"}, 2, "other.yaml"), Contains("name 'H100' is already a family name"));
+  CHECK_THROWS_WITH(index.add_family_name("h100-sxm", 1, "pcie.yaml"),
+                    Contains("family name 'h100-sxm' is already an ordinary name of sxm.yaml"));
+}
+
 TEST_CASE("gpu library: resolve_gpu takes a library name or a path to a GPU file") {
-  CHECK(resolve_gpu("h100", library()).id == "H100-SXM");
+  CHECK(resolve_gpu("h100-sxm", library()).id == "H100-SXM");
   const std::string path = gpu_library_dir() + "/l4.yaml";
   CHECK(resolve_gpu(path, library()).id == "L4");
   CHECK_THROWS_AS(resolve_gpu("H100-SMX", library()), InputError);

@@ -15,7 +15,7 @@ check_prefix() {  # PREFIX: the installed tree under test
   test -f "$share/models/library/llama3-70b.yaml"
   test -f "$share/experiments/traces/SOURCES.md"
   # A GPU only the installed copy has: listing it proves the binary reads its own share folder.
-  sed -e 's/^id: H100-SXM$/id: Installed-Probe-GPU/' -e 's/^aliases:.*$/aliases: []/' -e 's/^name: .*$/name: Installed Probe GPU/' \
+  sed -e 's/^id: H100-SXM$/id: Installed-Probe-GPU/' -e 's/^aliases:.*$/aliases: []/' -e 's/^family_names:.*$/family_names: []/' -e 's/^name: .*$/name: Installed Probe GPU/' \
     "$share/hardware/gpus/h100-sxm.yaml" > "$share/hardware/gpus/zz-probe.yaml"
   "$bin" list gpus --format csv | grep -q '^Installed-Probe-GPU,'
   rm "$share/hardware/gpus/zz-probe.yaml"

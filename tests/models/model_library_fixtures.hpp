@@ -20,7 +20,7 @@ namespace llmpo::test {
 
 namespace fs = std::filesystem;
 
-// One library, loaded once for the whole file (34 files; loading is cheap but not free).
+// One library, loaded once for the whole file (35 files; loading is cheap but not free).
 inline const ModelLibrary& library() {
   static const ModelLibrary lib = ModelLibrary::load_default();
   return lib;

@@ -414,16 +414,18 @@ TEST_CASE("memory_plan: the default non-torch increase is 0.1 GiB on one GPU and
 // Quantization
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("quantization: the byte factors are the DualGPUOptimizer seed's FP16 fractions x 2 bytes") {
-  // Seed QuantizationType: INT8 0.5, INT4 0.25, GPTQ 0.25, AWQ 0.25, GGUF_Q4_K_M 0.27,
-  // GGUF_Q5_K_M 0.33, GGUF_Q8_0 0.52 - fractions of 2-byte FP16 weights.
+TEST_CASE("quantization: the byte factors are the seed's FP16 fractions x 2 bytes, GGUF's llama.cpp's bits / 8") {
+  // Seed QuantizationType: INT8 0.5, INT4 0.25, GPTQ 0.25, AWQ 0.25 - fractions of 2-byte FP16
+  // weights. GGUF: llama.cpp's tools/quantize/README.md, bits/weight of Llama-3.1-8B:
+  // Q4_K_M 4.8944, Q5_K_M 5.7036, Q8_0 8.5008; legacy Q4_0 is 18 bytes per 32-weight block.
   CHECK(find_quantization("int8").weight_bytes_per_param == Approx(1.0));
   CHECK(find_quantization("int4").weight_bytes_per_param == Approx(0.5));
   CHECK(find_quantization("gptq").weight_bytes_per_param == Approx(0.5));
   CHECK(find_quantization("awq").weight_bytes_per_param == Approx(0.5));
-  CHECK(find_quantization("gguf_q4_k_m").weight_bytes_per_param == Approx(0.54));
-  CHECK(find_quantization("gguf_q5_k_m").weight_bytes_per_param == Approx(0.66));
-  CHECK(find_quantization("gguf_q8_0").weight_bytes_per_param == Approx(1.04));
+  CHECK(find_quantization("gguf_q4_k_m").weight_bytes_per_param == Approx(0.6118));
+  CHECK(find_quantization("gguf_q5_k_m").weight_bytes_per_param == Approx(0.71295));
+  CHECK(find_quantization("gguf_q8_0").weight_bytes_per_param == Approx(1.0626));
+  CHECK(find_quantization("gguf_q4_0").weight_bytes_per_param == Approx(0.5625));
   CHECK(find_quantization("fp8").weight_bytes_per_param == Approx(1.0));
   // GGUF files also store the token table and output head quantized; AWQ/GPTQ keep them 16-bit.
   CHECK(find_quantization("gguf_q4_k_m").quantizes_embeddings);
@@ -445,9 +447,9 @@ TEST_CASE("quantization: Llama-2-7B weights under each scheme, split into linear
   // awq/gptq/int4  linear x 0.5 + (262,144,000 + 266,240) x 2
   //             = 3,238,002,688 + 524,820,480                      =  3,762,823,168
   // fp8/int8    linear x 1 + 524,820,480                           =  7,000,825,856
-  // gguf_q4_k_m (linear + tables) x 0.54 + norms x 2
-  //             = 6,738,149,376 x 0.54 + 532,480                   =  3,639,133,143.04
-  // gguf_q8_0   6,738,149,376 x 1.04 + 532,480                     =  7,008,207,831.04
+  // gguf_q4_k_m (linear + tables) x 4.8944 / 8 + norms x 2
+  //             = 6,738,149,376 x 0.6118 + 532,480                 =  4,122,932,268.2368
+  // gguf_q8_0   6,738,149,376 x 8.5008 / 8 + 532,480               =  7,160,490,006.9376
   const int64_t linear = 32LL * (67'108'864 + 135'266'304);
   CHECK(linear == 6'476'005'376);
   CHECK(linear + 262'144'000 + 266'240 == count_parameters(llama2_7b()).total());
@@ -460,7 +462,7 @@ TEST_CASE("quantization: Llama-2-7B weights under each scheme, split into linear
       {"none", 13'476'831'232.0},       {"awq", 3'762'823'168.0},
       {"gptq", 3'762'823'168.0},        {"int4", 3'762'823'168.0},
       {"fp8", 7'000'825'856.0},         {"int8", 7'000'825'856.0},
-      {"gguf_q4_k_m", 3'639'133'143.04}, {"gguf_q8_0", 7'008'207'831.04},
+      {"gguf_q4_k_m", 4'122'932'268.2368}, {"gguf_q8_0", 7'160'490'006.9376},
   };
   for (const Expect& e : expected) {
     INFO(e.scheme);

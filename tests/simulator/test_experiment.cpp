@@ -186,7 +186,7 @@ TEST_CASE("experiment: input errors name file:line:col, the key path and what is
              Contains("= 4 GPUs, but hardware 'gpu0' has 2"));
   CHECK_THAT(error_for("  seed: 5", "  seed: -5"), Contains(file + ":2:9: simulation.seed: -5 is out of range"));
   CHECK_THAT(error_for("model_profile_id: \"Llama3-8B\"\n      gpu_id: \"gpu0\"\n      max", "model_profile_id: \"llama3.2:7b\"\n      gpu_id: \"gpu0\"\n      max"),
-             Contains("frameworks_to_test[0].config.model_profile_id: unknown model 'llama3.2:7b'"));
+             Contains("frameworks_to_test[0].config.model_profile_id: 'llama3.2:7b' names no published model"));
 }
 
 TEST_CASE("experiment: the TP sweep example shows TP's effect on TTFT, TPOT and throughput") {

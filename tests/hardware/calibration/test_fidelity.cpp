@@ -93,7 +93,7 @@ TEST_CASE("fidelity: a collective on an unknown preset names the file, line and 
   m.work.message_bytes = 1024;
   m.measured_s = 1e-5;
   const PresetMap links = presets_of(InterconnectLibrary::load_default());
-  CHECK_THROWS_WITH(score({m}, gpus().find("A100"), links), Contains("x.csv:7: interconnect: unknown interconnect preset 'nvswich'"));
+  CHECK_THROWS_WITH(score({m}, gpus().find("A100-80GB-SXM"), links), Contains("x.csv:7: interconnect: unknown interconnect preset 'nvswich'"));
 }
 
 // Not a timing test: the calibrated A100 profile must keep predicting GEMMs of the models left
@@ -135,7 +135,7 @@ TEST_CASE("fidelity: calibrate writes a GPU file that fidelity and every --gpu o
 
 TEST_CASE("fidelity: a malformed profile is a one-line input error naming file and line, exit 2") {
   std::ostringstream out, err;
-  const int code = run_cli({"fidelity", "--gpu", "A100", "--profiles", test::data_dir() + "/profiles/bad_number.csv"}, out, err);
+  const int code = run_cli({"fidelity", "--gpu", "A100-80GB-SXM", "--profiles", test::data_dir() + "/profiles/bad_number.csv"}, out, err);
   CHECK(code == 2);
   CHECK_THAT(err.str(), Contains("bad_number.csv:3: time_ms: 'abc' is not a number"));
 }
