@@ -25,7 +25,10 @@ std::string type_of(LpoReader& reader, const YAML::Node& dist, const std::string
                         join(kTypes) + ")";
   const std::string hint = did_you_mean(type, kTypes);
   if (!hint.empty()) message += "; " + hint;
-  reader.fail(dist, path + ".type", message);
+  YAML::Node at = dist;
+  for (const auto& entry : dist)
+    if (entry.first.Scalar() == "type") at = entry.second;
+  reader.fail(at, path + ".type", message);
 }
 
 // A parameter with the sampler's default; a missing one is noted, as the default is rarely meant.

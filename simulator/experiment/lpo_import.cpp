@@ -108,6 +108,44 @@ std::string hardware_section(const LpoHardware& hardware) {
   return s;
 }
 
+// "frameworks_to_test[3].config.x" -> "frameworks_to_test[].config.x".
+std::string without_indices(const std::string& path) {
+  std::string out;
+  bool in_index = false;
+  for (const char c : path) {
+    if (c == '[') in_index = true;
+    if (!in_index || c == '[' || c == ']') out += c;
+    if (c == ']') in_index = false;
+  }
+  return out;
+}
+
+// The same note on every replica of a data-parallel config (eight copies of each ignored key)
+// is said once, with the other lines listed.
+std::vector<LpoNote> merged(const std::vector<LpoNote>& notes) {
+  std::vector<LpoNote> out;
+  std::vector<std::vector<int>> also;
+  for (const auto& note : notes) {
+    bool found = false;
+    for (std::size_t i = 0; i < out.size() && !found; ++i)
+      if (out[i].text == note.text && without_indices(out[i].key_path) == without_indices(note.key_path)) {
+        also[i].push_back(note.pos.line);
+        found = true;
+      }
+    if (!found) {
+      out.push_back(note);
+      also.emplace_back();
+    }
+  }
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (also[i].empty()) continue;
+    std::string lines;
+    for (const int line : also[i]) lines += (lines.empty() ? "" : ", ") + std::to_string(line);
+    out[i].text += " (the same at line" + std::string(also[i].size() > 1 ? "s " : " ") + lines + ")";
+  }
+  return out;
+}
+
 std::string header(const std::string& file, const std::vector<LpoNote>& notes) {
   std::string s = "# Converted by `llmperforacle import-lpo` from " + file +
                   ", an experiment config of the Python LLMPerfOracle.\n"
@@ -145,7 +183,7 @@ LpoConversion convert_lpo_config(const YAML::Node& root, const std::string& file
   const std::string simulation = simulation_section(reader, root, workload);
   std::string body = "name: " + lpo_yaml_string(name) + "\n\n" + simulation + "\n" + hardware_section(hardware) + "\n" +
                      workload.section + "\n" + frameworks;
-  std::vector<LpoNote> notes = reader.notes();
+  std::vector<LpoNote> notes = merged(reader.notes());
   std::stable_sort(notes.begin(), notes.end(), [](const LpoNote& a, const LpoNote& b) { return a.pos.line < b.pos.line; });
   return {header(file, notes) + "\n" + body, notes};
 }

@@ -76,7 +76,9 @@ double LpoReader::number_value(const YAML::Node& node, const std::string& path, 
   }
   if (!std::isfinite(value)) fail(node, path, "'" + node.Scalar() + "' is not a finite number");
   if (value < min || value > max)
-    fail(node, path, fmt::format("{} is out of range (must be {} .. {})", node.Scalar(), min, max));
+    fail(node, path,
+         max >= 1e299 ? fmt::format("{} is out of range (must be at least {})", node.Scalar(), min)
+                      : fmt::format("{} is out of range (must be {} .. {})", node.Scalar(), min, max));
   return value;
 }
 
