@@ -29,6 +29,7 @@ int command_bench(const Args& args, std::ostream& out);
 int command_report(const Args& args, std::ostream& out);
 int command_completion(const Args& args, std::ostream& out);
 int command_man(const Args& args, std::ostream& out);
+int command_import_lpo(const Args& args, std::ostream& out);
 
 // Runs `llmperforacle <args...>`: dispatches to the subcommand, turns errors into a message on
 // `err` and an exit code (0 ok, 2 bad input, 1 internal error).

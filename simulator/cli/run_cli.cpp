@@ -91,6 +91,7 @@ const std::vector<Subcommand>& subcommands() {
       {"replay", "simulate a real `vllm bench serve` result's requests; simulated vs measured metrics", command_replay},
       {"compare", "differences between two summary.csv files, run by run", command_compare},
       {"init", "write a commented starter experiment file", command_init},
+      {"import-lpo", "convert a config of the Python LLMPerfOracle to an experiment file, noting what has no equivalent", command_import_lpo},
       {"bench", "closed-loop concurrency sweep: latency, throughput, peak GPU memory (Llama profiler seed)", command_bench},
       {"report", "self-contained HTML report (Vega-Lite charts) of a `run`, `search` or `capacity` folder; SVG export", command_report},
       {"completion", "print a shell completion script (bash)", command_completion},

@@ -31,7 +31,7 @@ TEST_CASE("cli: every subcommand answers --help with its options and exit code 0
 TEST_CASE("cli: an unknown command or option is a one-line error with a suggestion and exit 2") {
   Run run = cli({"memroy"});
   CHECK(run.code == 2);
-  CHECK(run.err == "error: unknown command 'memroy' (valid: run, validate, search, merge, capacity, perf, list, memory, recommend, roofline, step, calibrate, fidelity, replay, compare, init, bench, report, completion, man, version); did you mean 'memory'?\n");
+  CHECK(run.err == "error: unknown command 'memroy' (valid: run, validate, search, merge, capacity, perf, list, memory, recommend, roofline, step, calibrate, fidelity, replay, compare, init, import-lpo, bench, report, completion, man, version); did you mean 'memory'?\n");
   run = cli({"memory", "--model", "Llama3-8B", "--gpu", "H100-SXM", "--tp-size", "2"});
   CHECK(run.code == 2);
   CHECK_THAT(run.err, Catch::StartsWith("error: llmperforacle memory: unknown option '--tp-size'; did you mean '--tp'?"));
