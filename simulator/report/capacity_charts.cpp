@@ -136,8 +136,17 @@ struct ProbePanel {
   std::optional<double> capacity;  // the vertical rule where the deployment's capacity lies
 };
 
-// The y channel of a metric's panels: attainment in [0, 1]; a latency bound on a log axis
-// (clean ticks) when its values and limit span more than 50x, else linear from 0.
+// The top of a linear axis from 0 holding `hi`: hi rounded up to a half power of ten (287 -> 300,
+// 1040 -> 1500), so that ticks land on round values.
+double rounded_top(double hi) {
+  if (!(hi > 0)) return 1;
+  const double step = std::pow(10.0, std::floor(std::log10(hi))) / 2;
+  return std::ceil(hi / step * (1 - 1e-12)) * step;
+}
+
+// The y channel of a metric's panels, the same in every deployment's row (lo and hi: its
+// values' and limit's range over all probes): attainment in [0, 1]; a latency bound on a log
+// axis (clean ticks) when that spans more than 50x, else linear from 0.
 json metric_axis(const std::string& metric, double lo, double hi) {
   if (metric == kAttainment) {
     json y = quantitative("value", "SLO attainment");
@@ -147,7 +156,7 @@ json metric_axis(const std::string& metric, double lo, double hi) {
   }
   json y = quantitative("value", bound_label(metric));
   if (lo > 0 && hi / lo > 50) use_log_scale(y, lo, hi, kProbePanelHeightPx, false);
-  else y["axis"] = {{"tickCount", 3}}, y["scale"] = {{"zero", true}};
+  else y["axis"] = {{"tickCount", 3}}, y["scale"] = {{"domain", {0, rounded_top(hi)}}};
   return y;
 }
 

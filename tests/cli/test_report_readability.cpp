@@ -310,6 +310,18 @@ TEST_CASE("capacity writes its SLOs, and its page states them and charts every p
         if (value.contains("load")) rules_x.push_back(value["load"]);
       }
       CHECK(rules_y == std::vector<double>{limits[m]});
+      // One y scale per metric for every deployment, so that rows compare at a glance: a fixed
+      // domain holding every probe's value and the limit.
+      const json& scale = panels[m]["layer"][0]["encoding"]["y"]["scale"];
+      CHECK(scale == probes["vconcat"][0]["hconcat"][m]["layer"][0]["encoding"]["y"]["scale"]);
+      REQUIRE(scale.contains("domain"));
+      CHECK(scale["domain"][0].get<double>() <= limits[m]);
+      CHECK(scale["domain"][1].get<double>() >= limits[m]);
+      for (const auto& v : probes["data"]["values"])
+        if (v["metric"] == metrics[m]) {
+          CHECK(v["value"].get<double>() >= scale["domain"][0].get<double>());
+          CHECK(v["value"].get<double>() <= scale["domain"][1].get<double>());
+        }
       if (deployment.at("verdict") == "fails at low") CHECK(rules_x.empty());
       else CHECK(rules_x == std::vector<double>{std::stod(deployment.at("capacity"))});
     }
