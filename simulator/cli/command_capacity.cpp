@@ -1,7 +1,7 @@
 // `llmperforacle capacity FILE`: per deployment (and sweep point) of an experiment file, the
 // highest request rate or concurrency that meets the file's `capacity:` SLOs without
-// saturating; writes capacity.csv (one row per deployment) and capacity_log.csv (every probe
-// of every bisection).
+// saturating; writes capacity.csv (one row per deployment), capacity_log.csv (every probe
+// of every bisection) and capacity_spec.csv (the SLOs and search range the probes were judged by).
 #include <filesystem>
 #include <sstream>
 
@@ -91,6 +91,19 @@ DataTable log_table(const CapacitySpec& spec, const std::vector<CapacityResult>&
   return table;
 }
 
+// capacity_spec.csv: the capacity: section as searched, one setting per row, keyed as written
+// under capacity: (slo.ttft_p90_ms, min_attainment, low, high, tolerance). The folder's report
+// states these SLOs and draws them on the probe charts.
+DataTable spec_table(const CapacitySpec& spec) {
+  DataTable table({"key", "value"});
+  for (const auto& bound : spec.bounds) table.add_row({"slo." + bound.key, data_number(bound.max_ms)});
+  if (spec.min_attainment) table.add_row({"min_attainment", data_number(*spec.min_attainment)});
+  table.add_row({"low", data_number(spec.low)});
+  table.add_row({"high", data_number(spec.high)});
+  table.add_row({"tolerance", data_number(spec.tolerance)});
+  return table;
+}
+
 std::string probe_lines(const CapacityResult& r) {
   std::string out = fmt::format("run {} {} ({}):\n", r.run->index, r.run->name, load_name(r));
   for (const auto& p : r.probes)
@@ -119,7 +132,7 @@ int command_capacity(const Args& args, std::ostream& out) {
               "concurrency) that meets the file's `capacity:` SLOs without saturating, by bisection.");
   p.positional("FILE", "experiment YAML with a capacity: section (see experiments/README.md)");
   p.repeated("set", "KEY.PATH=VALUE", "override any field, e.g. --set capacity.high=32");
-  p.option("out", "DIR", "output folder for capacity.csv and capacity_log.csv", "results/<experiment name>");
+  p.option("out", "DIR", "output folder for capacity.csv, capacity_log.csv and capacity_spec.csv", "results/<experiment name>");
   p.option("jobs", "N", "deployments searched in parallel", "all hardware threads");
   p.flag("quiet", "print nothing but errors");
   p.flag("allow-large", "accept workloads of more than 10 million requests");
@@ -164,6 +177,7 @@ int command_capacity(const Args& args, std::ostream& out) {
   const std::string log_path = (std::filesystem::path(out_dir) / "capacity_log.csv").string();
   const DataTable capacity = capacity_table(plan, *plan.capacity, results);
   const DataTable log = log_table(*plan.capacity, results);
+  write_file_atomically((std::filesystem::path(out_dir) / "capacity_spec.csv").string(), spec_table(*plan.capacity).csv());
   write_file_atomically(log_path, log.csv());
   write_file_atomically(csv_path, capacity.csv());
   if (p.has("report")) write_folder_report(out_dir, p.has("quiet") ? nullptr : &narrative_stream(format, out));

@@ -2,7 +2,8 @@
 // folder, drawn by Vega-Lite (the page is built by simulator/report: results_report.hpp). A `run`
 // folder gives latency, throughput, CDF, time-series, per-operator and memory charts; a `search`
 // folder the cost-latency scatter with its Pareto frontier; a `capacity` folder the capacity per
-// deployment. `--export-svg DIR` renders the page in headless Chromium and saves one SVG per chart.
+// deployment with its SLOs and bisection probes. `--export-svg DIR` renders the page in headless
+// Chromium and saves one SVG per chart.
 #include <filesystem>
 
 #include "args.hpp"
@@ -18,7 +19,7 @@ int command_report(const Args& args, std::ostream& out) {
               "One self-contained HTML file (opens offline) with Vega-Lite charts of a results folder: of `run`,\n"
               "latency percentiles vs load, throughput vs TP, latency CDFs, time series, per-operator step\n"
               "time and memory per GPU; of `search`, cost vs latency with the Pareto frontier; of `capacity`,\n"
-              "capacity per deployment.");
+              "its SLOs, capacity per deployment and every bisection probe against the SLOs.");
   p.positional("RESULTS_DIR", "the --out folder of `llmperforacle run`, `search` or `capacity`");
   p.option("out", "FILE", "the HTML file to write (-o FILE works too)", "RESULTS_DIR/report.html");
   p.option("export-svg", "DIR", "also render the page in headless Chromium and save one SVG per chart in DIR");

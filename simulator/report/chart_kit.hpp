@@ -44,4 +44,21 @@ inline json quantitative(const std::string& field, const std::string& title) {
 json tip(const std::string& field);
 json tip(const std::string& field, const std::string& title, const std::string& format = "");
 
+// The ticks of a log axis over data in [lo, hi] (both > 0) that `length_px` long can label
+// without collisions: 1-2-5 values (10, 20, 50, 100, ...) when they fit, else powers of ten,
+// every k-th of them labelled when even those are too many. The domain is snapped outward to
+// the first and last tick, so the axis ends on ticks.
+struct LogTicks {
+  double domain_lo = 1, domain_hi = 10;
+  std::vector<double> values;    // every tick (and grid line)
+  std::vector<double> labelled;  // the ticks with a label: all of them, or every k-th power
+};
+// `label_px`: the room one label needs along the axis (its width on a horizontal axis, its
+// height on a vertical one).
+LogTicks clean_log_ticks(double lo, double hi, double length_px, double label_px);
+
+// Makes `channel` (an x or y encoding) a log scale with clean_log_ticks: the snapped domain,
+// labels only at the tick values, in compact form (200, 2k, 20k, 2M) so they stay short.
+void use_log_scale(json& channel, double lo, double hi, double length_px, bool horizontal);
+
 }  // namespace llmpo::report

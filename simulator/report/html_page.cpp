@@ -40,6 +40,33 @@ constexpr const char* kPageScript = R"JS(
   const consoleError = console.error.bind(console), consoleWarn = console.warn.bind(console);
   console.error = (...a) => { status.errors.push(text(a)); consoleError(...a); };
   console.warn = (...a) => { status.warnings.push(text(a)); consoleWarn(...a); };
+  // Each chart's visible SVG texts as [text, x, y, width, height, role, axis] in page pixels:
+  // role is Vega's mark role (axis-label, axis-title, legend-label, title, ...), axis numbers
+  // the axis a label belongs to (-1 outside axes). Vega hides an axis label it drops for
+  // overlap with opacity 0: those are not drawn, so not listed.
+  const hidden = e => {
+    for (; e && e.tagName !== 'svg'; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      if (style.opacity === '0' || style.display === 'none' || style.visibility === 'hidden') return true;
+    }
+    return false;
+  };
+  const textBoxes = list => {
+    const out = {}, axes = new Map();
+    for (const c of list) {
+      out[c.id] = [];
+      for (const t of document.querySelectorAll('#chart-' + c.id + ' svg text')) {
+        const r = t.getBoundingClientRect(), s = t.textContent.trim();
+        if (!s || r.width === 0 || r.height === 0 || hidden(t)) continue;
+        const group = t.closest('g[class*="role-"]'), axis = t.closest('g.role-axis');
+        const role = group ? (group.getAttribute('class').match(/role-([a-z-]+)/) || ['', ''])[1] : '';
+        if (axis && !axes.has(axis)) axes.set(axis, axes.size);
+        out[c.id].push([s].concat([r.x, r.y, r.width, r.height].map(v => Math.round(v * 10) / 10),
+                                  [role, axis ? axes.get(axis) : -1]));
+      }
+    }
+    return out;
+  };
   const charts = JSON.parse(document.getElementById('llmpo-charts').textContent);
   status.charts = charts.length;
   const exporting = location.hash === '#export';
@@ -53,6 +80,7 @@ constexpr const char* kPageScript = R"JS(
     })
     .catch(e => status.errors.push(c.id + ': ' + ((e && e.message) || e)))))
   .then(async () => {
+    if (location.hash === '#layout') status.texts = textBoxes(charts);
     if (exporting) {
       status.svgs = {};
       for (const c of charts) if (views[c.id]) status.svgs[c.id] = await views[c.id].toSVG();
@@ -75,6 +103,9 @@ table { border-collapse: collapse; font-size: 12px; } th, td { border: 1px solid
 th { background: #f4f4f4; } td:nth-child(-n+5) { text-align: left; }
 ul.notes { color: #8a5a00; font-size: 13px; }
 section { margin-bottom: 12px; }
+span.badge-overloaded { background: #c62828; color: #fff; border-radius: 3px; padding: 1px 6px; font-weight: 600; white-space: nowrap; }
+span.overload-reason { color: #8a1c1c; margin-left: 6px; }
+p.slo { font-size: 13px; max-width: 1100px; background: #f6f8fa; border-left: 4px solid #c62828; padding: 4px 10px; }
 )CSS";
 
 // The chart list as JSON inside a <script> element: "</" is escaped so that no string in a spec
@@ -145,8 +176,8 @@ std::string html_table(const std::vector<std::string>& headers, const std::vecto
   for (const auto& row : rows) {
     html += "<tr>";
     for (const auto& cell : row)
-      html += (cell.style.empty() ? "<td>" : "<td style=\"" + html_escape(cell.style) + "\">") + html_escape(cell.text) +
-              "</td>";
+      html += (cell.style.empty() ? "<td>" : "<td style=\"" + html_escape(cell.style) + "\">") +
+              (cell.is_html ? cell.text : html_escape(cell.text)) + "</td>";
     html += "</tr>";
   }
   return html + "</tbody></table>";
@@ -161,17 +192,33 @@ std::string display_number(const std::string& cell) {
   return fmt::format("{:.3g}", *value);
 }
 
+TableCell html_cell(std::string html) {
+  TableCell cell(std::move(html));
+  cell.is_html = true;
+  return cell;
+}
+
 std::string csv_table_html(const Table& table, const std::vector<std::pair<std::string, std::string>>& columns,
-                           const std::vector<const CsvRow*>& rows, const CellStyle& style) {
+                           const std::vector<const CsvRow*>& rows, const CellStyle& style,
+                           const std::vector<ExtraColumn>& extra) {
   std::vector<std::string> headers, shown;
   for (const auto& [column, header] : columns)
     if (table.csv.has(column)) shown.push_back(column), headers.push_back(header);
+  for (const auto& column : extra) headers.push_back(column.header);
   std::vector<std::vector<TableCell>> cells;
   for (const CsvRow* row : rows) {
     auto& line = cells.emplace_back();
     for (const auto& column : shown) line.emplace_back(display_number(table.cell(*row, column)), style ? style(*row, column) : "");
+    for (const auto& column : extra) line.push_back(column.cell(*row));
   }
   return html_table(headers, cells);
+}
+
+std::string overloaded_badge_html(const std::string& reason) {
+  std::string html = "<span class=\"badge-overloaded\" title=\"" + html_escape(reason.empty() ? "overloaded" : reason) +
+                     "\">overloaded</span>";
+  if (!reason.empty()) html += "<span class=\"overload-reason\">" + html_escape(reason) + "</span>";
+  return html;
 }
 
 std::string notes_html(const std::vector<std::string>& notes) {

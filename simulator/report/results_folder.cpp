@@ -141,6 +141,8 @@ void RunResults::load_runs() {
       if (entry.value("run", int64_t{-1}) == info.run) info.manifest = entry;
     info.point = point_col ? row.cells[*point_col] : std::string();
     info.label = info.point.empty() ? info.framework : shorten_point(info.point);
+    info.overloaded = summary_.cell(row, "overloaded") == "true";
+    info.overload_reason = summary_.cell(row, "overload_reason");
     add_distinct(frameworks_, info.framework);
     runs_.push_back(std::move(info));
   }

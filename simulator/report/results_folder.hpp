@@ -47,6 +47,10 @@ struct RunInfo {
   std::string label;  // the x value of per-run charts: the point (shortened) or the framework
   const CsvRow* row = nullptr;  // its row of summary.csv
   json manifest;  // its entry of manifest.json's runs (may be null)
+  // summary.csv's saturation verdict (columns `overloaded`, `overload_reason`); false in a
+  // folder written before those columns existed.
+  bool overloaded = false;
+  std::string overload_reason;
 };
 
 // A point label as charts show it: "tensor_parallel_degree=4;workload.arrival.rate_per_s=2" ->
@@ -78,6 +82,8 @@ class RunResults {
   // The distinct non-empty values of a summary column, in run order.
   std::vector<std::string> distinct(const std::string& column) const;
   bool several_runs_per_framework() const { return runs_.size() > frameworks_.size(); }
+  // True when summary.csv carries the saturation verdict (the `overloaded` column).
+  bool has_overload_verdict() const { return summary_.csv.has("overloaded"); }
   json run_labels() const;  // every run's label, in run order (the sort of per-run axes)
 
  private:

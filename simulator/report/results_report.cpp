@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "simulator/report/capacity_charts.hpp"
 #include "simulator/report/html_page.hpp"
 #include "simulator/report/model_charts.hpp"
 #include "simulator/report/run_charts.hpp"
@@ -53,12 +54,13 @@ std::string write_report(const std::string& results_dir, const std::string& out_
     add_run_results(dir, page, notes);
     found.push_back("summary.csv");
   }
-  for (const char* name : {"search.csv", "capacity.csv"}) {
-    if (!fs::exists(dir / name)) continue;
-    const Table table = Table::read(dir / name);
-    add_section(std::string(name) == "search.csv" ? search_section(table, notes) : capacity_section(table, notes), page,
-                sections_html);
-    found.push_back(name);
+  if (fs::exists(dir / "search.csv")) {
+    add_section(search_section(Table::read(dir / "search.csv"), notes), page, sections_html);
+    found.push_back("search.csv");
+  }
+  if (fs::exists(dir / "capacity.csv")) {
+    add_section(capacity_section(dir, notes), page, sections_html);
+    found.push_back("capacity.csv");
   }
   if (found.empty())
     throw InputError({dir.string(), 0, 0}, "",

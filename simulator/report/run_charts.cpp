@@ -34,6 +34,42 @@ std::vector<std::string> latency_statistics(const CsvTable& summary, const std::
   return stats;
 }
 
+constexpr int kLatencyPanelHeightPx = 220;
+constexpr int kCdfPanelWidthPx = 260;
+
+// The shape and dash of each percentile statistic, in the order summary.csv lists them (p50,
+// p90, p95, p99, ...): points a reader tells apart without colour, on a one-run page too.
+constexpr std::array<const char*, 6> kStatisticShapes = {"circle", "square", "triangle-up", "diamond", "cross",
+                                                         "triangle-down"};
+const json kStatisticDashes = json::array({{1, 0}, {6, 3}, {2, 2}, {8, 3, 2, 3}, {4, 4}, {1, 3}});
+
+// The shape or dash scale of the statistics (their legends merge into one, "statistic").
+json statistic_scale(const std::string& channel, const std::vector<std::string>& stats) {
+  json range = json::array();
+  for (std::size_t i = 0; i < stats.size(); ++i)
+    range.push_back(channel == "shape" ? json(kStatisticShapes[i % kStatisticShapes.size()])
+                                       : kStatisticDashes[i % kStatisticDashes.size()]);
+  return {{"field", "statistic"}, {"type", "nominal"}, {"title", "statistic"}, {"scale", {{"domain", stats}, {"range", range}}}};
+}
+
+// "p50 circle, p99 diamond": the shapes as the chart description names them.
+std::string shapes_named(const std::vector<std::string>& stats) {
+  std::string out;
+  for (std::size_t i = 0; i < stats.size(); ++i) {
+    std::string shape = kStatisticShapes[i % kStatisticShapes.size()];
+    std::replace(shape.begin(), shape.end(), '-', ' ');
+    out += (i ? ", " : "") + stats[i] + " " + shape;
+  }
+  return out;
+}
+
+// The dash of run i of a per-run colour scale: solid for the first ten (one palette colour
+// each), then dashes that tell apart runs sharing a colour.
+json run_dash(std::size_t index) {
+  const json patterns = json::array({{1, 0}, {6, 3}, {2, 2}, {8, 3, 2, 3}});
+  return patterns[(index / kPalette.size()) % patterns.size()];
+}
+
 }  // namespace
 
 std::optional<SweptAxis> RunCharts::swept_axis(bool tensor_parallel_first) const {
@@ -63,11 +99,36 @@ std::vector<Chart> RunCharts::charts() {
   return out;
 }
 
+std::string RunCharts::line_label(const RunInfo& run, const SweptAxis& axis) const {
+  const std::string series = point_without(run.point, axis.sweep_key);
+  if (results_.frameworks().size() == 1) return series.empty() ? run.framework : series;
+  return series.empty() ? run.framework : run.framework + ", " + series;
+}
+
+json RunCharts::line_color(const std::optional<SweptAxis>& axis, bool by_series) const {
+  if (!by_series) return framework_color();
+  std::vector<std::string> lines;
+  for (const auto& run : results_.runs()) add_distinct(lines, line_label(run, *axis));
+  return color_by("line", "other swept parameters", lines);
+}
+
 json RunCharts::per_run_lines(json x, json y, json tooltip) const {
-  json encoding = {{"x", std::move(x)}, {"y", std::move(y)}, {"color", framework_color()},
-                   {"detail", {{"field", "run"}}}, {"tooltip", std::move(tooltip)}};
-  if (results_.several_runs_per_framework())
-    encoding["strokeDash"] = {{"field", "run"}, {"type", "nominal"}, {"title", "run"}, {"sort", results_.run_labels()}};
+  json encoding = {{"x", std::move(x)}, {"y", std::move(y)}, {"detail", {{"field", "run"}}}, {"tooltip", std::move(tooltip)}};
+  if (!results_.several_runs_per_framework()) {
+    encoding["color"] = framework_color();
+    return encoding;
+  }
+  // Several runs of a framework: a colour per run, named in the legend; past the palette's ten
+  // colours a dash tells apart the runs that share one (their legends merge: same field, title).
+  std::vector<std::string> runs;
+  for (const auto& run : results_.runs()) runs.push_back(run.label);
+  encoding["color"] = color_by("run", "run", runs);
+  if (runs.size() > kPalette.size()) {
+    json dashes = json::array();
+    for (std::size_t i = 0; i < runs.size(); ++i) dashes.push_back(run_dash(i));
+    encoding["strokeDash"] = {{"field", "run"}, {"type", "nominal"}, {"title", "run"},
+                              {"scale", {{"domain", runs}, {"range", dashes}}}};
+  }
   return encoding;
 }
 
@@ -81,15 +142,19 @@ std::optional<Table> RunCharts::optional_table(const char* name, const char* mis
 Chart RunCharts::latency_chart() const {
   const Table& summary = results_.summary();
   // x: the swept request rate or client count, one line per framework (and per value of
-  // whatever else the sweep varies); else each run.
+  // whatever else the sweep varies); else each run; for a lone run the statistics themselves,
+  // so the axis names each one.
   const std::optional<SweptAxis> load = swept_axis(false);
   const bool by_series = load && several_series(*load);
-  const std::string x_title = load ? load->title : "run";
+  const bool one_run = !load && results_.runs().size() == 1;
+  const std::string x_title = load ? load->title : one_run ? "statistic" : "run";
   json charts = json::array();
+  std::vector<std::string> all_stats;
   for (const std::string metric : {"ttft", "tpot", "e2el"}) {
     std::string name = metric;
     std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
     const std::vector<std::string> stats = latency_statistics(summary.csv, metric);
+    for (const auto& stat : stats) add_distinct(all_stats, stat);
     json values = json::array();
     double lo = 1e300, hi = 0;
     for (const auto& run : results_.runs())
@@ -97,35 +162,48 @@ Chart RunCharts::latency_chart() const {
         const auto v = summary.value(*run.row, stat + "_" + metric + "_ms");
         if (!v) continue;
         json point = {{"framework", run.framework}, {"run", run.label}, {"statistic", stat}, {"value", *v}};
-        if (!load) point["x"] = run.label;
+        if (one_run) point["x"] = stat;
+        else if (!load) point["x"] = run.label;
         else if (auto x = summary.value(*run.row, load->column)) point["x"] = *x;
         else continue;
-        if (load) point["series"] = point_without(run.point, load->sweep_key);
+        if (load) point["series"] = point_without(run.point, load->sweep_key), point["line"] = line_label(run, *load);
+        if (results_.has_overload_verdict()) point["overloaded"] = run.overloaded ? "yes: " + run.overload_reason : "no";
         if (*v > 0) lo = std::min(lo, *v), hi = std::max(hi, *v);
         values.push_back(point);
       }
     const bool log = hi > 0 && lo < hi && hi / lo > 50;
     json x = axis("x", load ? load->type : "ordinal", x_title);
-    if (!load) x["sort"] = results_.run_labels();
+    if (one_run) x["sort"] = stats;
+    else if (!load) x["sort"] = results_.run_labels();
+    if (one_run || (load && load->type == "ordinal")) x["axis"] = {{"labelAngle", 0}};  // short labels: 2, 4, 8; p50, p99
     json y = quantitative("value", name + " (ms)");
-    if (log) y["scale"] = {{"type", "log"}};
+    if (log) use_log_scale(y, lo, hi, kLatencyPanelHeightPx, false);
     json tooltip = json::array({tip("framework"), tip("run"), tip("statistic"), tip("value", name + " (ms)", ",.1f")});
+    if (results_.has_overload_verdict()) tooltip.push_back(tip("overloaded"));
     json detail = json::array({{{"field", "framework"}}});
     if (by_series) detail.push_back({{"field", "series"}});
+    // Lines join a statistic's points along the load (dashed by statistic); the points carry
+    // the statistic's shape, which the legend names.
+    json layers = json::array();
+    if (!one_run)
+      layers.push_back({{"mark", {{"type", "line"}, {"strokeWidth", 1.5}}},
+                        {"encoding", {{"strokeDash", statistic_scale("strokeDash", stats)}, {"detail", detail}}}});
+    layers.push_back({{"mark", {{"type", "point"}, {"filled", true}, {"size", 70}, {"opacity", 1}}},
+                      {"encoding", {{"shape", statistic_scale("shape", stats)}, {"tooltip", tooltip}}}});
     charts.push_back({{"title", name + " percentiles" + (log ? " (log scale)" : "")},
-                      {"width", 260}, {"height", 220},
+                      {"width", 260}, {"height", kLatencyPanelHeightPx},
                       {"data", {{"values", values}}},
-                      {"mark", {{"type", "line"}, {"point", true}}},
-                      {"encoding", {{"x", x}, {"y", y}, {"color", framework_color()},
-                                    {"strokeDash", {{"field", "statistic"}, {"type", "nominal"}, {"title", "statistic"},
-                                                    {"sort", stats}}},
-                                    {"detail", detail},
-                                    {"tooltip", tooltip}}}});
+                      {"encoding", {{"x", x}, {"y", y}, {"color", line_color(load, by_series)}}},
+                      {"layer", layers}});
   }
   return {"latency", load ? "Latency percentiles vs " + x_title : "Latency percentiles per run",
-          std::string("TTFT, TPOT and E2EL percentiles of the measured requests (summary.csv), one line per framework") +
-              (by_series ? " and value of the other swept parameters" : "") + " and statistic.",
-          {{"$schema", kSchema}, {"hconcat", charts}, {"resolve", {{"scale", {{"color", "shared"}}}}}}};
+          std::string("TTFT, TPOT and E2EL percentiles of the measured requests (summary.csv): one shape per statistic (") +
+              shapes_named(all_stats) +
+              (by_series ? "), one colour per framework and value of the other swept parameters, a line per colour and statistic"
+                         : one_run ? "), one colour per framework" : "), one colour per framework, a line per framework and statistic") +
+              ". Log axes label powers of ten or 1-2-5 steps only.",
+          {{"$schema", kSchema}, {"hconcat", charts},
+           {"resolve", {{"scale", {{"color", "shared"}, {"shape", "shared"}, {"strokeDash", "shared"}}}}}}};
 }
 
 Chart RunCharts::throughput_chart() const {
@@ -144,6 +222,7 @@ Chart RunCharts::throughput_chart() const {
       if (!x) continue;
       point["x"] = *x;
       point["series"] = point_without(run.point, sweep->sweep_key);
+      point["line"] = line_label(run, *sweep);
     } else {
       point["x"] = run.label;
     }
@@ -163,12 +242,11 @@ Chart RunCharts::throughput_chart() const {
                                                                        {"goodput_s", "goodput (req/s)"}}};
   json charts = json::array();
   for (const auto& [field, title] : measures) {
-    json encoding = {{"x", x}, {"y", quantitative(field, title)}, {"color", framework_color()},
+    json encoding = {{"x", x}, {"y", quantitative(field, title)}, {"color", line_color(sweep, by_series)},
                      {"tooltip", json::array({tip("framework"), tip("run"), tip("gpus", "GPUs"), tip(field, title, ",.2f")})}};
     json mark = sweep ? json{{"type", "line"}, {"point", true}} : json{{"type", "bar"}};
     if (!sweep) encoding["xOffset"] = {{"field", "framework"}};
-    if (by_series)
-      encoding["strokeDash"] = {{"field", "series"}, {"type", "nominal"}, {"title", "other swept parameters"}};
+    if (by_series) encoding["detail"] = {{"field", "line"}};
     charts.push_back({{"width", 200}, {"height", 200}, {"mark", mark}, {"encoding", encoding}});
   }
   return {"throughput", sweep ? "Throughput vs " + sweep->title.substr(0, sweep->title.find(" (")) : "Throughput per run",
@@ -217,10 +295,12 @@ std::optional<Chart> RunCharts::cdf_chart() {
     if (values[m].empty()) continue;
     const std::string title = std::string(metrics[m].second) + " (ms, log scale)";
     json x = quantitative("value", title);
-    x["scale"] = {{"type", "log"}};
+    double lo = 1e300, hi = 0;
+    for (const auto& point : values[m]) lo = std::min(lo, point["value"].get<double>()), hi = std::max(hi, point["value"].get<double>());
+    use_log_scale(x, lo, hi, kCdfPanelWidthPx, true);
     json y = quantitative("fraction", "fraction of completed requests");
     y["scale"] = {{"domain", {0, 1}}};
-    charts.push_back({{"title", std::string(metrics[m].second) + " CDF"}, {"width", 260}, {"height", 220},
+    charts.push_back({{"title", std::string(metrics[m].second) + " CDF"}, {"width", kCdfPanelWidthPx}, {"height", 220},
                       {"data", {{"values", values[m]}}},
                       {"mark", {{"type", "line"}, {"interpolate", "step-after"}}},
                       {"encoding", per_run_lines(x, y, json::array({tip("run"), tip("value", title, ",.1f"),
@@ -232,8 +312,10 @@ std::optional<Chart> RunCharts::cdf_chart() {
   }
   return Chart{"cdf", "Latency distributions (CDF)",
                fmt::format("Empirical CDFs over every completed request of requests.csv (warm-up and cool-down "
-                           "included); at most {} evenly spaced order statistics per curve.",
-                           kMaxCdfPointsPerCurve),
+                           "included); at most {} evenly spaced order statistics per curve; {}.",
+                           kMaxCdfPointsPerCurve,
+                           results_.several_runs_per_framework() ? "one colour per run, named in the legend"
+                                                                 : "one colour per framework"),
                {{"$schema", kSchema}, {"hconcat", charts}}};
 }
 
@@ -250,10 +332,18 @@ std::optional<Chart> RunCharts::timeseries_chart() {
     for (std::size_t i = 0; i < 5; ++i) r[i] = number_in(row.cells[cols[i + 1]]).value_or(0);
     rows[static_cast<int64_t>(*run)].push_back(r);
   }
+  // (field, column title, short axis title); KV use in percent.
+  const std::array<std::array<const char*, 3>, 4> measures = {{{"running", "running sequences", "running"},
+                                                               {"waiting", "waiting sequences", "waiting"},
+                                                               {"kv", "KV cache in use (%)", "KV (%)"},
+                                                               {"tok", "output throughput (tok/s)", "tok/s"}}};
   json values = json::array();
+  std::array<double, 4> highest{};  // per measure, over every run: the shared y scale of its column
+  std::vector<const RunInfo*> drawn;
   for (const auto& run : results_.runs()) {
     auto found = rows.find(run.run);
     if (found == rows.end()) continue;
+    drawn.push_back(&run);
     const auto& r = found->second;
     const std::size_t bucket = (r.size() + kMaxTimeseriesPoints - 1) / kMaxTimeseriesPoints;
     for (std::size_t start = 0; start < r.size(); start += bucket) {
@@ -262,36 +352,60 @@ std::optional<Chart> RunCharts::timeseries_chart() {
       for (std::size_t i = start; i < end; ++i)
         for (std::size_t c = 1; c < 5; ++c) mean[c] += r[i][c];
       const double n = static_cast<double>(end - start);
-      values.push_back({{"framework", run.framework}, {"run", run.label}, {"t", r[start][0]},
-                        {"running", mean[1] / n}, {"waiting", mean[2] / n}, {"kv", 100 * mean[3] / n},
-                        {"tok", mean[4] / n}});
+      const std::array<double, 4> point = {mean[1] / n, mean[2] / n, 100 * mean[3] / n, mean[4] / n};
+      json value = {{"framework", run.framework}, {"run", run.label}, {"t", r[start][0]}};
+      for (std::size_t m = 0; m < measures.size(); ++m) {
+        value[measures[m][0]] = point[m];
+        highest[m] = std::max(highest[m], point[m]);
+      }
+      values.push_back(value);
     }
   }
   if (values.empty()) return std::nullopt;
-  const std::array<std::pair<const char*, const char*>, 4> measures = {{{"running", "running sequences"},
-                                                                       {"waiting", "waiting sequences"},
-                                                                       {"kv", "KV cache in use (%)"},
-                                                                       {"tok", "output throughput (tok/s)"}}};
-  json charts = json::array();
-  for (const auto& [field, title] : measures) {
-    json y = quantitative(field, title);
-    if (std::string(field) == "kv") y["scale"] = {{"domain", {0, 100}}};
-    // Drag or scroll to zoom the time axis: a long run (an overloaded one draining its queue)
-    // otherwise squeezes the short ones into the left edge.
-    const json zoom = json::array({{{"name", std::string("zoom_") + field},
-                                    {"select", {{"type", "interval"}, {"encodings", {"x"}}}},
-                                    {"bind", "scales"}}});
-    charts.push_back({{"width", 900}, {"height", 130}, {"params", zoom}, {"mark", {{"type", "line"}, {"strokeWidth", 1.2}}},
-                      {"encoding", per_run_lines(quantitative("t", "simulated time (s)"), y,
-                                                 json::array({tip("run"), tip("t", "time (s)", ",.0f"),
-                                                              tip(field, title, ",.2f")}))}});
+  // Small multiples: a row of four small charts per run, so that eight or twenty runs stay as
+  // readable as two (overlaid, the lines of one framework's runs could only differ by dashes).
+  // The y scale of a column is shared by every run; each row has its own time axis, as runs of
+  // one sweep can last minutes or hours.
+  json run_rows = json::array();
+  for (std::size_t r = 0; r < drawn.size(); ++r) {
+    const RunInfo& run = *drawn[r];
+    const bool first = r == 0, last = r + 1 == drawn.size();
+    json panels = json::array();
+    for (std::size_t m = 0; m < measures.size(); ++m) {
+      const std::string field = measures[m][0];
+      json y = quantitative(field, measures[m][2]);
+      y["scale"] = {{"domain", {0, field == "kv" ? 100.0 : std::max(highest[m], 1.0)}}};
+      y["axis"] = {{"tickCount", 3}};
+      json x = quantitative("t", "simulated time (s)");
+      x["axis"] = {{"tickCount", 5}, {"title", last ? json("simulated time (s)") : json(nullptr)}};
+      // Drag or scroll to zoom a panel's time axis: an overloaded run draining its queue for
+      // hours otherwise hides its first minutes.
+      const json zoom = json::array({{{"name", fmt::format("zoom_{}_{}", r, field)},
+                                      {"select", {{"type", "interval"}, {"encodings", {"x"}}}},
+                                      {"bind", "scales"}}});
+      json panel = {{"width", 230}, {"height", 70}, {"params", zoom},
+                    {"transform", json::array({{{"filter", {{"field", "run"}, {"equal", run.label}}}}})},
+                    {"mark", {{"type", "line"}, {"strokeWidth", 1.2}}},
+                    {"encoding", {{"x", x}, {"y", y}, {"color", color_by("framework", "framework", results_.frameworks(), false)},
+                                  {"tooltip", json::array({tip("run"), tip("t", "time (s)", ",.0f"),
+                                                           tip(field, measures[m][1], ",.2f")})}}}};
+      if (first) panel["title"] = measures[m][1];
+      panels.push_back(panel);
+    }
+    std::string title = run.label;
+    if (run.label.find(run.framework) == std::string::npos) title += " (" + run.framework + ")";
+    if (run.overloaded) title += " - overloaded";
+    run_rows.push_back({{"title", {{"text", title}, {"anchor", "start"}, {"fontSize", 12},
+                                   {"color", run.overloaded ? "#c62828" : "#222"}}},
+                        {"hconcat", panels}});
   }
   return Chart{"timeseries", "Running, waiting, KV use and throughput over time",
-               fmt::format("timeseries.csv, summed over replicas (KV use: mean over replicas); long runs are shown as "
-                           "means over buckets of consecutive intervals (at most {} points per run). Drag or scroll on a chart to zoom "
-                           "its time axis; double-click to reset.",
+               fmt::format("timeseries.csv, one row per run (its label above it), summed over replicas (KV use: mean "
+                           "over replicas). Each column shares its y scale across runs; each row has its own time axis. "
+                           "Long runs are shown as means over buckets of consecutive intervals (at most {} points per "
+                           "run). Drag or scroll on a chart to zoom its time axis; double-click to reset.",
                            kMaxTimeseriesPoints),
-               {{"$schema", kSchema}, {"data", {{"values", values}}}, {"vconcat", charts}}};
+               {{"$schema", kSchema}, {"data", {{"values", values}}}, {"vconcat", run_rows}, {"spacing", 14}}};
 }
 
 std::string RunCharts::table_html() const {
@@ -303,11 +417,24 @@ std::string RunCharts::table_html() const {
       {"p99_tpot_ms", "p99 TPOT (ms)"}, {"slo_attainment", "SLO attainment"}, {"preemptions", "preemptions"}};
   std::vector<const CsvRow*> rows;
   for (const auto& run : results_.runs()) rows.push_back(run.row);
-  return csv_table_html(results_.summary(), columns, rows, [&](const CsvRow& row, const std::string& column) {
-    if (column != "framework") return std::string();
-    const std::string framework = results_.summary().cell(row, "framework");
-    return fmt::format("border-left:6px solid {}", palette_color(results_.framework_index(framework)));
-  });
+  // The saturation verdict, where summary.csv has it: a red badge on each overloaded run.
+  std::vector<ExtraColumn> extra;
+  if (results_.has_overload_verdict())
+    extra.push_back({"saturation", [&](const CsvRow& row) {
+                       const auto run = std::find_if(results_.runs().begin(), results_.runs().end(),
+                                                     [&](const RunInfo& r) { return r.row == &row; });
+                       TableCell cell = html_cell(run->overloaded ? overloaded_badge_html(run->overload_reason) : "");
+                       cell.style = "text-align:left";
+                       return cell;
+                     }});
+  return csv_table_html(
+      results_.summary(), columns, rows,
+      [&](const CsvRow& row, const std::string& column) {
+        if (column != "framework") return std::string();
+        const std::string framework = results_.summary().cell(row, "framework");
+        return fmt::format("border-left:6px solid {}", palette_color(results_.framework_index(framework)));
+      },
+      extra);
 }
 
 }  // namespace llmpo::report

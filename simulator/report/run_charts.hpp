@@ -28,13 +28,20 @@ class RunCharts {
 
   // Latency, throughput, then the CDFs and time series where their files exist.
   std::vector<Chart> charts();
-  // One row per run, the framework cell edged in its colour.
+  // One row per run, the framework cell edged in its colour; with summary.csv's saturation
+  // verdict, a "saturation" column with a red "overloaded" badge (and its reason) per overloaded run.
   std::string table_html() const;
 
  private:
   json framework_color() const { return color_by("framework", "framework", results_.frameworks()); }
-  // The encoding of one line per run (coloured by framework, dashed by run when a framework has
-  // several runs): the CDF and time-series charts.
+  // A line of the latency and throughput charts when a sweep varies more than `axis`: what else
+  // its runs share ("TP 4", or "vllm, TP 4" with several frameworks).
+  std::string line_label(const RunInfo& run, const SweptAxis& axis) const;
+  // The colour of those charts: one per line label when by_series (a legend naming each), else
+  // one per framework.
+  json line_color(const std::optional<SweptAxis>& axis, bool by_series) const;
+  // The encoding of one line per run of the CDF charts: coloured by framework, or by run (with
+  // a legend naming each run) when a framework has several runs.
   json per_run_lines(json x, json y, json tooltip) const;
   // The first of TP degree (when `tensor_parallel_first`), request rate and client count that
   // takes more than one value across the runs, if any.

@@ -1,7 +1,6 @@
 #pragma once
 // The charts of a `search` folder (search.csv: cost vs latency of the feasible candidates, with
-// the Pareto frontier) and of a `capacity` folder (capacity.csv: capacity per deployment), each
-// with its table.
+// the Pareto frontier) with its table; a `capacity` folder's are in capacity_charts.hpp.
 #include <string>
 #include <vector>
 
@@ -21,9 +20,5 @@ struct ResultsSection {
 // pareto; the table lists the feasible candidates by cost, then why the others failed. Without
 // a feasible candidate: no chart, a note and the table.
 ResultsSection search_section(const Table& search, std::vector<std::string>& notes);
-
-// capacity.csv: one bar per deployment (and sweep point), in req/s or clients (one chart per
-// unit when a file has both), coloured by framework; plus the table.
-ResultsSection capacity_section(const Table& capacity, std::vector<std::string>& notes);
 
 }  // namespace llmpo::report
