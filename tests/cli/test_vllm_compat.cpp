@@ -346,3 +346,25 @@ TEST_CASE("bench --request-rate: one row per rate, vLLM's block per rate, input 
              Contains("--burstiness") && Contains("--request-rate"));
   CHECK_THAT(error_of({"bench", "--model", "Llama3-8B", "--request-rate", "2", "--burstiness", "0"}), Contains("--burstiness"));
 }
+
+TEST_CASE("vllm compat: a run resumed from an earlier command keeps the vLLM file it wrote, listed by its name") {
+  const std::string dir = fresh_dir("vcompat-resume");
+  const std::string file = write_file(dir, "e.yaml", kTwoFrameworks);
+  const std::string out = dir + "/out";
+  // The first command simulates run 0 only (a shard); the second resumes it and runs run 1.
+  REQUIRE(run_cli_args({"run", file, "--out", out, "--quiet", "--vllm-json", "--shard", "0/2"}).code == 0);
+  const std::string alpha = "vllm/alpha-20.0qps-Meta-Llama-3-8B-19700101-000000.json";
+  const std::string beta = "vllm/beta-20.0qps-Meta-Llama-3-8B-19700101-000000.json";
+  REQUIRE(std::filesystem::exists(out + "/" + alpha));
+  REQUIRE_FALSE(std::filesystem::exists(out + "/" + beta));
+  const std::string alpha_text = read_file(out + "/" + alpha);
+  const CliRun resumed = run_cli_args({"run", file, "--out", out, "--vllm-json", "--resume"});
+  REQUIRE(resumed.code == 0);
+  CHECK_THAT(resumed.out, Contains("1 of 2 runs already finished"));
+  const auto manifest = nlohmann::json::parse(read_file(out + "/manifest.json"));
+  CHECK(manifest["files"].contains(alpha));
+  CHECK(manifest["files"].contains(beta));
+  CHECK(read_file(out + "/" + alpha) == alpha_text);
+  // Only the run simulated by this command prints its block.
+  CHECK_THAT(resumed.out, Contains("run 1: beta") && !Contains("run 0: alpha"));
+}
