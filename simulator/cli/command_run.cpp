@@ -178,7 +178,6 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   if (!quiet) {
     // vLLM's own summary of each run simulated here, as `vllm bench serve` prints it.
     for (std::size_t i = 0; i < plan.runs.size(); ++i)
-      if (!vllm_blocks[i].empty())
       if (!vllm_blocks[i].empty()) {
         const std::string point = plan.points[static_cast<std::size_t>(plan.runs[i].point_index)].point.label();
         note << fmt::format("\nrun {}: {}{}\n", i, plan.runs[i].name, point.empty() ? "" : " (" + point + ")")
