@@ -75,6 +75,8 @@ DataTable log_table(const CapacitySpec& spec, const std::vector<CapacityResult>&
   std::vector<std::string> columns{"run", "framework", "step", "load", "state", "passed", "reason",
                                    "request_throughput_req_per_s", "goodput_req_per_s", "slo_attainment"};
   for (const auto& bound : spec.bounds) columns.push_back(bound.key);
+  // The saturation verdict in summary.csv's column names (state says `overloaded` too).
+  columns.insert(columns.end(), {"overloaded", "overload_reason"});
   DataTable table(std::move(columns));
   for (const auto& r : results)
     for (const auto& p : r.probes) {
@@ -83,6 +85,7 @@ DataTable log_table(const CapacitySpec& spec, const std::vector<CapacityResult>&
                                    number(p.metrics.request_throughput), number(p.metrics.goodput),
                                    number(p.metrics.slo_attainment)};
       for (double v : p.bound_values) row.push_back(number(v));
+      row.insert(row.end(), {data_bool(p.metrics.saturation.overloaded), p.metrics.saturation.reason});
       table.add_row(std::move(row));
     }
   return table;
@@ -93,6 +96,18 @@ std::string probe_lines(const CapacityResult& r) {
   for (const auto& p : r.probes)
     out += fmt::format("  step {:2}  load {:10.4g}  {:10}  {}\n", p.step, p.load, to_string(p.state),
                        p.passed ? std::string("meets the SLOs") : fmt::format("fails: {}", p.reason));
+  // The note: probes past saturation measured a growing queue, not the deployment.
+  const CapacityProbe* lowest_overloaded = nullptr;
+  int64_t overloaded = 0;
+  for (const auto& p : r.probes)
+    if (p.metrics.saturation.overloaded) {
+      ++overloaded;
+      if (lowest_overloaded == nullptr || p.load < lowest_overloaded->load) lowest_overloaded = &p;
+    }
+  if (overloaded > 0)
+    out += fmt::format("  note: {} probe(s) ran past saturation (the lowest at load {:.4g}): their latencies measure a "
+                       "growing queue, not the deployment\n",
+                       overloaded, lowest_overloaded->load);
   return out;
 }
 

@@ -74,6 +74,17 @@ Side load(const std::string& path) {
   return side;
 }
 
+// The runs a summary.csv marks past saturation ("framework @ point"); none for a file written
+// before the `overloaded` column existed.
+std::vector<std::string> overloaded_runs(const Side& side) {
+  std::vector<std::string> out;
+  const auto column = side.table.find("overloaded");
+  if (!column) return out;
+  for (const auto& key : side.order)
+    if (side.runs.at(key)->cells[*column] == "true") out.push_back(key.first + " @ " + (key.second.empty() ? "-" : key.second));
+  return out;
+}
+
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> out(1);
   for (char c : text) {
@@ -121,14 +132,15 @@ nlohmann::ordered_json runs_json(const DataTable& rows, const std::vector<std::p
 int command_compare(const Args& args, std::ostream& out) {
   ArgParser p("llmperforacle compare",
               "Differences between two summary.csv files, run by run (matched by framework and sweep point):\n"
-              "A, B, B - A and (B - A) / A for each metric.");
+              "A, B, B - A and (B - A) / A for each metric. Runs past saturation (summary.csv's `overloaded`)\n"
+              "are listed after the table.");
   p.positional("a", "the first summary.csv (the baseline)");
   p.positional("b", "the second summary.csv");
   p.option("metrics", "LIST", "comma-separated summary.csv columns to compare",
            "throughputs, goodput, TTFT/TPOT/ITL/E2EL mean and p99, preemptions");
   declare_format_option(p, "csv: one row per matched run and metric (framework, point, metric, a, b, difference, "
                            "relative as a fraction, empty when A is 0); json: the same rows per run, keyed by metric, "
-                           "with the runs found on one side only");
+                           "with the runs found on one side only and those overloaded on each side");
   if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
@@ -179,9 +191,12 @@ int command_compare(const Args& args, std::ostream& out) {
   if (matched.empty())
     throw InputError({}, *path_b, fmt::format("no run matches one of {} by framework and point (A has {}, B has {})", *path_a,
                                               join(only_a), join(only_b)));
+  // Latencies past saturation measure the queue: say which runs were, on each side.
+  const std::vector<std::string> overloaded_a = overloaded_runs(a), overloaded_b = overloaded_runs(b);
   if (format == TableFormat::json) {
     out << nlohmann::ordered_json({{"a", *path_a}, {"b", *path_b}, {"runs", runs_json(rows, matched)},
-                                   {"only_in_a", only_a}, {"only_in_b", only_b}})
+                                   {"only_in_a", only_a}, {"only_in_b", only_b}, {"overloaded_in_a", overloaded_a},
+                                   {"overloaded_in_b", overloaded_b}})
                .dump(2)
         << "\n";
   } else if (format == TableFormat::csv) {
@@ -189,11 +204,15 @@ int command_compare(const Args& args, std::ostream& out) {
     out << rows.csv();
     if (!only_a.empty()) narrative_stream(format, out) << "only in A: " << join(only_a) << "\n";
     if (!only_b.empty()) narrative_stream(format, out) << "only in B: " << join(only_b) << "\n";
+    if (!overloaded_a.empty()) narrative_stream(format, out) << "overloaded in A: " << join(overloaded_a) << "\n";
+    if (!overloaded_b.empty()) narrative_stream(format, out) << "overloaded in B: " << join(overloaded_b) << "\n";
   } else {
     out << fmt::format("A = {}\nB = {}\n{} matched run(s)\n\n", *path_a, *path_b, matched.size());
     display(rows).print(out);
     if (!only_a.empty()) out << "only in A: " << join(only_a) << "\n";
     if (!only_b.empty()) out << "only in B: " << join(only_b) << "\n";
+    if (!overloaded_a.empty()) out << "overloaded in A (past saturation): " << join(overloaded_a) << "\n";
+    if (!overloaded_b.empty()) out << "overloaded in B (past saturation): " << join(overloaded_b) << "\n";
   }
   return kExitOk;
 }

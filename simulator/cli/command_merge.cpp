@@ -4,11 +4,13 @@
 #include <filesystem>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "args.hpp"
 #include "commands.hpp"
 #include "experiment_args.hpp"
 #include "output_format.hpp"
+#include "simulator/experiment/results_rows.hpp"
 #include "simulator/experiment/results_writer.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/output_lock.hpp"
@@ -49,13 +51,18 @@ int command_merge(const Args& args, std::ostream& out) {
   if (!missing.empty())
     throw InputError({out_dir, 0, 0}, "",
                      fmt::format("{} of {} runs are not saved for this experiment (runs {}): a shard has not "
-                                 "finished, ran another configuration (--set, --no-requests), or saved elsewhere "
+                                 "finished, ran another configuration (--set, --no-requests) or an older build, or saved elsewhere "
                                  "(name its folder after --from)",
                                  missing.size(), plan.runs.size(), join(missing)));
   const auto files = writer.finish(join_args("merge", args));
   if (!p.has("quiet")) {
     if (format == TableFormat::table) writer.comparison().print(out, format);
     else print_data_rows(out, format, writer.summary_rows());  // summary.csv's columns, full precision
+    const std::string overloaded = overload_warning(writer.summary_rows());
+    if (!overloaded.empty()) {
+      out.flush();  // after the table it refers to, where stdout and stderr share a terminal
+      spdlog::warn("{}", overloaded);
+    }
     for (const auto& file : files) note << "wrote " << file << "\n";
   }
   return kExitOk;

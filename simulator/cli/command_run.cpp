@@ -17,6 +17,7 @@
 #include "progress.hpp"
 #include "shard.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
+#include "simulator/experiment/results_rows.hpp"
 #include "simulator/experiment/results_writer.hpp"
 #include "simulator/experiment/vllm_block.hpp"
 #include "simulator/experiment/vllm_result.hpp"
@@ -185,6 +186,11 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
       }
     if (format == TableFormat::table) out << "\n" << writer->comparison_table();
     else print_data_rows(out, format, writer->summary_rows());  // summary.csv's columns, full precision
+    const std::string overloaded = overload_warning(writer->summary_rows());
+    if (!overloaded.empty()) {
+      out.flush();  // after the table it refers to, where stdout and stderr share a terminal
+      spdlog::warn("{}", overloaded);
+    }
     note << "KV tokens: per replica, computed as vLLM does (utilization x memory - weights - activation peak -\n"
            "overhead); `llmperforacle memory` explains one configuration line by line.\n";
     note << fmt::format("\n{} run(s) ({} resumed{}), {} simulated requests in {:.2f} s of wall time\n", plan.runs.size(),

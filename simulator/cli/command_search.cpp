@@ -35,6 +35,7 @@ DataTable candidates_table(const CapacitySpec& slo, const std::vector<const Sear
                                    "price_per_gpu_hour_usd", "cost_per_hour_usd", "capacity_req_per_s",
                                    "req_per_s_per_usd_per_hour", "pareto"};
   for (const auto& bound : slo.bounds) columns.push_back(bound.key + "_at_target");
+  columns.emplace_back("overloaded_probes");
   DataTable table(std::move(columns));
   for (const SearchCandidate* c : candidates) {
     const bool ok = c->status == "ok";  // pruned and infeasible candidates have no cost
@@ -47,6 +48,7 @@ DataTable candidates_table(const CapacitySpec& slo, const std::vector<const Sear
                                  data_bool(c->pareto)};
     for (std::size_t b = 0; b < slo.bounds.size(); ++b)
       row.push_back(ok && b < c->bound_values.size() ? number(c->bound_values[b]) : "");
+    row.push_back(std::to_string(c->overloaded_probes));
     table.add_row(std::move(row));
   }
   return table;
@@ -162,6 +164,16 @@ int command_search(const Args& args, std::ostream& out) {
   note << fmt::format("{} candidates: {} carry {} req/s within the SLOs, {} cannot, {} pruned before simulating "
                       "(memory, TP vs heads, no price)\n",
                       candidates.size(), feasible.size(), plan.search->target_rate_per_s, infeasible, pruned);
+  int64_t overloaded_probes = 0, overloaded_candidates = 0;
+  for (const auto& c : candidates) {
+    overloaded_probes += c.overloaded_probes;
+    overloaded_candidates += c.overloaded_probes > 0;
+  }
+  if (overloaded_probes > 0)
+    note << fmt::format("note: {} probe(s) of {} candidate(s) ran past saturation (arrivals outpaced completions, the "
+                        "queue grew): capacities stop below them; search.csv's overloaded_probes counts them and a "
+                        "reason starting `overloaded:` gives the rates\n",
+                        overloaded_probes, overloaded_candidates);
   const auto top = std::min<std::size_t>(feasible.size(), static_cast<std::size_t>(plan.search->top));
   std::vector<const SearchCandidate*> frontier;
   for (const auto* c : feasible)

@@ -4,8 +4,10 @@
 //
 // Each probe replays the workload with the same seed and only the load changed (so probes
 // differ only where the load makes them differ) and classifies the run:
-//   overloaded  - completions kept up with less than 90% of the offered rate
-//   backlogged  - the waiting queue grew over the arrival window (last third vs first third)
+//   overloaded  - past saturation, the verdict of `run`'s summary.csv (simulator/metrics/saturation.hpp):
+//                 arrivals outpaced completions and the waiting queue grew beyond 3 sqrt(arrivals)
+//   backlogged  - short of that, the waiting queue still grew over the arrival window (last third
+//                 vs first third): too close to saturation to operate at
 //   stable      - neither
 // A probe passes when it is stable and meets every bound and the attainment target. The search
 // assumes passing is monotone in the load (it is for these SLOs up to simulation noise): it
@@ -27,7 +29,7 @@ struct CapacityProbe {
   double load = 0;
   LoadState state = LoadState::stable;
   bool passed = false;
-  std::string reason;                 // why it failed ("ttft_p90_ms 2310 > 2000", "overloaded")
+  std::string reason;                 // why it failed ("ttft_p90_ms 2310 > 2000", "overloaded: arrivals ...")
   std::vector<double> bound_values;   // aligned with CapacitySpec::bounds
   RunMetrics metrics;
 };

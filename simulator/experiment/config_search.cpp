@@ -111,6 +111,7 @@ void evaluate(const ExperimentFile& file, const Libraries& libraries, const Sear
   RunExecutor executor(plan, libraries);
   const CapacityResult capacity = find_capacity(plan, run, slo, executor, control);
   out.capacity_per_replica = capacity.capacity;
+  for (const auto& p : capacity.probes) out.overloaded_probes += p.state == LoadState::overloaded;
   if (capacity.capacity <= 0) {
     out.status = "infeasible";
     out.reason = "fails the SLOs at capacity.low: " + capacity.probes.front().reason;
@@ -127,6 +128,7 @@ void evaluate(const ExperimentFile& file, const Libraries& libraries, const Sear
     scaled.replicas = replicas;
     const CapacityProbe probe = probe_load(plan, scaled, slo, executor, search.target_rate_per_s, control);
     out.replicas = replicas;
+    out.overloaded_probes += probe.state == LoadState::overloaded;
     out.bound_values = probe.bound_values;
     out.latency_ms = probe.bound_values.empty() ? probe.metrics.e2el_ms.mean : probe.bound_values.front();
     if (probe.passed) {

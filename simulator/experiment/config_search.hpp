@@ -46,6 +46,9 @@ struct SearchCandidate {
   std::vector<double> bound_values;   // at the target rate, with `replicas` replicas
   double latency_ms = 0;              // the first bound's value (or mean E2EL): the frontier's axis
   bool pareto = false;
+  // Probes (bisection and target checks) that ran past saturation (capacity_search.hpp's
+  // `overloaded`); a failing one's reason says so, with its arrival and completion rates.
+  int64_t overloaded_probes = 0;
 };
 
 // Every candidate in space order; feasible ones carry their cost, and the cost-latency frontier

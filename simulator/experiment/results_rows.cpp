@@ -158,13 +158,40 @@ CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const 
   row.emplace_back("events", std::to_string(m.events));
   row.emplace_back("littles_mean_in_system", number(m.littles_mean_in_system));
   row.emplace_back("littles_throughput_x_e2el", number(m.littles_throughput_times_e2el));
+  // Last, so that readers matching columns by position up to here still work.
+  row.emplace_back("overloaded", m.saturation.overloaded ? "true" : "false");
+  row.emplace_back("overload_reason", m.saturation.reason);
   return row;
+}
+
+std::string overload_warning(const std::vector<CsvRow>& summary_rows) {
+  std::string runs;
+  int64_t count = 0;
+  for (const auto& row : summary_rows) {
+    std::string run, framework, point, overloaded;
+    for (const auto& [column, value] : row) {
+      if (column == "run") run = value;
+      else if (column == "framework") framework = value;
+      else if (column == "point") point = value;
+      else if (column == "overloaded") overloaded = value;
+    }
+    if (overloaded != "true") continue;
+    runs += fmt::format("{}{} ({}{})", count++ ? ", " : "", run, framework, point.empty() ? "" : " @ " + point);
+  }
+  if (count == 0) return "";
+  return fmt::format(
+      "{} of {} run(s) past saturation: {}. Arrivals outpaced completions and the waiting queue grew over the "
+      "measured window, so their latencies measure the queue's length, not the engine (summary.csv: overloaded, "
+      "overload_reason). Lower the request rate, add replicas or GPUs (num_replicas, tensor_parallel_degree), or "
+      "raise max_num_seqs (batch_size for STATIC) where the KV cache has room; `llmperforacle capacity` finds the "
+      "highest stable rate",
+      count, summary_rows.size(), runs);
 }
 
 const std::vector<std::string>& table_headers() {
   static const std::vector<std::string> headers = {
       "run", "framework", "point", "model", "gpu", "TPxPPxR", "done/rej", "req/s", "out tok/s", "TTFT mean ms",
-      "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean s", "goodput req/s", "preempt", "KV tokens"};
+      "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean s", "goodput req/s", "preempt", "KV tokens", "load"};
   return headers;
 }
 
@@ -182,7 +209,7 @@ std::vector<std::string> table_cells(const ExperimentPlan& plan, const RunSpec& 
           fmt::format("{:.0f}", m.output_throughput), fmt::format("{:.1f}", m.ttft_ms.mean), p99(m.ttft_ms, ps),
           fmt::format("{:.2f}", m.tpot_ms.mean), p99(m.tpot_ms, ps), fmt::format("{:.2f}", m.e2el_ms.mean / 1e3),
           fmt::format("{:.2f}", m.goodput), std::to_string(m.preemptions),
-          std::to_string(run.kv.num_gpu_blocks * run.kv.block_size)};
+          std::to_string(run.kv.num_gpu_blocks * run.kv.block_size), m.saturation.overloaded ? "OVERLOADED" : "ok"};
 }
 
 }  // namespace llmpo

@@ -23,6 +23,9 @@ std::string requests_rows(const RunOutcome& outcome, const Workload& workload);
 std::string timeseries_rows(const RunOutcome& outcome);
 nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan);
 
+// One warning naming the runs whose summary row says `overloaded`, and what to change; "" when none.
+std::string overload_warning(const std::vector<CsvRow>& summary_rows);
+
 const std::vector<std::string>& table_headers();
 std::vector<std::string> table_cells(const ExperimentPlan& plan, const RunSpec& run, const RunMetrics& metrics);
 

@@ -75,6 +75,9 @@ std::string fragment_damage(const nlohmann::json& json, const std::string& times
 
 }  // namespace
 
+// Raise when summary rows gain or lose columns. 2: `overloaded`, `overload_reason`.
+constexpr int kSummaryLayout = 2;
+
 std::string ResultsWriter::config_hash(const ExperimentPlan& plan, const RunSpec& run, bool write_requests) {
   const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
   YAML::Emitter emitter;
@@ -82,7 +85,11 @@ std::string ResultsWriter::config_hash(const ExperimentPlan& plan, const RunSpec
   const WorkloadPlan& workload = plan.workloads[static_cast<std::size_t>(run.workload_index)];
   // The model and GPU files too: editing a GPU profile between an interruption and --resume
   // changes the results, so it must change the hash.
-  return fnv1a_hex(fmt::format("{}\n{}\n{}\n{}\nclip={}\nrequests={}\n{}\n{}", LLMPO_VERSION, emitter.c_str(),
+  // The summary row's layout too: a run saved by a build whose rows lacked columns (the
+  // saturation verdict) does not match, so --resume and merge simulate it again instead of
+  // assembling a summary.csv with blank cells.
+  return fnv1a_hex(fmt::format("{}\nsummary-layout={}\n{}\n{}\n{}\nclip={}\nrequests={}\n{}\n{}", LLMPO_VERSION,
+                               kSummaryLayout, emitter.c_str(),
                                run_json(run, plan).dump(), workload.key, workload.clip_max_model_len,
                                write_requests, read_whole(run.model.source_file),
                                read_whole(run.hardware.gpu.source_file)));

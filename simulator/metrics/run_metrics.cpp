@@ -145,6 +145,7 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   m.max_output_tokens_per_s = peaks.max_output_tokens_per_s;
   m.max_concurrent_requests = peaks.max_concurrent_requests;
 
+  m.saturation = judge_saturation(run.requests, options.warmup_s, options.cooldown_s);
   m.steps = run.steps;
   m.events = run.events;
   m.preemptions = run.preemptions;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "saturation.hpp"
 #include "simulator/core/simulation.hpp"
 #include "simulator/workload/workload_spec.hpp"
 
@@ -54,6 +55,7 @@ struct RunMetrics {
   // vLLM's peak figures over the measured requests (vllm_peaks.hpp).
   double max_output_tokens_per_s = 0;
   int64_t max_concurrent_requests = 0;
+  SaturationVerdict saturation;  // past saturation over the measured window? (saturation.hpp)
 };
 
 // `class_slos[c]` is workload class c's SLO (may be empty: the options' SLO applies).

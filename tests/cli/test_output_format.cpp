@@ -134,6 +134,7 @@ TEST_CASE("output format: run, validate and merge print the comparison and the p
       REQUIRE(j[r].contains(name));
       if (cell.empty()) CHECK(j[r][name].is_null());
       else if (j[r][name].is_string()) CHECK(j[r][name] == cell);
+      else if (j[r][name].is_boolean()) CHECK(j[r][name].get<bool>() == (cell == "true"));  // overloaded
       else CHECK(j[r][name].get<double>() == std::stod(cell));  // full precision, not rounded
     }
     CHECK(j[r]["completed_requests"].is_number_integer());
