@@ -19,6 +19,7 @@
 #include "simulator/experiment/parallel_runs.hpp"
 #include "simulator/experiment/results_rows.hpp"
 #include "simulator/experiment/results_writer.hpp"
+#include "simulator/experiment/vllm_block.hpp"
 #include "simulator/experiment/vllm_result.hpp"
 #include "simulator/report/results_report.hpp"
 #include "simulator/util/error.hpp"
@@ -90,7 +91,10 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   RunExecutor executor(plan, libraries, !p.has("step-by-step"));
   const bool vllm_detailed = p.has("vllm-json-detailed"), vllm_json = p.has("vllm-json") || vllm_detailed;
   executor.set_record_itl_samples(vllm_detailed);
-  const std::string vllm_date = vllm_date_now();
+  const std::string vllm_date = vllm_json ? vllm_result_date() : std::string();
+  // Per run: its vLLM result file (relative to OUT) and its "Serving Benchmark Result" block,
+  // printed in run order once all have finished (runs finish in any order).
+  std::vector<std::string> vllm_names(plan.runs.size()), vllm_blocks(plan.runs.size());
   RunControl control;
   control.runs_total = mine;
   control.requests_expected = static_cast<int64_t>(requests_expected);
@@ -110,7 +114,13 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
         plan, executor, jobs,
         [&](RunOutcome& outcome, const Workload& workload) {
           workload_summaries[static_cast<std::size_t>(outcome.run->workload_index)] = workload.summary;
-          if (vllm_json) write_vllm_result(out_dir, plan, outcome, workload, vllm_detailed, vllm_date);
+          const auto run_index = static_cast<std::size_t>(outcome.run->index);
+          if (vllm_json || !quiet) {
+            const auto result = vllm_result_json(plan, outcome, workload, vllm_detailed, vllm_date);
+            if (vllm_json) vllm_names[run_index] = write_vllm_result(out_dir, result);
+            vllm_blocks[run_index] = serving_benchmark_block(
+                result, plan.points[static_cast<std::size_t>(outcome.run->point_index)].simulation.metrics.percentiles);
+          }
           if (writer) writer->add(outcome, workload);
           else for_leader.push_back(ResultsWriter::make_fragment(plan, outcome, workload, write_requests));
           simulated_requests += outcome.metrics.arrived;
@@ -151,12 +161,29 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::vector<std::string> vllm_files;
   if (vllm_json)
-    for (const auto& run : plan.runs) vllm_files.push_back(vllm_result_name(run));
+    for (std::size_t i = 0; i < plan.runs.size(); ++i) {
+      const RunSpec& run = plan.runs[i];
+      // A run resumed from an earlier command kept the file that command wrote.
+      const std::string name = !vllm_names[i].empty()
+                                   ? vllm_names[i]
+                                   : find_vllm_result(out_dir, vllm_label(plan, run),
+                                                      run.model.hf_id.empty() ? run.model.id : run.model.hf_id, vllm_date);
+      if (!name.empty()) vllm_files.push_back(name);
+      else spdlog::warn("{}: no vllm/ result of run {} ({}; resumed from a command without --vllm-json); not written",
+                        out_dir, i, run.name);
+    }
   const auto files = writer->finish(join_args("run", args), vllm_files);
   if (control.stop.load())  // asked while the outputs were assembled: they are complete
     throw StoppedBySignal(fmt::format("all {} runs had finished; the outputs in {} are complete", plan.runs.size(), out_dir),
                           stop_exit_code(control));
   if (!quiet) {
+    // vLLM's own summary of each run simulated here, as `vllm bench serve` prints it.
+    for (std::size_t i = 0; i < plan.runs.size(); ++i)
+      if (!vllm_blocks[i].empty()) {
+        const std::string point = plan.points[static_cast<std::size_t>(plan.runs[i].point_index)].point.label();
+        note << fmt::format("\nrun {}: {}{}\n", i, plan.runs[i].name, point.empty() ? "" : " (" + point + ")")
+             << vllm_blocks[i];
+      }
     if (format == TableFormat::table) out << "\n" << writer->comparison_table();
     else print_data_rows(out, format, writer->summary_rows());  // summary.csv's columns, full precision
     const std::string overloaded = overload_warning(writer->summary_rows());
@@ -228,7 +255,8 @@ int command_run(const Args& args, std::ostream& out) {
   declare_format_option(p, "csv and json: summary.csv's rows (same columns, full precision); the rest goes to stderr");
   p.flag("report", "also write OUT/report.html (`llmperforacle report OUT`)");
   p.option("jobs", "N", "runs simulated in parallel (each run stays single-threaded)", "all hardware threads");
-  p.flag("vllm-json", "also write each run as `vllm bench serve --save-result` JSON: DIR/vllm/<run>-<framework>.json");
+  p.flag("vllm-json", "also write each run as `vllm bench serve --save-result` JSON, named as vLLM names it: "
+         "DIR/vllm/<label>-<rate>qps[-concurrency<N>]-<model>-<date>.json");
   p.flag("vllm-json-detailed", "--vllm-json with vLLM's --save-detailed lists (input_lens, output_lens, ttfts, itls, ...)");
   p.flag("step-by-step", "simulate every decode step as its own event (same results, slower; for verification)");
   p.flag("resume", "keep the runs an interrupted command saved in DIR/partial (same configuration hash) and run the rest");

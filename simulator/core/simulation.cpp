@@ -227,6 +227,7 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   for (int64_t j = 0; j < steps; ++j) {
     const DecodeStepEnd& e = ends[static_cast<std::size_t>(j)];
     if (j > 0) result_.itl_ms.add(e.duration_ns, measured_count);
+    if (measured_count > 0) result_.measured_token_bursts.push_back({e.end_ns, measured_count});
     timeseries_.add_tokens(e.end_ns, run.batch);
     if (j + 1 < steps) {  // the last step end is observed by the schedule event below
       integrate_until(e.end_ns);
@@ -315,7 +316,9 @@ void Simulation::on_step_end(const Event& event) {
   // Every request that emitted a token in this step last did so at one of a few earlier step
   // ends, so equal gaps are common: count runs of equal gaps into the sketch in one go.
   GapRuns gaps(result_.itl_ms);
+  int64_t measured_tokens = 0;
   for (RequestState* r : events.emitted) {
+    measured_tokens += measured(*r) ? 1 : 0;
     if (r->first_token_ns == kNeverNs) {
       r->first_token_ns = now;
     } else {
@@ -326,6 +329,7 @@ void Simulation::on_step_end(const Event& event) {
     r->last_token_ns = now;
   }
   timeseries_.add_tokens(now, static_cast<int64_t>(events.emitted.size()));
+  if (measured_tokens > 0) result_.measured_token_bursts.push_back({now, measured_tokens});
   for (RequestState* r : events.finished) {
     r->outcome = RequestOutcome::completed;
     r->completion_ns = now;

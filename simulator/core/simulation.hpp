@@ -61,6 +61,14 @@ struct RunResult {
     SimTime gap_ns;
   };
   std::vector<ItlSample> itl;
+  // Tokens emitted by measured requests, one entry per step end that emitted any (first tokens
+  // included): vLLM's per-second output token counts (max_output_tokens_per_s) are bucketed
+  // from these, at a cost of one entry per step rather than per token.
+  struct TokenBurst {
+    SimTime at_ns;
+    int64_t tokens;
+  };
+  std::vector<TokenBurst> measured_token_bursts;
   std::vector<TimeseriesPoint> timeseries;
   SimTime end_ns = 0;                  // the last event
   double in_system_area_ns = 0;        // integral over time of admitted, unfinished requests

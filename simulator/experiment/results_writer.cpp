@@ -300,6 +300,16 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line,
       for (std::size_t run = 0; run < saved_.size(); ++run) append_file(out, fragment_path(static_cast<int64_t>(run), suffix));
     };
   };
+  // The vllm/ files the earlier outputs listed: those this run does not write go with them.
+  std::vector<std::string> earlier_vllm;
+  try {
+    const auto earlier = read_manifest(out_dir_);
+    if (const auto files = earlier.find("files"); files != earlier.end() && files->is_object())
+      for (const auto& [name, digest] : files->items())
+        if (name.rfind("vllm/", 0) == 0 && name.find("..") == std::string::npos) earlier_vllm.push_back(name);
+  } catch (const InputError&) {
+    // No manifest (a first run) or not ours: nothing listed to remove.
+  }
   // The old manifest goes first: while the files are replaced one by one the folder vouches for
   // nothing, so a reader never takes half-replaced outputs for a result.
   fs::remove(path_of(kManifestName));
@@ -314,7 +324,7 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line,
   }
   write_file_atomically(path_of("timeseries.csv"), concatenated(kTimeseriesHeader, ".timeseries.csv"));
   listed.push_back("timeseries.csv");
-  for (const auto& name : remove_stale_outputs(extra_outputs)) listed.push_back(name);
+  for (const auto& name : remove_stale_outputs(extra_outputs, earlier_vllm)) listed.push_back(name);
   // On disk before the manifest that vouches for them.
   for (const auto& name : listed) sync_file(path_of(name));
   sync_directory(out_dir_);
@@ -330,7 +340,8 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line,
   return written;
 }
 
-std::vector<std::string> ResultsWriter::remove_stale_outputs(const std::vector<std::string>& extra_outputs) {
+std::vector<std::string> ResultsWriter::remove_stale_outputs(const std::vector<std::string>& extra_outputs,
+                                                             const std::vector<std::string>& earlier_vllm) {
   std::vector<std::string> kept;
   for (const auto& name : extra_outputs) {
     if (fs::is_regular_file(fs::path(out_dir_) / name)) kept.push_back(name);
@@ -339,16 +350,20 @@ std::vector<std::string> ResultsWriter::remove_stale_outputs(const std::vector<s
   std::error_code error;
   // report.html describes the folder's earlier results: `run --report` writes it again after.
   fs::remove(fs::path(out_dir_) / "report.html", error);
-  // vllm/: only the files `--vllm-json` names ("<6 digits>-<name>.json"); anything else a user
-  // put there is left alone.
+  // vllm/: the files the earlier outputs' manifest listed, and those named as `--vllm-json` named
+  // them before it took vLLM's names ("<6 digits>-<name>.json"); anything else a user put there
+  // (a real vLLM result, say) is left alone.
   const fs::path vllm = fs::path(out_dir_) / "vllm";
   if (!fs::is_directory(vllm, error)) return kept;
   std::vector<fs::path> stale;
   for (const auto& entry : fs::directory_iterator(vllm, error)) {
     const std::string file = entry.path().filename().string();
-    const bool ours = file.size() > 12 && file.find_first_not_of("0123456789") == 6 && file[6] == '-' &&
-                      entry.path().extension() == ".json" && entry.is_regular_file(error);
-    if (ours && std::find(kept.begin(), kept.end(), "vllm/" + file) == kept.end()) stale.push_back(entry.path());
+    const bool legacy = file.size() > 12 && file.find_first_not_of("0123456789") == 6 && file[6] == '-' &&
+                        entry.path().extension() == ".json";
+    const bool listed = std::find(earlier_vllm.begin(), earlier_vllm.end(), "vllm/" + file) != earlier_vllm.end();
+    if ((legacy || listed) && entry.is_regular_file(error) &&
+        std::find(kept.begin(), kept.end(), "vllm/" + file) == kept.end())
+      stale.push_back(entry.path());
   }
   for (const auto& path : stale) fs::remove(path, error);
   stale_removed_ += static_cast<int64_t>(stale.size());

@@ -61,8 +61,9 @@ class ResultsWriter {
   // Assembles the four files from the saved runs and replaces the folder's outputs as one set:
   // the old manifest.json is removed first, and the new one, listing every output's size and
   // SHA-256, is written last, after the outputs are flushed to disk. `extra_outputs` are other
-  // files of this run (relative: "vllm/000000-v.json"), listed in the manifest too; files an
-  // earlier experiment left (report.html, vllm/*.json of other runs) are removed. Returns the
+  // files of this run (relative: "vllm/v-4.0qps-Llama-3-8B-19700101-000000.json"), listed in the
+  // manifest too; files an earlier experiment left (report.html, the vllm/*.json its manifest
+  // listed that this run does not write) are removed. Returns the
   // paths of the four files.
   std::vector<std::string> finish(const std::string& command_line, const std::vector<std::string>& extra_outputs = {});
 
@@ -92,8 +93,10 @@ class ResultsWriter {
   std::string fragment_path(int64_t run, const std::string& suffix) const;
   void open_partial(PartialRuns partial);
   bool load_fragment(int64_t run);
-  // Removes what an earlier experiment left; returns those of `extra_outputs` that exist.
-  std::vector<std::string> remove_stale_outputs(const std::vector<std::string>& extra_outputs);
+  // Removes what an earlier experiment left (`earlier_vllm`: the vllm/ files its manifest
+  // listed); returns those of `extra_outputs` that exist.
+  std::vector<std::string> remove_stale_outputs(const std::vector<std::string>& extra_outputs,
+                                                const std::vector<std::string>& earlier_vllm);
 
   const ExperimentPlan& plan_;
   std::string out_dir_;

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <charconv>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -20,8 +23,6 @@ namespace llmpo {
 namespace {
 
 const char* const kStatMetrics[] = {"ttft", "tpot", "itl", "e2el"};
-const char* const kDetailedKeys[] = {"input_lens",  "output_lens", "ttfts",           "itls",
-                                     "latencies",   "start_times", "generated_texts", "errors"};
 
 const Stat& stat_of(const RunMetrics& m, const std::string& name) {
   if (name == "ttft") return m.ttft_ms;
@@ -32,11 +33,58 @@ const Stat& stat_of(const RunMetrics& m, const std::string& name) {
 
 double seconds(SimTime ns) { return static_cast<double>(ns) * 1e-9; }
 
+// A label or model as part of a file name: '/' and anything a shell or another filesystem
+// would trip on become '_'.
+std::string file_name_part(const std::string& text) {
+  std::string out = text;
+  for (char& c : out)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '_';
+  return out;
+}
+
+std::string base_model_id(const std::string& model_id) {  // model_id.split("/")[-1]
+  const auto slash = model_id.rfind('/');
+  return slash == std::string::npos ? model_id : model_id.substr(slash + 1);
+}
+
 }  // namespace
 
 std::string vllm_percentile_word(double p) {
   if (std::floor(p) == p) return fmt::format("{}", static_cast<int64_t>(p));
-  return fmt::format("{}", p);  // shortest round-trip, as Python's str(float)
+  return python_float_text(p);
+}
+
+std::string python_float_text(double value) {
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  if (std::isnan(value)) return "nan";
+  if (value == 0) return std::signbit(value) ? "-0.0" : "0.0";
+  // repr(float): the shortest digits that round-trip, positional for exponents -4 .. 15, else
+  // d.ddde+XX (at least two exponent digits); a whole positional number keeps ".0".
+  char buffer[64];
+  const auto [end, error] = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::scientific);
+  std::string sci(buffer, end);  // "-1.2345e+06"
+  const bool negative = sci.front() == '-';
+  if (negative) sci.erase(0, 1);
+  const auto e = sci.find('e');
+  std::string digits = sci.substr(0, e);
+  const int exponent = std::stoi(sci.substr(e + 1));
+  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+  std::string out;
+  if (exponent >= -4 && exponent < 16) {
+    if (exponent < 0) {
+      out = "0." + std::string(static_cast<std::size_t>(-exponent - 1), '0') + digits;
+    } else if (static_cast<int>(digits.size()) <= exponent + 1) {
+      out = digits + std::string(static_cast<std::size_t>(exponent + 1) - digits.size(), '0') + ".0";
+    } else {
+      out = digits.substr(0, static_cast<std::size_t>(exponent + 1)) + "." +
+            digits.substr(static_cast<std::size_t>(exponent + 1));
+    }
+  } else {
+    out = digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    out += fmt::format("e{}{:02}", exponent < 0 ? '-' : '+', std::abs(exponent));
+  }
+  return negative ? "-" + out : out;
 }
 
 std::vector<std::string> vllm_result_keys(const std::vector<double>& percentiles, bool detailed) {
@@ -47,7 +95,13 @@ std::vector<std::string> vllm_result_keys(const std::vector<double>& percentiles
                                    "request_throughput", "request_goodput", "output_throughput",
                                    "total_token_throughput"};
   if (detailed)
-    for (const char* key : kDetailedKeys) keys.emplace_back(key);
+    for (const char* key : {"input_lens", "output_lens", "ttfts", "itls"}) keys.emplace_back(key);
+  keys.emplace_back("latencies");
+  if (detailed) keys.emplace_back("start_times");
+  keys.emplace_back("queue_times");
+  if (detailed)
+    for (const char* key : {"generated_texts", "errors"}) keys.emplace_back(key);
+  for (const char* key : {"max_output_tokens_per_s", "max_concurrent_requests", "rtfx"}) keys.emplace_back(key);
   for (const char* metric : kStatMetrics) {
     for (const char* stat : {"mean", "median", "std"}) keys.push_back(fmt::format("{}_{}_ms", stat, metric));
     for (double p : percentiles) keys.push_back(fmt::format("p{}_{}_ms", vllm_percentile_word(p), metric));
@@ -55,13 +109,56 @@ std::vector<std::string> vllm_result_keys(const std::vector<double>& percentiles
   return keys;
 }
 
-std::string vllm_date_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
+std::string vllm_result_date() {
+  std::time_t when = 0;
+  if (const char* epoch = std::getenv("SOURCE_DATE_EPOCH"); epoch != nullptr && *epoch != '\0') {
+    const std::string text = epoch;
+    std::size_t used = 0;
+    long long seconds_since_epoch = -1;
+    try {
+      seconds_since_epoch = std::stoll(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    // Up to the year 9999, so that the date keeps its 15 characters.
+    if (used != text.size() || seconds_since_epoch < 0 || seconds_since_epoch > 253402300799LL)
+      throw InputError({}, "SOURCE_DATE_EPOCH",
+                       fmt::format("'{}' is not a time for vLLM's result date (whole seconds since 1970-01-01 UTC, "
+                                   "0 .. 253402300799)", text));
+    when = static_cast<std::time_t>(seconds_since_epoch);
+  }
+  std::tm utc{};
+  gmtime_r(&when, &utc);
   char text[32];
-  std::strftime(text, sizeof text, "%Y%m%d-%H%M%S", &local);
+  std::strftime(text, sizeof text, "%Y%m%d-%H%M%S", &utc);
   return text;
+}
+
+VllmTraffic vllm_traffic(const WorkloadSpec& spec, const Workload& workload) {
+  // A closed loop of N clients without think time is `--request-rate inf --max-concurrency N`;
+  // poisson is burstiness 1, gamma its burstiness; a constant rate (vLLM: burstiness inf, which
+  // JSON cannot hold: Python's json.dump would write the non-JSON `Infinity`) has null; steps,
+  // ramps and traces give their offered rate (requests / last arrival) and null.
+  VllmTraffic traffic;
+  if (workload.closed_loop) {
+    traffic.max_concurrency = workload.clients;
+  } else if (spec.arrival && !(spec.trace && spec.trace->has_arrivals()) &&
+             (spec.arrival->process == ArrivalProcess::poisson || spec.arrival->process == ArrivalProcess::gamma ||
+              spec.arrival->process == ArrivalProcess::constant)) {
+    traffic.request_rate = spec.arrival->rate_per_s;
+    traffic.burstiness = spec.arrival->process == ArrivalProcess::constant
+                             ? nlohmann::ordered_json(nullptr)
+                             : nlohmann::ordered_json(spec.arrival->burstiness);
+  } else {
+    const double span = workload.requests.empty() ? 0.0 : seconds(workload.requests.back().arrival_ns);
+    traffic.request_rate = span > 0 ? static_cast<double>(workload.requests.size()) / span : 0.0;
+    traffic.burstiness = nullptr;
+  }
+  return traffic;
+}
+
+std::string vllm_label(const ExperimentPlan& plan, const RunSpec& run) {
+  return plan.points.size() > 1 ? fmt::format("{}-point{}", run.name, run.point_index) : run.name;
 }
 
 nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
@@ -76,31 +173,14 @@ nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOut
   j["date"] = date;
   j["endpoint_type"] = backend;
   j["backend"] = backend;
-  j["label"] = run.name;
+  j["label"] = vllm_label(plan, run);
   j["model_id"] = run.model.hf_id.empty() ? run.model.id : run.model.hf_id;
   j["tokenizer_id"] = j["model_id"];
   j["num_prompts"] = static_cast<int64_t>(workload.requests.size());
-  // Traffic, as the vLLM client would have been told to send it. A closed loop of N clients
-  // without think time is `--request-rate inf --max-concurrency N`; poisson is burstiness 1,
-  // gamma its burstiness; a constant rate (vLLM: burstiness inf, which JSON cannot hold) has
-  // null; steps, ramps and traces give their offered rate (requests / last arrival) and null.
-  nlohmann::ordered_json rate = "inf", burstiness = 1.0, max_concurrency = nullptr;
-  if (workload.closed_loop) {
-    max_concurrency = workload.clients;
-  } else if (spec.arrival && !(spec.trace && spec.trace->has_arrivals()) &&
-             (spec.arrival->process == ArrivalProcess::poisson || spec.arrival->process == ArrivalProcess::gamma ||
-              spec.arrival->process == ArrivalProcess::constant)) {
-    rate = spec.arrival->rate_per_s;
-    burstiness = spec.arrival->process == ArrivalProcess::constant ? nlohmann::ordered_json(nullptr)
-                                                                  : nlohmann::ordered_json(spec.arrival->burstiness);
-  } else {
-    const double span = workload.requests.empty() ? 0.0 : seconds(workload.requests.back().arrival_ns);
-    rate = span > 0 ? static_cast<double>(workload.requests.size()) / span : 0.0;
-    burstiness = nullptr;
-  }
-  j["request_rate"] = rate;
-  j["burstiness"] = burstiness;
-  j["max_concurrency"] = max_concurrency;
+  const VllmTraffic traffic = vllm_traffic(spec, workload);
+  j["request_rate"] = traffic.request_rate;
+  j["burstiness"] = traffic.burstiness;
+  j["max_concurrency"] = traffic.max_concurrency;
 
   j["duration"] = m.duration_s;
   j["completed"] = m.measured;
@@ -114,35 +194,53 @@ nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOut
   j["output_throughput"] = m.output_throughput;
   j["total_token_throughput"] = m.total_token_throughput;
 
-  if (detailed) {
-    std::vector<std::vector<double>> itls(outcome.result.requests.size());
+  // Per request, over every request that was sent (vLLM: every output, failed ones with their
+  // defaults: latency 0, no tokens).
+  std::vector<std::vector<double>> itls(detailed ? outcome.result.requests.size() : 0);
+  if (detailed)
     for (const auto& sample : outcome.result.itl)
       itls[static_cast<std::size_t>(sample.request)].push_back(seconds(sample.gap_ns));
-    auto input_lens = nlohmann::ordered_json::array(), output_lens = nlohmann::ordered_json::array(),
-         ttfts = nlohmann::ordered_json::array(), itl_lists = nlohmann::ordered_json::array(),
-         latencies = nlohmann::ordered_json::array(), start_times = nlohmann::ordered_json::array(),
-         texts = nlohmann::ordered_json::array(), errors = nlohmann::ordered_json::array();
-    for (const auto& r : outcome.result.requests) {
-      if (r.outcome == RequestOutcome::pending) continue;  // closed loop: never sent
-      const bool done = r.outcome == RequestOutcome::completed;
-      input_lens.push_back(r.request.prompt_tokens);
-      output_lens.push_back(done ? r.generated_tokens : 0);
-      ttfts.push_back(done ? seconds(r.first_token_ns - r.request.arrival_ns) : 0.0);
-      itl_lists.push_back(done ? itls[static_cast<std::size_t>(r.request.id)] : std::vector<double>{});
-      latencies.push_back(done ? seconds(r.completion_ns - r.request.arrival_ns) : 0.0);
-      start_times.push_back(seconds(r.request.arrival_ns));
-      texts.push_back("");
-      errors.push_back(done ? std::string() : std::string("rejected: ") + to_string(r.reject_reason));
-    }
+  auto input_lens = nlohmann::ordered_json::array(), output_lens = nlohmann::ordered_json::array(),
+       ttfts = nlohmann::ordered_json::array(), itl_lists = nlohmann::ordered_json::array(),
+       latencies = nlohmann::ordered_json::array(), start_times = nlohmann::ordered_json::array(),
+       queue_times = nlohmann::ordered_json::array(), texts = nlohmann::ordered_json::array(),
+       errors = nlohmann::ordered_json::array();
+  for (const auto& r : outcome.result.requests) {
+    if (r.outcome == RequestOutcome::pending) continue;  // closed loop: never sent
+    const bool done = r.outcome == RequestOutcome::completed;
+    latencies.push_back(done ? seconds(r.completion_ns - r.request.arrival_ns) : 0.0);
+    // queue_times: vLLM's client_queue_time, the wait between a request's turn in the traffic
+    // and its send, for a --max-concurrency slot. A closed loop is `--request-rate inf`: every
+    // request is due at 0 and waits until a client (a slot) is free, i.e. until it is sent.
+    // Open-loop traffic has no client-side cap here: sent when due.
+    queue_times.push_back(workload.closed_loop ? seconds(r.request.arrival_ns) : 0.0);
+    if (!detailed) continue;
+    input_lens.push_back(r.request.prompt_tokens);
+    output_lens.push_back(done ? r.generated_tokens : 0);
+    ttfts.push_back(done ? seconds(r.first_token_ns - r.request.arrival_ns) : 0.0);
+    itl_lists.push_back(done ? itls[static_cast<std::size_t>(r.request.id)] : std::vector<double>{});
+    start_times.push_back(seconds(r.request.arrival_ns));
+    texts.push_back("");
+    errors.push_back(done ? std::string() : std::string("rejected: ") + to_string(r.reject_reason));
+  }
+  if (detailed) {
     j["input_lens"] = input_lens;
     j["output_lens"] = output_lens;
     j["ttfts"] = ttfts;
     j["itls"] = itl_lists;
-    j["latencies"] = latencies;
-    j["start_times"] = start_times;
+  }
+  j["latencies"] = latencies;
+  if (detailed) j["start_times"] = start_times;
+  j["queue_times"] = queue_times;
+  if (detailed) {
     j["generated_texts"] = texts;
     j["errors"] = errors;
   }
+  j["max_output_tokens_per_s"] = m.max_output_tokens_per_s;
+  j["max_concurrent_requests"] = m.max_concurrent_requests;
+  // Inverse real-time factor: seconds of input audio per second of benchmark, for speech
+  // models; text prompts have no audio, and vLLM writes 0.0 for them.
+  j["rtfx"] = 0.0;
   const std::vector<double>& percentiles = point.simulation.metrics.percentiles;
   for (const char* metric : kStatMetrics) {
     const Stat& s = stat_of(m, metric);
@@ -155,19 +253,44 @@ nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOut
   return j;
 }
 
-std::string vllm_result_name(const RunSpec& run) {
-  std::string name = run.name;
-  for (char& c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) c = '_';
-  return fmt::format("vllm/{:06}-{}.json", run.index, name);
+std::string vllm_result_name(const nlohmann::ordered_json& result) {
+  const auto& rate = result.at("request_rate");
+  const std::string rate_text = rate.is_string() ? rate.get<std::string>() : python_float_text(rate.get<double>());
+  const auto& concurrency = result.at("max_concurrency");
+  const std::string concurrency_text =
+      concurrency.is_null() ? "" : fmt::format("-concurrency{}", concurrency.get<int64_t>());
+  return fmt::format("vllm/{}-{}qps{}-{}-{}.json", file_name_part(result.at("label").get<std::string>()), rate_text,
+                     concurrency_text, file_name_part(base_model_id(result.at("model_id").get<std::string>())),
+                     result.at("date").get<std::string>());
 }
 
-std::string write_vllm_result(const std::string& out_dir, const ExperimentPlan& plan, const RunOutcome& outcome,
-                              const Workload& workload, bool detailed, const std::string& date) {
-  const std::string path = (std::filesystem::path(out_dir) / vllm_result_name(*outcome.run)).string();
+std::string write_vllm_result(const std::string& out_dir, const nlohmann::ordered_json& result) {
+  const std::string name = vllm_result_name(result);
   ensure_directory((std::filesystem::path(out_dir) / "vllm").string());
-  write_file_atomically(path, vllm_result_json(plan, outcome, workload, detailed, date).dump() + "\n");
-  return path;
+  write_file_atomically((std::filesystem::path(out_dir) / name).string(), result.dump() + "\n");
+  return name;
+}
+
+std::string find_vllm_result(const std::string& out_dir, const std::string& label, const std::string& model_id,
+                             const std::string& date) {
+  const std::string prefix = file_name_part(label) + "-";
+  const std::string suffix = "-" + file_name_part(base_model_id(model_id)) + "-" + date + ".json";
+  // What lies between: the rate as Python prints a float (or inf), "qps", any concurrency.
+  static const std::regex middle(R"((inf|[0-9]+\.[0-9]+|[0-9](\.[0-9]+)?e[+-][0-9]+)qps(-concurrency[0-9]+)?)");
+  std::error_code error;
+  const std::filesystem::path dir = std::filesystem::path(out_dir) / "vllm";
+  if (!std::filesystem::is_directory(dir, error)) return "";
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
+    const std::string file = entry.path().filename().string();
+    if (file.size() <= prefix.size() + suffix.size() || file.compare(0, prefix.size(), prefix) != 0 ||
+        file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0)
+      continue;
+    if (std::regex_match(file.substr(prefix.size(), file.size() - prefix.size() - suffix.size()), middle))
+      found.push_back("vllm/" + file);
+  }
+  std::sort(found.begin(), found.end());
+  return found.empty() ? "" : found.front();
 }
 
 namespace {

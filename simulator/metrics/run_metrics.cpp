@@ -1,5 +1,7 @@
 #include "run_metrics.hpp"
 
+#include "vllm_peaks.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -136,6 +138,12 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   for (double p : options.percentiles) m.itl_ms.percentiles.push_back(run.itl_ms.percentile_ms(p));
   m.e2el_ms = summarize(std::move(e2el), options.percentiles);
   m.queueing_ms = summarize(std::move(queueing), options.percentiles);
+
+  const VllmPeaks peaks = compute_vllm_peaks(run, [&](const RequestState& r) {
+    return r.request.arrival_ns >= warmup_ns && (options.cooldown_s <= 0 || r.request.arrival_ns <= cooldown_start_ns);
+  });
+  m.max_output_tokens_per_s = peaks.max_output_tokens_per_s;
+  m.max_concurrent_requests = peaks.max_concurrent_requests;
 
   m.saturation = judge_saturation(run.requests, options.warmup_s, options.cooldown_s);
   m.steps = run.steps;

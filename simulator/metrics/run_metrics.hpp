@@ -52,6 +52,9 @@ struct RunMetrics {
   int64_t preemptions = 0, steps = 0, events = 0;
   // Little's law on the whole run: time-average requests in the system, and throughput x E2EL.
   double littles_mean_in_system = 0, littles_throughput_times_e2el = 0;
+  // vLLM's peak figures over the measured requests (vllm_peaks.hpp).
+  double max_output_tokens_per_s = 0;
+  int64_t max_concurrent_requests = 0;
   SaturationVerdict saturation;  // past saturation over the measured window? (saturation.hpp)
 };
 

@@ -1,6 +1,7 @@
 #include "simulator/report/bench_report.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -34,11 +35,14 @@ std::vector<json> labelled_rule(const std::string& channel, const json& position
            {"encoding", {{channel, position}, {horizontal ? "x" : "y", {{"value", 4}}}, {"text", {{"field", "label"}}}}}}};
 }
 
+// An open-loop level's rate as the command line has it: "4", "0.5", "inf".
+std::string rate_text(double rate) { return std::isinf(rate) ? "inf" : fmt::format("{:g}", rate); }
+
 std::string levels_table(const BenchReport& bench) {
   std::vector<std::vector<TableCell>> rows;
   for (const auto& l : bench.levels) {
     auto& row = rows.emplace_back();
-    row.emplace_back(std::to_string(l.concurrency));
+    row.emplace_back(bench.open_loop ? rate_text(l.request_rate) : std::to_string(l.concurrency));
     row.emplace_back(std::to_string(l.requests));
     for (const std::string& cell :
          l.skipped ? std::vector<std::string>(5, "-")
@@ -48,7 +52,7 @@ std::string levels_table(const BenchReport& bench) {
       row.emplace_back(cell);
     row.emplace_back(l.status);
   }
-  return html_table({"concurrency", "requests", "completed", "mean latency (s)", "total throughput (tok/s)",
+  return html_table({bench.open_loop ? "request rate (req/s)" : "concurrency", "requests", "completed", "mean latency (s)", "total throughput (tok/s)",
                      "peak KV blocks", "peak memory per GPU (GiB)", "status"},
                     rows);
 }
@@ -56,11 +60,17 @@ std::string levels_table(const BenchReport& bench) {
 Page bench_page(const BenchReport& bench) {
   json values = json::array(), ticks = json::array();
   int64_t highest_level = 0;
+  // The x axis: concurrency levels, or (open loop) request rates; `inf` (all at once) has no
+  // place on a rate axis: the table shows it.
+  const std::string x_field = bench.open_loop ? "request_rate" : "concurrency";
+  const std::string x_title = bench.open_loop ? "request rate (req/s)" : "concurrency (clients)";
+  const std::string x_words = bench.open_loop ? "request rate" : "concurrency";
   for (const auto& l : bench.levels) {
-    if (l.skipped) continue;
-    ticks.push_back(l.concurrency);
+    if (l.skipped || (bench.open_loop && std::isinf(l.request_rate))) continue;
+    const json x_value = bench.open_loop ? json(l.request_rate) : json(l.concurrency);
+    ticks.push_back(x_value);
     highest_level = std::max(highest_level, l.concurrency);
-    values.push_back({{"concurrency", l.concurrency}, {"requests", l.requests}, {"completed", l.completed},
+    values.push_back({{x_field, x_value}, {"requests", l.requests}, {"completed", l.completed},
                       {"avg_latency_s", l.avg_latency_s}, {"throughput_tok_s", l.total_throughput_tok_per_s},
                       {"peak_memory_gib", l.peak_memory_gib_per_gpu}, {"peak_kv_gib", l.peak_kv_gib_per_gpu},
                       {"peak_kv_blocks", l.peak_kv_blocks}, {"status", l.status}});
@@ -71,15 +81,17 @@ Page bench_page(const BenchReport& bench) {
   page.meta = "llmperforacle bench: " + bench.setup + ". Peak memory = weights + activation peak + runtime overhead + "
               "the KV blocks in use at the run's peak; total throughput = output tokens / run time";
   std::vector<std::string> notes;
-  if (values.empty()) notes.push_back("No level ran (--check-oom skipped them all): no charts.");
+  if (values.empty())
+    notes.push_back(bench.open_loop ? "Only --request-rate inf ran: no rate axis to chart."
+                                    : "No level ran (--check-oom skipped them all): no charts.");
   page.intro_html = levels_table(bench) + "\n" + notes_html(notes);
   if (values.empty()) return page;
 
   // log2 x: levels usually double; ticks at the levels themselves.
-  json x = quantitative("concurrency", "concurrency (clients)");
+  json x = quantitative(x_field, x_title);
   x["scale"] = {{"type", "log"}, {"base", 2}};
   x["axis"] = {{"values", ticks}};
-  const json tooltip = json::array({tip("concurrency", "concurrency (clients)"), tip("completed"),
+  const json tooltip = json::array({tip(x_field, x_title), tip("completed"),
                                     tip("peak_memory_gib", "peak memory per GPU (GiB)", ",.2f"),
                                     tip("peak_kv_gib", "KV in use at the peak (GiB)", ",.3f"),
                                     tip("throughput_tok_s", "total throughput (tok/s)", ",.1f"),
@@ -88,7 +100,7 @@ Page bench_page(const BenchReport& bench) {
   // fits thousands of short sequences) a rule would squash the data into a corner: it is told
   // in the description instead.
   const std::optional<int64_t> kv_fit = bench.kv_fit_concurrency;
-  const bool kv_rule = kv_fit && *kv_fit >= 1 && *kv_fit <= 2 * highest_level;
+  const bool kv_rule = !bench.open_loop && kv_fit && *kv_fit >= 1 && *kv_fit <= 2 * highest_level;
   const std::string kv_text =
       !kv_fit ? "." : kv_rule ? ", the orange one the highest concurrency whose KV cache fits (--check-oom)."
                               : fmt::format("; the KV cache fits {} such sequences (--check-oom), beyond the levels shown.", *kv_fit);
@@ -105,14 +117,15 @@ Page bench_page(const BenchReport& bench) {
   };
   const std::string memory_title = "peak memory per GPU (GiB)";
   page.charts.push_back(
-      {"memory", "Peak GPU memory per GPU vs concurrency",
+      {"memory", "Peak GPU memory per GPU vs " + x_words,
        "Weights, activation peak and runtime overhead (the memory plan) plus the KV cache blocks in use at the run's "
        "peak, per GPU; the red rule is the GPU's memory capacity" + kv_text,
        line_chart("peak_memory_gib", memory_title,
                   labelled_rule("y", quantitative("gib", memory_title), bench.gpu_memory_gib,
                                 fmt::format("GPU memory {:.1f} GiB", bench.gpu_memory_gib), kCapacityColor))});
-  page.charts.push_back({"throughput", "Total throughput vs concurrency",
-                         std::string("Output tokens per second of the whole run (all clients), per concurrency level") +
+  page.charts.push_back({"throughput", "Total throughput vs " + x_words,
+                         "Output tokens per second of the whole run (all clients), per " + x_words +
+                             (bench.open_loop ? "" : " level") +
                              (kv_rule ? "; the orange rule is the highest concurrency whose KV cache fits." : "."),
                          line_chart("throughput_tok_s", "total throughput (tok/s)", {})});
   return page;

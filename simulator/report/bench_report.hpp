@@ -22,6 +22,7 @@ struct BenchLevel {
   double peak_kv_gib_per_gpu = 0;
   double peak_memory_gib_per_gpu = 0;
   std::string status;
+  double request_rate = 0;  // open loop (--request-rate): requests per second, +inf for all at once
 };
 
 struct BenchReport {
@@ -29,6 +30,7 @@ struct BenchReport {
   double gpu_memory_gib = 0;  // the GPU's memory capacity: a rule on the memory chart
   std::optional<int64_t> kv_fit_concurrency;  // --check-oom's limit: a rule on both charts
   std::vector<BenchLevel> levels;
+  bool open_loop = false;  // levels are request rates (the x axis), not concurrency levels
 };
 
 struct SvgExport {

@@ -29,25 +29,40 @@ TEST_CASE("stale files: vllm/*.json of an earlier experiment are removed, user f
   const std::string base = write_file(dir, "base.yaml", kTwoFrameworks);
   const std::string out = dir + "/out";
   REQUIRE(run_cli_args({"run", sweep, "--out", out, "--quiet", "--vllm-json", "--report"}).code == 0);
-  REQUIRE(files_in(out + "/vllm").size() == 6);
+  // vLLM's names, the label made unique per sweep point.
+  CHECK(files_in(out + "/vllm") ==
+        std::set<std::string>{"alpha-point0-10.0qps-Meta-Llama-3-8B-19700101-000000.json",
+                              "alpha-point1-20.0qps-Meta-Llama-3-8B-19700101-000000.json",
+                              "alpha-point2-30.0qps-Meta-Llama-3-8B-19700101-000000.json",
+                              "beta-point0-10.0qps-Meta-Llama-3-8B-19700101-000000.json",
+                              "beta-point1-20.0qps-Meta-Llama-3-8B-19700101-000000.json",
+                              "beta-point2-30.0qps-Meta-Llama-3-8B-19700101-000000.json"});
   REQUIRE(fs::exists(out + "/report.html"));
   write_file(out + "/vllm", "notes.txt", "mine");
   write_file(out + "/vllm", "baseline.json", "{}");  // not a name --vllm-json writes
+  // A real vLLM result a user keeps beside the simulated ones: named as vLLM names them, but no
+  // manifest of ours lists it.
+  write_file(out + "/vllm", "vllm-4.0qps-Meta-Llama-3-8B-20260101-120000.json", "{}");
+  write_file(out + "/vllm", "000007-old.json", "{}");  // the names --vllm-json wrote before
 
   REQUIRE(run_cli_args({"run", base, "--out", out, "--quiet", "--vllm-json"}).code == 0);
-  CHECK(files_in(out + "/vllm") ==
-        std::set<std::string>{"000000-alpha.json", "000001-beta.json", "notes.txt", "baseline.json"});
+  CHECK(files_in(out + "/vllm") == std::set<std::string>{"alpha-20.0qps-Meta-Llama-3-8B-19700101-000000.json",
+                                                         "beta-20.0qps-Meta-Llama-3-8B-19700101-000000.json",
+                                                         "vllm-4.0qps-Meta-Llama-3-8B-20260101-120000.json",
+                                                         "notes.txt", "baseline.json"});
   CHECK_FALSE(fs::exists(out + "/report.html"));  // it described the sweep
   const auto manifest = nlohmann::json::parse(read_file(out + "/manifest.json"));
-  CHECK(manifest["files"].contains("vllm/000000-alpha.json"));
-  CHECK(manifest["files"].contains("vllm/000001-beta.json"));
+  CHECK(manifest["files"].contains("vllm/alpha-20.0qps-Meta-Llama-3-8B-19700101-000000.json"));
+  CHECK(manifest["files"].contains("vllm/beta-20.0qps-Meta-Llama-3-8B-19700101-000000.json"));
   CHECK_FALSE(manifest["files"].contains("vllm/notes.txt"));
+  CHECK_FALSE(manifest["files"].contains("vllm/vllm-4.0qps-Meta-Llama-3-8B-20260101-120000.json"));
 
   // Without --vllm-json the run writes none: the earlier ones go too.
   const CliRun third = run_cli_args({"run", base, "--out", out, "--no-requests"});
   REQUIRE(third.code == 0);
   CHECK_THAT(third.out, Catch::Matchers::Contains("removed 2 vllm/*.json file(s) of an earlier experiment"));
-  CHECK(files_in(out + "/vllm") == std::set<std::string>{"notes.txt", "baseline.json"});
+  CHECK(files_in(out + "/vllm") ==
+        std::set<std::string>{"vllm-4.0qps-Meta-Llama-3-8B-20260101-120000.json", "notes.txt", "baseline.json"});
   CHECK_FALSE(fs::exists(out + "/requests.csv"));
   CHECK(run_cli_args({"report", out, "-o", dir + "/r.html"}).code == 0);
 }

@@ -25,7 +25,8 @@ const std::vector<std::pair<std::string, std::string>> kVllmKeys = {
     {"max_concurrency", "null"}, {"duration", "number"},         {"completed", "integer"},
     {"failed", "integer"},       {"total_input_tokens", "integer"}, {"total_output_tokens", "integer"},
     {"request_throughput", "number"}, {"request_goodput", "number"}, {"output_throughput", "number"},
-    {"total_token_throughput", "number"},
+    {"total_token_throughput", "number"}, {"latencies", "array"}, {"queue_times", "array"},
+    {"max_output_tokens_per_s", "number"}, {"max_concurrent_requests", "integer"}, {"rtfx", "number"},
     {"mean_ttft_ms", "number"}, {"median_ttft_ms", "number"}, {"std_ttft_ms", "number"},
     {"p50_ttft_ms", "number"},  {"p90_ttft_ms", "number"},    {"p95_ttft_ms", "number"},  {"p99_ttft_ms", "number"},
     {"mean_tpot_ms", "number"}, {"median_tpot_ms", "number"}, {"std_tpot_ms", "number"},
@@ -35,6 +36,9 @@ const std::vector<std::pair<std::string, std::string>> kVllmKeys = {
     {"mean_e2el_ms", "number"}, {"median_e2el_ms", "number"}, {"std_e2el_ms", "number"},
     {"p50_e2el_ms", "number"},  {"p90_e2el_ms", "number"},    {"p95_e2el_ms", "number"},  {"p99_e2el_ms", "number"},
 };
+
+// The one result file of a single-run experiment, by vLLM's name for it.
+const char* kResultName = "vllm/vllm8b-8.0qps-Meta-Llama-3-8B-19700101-000000.json";
 
 std::string type_of(const nlohmann::json& v) {
   if (v.is_null()) return "null";
@@ -69,7 +73,7 @@ TEST_CASE("vllm json: keys, order and JSON types are those vllm bench serve --sa
   const std::string file = write_file(dir, "e.yaml", kExperiment);
   const CliRun run = run_cli_args({"run", file, "--out", dir + "/out", "--vllm-json", "--quiet"});
   REQUIRE(run.code == 0);
-  const auto j = nlohmann::json::parse(read_file(dir + "/out/vllm/000000-vllm8b.json"));
+  const auto j = nlohmann::json::parse(read_file(dir + "/out/" + kResultName));
   std::vector<std::string> keys;
   for (const auto& [key, value] : j.items()) keys.push_back(key);
   std::vector<std::string> expected;
@@ -82,7 +86,7 @@ TEST_CASE("vllm json: keys, order and JSON types are those vllm bench serve --sa
     INFO(key);
     CHECK(type_of(j.at(key)) == type);
   }
-  const auto ordered = nlohmann::ordered_json::parse(read_file(dir + "/out/vllm/000000-vllm8b.json"));
+  const auto ordered = nlohmann::ordered_json::parse(read_file(dir + "/out/" + kResultName));
   std::vector<std::string> in_order;
   for (const auto& [key, value] : ordered.items()) in_order.push_back(key);
   CHECK(in_order == expected);
@@ -91,14 +95,22 @@ TEST_CASE("vllm json: keys, order and JSON types are those vllm bench serve --sa
   CHECK(j["model_id"] == "meta-llama/Meta-Llama-3-8B");
   CHECK(j["request_rate"] == 8.0);
   CHECK(j["burstiness"] == 1.0);
-  CHECK(j["date"].get<std::string>().size() == 15);  // %Y%m%d-%H%M%S
+  CHECK(j["date"] == "19700101-000000");  // no wall clock in a simulation: the epoch, reproducibly
+  CHECK(j["label"] == "vllm8b");
+  CHECK(j["rtfx"] == 0.0);  // no audio input: vLLM's 0.0
+  // Open-loop arrivals wait for no client-side slot: queue times 0; latencies as E2EL.
+  REQUIRE(j["latencies"].size() == 120);
+  for (const auto& q : j["queue_times"]) CHECK(q.get<double>() == 0.0);
+  double latency_sum = 0;
+  for (const auto& l : j["latencies"]) latency_sum += l.get<double>();
+  CHECK(latency_sum / 120 * 1000 == Approx(j["mean_e2el_ms"].get<double>()).epsilon(1e-9));
 }
 
 TEST_CASE("vllm json: values equal summary.csv's for the same run") {
   const std::string dir = fresh_dir("vjson-values");
   const std::string file = write_file(dir, "e.yaml", kExperiment);
   REQUIRE(run_cli_args({"run", file, "--out", dir + "/out", "--vllm-json", "--quiet"}).code == 0);
-  const auto j = nlohmann::json::parse(read_file(dir + "/out/vllm/000000-vllm8b.json"));
+  const auto j = nlohmann::json::parse(read_file(dir + "/out/" + kResultName));
   const auto rows = read_csv(dir + "/out/summary.csv");
   REQUIRE(rows.size() == 2);
   std::map<std::string, std::string> summary;
@@ -134,14 +146,15 @@ TEST_CASE("vllm json detailed: per-request lists as vLLM's --save-detailed, cons
   text += "  - name: \"static\"\n    type: \"STATIC\"\n    config: {model_profile_id: \"Llama3-8B\", gpu_id: \"gpu0\", batch_size: 8}\n";
   const std::string file = write_file(dir, "e.yaml", text);
   REQUIRE(run_cli_args({"run", file, "--out", dir + "/out", "--vllm-json-detailed", "--quiet"}).code == 0);
-  REQUIRE(std::filesystem::exists(dir + "/out/vllm/000001-static.json"));
-  const auto j = nlohmann::ordered_json::parse(read_file(dir + "/out/vllm/000000-vllm8b.json"));
+  REQUIRE(std::filesystem::exists(dir + "/out/vllm/static-8.0qps-Meta-Llama-3-8B-19700101-000000.json"));
+  const auto j = nlohmann::ordered_json::parse(read_file(dir + "/out/" + kResultName));
   std::vector<std::string> in_order;
   for (const auto& [key, value] : j.items()) in_order.push_back(key);
   CHECK(in_order == vllm_result_keys({50, 90, 95, 99}, true));
   const std::size_t n = j["input_lens"].size();
   CHECK(n == 120);
-  for (const char* key : {"output_lens", "ttfts", "itls", "latencies", "start_times", "generated_texts", "errors"}) {
+  for (const char* key :
+       {"output_lens", "ttfts", "itls", "latencies", "start_times", "queue_times", "generated_texts", "errors"}) {
     INFO(key);
     CHECK(j[key].size() == n);
   }
@@ -169,7 +182,14 @@ TEST_CASE("vllm json detailed: per-request lists as vLLM's --save-detailed, cons
   const std::string closed = write_file(dir, "c.yaml", std::string(kExperiment).replace(
       std::string(kExperiment).find("{process: poisson, rate_per_s: 8}"), 33, "{process: closed_loop, clients: 4}"));
   REQUIRE(run_cli_args({"run", closed, "--out", dir + "/closed", "--vllm-json", "--quiet"}).code == 0);
-  const auto c = nlohmann::json::parse(read_file(dir + "/closed/vllm/000000-vllm8b.json"));
+  const auto c = nlohmann::json::parse(
+      read_file(dir + "/closed/vllm/vllm8b-infqps-concurrency4-Meta-Llama-3-8B-19700101-000000.json"));
   CHECK(c["request_rate"] == "inf");
   CHECK(c["max_concurrency"] == 4);
+  // vLLM queues every request at t = 0 behind its --max-concurrency semaphore: a request's
+  // queue time is when it got a client, its send time; the first four go at once.
+  REQUIRE(c["queue_times"].size() == 120);
+  for (std::size_t i = 0; i < 4; ++i) CHECK(c["queue_times"][i].get<double>() == 0.0);
+  CHECK(c["queue_times"][119].get<double>() > 0.0);
+  CHECK(c["max_concurrent_requests"] == 4);  // never more than the four clients in flight
 }
