@@ -191,7 +191,7 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
     for (std::size_t i = 0; frameworks.IsSequence() && i < frameworks.size(); ++i) {
       diagnostics.attempt([&] {
         StrictMap entry(frameworks[i], file.path, fmt::format("frameworks_to_test[{}]", i), &diagnostics);
-        std::optional<RunSpec> run = read_deployment(entry, hardware, libraries, file.path);
+        std::optional<RunSpec> run = read_deployment(entry, hardware, libraries, file.path, options.advice_terms);
         if (!run) return;
         if (!names.insert(run->name).second)
           entry.fail("name", "'" + run->name + "' is used by another entry: names must be unique");
