@@ -106,7 +106,7 @@ void set_vllm_launch(LayerSplit& split, const ModelSpec& model, const std::vecto
                                          : fmt::format(" (--tensor-parallel-size {} does not fit)", n));
   if (q == "awq" || q == "gptq" || q == "int4" || q == "int8") {
     model_arg = fmt::format("./{}-{}", base, upper(q));
-    note = fmt::format("{} is a {} checkpoint of {} (vLLM reads the method from its config); ", model_arg, upper(q), hf) + note;
+    note = fmt::format("{} is a checkpoint of {} quantized with {} (vLLM reads the method from its config); ", model_arg, hf, upper(q)) + note;
   }
   split.vllm_flags = fmt::format("VLLM_PP_LAYER_PARTITION=\"{}\" vllm serve {} --pipeline-parallel-size {} {}{}", partition,
                                  model_arg, n, common, q == "fp8" ? " --quantization fp8" : "");
