@@ -246,3 +246,14 @@ TEST_CASE("seed invocations: recommend names the --context that fits where no TP
   // recommend plans with vllm serve's defaults, as `memory` does: the same context starts there.
   CHECK(run_cli_args({"memory", "--model", kScout, "--gpu", "H100-SXM", "--tp", "4", "--max-model-len", longest}).code == 0);
 }
+
+TEST_CASE("seed invocations: bench requests longer than --max-model-len are told the --max-model-len that carries them") {
+  // 200 prompt + 32 output tokens = 232 > 100.
+  const CliRun run = run_cli_args({"bench", "--model", "Llama3-8B", "--max-model-len", "100", "--prompt-toks", "200",
+                                   "--concurrency", "1", "--out", fresh_dir("seed-bench-len")});
+  INFO(run.err);
+  CHECK(run.code == 2);
+  CHECK_THAT(run.err, Contains("error: --max-model-len: 1 of 1 requests have prompt + output above 100 tokens (the longest "
+                               "has 232): give --max-model-len 232 or more, or shorter requests"));
+  CHECK(run.err.find("over_max_model_len") == std::string::npos);
+}
