@@ -6,7 +6,9 @@
 
 #include <regex>
 
+#include "simulator/cli/args.hpp"
 #include "simulator/experiment/experiment_file.hpp"
+#include "simulator/util/error.hpp"
 #include "simulator/experiment/experiment_plan.hpp"
 #include "simulator/experiment_helpers.hpp"
 #include "test_paths.hpp"
@@ -256,4 +258,26 @@ TEST_CASE("seed invocations: bench requests longer than --max-model-len are told
   CHECK_THAT(run.err, Contains("error: --max-model-len: 1 of 1 requests have prompt + output above 100 tokens (the longest "
                                "has 232): give --max-model-len 232 or more, or shorter requests"));
   CHECK(run.err.find("over_max_model_len") == std::string::npos);
+}
+
+TEST_CASE("seed invocations: a double dash ends the options, and aliases parse as their option") {
+  llmpo::ArgParser p("llmperforacle demo", "demo");
+  p.multi("levels", "N...", "levels");
+  p.option("tp", "N", "tensor-parallel degree");
+  p.positional("WHAT", "what");
+  p.alias("tp", "-tp").alias("tp", "--tensor-parallel-size");
+  llmpo::ArgParser a = p;
+  REQUIRE(a.parse({"--levels", "1", "2", "--", "--weird-name"}));
+  CHECK(a.get_all("levels") == std::vector<std::string>{"1", "2"});  // "--" is not a value
+  CHECK(*a.positional_value("WHAT") == "--weird-name");               // after "--", a positional
+  llmpo::ArgParser b = p;
+  REQUIRE(b.parse({"-tp", "4", "x"}));
+  CHECK(b.get("tp") == "4");
+  llmpo::ArgParser c = p;
+  REQUIRE(c.parse({"--tensor-parallel-size=8"}));
+  CHECK(c.get("tp") == "8");
+  llmpo::ArgParser d = p;
+  CHECK_THROWS_WITH(d.parse({"--tp", "--", "x"}), Contains("--tp: needs a value"));
+  CHECK_THAT(p.help_text(), Contains("tensor-parallel degree (also --tensor-parallel-size, -tp)"));
+  CHECK_THROWS_AS(p.alias("tp", "--levels"), llmpo::InternalError);  // a spelling already taken
 }
