@@ -151,6 +151,9 @@ const std::vector<std::string>& framework_type_names() {
 const std::vector<DeploymentConfigKey>& deployment_config_keys() {
   static const std::vector<DeploymentConfigKey> keys = {
       {"tensor_parallel_degree", {}}, {"pipeline_parallel_degree", {}}, {"num_replicas", {}},
+      // vLLM's names of the two degrees (EngineArgs.tensor_parallel_size, pipeline_parallel_size),
+      // accepted as aliases: a config copied from vLLM's Python API reads as written.
+      {"tensor_parallel_size", {}}, {"pipeline_parallel_size", {}},
       {"router", {}}, {"block_size", {}}, {"gpu_memory_utilization", {}}, {"num_gpu_blocks", {}},
       {"max_model_len", {}}, {"quantization", {}}, {"kv_cache_dtype", {}}, {"scheduler_overhead_us", {}},
       {"max_num_seqs", {"VLLM"}}, {"max_num_batched_tokens", {"VLLM"}}, {"enable_chunked_prefill", {"VLLM"}},

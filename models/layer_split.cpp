@@ -1,10 +1,12 @@
 #include "layer_split.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include <fmt/format.h>
 
+#include "parallel_config.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/units.hpp"
 
@@ -46,6 +48,69 @@ std::string hf_device_map(const ModelSpec& model, const std::vector<LayerSplitGp
   const std::size_t last = gpus.size() - 1;
   out += fmt::format(", \"model.norm\": {}, \"lm_head\": {}}}", last, model.tie_word_embeddings ? 0 : last);
   return out;
+}
+
+
+// "q4_k_m" -> "Q4_K_M", as GGUF file names spell the quantization.
+std::string upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+// The `vllm serve` line for these GPUs, and what it can and cannot do with them (vLLM's flags:
+// vllm/engine/arg_utils.py; GGUF: docs/features/quantization/gguf.md).
+//  - Pipeline parallelism gives each GPU its own run of layers (VLLM_PP_LAYER_PARTITION), so
+//    unequal GPUs are both used; vLLM then keeps the same number of KV blocks on every GPU (the
+//    smallest; kv_cache_utils.py get_kv_cache_configs), which the split's capacity already is.
+//  - Tensor parallelism shards every layer equally: each GPU must hold 1/N of the model, so the
+//    smallest GPU sets the limit and the larger one's extra memory goes unused.
+//  - GGUF loads from one local .gguf file with the base model's tokenizer; vLLM documents it with
+//    tensor parallelism only, so for GGUF the line is TP, offered when TP fits the smallest GPU.
+//  - AWQ/GPTQ/INT4/INT8 weights come from a checkpoint quantized that way (vLLM reads the method
+//    from its config); FP8 quantizes a 16-bit checkpoint at load time (--quantization fp8).
+void set_vllm_launch(LayerSplit& split, const ModelSpec& model, const std::vector<double>& gpu_memory_bytes,
+                     const MemoryPlanRequest& request, const std::string& partition, int64_t max_len) {
+  const std::size_t n = gpu_memory_bytes.size();
+  const std::string hf = model.hf_id.empty() ? model.id : model.hf_id;
+  const std::string base = hf.substr(hf.find('/') == std::string::npos ? 0 : hf.find('/') + 1);
+  const std::string& q = find_quantization(request.quantization).name;
+  const std::string common = fmt::format("--max-model-len {} --gpu-memory-utilization {}", max_len, request.gpu_memory_utilization);
+  // Tensor parallelism over all n GPUs, each held to the smallest one's memory.
+  MemoryPlanRequest tp_request = request;
+  tp_request.parallel = {static_cast<int64_t>(n), 1};
+  tp_request.gpu_memory_bytes = *std::min_element(gpu_memory_bytes.begin(), gpu_memory_bytes.end());
+  bool tp_fits = false;
+  try {
+    check_parallel_config(model, tp_request.parallel);
+    tp_fits = plan_memory(model, tp_request).fits;
+  } catch (const InputError&) {
+    // TP n does not divide the heads: no TP line.
+  }
+  const std::string tp_limit = fmt::format("tensor parallelism shards every layer equally, so each GPU is held to the "
+                                           "smallest one's {:.0f} GiB", tp_request.gpu_memory_bytes / kGiB);
+  if (q.rfind("gguf", 0) == 0) {
+    const std::string file = fmt::format("./{}-{}.gguf", base, upper(q.substr(5)));
+    if (tp_fits) {
+      split.vllm_flags = fmt::format("vllm serve {} --tokenizer {} --tensor-parallel-size {} {}", file, hf, n, common);
+      split.vllm_note = fmt::format("{} is your single-file GGUF of {}; {} (the layer split above is for llama.cpp "
+                                    "and Accelerate)", file, hf, tp_limit);
+    } else {
+      split.vllm_note = fmt::format("no vLLM line: vLLM serves GGUF with tensor parallelism, where {}, and TP {} "
+                                    "does not fit there; llama.cpp's --tensor-split uses the split above", tp_limit, n);
+    }
+    return;
+  }
+  std::string model_arg = hf;
+  std::string note = fmt::format("pipeline parallelism gives each GPU its layers; {}{}", tp_limit,
+                                 tp_fits ? fmt::format(" (--tensor-parallel-size {} also fits)", n)
+                                         : fmt::format(" (--tensor-parallel-size {} does not fit)", n));
+  if (q == "awq" || q == "gptq" || q == "int4" || q == "int8") {
+    model_arg = fmt::format("./{}-{}", base, upper(q));
+    note = fmt::format("{} is a checkpoint of {} quantized with {} (vLLM reads the method from its config); ", model_arg, hf, upper(q)) + note;
+  }
+  split.vllm_flags = fmt::format("VLLM_PP_LAYER_PARTITION=\"{}\" vllm serve {} --pipeline-parallel-size {} {}{}", partition,
+                                 model_arg, n, common, q == "fp8" ? " --quantization fp8" : "");
+  split.vllm_note = note;
 }
 
 }  // namespace
@@ -107,23 +172,13 @@ LayerSplit split_layers(const ModelSpec& model, const std::vector<double>& gpu_m
                     std::max<int64_t>(split.kv_capacity_tokens, 0));
 
   std::string partition;
-  std::string proportions;
   for (std::size_t i = 0; i < n; ++i) {
     // Appended piece by piece (GCC 12 -O3 false -Wstringop-overflow on `const char* + string&&`).
-    if (i) {
-      partition += ',';
-      proportions += ',';
-    }
+    if (i) partition += ',';
     partition += std::to_string(layers[i]);
-    proportions += std::to_string(layers[i]);
   }
-  split.vllm_flags = fmt::format("VLLM_PP_LAYER_PARTITION=\"{}\" vllm serve {} --pipeline-parallel-size {}",
-                                 partition, model.hf_id.empty() ? model.id : model.hf_id, n);
-  // vLLM's --quantization names for the schemes it serves directly.
-  const std::string& q = quantization.name;
-  if (q == "awq" || q == "gptq" || q == "fp8") split.vllm_flags += " --quantization " + q;
-  else if (q.rfind("gguf", 0) == 0) split.vllm_flags += " --quantization gguf";
-  split.llama_cpp_flags = fmt::format("--split-mode layer --tensor-split {} --n-gpu-layers {}", proportions,
+  set_vllm_launch(split, model, gpu_memory_bytes, request, partition, max_len);
+  split.llama_cpp_flags = fmt::format("--split-mode layer --tensor-split {} --n-gpu-layers {}", partition,
                                       model.num_layers + 1);
   split.hf_device_map = hf_device_map(model, split.gpus);
   return split;

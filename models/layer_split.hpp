@@ -25,7 +25,8 @@ struct LayerSplit {
   int64_t kv_capacity_tokens = 0;  // the smallest over GPUs: every layer needs the token's KV
   bool fits = false;
   std::string verdict;
-  std::string vllm_flags;          // pipeline parallel with VLLM_PP_LAYER_PARTITION
+  std::string vllm_flags;          // a `vllm serve` line that starts on these GPUs, or "" (see vllm_note)
+  std::string vllm_note;           // what the line assumes, and what vLLM can do with unequal GPUs
   std::string llama_cpp_flags;     // --tensor-split with the layer counts as proportions
   std::string hf_device_map;       // JSON object for from_pretrained(device_map=...)
 };

@@ -204,15 +204,13 @@ MemoryPlan plan_memory(const ModelSpec& m, const MemoryPlanRequest& r) {
         format_bytes(-worst.kv_cache_bytes));
   } else if (plan.num_gpu_blocks < worst.kv_layout.admission_blocks(plan.max_model_len)) {
     plan.fits = false;
-    // A cache of no whole block (huge block_size) holds 0 tokens: "--max-model-len 0" is no remedy.
-    const std::string remedy =
-        plan.kv_capacity_tokens > 0
-            ? fmt::format("use max_model_len (--max-model-len) {} or less, or more memory", plan.kv_capacity_tokens)
-            : fmt::format("it has room for no whole block of {} tokens: lower block_size, or use more memory",
-                          r.block_size);
-    plan.verdict = fmt::format(
-        "does not fit at max_model_len {}: the KV cache holds only {} tokens (vLLM refuses to start); {}",
-        plan.max_model_len, plan.kv_capacity_tokens, remedy);
+    // What is missing, not the remedy: callers phrase that in their reader's terms
+    // (simulator/experiment/fit_advice.hpp). A cache of no whole block holds 0 tokens.
+    const std::string held = plan.kv_capacity_tokens > 0
+                                 ? fmt::format("holds only {} tokens", plan.kv_capacity_tokens)
+                                 : fmt::format("has room for no whole block of {} tokens", r.block_size);
+    plan.verdict = fmt::format("does not fit at max_model_len {}: the KV cache {} (vLLM refuses to start)",
+                               plan.max_model_len, held);
   } else {
     plan.fits = true;
     plan.verdict = fmt::format("fits: {} KV blocks = {} tokens, {} concurrent sequences of {} tokens",

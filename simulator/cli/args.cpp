@@ -91,6 +91,15 @@ ArgParser& ArgParser::choices(const std::string& name, std::vector<std::string> 
   throw InternalError(command_ + ": choices() for '" + name + "', which is not a declared option with a value");
 }
 
+ArgParser& ArgParser::alias(const std::string& name, const std::string& spelling) {
+  const bool dashed = spelling.size() >= 2 && spelling[0] == '-' && spelling != "--" && spelling != "-h" && spelling != "--help";
+  const bool taken = aliases_.count(spelling) > 0 || (spelling.starts_with("--") && find_spec(spelling.substr(2)) != nullptr);
+  if (find_spec(name) == nullptr || !dashed || taken)
+    throw InternalError(command_ + ": alias '" + spelling + "' of '--" + name + "' is malformed, taken or of no option");
+  aliases_[spelling] = name;
+  return *this;
+}
+
 const OptionSpec* ArgParser::find_spec(const std::string& name) const {
   for (const auto& spec : specs_)
     if (spec.name == name) return &spec;
@@ -109,7 +118,16 @@ std::string ArgParser::checked_choice(const std::string& what, const std::vector
   throw InputError({}, what, message);
 }
 
-CommandSpec ArgParser::spec() const { return {command_, summary_, specs_, positional_specs_}; }
+CommandSpec ArgParser::spec() const {
+  std::vector<OptionSpec> specs = specs_;
+  for (auto& spec : specs) {
+    std::vector<std::string> spellings;
+    for (const auto& [spelling, name] : aliases_)
+      if (name == spec.name) spellings.push_back(spelling);
+    if (!spellings.empty()) spec.help += " (also " + join(spellings) + ")";
+  }
+  return {command_, summary_, std::move(specs), positional_specs_};
+}
 
 bool ArgParser::parse(const std::vector<std::string>& args) {
   if (active_capture != nullptr) {
@@ -117,10 +135,22 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
     return false;
   }
   std::size_t next_positional = 0;
+  bool options_ended = false;  // after "--" every word is positional, as in getopt
   for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--help" || arg == "-h") return false;
-    if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
+    std::string arg = args[i];
+    if (!options_ended && (arg == "--help" || arg == "-h")) return false;
+    if (!options_ended && arg == "--") {
+      options_ended = true;
+      continue;
+    }
+    if (!options_ended) {
+      // An alias, alone or as --alias=value, becomes the option's own name.
+      const auto eq = arg.find('=');
+      const auto alias = aliases_.find(arg.substr(0, eq));
+      if (alias != aliases_.end() && (eq == std::string::npos || arg.starts_with("--")))
+        arg = "--" + alias->second + (eq == std::string::npos ? "" : arg.substr(eq));
+    }
+    if (options_ended || arg.rfind("--", 0) != 0) {
       if (next_positional >= positional_specs_.size())
         throw InputError({}, command_, "unexpected argument '" + arg + "' (see `" + command_ + " --help`)");
       const PositionalSpec& positional = positional_specs_[next_positional++];
@@ -157,7 +187,8 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
       continue;
     }
     const std::size_t before = slot.size();
-    while (i + 1 < args.size() && (args[i + 1].rfind("--", 0) != 0 || args[i + 1] == "--")) {
+    // Values run up to the next option or "--"; a word that is an alias is an option too.
+    while (i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0 && aliases_.count(args[i + 1]) == 0) {
       slot.push_back(accepted(args[++i]));
       if (!spec->multi) break;
     }
@@ -237,7 +268,8 @@ std::string ArgParser::help_text() const {
       out += fmt::format("  {:<28} {}{}\n", positional.name, positional.help, choices_note("", positional.choices));
   }
   out += "\noptions:\n";
-  for (const auto& spec : specs_) {
+  const CommandSpec documented = spec();  // the options with their aliases in their help
+  for (const auto& spec : documented.options) {
     std::string left = "--" + spec.name;
     if (!spec.value_name.empty()) left += " " + spec.value_name + (spec.multi && !spec.value_name.ends_with("...") ? "..." : "");
     if (spec.repeated) left += " (repeatable)";

@@ -1,6 +1,7 @@
 #pragma once
-// A small command-line parser: --name value, --name=value, boolean flags, and options taking
-// several values (--concurrency 1 2 4). Unknown options are errors with a did-you-mean; numbers
+// A small command-line parser: --name value, --name=value, boolean flags, options taking
+// several values (--concurrency 1 2 4), aliases (-tp for --tp), and "--" ending the options (what
+// follows is positional). Unknown options are errors with a did-you-mean; numbers
 // are range-checked; --help text is generated from the same declarations, and so are the man
 // page and the shell completion (through DeclarationCapture), so that an option declared once
 // is documented and completed everywhere.
@@ -53,6 +54,11 @@ class ArgParser {
   // Restricts an option or positional declared before to these values: parse() rejects others
   // (case-insensitively, storing the declared spelling), --help lists them, completion offers them.
   ArgParser& choices(const std::string& name, std::vector<std::string> values);
+  // Another spelling of a declared option, as another tool spells it ("--tensor-parallel-size"
+  // or vLLM's "-tp" for --tp): parsed as the option itself, and named in its help text, so
+  // that --help, the man page and errors agree. A single-dash alias takes its value after a
+  // space only.
+  ArgParser& alias(const std::string& name, const std::string& spelling);
 
   // Throws InputError for unknown options, missing values, values outside their choices or
   // missing required options. Returns false when --help was asked for (or a DeclarationCapture
@@ -78,6 +84,7 @@ class ArgParser {
   std::string summary_;
   std::vector<OptionSpec> specs_;
   std::vector<PositionalSpec> positional_specs_;
+  std::map<std::string, std::string> aliases_;  // spelling as typed ("-tp") -> option name ("tp")
   std::map<std::string, std::vector<std::string>> values_;
   std::map<std::string, std::string> positional_values_;
 };

@@ -1,6 +1,8 @@
 // `llmperforacle memory`: weights, KV bytes per token, activation peak and KV capacity of one
-// configuration, computed as vLLM sizes its KV cache; or a layer split over unequal GPUs.
-#include <sstream>
+// configuration, computed as vLLM sizes its KV cache; or a layer split over unequal GPUs
+// (--gpus 24+12). Either exits 3 (DoesNotFit) when the model does not fit, naming what would.
+#include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -10,11 +12,15 @@
 #include "frameworks/framework_config.hpp"
 #include "models/layer_split.hpp"
 #include "models/memory_plan.hpp"
+#include "models/quantization.hpp"
 #include "output_format.hpp"
 #include "setup.hpp"
+#include "single_deployment.hpp"
 #include "simulator/util/data_table.hpp"
+#include "simulator/util/does_not_fit.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
+#include "simulator/util/text.hpp"
 #include "simulator/util/units.hpp"
 
 namespace llmpo {
@@ -24,9 +30,10 @@ namespace {
 void declare_memory_options(ArgParser& p) {
   p.option("model", "NAME|config.json", "model library name, HF id, family:size tag, or a HF config.json", "", true);
   p.option("gpu", "NAME", "GPU library name (see `list gpus`) or a GPU .yaml file");
-  p.option("gpus", "GiB,GiB,...", "unequal GPUs to split the layers over, e.g. 24,12 (instead of --gpu)");
+  p.option("gpus", "GiB+GiB...", "unequal GPUs to split the layers over, in GiB: 24+12 or 24,12 (instead of --gpu)");
   p.option("tp", "N", "tensor-parallel degree", "1");
   p.option("pp", "N", "pipeline-parallel degree", "1");
+  declare_vllm_parallel_aliases(p);
   p.option("quantization", "Q", "weight quantization (see `list quantizations`)", "none, or the one an Ollama tag names");
   p.option("kv-cache-dtype", "T", "auto, bfloat16, float16, fp8", "auto");
   p.option("max-model-len", "TOKENS", "longest sequence to serve", "the model's max_position_embeddings");
@@ -84,23 +91,6 @@ std::vector<int64_t> contexts_from(const ArgParser& p) {
     throw InputError({}, "--context", "expected positive token counts, got '" + text + "'");
   }
   return contexts;
-}
-
-std::string suggestions(const ModelSpec& model, const GpuSpec& gpu, const GpuLibrary& library,
-                        const MemoryPlanRequest& request) {
-  const FitAdvice advice = fit_advice(model, gpu, library, request);
-  std::string out;
-  if (advice.smallest_tp)
-    out += fmt::format("smallest TP that fits on {}: --tp {} (x PP {} = {} GPUs); ", gpu.id, *advice.smallest_tp,
-                       request.parallel.pipeline_parallel, *advice.smallest_tp * request.parallel.pipeline_parallel);
-  else
-    out += fmt::format("no TP up to {} fits on {}; ", advice.largest_tp_tried, gpu.id);
-  if (advice.smallest_gpu != nullptr)
-    out += fmt::format("smallest GPU that fits at TP {}: {} ({:.0f} GiB)", request.parallel.tensor_parallel,
-                       advice.smallest_gpu->id, advice.smallest_gpu->memory_bytes / kGiB);
-  else
-    out += fmt::format("no GPU in the library fits at TP {}", request.parallel.tensor_parallel);
-  return out;
 }
 
 std::string plan_heading(const ModelSpec& model, const GpuSpec& gpu, const MemoryPlanRequest& r) {
@@ -198,21 +188,24 @@ DataTable plan_record(const ModelSpec& model, const GpuSpec& gpu, const MemoryPl
   return DataTable::record(std::move(cells));
 }
 
+// "24+12" (the DualGPUOptimizer seed's notation) or "24,12": GPU sizes in GiB.
 std::vector<double> parse_gib_list(const std::string& text) {
   std::vector<double> out;
-  std::stringstream stream(text);
-  std::string item;
-  while (std::getline(stream, item, ',')) {
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find_first_of("+,", start), text.size());
+    const std::string item = text.substr(start, end - start);
     try {
       std::size_t used = 0;
       const double value = std::stod(item, &used);
-      if (used == item.size() && value > 0) {
+      if (used == item.size() && value > 0 && std::isfinite(value)) {
         out.push_back(value * kGiB);
+        start = end + 1;
         continue;
       }
     } catch (const std::exception&) {
     }
-    throw InputError({}, "--gpus", "expected comma-separated GiB sizes such as 24,12, got '" + text + "'");
+    throw InputError({}, "--gpus", "expected GPU sizes in GiB joined by + or , such as 24+12 or 24,12, got '" + text + "'");
   }
   return out;
 }
@@ -228,10 +221,45 @@ DataTable split_table(const LayerSplit& split) {
   return table;
 }
 
-// The verdict and the launch flags: after the table, or on stderr under --format csv.
+// The verdict and the launch flags: after the table, or on stderr under --format csv. A split
+// that does not fit gets no launch line (none would start); the error after it says what fits.
 std::string split_trailer(const LayerSplit& split) {
-  return "verdict: " + split.verdict + "\n\nlaunch flags:\n  vLLM:      " + split.vllm_flags +
-         "\n  llama.cpp: " + split.llama_cpp_flags + "\n  HF device_map: " + split.hf_device_map + "\n";
+  std::string out = "verdict: " + split.verdict + "\n";
+  if (!split.fits) return out;
+  out += "\nlaunch flags:\n  vLLM:      " + (split.vllm_flags.empty() ? "(none)" : split.vllm_flags) + "\n";
+  out += "             " + split.vllm_note + "\n";
+  return out + "  llama.cpp: " + split.llama_cpp_flags + "\n  HF device_map: " + split.hf_device_map + "\n";
+}
+
+// What makes a split that does not fit fit, each checked by splitting again: a shorter context
+// when the KV cache holds some tokens, else the first smaller weight format that fits.
+std::string split_advice(const ModelSpec& model, const std::vector<double>& sizes, const MemoryPlanRequest& request,
+                         const LayerSplit& split) {
+  std::vector<std::string> remedies;
+  if (split.kv_capacity_tokens > 0) {
+    MemoryPlanRequest shorter = request;
+    shorter.max_model_len = split.kv_capacity_tokens;
+    if (split_layers(model, sizes, shorter).fits)
+      remedies.push_back(fmt::format("--max-model-len {} (the longest context its KV cache holds)", split.kv_capacity_tokens));
+  }
+  const auto bytes_per_param = [&](const QuantizationInfo& q) {
+    return q.weight_bytes_per_param > 0 ? q.weight_bytes_per_param : dtype_bytes(model.dtype);
+  };
+  std::vector<const QuantizationInfo*> smaller;
+  for (const auto& q : quantization_schemes())
+    if (bytes_per_param(q) < bytes_per_param(find_quantization(request.quantization))) smaller.push_back(&q);
+  std::stable_sort(smaller.begin(), smaller.end(),
+                   [&](const auto* a, const auto* b) { return bytes_per_param(*a) > bytes_per_param(*b); });
+  for (const auto* q : smaller) {
+    MemoryPlanRequest quantized = request;
+    quantized.quantization = q->name;
+    if (split_layers(model, sizes, quantized).fits) {
+      remedies.push_back("--quantization " + q->name);
+      break;
+    }
+  }
+  return remedies.empty() ? "; no shorter --max-model-len or smaller --quantization fits these GPUs"
+                          : "; would fit: " + join(remedies, ", or ");
 }
 
 void print_split(std::ostream& out, const ModelSpec& model, const LayerSplit& split) {
@@ -254,22 +282,25 @@ int split_command(const ArgParser& p, const ModelSpec& model, std::ostream& out,
   const LayerSplit split = split_layers(model, sizes, request);
   if (format == TableFormat::table) {
     print_split(out, model, split);
-    return kExitOk;
+  } else {
+    const DataTable gpus = split_table(split);
+    if (format == TableFormat::csv) {
+      out << gpus.csv();
+      narrative_stream(format, out) << split_trailer(split);
+    } else {
+      nlohmann::ordered_json j = {{"model", model.id}, {"gpus", gpus.json()}, {"fits", split.fits}, {"verdict", split.verdict}};
+      if (split.fits)
+        j["launch_flags"] = {{"vllm", split.vllm_flags},
+                             {"vllm_note", split.vllm_note},
+                             {"llama_cpp", split.llama_cpp_flags},
+                             // already JSON text: nested as an object
+                             {"hf_device_map", nlohmann::ordered_json::parse(split.hf_device_map)}};
+      out << j.dump(2) << "\n";
+    }
   }
-  const DataTable gpus = split_table(split);
-  if (format == TableFormat::csv) {
-    out << gpus.csv();
-    narrative_stream(format, out) << split_trailer(split);
-    return kExitOk;
-  }
-  const nlohmann::ordered_json j = {{"model", model.id},
-                                    {"gpus", gpus.json()},
-                                    {"verdict", split.verdict},
-                                    {"launch_flags", {{"vllm", split.vllm_flags},
-                                                      {"llama_cpp", split.llama_cpp_flags},
-                                                      // already JSON text: nested as an object
-                                                      {"hf_device_map", nlohmann::ordered_json::parse(split.hf_device_map)}}}};
-  out << j.dump(2) << "\n";
+  if (!split.fits)
+    throw DoesNotFit(fmt::format("{} split over {}: {}{}", model.id, p.get("gpus"), split.verdict,
+                                 split_advice(model, sizes, request, split)));
   return kExitOk;
 }
 
@@ -304,10 +335,12 @@ int command_memory(const Args& args, std::ostream& out) {
     narrative_stream(format, out) << plan_heading(model, gpu, request);
     print_data_record(out, format, plan_record(model, gpu, request, plan, contexts));
   }
-  // Not fitting is the answer to the question, but scripts must see it: exit 2 with one line.
+  // Not fitting is the answer to the question, but scripts must see it: exit 3 with one line
+  // naming the flags that would make it fit.
   if (!plan.fits)
-    throw InputError({}, "", fmt::format("{} on {} x {}: {}; {}", model.id, request.parallel.gpus(), gpu.id,
-                                         plan.verdict, suggestions(model, gpu, libraries.gpus, request)));
+    throw DoesNotFit(fmt::format("{} on {} x {}: {}{}", model.id, request.parallel.gpus(), gpu.id, plan.verdict,
+                                 describe_fit_advice(fit_advice(model, gpu, libraries.gpus, request), gpu, request,
+                                                     AdviceTerms::flags)));
   return kExitOk;
 }
 

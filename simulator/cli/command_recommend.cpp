@@ -25,7 +25,12 @@ namespace {
 std::string gib_up(double bytes) { return fmt::format("{:.2f}", std::ceil(bytes / kGiB * 100) / 100); }
 
 std::string note(const Recommendation& rec, const GpuRecommendation& g) {
-  if (!g.smallest_tp) return fmt::format("no TP up to {} fits at context {}", kRecommendMaxTp, rec.context_tokens);
+  if (!g.smallest_tp) {
+    const std::string none = fmt::format("no TP up to {} fits at context {}", kRecommendMaxTp, rec.context_tokens);
+    if (!g.shorter_context) return none;
+    return fmt::format("{}; --context {} fits at TP {}", none, g.shorter_context->max_model_len,
+                       g.shorter_context->tensor_parallel);
+  }
   if (g.probes.empty()) return "no candidate";
   if (!g.best) return "no max_num_seqs meets the SLO (at " + std::to_string(g.probes.front().max_num_seqs) +
                       ": " + g.probes.front().reason + ")";

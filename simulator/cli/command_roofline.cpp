@@ -1,7 +1,8 @@
-// `llmperforacle roofline`: the Transformer Roofline Analyzer seed's per-layer table (compute,
+// `llmperforacle roofline [MODEL_OR_CONFIG]`: the Transformer Roofline Analyzer seed's per-layer table (compute,
 // weight/input/output bytes, operational intensity) for one step of a batch of identical
 // sequences, plus the predicted time of each operator and what bounds it, and storage totals.
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -11,6 +12,7 @@
 #include "models/quantization.hpp"
 #include "output_format.hpp"
 #include "setup.hpp"
+#include "single_deployment.hpp"
 #include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/table.hpp"
@@ -19,6 +21,11 @@
 namespace llmpo {
 
 namespace {
+
+// The GPU of the predicted times when --gpu is not given (the analyzer itself has none: its
+// FLOPs and bytes do not depend on it): the data-centre GPU most deployments are planned for,
+// as `bench` defaults to.
+constexpr const char* kDefaultRooflineGpu = "H100-SXM";
 
 // Whole counts for people: "100,651,008".
 std::string exact(double value) { return format_thousands(static_cast<int64_t>(std::llround(value))); }
@@ -68,13 +75,19 @@ DataTable step_record(double total_flops, const StepBreakdown& step) {
 int command_roofline(const Args& args, std::ostream& out) {
   ArgParser p("llmperforacle roofline",
               "Per-layer roofline table of one serving step: B sequences, each computing N new tokens on top of C cached.");
-  p.option("model", "NAME|config.json", "model library name, HF id, tag, or HF config.json", "", true);
-  p.option("gpu", "NAME", "GPU library name or GPU .yaml file", "", true);
-  p.option("input-tokens", "N", "new tokens per sequence this step (1 = decode)", "", true);
+  // The Transformer Roofline Analyzer's own form: `roofline --cached-tokens 1024 --input-tokens 1
+  // -- meta-llama/Llama-2-7b-hf` (the model after the options, a HF id or a config.json).
+  p.positional("MODEL_OR_CONFIG", "model library name, HF id (meta-llama/Llama-2-7b-hf), tag, or HF config.json; "
+                                  "as --model");
+  p.option("model", "NAME|config.json", "model library name, HF id, tag, or HF config.json (or MODEL_OR_CONFIG)");
+  p.option("gpu", "NAME", "GPU library name or GPU .yaml file; the heading names the GPU used",
+           std::string(kDefaultRooflineGpu));
+  p.option("input-tokens", "N", "new tokens per sequence this step (1 = decode)", "1");
   p.option("cached-tokens", "C", "tokens already in each sequence's KV cache", "0");
   p.option("batch", "B", "identical sequences in the batch", "1");
   p.option("tp", "N", "tensor-parallel degree", "1");
   p.option("pp", "N", "pipeline-parallel degree", "1");
+  declare_vllm_parallel_aliases(p);
   p.option("quantization", "Q", "weight quantization (see `list quantizations`)", "none, or the one an Ollama tag names");
   p.option("kv-cache-dtype", "T", "auto, bfloat16, float16, fp8", "auto");
   p.option("accounting", "MODE", "seed: the seed's formulas exactly; corrected: causal SDPA over all query heads, ActMul x tokens", "seed");
@@ -87,9 +100,17 @@ int command_roofline(const Args& args, std::ostream& out) {
     return kExitOk;
   }
 
+  const std::optional<std::string> positional_model = p.positional_value("MODEL_OR_CONFIG");
+  if (positional_model && p.has("model"))
+    throw InputError({}, "--model", fmt::format("given twice: '{}' and MODEL_OR_CONFIG '{}'; give one", p.get("model"),
+                                                *positional_model));
+  if (!positional_model && !p.has("model"))
+    throw InputError({}, "MODEL_OR_CONFIG",
+                     "name the model: `llmperforacle roofline meta-llama/Llama-2-7b-hf` (a HF id, a library name or a "
+                     "config.json), or --model");
   const Libraries libraries = Libraries::load();
-  const ModelSpec model = resolve_model(p.get("model"), libraries.models);
-  const GpuSpec gpu = resolve_gpu(p.get("gpu"), libraries.gpus);
+  const ModelSpec model = resolve_model(positional_model.value_or(p.get_or("model", "")), libraries.models);
+  const GpuSpec gpu = resolve_gpu(p.get_or("gpu", kDefaultRooflineGpu), libraries.gpus);
   const int64_t input_tokens = p.get_int("input-tokens", 1, 1, int64_t{1} << 32);
   const int64_t cached_tokens = p.get_int("cached-tokens", 0, 0, int64_t{1} << 40);
   const int64_t batch = p.get_int("batch", 1, 1, int64_t{1} << 24);
@@ -153,8 +174,8 @@ int command_roofline(const Args& args, std::ostream& out) {
     return kExitOk;
   }
 
-  out << fmt::format("{} on {} (TP {}, PP {}): batch {} x ({} new + {} cached tokens), {} accounting\n",
-                     model.id, gpu.id, options.parallel.tensor_parallel, options.parallel.pipeline_parallel, batch,
+  out << fmt::format("{} on {}{} (TP {}, PP {}): batch {} x ({} new + {} cached tokens), {} accounting\n",
+                     model.id, gpu.id, p.has("gpu") ? "" : " (the default GPU; --gpu to change)", options.parallel.tensor_parallel, options.parallel.pipeline_parallel, batch,
                      input_tokens, cached_tokens, accounting);
   out << fmt::format("per GPU: {} query heads, {} KV heads, FFN width {}; GEMMs at {:.0f} TFLOP/s peak, HBM {:.2f} TB/s\n",
                      static_cast<int64_t>(cost.geometry().q_dim) / model.head_dim,

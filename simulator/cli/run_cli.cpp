@@ -13,6 +13,7 @@
 #include "mpi_session.hpp"
 #include "output_format.hpp"
 #include "simulator/core/run_control.hpp"
+#include "simulator/util/does_not_fit.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 
@@ -128,6 +129,8 @@ const std::vector<ExitCodeDoc>& exit_code_docs() {
   static const std::vector<ExitCodeDoc> codes = {
       {kExitOk, "success"},
       {kExitBadInput, "bad input (the message says what and where)"},
+      {kExitDoesNotFit, "the deployment does not fit the GPUs' memory (memory, bench, step, replay; the message names "
+                        "the flags that would make it fit)"},
       {kExitInternalError, "internal error"},
       {kExitInterrupted, "interrupted (Ctrl-C; finished runs are kept for `run --resume`)"},
       {kExitTerminated, "stopped by SIGTERM (as 130; finished runs are kept for `run --resume`)"},
@@ -184,6 +187,10 @@ int run_cli(const Args& args, std::ostream& out, std::ostream& err) {
     out.flush();
     err << "error: " << error.what() << "\n";
     return kExitBadInput;
+  } catch (const DoesNotFit& error) {
+    out.flush();
+    err << "error: " << error.what() << "\n";
+    return kExitDoesNotFit;
   } catch (const StoppedByUser& stopped) {
     out.flush();
     err << "interrupted: " << stopped.what() << "\n";

@@ -1,6 +1,7 @@
 #include "single_deployment.hpp"
 
 #include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -14,6 +15,37 @@ namespace {
 
 std::string quoted(const std::string& text) { return nlohmann::json(text).dump(); }
 
+// The flag that set a key of the generated experiment ("frameworks_to_test[0].config.
+// tensor_parallel_degree" -> "--tp"), so that errors name what the user typed; "" for keys no
+// deployment flag sets (the command's own, such as the workload's).
+std::string flag_of_key(const std::string& key_path) {
+  static const std::map<std::string, std::string> flags = {
+      {"tensor_parallel_degree", "--tp"},
+      {"pipeline_parallel_degree", "--pp"},
+      {"model_profile_id", "--model"},
+      {"max_num_seqs", "--max-num-seqs"},
+      {"max_num_batched_tokens", "--max-num-batched-tokens"},
+      {"max_model_len", "--max-model-len"},
+      {"gpu_memory_utilization", "--gpu-memory-utilization"},
+  };
+  if (key_path.starts_with("hardware.")) return "--gpu";
+  const std::string marker = ".config.";
+  const auto config = key_path.find(marker);
+  if (config == std::string::npos) return key_path.ends_with(".type") ? "--framework" : "";
+  const std::string key = key_path.substr(config + marker.size());
+  const auto known = flags.find(key);
+  return known != flags.end() ? known->second : "--config " + key;
+}
+
+// An error in the generated text, restated at the flag that caused it: its line and column
+// there mean nothing to the user. Errors from other files (a trace) keep their position.
+InputError in_flag_terms(const InputError& error, const std::string& generated_name) {
+  if (error.pos().file != generated_name) return error;
+  const std::string flag = flag_of_key(error.key_path());
+  if (!flag.empty()) return InputError({}, flag, error.message());
+  return InputError({generated_name, 0, 0}, error.key_path(), error.message());
+}
+
 // A library id stays as given; a file is made absolute, since the generated experiment is read
 // from elsewhere. A name the system refuses (too long, ...) stays as given: the library lookup
 // then says it is unknown.
@@ -26,11 +58,17 @@ std::string library_ref(const std::string& name, bool in_library) {
 
 }  // namespace
 
+void declare_vllm_parallel_aliases(ArgParser& p) {
+  p.alias("tp", "--tensor-parallel-size").alias("tp", "-tp");
+  p.alias("pp", "--pipeline-parallel-size").alias("pp", "-pp");
+}
+
 void declare_deployment_options(ArgParser& p, const std::string& default_gpu, bool model_required) {
   p.option("model", "M", "model id, HF id, family:size tag, or a config.json / model file", "", model_required);
   p.option("gpu", "G", "GPU preset id, or a GPU file", default_gpu, model_required && default_gpu.empty());
-  p.option("tp", "N", "tensor_parallel_degree", "1");
-  p.option("pp", "N", "pipeline_parallel_degree", "1");
+  p.option("tp", "N", "tensor-parallel degree", "1");
+  p.option("pp", "N", "pipeline-parallel degree", "1");
+  declare_vllm_parallel_aliases(p);
   p.option("framework", "vllm|static", "serving framework type", "vllm");
   p.option("max-num-seqs", "N", "vLLM max_num_seqs", "vLLM's default for the GPU");
   p.option("max-num-batched-tokens", "N", "vLLM max_num_batched_tokens", "vLLM's default for the GPU");
@@ -89,7 +127,17 @@ frameworks_to_test:
 }
 
 ExperimentPlan plan_single(const std::string& yaml, const std::string& what, const Libraries& libraries) {
-  return plan_experiment(read_experiment_text(yaml, what, {}), libraries);
+  PlanOptions options;
+  options.advice_terms = AdviceTerms::flags;
+  try {
+    return plan_experiment(read_experiment_text(yaml, what, {}), libraries, options);
+  } catch (const InputErrors& errors) {
+    std::vector<InputError> restated;
+    for (const auto& error : errors.errors()) restated.push_back(in_flag_terms(error, what));
+    throw InputErrors(std::move(restated), errors.dropped());
+  } catch (const InputError& error) {
+    throw in_flag_terms(error, what);
+  }
 }
 
 }  // namespace llmpo

@@ -17,6 +17,10 @@ struct SingleDeployment {
   std::vector<std::pair<std::string, std::string>> config;  // further config keys (YAML values)
 };
 
+// vLLM's spellings of --tp and --pp (vllm/engine/arg_utils.py: --tensor-parallel-size / -tp,
+// --pipeline-parallel-size / -pp) as aliases, for a command that declares both.
+void declare_vllm_parallel_aliases(ArgParser& p);
+
 // --model, --gpu, --tp, --pp, --framework, --max-num-seqs, --max-num-batched-tokens,
 // --max-model-len, --gpu-memory-utilization, --config KEY=VALUE.
 // `default_gpu` non-empty: --gpu is optional with that default.
@@ -30,8 +34,9 @@ SingleDeployment deployment_from(const ArgParser& p, const Libraries& libraries,
 // The experiment: `simulation` and `workload` are YAML flow mappings.
 std::string single_deployment_yaml(const SingleDeployment& d, const std::string& simulation, const std::string& workload,
                                    const std::string& name);
-// Plans it (InputError with the experiment's messages, naming `what`, for a deployment that
-// cannot start).
+// Plans it. Errors name the flag that set the offending key (--tp, --model, --config KEY), or
+// `what` and the key path, without the generated text's line numbers; a deployment that does
+// not fit its GPUs throws DoesNotFit (exit 3) with the flags that would make it fit.
 ExperimentPlan plan_single(const std::string& yaml, const std::string& what, const Libraries& libraries);
 
 }  // namespace llmpo

@@ -42,8 +42,9 @@ void check_size(const WorkloadSpec& workload, const StrictMap& top) {
 }
 
 // Requests longer than a deployment's max_model_len need the file to say what happens to them
-// (workload.over_max_model_len); without it, finding one is an error here, before any run.
-void check_lengths(ExperimentPlan& plan, int64_t index) {
+// (workload.over_max_model_len); without it, finding one is an error here, before any run. A
+// command-line deployment (AdviceTerms::flags) is told the --max-model-len that carries them.
+void check_lengths(ExperimentPlan& plan, int64_t index, AdviceTerms terms) {
   WorkloadPlan& w = plan.workloads[static_cast<std::size_t>(index)];
   if (w.spec.over_max_model_len == OverMaxModelLen::clip) {
     w.clip_max_model_len = plan.clip_max_model_len;
@@ -68,6 +69,11 @@ void check_lengths(ExperimentPlan& plan, int64_t index) {
     longest = std::max(longest, total);
   }
   if (too_long == 0) return;
+  if (terms == AdviceTerms::flags)
+    throw InputError({}, "--max-model-len",
+                     fmt::format("{} of {} requests have prompt + output above {} tokens (the longest has {}): give "
+                                 "--max-model-len {} or more, or shorter requests",
+                                 too_long, generated.requests.size(), tightest->kv.max_model_len, longest, longest));
   throw InputError(w.pos, "workload",
                    fmt::format("{} of {} requests have prompt + output above max_model_len {} of '{}' ({}; the "
                                "longest has {} tokens). Say what happens to them: over_max_model_len: clip "
@@ -191,7 +197,7 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
     for (std::size_t i = 0; frameworks.IsSequence() && i < frameworks.size(); ++i) {
       diagnostics.attempt([&] {
         StrictMap entry(frameworks[i], file.path, fmt::format("frameworks_to_test[{}]", i), &diagnostics);
-        std::optional<RunSpec> run = read_deployment(entry, hardware, libraries, file.path);
+        std::optional<RunSpec> run = read_deployment(entry, hardware, libraries, file.path, options.advice_terms);
         if (!run) return;
         if (!names.insert(run->name).second)
           entry.fail("name", "'" + run->name + "' is used by another entry: names must be unique");
@@ -208,7 +214,7 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
   plan.clip_max_model_len = INT64_MAX;
   for (const auto& run : plan.runs) plan.clip_max_model_len = std::min(plan.clip_max_model_len, run.kv.max_model_len);
   for (std::size_t w = 0; w < plan.workloads.size() && !diagnostics.full(); ++w)
-    diagnostics.attempt([&] { check_lengths(plan, static_cast<int64_t>(w)); });
+    diagnostics.attempt([&] { check_lengths(plan, static_cast<int64_t>(w), options.advice_terms); });
   diagnostics.throw_if_any();
   return plan;
 }

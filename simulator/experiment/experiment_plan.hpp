@@ -10,6 +10,7 @@
 
 #include "capacity_spec.hpp"
 #include "experiment_file.hpp"
+#include "fit_advice.hpp"
 #include "search_spec.hpp"
 #include "frameworks/framework_config.hpp"
 #include "hardware/gpu_spec.hpp"
@@ -88,6 +89,9 @@ inline constexpr double kLargeWorkloadRequests = 10e6;
 
 struct PlanOptions {
   bool allow_large_workloads = false;  // `--allow-large`
+  // Flags for an experiment text a command made from its flags (bench, step, replay): a
+  // deployment that does not fit then throws DoesNotFit naming flags, not file keys.
+  AdviceTerms advice_terms = AdviceTerms::experiment_file;
 };
 
 // Reads and checks every point; throws InputError (InputErrors when there are several) with

@@ -9,6 +9,7 @@
 #include "hardware/gpu_file.hpp"
 #include "models/model_names.hpp"
 #include "models/parallel_config.hpp"
+#include "simulator/util/does_not_fit.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 #include "simulator/util/units.hpp"
@@ -30,6 +31,18 @@ auto at_key(const StrictMap& map, const std::string& key, Action action) -> decl
     const std::string& at = !named.empty() && map.has(named) ? named : key;
     throw InputError(map.pos_of(at), map.path_of(at), error.message());
   }
+}
+
+// A parallel degree under this project's key or vLLM's (tensor_parallel_size, as EngineArgs
+// spells it); both at once is an error naming both, since either could be the intended one.
+int64_t parallel_degree(StrictMap& config, const std::string& key, const std::string& vllm_key) {
+  if (config.has(key) && config.has(vllm_key)) {
+    config.record(InputError(config.pos_of(vllm_key), config.path_of(vllm_key),
+                             fmt::format("is vLLM's name for {0}, which is also given (line {1}): give one of {0} and {2}",
+                                         key, config.pos_of(key).line, vllm_key)));
+    return 1;
+  }
+  return config.opt_int(config.has(vllm_key) ? vllm_key : key, {1, 4096, false}).value_or(1);
 }
 
 // A model or GPU file named relative to the experiment file is looked up beside it.
@@ -98,29 +111,32 @@ MemoryPlanRequest memory_request(const RunSpec& run) {
   return r;
 }
 
-// "does not fit: ... by 12.3 GiB; would fit: tensor_parallel_degree: 4, or preset H200 at TP 2".
-std::string not_fitting_message(const RunSpec& run, const MemoryPlanRequest& request, const Libraries& libraries) {
+// "does not fit: ... by 12.3 GiB; would fit: tensor_parallel_degree: 4 (4 x H100-SXM), or ..." in
+// the terms of whoever gave the deployment: an experiment file's keys or the command's flags.
+std::string not_fitting_message(const RunSpec& run, const MemoryPlanRequest& request, const Libraries& libraries,
+                                AdviceTerms terms) {
   std::string message = fmt::format("{} on {} x {}: {}", run.model.id, run.parallel.gpus(), run.hardware.gpu.id,
                                     run.memory.verdict);
   const FitAdvice advice = fit_advice(run.model, run.hardware.gpu, libraries.gpus, request);
-  std::vector<std::string> options;
-  if (advice.smallest_tp)
-    options.push_back(fmt::format("tensor_parallel_degree: {} on {} ({} GPUs)", *advice.smallest_tp,
-                                  run.hardware.gpu.id, *advice.smallest_tp * run.parallel.pipeline_parallel));
-  if (advice.smallest_gpu != nullptr)
-    options.push_back(fmt::format("preset: {} ({:.0f} GiB) at TP {}", advice.smallest_gpu->id,
-                                  advice.smallest_gpu->memory_bytes / kGiB, run.parallel.tensor_parallel));
-  message += options.empty() ? "; no TP or GPU of the library fits it" : "; would fit: " + join(options, ", or ");
+  message += describe_fit_advice(advice, run.hardware.gpu, request, terms);
   message += " (`llmperforacle memory` explains the budget line by line)";
   return message;
 }
 
 // The checks that combine values: parallel layout vs the model and GPU count, memory.
-void check_deployment(RunSpec& run, StrictMap& config, const Libraries& libraries) {
-  at_key(config, "tensor_parallel_degree", [&] { check_parallel_config(run.model, run.parallel); return 0; });
+void check_deployment(RunSpec& run, StrictMap& config, const Libraries& libraries, AdviceTerms terms) {
+  // Errors about a degree are shown at the key the file used (ours or vLLM's alias).
+  const std::string tp_key = config.has("tensor_parallel_size") ? "tensor_parallel_size" : "tensor_parallel_degree";
+  const std::string pp_key = config.has("pipeline_parallel_size") ? "pipeline_parallel_size" : "pipeline_parallel_degree";
+  try {
+    check_parallel_config(run.model, run.parallel);
+  } catch (const InputError& error) {
+    const std::string& key = error.key_path() == "pipeline_parallel_degree" ? pp_key : tp_key;
+    config.fail(key, error.message());
+  }
   const int64_t gpus = run.parallel.gpus() * run.replicas;
   if (run.hardware.count > 0 && gpus > run.hardware.count)
-    config.fail("tensor_parallel_degree",
+    config.fail(tp_key,
                 fmt::format("TP {} x PP {} x {} replica(s) = {} GPUs, but hardware '{}' has {}", run.parallel.tensor_parallel,
                             run.parallel.pipeline_parallel, run.replicas, gpus, run.hardware.key, run.hardware.count));
   const MemoryPlanRequest request = memory_request(run);
@@ -132,7 +148,10 @@ void check_deployment(RunSpec& run, StrictMap& config, const Libraries& librarie
   if (engine.num_gpu_blocks) {
     run.kv.num_gpu_blocks = *engine.num_gpu_blocks;
   } else if (!run.memory.fits) {
-    config.fail("model_profile_id", not_fitting_message(run, request, libraries));
+    const std::string message = not_fitting_message(run, request, libraries, terms);
+    // On the command line this is the answer, not a mistake in a file (exit 3, no file:line).
+    if (terms == AdviceTerms::flags) throw DoesNotFit(message);
+    config.fail("model_profile_id", message);
   } else {
     run.kv.num_gpu_blocks = run.memory.num_gpu_blocks;
   }
@@ -212,7 +231,8 @@ std::vector<HardwareRead> read_hardware(StrictMap& hardware, const Libraries& li
 }
 
 std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<HardwareRead>& hardware,
-                                       const Libraries& libraries, const std::string& experiment_path) {
+                                       const Libraries& libraries, const std::string& experiment_path,
+                                       AdviceTerms advice_terms) {
   Diagnostics local;  // when the caller does not collect, errors are collected here and thrown
   Diagnostics& diagnostics = entry.diagnostics() != nullptr ? *entry.diagnostics() : local;
   const std::size_t errors_before = diagnostics.reported();
@@ -249,8 +269,8 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
     run.hardware = found->entry;
     hardware_ok = found->valid;  // a broken group was reported where it is defined
   });
-  run.parallel.tensor_parallel = config->opt_int("tensor_parallel_degree", {1, 4096, false}).value_or(1);
-  run.parallel.pipeline_parallel = config->opt_int("pipeline_parallel_degree", {1, 4096, false}).value_or(1);
+  run.parallel.tensor_parallel = parallel_degree(*config, "tensor_parallel_degree", "tensor_parallel_size");
+  run.parallel.pipeline_parallel = parallel_degree(*config, "pipeline_parallel_degree", "pipeline_parallel_size");
   run.replicas = config->opt_int("num_replicas", {1, 100000, false}).value_or(1);
   // vLLM deployments balance their replicas as vLLM's own DP load balancer does; the others
   // round-robin (a plain load balancer in front of independent servers).
@@ -265,7 +285,7 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
   if (type_ok) config->reject_unknown_keys(deployment_config_keys_for(type));
 
   if (model_ok && hardware_ok && diagnostics.reported() == errors_before)
-    diagnostics.attempt([&] { check_deployment(run, *config, libraries); });
+    diagnostics.attempt([&] { check_deployment(run, *config, libraries, advice_terms); });
   local.throw_if_any();
   if (diagnostics.reported() != errors_before) return std::nullopt;
   return run;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "experiment_plan.hpp"
+#include "fit_advice.hpp"
 #include "simulator/util/yaml_reader.hpp"
 
 namespace llmpo {
@@ -22,8 +23,11 @@ struct HardwareRead {
 };
 std::vector<HardwareRead> read_hardware(StrictMap& hardware, const Libraries& libraries);
 
-// One `frameworks_to_test` entry; nullopt when it had errors (all recorded).
+// One `frameworks_to_test` entry; nullopt when it had errors (all recorded). A deployment that
+// does not fit its GPUs is an error at model_profile_id with advice in experiment-file keys; with
+// AdviceTerms::flags (a deployment the command line made) it throws DoesNotFit with advice in flags.
 std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<HardwareRead>& hardware,
-                                       const Libraries& libraries, const std::string& experiment_path);
+                                       const Libraries& libraries, const std::string& experiment_path,
+                                       AdviceTerms advice_terms = AdviceTerms::experiment_file);
 
 }  // namespace llmpo

@@ -120,7 +120,18 @@ GpuRecommendation recommend_on(const Deployment& base, const RecommendOptions& o
     out.max_concurrency = static_cast<double>(plan.kv_capacity_tokens) / static_cast<double>(base.context);
     break;
   }
-  if (!out.smallest_tp) return out;
+  if (!out.smallest_tp) {
+    for (int64_t tp : candidate_tps(base.model, base.gpu)) {
+      if (tp > kRecommendMaxTp) break;
+      const int64_t longest = longest_fitting_context(base.model, recommend_memory_request(base.gpu, tp, base.context),
+                                                      o.prompt_tokens + o.output_tokens, base.context);
+      if (longest > 0) {
+        out.shorter_context = ContextFit{tp, longest};
+        break;
+      }
+    }
+    return out;
+  }
   Deployment d = base;
   d.tp = *out.smallest_tp;
   const int64_t cap = std::min<int64_t>(kRecommendMaxNumSeqsCap, static_cast<int64_t>(std::floor(out.max_concurrency)));

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "fit_advice.hpp"
 #include "libraries.hpp"
 #include "models/memory_plan.hpp"
 
@@ -61,6 +62,9 @@ struct GpuRecommendation {
   GpuSpec gpu;
   MinimumMemory minimum;                 // at TP 1
   std::optional<int64_t> smallest_tp;    // none: no valid TP up to kRecommendMaxTp fits
+  // When none does: the smallest TP up to kRecommendMaxTp with room for a shorter context, and
+  // the longest context (at least one request's tokens) that fits there, for `--context`.
+  std::optional<ContextFit> shorter_context;
   int64_t kv_capacity_tokens = 0;        // at smallest_tp
   double max_concurrency = 0;            // kv_capacity_tokens / context
   std::vector<MaxNumSeqsProbe> probes;   // in increasing max_num_seqs

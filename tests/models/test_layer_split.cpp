@@ -89,7 +89,11 @@ TEST_CASE("layer_split: the launch flags realise the 27 + 13 split in vLLM, llam
   // vLLM: pipeline parallel over the two GPUs with an explicit partition.
   CHECK_THAT(split.vllm_flags, Contains("VLLM_PP_LAYER_PARTITION=\"27,13\""));
   CHECK_THAT(split.vllm_flags, Contains("--pipeline-parallel-size 2"));
-  CHECK_THAT(split.vllm_flags, Contains("meta-llama/Llama-2-13b-hf"));
+  // AWQ weights come from an AWQ checkpoint of the model (vLLM reads the method from its config;
+  // `--quantization awq` on the 16-bit repo would not start): the line names one, the note says so.
+  CHECK_THAT(split.vllm_flags, Contains("vllm serve ./Llama-2-13b-hf-AWQ "));
+  CHECK(split.vllm_flags.find("--quantization") == std::string::npos);
+  CHECK_THAT(split.vllm_note, Contains("is a checkpoint of meta-llama/Llama-2-13b-hf quantized with AWQ"));
 
   // llama.cpp: --tensor-split proportions are the layer counts.
   CHECK_THAT(split.llama_cpp_flags, Contains("--tensor-split 27,13"));

@@ -98,7 +98,8 @@ TEST_CASE("input errors: a model that does not fit says by how much and what wou
   const std::string err = error_of({{"\"Llama3-8B\"\n      gpu_id: \"gpu0\"\n      max", "\"Llama3-70B\"\n      gpu_id: \"gpu0\"\n      max"}});
   CHECK_THAT(err, Contains(":15:7: frameworks_to_test[0].config.model_profile_id: Llama3-70B on 1 x H100-SXM: does not fit"));
   CHECK_THAT(err, Contains("exceed the 71.27 GiB budget (90% of 79.19 GiB) by 61.81 GiB"));
-  CHECK_THAT(err, Contains("would fit: tensor_parallel_degree: 2 on H100-SXM (2 GPUs), or preset: B200"));
+  CHECK_THAT(err, Contains("would fit: tensor_parallel_degree: 2 (2 x H100-SXM), or preset: B200 (178 GiB) at "
+                           "tensor_parallel_degree 1"));
 }
 
 TEST_CASE("input errors: requests longer than max_model_len need an explicit policy") {
