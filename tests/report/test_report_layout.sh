@@ -50,8 +50,26 @@ layout "$out/one/report.html" one 'latency=p50|p90|p95|p99|statistic|TTFT (ms)|T
   --set 'sweep={tensor_parallel_degree: [2, 8], request_rate: [0.5, 1, 2, 4]}' --out "$out/eight" --report --quiet
 grep -q '"TTFT percentiles (log scale)"' "$out/eight/report.html" || fail "the 8-run page has no log TTFT axis"
 runs='TP 2, rate 0.5|TP 2, rate 1|TP 2, rate 2|TP 2, rate 4|TP 8, rate 0.5|TP 8, rate 1|TP 8, rate 2|TP 8, rate 4'
+# A time-series row is titled "<run> (<framework>)", plus " - overloaded" where summary.csv's
+# saturation verdict says so (TP 2 at the higher rates): the flags, in run order, from its
+# `overloaded` column (a CSV with quoted labels, so parsed rather than cut).
+overloaded=$("$node" -e '
+  const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n")
+    .map(line => line.match(/("([^"]|"")*"|[^,]*)(,|$)/g).map(cell => cell.replace(/,$/, "")));
+  const column = rows[0].indexOf("overloaded");
+  if (column < 0) throw new Error("summary.csv has no overloaded column");
+  console.log(rows.slice(1).map(row => row[column]).join(" "));' "$out/eight/summary.csv")
+titles='' index=0
+read -r -a flags <<<"$overloaded"
+IFS='|' read -r -a run_names <<<"$runs"
+[ ${#flags[@]} -eq ${#run_names[@]} ] || fail "summary.csv has ${#flags[@]} runs, expected ${#run_names[@]}"
+for name in "${run_names[@]}"; do
+  title="$name (vllm_llama3_70b)"
+  [ "${flags[$index]}" = true ] && title="$title - overloaded"
+  titles="$titles$title|" index=$((index + 1))
+done
 layout "$out/eight/report.html" eight 'latency=TP 2|TP 8|other swept parameters|p50|p99|statistic|request rate (req/s)' \
-  "cdf=run|$runs" "timeseries=$(echo "$runs" | sed 's/|/ (vllm_llama3_70b)|/g') (vllm_llama3_70b)|simulated time (s)"
+  "cdf=run|$runs" "timeseries=${titles}simulated time (s)"
 
 "$binary" capacity experiments/capacity_llama3_70b.yaml --set workload.num_requests=300 --out "$out/capacity" --report \
   --quiet --jobs 2
