@@ -16,6 +16,7 @@
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/flag_errors.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/text.hpp"
 
@@ -92,7 +93,7 @@ int command_calibrate(const Args& args, std::ostream& out) {
   if (paths.empty()) throw InputError({}, "--profiles", "give at least one measured CSV file or folder");
   const Split split = parse_split(p.get_or("split", "all"));
   const Libraries libraries = Libraries::load();
-  const GpuSpec start = resolve_gpu(p.get("gpu"), libraries.gpus);
+  const GpuSpec start = at_flag("--gpu", [&] { return resolve_gpu(p.get("gpu"), libraries.gpus); });
 
   const ProfileSet profiles = read_profiles(paths);
   const std::vector<Measurement> rows = select_rows(profiles.rows, split, p.get_all("models"));

@@ -11,6 +11,7 @@
 #include "setup.hpp"
 #include "simulator/util/atomic_file.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/flag_errors.hpp"
 #include "simulator/util/text.hpp"
 
 namespace llmpo {
@@ -40,7 +41,7 @@ int command_fidelity(const Args& args, std::ostream& out) {
   if (paths.empty()) throw InputError({}, "--profiles", "give at least one measured CSV file or folder");
   const Split split = parse_split(p.get_or("split", "all"));
   const Libraries libraries = Libraries::load();
-  const GpuSpec gpu = resolve_gpu(p.get("gpu"), libraries.gpus);
+  const GpuSpec gpu = at_flag("--gpu", [&] { return resolve_gpu(p.get("gpu"), libraries.gpus); });
   const PresetMap presets = presets_of(p.has("interconnects") ? InterconnectLibrary::load(p.get("interconnects"))
                                                               : libraries.interconnects);
 

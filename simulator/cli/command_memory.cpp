@@ -19,6 +19,7 @@
 #include "simulator/util/data_table.hpp"
 #include "simulator/util/does_not_fit.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/flag_errors.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/text.hpp"
 #include "simulator/util/units.hpp"
@@ -317,13 +318,13 @@ int command_memory(const Args& args, std::ostream& out) {
   // `text` was this command's name for the table before every command took --format.
   const TableFormat format = p.get_or("format", "table") == "text" ? TableFormat::table : format_from(p);
   const Libraries libraries = Libraries::load();
-  const ModelSpec model = resolve_model(p.get("model"), libraries.models);
+  const ModelSpec model = at_flag("--model", [&] { return resolve_model(p.get("model"), libraries.models); });
   if (p.has("gpus")) {
     if (p.has("gpu")) throw InputError({}, "--gpus", "give either --gpu or --gpus, not both");
     return split_command(p, model, out, format);
   }
   if (!p.has("gpu")) throw InputError({}, "--gpu", "is required (or --gpus for unequal GPUs)");
-  const GpuSpec gpu = resolve_gpu(p.get("gpu"), libraries.gpus);
+  const GpuSpec gpu = at_flag("--gpu", [&] { return resolve_gpu(p.get("gpu"), libraries.gpus); });
   const MemoryPlanRequest request = request_from(p, model, gpu.memory_bytes, gpu.id);
   const MemoryPlan plan = plan_memory(model, request);
   const std::vector<int64_t> contexts = contexts_from(p);

@@ -15,6 +15,7 @@
 #include "single_deployment.hpp"
 #include "simulator/util/data_table.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/flag_errors.hpp"
 #include "simulator/util/table.hpp"
 #include "simulator/util/units.hpp"
 
@@ -109,8 +110,10 @@ int command_roofline(const Args& args, std::ostream& out) {
                      "name the model: `llmperforacle roofline meta-llama/Llama-2-7b-hf` (a HF id, a library name or a "
                      "config.json), or --model");
   const Libraries libraries = Libraries::load();
-  const ModelSpec model = resolve_model(positional_model.value_or(p.get_or("model", "")), libraries.models);
-  const GpuSpec gpu = resolve_gpu(p.get_or("gpu", kDefaultRooflineGpu), libraries.gpus);
+  const ModelSpec model = at_flag(positional_model ? "MODEL_OR_CONFIG" : "--model", [&] {
+    return resolve_model(positional_model.value_or(p.get_or("model", "")), libraries.models);
+  });
+  const GpuSpec gpu = at_flag("--gpu", [&] { return resolve_gpu(p.get_or("gpu", kDefaultRooflineGpu), libraries.gpus); });
   const int64_t input_tokens = p.get_int("input-tokens", 1, 1, int64_t{1} << 32);
   const int64_t cached_tokens = p.get_int("cached-tokens", 0, 0, int64_t{1} << 40);
   const int64_t batch = p.get_int("batch", 1, 1, int64_t{1} << 24);

@@ -13,6 +13,7 @@
 #include "run_executor.hpp"
 #include "seed_batch_sizes.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/flag_errors.hpp"
 
 namespace llmpo {
 
@@ -199,7 +200,7 @@ std::vector<int64_t> max_num_seqs_candidates(int64_t cap) {
 Recommendation recommend(const std::string& model_name, const std::vector<std::string>& gpu_names,
                          const RecommendOptions& options, const Libraries& libraries) {
   Recommendation out;
-  out.model = resolve_model(model_name, libraries.models);
+  out.model = at_flag("--model", [&] { return resolve_model(model_name, libraries.models); });
   const std::string model_ref =
       libraries.models.try_find(model_name) != nullptr ? out.model.id
       : !out.model.typed_tag.empty()                 ? model_name  // re-resolved with its quantization
@@ -213,7 +214,7 @@ Recommendation recommend(const std::string& model_name, const std::vector<std::s
   if (gpu_names.empty())
     for (const auto& gpu : libraries.gpus.gpus()) gpus.emplace_back(gpu, gpu.id);
   for (const auto& name : gpu_names) {
-    GpuSpec gpu = resolve_gpu(name, libraries.gpus);
+    GpuSpec gpu = at_flag("--gpu", [&] { return resolve_gpu(name, libraries.gpus); });
     const bool in_library = libraries.gpus.try_find(name) != nullptr;
     std::string gpu_ref = in_library ? gpu.id : absolute_path(name);
     gpus.emplace_back(std::move(gpu), std::move(gpu_ref));

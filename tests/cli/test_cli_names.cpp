@@ -51,9 +51,26 @@ TEST_CASE("cli names: --quantization contradicting the tag's is an error at --qu
 TEST_CASE("cli names: an ambiguous GPU on the command line lists the variants, exit 2") {
   const test::CliRun run = cli({"memory", "--model", "Llama3-8B", "--gpu", "H100"});
   CHECK(run.code == 2);
-  CHECK_THAT(run.err, Contains("GPU 'H100' is ambiguous: H100-NVL (NVIDIA H100 NVL 94GB, 3.9 TB/s), H100-PCIe (NVIDIA "
-                               "H100 PCIe 80GB, 2 TB/s), H100-SXM (NVIDIA H100 SXM5 80GB, 3.35 TB/s); write one of them"));
-  CHECK(cli({"roofline", "--model", "Llama3-8B", "--gpu", "A100", "--input-tokens", "1"}).code == 2);
+  // Said at the flag the user typed, not at the experiment-file key the library uses.
+  CHECK_THAT(run.err, Catch::StartsWith("error: --gpu: GPU 'H100' is ambiguous: H100-NVL (NVIDIA H100 NVL 94GB, 3.9 TB/s), "
+                                        "H100-PCIe (NVIDIA H100 PCIe 80GB, 2 TB/s), H100-SXM (NVIDIA H100 SXM5 80GB, "
+                                        "3.35 TB/s); write one of them"));
+  const test::CliRun roofline = cli({"roofline", "--model", "Llama3-8B", "--gpu", "A100", "--input-tokens", "1"});
+  CHECK(roofline.code == 2);
+  CHECK_THAT(roofline.err, Catch::StartsWith("error: --gpu: GPU 'A100' is ambiguous: "));
+  const test::CliRun recommend = cli({"recommend", "--model", "Llama3-8B", "--gpu", "H100"});
+  CHECK(recommend.code == 2);
+  CHECK_THAT(recommend.err, Catch::StartsWith("error: --gpu: GPU 'H100' is ambiguous: "));
+}
+
+TEST_CASE("cli names: an unknown model on the command line is an error at --model or at the positional MODEL_OR_CONFIG") {
+  const test::CliRun memory = cli({"memory", "--model", "some-org/unknown-model-7b", "--gpu", "H100-SXM"});
+  CHECK(memory.code == 2);
+  CHECK_THAT(memory.err, Catch::StartsWith("error: --model: unknown model 'some-org/unknown-model-7b'"));
+  CHECK_THAT(memory.err, Contains("`--model path/to/config.json` on the command line"));
+  const test::CliRun roofline = cli({"roofline", "some-org/unknown-model-7b"});
+  CHECK(roofline.code == 2);
+  CHECK_THAT(roofline.err, Catch::StartsWith("error: MODEL_OR_CONFIG: unknown model 'some-org/unknown-model-7b'"));
 }
 
 TEST_CASE("cli names: an ambiguous GPU preset in an experiment file is an error at its line") {
