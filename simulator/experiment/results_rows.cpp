@@ -191,7 +191,7 @@ std::string overload_warning(const std::vector<CsvRow>& summary_rows) {
 const std::vector<std::string>& table_headers() {
   static const std::vector<std::string> headers = {
       "run", "framework", "point", "model", "gpu", "TPxPPxR", "done/rej", "req/s", "out tok/s", "TTFT mean ms",
-      "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean s", "goodput req/s", "preempt", "KV tokens", "load"};
+      "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean ms", "goodput req/s", "preempt", "KV tokens", "load"};
   return headers;
 }
 
@@ -207,7 +207,7 @@ std::vector<std::string> table_cells(const ExperimentPlan& plan, const RunSpec& 
           fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas),
           fmt::format("{}/{}", m.completed, m.rejected), fmt::format("{:.2f}", m.request_throughput),
           fmt::format("{:.0f}", m.output_throughput), fmt::format("{:.1f}", m.ttft_ms.mean), p99(m.ttft_ms, ps),
-          fmt::format("{:.2f}", m.tpot_ms.mean), p99(m.tpot_ms, ps), fmt::format("{:.2f}", m.e2el_ms.mean / 1e3),
+          fmt::format("{:.2f}", m.tpot_ms.mean), p99(m.tpot_ms, ps), fmt::format("{:.1f}", m.e2el_ms.mean),
           fmt::format("{:.2f}", m.goodput), std::to_string(m.preemptions),
           std::to_string(run.kv.num_gpu_blocks * run.kv.block_size), m.saturation.overloaded ? "OVERLOADED" : "ok"};
 }

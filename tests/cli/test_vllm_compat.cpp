@@ -3,6 +3,7 @@
 // file names, its peak figures worked by hand, and `bench --request-rate` open-loop traffic.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -172,6 +173,23 @@ TEST_CASE("vllm compat: run prints vLLM's Serving Benchmark Result block, line f
   CHECK(ours[1] == fmt::format("{:<40} {:<10}", "Successful requests:", j["completed"].get<int64_t>()));
   CHECK(ours[10] == fmt::format("{:<40} {:<10.2f}", "Peak concurrent requests:", j["max_concurrent_requests"].get<double>()));
   CHECK(ours[39] == fmt::format("{:<40} {:<10.2f}", "P99 E2EL (ms):", j["p99_e2el_ms"].get<double>()));
+
+  // The run table below the blocks gives E2EL in ms too, like every other latency on screen.
+  std::vector<std::string> header_cells, row_cells;
+  for (const std::string& line : lines_of(run.out)) {
+    std::istringstream words(line);
+    std::vector<std::string> cells;
+    for (std::string w; words >> w;) cells.push_back(w);
+    if (line.starts_with("run ")) header_cells = cells;
+    if (line.starts_with("0 ")) row_cells = cells;
+  }
+  const auto at = std::find(header_cells.begin(), header_cells.end(), "E2EL");
+  REQUIRE(at != header_cells.end());
+  REQUIRE(at + 2 < header_cells.end());
+  CHECK(*(at + 2) == "ms");
+  // Titles are several words, so the row is searched for the value rather than indexed.
+  const double mean_e2el_ms = j["mean_e2el_ms"].get<double>();
+  CHECK(std::find(row_cells.begin(), row_cells.end(), fmt::format("{:.1f}", mean_e2el_ms)) != row_cells.end());
 }
 
 TEST_CASE("vllm compat: under --format csv the blocks go to stderr, stdout keeps only the CSV") {
