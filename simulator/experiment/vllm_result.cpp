@@ -8,8 +8,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -271,12 +271,48 @@ std::string write_vllm_result(const std::string& out_dir, const nlohmann::ordere
   return name;
 }
 
+namespace {
+
+// The number of digits at the front of `text`, consumed.
+std::size_t eat_digits(std::string_view& text) {
+  std::size_t n = 0;
+  while (n < text.size() && text[n] >= '0' && text[n] <= '9') ++n;
+  text.remove_prefix(n);
+  return n;
+}
+
+// What lies between a result file's label and its model: the rate as Python's str(float) prints
+// it ("4.0", "0.25", "1e-05", "2.5e+20", "inf"), "qps", and "-concurrency<N>" when one was set.
+bool is_rate_part(std::string_view text) {
+  const std::string_view concurrency = "-concurrency";
+  if (const auto at = text.rfind(concurrency); at != std::string_view::npos) {
+    std::string_view count = text.substr(at + concurrency.size());
+    if (eat_digits(count) == 0 || !count.empty()) return false;
+    text = text.substr(0, at);
+  }
+  if (!text.ends_with("qps")) return false;
+  std::string_view rate = text.substr(0, text.size() - 3);
+  if (rate == "inf") return true;
+  const std::size_t whole_digits = eat_digits(rate);
+  std::size_t fraction_digits = 0;
+  if (rate.starts_with('.')) {
+    rate.remove_prefix(1);
+    fraction_digits = eat_digits(rate);
+    if (fraction_digits == 0) return false;
+  }
+  if (rate.empty()) return whole_digits > 0 && fraction_digits > 0;  // "4.0"; never a bare "4"
+  // Scientific: one digit before the point, then e+NN / e-NN.
+  if (whole_digits != 1 || rate.size() < 3 || rate[0] != 'e' || (rate[1] != '+' && rate[1] != '-')) return false;
+  rate.remove_prefix(2);
+  return eat_digits(rate) > 0 && rate.empty();
+}
+
+}  // namespace
+
 std::string find_vllm_result(const std::string& out_dir, const std::string& label, const std::string& model_id,
                              const std::string& date) {
   const std::string prefix = file_name_part(label) + "-";
   const std::string suffix = "-" + file_name_part(base_model_id(model_id)) + "-" + date + ".json";
-  // What lies between: the rate as Python prints a float (or inf), "qps", any concurrency.
-  static const std::regex middle(R"((inf|[0-9]+\.[0-9]+|[0-9](\.[0-9]+)?e[+-][0-9]+)qps(-concurrency[0-9]+)?)");
   std::error_code error;
   const std::filesystem::path dir = std::filesystem::path(out_dir) / "vllm";
   if (!std::filesystem::is_directory(dir, error)) return "";
@@ -286,7 +322,7 @@ std::string find_vllm_result(const std::string& out_dir, const std::string& labe
     if (file.size() <= prefix.size() + suffix.size() || file.compare(0, prefix.size(), prefix) != 0 ||
         file.compare(file.size() - suffix.size(), suffix.size(), suffix) != 0)
       continue;
-    if (std::regex_match(file.substr(prefix.size(), file.size() - prefix.size() - suffix.size()), middle))
+    if (is_rate_part(std::string_view(file).substr(prefix.size(), file.size() - prefix.size() - suffix.size())))
       found.push_back("vllm/" + file);
   }
   std::sort(found.begin(), found.end());

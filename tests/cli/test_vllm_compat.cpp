@@ -426,3 +426,22 @@ TEST_CASE("vllm compat: the peaks equal vLLM's calculate_metrics run on the run'
   REQUIRE(run_cli_args({"run", file, "--out", dir + "/stepped", "--vllm-json-detailed", "--quiet", "--step-by-step"}).code == 0);
   CHECK(read_file(dir + "/stepped" + name) == read_file(dir + "/out" + name));
 }
+
+TEST_CASE("vllm compat: a resumed run finds its file by vLLM's name, whatever rate Python printed, and nothing else") {
+  const std::string dir = fresh_dir("vcompat-find");
+  const std::string vllm = dir + "/vllm";
+  std::filesystem::create_directories(vllm);
+  const std::string date = "19700101-000000", tail = "-Meta-Llama-3-8B-" + date + ".json";
+  const auto found_with = [&](const std::string& middle) {
+    std::filesystem::remove_all(vllm);
+    std::filesystem::create_directories(vllm);
+    write_file(vllm, "sim-" + middle + tail, "{}\n");
+    return find_vllm_result(dir, "sim", "meta-llama/Meta-Llama-3-8B", date);
+  };
+  // Python's str(float): 4.0, 0.25, 1e-05, 2.5e+20, inf; with --max-concurrency, -concurrency<N>.
+  for (const std::string middle : {"4.0qps", "0.25qps", "1e-05qps", "2.5e+20qps", "infqps", "4.0qps-concurrency64"})
+    CHECK(found_with(middle) == "vllm/sim-" + middle + tail);
+  // Not what vLLM writes: an int rate, a bare point, a multi-digit mantissa, a missing count.
+  for (const std::string middle : {"4qps", "4.qps", ".5qps", "25e-05qps", "1e5qps", "4.0qps-concurrency", "4.0", "x4.0qps"})
+    CHECK(found_with(middle).empty());
+}
