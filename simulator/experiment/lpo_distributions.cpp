@@ -25,9 +25,11 @@ std::string type_of(LpoReader& reader, const YAML::Node& dist, const std::string
                         join(kTypes) + ")";
   const std::string hint = did_you_mean(type, kTypes);
   if (!hint.empty()) message += "; " + hint;
+  // reset(), not `at = ...`: assigning to a Node writes through to the node it refers to (here
+  // `dist` itself, mid-iteration).
   YAML::Node at = dist;
   for (const auto& entry : dist)
-    if (entry.first.Scalar() == "type") at = entry.second;
+    if (entry.first.Scalar() == "type") at.reset(entry.second);
   reader.fail(at, path + ".type", message);
 }
 
