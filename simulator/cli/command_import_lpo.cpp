@@ -53,11 +53,8 @@ int command_import_lpo(const Args& args, std::ostream& out) {
               "no equivalent, and what was assumed, is logged as a warning and written as comments at the top\n"
               "of the file; the result is checked as `validate` would before it is written.");
   p.positional("FILE", "the LLMPerfOracle YAML config");
-  p.option("out", "OUT.yaml", "write the experiment file here, atomically (-o OUT.yaml works too)", "standard output");
-  Args normalized = args;
-  for (auto& arg : normalized)
-    if (arg == "-o") arg = "--out";
-  if (!p.parse(normalized)) {
+  p.option("out", "OUT.yaml", "write the experiment file here, atomically", "standard output").alias("out", "-o");
+  if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }

@@ -21,14 +21,11 @@ int command_report(const Args& args, std::ostream& out) {
               "time and memory per GPU; of `search`, cost vs latency with the Pareto frontier; of `capacity`,\n"
               "its SLOs, capacity per deployment and every bisection probe against the SLOs.");
   p.positional("RESULTS_DIR", "the --out folder of `llmperforacle run`, `search` or `capacity`");
-  p.option("out", "FILE", "the HTML file to write (-o FILE works too)", "RESULTS_DIR/report.html");
+  p.option("out", "FILE", "the HTML file to write", "RESULTS_DIR/report.html").alias("out", "-o");
   p.option("export-svg", "DIR", "also render the page in headless Chromium and save one SVG per chart in DIR");
   p.option("chromium", "PATH", "browser for --export-svg", "$LLMPO_CHROMIUM, else chromium on PATH");
   p.flag("quiet", "print nothing but errors");
-  Args normalized = args;
-  for (auto& arg : normalized)
-    if (arg == "-o") arg = "--out";
-  if (!p.parse(normalized)) {
+  if (!p.parse(args)) {
     out << p.help_text();
     return kExitOk;
   }
