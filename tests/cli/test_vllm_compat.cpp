@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "json_type.hpp"
 #include "simulator/cli/bench_load.hpp"
 #include "simulator/experiment/vllm_result.hpp"
 #include "simulator/experiment_helpers.hpp"
@@ -31,15 +32,6 @@ std::vector<std::string> lines_of(const std::string& text) {
   std::istringstream in(text);
   for (std::string line; std::getline(in, line);) lines.push_back(line);
   return lines;
-}
-
-std::string json_type(const nlohmann::json& v) {
-  if (v.is_null()) return "null";
-  if (v.is_string()) return "string";
-  if (v.is_number_integer()) return "integer";
-  if (v.is_number()) return "number";
-  if (v.is_array()) return "array";
-  return "other";
 }
 
 // The experiment of the printed block's run, shape for shape: Poisson arrivals at a finite rate,

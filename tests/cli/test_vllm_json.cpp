@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_type.hpp"
 #include "simulator/experiment/vllm_result.hpp"
 #include "simulator/experiment_helpers.hpp"
 
@@ -39,15 +40,6 @@ const std::vector<std::pair<std::string, std::string>> kVllmKeys = {
 
 // The one result file of a single-run experiment, by vLLM's name for it.
 const char* kResultName = "vllm/vllm8b-8.0qps-Meta-Llama-3-8B-19700101-000000.json";
-
-std::string type_of(const nlohmann::json& v) {
-  if (v.is_null()) return "null";
-  if (v.is_string()) return "string";
-  if (v.is_number_integer()) return "integer";
-  if (v.is_number()) return "number";
-  if (v.is_array()) return "array";
-  return "other";
-}
 
 const char* kExperiment = R"(simulation:
   seed: 5
@@ -84,7 +76,7 @@ TEST_CASE("vllm json: keys, order and JSON types are those vllm bench serve --sa
   CHECK(keys == sorted_expected);
   for (const auto& [key, type] : kVllmKeys) {
     INFO(key);
-    CHECK(type_of(j.at(key)) == type);
+    CHECK(json_type(j.at(key)) == type);
   }
   const auto ordered = nlohmann::ordered_json::parse(read_file(dir + "/out/" + kResultName));
   std::vector<std::string> in_order;
