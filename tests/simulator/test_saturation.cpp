@@ -313,16 +313,7 @@ TEST_CASE("saturation: search counts each candidate's probes past saturation") {
   // The search of test_search.cpp: per replica the bisection probes 10, 200 (rho 2, past
   // saturation), then loads below 100 req/s as Pollaczek-Khinchine puts the 30 ms mean-TTFT
   // limit at 80 req/s; the target, 150 req/s on two replicas, is 75 each. One probe per candidate.
-  const std::string text = md1_experiment("search_md1", "{process: poisson, rate_per_s: 10}", 10000, R"(capacity:
-  slo: {ttft_mean_ms: 30}
-  low: 10
-  high: 200
-search:
-  target_rate_per_s: 150
-  gpus: [H100-SXM, A100-80GB-SXM, A40]
-  tensor_parallel_degree: [1, 3]
-  prices_per_gpu_hour_usd: {A100-80GB-SXM: 1.5}
-)");
+  const std::string text = md1_search_experiment();
   const std::string dir = fresh_dir("saturation-search");
   const CliRun cli = run_cli_args({"search", write_file(dir, "search.yaml", text), "--out", dir + "/out"});
   INFO(cli.out << cli.err);

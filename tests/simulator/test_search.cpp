@@ -13,16 +13,7 @@ namespace {
 
 // The M/D/1 deployment of test_capacity.cpp (10 ms per request, one at a time, mean TTFT bound
 // 30 ms: 80 req/s per replica by Pollaczek-Khinchine), searched over three GPU types and TP 1, 3.
-const std::string kSearch = md1_experiment("search_md1", "{process: poisson, rate_per_s: 10}", 10000, R"(capacity:
-  slo: {ttft_mean_ms: 30}
-  low: 10
-  high: 200
-search:
-  target_rate_per_s: 150
-  gpus: [H100-SXM, A100-80GB-SXM, A40]
-  tensor_parallel_degree: [1, 3]
-  prices_per_gpu_hour_usd: {A100-80GB-SXM: 1.5}
-)");
+const std::string kSearch = md1_search_experiment();
 
 }  // namespace
 
