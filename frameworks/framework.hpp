@@ -69,6 +69,10 @@ class Framework {
  public:
   virtual ~Framework() = default;
 
+  // The workload's content identity (Request::content_node indexes it), given once before any
+  // request arrives; null when no request shares content with another. It outlives the framework.
+  virtual void use_prompts(const PromptTree* /*prompts*/) {}
+
   // A request arrives. Returns false, with r.reject_reason set, when it can never be served
   // (longer than max_model_len, or more KV than the whole cache); it is then done.
   virtual bool admit(RequestState& r, SimTime now) = 0;

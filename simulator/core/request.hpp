@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "prompt_tree.hpp"
 #include "time.hpp"
 
 namespace llmpo {
@@ -16,6 +17,17 @@ struct Request {
   int32_t output_tokens = 0;   // max_tokens, always generated in full (ignore_eos, as benchmarks do)
   int32_t class_id = 0;        // index into the workload's client classes
   int32_t client_id = -1;      // closed loop: the client that sends it; -1 in open loop
+  // Content (prompt_tree.hpp): the node whose path is this request's prompt followed by its
+  // output, in Workload::prompts; kNoPromptNode when it shares no content with any request.
+  int32_t content_node = kNoPromptNode;
+  // Sessions (multi-turn chat, agent loops). A follow-up (previous_turn >= 0) has no fixed
+  // arrival: the simulation sends it think_ns after its previous turn's last token, and sets
+  // arrival_ns then; if the previous turn is rejected, the session's later turns are not sent.
+  int64_t session_id = -1;     // -1: not part of a session
+  int64_t previous_turn = -1;  // index of the session's request before this one, -1: first turn
+  int64_t next_turn = -1;      // index of the session's request after this one, -1: last turn
+  SimTime think_ns = 0;        // follow-up: pause between the previous turn's response and this send
+  bool follow_up() const { return previous_turn >= 0; }
 };
 
 enum class RequestOutcome : uint8_t { pending, completed, rejected };
@@ -41,6 +53,10 @@ struct RequestState {
   int32_t generated_tokens = 0;  // output tokens produced so far
   int32_t preemptions = 0;
   int32_t allocated_blocks = 0;  // owned by the KV block manager
+  // Prompt tokens found in the prefix cache when first scheduled (vLLM's num_cached_tokens;
+  // SGLang's cached_tokens), and of those, tokens loaded from a host-memory KV tier.
+  int32_t cached_prompt_tokens = 0;
+  int32_t host_loaded_tokens = 0;
   // Timestamps (kNeverNs until they happen).
   SimTime first_scheduled_ns = kNeverNs;
   SimTime first_token_ns = kNeverNs;

@@ -5,7 +5,8 @@
 namespace llmpo {
 
 const std::vector<std::string>& router_policy_names() {
-  static const std::vector<std::string> names = {"round_robin", "least_outstanding", "least_kv", "vllm_dp_lb"};
+  static const std::vector<std::string> names = {"round_robin", "least_outstanding", "least_kv", "vllm_dp_lb",
+                                                   "session_affinity"};
   return names;
 }
 
@@ -13,6 +14,7 @@ RouterPolicy router_policy_from(const std::string& name) {
   if (name == "least_outstanding") return RouterPolicy::least_outstanding;
   if (name == "least_kv") return RouterPolicy::least_kv;
   if (name == "vllm_dp_lb") return RouterPolicy::vllm_dp_lb;
+  if (name == "session_affinity") return RouterPolicy::session_affinity;
   return RouterPolicy::round_robin;
 }
 
@@ -31,7 +33,8 @@ int32_t Router::pick(const std::vector<Framework*>& replicas, const std::vector<
       next_ = (next_ + 1) % count;
       return chosen;
     }
-    case RouterPolicy::least_outstanding: {
+    case RouterPolicy::least_outstanding:
+    case RouterPolicy::session_affinity: {  // a session's first turn; its follow-ups stay there
       int32_t best = 0;
       for (int32_t i = 1; i < count; ++i)
         if (outstanding[static_cast<std::size_t>(i)] < outstanding[static_cast<std::size_t>(best)]) best = i;

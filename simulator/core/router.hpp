@@ -13,8 +13,11 @@
 
 namespace llmpo {
 
-enum class RouterPolicy { round_robin, least_outstanding, least_kv, vllm_dp_lb };
-// round_robin, least_outstanding, least_kv, vllm_dp_lb
+// session_affinity: a session's first turn (and any request outside a session) goes to the
+// replica with the fewest outstanding requests, its follow-ups to the replica of its first turn,
+// where its history is cached (sticky sessions, as production routers offer them).
+enum class RouterPolicy { round_robin, least_outstanding, least_kv, vllm_dp_lb, session_affinity };
+// round_robin, least_outstanding, least_kv, vllm_dp_lb, session_affinity
 const std::vector<std::string>& router_policy_names();
 RouterPolicy router_policy_from(const std::string& name);  // caller validated the name
 std::string to_string(RouterPolicy policy);
@@ -29,6 +32,8 @@ class Router {
   // `outstanding[i]`: admitted, unfinished requests of replica i. Ties go to the lowest index,
   // so routing is deterministic.
   int32_t pick(const std::vector<Framework*>& replicas, const std::vector<int64_t>& outstanding);
+  // Follow-up turns go to their session's replica instead of being picked.
+  bool keeps_sessions() const { return policy_ == RouterPolicy::session_affinity; }
 
  private:
   RouterPolicy policy_;

@@ -55,6 +55,7 @@ Simulation::Simulation(const Workload& workload, std::vector<Replica> replicas, 
   if (replicas_.empty()) throw InternalError("a simulation needs at least one replica");
   const std::size_t count = replicas_.size();
   for (auto& replica : replicas_) frameworks_.push_back(replica.framework.get());
+  for (Framework* framework : frameworks_) framework->use_prompts(workload_.prompts.get());
   flight_plans_.resize(count);
   flight_head_.assign(count, 0);
   flight_count_.assign(count, 0);
@@ -109,14 +110,33 @@ void Simulation::send_next_for_client(int32_t client, SimTime now) {
   queue_.push(send_at, EventPhase::arrival, client, index);
 }
 
+void Simulation::push_next_fixed_arrival() {
+  // Follow-ups are sent by their previous turn, not on the fixed schedule.
+  const auto& requests = result_.requests;
+  while (next_fixed_ < requests.size() && requests[next_fixed_].request.follow_up()) ++next_fixed_;
+  if (next_fixed_ >= requests.size()) return;
+  queue_.push(requests[next_fixed_].request.arrival_ns, EventPhase::arrival, 0, static_cast<int64_t>(next_fixed_));
+  ++next_fixed_;
+}
+
+void Simulation::send_next_turn(const RequestState& previous, SimTime now) {
+  if (previous.request.next_turn < 0) return;
+  RequestState& next = result_.requests[static_cast<std::size_t>(previous.request.next_turn)];
+  const SimTime send_at = now + next.request.think_ns;
+  if (send_at > kMaxSimTimeNs) clock_overflow();
+  next.request.arrival_ns = send_at;
+  queue_.push(send_at, EventPhase::arrival, 0, previous.request.next_turn);
+}
+
 void Simulation::on_arrival(const Event& event) {
   const SimTime now = event.time_ns;
-  if (!workload_.closed_loop) {
-    const auto next = static_cast<std::size_t>(event.payload + 1);
-    if (next < result_.requests.size())
-      queue_.push(result_.requests[next].request.arrival_ns, EventPhase::arrival, 0, static_cast<int64_t>(next));
-  }
-  const int32_t replica = router_.pick(frameworks_, outstanding_);
+  const RequestState& arriving = result_.requests[static_cast<std::size_t>(event.payload)];
+  if (!workload_.closed_loop && !arriving.request.follow_up()) push_next_fixed_arrival();
+  // A session's later turns go where its earlier ones went when the router keeps sessions.
+  const int32_t replica =
+      arriving.request.follow_up() && router_.keeps_sessions()
+          ? result_.requests[static_cast<std::size_t>(arriving.request.previous_turn)].instance
+          : router_.pick(frameworks_, outstanding_);
   const auto k = static_cast<std::size_t>(replica);
   result_.requests[static_cast<std::size_t>(event.payload)].instance = replica;
   ++outstanding_[k];
@@ -141,6 +161,7 @@ void Simulation::admit_to(int32_t replica, int64_t index, SimTime now) {
     r.outcome = RequestOutcome::rejected;
     r.completion_ns = now;
     if (workload_.closed_loop) send_next_for_client(r.request.client_id, now);
+    // A rejected turn ends its session: the later turns would resend a reply that never came.
   }
 }
 
@@ -336,6 +357,7 @@ void Simulation::on_step_end(const Event& event) {
     --in_system_;
     --outstanding_[k];
     if (workload_.closed_loop) send_next_for_client(r->request.client_id, now);
+    send_next_turn(*r, now);
   }
   if (result_.steps % options_.audit_every_steps == 0) framework.check_invariants();
   // Plan the next step now, unless events of this same instant (arrivals, wakes) are still to
@@ -366,7 +388,7 @@ RunResult Simulation::run() {
   queue_.reserve(2 * replicas_.size() + static_cast<std::size_t>(workload_.clients) + 8);
 
   if (!workload_.closed_loop) {
-    if (!requests.empty()) queue_.push(requests.front().arrival_ns, EventPhase::arrival, 0, 0);
+    push_next_fixed_arrival();
   } else {
     for (auto& state : result_.requests) state.request.arrival_ns = kNeverNs;
     next_for_client_.assign(static_cast<std::size_t>(workload_.clients), 0);
@@ -414,7 +436,7 @@ RunResult Simulation::run() {
   // idle with its KV returned.
   for (const auto& r : result_.requests) {
     if (r.outcome != RequestOutcome::pending) continue;
-    if (workload_.closed_loop && r.request.arrival_ns == kNeverNs) {
+    if ((workload_.closed_loop || r.request.follow_up()) && r.request.arrival_ns == kNeverNs) {
       ++result_.unsent_requests;
       continue;
     }

@@ -79,7 +79,8 @@ struct RunResult {
   double kv_utilization_area_ns = 0;   // integral of mean KV use over replicas
   int64_t peak_kv_blocks = 0;          // most KV blocks in use at once on one replica
   int64_t preemptions = 0;
-  int64_t unsent_requests = 0;         // closed loop: requests never sent before stop_sending_ns
+  int64_t unsent_requests = 0;         // closed loop: never sent before stop_sending_ns; sessions:
+                                       // later turns of a session whose turn was rejected
 };
 
 class Simulation {
@@ -98,6 +99,10 @@ class Simulation {
   // Bulk decoding: advances a DecodeRun of `replica` up to the next event; false when none applies.
   bool try_decode_run(int32_t replica, SimTime now);
   void send_next_for_client(int32_t client, SimTime now);
+  // Open loop: queues the next request with a fixed arrival time (skipping follow-ups).
+  void push_next_fixed_arrival();
+  // Sessions: `previous` finished at `now`; its session's next turn is sent after its think time.
+  void send_next_turn(const RequestState& previous, SimTime now);
   // Inside the warm-up/cool-down window: its inter-token gaps count.
   bool measured(const RequestState& r) const {
     return r.request.arrival_ns >= options_.measure_from_ns && r.request.arrival_ns <= options_.measure_until_ns;
@@ -139,6 +144,7 @@ class Simulation {
   std::vector<std::vector<int64_t>> deferred_arrivals_;
   std::vector<SimTime> last_step_ns_;  // each replica's latest step duration (a heuristic's input)
   std::vector<int64_t> next_for_client_;
+  std::size_t next_fixed_ = 0;  // open loop: the next request push_next_fixed_arrival() considers
   int64_t in_system_ = 0;
   int64_t arrivals_handled_ = 0;
   int64_t finished_reported_ = 0;  // requests finished, as last added to the control's count

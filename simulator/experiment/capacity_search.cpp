@@ -46,7 +46,7 @@ LoadState classify(const RunResult& result, const RunMetrics& metrics, const Wor
   if (workload.closed_loop || workload.requests.size() < 2) return LoadState::stable;
   // Past saturation by the verdict `run` writes to summary.csv (saturation.hpp).
   if (metrics.saturation.overloaded) return LoadState::overloaded;
-  const double last_arrival_s = ns_to_s(workload.requests.back().arrival_ns);
+  const double last_arrival_s = ns_to_s(workload.last_fixed_arrival_ns());
   if (last_arrival_s <= 0) return LoadState::stable;
   // Short of that, capacity is stricter than the verdict: a queue still growing near rho = 1,
   // within the noise the verdict allows, is no place to operate either.

@@ -91,7 +91,7 @@ RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& request
   // the run itself.
   options.measure_from_ns = instant_to_ns(metrics.warmup_s);
   if (metrics.cooldown_s > 0 && !requests.requests.empty())
-    options.measure_until_ns = requests.requests.back().arrival_ns - instant_to_ns(metrics.cooldown_s);
+    options.measure_until_ns = requests.last_fixed_arrival_ns() - instant_to_ns(metrics.cooldown_s);
   Simulation simulation(requests, build_replicas(run, point.simulation), options);
   RunOutcome outcome;
   outcome.run = &run;

@@ -150,7 +150,7 @@ VllmTraffic vllm_traffic(const WorkloadSpec& spec, const Workload& workload) {
                              ? nlohmann::ordered_json(nullptr)
                              : nlohmann::ordered_json(spec.arrival->burstiness);
   } else {
-    const double span = workload.requests.empty() ? 0.0 : seconds(workload.requests.back().arrival_ns);
+    const double span = workload.requests.empty() ? 0.0 : seconds(workload.last_fixed_arrival_ns());
     traffic.request_rate = span > 0 ? static_cast<double>(workload.requests.size()) / span : 0.0;
     traffic.burstiness = nullptr;
   }

@@ -239,3 +239,15 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
 }
 
 }  // namespace llmpo
+
+namespace llmpo {
+
+SimTime Workload::last_fixed_arrival_ns() const {
+  if (closed_loop) return 0;
+  // Fixed arrivals are sorted, so the last one is the last request that is not a follow-up.
+  for (auto it = requests.rbegin(); it != requests.rend(); ++it)
+    if (!it->follow_up()) return it->arrival_ns;
+  return 0;
+}
+
+}  // namespace llmpo

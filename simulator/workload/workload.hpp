@@ -2,6 +2,7 @@
 // The requests of one experiment, generated once before any simulation so that every framework
 // and sweep point sees exactly the same arrivals and lengths.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,7 +20,12 @@ struct ClientClass {
 };
 
 struct Workload {
-  std::vector<Request> requests;    // sorted by arrival_ns, ids 0..N-1 in that order
+  // Ids 0..N-1 in this order. Requests with a fixed arrival (all but sessions' follow-ups) are
+  // sorted by arrival_ns; follow-ups have arrival_ns = kNeverNs until the simulation sends them.
+  std::vector<Request> requests;
+  // Content identity of the requests' tokens (Request::content_node); null when no request
+  // shares content with another (random lengths, traces without prefix or session ids).
+  std::shared_ptr<const PromptTree> prompts;
   bool closed_loop = false;         // true: arrival_ns is 0 and the simulation sets send times
   int64_t clients = 0;              // closed loop: client c sends requests c, c+clients, ... in order
   SimTime think_time_ns = 0;        // closed loop: pause after a response before the next send
@@ -27,6 +33,9 @@ struct Workload {
   int64_t clipped_requests = 0;     // how many had prompt + output > max_model_len
   std::string summary;              // one line for the terminal
   std::vector<std::pair<std::string, std::string>> columns;  // summary-CSV columns, fixed keys
+  // The latest fixed arrival (kNeverNs-free; 0 for an empty or closed-loop workload): the end
+  // of the open-loop schedule, from which cool-down windows and offered rates are measured.
+  SimTime last_fixed_arrival_ns() const;
 };
 
 // The RNG stream names, one per purpose: changing how one quantity is drawn leaves the others
