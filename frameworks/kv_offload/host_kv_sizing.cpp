@@ -40,7 +40,7 @@ HostKvTierSpec plan_host_kv_tier(double size_gib, const std::string& backend, in
     throw InternalError("plan_host_kv_tier: the model has no KV bytes per token");
   spec.capacity_blocks = static_cast<int64_t>(std::floor(size_gib * kGiB / spec.block_bytes_replica));
   if (spec.capacity_blocks == 0)
-    throw InputError(fmt::format("kv_offloading_size {} GiB holds no KV block: one {}-token block of this model takes "
+    throw InputError(fmt::format("{} GiB holds no KV block: one {}-token block of this model takes "
                                  "{:.3f} MiB over the replica's GPUs; give at least {:.4f} GiB",
                                  size_gib, spec.block_tokens, spec.block_bytes_replica / kMiB,
                                  std::ceil(spec.block_bytes_replica / kGiB * 1e4) / 1e4));

@@ -229,6 +229,7 @@ TEST_CASE("host KV tier: an experiment file sizes each vLLM replica's tier, or s
                                    "host-tier-ok");
   INFO(ok.run.err);
   REQUIRE(ok.run.code == 0);
+  CHECK_THAT(ok.run.out, Contains("host KV tier (native): 5120 blocks x 16 tokens, 2.000 MiB per block on each GPU"));
   const ExperimentPlan plan = plan_experiment(read_experiment(ok.file, {}), Libraries::load());
   REQUIRE(plan.runs.size() == 2);
   REQUIRE(plan.runs[0].host_kv_tier.has_value());
