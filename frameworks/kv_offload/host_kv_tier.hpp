@@ -19,7 +19,9 @@
 //   engines (ops.swap_blocks); each GPU of a TP/PP group copies its own shard over its own PCIe
 //   link at the same time, so the time is that of one GPU's shard (see load_time_ns).
 // Not modelled: reference counts of blocks being loaded or still being stored (the simulator
-// charges transfers as delays, so nothing is half-copied), and vLLM's other policy, ARC.
+// charges transfers as delays, so nothing is half-copied): a stored block is present at once,
+// where vLLM lets lookups hit it only when its copy completes (store_time_ns later) and never
+// evicts it meanwhile; and vLLM's other policy, ARC.
 //
 // Single-threaded, owned by one replica's scheduler. frameworks/kv_offload/README.md says how a
 // scheduler calls it.
