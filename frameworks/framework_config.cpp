@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "frameworks/kv_offload/host_kv_sizing.hpp"
 #include "frameworks/static_batching/static_batching.hpp"
 #include "frameworks/vllm/vllm_scheduler.hpp"
 #include "models/memory_plan.hpp"
@@ -28,6 +29,7 @@ constexpr NumberRange kBlockSizeRange{1, 0x1p20, false};         // 1,048,576 to
 constexpr NumberRange kBlockCountRange{1, 0x1p40, false};        // 1.1e12 blocks
 constexpr NumberRange kTokenCountRange{1, 0x1p32, false};        // lengths, step budgets: 4.3e9
 constexpr NumberRange kSequenceCountRange{1, 0x1p20, false};     // sequences per step or batch
+constexpr NumberRange kOffloadingGibRange{0, 0x1p20, true};       // host KV tier: (0, 1 PiB]
 
 void read_engine_settings(StrictMap& config, EngineSettings& s) {
   s.block_size = config.opt_int("block_size", kBlockSizeRange).value_or(s.block_size);
@@ -75,6 +77,15 @@ void read_vllm_version_knobs(StrictMap& config, VllmSettings& s) {
   if (s.enforce_eager) s.cudagraph_mode = "NONE";
 }
 
+// vLLM's two offloading flags (CacheConfig.kv_offloading_size / kv_offloading_backend, added by
+// vLLM PR #27621, Oct 2025). As in vLLM the tier exists only when the size is given; the backend
+// alone changes nothing (its default is native).
+void read_kv_offloading(StrictMap& config, VllmSettings& s) {
+  s.kv_offloading_size_gib = config.opt_double("kv_offloading_size", kOffloadingGibRange);
+  s.kv_offloading_backend = config.opt_choice("kv_offloading_backend", kv_offloading_backend_names())
+                                .value_or(s.kv_offloading_backend);
+}
+
 VllmSettings read_vllm(StrictMap& config, double gpu_memory_bytes, std::string_view gpu_name) {
   VllmSettings s;
   // `vllm serve` defaults (vllm/engine/arg_utils.py, EngineArgs.get_batch_defaults, formerly
@@ -94,6 +105,7 @@ VllmSettings read_vllm(StrictMap& config, double gpu_memory_bytes, std::string_v
   }
   read_vllm_version_knobs(config, s);
   read_engine_settings(config, s);
+  read_kv_offloading(config, s);
   return s;
 }
 
@@ -160,6 +172,7 @@ const std::vector<DeploymentConfigKey>& deployment_config_keys() {
       {"enable_prefix_caching", {"VLLM"}},
       {"vllm_version", {"VLLM"}}, {"async_scheduling", {"VLLM"}}, {"cudagraph_mode", {"VLLM"}},
       {"enforce_eager", {"VLLM"}}, {"scheduler_reserve_full_isl", {"VLLM"}},
+      {"kv_offloading_size", {"VLLM"}}, {"kv_offloading_backend", {"VLLM"}},
       {"batch_size", {"STATIC"}}, {"batch_timeout_s", {"STATIC"}},
   };
   return keys;
@@ -246,6 +259,9 @@ nlohmann::json settings_to_json(const FrameworkSettings& settings) {
     out["cudagraph_mode"] = vllm->cudagraph_mode;
     out["enforce_eager"] = vllm->enforce_eager;
     out["scheduler_reserve_full_isl"] = vllm->scheduler_reserve_full_isl;
+    out["kv_offloading_size"] = vllm->kv_offloading_size_gib ? nlohmann::json(*vllm->kv_offloading_size_gib)
+                                                             : nlohmann::json(nullptr);
+    out["kv_offloading_backend"] = vllm->kv_offloading_backend;
   } else {
     const auto& batching = std::get<StaticBatchingSettings>(settings);
     out["batch_size"] = batching.batch_size;

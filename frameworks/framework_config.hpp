@@ -48,6 +48,11 @@ struct VllmSettings : EngineSettings {
   std::string cudagraph_mode = "FULL_AND_PIECEWISE";  // NONE, PIECEWISE or FULL_AND_PIECEWISE
   bool enforce_eager = false;              // --enforce-eager: no CUDA graphs at all
   bool scheduler_reserve_full_isl = true;  // admit only when the whole prompt's blocks fit (#37307)
+  // Host-memory KV tier (frameworks/kv_offload): vLLM --kv-offloading-size, GiB for the whole
+  // replica (summed over its GPUs); none = no tier, as in vLLM. --kv-offloading-backend: native
+  // (OffloadingConnector, blocks of block_size tokens) or lmcache (256-token chunks).
+  std::optional<double> kv_offloading_size_gib;
+  std::string kv_offloading_backend = "native";
 };
 
 // Static request-level batching (Hugging Face generate; the AI-Flux seed's batch_size).

@@ -24,6 +24,7 @@
 #include "simulator/report/results_report.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/output_lock.hpp"
+#include "simulator/util/units.hpp"
 #include "simulator/workload/workload.hpp"
 
 namespace llmpo {
@@ -235,11 +236,15 @@ int command_validate(const Args& args, std::ostream& out) {
     print_data_table(out, format, runs);
     return kExitOk;
   }
-  for (const auto& run : plan.runs)
+  for (const auto& run : plan.runs) {
     out << fmt::format("  run {}: {} ({}) {} on {} x {} TP {} PP {}, KV {} blocks x {} tokens\n", run.index, run.name,
                        framework_type_name(run.settings), run.model.id, run.parallel.gpus() * run.replicas,
                        run.hardware.gpu.id, run.parallel.tensor_parallel, run.parallel.pipeline_parallel,
                        run.kv.num_gpu_blocks, run.kv.block_size);
+    if (const auto& host = run.host_kv_tier)
+      out << fmt::format("    host KV tier ({}): {} blocks x {} tokens, {:.3f} MiB per block on each GPU\n", host->backend,
+                         host->capacity_blocks, host->block_tokens, host->block_bytes_per_gpu / kMiB);
+  }
   return kExitOk;
 }
 

@@ -4,6 +4,7 @@
 // presets and overrides, KV capacity planned - before anything is simulated, so a bad file
 // fails in a second, not an hour into a sweep.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,6 +14,7 @@
 #include "fit_advice.hpp"
 #include "search_spec.hpp"
 #include "frameworks/framework_config.hpp"
+#include "frameworks/kv_offload/host_kv_sizing.hpp"
 #include "hardware/gpu_spec.hpp"
 #include "models/memory_plan.hpp"
 #include "models/model_spec.hpp"
@@ -54,6 +56,7 @@ struct RunSpec {
   FrameworkSettings settings;
   MemoryPlan memory;               // planned KV (before any num_gpu_blocks override)
   KvCacheCapacity kv;              // what each replica gets
+  std::optional<HostKvTierSpec> host_kv_tier;  // vLLM kv_offloading_size: each replica's host tier
   int64_t workload_index = 0;      // into ExperimentPlan::workloads
 };
 

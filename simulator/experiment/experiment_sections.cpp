@@ -155,6 +155,17 @@ void check_deployment(RunSpec& run, StrictMap& config, const Libraries& librarie
   } else {
     run.kv.num_gpu_blocks = run.memory.num_gpu_blocks;
   }
+  // vLLM kv_offloading_size: the replica's host KV tier (frameworks/kv_offload/host_kv_sizing.hpp).
+  // The hardware profiles hold no host RAM, so there is no host-memory check to make here.
+  if (const auto* vllm = std::get_if<VllmSettings>(&run.settings); vllm && vllm->kv_offloading_size_gib) {
+    std::vector<double> stage_kv_bytes_per_token;
+    for (const StageMemory& stage : run.memory.stages) stage_kv_bytes_per_token.push_back(stage.kv_bytes_per_token);
+    run.host_kv_tier = at_key(config, "kv_offloading_size", [&] {
+      return plan_host_kv_tier(*vllm->kv_offloading_size_gib, vllm->kv_offloading_backend, engine.block_size,
+                               stage_kv_bytes_per_token, run.parallel.tensor_parallel,
+                               run.hardware.gpu.link.pcie_bandwidth_bytes_per_s());
+    });
+  }
 }
 
 }  // namespace
