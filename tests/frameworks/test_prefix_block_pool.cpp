@@ -4,9 +4,8 @@
 // worked out from the queue drawn in the comments ([head ... tail]).
 #include <catch2/catch.hpp>
 
-#include <set>
-
 #include "frameworks/vllm/prefix_block_pool.hpp"
+#include "keep_evicted_tier.hpp"
 
 using namespace llmpo;
 
@@ -150,30 +149,12 @@ TEST_CASE("prefix block pool: hits are whole blocks, capped at one token less th
   CHECK(pool.match(unnamed).hit_tokens == 0);
 }
 
-namespace {
-// A host tier that keeps every block the GPU evicts.
-class KeepEvictedTier final : public PrefixCacheTier {
- public:
-  int64_t further_hit_blocks(const std::vector<uint64_t>& keys, int64_t gpu_hit_blocks,
-                             int64_t max_more_blocks) const override {
-    int64_t more = 0;
-    while (more < max_more_blocks && kept.contains(keys[static_cast<std::size_t>(gpu_hit_blocks + more)])) ++more;
-    return more;
-  }
-  void evicted(uint64_t key) override {
-    kept.insert(key);
-    order.push_back(key);
-  }
-  std::set<uint64_t> kept;
-  std::vector<uint64_t> order;
-};
-}  // namespace
 
 TEST_CASE("prefix block pool: evicted blocks reach the host tier, which extends a later hit") {
   PromptTree tree;
   const int32_t a = tree.add(kNoPromptNode, 9), b = tree.add(kNoPromptNode, 9);
   const int32_t after_a = tree.add(a, 4);
-  KeepEvictedTier tier;
+  test::KeepEvictedTier tier;
   PrefixBlockPool pool(2, 4);
   pool.use_prompts(&tree);
   pool.set_host_tier(&tier);

@@ -9,6 +9,7 @@
 
 #include "framework_driver.hpp"
 #include "frameworks/vllm/vllm_scheduler.hpp"
+#include "keep_evicted_tier.hpp"
 #include "simulator/scenario.hpp"
 
 using namespace llmpo;
@@ -209,6 +210,37 @@ TEST_CASE("vllm prefix caching: enable_prefix_caching false finds no hit and cou
   CHECK(b.cached_prompt_tokens == 0);
   CHECK(vllm.stats().kv_used_blocks == 6);
   CHECK(vllm.stats().prefix_query_tokens == 0);
+}
+
+TEST_CASE("vllm prefix caching: blocks found in a host tier extend the hit and count as loaded from the host") {
+  // 4 blocks of 4 tokens. A (8 tokens) fills 2 blocks and finishes; B (15 tokens) needs all 4,
+  // evicting A's into the tier. C = A's 8 tokens + 4 of its own: no GPU hit, 2 blocks in the host.
+  PromptTree tree;
+  const int32_t a_path = tree.add(kNoPromptNode, 9), b_path = tree.add(kNoPromptNode, 16);
+  const int32_t c_path = tree.add(a_path, 4);
+  test::KeepEvictedTier tier;
+  VllmScheduler vllm(small_config(4));
+  vllm.use_prompts(&tree);
+  vllm.set_host_tier(&tier);
+  FrameworkDriver d(vllm);
+  RequestState& a = d.request(8, 1);
+  a.request.content_node = a_path;
+  REQUIRE(d.admit(a));
+  REQUIRE(d.step(0));
+  CHECK(d.finished(a));
+  RequestState& b = d.request(15, 1);
+  b.request.content_node = b_path;
+  REQUIRE(d.admit(b));
+  REQUIRE(d.step(10 * kMs));
+  CHECK(tier.kept.size() == 2);
+  RequestState& c = d.request(12, 1);
+  c.request.content_node = c_path;
+  REQUIRE(d.admit(c));
+  REQUIRE(d.step(20 * kMs));
+  CHECK(d.cached(c) == 8);
+  CHECK(d.scheduled(c) == 4);
+  CHECK(c.cached_prompt_tokens == 8);
+  CHECK(c.host_loaded_tokens == 8);
 }
 
 TEST_CASE("vllm prefix caching: K shared prefixes drawn by a Zipf law hit as often as the closed form says") {
