@@ -21,8 +21,8 @@ void PrefixBlockPool::use_prompts(const PromptTree* prompts) {
   prompts_ = prompts;
   // Every cached block is a physical block: the index never outgrows the pool, so it is sized
   // once instead of rehashing while the cache fills.
-  if (prompts != nullptr) {
-    key_index_.reserve(static_cast<std::size_t>(total_blocks_));
+  if (prompts != nullptr && !key_index_.sized()) {
+    key_index_.reserve_for(total_blocks_);
     nodes_.reserve(static_cast<std::size_t>(total_blocks_) + 1);
   }
 }
@@ -40,7 +40,10 @@ int32_t PrefixBlockPool::new_node() {
   return static_cast<int32_t>(nodes_.size()) - 1;
 }
 
-void PrefixBlockPool::recycle(int32_t id) { spare_nodes_.push_back(id); }
+void PrefixBlockPool::recycle(int32_t id) {
+  nodes_[static_cast<std::size_t>(id)] = Node{};  // neither keyed nor queued: the audit skips it
+  spare_nodes_.push_back(id);
+}
 
 void PrefixBlockPool::link_tail(int32_t id) {
   Node& n = nodes_[static_cast<std::size_t>(id)];
@@ -92,7 +95,7 @@ void PrefixBlockPool::take_from_head(int64_t blocks) {
     if (n.keyed) {
       // Reusing a cached block drops its key (block_pool.py _maybe_evict_cached_block).
       const uint64_t key = n.key;
-      key_index_.erase(key);
+      key_index_.erase(key);  // (present: a keyed node is always indexed)
       unlink(id);
       recycle(id);
       if (tier_ != nullptr) tier_->evicted(key);
@@ -143,9 +146,9 @@ PrefixMatch PrefixBlockPool::match(const RequestState& r) {
       std::min<int64_t>(static_cast<int64_t>(content.keys.size()), (r.current_tokens() - 1) / block_size_tokens_);
   int64_t hit = 0;
   for (; hit < max_blocks; ++hit) {
-    const auto it = key_index_.find(content.keys[static_cast<std::size_t>(hit)]);
-    if (it == key_index_.end()) break;
-    if (nodes_[static_cast<std::size_t>(it->second)].ref_count == 0) ++m.evictable_blocks;
+    const int32_t id = key_index_.find(content.keys[static_cast<std::size_t>(hit)]);
+    if (id == BlockKeyIndex::kMissing) break;
+    if (nodes_[static_cast<std::size_t>(id)].ref_count == 0) ++m.evictable_blocks;
   }
   m.gpu_blocks = hit;
   // Where a host-memory tier extends the GPU hit (the coordinator wires one in).
@@ -178,14 +181,14 @@ void PrefixBlockPool::acquire(RequestState& r, const PrefixMatch& m) {
     ContentBlocks& content = content_of(r);
     content.table.clear();
     for (int64_t i = 0; i < m.gpu_blocks; ++i) {
-      const auto it = key_index_.find(content.keys[static_cast<std::size_t>(i)]);
-      if (it == key_index_.end())
+      const int32_t id = key_index_.find(content.keys[static_cast<std::size_t>(i)]);
+      if (id == BlockKeyIndex::kMissing)
         throw InternalError(fmt::format("prefix block pool: request {}'s hit block {} is not cached", r.request.id, i));
-      Node& n = nodes_[static_cast<std::size_t>(it->second)];
-      if (n.ref_count == 0) unlink(it->second);  // a hit on a free block takes it out of the queue
+      Node& n = nodes_[static_cast<std::size_t>(id)];
+      if (n.ref_count == 0) unlink(id);  // a hit on a free block takes it out of the queue
       else ++shared_extra_;
       ++n.ref_count;
-      content.table.push_back(it->second);
+      content.table.push_back(id);
     }
   }
   r.allocated_blocks = static_cast<int32_t>(m.gpu_blocks);
@@ -209,9 +212,8 @@ void PrefixBlockPool::register_full_blocks(ContentBlocks& content, int64_t token
       std::min<int64_t>({tokens / block_size_tokens_, static_cast<int64_t>(content.keys.size()), allocated_blocks}));
   while (content.table.size() < full) {
     const uint64_t key = content.keys[content.table.size()];
-    const auto [it, inserted] = key_index_.try_emplace(key, kNone);
-    if (!inserted) {  // another copy of these tokens is cached: this one stays private
-      content.table.push_back(kPrivateCopy);
+    if (key_index_.find(key) != BlockKeyIndex::kMissing) {
+      content.table.push_back(kPrivateCopy);  // another copy of these tokens is cached: this one stays private
       continue;
     }
     // The block was one of the request's own: it only gains a key and a reference count of 1.
@@ -221,7 +223,7 @@ void PrefixBlockPool::register_full_blocks(ContentBlocks& content, int64_t token
     n.keyed = true;
     n.blocks = 1;
     n.ref_count = 1;
-    it->second = id;
+    key_index_.insert(key, id);
     content.table.push_back(id);
   }
 }
@@ -264,14 +266,20 @@ void PrefixBlockPool::free(RequestState& r, bool preempted) {
 }
 
 void PrefixBlockPool::check_invariants() const {
-  // The free queue: lengths add up, links agree, and each node is what its index says.
-  int64_t queued_blocks = 0, owned = 0, queued_keyed = 0;
-  int32_t prev = kNone;
-  for (int32_t id = head_; id != kNone; id = nodes_[static_cast<std::size_t>(id)].next) {
+  // The free queue, checked in node order rather than by walking it (a walk chases one pointer
+  // per block, a miss each on a large cache): its nodes link to each other both ways, it has one
+  // head and one tail, its blocks add up to free_blocks(), and each owned run is indexed.
+  int64_t queued_blocks = 0, queued_nodes = 0, owned = 0, queued_keyed = 0;
+  const auto node_count = static_cast<int32_t>(nodes_.size());
+  for (int32_t id = 0; id < node_count; ++id) {
     const Node& n = nodes_[static_cast<std::size_t>(id)];
-    if (n.prev != prev || !n.queued || n.blocks <= 0 || (n.keyed && (n.blocks != 1 || n.ref_count != 0)))
+    if (!n.queued) continue;
+    const bool linked = (n.prev == kNone ? head_ == id : n.prev < node_count && nodes_[static_cast<std::size_t>(n.prev)].next == id) &&
+                        (n.next == kNone ? tail_ == id : n.next < node_count && nodes_[static_cast<std::size_t>(n.next)].prev == id);
+    if (!linked || n.blocks <= 0 || (n.keyed && (n.blocks != 1 || n.ref_count != 0)))
       throw InternalError(fmt::format("prefix block pool: free queue node {} is damaged ({} blocks, ref {})", id,
                                       n.blocks, n.ref_count));
+    ++queued_nodes;
     queued_blocks += n.blocks;
     if (n.keyed) ++queued_keyed;
     if (n.owner != nullptr) {
@@ -280,36 +288,56 @@ void PrefixBlockPool::check_invariants() const {
       if (it == owned_runs_.end() || it->second != id)
         throw InternalError(fmt::format("prefix block pool: a preempted request's run {} is not indexed", id));
     }
-    prev = id;
   }
-  if (prev != tail_ || queued_blocks != free_blocks_ || owned != static_cast<int64_t>(owned_runs_.size()))
+  if ((queued_nodes == 0) != (head_ == kNone) || (head_ == kNone) != (tail_ == kNone) ||
+      queued_blocks != free_blocks_ || owned != static_cast<int64_t>(owned_runs_.size()))
     throw InternalError(fmt::format("prefix block pool: the free queue holds {} blocks ({} owned runs), counted {} ({})",
                                     queued_blocks, owned, free_blocks_, owned_runs_.size()));
-  // Cached blocks: one node per key; those not queued are held, with ref counts equal to the
-  // number of block tables that name them.
-  std::unordered_map<int32_t, int64_t> holders;
+  // Cached blocks, scanned in node order (cheaper than walking the hash index; the audit runs
+  // every few dozen steps on caches of many thousand blocks): each keyed node is indexed under
+  // its key, its reference count is the number of block tables naming it, and it is queued
+  // exactly when that count is zero.
+  std::vector<int32_t>& holders = audit_holders_;
+  holders.assign(nodes_.size(), 0);
+  int64_t table_entries = 0;
   for (const auto& [request, content] : content_)
     for (const int32_t id : content.table)
-      if (id != kPrivateCopy) ++holders[id];
-  int64_t held_keyed = 0, shared_extra = 0, unreferenced = 0;
-  for (const auto& [key, id] : key_index_) {
-    const Node& n = nodes_[static_cast<std::size_t>(id)];
-    const auto h = holders.find(id);
-    const int64_t refs = h == holders.end() ? 0 : h->second;
-    if (!n.keyed || n.key != key || n.ref_count != refs || n.queued != (n.ref_count == 0))
+      if (id != kPrivateCopy) {
+        if (id < 0 || id >= static_cast<int32_t>(nodes_.size()) || !nodes_[static_cast<std::size_t>(id)].keyed)
+          throw InternalError(fmt::format("prefix block pool: request {}'s table names block {}, not a cached block",
+                                          request->request.id, id));
+        ++holders[static_cast<std::size_t>(id)];
+        ++table_entries;
+      }
+  int64_t keyed_nodes = 0, held_refs = 0, shared_extra = 0, unreferenced = 0;
+  for (std::size_t id = 0; id < nodes_.size(); ++id) {
+    const Node& n = nodes_[id];
+    if (!n.keyed) continue;
+    ++keyed_nodes;
+    if (n.ref_count != holders[id] || n.queued != (n.ref_count == 0))
       throw InternalError(fmt::format("prefix block pool: cached block {} has ref count {}, {} tables hold it", id,
-                                      n.ref_count, refs));
+                                      n.ref_count, holders[id]));
     if (n.ref_count == 0) ++unreferenced;
     else {
-      ++held_keyed;
+      held_refs += n.ref_count;
       shared_extra += n.ref_count - 1;
     }
   }
-  if (unreferenced != queued_keyed || static_cast<int64_t>(holders.size()) != held_keyed ||
-      shared_extra != shared_extra_)
+  // The index, scanned in slot order: each key names a cached block holding that key, so with as
+  // many keys as cached blocks, every cached block is indexed exactly once.
+  key_index_.for_each([&](uint64_t key, int32_t id) {
+    if (id < 0 || id >= static_cast<int32_t>(nodes_.size()) || !nodes_[static_cast<std::size_t>(id)].keyed ||
+        nodes_[static_cast<std::size_t>(id)].key != key)
+      throw InternalError(fmt::format("prefix block pool: key {:#x} is indexed to block {}, which is not cached under it",
+                                      key, id));
+  });
+  if (keyed_nodes != key_index_.size() || unreferenced != queued_keyed ||
+      held_refs != table_entries || shared_extra != shared_extra_)
     throw InternalError(fmt::format(
-        "prefix block pool: {} cached blocks free but {} queued; {} held but {} in tables; {} shared copies, counted {}",
-        unreferenced, queued_keyed, held_keyed, holders.size(), shared_extra, shared_extra_));
+        "prefix block pool: {} cached blocks, {} keys indexed; {} free but {} queued; {} references but {} table "
+        "entries; {} shared copies, counted {}",
+        keyed_nodes, key_index_.size(), unreferenced, queued_keyed, held_refs, table_entries, shared_extra,
+        shared_extra_));
   // Physical blocks: what is not free is the holders' tables, a shared block counted once.
   if (free_blocks_ < 0 || total_blocks_ - free_blocks_ != table_blocks_ - shared_extra_)
     throw InternalError(fmt::format("prefix block pool: {} of {} blocks free, but tables hold {} ({} shared)",

@@ -27,6 +27,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "block_key_index.hpp"
 #include "simulator/core/prompt_tree.hpp"
 #include "simulator/core/request.hpp"
 
@@ -162,9 +163,10 @@ class PrefixBlockPool {
   int64_t free_blocks_ = 0;
   int64_t table_blocks_ = 0;
   int64_t shared_extra_ = 0;  // sum over keyed blocks in use of (ref_count - 1)
-  std::unordered_map<uint64_t, int32_t> key_index_;
+  BlockKeyIndex key_index_;
   std::unordered_map<const RequestState*, int32_t> owned_runs_;  // preempted, no content
   std::unordered_map<const RequestState*, ContentBlocks> content_;
+  mutable std::vector<int32_t> audit_holders_;  // check_invariants' scratch, kept to avoid page faults
 };
 
 }  // namespace llmpo

@@ -4,6 +4,9 @@
 // worked out from the queue drawn in the comments ([head ... tail]).
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <random>
+
 #include "frameworks/vllm/prefix_block_pool.hpp"
 #include "keep_evicted_tier.hpp"
 
@@ -169,4 +172,35 @@ TEST_CASE("prefix block pool: evicted blocks reach the host tier, which extends 
   CHECK(hit.gpu_blocks == 0);
   CHECK(hit.host_blocks == 2);
   CHECK(hit.hit_tokens == 8);
+}
+
+TEST_CASE("block key index: inserts, finds and erases like a map, through long probe runs") {
+  // Random keys from a small range of nodes and offsets, so that probe runs collide and wrap;
+  // every operation is compared with std::map.
+  BlockKeyIndex index;
+  index.reserve_for(300);
+  std::map<uint64_t, int32_t> reference;
+  std::mt19937_64 rng(5);
+  for (int op = 0; op < 20000; ++op) {
+    const uint64_t key = prefix_key(static_cast<int32_t>(rng() % 40), 1 + static_cast<int64_t>(rng() % 10));
+    if (rng() % 2 == 0 && static_cast<int64_t>(reference.size()) < 300) {
+      const bool inserted = reference.try_emplace(key, op).second;
+      REQUIRE(index.insert(key, op) == inserted);
+    } else {
+      REQUIRE(index.erase(key) == (reference.erase(key) == 1));
+    }
+    REQUIRE(index.size() == static_cast<int64_t>(reference.size()));
+  }
+  for (int32_t node = 0; node < 40; ++node)
+    for (int64_t offset = 1; offset <= 10; ++offset) {
+      const auto it = reference.find(prefix_key(node, offset));
+      CHECK(index.find(prefix_key(node, offset)) == (it == reference.end() ? BlockKeyIndex::kMissing : it->second));
+    }
+  int64_t visited = 0;
+  index.for_each([&](uint64_t key, int32_t value) {
+    ++visited;
+    CHECK(reference.at(key) == value);
+  });
+  CHECK(visited == static_cast<int64_t>(reference.size()));
+  CHECK_THROWS(index.insert(0, 1));
 }
