@@ -46,6 +46,11 @@ class PrefixCacheTier {
   // is the caller's: the scheduler reports the loaded tokens in PrefixMatch::host_blocks.
   virtual int64_t further_hit_blocks(const std::vector<uint64_t>& keys, int64_t gpu_hit_blocks,
                                      int64_t max_more_blocks) const = 0;
+  // A request's scheduled tokens filled more blocks: keys[0 .. full_blocks) is its chain of full
+  // blocks so far (hit ones included), called when allocate_slots registers the new ones, which
+  // is where a write-through tier (vLLM's offloading connector stores each scheduled request's
+  // full blocks after the step) learns of them.
+  virtual void filled(const uint64_t* keys, int64_t full_blocks) = 0;
   // A cached block was evicted from the GPU (reused from the head of the free queue).
   virtual void evicted(uint64_t key) = 0;
 };

@@ -1,6 +1,7 @@
 #pragma once
 // A stand-in host-memory tier for tests of the prefix cache's tier hook (PrefixCacheTier): it
-// keeps every block the GPU evicts, forever, and finds the consecutive blocks it holds.
+// keeps every block the GPU evicts, forever, and finds the consecutive blocks it holds; it only
+// records the chains it is told were filled.
 #include <set>
 #include <vector>
 
@@ -16,12 +17,14 @@ class KeepEvictedTier final : public PrefixCacheTier {
     while (more < max_more_blocks && kept.contains(keys[static_cast<std::size_t>(gpu_hit_blocks + more)])) ++more;
     return more;
   }
+  void filled(const uint64_t* /*keys*/, int64_t full_blocks) override { filled_chains.push_back(full_blocks); }
   void evicted(uint64_t key) override {
     kept.insert(key);
     order.push_back(key);
   }
   std::set<uint64_t> kept;
   std::vector<uint64_t> order;  // keys in the order they were evicted
+  std::vector<int64_t> filled_chains;  // the chain length of each filled() call
 };
 
 }  // namespace llmpo::test

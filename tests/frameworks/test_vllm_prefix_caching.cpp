@@ -236,7 +236,10 @@ TEST_CASE("vllm prefix caching: blocks found in a host tier extend the hit and c
   RequestState& c = d.request(12, 1);
   c.request.content_node = c_path;
   REQUIRE(d.admit(c));
+  // Chains filled: A's 2 blocks, B's 3 (15 tokens), C's 3 (12 tokens: 2 loaded + its own).
+  CHECK(tier.filled_chains == std::vector<int64_t>{2, 3});
   REQUIRE(d.step(20 * kMs));
+  CHECK(tier.filled_chains == std::vector<int64_t>{2, 3, 3});
   CHECK(d.cached(c) == 8);
   CHECK(d.scheduled(c) == 4);
   CHECK(c.cached_prompt_tokens == 8);
