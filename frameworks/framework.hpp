@@ -48,6 +48,14 @@ struct FrameworkStats {
   int64_t kv_used_blocks = 0;
   int64_t kv_total_blocks = 0;
   int64_t preemptions = 0;      // total so far
+  // Prefix cache lookups so far, in tokens, as vLLM counts them (PrefixCacheStats: a request's
+  // num_tokens and hit tokens when it is scheduled from the waiting queue), for requests never
+  // preempted; a preempted request's re-lookups are counted apart, as vLLM does. 0 without a
+  // prefix cache.
+  int64_t prefix_query_tokens = 0;
+  int64_t prefix_hit_tokens = 0;
+  int64_t prefix_preempted_query_tokens = 0;
+  int64_t prefix_preempted_hit_tokens = 0;
 };
 
 // A stretch of decode steps that the simulation may advance at once. It exists when every

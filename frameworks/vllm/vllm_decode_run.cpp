@@ -46,7 +46,7 @@ bool VllmScheduler::prepare_decode_run(DecodeRun& run) {
     for (int64_t s = covered - cached + 1; s <= run.max_steps; s += block_size)
       run.new_blocks[static_cast<std::size_t>(s - 2)] += 1;  // s >= 2: covered >= cached + 1
   }
-  run.blocks_after_first = kv_.used_blocks() + added_first;
+  run.blocks_after_first = used_blocks() + added_first;
   return true;
 }
 

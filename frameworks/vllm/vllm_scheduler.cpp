@@ -31,40 +31,55 @@ VllmScheduler::VllmScheduler(const VllmSchedulerConfig& config)
   require_positive(config.max_model_len, "max_model_len");
   // Reserved up front so steps never allocate; capped so an absurd max_num_seqs costs nothing.
   running_.reserve(static_cast<std::size_t>(std::min<int64_t>(config.max_num_seqs, 4096)));
-  // The preemption cache is modelled for the plain paged cache: with sliding-window groups,
-  // blocks leave a request as its window moves, which the freed queue does not follow (those
-  // preemptions recompute everything, as without prefix caching).
-  if (config.enable_prefix_caching && config.kv_layout.sliding_groups == 0) freed_.emplace(config.num_gpu_blocks);
+  // The prefix cache is modelled for the plain paged cache: with sliding-window groups, blocks
+  // leave a request as its window moves, which the pool does not follow (no hits, as without
+  // prefix caching).
+  if (config.enable_prefix_caching && config.kv_layout.sliding_groups == 0)
+    pool_.emplace(config.num_gpu_blocks, config.block_size);
 }
 
-bool VllmScheduler::grow(RequestState& r, int64_t tokens) {
-  const int64_t before = kv_.used_blocks();
-  if (!kv_.grow_to_cover(r, tokens)) return false;
-  if (freed_) freed_->allocate(kv_.used_blocks() - before);
-  return true;
+void VllmScheduler::use_prompts(const PromptTree* prompts) {
+  if (pool_) pool_->use_prompts(prompts);
+}
+
+void VllmScheduler::set_host_tier(PrefixCacheTier* tier) {
+  if (pool_) pool_->set_host_tier(tier);
 }
 
 void VllmScheduler::release(RequestState& r) {
-  const int64_t blocks = r.allocated_blocks;
-  kv_.free(r);
-  if (freed_) freed_->free_unowned(blocks);
+  if (pool_) pool_->free(r, false);
+  else kv_.free(r);
 }
 
-bool VllmScheduler::resume_from_cache(RequestState& r, int64_t budget) {
-  const int64_t cached = freed_->cached_blocks(r);
-  const int64_t block_size = kv_.block_size_tokens();
-  // get_computed_blocks: every cached block is a hit, but at least one token is computed.
-  const int64_t hit_tokens = std::min<int64_t>(cached * block_size, r.current_tokens() - 1);
-  const int64_t rest = r.current_tokens() - hit_tokens;
-  if (!config_.enable_chunked_prefill && rest > budget && rest <= config_.max_num_batched_tokens) return false;
+bool VllmScheduler::start_from_cache(RequestState& r, const PrefixMatch& hit, int64_t budget) {
+  const int64_t rest = r.current_tokens() - hit.hit_tokens;
+  // Without chunked prefill the rest must fit this step, or (longer than any step) start a step
+  // of its own: the same conditions as the waiting loop's, checked before taking any block.
+  if (!config_.enable_chunked_prefill && rest > budget &&
+      (rest <= config_.max_num_batched_tokens || budget < config_.max_num_batched_tokens))
+    return false;
   const int64_t first_chunk = std::min(rest, budget);
-  const int64_t new_blocks = std::max<int64_t>(0, kv_.blocks_for_tokens(hit_tokens + first_chunk) - cached);
-  if (new_blocks > kv_.free_blocks() - cached) return false;
-  freed_->take(r);
-  if (!kv_.grow_to_cover(r, cached * block_size))
-    throw InternalError(fmt::format("vLLM scheduler: request {}'s {} cached blocks were not free", r.request.id, cached));
-  r.computed_tokens = static_cast<int32_t>(hit_tokens);
+  if (pool_->blocks_to_allocate(hit, hit.hit_tokens + first_chunk) > pool_->free_blocks()) return false;
+  pool_->acquire(r, hit);
+  r.computed_tokens = static_cast<int32_t>(hit.hit_tokens);
   return true;
+}
+
+void VllmScheduler::record_lookup(RequestState& r, const PrefixMatch& hit, bool first_scheduling) {
+  // scheduler.py records the lookup once the request is admitted (not on failed attempts), with
+  // the request's num_tokens; kv_cache_manager.py counts a preempted request's lookups apart.
+  if (r.preemptions > 0) {
+    preempted_query_tokens_ += r.current_tokens();
+    preempted_hit_tokens_ += hit.hit_tokens;
+  } else {
+    prefix_query_tokens_ += r.current_tokens();
+    prefix_hit_tokens_ += hit.hit_tokens;
+  }
+  // request.num_cached_tokens is set at the first scheduling only.
+  if (first_scheduling) {
+    r.cached_prompt_tokens = static_cast<int32_t>(hit.hit_tokens);
+    r.host_loaded_tokens = static_cast<int32_t>(hit.host_blocks * pool_->block_size_tokens());
+  }
 }
 
 bool VllmScheduler::admit(RequestState& r, SimTime /*now*/) {
@@ -100,9 +115,8 @@ void VllmScheduler::preempt(RequestState& r) {
   // Recompute preemption (vLLM V1 has no swapping): the KV is dropped, and the prompt plus the
   // tokens generated so far will be prefilled again. generated_tokens keeps its value, so the
   // output continues where it stopped.
-  const int64_t blocks = r.allocated_blocks;
-  kv_.free(r);
-  if (freed_) freed_->free_preempted(r, blocks);
+  if (pool_) pool_->free(r, true);
+  else kv_.free(r);
   r.computed_tokens = 0;
   r.preemptions += 1;
   ++preemptions_;
@@ -155,17 +169,20 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
     while (!waiting_.empty() && budget > 0 &&
            static_cast<int64_t>(running_.size()) < config_.max_num_seqs) {
       RequestState& r = *waiting_.front();
+      // get_computed_blocks: the cached prefix it would start from (a waiting request holds no
+      // block and has computed nothing).
+      const PrefixMatch hit = pool_ ? pool_->match(r) : PrefixMatch{};
       if (config_.reserve_full_isl) {
         // kv_cache_manager.py allocate_slots(full_sequence_must_fit=True): the blocks the whole
-        // sequence needs beyond those held (a waiting request holds none), sliding groups capped
-        // at their window (apply_admission_cap), must be free. A preempted request's blocks still
-        // cached are in the free pool and count against it, as vLLM counts evictable computed
-        // blocks among those to allocate.
+        // sequence needs beyond its hit blocks, sliding groups capped at their window
+        // (apply_admission_cap), must be free. Hit blocks in the free queue count among those to
+        // allocate, as vLLM counts evictable computed blocks; hit blocks in use cost nothing.
         const int64_t full_tokens = std::min<int64_t>(r.current_tokens(), config_.max_model_len);
-        if (kv_.layout().admission_blocks(full_tokens) - r.allocated_blocks > kv_.free_blocks()) break;
+        const int64_t needed = pool_ ? pool_->blocks_to_allocate(hit, full_tokens)
+                                     : kv_.layout().admission_blocks(full_tokens) - r.allocated_blocks;
+        if (needed > free_blocks()) break;
       }
-      // A preempted request whose blocks are partly still cached starts from its cached prefix.
-      if (freed_ && r.computed_tokens == 0 && freed_->cached_blocks(r) > 0 && !resume_from_cache(r, budget)) break;
+      if (hit.gpu_blocks + hit.host_blocks > 0 && !start_from_cache(r, hit, budget)) break;
       int64_t num_new = r.current_tokens() - r.computed_tokens;
       if (!config_.enable_chunked_prefill && num_new > budget) {
         // vLLM stops here and waits for a step with room for the whole prefill. A resumed
@@ -179,6 +196,7 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
       if (!grow(r, r.computed_tokens + num_new)) break;
       waiting_.pop_front();
       running_.push_back(&r);
+      if (pool_) record_lookup(r, hit, r.first_scheduled_ns == kNeverNs);
       if (r.first_scheduled_ns == kNeverNs) r.first_scheduled_ns = now;
       schedule(r, num_new, plan);
       budget -= num_new;
@@ -214,24 +232,24 @@ FrameworkStats VllmScheduler::stats() const {
   FrameworkStats s;
   s.running = static_cast<int64_t>(running_.size());
   s.waiting = static_cast<int64_t>(waiting_.size());
-  s.kv_used_blocks = kv_.used_blocks();
+  s.kv_used_blocks = used_blocks();
   s.kv_total_blocks = kv_.total_blocks();
   s.preemptions = preemptions_;
+  s.prefix_query_tokens = prefix_query_tokens_;
+  s.prefix_hit_tokens = prefix_hit_tokens_;
+  s.prefix_preempted_query_tokens = preempted_query_tokens_;
+  s.prefix_preempted_hit_tokens = preempted_hit_tokens_;
   return s;
 }
 
 void VllmScheduler::check_invariants() const {
-  kv_.check_invariants();
-  if (freed_) {
-    freed_->check_invariants();
-    if (freed_->free_blocks() != kv_.free_blocks())
-      throw InternalError(fmt::format("vLLM scheduler: the prefix cache's free queue holds {} blocks, the pool {}",
-                                      freed_->free_blocks(), kv_.free_blocks()));
-  }
+  if (pool_) pool_->check_invariants();
+  else kv_.check_invariants();
   if (static_cast<int64_t>(running_.size()) > config_.max_num_seqs)
     throw InternalError(fmt::format("vLLM scheduler: {} running requests exceed max_num_seqs {}",
                                     running_.size(), config_.max_num_seqs));
-  // Every used block belongs to a running request (a request listed twice would count twice).
+  // Every block in a table belongs to a running request (a request listed twice would count
+  // twice); with prefix caching a shared block is in several tables (the pool audits that).
   int64_t held = 0;
   for (const RequestState* r : running_) {
     if (r->allocated_blocks <= 0 || r->finished() || r->computed_tokens > r->current_tokens() ||
@@ -242,9 +260,10 @@ void VllmScheduler::check_invariants() const {
           r->request.output_tokens));
     held += r->allocated_blocks;
   }
-  if (held != kv_.used_blocks())
-    throw InternalError(fmt::format("vLLM scheduler: running requests hold {} blocks, the cache counts {} used",
-                                    held, kv_.used_blocks()));
+  const int64_t tables = pool_ ? pool_->table_blocks() : kv_.used_blocks();
+  if (held != tables)
+    throw InternalError(fmt::format("vLLM scheduler: running requests hold {} blocks, the cache counts {} held",
+                                    held, tables));
   // Waiting requests hold nothing; checking the ends keeps this O(running), not O(queue).
   for (const RequestState* r : {waiting_.empty() ? nullptr : waiting_.front(),
                                 waiting_.empty() ? nullptr : waiting_.back()}) {

@@ -9,10 +9,14 @@
 // goes to the front of the waiting queue, and its prompt and generated tokens are prefilled
 // again when it is readmitted.
 //
-// Prefix caching (on by default in V1) is modelled for what it does to preemption: a preempted
-// request's blocks stay cached until reused (FreedBlockQueue), so when it runs again it
-// recomputes only the evicted tail. Prompts are not matched against each other (random and
-// trace prompts share no prefixes). Not modelled: speculative decoding,
+// Automatic prefix caching (on by default in V1; PrefixBlockPool): a waiting request first takes
+// the longest cached run of its leading full blocks (get_computed_blocks, capped at
+// num_tokens - 1), so its first step computes only the tokens after them while attention still
+// reads the whole context; blocks are shared by reference count, and freed ones stay cached until
+// reused in LRU order. Requests with content identity (Request::content_node) hit each other's
+// prompts and outputs; requests without it can only re-hit their own blocks after a preemption,
+// so a preempted request recomputes only its evicted tail. With sliding-window layers prefix
+// caching is not modelled (no hits). Not modelled: speculative decoding,
 // long_prefill_token_threshold. Async scheduling is the simulation's (Replica::async_scheduling).
 // Admission (reserve_full_isl): see VllmSchedulerConfig. With sliding-window layers the KV
 // blocks are counted per group (models/kv_cache_groups.hpp).
@@ -23,7 +27,7 @@
 
 #include "frameworks/framework.hpp"
 #include "frameworks/kv_block_manager.hpp"
-#include "freed_block_queue.hpp"
+#include "prefix_block_pool.hpp"
 
 namespace llmpo {
 
@@ -35,7 +39,7 @@ struct VllmSchedulerConfig {
   int64_t num_gpu_blocks = 0;             // KV blocks in the cache
   int64_t max_model_len = 0;              // longest prompt + output accepted
   int64_t window_tokens = 0;              // the model's sliding window, for StepShape (0 = none)
-  bool enable_prefix_caching = true;      // V1 default: freed blocks keep their KV until reused
+  bool enable_prefix_caching = true;      // V1 default: full blocks are cached by content and reused
   // Admission reserves the whole sequence (vLLM #37307, SchedulerConfig.scheduler_reserve_full_isl,
   // scheduler.py passes it as allocate_slots(full_sequence_must_fit=...)): a waiting request is
   // admitted only if blocks for min(prompt + generated, max_model_len) tokens are free, although
@@ -63,6 +67,10 @@ class VllmScheduler final : public Framework {
   bool prepare_decode_run(DecodeRun& run) override;
   void apply_decode_run(int64_t steps, std::vector<RequestState*>& running) override;
   void check_invariants() const override;
+  void use_prompts(const PromptTree* prompts) override;
+  // A host-memory tier that extends prefix hits (see PrefixCacheTier); ignored without prefix
+  // caching. Not owned; must outlive the scheduler.
+  void set_host_tier(PrefixCacheTier* tier);
 
   const VllmSchedulerConfig& config() const { return config_; }
 
@@ -70,21 +78,29 @@ class VllmScheduler final : public Framework {
   void schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan);
   void preempt(RequestState& r);
   void release(RequestState& r);  // a finished request's blocks back to the pool
-  // kv_.grow_to_cover, telling the prefix cache which freed blocks were reused.
-  bool grow(RequestState& r, int64_t tokens);
-  // A preempted request about to run again takes back its cached prefix: computed tokens start
-  // there. Returns false, changing nothing, when the blocks for its first chunk do not fit.
-  bool resume_from_cache(RequestState& r, int64_t budget);
+  // The block counts of whichever pool is in use.
+  bool grow(RequestState& r, int64_t tokens) { return pool_ ? pool_->grow(r, tokens) : kv_.grow_to_cover(r, tokens); }
+  int64_t free_blocks() const { return pool_ ? pool_->free_blocks() : kv_.free_blocks(); }
+  int64_t used_blocks() const { return pool_ ? pool_->used_blocks() : kv_.used_blocks(); }
+  // A waiting request takes its prefix-cache hit `hit`: computed tokens start there. Returns
+  // false, changing nothing, when the blocks for its first chunk do not fit.
+  bool start_from_cache(RequestState& r, const PrefixMatch& hit, int64_t budget);
+  // vLLM's PrefixCacheStats.record, at the request's admission into the running batch.
+  void record_lookup(RequestState& r, const PrefixMatch& hit, bool first_scheduling);
 
   VllmSchedulerConfig config_;
-  KvBlockManager kv_;
-  std::optional<FreedBlockQueue> freed_;  // with prefix caching
+  KvBlockManager kv_;                    // block counts without prefix caching
+  std::optional<PrefixBlockPool> pool_;  // with prefix caching (replaces kv_'s counts)
   // Admission order: the tail is the most recently admitted, the one preemption picks. Reserved
   // at construction, so a step never allocates; finished requests are removed in one pass.
   std::vector<RequestState*> running_;
   // FIFO of new arrivals; preempted requests are put back at the front.
   std::deque<RequestState*> waiting_;
   int64_t preemptions_ = 0;
+  // vLLM's prefix cache counters (vllm/v1/metrics/stats.py PrefixCacheStats), in tokens:
+  // lookups of requests never preempted, and of preempted ones apart.
+  int64_t prefix_query_tokens_ = 0, prefix_hit_tokens_ = 0;
+  int64_t preempted_query_tokens_ = 0, preempted_hit_tokens_ = 0;
 };
 
 }  // namespace llmpo
