@@ -27,6 +27,13 @@ struct TraceRow {
   int32_t prompt_tokens = 0;  // as in the file (0 allowed here; the generator clamps to >= 1)
   int32_t output_tokens = 0;
   int32_t line = 0;           // line in the file, for messages
+  // Content identity (generic format, optional columns session_id, prefix_id, prefix_tokens):
+  // dense indexes of the texts in order of first appearance, -1 for none (no column, or an
+  // empty cell). Rows of one prefix_id share their first prefix_tokens prompt tokens; a
+  // session's rows each resend the previous row's prompt and output, then a new message.
+  int32_t session = -1;
+  int32_t prefix = -1;
+  int32_t prefix_tokens = 0;  // with a prefix: 1..prompt_tokens
 };
 
 // Reads every row. Errors (InputError with file:line, the column as key path): an empty or
