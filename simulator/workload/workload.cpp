@@ -283,20 +283,25 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
   if (spec.trace && !trace_times)
     arrival_text += fmt::format("; lengths from {} (rows shuffled)",
                                 std::filesystem::path(spec.trace->file).filename().string());
-  w.summary = spec.trace ? fmt::format("{} requests, {}; prompt mean {:.1f}; output mean {:.1f}", requests,
-                                       arrival_text, prompt_sum / count, output_sum / count)
-                         : fmt::format("{} requests, {}; prompt {} mean {:.1f}; output {} mean {:.1f}", requests,
-                                       arrival_text, prompt_text, prompt_sum / count, output_text,
-                                       output_sum / count);
   // What a cache that kept everything could reuse: the ceiling any prefix cache can reach.
   const double reusable_share = w.prompts ? static_cast<double>(reusable_prompt_tokens(w)) / prompt_sum : 0.0;
   const double mean_turns = w.sessions > 0 ? count / static_cast<double>(w.sessions) : 0.0;
   if (spec.sessions) {
-    w.summary += fmt::format("; {} sessions ({}), mean {:.2f} turns, prompt mean includes history",
-                             w.sessions, describe(*spec.sessions), mean_turns);
+    // The arrival process gives session starts, and the prompt distribution each new message;
+    // the prompt mean includes the resent history.
+    w.summary = fmt::format("{} requests in {} sessions, mean {:.2f} turns ({}); session starts {}; new message {}, "
+                            "prompt mean {:.1f} with history; output {} mean {:.1f}",
+                            requests, w.sessions, mean_turns, describe(*spec.sessions), arrival_text, prompt_text,
+                            prompt_sum / count, output_text, output_sum / count);
     if (w.sessions_ended_at_max_model_len > 0)
       w.summary += fmt::format("; {} sessions ended at max_model_len {} ({} turns not sent)",
                                w.sessions_ended_at_max_model_len, max_model_len, w.turns_dropped_at_max_model_len);
+  } else {
+    w.summary = spec.trace ? fmt::format("{} requests, {}; prompt mean {:.1f}; output mean {:.1f}", requests,
+                                         arrival_text, prompt_sum / count, output_sum / count)
+                           : fmt::format("{} requests, {}; prompt {} mean {:.1f}; output {} mean {:.1f}", requests,
+                                         arrival_text, prompt_text, prompt_sum / count, output_text,
+                                         output_sum / count);
   }
   std::vector<std::string> prefix_parts;
   if (spec.shared_prefixes) prefix_parts.push_back(describe(*spec.shared_prefixes));
@@ -324,7 +329,9 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
       {"arrival_process", process},
       {"request_rate_per_s", single_rate ? fmt::format("{}", spec.arrival->rate_per_s) : ""},
       {"burstiness", gamma ? fmt::format("{}", spec.arrival->burstiness) : ""},
-      {"offered_rate_per_s", !w.closed_loop && span_s > 0 ? format_mean(count / span_s) : ""},
+      // With sessions, follow-ups arrive after the first turns' span: no request rate is offered
+      // up front, only the session start rate.
+      {"offered_rate_per_s", !w.closed_loop && !spec.sessions && span_s > 0 ? format_mean(count / span_s) : ""},
       {"arrival_span_s", w.closed_loop ? "" : fmt::format("{:.3f}", span_s)},
       {"clients", w.closed_loop ? fmt::format("{}", w.clients) : ""},
       {"think_time_s", w.closed_loop ? fmt::format("{}", spec.arrival->think_time_s) : ""},
@@ -338,6 +345,7 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
       {"trace_rate_scale", trace_times ? fmt::format("{}", spec.trace->rate_scale) : ""},
       {"classes", join(class_parts, ";")},
       {"sessions", spec.sessions ? fmt::format("{}", w.sessions) : ""},
+      {"session_rate_per_s", spec.sessions && span_s > 0 ? format_mean(static_cast<double>(w.sessions) / span_s) : ""},
       {"session_kind", spec.sessions ? (spec.sessions->kind == SessionKind::agent ? "agent" : "chat") : ""},
       {"mean_turns_per_session", spec.sessions ? format_mean(mean_turns) : ""},
       {"session_think_time_s", spec.sessions ? describe(spec.sessions->think_time) : ""},

@@ -85,3 +85,51 @@ TEST_CASE("session run: follow-ups are sent think_time_s after their previous tu
   }
   CHECK(found_json);
 }
+
+TEST_CASE("session run: a sweep of framework keys replays one generated workload of sessions") {
+  const std::string dir = fresh_dir("session-sweep");
+  const std::string file =
+      write_file(dir, "e.yaml", std::string(kSessionsExperiment) + "sweep:\n  max_num_seqs: [4, 64]\n");
+  REQUIRE(run_cli_args({"run", file, "--out", dir + "/out", "--quiet"}).code == 0);
+  const auto manifest = nlohmann::json::parse(read_file(dir + "/out/manifest.json"));
+  CHECK(manifest["workloads"].size() == 1);
+  // Both points see the same requests: ids, prompts (history included) and outputs.
+  const auto requests = read_csv(dir + "/out/requests.csv");
+  const std::size_t run = column(requests, "run");
+  std::map<std::string, std::vector<std::string>> by_run;
+  for (std::size_t i = 1; i < requests.size(); ++i)
+    by_run[requests[i][run]].push_back(requests[i][column(requests, "request_id")] + "/" +
+                                       requests[i][column(requests, "prompt_tokens")] + "/" +
+                                       requests[i][column(requests, "output_tokens")]);
+  REQUIRE(by_run.size() == 2);
+  CHECK(by_run["0"] == by_run["1"]);
+}
+
+TEST_CASE("session run: histories past max_model_len need over_max_model_len, then clip ends sessions") {
+  const std::string dir = fresh_dir("session-limit");
+  const std::string base = std::string(kSessionsExperiment);
+  // 500 prefix tokens and up to 5 turns of 300 + 100: up to 2500 tokens; a limit of 1200 cuts some.
+  const std::string limited = with_edits(base, {{"gpu_id: \"gpu0\"}", "gpu_id: \"gpu0\", max_model_len: 1200}"}});
+  const CliRun refused = run_cli_args({"run", write_file(dir, "e.yaml", limited), "--out", dir + "/out", "--quiet"});
+  CHECK(refused.code == 2);
+  CHECK_THAT(refused.err, Catch::Contains("have prompt + output above max_model_len 1200") &&
+                              Catch::Contains("a session ends before the turn whose history would pass it"));
+  CHECK(!std::filesystem::exists(dir + "/out/summary.csv"));
+
+  const std::string clipped = with_edits(limited, {{"  sessions:", "  over_max_model_len: clip\n  sessions:"}});
+  REQUIRE(run_cli_args({"run", write_file(dir, "c.yaml", clipped), "--out", dir + "/clip", "--quiet"}).code == 0);
+  const auto summary = read_csv(dir + "/clip/summary.csv");
+  const int64_t ended = std::stoll(summary[1][column(summary, "sessions_ended_at_max_model_len")]);
+  CHECK(ended > 0);
+  const auto requests = read_csv(dir + "/clip/requests.csv");
+  const std::size_t prompt = column(requests, "prompt_tokens");
+  const std::size_t output = column(requests, "output_tokens");
+  for (std::size_t i = 1; i < requests.size(); ++i)
+    CHECK(std::stoll(requests[i][prompt]) + std::stoll(requests[i][output]) <= 1200);
+  // The same spec generated here at the clip limit ends exactly as many sessions.
+  StrictMap root(load_yaml_string(clipped, "c.yaml"), "c.yaml", "");
+  StrictMap section = root.get_map("workload");
+  const Workload w = generate_workload(parse_workload(section), 3, 1200);
+  CHECK(w.sessions_ended_at_max_model_len == ended);
+  CHECK(requests.size() == w.requests.size() + 1);
+}

@@ -102,8 +102,12 @@ TEST_CASE("session workloads: a 3-turn chat resends its whole history before eac
   CHECK(column_of(w, "reusable_prompt_share") == "0.5455");
   CHECK(column_of(w, "session_kind") == "chat");
   CHECK(column_of(w, "num_requests") == "3");
-  CHECK_THAT(w.summary, Catch::StartsWith("3 requests,") && Catch::Contains("1 sessions (chat sessions") &&
-                            Catch::Contains("mean 3.00 turns") && Catch::Contains("reusable prompt share 54.5%"));
+  CHECK_THAT(w.summary, Catch::StartsWith("3 requests in 1 sessions, mean 3.00 turns (chat sessions, turns "
+                                          "fixed(3), think 5 s); session starts constant 1 req/s") &&
+                            Catch::Contains("new message fixed(100), prompt mean 220.0 with history") &&
+                            Catch::EndsWith("reusable prompt share 54.5%"));
+  // Follow-ups arrive after the first turns' span, so no request rate is offered up front.
+  CHECK(column_of(w, "offered_rate_per_s").empty());
   CHECK(w.last_fixed_arrival_ns() == 1'000'000'000);
 }
 
