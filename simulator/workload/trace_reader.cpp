@@ -6,6 +6,7 @@
 
 #include "simulator/util/csv_table.hpp"
 #include "simulator/util/error.hpp"
+#include "mooncake_trace.hpp"
 
 namespace llmpo {
 
@@ -14,6 +15,7 @@ const char* to_string(TraceFormat format) {
     case TraceFormat::azure: return "azure";
     case TraceFormat::lengths: return "lengths";
     case TraceFormat::generic: return "generic";
+    case TraceFormat::mooncake: return "mooncake";
   }
   return "?";
 }
@@ -23,6 +25,7 @@ std::string default_prompt_column(TraceFormat format) {
     case TraceFormat::azure: return "ContextTokens";
     case TraceFormat::lengths: return "num_prefill_tokens";
     case TraceFormat::generic: return "prompt_tokens";
+    case TraceFormat::mooncake: return "input_length";
   }
   return "";
 }
@@ -32,6 +35,7 @@ std::string default_output_column(TraceFormat format) {
     case TraceFormat::azure: return "GeneratedTokens";
     case TraceFormat::lengths: return "num_decode_tokens";
     case TraceFormat::generic: return "output_tokens";
+    case TraceFormat::mooncake: return "output_length";
   }
   return "";
 }
@@ -170,11 +174,13 @@ std::vector<int32_t> read_column(const CsvTable& table, const std::string& colum
 
 std::vector<TraceRow> read_trace(const std::string& path, TraceFormat format, const std::string& column_prompt,
                                  const std::string& column_output) {
+  if (format == TraceFormat::mooncake) return read_mooncake_trace(path);
   return read_rows(CsvTable::read(path), format, column_prompt, column_output);
 }
 
 std::vector<TraceRow> read_trace_text(std::string_view text, const std::string& path, TraceFormat format,
                                       const std::string& column_prompt, const std::string& column_output) {
+  if (format == TraceFormat::mooncake) return read_mooncake_trace_text(text, path);
   return read_rows(CsvTable::parse(text, path), format, column_prompt, column_output);
 }
 

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <numeric>
 
 #include <fmt/format.h>
 
 #include "content_builder.hpp"
+#include "mooncake_trace.hpp"
 #include "simulator/core/distributions.hpp"
 #include "simulator/util/text.hpp"
 
@@ -106,7 +108,17 @@ class TraceContent {
   explicit TraceContent(PromptTree& tree) : tree_(tree) {}
   int32_t add(const TraceRow& row, const Request& r) {
     int32_t base = kNoPromptNode;
-    if (row.session >= 0 && static_cast<std::size_t>(row.session) < session_last_.size() &&
+    if (!row.block_hashes.empty()) {
+      // Mooncake: a chain of 512-token blocks, shared while the ids agree; only the prompt's
+      // full blocks (of the request as clipped) are shared, the partial last one is its own.
+      const int64_t full_blocks =
+          std::min<int64_t>(r.prompt_tokens / kMooncakeBlockTokens, static_cast<int64_t>(row.block_hashes.size()));
+      for (int64_t b = 0; b < full_blocks; ++b) {
+        const auto [it, added] = block_node_.try_emplace({base, row.block_hashes[static_cast<std::size_t>(b)]}, 0);
+        if (added) it->second = tree_.add(base, kMooncakeBlockTokens);
+        base = it->second;
+      }
+    } else if (row.session >= 0 && static_cast<std::size_t>(row.session) < session_last_.size() &&
         session_last_[static_cast<std::size_t>(row.session)] != kNoPromptNode) {
       base = session_last_[static_cast<std::size_t>(row.session)];
     } else if (row.prefix >= 0) {
@@ -129,6 +141,7 @@ class TraceContent {
   PromptTree& tree_;
   std::vector<int32_t> prefix_node_;   // by TraceRow::prefix
   std::vector<int32_t> session_last_;  // by TraceRow::session: its latest request's content node
+  std::map<std::pair<int32_t, int64_t>, int32_t> block_node_;  // (parent node, block hash id) -> node
 };
 
 std::string format_mean(double value) { return fmt::format("{:.2f}", value); }
@@ -179,7 +192,8 @@ void generate_requests(const WorkloadSpec& spec, uint64_t seed, int64_t max_mode
   }
   bool trace_identity = false;
   if (trace_times)
-    for (const TraceRow* row : arrivals.trace_rows) trace_identity = trace_identity || row->session >= 0 || row->prefix >= 0;
+    for (const TraceRow* row : arrivals.trace_rows)
+      trace_identity = trace_identity || row->session >= 0 || row->prefix >= 0 || !row->block_hashes.empty();
   TraceContent trace_content(tree);
 
   w.requests.resize(n);

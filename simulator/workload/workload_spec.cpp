@@ -10,7 +10,7 @@ namespace llmpo {
 
 namespace {
 
-const std::vector<std::string> kFormats = {"azure", "lengths", "generic"};
+const std::vector<std::string> kFormats = {"azure", "lengths", "generic", "mooncake"};
 const std::vector<std::string> kTraceKeys = {"file", "format", "rate_scale", "start_s",
                                              "end_s", "column_prompt", "column_output"};
 
@@ -18,8 +18,12 @@ TraceSpec parse_trace(StrictMap map, TraceCache* cache) {
   TraceSpec trace;
   const std::string format = map.get_choice("format", kFormats);
   trace.format = static_cast<TraceFormat>(std::find(kFormats.begin(), kFormats.end(), format) - kFormats.begin());
+  // Mooncake rows are JSON objects with fixed keys: no columns to name.
   const std::vector<std::string> valid =
-      trace.has_arrivals() ? kTraceKeys : std::vector<std::string>{"file", "format", "column_prompt", "column_output"};
+      trace.format == TraceFormat::mooncake
+          ? std::vector<std::string>{"file", "format", "rate_scale", "start_s", "end_s"}
+      : trace.has_arrivals() ? kTraceKeys
+                             : std::vector<std::string>{"file", "format", "column_prompt", "column_output"};
   reject_keys_of_other_kinds(map, "format", format, valid, kTraceKeys);
 
   trace.file = resolve_input_path(map.get_string("file"), map.file());
@@ -163,7 +167,7 @@ void check_content(StrictMap& workload, const WorkloadSpec& spec, std::vector<St
   const bool trace_times = spec.trace && spec.trace->has_arrivals();
   if (trace_times) {
     const std::string why = "a trace with arrivals names its own sessions and prefixes (generic format: session_id, "
-                            "prefix_id and prefix_tokens columns)";
+                            "prefix_id and prefix_tokens columns; mooncake: hash_ids)";
     for (const std::string key : {"sessions", "shared_prefixes"})
       if (workload.has(key)) workload.fail(key, why);
     for (StrictMap& map : class_maps)
