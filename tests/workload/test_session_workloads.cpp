@@ -414,3 +414,45 @@ TEST_CASE("session workloads: mistakes in sessions and shared_prefixes name thei
         "exp.yaml:6:3: workload.sessions: sessions need an open-loop arrival process (it gives the sessions' "
         "first turns; each later turn is sent think_time_s after the previous reply)");
 }
+
+TEST_CASE("session workloads: a class with its own shared_prefixes draws only from its own pool") {
+  const std::string text = R"(workload:
+  arrival: {process: poisson, rate_per_s: 50}
+  num_requests: 400
+  prompt_tokens: {distribution: fixed, value: 10}
+  output_tokens: {distribution: fixed, value: 2}
+  shared_prefixes: {count: 2, tokens: {distribution: fixed, value: 100}, popularity: uniform}
+  classes:
+    - {name: chat, weight: 1}
+    - {name: rag, weight: 1, shared_prefixes: {count: 3, tokens: {distribution: fixed, value: 700}, popularity: zipf, exponent: 2}}
+)";
+  const Workload w = generate_workload(parse(text), 2, 0);
+  // The top-level pool's prefixes are nodes 0 and 1, the rag class's 2, 3 and 4.
+  std::map<int32_t, int64_t> chat_uses, rag_uses;
+  for (const Request& r : w.requests) {
+    const int32_t root = root_of(*w.prompts, r.content_node);
+    if (r.class_id == 0) {
+      CHECK(r.prompt_tokens == 110);
+      ++chat_uses[root];
+    } else {
+      CHECK(r.prompt_tokens == 710);
+      ++rag_uses[root];
+    }
+  }
+  CHECK(chat_uses.size() == 2);
+  CHECK(chat_uses.begin()->first == 0);
+  REQUIRE(rag_uses.size() == 3);
+  CHECK(rag_uses.begin()->first == 2);
+  // Zipf s = 2 over 3: p = 1, 1/4, 1/9 over H = 49/36, so prefix 1 takes 36/49 = 73% of the class.
+  const double rag = static_cast<double>(rag_uses[2] + rag_uses[3] + rag_uses[4]);
+  CHECK(static_cast<double>(rag_uses[2]) / rag == Approx(36.0 / 49).margin(0.08));
+  CHECK(max_total_tokens_bound(parse(text)) == 712);
+  // A top-level pool that every class replaces would never be used.
+  std::string all_own = text;
+  all_own.replace(all_own.find("{name: chat, weight: 1}"), 23,
+                  "{name: chat, weight: 1, shared_prefixes: {count: 1, tokens: {distribution: fixed, value: 5}, "
+                  "popularity: uniform}}");
+  CHECK(error_of(all_own) ==
+        "exp.yaml:6:3: workload.shared_prefixes: every class sets its own shared_prefixes, so this one would never be "
+        "used");
+}
