@@ -29,6 +29,15 @@ std::string error_of(const std::string& text) {
   return "(no error)";
 }
 
+std::string error_of_generation(const WorkloadSpec& spec) {
+  try {
+    generate_workload(spec, 1, 0);
+  } catch (const InputError& error) {
+    return error.what();
+  }
+  return "(no error)";
+}
+
 std::string column_of(const Workload& w, const std::string& key) {
   for (const auto& [name, value] : w.columns)
     if (name == key) return value;
@@ -455,4 +464,22 @@ TEST_CASE("session workloads: a class with its own shared_prefixes draws only fr
   CHECK(error_of(all_own) ==
         "exp.yaml:6:3: workload.shared_prefixes: every class sets its own shared_prefixes, so this one would never be "
         "used");
+}
+
+TEST_CASE("session workloads: a history past what one request may hold is an error, not an overflow") {
+  // Turn 2 resends 600M + 1 tokens and adds 600M more: past the 1e9 tokens of one request.
+  const WorkloadSpec spec = parse(R"(workload:
+  arrival: {process: constant, rate_per_s: 1}
+  num_requests: 2
+  prompt_tokens: {distribution: fixed, value: 600000000}
+  output_tokens: {distribution: fixed, value: 1}
+  sessions: {turns: {distribution: fixed, value: 3}, think_time_s: 1}
+)");
+  CHECK(error_of_generation(spec) ==
+        "workload.sessions: session 0 would reach 1200000002 tokens at turn 2, more than the 1000000000 one request "
+        "may hold; lower turns or token lengths, or set over_max_model_len: clip");
+  // With a limit (clip), the session simply ends after its first turn.
+  const Workload clipped = generate_workload(spec, 1, 700'000'000);
+  CHECK(clipped.requests.size() == 2);
+  CHECK(clipped.turns_dropped_at_max_model_len == 4);
 }
