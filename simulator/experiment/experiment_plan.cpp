@@ -77,11 +77,13 @@ void check_lengths(ExperimentPlan& plan, int64_t index, AdviceTerms terms) {
   throw InputError(w.pos, "workload",
                    fmt::format("{} of {} requests have prompt + output above max_model_len {} of '{}' ({}; the "
                                "longest has {} tokens). Say what happens to them: over_max_model_len: clip "
-                               "(shorten output, then prompt, to the smallest max_model_len in the file) or "
+                               "(shorten output, then prompt, to the smallest max_model_len in the file{}) or "
                                "over_max_model_len: reject (send them; the engine refuses them, as vLLM's server "
-                               "does); or raise max_model_len",
+                               "does{}); or raise max_model_len",
                                too_long, generated.requests.size(), tightest->kv.max_model_len, tightest->name,
-                               tightest->entry_path, longest));
+                               tightest->entry_path, longest,
+                               w.spec.sessions ? "; a session ends before the turn whose history would pass it" : "",
+                               w.spec.sessions ? ", and the session's later turns are not sent" : ""));
 }
 
 // Why `name` cannot be a folder name inside results/, or "" when it can.

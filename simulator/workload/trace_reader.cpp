@@ -1,8 +1,12 @@
 #include "trace_reader.hpp"
 
+#include <unordered_map>
+
 #include <fmt/format.h>
 
 #include "simulator/util/csv_table.hpp"
+#include "simulator/util/error.hpp"
+#include "mooncake_trace.hpp"
 
 namespace llmpo {
 
@@ -11,6 +15,7 @@ const char* to_string(TraceFormat format) {
     case TraceFormat::azure: return "azure";
     case TraceFormat::lengths: return "lengths";
     case TraceFormat::generic: return "generic";
+    case TraceFormat::mooncake: return "mooncake";
   }
   return "?";
 }
@@ -20,6 +25,7 @@ std::string default_prompt_column(TraceFormat format) {
     case TraceFormat::azure: return "ContextTokens";
     case TraceFormat::lengths: return "num_prefill_tokens";
     case TraceFormat::generic: return "prompt_tokens";
+    case TraceFormat::mooncake: return "input_length";
   }
   return "";
 }
@@ -29,11 +35,75 @@ std::string default_output_column(TraceFormat format) {
     case TraceFormat::azure: return "GeneratedTokens";
     case TraceFormat::lengths: return "num_decode_tokens";
     case TraceFormat::generic: return "output_tokens";
+    case TraceFormat::mooncake: return "output_length";
   }
   return "";
 }
 
 namespace {
+
+// The generic format's optional identity columns; see TraceRow. Checked here, where the file
+// and lines are known, so that generation can trust them.
+void read_identity(const CsvTable& table, std::size_t prompt_column, std::vector<TraceRow>& rows) {
+  const std::optional<std::size_t> session_column = table.find("session_id");
+  const std::optional<std::size_t> prefix_column = table.find("prefix_id");
+  const std::optional<std::size_t> prefix_tokens_column = table.find("prefix_tokens");
+  if (prefix_column.has_value() != prefix_tokens_column.has_value()) {
+    const std::string missing = prefix_column ? "prefix_tokens" : "prefix_id";
+    throw InputError(SourcePos{table.path(), table.header_line(), 0}, missing,
+                     fmt::format("column '{}' is missing: prefix_id (which prefix a row starts with) and "
+                                 "prefix_tokens (how long it is) come together", missing));
+  }
+  if (!session_column && !prefix_column) return;
+  std::unordered_map<std::string, int32_t> sessions, prefixes;
+  std::vector<std::size_t> prefix_first_row;    // by prefix index: the row that introduced it
+  std::vector<std::size_t> session_last_row;    // by session index: its latest row so far
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const CsvRow& csv_row = table.rows()[i];
+    TraceRow& row = rows[i];
+    if (prefix_column && !table.empty_cell(csv_row, *prefix_column)) {
+      const auto [it, added] = prefixes.try_emplace(table.text(csv_row, *prefix_column),
+                                                    static_cast<int32_t>(prefixes.size()));
+      row.prefix = it->second;
+      row.prefix_tokens = static_cast<int32_t>(table.whole(csv_row, *prefix_tokens_column, 1, row.prompt_tokens));
+      if (added) {
+        prefix_first_row.push_back(i);
+      } else {
+        const TraceRow& first = rows[prefix_first_row[static_cast<std::size_t>(row.prefix)]];
+        if (first.prefix_tokens != row.prefix_tokens)
+          table.fail(csv_row, *prefix_tokens_column,
+                     fmt::format("prefix '{}' has {} tokens here but {} on line {}; one prefix has one length",
+                                 CsvTable::shown(it->first), row.prefix_tokens, first.prefix_tokens, first.line));
+      }
+    } else if (prefix_tokens_column && !table.empty_cell(csv_row, *prefix_tokens_column)) {
+      table.fail(csv_row, *prefix_tokens_column, "prefix_tokens without a prefix_id on this row; give both or neither");
+    }
+    if (!session_column || table.empty_cell(csv_row, *session_column)) continue;
+    const auto [it, added] = sessions.try_emplace(table.text(csv_row, *session_column),
+                                                  static_cast<int32_t>(sessions.size()));
+    row.session = it->second;
+    if (added) {
+      session_last_row.push_back(i);
+      continue;
+    }
+    std::size_t& last_index = session_last_row[static_cast<std::size_t>(row.session)];
+    const TraceRow& previous = rows[last_index];
+    const int64_t history = int64_t{previous.prompt_tokens} + previous.output_tokens;
+    if (row.prompt_tokens < history)
+      table.fail(csv_row, prompt_column,
+                 fmt::format("session '{}' resends its history: this turn's prompt ({} tokens) must hold at least "
+                             "the previous turn's prompt + output on line {} ({} tokens)",
+                             CsvTable::shown(it->first), row.prompt_tokens, previous.line, history));
+    if (row.prefix >= 0 && row.prefix != previous.prefix)
+      table.fail(csv_row, *prefix_column,
+                 fmt::format("session '{}' started on line {} with {}; a later turn keeps the session's prefix "
+                             "(leave the cell empty, or repeat it)", CsvTable::shown(it->first), previous.line,
+                             previous.prefix < 0 ? std::string("no prefix") : "another prefix"));
+    row.prefix = previous.prefix;
+    row.prefix_tokens = previous.prefix_tokens;
+    last_index = i;
+  }
+}
 
 std::vector<TraceRow> read_rows(const CsvTable& table, TraceFormat format, const std::string& column_prompt,
                                 const std::string& column_output) {
@@ -88,6 +158,7 @@ std::vector<TraceRow> read_rows(const CsvTable& table, TraceFormat format, const
     row.output_tokens = table.token_count(csv_row, output_column);
     rows.push_back(row);
   }
+  if (format == TraceFormat::generic) read_identity(table, prompt_column, rows);
   return rows;
 }
 
@@ -103,11 +174,13 @@ std::vector<int32_t> read_column(const CsvTable& table, const std::string& colum
 
 std::vector<TraceRow> read_trace(const std::string& path, TraceFormat format, const std::string& column_prompt,
                                  const std::string& column_output) {
+  if (format == TraceFormat::mooncake) return read_mooncake_trace(path);
   return read_rows(CsvTable::read(path), format, column_prompt, column_output);
 }
 
 std::vector<TraceRow> read_trace_text(std::string_view text, const std::string& path, TraceFormat format,
                                       const std::string& column_prompt, const std::string& column_output) {
+  if (format == TraceFormat::mooncake) return read_mooncake_trace_text(text, path);
   return read_rows(CsvTable::parse(text, path), format, column_prompt, column_output);
 }
 

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <numeric>
 
 #include <fmt/format.h>
 
+#include "content_builder.hpp"
+#include "mooncake_trace.hpp"
 #include "simulator/core/distributions.hpp"
 #include "simulator/util/text.hpp"
 
@@ -84,6 +87,63 @@ std::vector<int32_t> choose_classes(const std::vector<ClientClass>& classes, std
   return ids;
 }
 
+// Each class's prompt and output samplers (its own distributions, or the top-level ones).
+void make_samplers(const WorkloadSpec& spec, std::size_t class_count, std::vector<LengthSampler>& prompt_samplers,
+                   std::vector<LengthSampler>& output_samplers) {
+  for (std::size_t c = 0; c < class_count; ++c) {
+    const ClassSpec* cls = spec.classes.empty() ? nullptr : &spec.classes[c];
+    const auto& p = cls && cls->prompt_tokens ? cls->prompt_tokens : spec.prompt_tokens;
+    const auto& o = cls && cls->output_tokens ? cls->output_tokens : spec.output_tokens;
+    if (!p) bad_spec("prompt_tokens", "missing: a token-length distribution, or a trace");
+    if (!o) bad_spec("output_tokens", "missing: a token-length distribution, or a trace");
+    prompt_samplers.emplace_back(*p);
+    output_samplers.emplace_back(*o);
+  }
+}
+
+// Content of a trace's rows that name a session or prefix (TraceRow): a prefix is one root
+// segment shared by its rows; a session's row continues its previous row's tokens.
+class TraceContent {
+ public:
+  explicit TraceContent(PromptTree& tree) : tree_(tree) {}
+  int32_t add(const TraceRow& row, const Request& r) {
+    int32_t base = kNoPromptNode;
+    if (!row.block_hashes.empty()) {
+      // Mooncake: a chain of 512-token blocks, shared while the ids agree; only the prompt's
+      // full blocks (of the request as clipped) are shared, the partial last one is its own.
+      const int64_t full_blocks =
+          std::min<int64_t>(r.prompt_tokens / kMooncakeBlockTokens, static_cast<int64_t>(row.block_hashes.size()));
+      for (int64_t b = 0; b < full_blocks; ++b) {
+        const auto [it, added] = block_node_.try_emplace({base, row.block_hashes[static_cast<std::size_t>(b)]}, 0);
+        if (added) it->second = tree_.add(base, kMooncakeBlockTokens);
+        base = it->second;
+      }
+    } else if (row.session >= 0 && static_cast<std::size_t>(row.session) < session_last_.size() &&
+        session_last_[static_cast<std::size_t>(row.session)] != kNoPromptNode) {
+      base = session_last_[static_cast<std::size_t>(row.session)];
+    } else if (row.prefix >= 0) {
+      if (static_cast<std::size_t>(row.prefix) >= prefix_node_.size())
+        prefix_node_.resize(static_cast<std::size_t>(row.prefix) + 1, kNoPromptNode);
+      int32_t& node = prefix_node_[static_cast<std::size_t>(row.prefix)];
+      if (node == kNoPromptNode) node = tree_.add(kNoPromptNode, row.prefix_tokens);
+      base = node;
+    }
+    const int32_t content = add_request_content(tree_, base, r.prompt_tokens, r.output_tokens);
+    if (row.session >= 0) {
+      if (static_cast<std::size_t>(row.session) >= session_last_.size())
+        session_last_.resize(static_cast<std::size_t>(row.session) + 1, kNoPromptNode);
+      session_last_[static_cast<std::size_t>(row.session)] = content;
+    }
+    return content;
+  }
+
+ private:
+  PromptTree& tree_;
+  std::vector<int32_t> prefix_node_;   // by TraceRow::prefix
+  std::vector<int32_t> session_last_;  // by TraceRow::session: its latest request's content node
+  std::map<std::pair<int32_t, int64_t>, int32_t> block_node_;  // (parent node, block hash id) -> node
+};
+
 std::string format_mean(double value) { return fmt::format("{:.2f}", value); }
 
 std::string describe_lengths(const WorkloadSpec& spec, const std::optional<LengthSpec> WorkloadSpec::*top,
@@ -95,6 +155,78 @@ std::string describe_lengths(const WorkloadSpec& spec, const std::optional<Lengt
   std::vector<std::string> parts;
   for (const ClassSpec& c : spec.classes) parts.push_back(c.name + "=" + describe((c.*own) ? *(c.*own) : *(spec.*top)));
   return join(parts, "; ");
+}
+
+// Requests that are not part of generated sessions, one per arrival. Lengths: straight from a
+// trace with arrivals; from a lengths trace in a seeded shuffled order (without replacement,
+// wrapping around when more requests are needed than rows); or drawn from each request's class
+// distribution, one stream for prompts and one for outputs. A shared prefix, when the class has
+// a pool, comes before the drawn prompt; a trace's rows bring their own sessions and prefixes.
+void generate_requests(const WorkloadSpec& spec, uint64_t seed, int64_t max_model_len, const Arrivals& arrivals,
+                       const std::vector<int32_t>& class_ids, PrefixPools& prefixes, PromptTree& tree, Workload& w) {
+  const std::size_t n = arrivals.times_s.size();
+  const bool trace_times = spec.trace && spec.trace->has_arrivals();
+  std::vector<int32_t> prompt(n), output(n);
+  if (trace_times) {
+    for (std::size_t i = 0; i < n; ++i) {
+      prompt[i] = arrivals.trace_rows[i]->prompt_tokens;
+      output[i] = arrivals.trace_rows[i]->output_tokens;
+    }
+  } else if (spec.trace) {
+    const std::vector<TraceRow>& rows = *spec.trace->rows;
+    std::vector<std::size_t> order(rows.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    Rng rng = stream(seed, kTraceOrderStream);
+    shuffle_in_place(rng, order);
+    for (std::size_t i = 0; i < n; ++i) {
+      prompt[i] = rows[order[i % order.size()]].prompt_tokens;
+      output[i] = rows[order[i % order.size()]].output_tokens;
+    }
+  } else {
+    std::vector<LengthSampler> prompt_samplers, output_samplers;
+    make_samplers(spec, w.classes.size(), prompt_samplers, output_samplers);
+    Rng prompt_rng = stream(seed, kPromptStream);
+    Rng output_rng = stream(seed, kOutputStream);
+    for (std::size_t i = 0; i < n; ++i) prompt[i] = prompt_samplers[static_cast<std::size_t>(class_ids[i])].sample(prompt_rng);
+    for (std::size_t i = 0; i < n; ++i) output[i] = output_samplers[static_cast<std::size_t>(class_ids[i])].sample(output_rng);
+  }
+  bool trace_identity = false;
+  if (trace_times)
+    for (const TraceRow* row : arrivals.trace_rows)
+      trace_identity = trace_identity || row->session >= 0 || row->prefix >= 0 || !row->block_hashes.empty();
+  TraceContent trace_content(tree);
+
+  w.requests.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    Request& r = w.requests[i];
+    r.id = static_cast<int64_t>(i);
+    r.arrival_ns = w.closed_loop ? 0 : instant_to_ns(arrivals.times_s[i]);
+    const int32_t prefix = prefixes.choose(class_ids[i]);
+    const int64_t prefix_tokens = prefix == kNoPromptNode ? 0 : tree.end_tokens(prefix);
+    const int64_t drawn_prompt = prefix_tokens + std::max<int32_t>(1, prompt[i]);
+    r.output_tokens = std::max<int32_t>(1, output[i]);
+    r.class_id = class_ids[i];
+    r.client_id = w.closed_loop ? static_cast<int32_t>(static_cast<int64_t>(i) % w.clients) : -1;
+    int64_t total = drawn_prompt + r.output_tokens;
+    if (max_model_len > 0 && total > max_model_len) {
+      ++w.clipped_requests;
+      r.output_tokens = static_cast<int32_t>(std::max<int64_t>(1, max_model_len - drawn_prompt));
+      total = std::min<int64_t>(drawn_prompt, max_model_len - r.output_tokens) + r.output_tokens;
+    }
+    // A prefix plus the largest drawn prompt and output could pass what one request may hold
+    // (Request's int32 lengths; the PromptTree's 31-bit offsets).
+    if (prefix != kNoPromptNode && total > 2 * kMaxLengthTokens)
+      bad_spec("shared_prefixes", fmt::format("request {} would hold {} tokens (prefix {} + prompt + output), more "
+                                              "than the {} one request may; shorten the prefixes or lengths",
+                                              i, total, prefix_tokens, 2 * kMaxLengthTokens));
+    r.prompt_tokens = static_cast<int32_t>(total - r.output_tokens);
+    if (prefix != kNoPromptNode) r.content_node = add_request_content(tree, prefix, r.prompt_tokens, r.output_tokens);
+    if (trace_identity) {
+      const TraceRow& row = *arrivals.trace_rows[i];
+      r.content_node = trace_content.add(row, r);
+      if (row.session >= 0) r.session_id = row.session;
+    }
+  }
 }
 
 }  // namespace
@@ -120,65 +252,34 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
   }
   const std::vector<int32_t> class_ids = choose_classes(w.classes, n, seed);
 
-  // Lengths: straight from a trace with arrivals; from a lengths trace in a seeded shuffled
-  // order (without replacement, wrapping around when more requests are needed than rows); or
-  // drawn from each request's class distribution, one stream for prompts and one for outputs.
-  std::vector<int32_t> prompt(n), output(n);
-  if (trace_times) {
-    for (std::size_t i = 0; i < n; ++i) {
-      prompt[i] = arrivals.trace_rows[i]->prompt_tokens;
-      output[i] = arrivals.trace_rows[i]->output_tokens;
-    }
-  } else if (spec.trace) {
-    const std::vector<TraceRow>& rows = *spec.trace->rows;
-    std::vector<std::size_t> order(rows.size());
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    Rng rng = stream(seed, kTraceOrderStream);
-    shuffle_in_place(rng, order);
-    for (std::size_t i = 0; i < n; ++i) {
-      prompt[i] = rows[order[i % order.size()]].prompt_tokens;
-      output[i] = rows[order[i % order.size()]].output_tokens;
-    }
-  } else {
+  auto tree = std::make_shared<PromptTree>();
+  PrefixPools prefixes(spec, w.classes.size(), seed, *tree);  // no draws without shared_prefixes
+  SessionClipping session_clipping;
+  if (spec.sessions) {
+    if (spec.trace) bad_spec("sessions", "sessions draw each turn from prompt_tokens and output_tokens, not a trace");
     std::vector<LengthSampler> prompt_samplers, output_samplers;
-    for (std::size_t c = 0; c < w.classes.size(); ++c) {
-      const ClassSpec* cls = spec.classes.empty() ? nullptr : &spec.classes[c];
-      const auto& p = cls && cls->prompt_tokens ? cls->prompt_tokens : spec.prompt_tokens;
-      const auto& o = cls && cls->output_tokens ? cls->output_tokens : spec.output_tokens;
-      if (!p) bad_spec("prompt_tokens", "missing: a token-length distribution, or a trace");
-      if (!o) bad_spec("output_tokens", "missing: a token-length distribution, or a trace");
-      prompt_samplers.emplace_back(*p);
-      output_samplers.emplace_back(*o);
-    }
-    Rng prompt_rng = stream(seed, kPromptStream);
-    Rng output_rng = stream(seed, kOutputStream);
-    for (std::size_t i = 0; i < n; ++i) prompt[i] = prompt_samplers[static_cast<std::size_t>(class_ids[i])].sample(prompt_rng);
-    for (std::size_t i = 0; i < n; ++i) output[i] = output_samplers[static_cast<std::size_t>(class_ids[i])].sample(output_rng);
+    make_samplers(spec, w.classes.size(), prompt_samplers, output_samplers);
+    const SessionStarts starts{arrivals.times_s, class_ids};
+    session_clipping = build_sessions(spec, seed, max_model_len, starts, prompt_samplers, output_samplers, prefixes,
+                                      *tree, w);
+    w.sessions = static_cast<int64_t>(n);
+    w.clipped_requests = session_clipping.first_turns_clipped;
+    w.sessions_ended_at_max_model_len = session_clipping.sessions_ended;
+    w.turns_dropped_at_max_model_len = session_clipping.turns_dropped;
+  } else {
+    generate_requests(spec, seed, max_model_len, arrivals, class_ids, prefixes, *tree, w);
   }
-
-  w.requests.resize(n);
+  if (tree->size() > 0) w.prompts = tree;
+  const std::size_t requests = w.requests.size();
   double prompt_sum = 0.0, output_sum = 0.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    Request& r = w.requests[i];
-    r.id = static_cast<int64_t>(i);
-    r.arrival_ns = w.closed_loop ? 0 : instant_to_ns(arrivals.times_s[i]);
-    r.prompt_tokens = std::max<int32_t>(1, prompt[i]);
-    r.output_tokens = std::max<int32_t>(1, output[i]);
-    r.class_id = class_ids[i];
-    r.client_id = w.closed_loop ? static_cast<int32_t>(static_cast<int64_t>(i) % w.clients) : -1;
-    const int64_t total = int64_t{r.prompt_tokens} + r.output_tokens;
-    if (max_model_len > 0 && total > max_model_len) {
-      ++w.clipped_requests;
-      r.output_tokens = static_cast<int32_t>(std::max<int64_t>(1, max_model_len - r.prompt_tokens));
-      r.prompt_tokens = static_cast<int32_t>(std::min<int64_t>(r.prompt_tokens, max_model_len - r.output_tokens));
-    }
+  for (const Request& r : w.requests) {
     prompt_sum += r.prompt_tokens;
     output_sum += r.output_tokens;
   }
 
   // Summary line and CSV columns (always the same keys, empty where they do not apply;
   // clipped_requests is a field of its own, not repeated here).
-  const double count = static_cast<double>(n);
+  const double count = static_cast<double>(requests);
   const double span_s = w.closed_loop ? 0.0 : arrivals.times_s.back();
   std::string arrival_text;
   std::string process;
@@ -196,11 +297,32 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
   if (spec.trace && !trace_times)
     arrival_text += fmt::format("; lengths from {} (rows shuffled)",
                                 std::filesystem::path(spec.trace->file).filename().string());
-  w.summary = spec.trace ? fmt::format("{} requests, {}; prompt mean {:.1f}; output mean {:.1f}", n, arrival_text,
-                                       prompt_sum / count, output_sum / count)
-                         : fmt::format("{} requests, {}; prompt {} mean {:.1f}; output {} mean {:.1f}", n,
-                                       arrival_text, prompt_text, prompt_sum / count, output_text,
-                                       output_sum / count);
+  // What a cache that kept everything could reuse: the ceiling any prefix cache can reach.
+  const double reusable_share = w.prompts ? static_cast<double>(reusable_prompt_tokens(w)) / prompt_sum : 0.0;
+  const double mean_turns = w.sessions > 0 ? count / static_cast<double>(w.sessions) : 0.0;
+  if (spec.sessions) {
+    // The arrival process gives session starts, and the prompt distribution each new message;
+    // the prompt mean includes the resent history.
+    w.summary = fmt::format("{} requests in {} sessions, mean {:.2f} turns ({}); session starts {}; new message {}, "
+                            "prompt mean {:.1f} with history; output {} mean {:.1f}",
+                            requests, w.sessions, mean_turns, describe(*spec.sessions), arrival_text, prompt_text,
+                            prompt_sum / count, output_text, output_sum / count);
+    if (w.sessions_ended_at_max_model_len > 0)
+      w.summary += fmt::format("; {} sessions ended at max_model_len {} ({} turns not sent)",
+                               w.sessions_ended_at_max_model_len, max_model_len, w.turns_dropped_at_max_model_len);
+  } else {
+    w.summary = spec.trace ? fmt::format("{} requests, {}; prompt mean {:.1f}; output mean {:.1f}", requests,
+                                         arrival_text, prompt_sum / count, output_sum / count)
+                           : fmt::format("{} requests, {}; prompt {} mean {:.1f}; output {} mean {:.1f}", requests,
+                                         arrival_text, prompt_text, prompt_sum / count, output_text,
+                                         output_sum / count);
+  }
+  std::vector<std::string> prefix_parts;
+  if (spec.shared_prefixes) prefix_parts.push_back(describe(*spec.shared_prefixes));
+  for (const ClassSpec& c : spec.classes)
+    if (c.shared_prefixes) prefix_parts.push_back(c.name + "=" + describe(*c.shared_prefixes));
+  if (!prefix_parts.empty()) w.summary += "; shared prefixes " + join(prefix_parts, "; ");
+  if (w.prompts) w.summary += fmt::format("; reusable prompt share {:.1f}%", 100.0 * reusable_share);
   double total_weight = 0.0;
   for (const ClientClass& c : w.classes) total_weight += c.weight;
   std::vector<std::string> class_parts;
@@ -221,11 +343,13 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
       {"arrival_process", process},
       {"request_rate_per_s", single_rate ? fmt::format("{}", spec.arrival->rate_per_s) : ""},
       {"burstiness", gamma ? fmt::format("{}", spec.arrival->burstiness) : ""},
-      {"offered_rate_per_s", !w.closed_loop && span_s > 0 ? format_mean(count / span_s) : ""},
+      // With sessions, follow-ups arrive after the first turns' span: no request rate is offered
+      // up front, only the session start rate.
+      {"offered_rate_per_s", !w.closed_loop && !spec.sessions && span_s > 0 ? format_mean(count / span_s) : ""},
       {"arrival_span_s", w.closed_loop ? "" : fmt::format("{:.3f}", span_s)},
       {"clients", w.closed_loop ? fmt::format("{}", w.clients) : ""},
       {"think_time_s", w.closed_loop ? fmt::format("{}", spec.arrival->think_time_s) : ""},
-      {"num_requests", fmt::format("{}", n)},
+      {"num_requests", fmt::format("{}", requests)},
       {"prompt_tokens_distribution", prompt_text},
       {"output_tokens_distribution", output_text},
       {"mean_prompt_tokens", format_mean(prompt_sum / count)},
@@ -234,6 +358,14 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
       {"trace_format", spec.trace ? to_string(spec.trace->format) : ""},
       {"trace_rate_scale", trace_times ? fmt::format("{}", spec.trace->rate_scale) : ""},
       {"classes", join(class_parts, ";")},
+      {"sessions", spec.sessions ? fmt::format("{}", w.sessions) : ""},
+      {"session_rate_per_s", spec.sessions && span_s > 0 ? format_mean(static_cast<double>(w.sessions) / span_s) : ""},
+      {"session_kind", spec.sessions ? (spec.sessions->kind == SessionKind::agent ? "agent" : "chat") : ""},
+      {"mean_turns_per_session", spec.sessions ? format_mean(mean_turns) : ""},
+      {"session_think_time_s", spec.sessions ? describe(spec.sessions->think_time) : ""},
+      {"sessions_ended_at_max_model_len", spec.sessions ? fmt::format("{}", w.sessions_ended_at_max_model_len) : ""},
+      {"shared_prefixes", join(prefix_parts, ";")},
+      {"reusable_prompt_share", w.prompts ? fmt::format("{:.4f}", reusable_share) : ""},
   };
   return w;
 }

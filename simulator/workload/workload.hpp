@@ -31,6 +31,11 @@ struct Workload {
   SimTime think_time_ns = 0;        // closed loop: pause after a response before the next send
   std::vector<ClientClass> classes; // indexed by Request::class_id; at least one
   int64_t clipped_requests = 0;     // how many had prompt + output > max_model_len
+  // Sessions (workload.sessions): how many there are, and how many lost turns because their
+  // history would pass max_model_len (over_max_model_len: clip), with the turns they lost.
+  int64_t sessions = 0;
+  int64_t sessions_ended_at_max_model_len = 0;
+  int64_t turns_dropped_at_max_model_len = 0;
   std::string summary;              // one line for the terminal
   std::vector<std::pair<std::string, std::string>> columns;  // summary-CSV columns, fixed keys
   // The latest fixed arrival (kNeverNs-free; 0 for an empty or closed-loop workload): the end
@@ -45,10 +50,15 @@ inline constexpr const char* kPromptStream = "workload.prompt_tokens";
 inline constexpr const char* kOutputStream = "workload.output_tokens";
 inline constexpr const char* kClassStream = "workload.classes";
 inline constexpr const char* kTraceOrderStream = "workload.trace_order";
+inline constexpr const char* kSessionTurnsStream = "workload.session_turns";
+inline constexpr const char* kThinkTimeStream = "workload.think_times";
+inline constexpr const char* kPrefixTokensStream = "workload.prefix_tokens";
+inline constexpr const char* kPrefixChoiceStream = "workload.prefix_choice";
 
 // Deterministic in (spec, seed, max_model_len). Lengths are at least 1. When prompt + output
 // exceeds max_model_len (> 0; 0 means no limit) the request is clipped, output first (down to
-// 1 token), then prompt, and counted in clipped_requests. Throws InputError (key path, no
+// 1 token), then prompt, and counted in clipped_requests; a session's later turn that would
+// exceed it is not generated, and the session ends before it. Throws InputError (key path, no
 // position) for a spec that cannot produce requests, e.g. one changed by a sweep.
 Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_model_len);
 

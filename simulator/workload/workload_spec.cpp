@@ -10,7 +10,7 @@ namespace llmpo {
 
 namespace {
 
-const std::vector<std::string> kFormats = {"azure", "lengths", "generic"};
+const std::vector<std::string> kFormats = {"azure", "lengths", "generic", "mooncake"};
 const std::vector<std::string> kTraceKeys = {"file", "format", "rate_scale", "start_s",
                                              "end_s", "column_prompt", "column_output"};
 
@@ -18,8 +18,12 @@ TraceSpec parse_trace(StrictMap map, TraceCache* cache) {
   TraceSpec trace;
   const std::string format = map.get_choice("format", kFormats);
   trace.format = static_cast<TraceFormat>(std::find(kFormats.begin(), kFormats.end(), format) - kFormats.begin());
+  // Mooncake rows are JSON objects with fixed keys: no columns to name.
   const std::vector<std::string> valid =
-      trace.has_arrivals() ? kTraceKeys : std::vector<std::string>{"file", "format", "column_prompt", "column_output"};
+      trace.format == TraceFormat::mooncake
+          ? std::vector<std::string>{"file", "format", "rate_scale", "start_s", "end_s"}
+      : trace.has_arrivals() ? kTraceKeys
+                             : std::vector<std::string>{"file", "format", "column_prompt", "column_output"};
   reject_keys_of_other_kinds(map, "format", format, valid, kTraceKeys);
 
   trace.file = resolve_input_path(map.get_string("file"), map.file());
@@ -73,7 +77,7 @@ std::vector<ClassSpec> parse_classes(StrictMap& workload, std::vector<StrictMap>
   std::vector<ClassSpec> classes;
   for (std::size_t i = 0; i < list.size(); ++i) {
     StrictMap map(list[i], workload.file(), fmt::format("{}[{}]", workload.path_of("classes"), i));
-    map.reject_unknown_keys({"name", "weight", "prompt_tokens", "output_tokens", "slo"});
+    map.reject_unknown_keys({"name", "weight", "prompt_tokens", "output_tokens", "shared_prefixes", "slo"});
     ClassSpec spec;
     spec.name = map.get_string("name");
     if (spec.name.empty()) map.fail("name", "a class name must not be empty");
@@ -84,6 +88,7 @@ std::vector<ClassSpec> parse_classes(StrictMap& workload, std::vector<StrictMap>
     if (auto prompt = map.opt_map("prompt_tokens")) spec.prompt_tokens = parse_length_spec(*prompt);
     if (auto output = map.opt_map("output_tokens")) spec.output_tokens = parse_length_spec(*output);
     if (auto slo = map.opt_map("slo")) spec.slo = parse_slo(*slo);
+    if (auto prefixes = map.opt_map("shared_prefixes")) spec.shared_prefixes = parse_shared_prefix_spec(*prefixes);
     classes.push_back(std::move(spec));
     class_maps.push_back(map);
   }
@@ -156,12 +161,35 @@ void check_span(StrictMap& workload, const WorkloadSpec& spec) {
                                          what, span_s, kMaxInputSeconds));
 }
 
+// Sessions and shared prefixes are generated; a trace with arrivals carries its own identity
+// (session_id, prefix_id columns), and a closed loop has no session starts to give.
+void check_content(StrictMap& workload, const WorkloadSpec& spec, std::vector<StrictMap>& class_maps) {
+  const bool trace_times = spec.trace && spec.trace->has_arrivals();
+  if (trace_times) {
+    const std::string why = "a trace with arrivals names its own sessions and prefixes (generic format: session_id, "
+                            "prefix_id and prefix_tokens columns; mooncake: hash_ids)";
+    for (const std::string key : {"sessions", "shared_prefixes"})
+      if (workload.has(key)) workload.fail(key, why);
+    for (StrictMap& map : class_maps)
+      if (map.has("shared_prefixes")) map.fail("shared_prefixes", why);
+  }
+  if (spec.sessions && spec.trace && !trace_times)
+    workload.fail("sessions", "sessions draw each turn's new message and reply from prompt_tokens and output_tokens; "
+                              "a lengths trace cannot be combined with them");
+  if (spec.sessions && spec.arrival && spec.arrival->process == ArrivalProcess::closed_loop)
+    workload.fail("sessions", "sessions need an open-loop arrival process (it gives the sessions' first turns; "
+                              "each later turn is sent think_time_s after the previous reply)");
+  if (spec.shared_prefixes && !spec.classes.empty() &&
+      std::all_of(spec.classes.begin(), spec.classes.end(), [](const ClassSpec& c) { return c.shared_prefixes; }))
+    workload.fail("shared_prefixes", "every class sets its own shared_prefixes, so this one would never be used");
+}
+
 }  // namespace
 
 WorkloadSpec parse_workload(StrictMap& workload, TraceCache* cache) {
   workload.reject_unknown_keys(
       {"arrival", "num_requests", "duration_s", "prompt_tokens", "output_tokens", "trace", "classes",
-       "over_max_model_len"});
+       "over_max_model_len", "sessions", "shared_prefixes"});
   WorkloadSpec spec;
   if (const auto policy = workload.opt_choice("over_max_model_len", {"clip", "reject"}))
     spec.over_max_model_len = *policy == "clip" ? OverMaxModelLen::clip : OverMaxModelLen::reject;
@@ -173,6 +201,9 @@ WorkloadSpec parse_workload(StrictMap& workload, TraceCache* cache) {
   if (auto output = workload.opt_map("output_tokens")) spec.output_tokens = parse_length_spec(*output);
   std::vector<StrictMap> class_maps;
   if (workload.has("classes")) spec.classes = parse_classes(workload, class_maps);
+  if (auto sessions = workload.opt_map("sessions")) spec.sessions = parse_session_spec(*sessions);
+  if (auto prefixes = workload.opt_map("shared_prefixes")) spec.shared_prefixes = parse_shared_prefix_spec(*prefixes);
+  check_content(workload, spec, class_maps);
 
   if (spec.trace) {
     const std::string what = fmt::format("the trace (format {}) supplies", to_string(spec.trace->format));

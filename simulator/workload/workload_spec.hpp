@@ -9,6 +9,8 @@
 //   output_tokens: {distribution: lognormal, mean: 256, stdev: 128, min: 1, max: 2048}
 //   trace: {file: t.csv, format: azure, rate_scale: 1, start_s: 0, end_s: 3600}
 //   classes: [{name: chat, weight: 3, prompt_tokens: ..., output_tokens: ..., slo: {ttft_ms: 500}}]
+//   sessions: {turns: ..., think_time_s: 30, kind: chat}      # content_spec.hpp
+//   shared_prefixes: {count: 16, tokens: ..., popularity: zipf}
 //
 // Rules (each violation is an InputError with file:line:col and key path):
 // - A trace with arrivals (azure, generic) replaces `arrival`, `prompt_tokens`, `output_tokens`
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "arrivals.hpp"
+#include "content_spec.hpp"
 #include "length_spec.hpp"
 #include "trace_reader.hpp"
 
@@ -58,6 +61,7 @@ struct ClassSpec {
   double weight = 1.0;                       // share of requests, relative to the other classes
   std::optional<LengthSpec> prompt_tokens;   // default: the top-level prompt_tokens
   std::optional<LengthSpec> output_tokens;   // default: the top-level output_tokens
+  std::optional<SharedPrefixSpec> shared_prefixes;  // default: the top-level pool, if any
   Slo slo;
 };
 
@@ -77,6 +81,10 @@ struct WorkloadSpec {
   std::optional<LengthSpec> output_tokens;
   std::optional<TraceSpec> trace;
   std::vector<ClassSpec> classes;            // empty: one class "default" with weight 1
+  // Multi-turn sessions: the arrival process (and num_requests / duration_s) then counts
+  // session starts; each session's later turns follow from the simulation (content_spec.hpp).
+  std::optional<SessionSpec> sessions;
+  std::optional<SharedPrefixSpec> shared_prefixes;  // each request / session start gets one
   OverMaxModelLen over_max_model_len = OverMaxModelLen::unspecified;
 };
 

@@ -27,7 +27,8 @@ void require(bool condition) {
 bool token_count_ok(int32_t tokens) { return tokens >= 0 && tokens <= kMaxTokenCount; }
 
 void read_traces(std::string_view text) {
-  for (const TraceFormat format : {TraceFormat::azure, TraceFormat::generic, TraceFormat::lengths}) {
+  for (const TraceFormat format :
+       {TraceFormat::azure, TraceFormat::generic, TraceFormat::lengths, TraceFormat::mooncake}) {
     try {
       const auto rows = read_trace_text(text, "<fuzz>/trace.csv", format, default_prompt_column(format),
                                         default_output_column(format));
@@ -36,7 +37,11 @@ void read_traces(std::string_view text) {
       for (const TraceRow& row : rows) {
         require(token_count_ok(row.prompt_tokens) && token_count_ok(row.output_tokens));
         require(std::isfinite(row.time_s) && row.time_s >= previous_s && row.time_s <= kMaxArrivalS);
-        require(row.line >= 2);
+        require(row.line >= (format == TraceFormat::mooncake ? 1 : 2));  // JSON Lines have no header
+        // Identity: a prefix fits its prompt; Mooncake has one hash id per 512-token block.
+        require(row.prefix < 0 || (row.prefix_tokens >= 1 && row.prefix_tokens <= row.prompt_tokens));
+        require(format != TraceFormat::mooncake ||
+                static_cast<int64_t>(row.block_hashes.size()) == (int64_t{row.prompt_tokens} + 511) / 512);
         previous_s = row.time_s;
       }
     } catch (const InputError&) {
