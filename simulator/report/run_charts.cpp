@@ -96,6 +96,7 @@ std::vector<Chart> RunCharts::charts() {
   out.push_back(throughput_chart());
   if (auto cdf = cdf_chart()) out.push_back(std::move(*cdf));
   if (auto series = timeseries_chart()) out.push_back(std::move(*series));
+  if (auto prefix = prefix_cache_chart()) out.push_back(std::move(*prefix));
   return out;
 }
 
