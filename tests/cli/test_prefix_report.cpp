@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/report_page.hpp"
@@ -62,6 +63,7 @@ TEST_CASE("report: the prefix cache hit rate over time, one point per interval w
   // No content identity: no prefix figures, no chart.
   REQUIRE(run_cli_args({"report", out}).code == 0);
   CHECK_FALSE(has_chart(charts_of(out + "/report.html"), "prefix"));
+  CHECK(read_file(out + "/report.html").find("prefix hit rate") == std::string::npos);  // nor a table column
   auto summary = read_csv(out + "/summary.csv");
   REQUIRE(summary.size() == 2);
   CHECK(summary[1][column(summary, "prefix_query_tokens")].empty());
@@ -84,6 +86,8 @@ TEST_CASE("report: the prefix cache hit rate over time, one point per interval w
   REQUIRE(series.size() - 1 <= 600);  // one point per interval: no buckets to work out
   summary[1][column(summary, "prefix_query_tokens")] = std::to_string(total_queries);
   summary[1][column(summary, "cached_prompt_tokens")] = std::to_string(total_hits);
+  const double total_rate = static_cast<double>(total_hits) / static_cast<double>(total_queries);
+  summary[1][column(summary, "prefix_cache_hit_rate")] = fmt::format("{}", total_rate);
   write_csv(out + "/timeseries.csv", series);
   write_csv(out + "/summary.csv", summary);
   update_manifest(out, {"timeseries.csv", "summary.csv"});
@@ -102,4 +106,8 @@ TEST_CASE("report: the prefix cache hit rate over time, one point per interval w
   }
   CHECK(spec["encoding"]["y"]["title"] == "prefix cache hit rate (%)");
   CHECK(spec["encoding"]["x"]["title"] == "simulated time (s)");
+  // The run table gains the run's overall hit rate.
+  const std::string html = read_file(out + "/report.html");
+  CHECK(html.find("prefix hit rate") != std::string::npos);
+  CHECK(html.find(fmt::format(">{:.1f}%<", 100 * total_rate)) != std::string::npos);
 }
