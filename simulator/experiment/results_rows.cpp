@@ -196,9 +196,6 @@ CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const 
   row.emplace_back("events", std::to_string(m.events));
   row.emplace_back("littles_mean_in_system", number(m.littles_mean_in_system));
   row.emplace_back("littles_throughput_x_e2el", number(m.littles_throughput_times_e2el));
-  // Last, so that readers matching columns by position up to here still work.
-  row.emplace_back("overloaded", m.saturation.overloaded ? "true" : "false");
-  row.emplace_back("overload_reason", m.saturation.reason);
   // Prefix caching (vLLM's PrefixCacheStats over the measured requests): always these keys, so
   // summaries of different runs concatenate; empty where the run looked no prefix up.
   const std::optional<PrefixCacheTotals>& prefix = m.prefix_cache;
@@ -207,6 +204,9 @@ CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const 
   row.emplace_back("prefix_query_tokens", count_cell(prefix.has_value(), prefix ? prefix->query_tokens : 0));
   row.emplace_back("host_loaded_tokens", count_cell(prefix.has_value(), prefix ? prefix->host_loaded_tokens : 0));
   row.emplace_back("mean_cached_tokens_per_request", prefix ? rate_cell(prefix->mean_hit_tokens_per_request()) : "");
+  // Last, so that readers matching columns by position up to here still work.
+  row.emplace_back("overloaded", m.saturation.overloaded ? "true" : "false");
+  row.emplace_back("overload_reason", m.saturation.reason);
   return row;
 }
 
