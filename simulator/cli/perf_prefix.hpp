@@ -41,6 +41,7 @@ Workload without_content_identity(const Workload& workload);
 
 struct PrefixBenchmarkRun {
   double wall_s = 0;  // the simulation and its metrics, not the workload's construction
+  double cpu_s = 0;   // the same in this process's CPU time: steadier than wall time on a busy machine
   int64_t completed = 0, steps = 0, events = 0;
   double simulated_s = 0;
   std::optional<PrefixCacheTotals> prefix_cache;  // nullopt: the run looked no prefix up
@@ -49,6 +50,7 @@ struct PrefixBenchmarkRun {
 struct PrefixBenchmark {
   PrefixBenchmarkRun with_reuse, without_reuse;
   double ratio() const { return without_reuse.wall_s > 0 ? with_reuse.wall_s / without_reuse.wall_s : 0; }
+  double cpu_ratio() const { return without_reuse.cpu_s > 0 ? with_reuse.cpu_s / without_reuse.cpu_s : 0; }
 };
 
 // The deployment every run of the benchmark uses, for the printed description.
