@@ -1,7 +1,8 @@
 // The report's "prefix cache hit rate over time" chart: absent for runs that looked no prefix up;
 // for a run folder whose timeseries.csv carries prefix-cache figures, one point per interval
 // with queries, at hits / queries. The figures are written into a real run folder by hand (its
-// manifest updated to match), so every point is known without the report's code.
+// manifest updated to match), so every point is known without the report's code. And `compare`
+// on the hit rate where both sides have it.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -110,4 +111,32 @@ TEST_CASE("report: the prefix cache hit rate over time, one point per interval w
   const std::string html = read_file(out + "/report.html");
   CHECK(html.find("prefix hit rate") != std::string::npos);
   CHECK(html.find(fmt::format(">{:.1f}%<", 100 * total_rate)) != std::string::npos);
+}
+
+TEST_CASE("compare: prefix cache hit rate differences where both runs have them") {
+  const std::string dir = fresh_dir("prefix-compare");
+  // Hand-made summaries (outside a run folder: read as they are). sglang has no figures in A.
+  const std::string a = write_file(dir, "a.csv",
+                                   "framework,point,mean_ttft_ms,prefix_cache_hit_rate,mean_cached_tokens_per_request\n"
+                                   "vllm,,100,0.5,200\nsglang,,90,,\n");
+  const std::string b = write_file(dir, "b.csv",
+                                   "framework,point,mean_ttft_ms,prefix_cache_hit_rate,mean_cached_tokens_per_request\n"
+                                   "vllm,,80,0.8,320\nsglang,,85,0.4,100\n");
+  const CliRun run = run_cli_args({"compare", a, b, "--format", "json"});
+  REQUIRE(run.code == 0);
+  const json j = json::parse(run.out);
+  REQUIRE(j["runs"].size() == 2);
+  const json& vllm = j["runs"][0]["metrics"];
+  CHECK(vllm["prefix_cache_hit_rate"]["a"].get<double>() == Approx(0.5));
+  CHECK(vllm["prefix_cache_hit_rate"]["b"].get<double>() == Approx(0.8));
+  CHECK(vllm["prefix_cache_hit_rate"]["difference"].get<double>() == Approx(0.3));
+  CHECK(vllm["prefix_cache_hit_rate"]["relative"].get<double>() == Approx(0.6));
+  CHECK(vllm["mean_cached_tokens_per_request"]["difference"].get<double>() == Approx(120));
+  // One side without figures: no row for them, the other metrics as usual.
+  const json& sglang = j["runs"][1]["metrics"];
+  CHECK_FALSE(sglang.contains("prefix_cache_hit_rate"));
+  CHECK(sglang["mean_ttft_ms"]["difference"].get<double>() == Approx(-5));
+  const CliRun table = run_cli_args({"compare", a, b});
+  REQUIRE(table.code == 0);
+  CHECK_THAT(table.out, Catch::Matchers::Contains("prefix_cache_hit_rate"));
 }
