@@ -82,7 +82,8 @@ Workload multi_turn_chat_workload(const PrefixBenchmarkSizes& sizes) {
       // First turns take ids 0..sessions-1 in arrival order; a session's follow-ups come after
       // all of them, together.
       const int64_t id = t == 0 ? s : sessions + s * (turns - 1) + (t - 1);
-      const int32_t message = tree->add(history, uniform_tokens(prompts, sizes.message_min_tokens, sizes.message_max_tokens));
+      const int32_t message =
+          tree->add(history, uniform_tokens(prompts, sizes.message_min_tokens, sizes.message_max_tokens));
       const int32_t reply = tree->add(message, uniform_tokens(outputs, sizes.output_min_tokens, sizes.output_max_tokens));
       Request& r = w.requests[static_cast<std::size_t>(id)];
       r.id = id;
@@ -112,7 +113,8 @@ Workload without_content_identity(const Workload& workload) {
 }
 
 PrefixBenchmark run_prefix_benchmark(const PrefixBenchmarkSizes& sizes, const Libraries& libraries) {
-  const ExperimentPlan plan = plan_experiment(read_experiment_text(kDeploymentYaml, "<perf prefix benchmark>", {}), libraries);
+  const ExperimentPlan plan =
+      plan_experiment(read_experiment_text(kDeploymentYaml, "<perf prefix benchmark>", {}), libraries);
   RunExecutor executor(plan, libraries);
   const Workload with_reuse = multi_turn_chat_workload(sizes);
   const Workload without_reuse = without_content_identity(with_reuse);

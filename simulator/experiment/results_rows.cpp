@@ -237,7 +237,8 @@ std::string overload_warning(const std::vector<CsvRow>& summary_rows) {
 const std::vector<std::string>& table_headers() {
   static const std::vector<std::string> headers = {
       "run", "framework", "point", "model", "gpu", "TPxPPxR", "done/rej", "req/s", "out tok/s", "TTFT mean ms",
-      "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean ms", "goodput req/s", "preempt", "KV tokens", "prefix hit", "load"};
+      "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean ms", "goodput req/s", "preempt", "KV tokens",
+      "prefix hit", "load"};
   return headers;
 }
 

@@ -147,7 +147,8 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   m.e2el_ms = summarize(std::move(e2el), options.percentiles);
   m.queueing_ms = summarize(std::move(queueing), options.percentiles);
 
-  const VllmPeaks peaks = compute_vllm_peaks(run, [&](const RequestState& r) { return window.contains(r.request.arrival_ns); });
+  const VllmPeaks peaks =
+      compute_vllm_peaks(run, [&](const RequestState& r) { return window.contains(r.request.arrival_ns); });
   m.max_output_tokens_per_s = peaks.max_output_tokens_per_s;
   m.max_concurrent_requests = peaks.max_concurrent_requests;
 

@@ -82,7 +82,9 @@ TEST_CASE("report: the prefix cache hit rate over time, one point per interval w
     series[r][queries] = std::to_string(q);
     series[r][hits] = std::to_string(h);
     total_queries += q, total_hits += h;
-    if (q > 0) expected.emplace_back(std::stod(series[r][column(series, "t_s")]), 100.0 * static_cast<double>(h) / static_cast<double>(q));
+    if (q > 0)
+      expected.emplace_back(std::stod(series[r][column(series, "t_s")]),
+                            100.0 * static_cast<double>(h) / static_cast<double>(q));
   }
   REQUIRE(series.size() - 1 <= 600);  // one point per interval: no buckets to work out
   summary[1][column(summary, "prefix_query_tokens")] = std::to_string(total_queries);
