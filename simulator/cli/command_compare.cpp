@@ -27,7 +27,9 @@ const std::vector<std::string>& default_metrics() {
       "goodput_req_per_s",    "mean_ttft_ms",                 "median_ttft_ms",
       "p99_ttft_ms",          "mean_tpot_ms",                 "p99_tpot_ms",
       "mean_itl_ms",          "p99_itl_ms",                   "mean_e2el_ms",
-      "p99_e2el_ms",          "preemptions"};
+      "p99_e2el_ms",          "preemptions",
+      // Compared where both runs looked prefixes up (an empty cell skips the row).
+      "prefix_cache_hit_rate", "mean_cached_tokens_per_request"};
   return list;
 }
 
@@ -137,7 +139,8 @@ int command_compare(const Args& args, std::ostream& out) {
   p.positional("a", "the first summary.csv (the baseline)");
   p.positional("b", "the second summary.csv");
   p.option("metrics", "LIST", "comma-separated summary.csv columns to compare",
-           "throughputs, goodput, TTFT/TPOT/ITL/E2EL mean and p99, preemptions");
+           "throughputs, goodput, TTFT/TPOT/ITL/E2EL mean and p99, preemptions, prefix cache hit rate and mean "
+           "cached tokens per request (where both runs have them)");
   declare_format_option(p, "csv: one row per matched run and metric (framework, point, metric, a, b, difference, "
                            "relative as a fraction, empty when A is 0); json: the same rows per run, keyed by metric, "
                            "with the runs found on one side only and those overloaded on each side");

@@ -39,11 +39,34 @@ void add_stat(CsvRow& row, const std::string& name, const Stat& stat, const std:
 
 std::string time_s(SimTime ns) { return ns == kNeverNs ? "" : trimmed(fmt::format("{:.9f}", ns_to_s(ns))); }
 
+// Each request's 0-based turn within its session (-1 outside sessions): the number of turns
+// before it along previous_turn. Walked from each session's first turn along next_turn, so a
+// session costs its length once.
+std::vector<int64_t> session_turns(const std::vector<RequestState>& requests) {
+  std::vector<int64_t> turns(requests.size(), -1);
+  for (std::size_t first = 0; first < requests.size(); ++first) {
+    const Request& r = requests[first].request;
+    if (r.previous_turn >= 0 || (r.session_id < 0 && r.next_turn < 0)) continue;
+    int64_t turn = 0;
+    for (int64_t i = static_cast<int64_t>(first); i >= 0 && static_cast<std::size_t>(i) < requests.size() &&
+                                                  turns[static_cast<std::size_t>(i)] < 0;
+         i = requests[static_cast<std::size_t>(i)].request.next_turn)
+      turns[static_cast<std::size_t>(i)] = turn++;
+  }
+  return turns;
+}
+
+// The optional count `value` as a cell: empty when not applicable.
+std::string count_cell(bool applicable, int64_t value) { return applicable ? std::to_string(value) : std::string(); }
+std::string rate_cell(const std::optional<double>& value) { return value ? number(*value) : std::string(); }
+
 }  // namespace
 
 std::string requests_rows(const RunOutcome& outcome, const Workload& workload) {
   std::string out;
   const auto index = outcome.run->index;
+  const std::vector<int64_t> turns = session_turns(outcome.result.requests);
+  const bool prefix_lookups = outcome.metrics.prefix_cache.has_value();
   for (const auto& r : outcome.result.requests) {
     if (r.outcome == RequestOutcome::pending) continue;  // closed loop: never sent
     const bool done = r.outcome == RequestOutcome::completed;
@@ -53,23 +76,38 @@ std::string requests_rows(const RunOutcome& outcome, const Workload& workload) {
     if (done && r.generated_tokens > 1)
       tpot = number(static_cast<double>(r.completion_ns - r.first_token_ns) * 1e-6 / static_cast<double>(r.generated_tokens - 1));
     const auto c = static_cast<std::size_t>(r.request.class_id);
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", index, r.request.id,
+    const int64_t turn = turns[static_cast<std::size_t>(r.request.id)];
+    // A request's prefix was looked up at its first scheduling: a rejected one has no figures.
+    const bool looked_up = prefix_lookups && r.first_scheduled_ns != kNeverNs;
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", index, r.request.id,
                        csv_cell(c < workload.classes.size() ? workload.classes[c].name : ""), r.instance,
                        time_s(r.request.arrival_ns), time_s(r.first_scheduled_ns), time_s(r.first_token_ns),
                        time_s(r.completion_ns), r.request.prompt_tokens, r.request.output_tokens, r.generated_tokens,
                        r.preemptions, ms(r.first_scheduled_ns), done ? ms(r.first_token_ns) : "", tpot,
                        done ? ms(r.completion_ns) : "", to_string(r.outcome),
-                       r.outcome == RequestOutcome::rejected ? to_string(r.reject_reason) : "");
+                       r.outcome == RequestOutcome::rejected ? to_string(r.reject_reason) : "",
+                       r.request.session_id >= 0 ? std::to_string(r.request.session_id) : "",
+                       turn >= 0 ? std::to_string(turn) : "", count_cell(looked_up, r.cached_prompt_tokens),
+                       count_cell(looked_up, r.host_loaded_tokens));
   }
   return out;
 }
 
 std::string timeseries_rows(const RunOutcome& outcome) {
   std::string out;
-  for (const auto& p : outcome.result.timeseries)
-    out += fmt::format("{},{},{},{},{},{}\n", outcome.run->index, number(p.start_s), number(p.running), number(p.waiting),
-                       number(p.kv_utilization),
-                       number(p.span_s > 0 ? static_cast<double>(p.output_tokens) / p.span_s : 0.0));
+  const auto& points = outcome.result.timeseries;
+  // Prefix-cache columns only where the run looked prefixes up; binned after the run.
+  const bool prefix_lookups = outcome.metrics.prefix_cache.has_value();
+  const std::vector<PrefixCacheTotals> prefix =
+      prefix_lookups ? prefix_cache_per_point(outcome.result) : std::vector<PrefixCacheTotals>(points.size());
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const TimeseriesPoint& p = points[i];
+    out += fmt::format("{},{},{},{},{},{},{},{},{}\n", outcome.run->index, number(p.start_s), number(p.running),
+                       number(p.waiting), number(p.kv_utilization),
+                       number(p.span_s > 0 ? static_cast<double>(p.output_tokens) / p.span_s : 0.0),
+                       count_cell(prefix_lookups, prefix[i].query_tokens), count_cell(prefix_lookups, prefix[i].hit_tokens),
+                       rate_cell(prefix[i].hit_rate()));
+  }
   return out;
 }
 
@@ -158,6 +196,14 @@ CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const 
   row.emplace_back("events", std::to_string(m.events));
   row.emplace_back("littles_mean_in_system", number(m.littles_mean_in_system));
   row.emplace_back("littles_throughput_x_e2el", number(m.littles_throughput_times_e2el));
+  // Prefix caching (vLLM's PrefixCacheStats over the measured requests): always these keys, so
+  // summaries of different runs concatenate; empty where the run looked no prefix up.
+  const std::optional<PrefixCacheTotals>& prefix = m.prefix_cache;
+  row.emplace_back("prefix_cache_hit_rate", prefix ? rate_cell(prefix->hit_rate()) : "");
+  row.emplace_back("cached_prompt_tokens", count_cell(prefix.has_value(), prefix ? prefix->hit_tokens : 0));
+  row.emplace_back("prefix_query_tokens", count_cell(prefix.has_value(), prefix ? prefix->query_tokens : 0));
+  row.emplace_back("host_loaded_tokens", count_cell(prefix.has_value(), prefix ? prefix->host_loaded_tokens : 0));
+  row.emplace_back("mean_cached_tokens_per_request", prefix ? rate_cell(prefix->mean_hit_tokens_per_request()) : "");
   // Last, so that readers matching columns by position up to here still work.
   row.emplace_back("overloaded", m.saturation.overloaded ? "true" : "false");
   row.emplace_back("overload_reason", m.saturation.reason);
@@ -191,8 +237,16 @@ std::string overload_warning(const std::vector<CsvRow>& summary_rows) {
 const std::vector<std::string>& table_headers() {
   static const std::vector<std::string> headers = {
       "run", "framework", "point", "model", "gpu", "TPxPPxR", "done/rej", "req/s", "out tok/s", "TTFT mean ms",
-      "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean ms", "goodput req/s", "preempt", "KV tokens", "load"};
+      "TTFT p99 ms", "TPOT mean ms", "TPOT p99 ms", "E2EL mean ms", "goodput req/s", "preempt", "KV tokens",
+      "prefix hit", "load"};
   return headers;
+}
+
+// The run table's prefix-cache hit rate: "-" where the run looked no prefix up (or nothing was
+// queried), else a percentage.
+std::string prefix_hit_cell(const std::optional<PrefixCacheTotals>& prefix) {
+  const std::optional<double> rate = prefix ? prefix->hit_rate() : std::nullopt;
+  return rate ? fmt::format("{:.1f}%", 100 * *rate) : "-";
 }
 
 std::vector<std::string> table_cells(const ExperimentPlan& plan, const RunSpec& run, const RunMetrics& m) {
@@ -209,7 +263,8 @@ std::vector<std::string> table_cells(const ExperimentPlan& plan, const RunSpec& 
           fmt::format("{:.0f}", m.output_throughput), fmt::format("{:.1f}", m.ttft_ms.mean), p99(m.ttft_ms, ps),
           fmt::format("{:.2f}", m.tpot_ms.mean), p99(m.tpot_ms, ps), fmt::format("{:.1f}", m.e2el_ms.mean),
           fmt::format("{:.2f}", m.goodput), std::to_string(m.preemptions),
-          std::to_string(run.kv.num_gpu_blocks * run.kv.block_size), m.saturation.overloaded ? "OVERLOADED" : "ok"};
+          std::to_string(run.kv.num_gpu_blocks * run.kv.block_size), prefix_hit_cell(m.prefix_cache),
+          m.saturation.overloaded ? "OVERLOADED" : "ok"};
 }
 
 }  // namespace llmpo

@@ -75,8 +75,9 @@ std::string fragment_damage(const nlohmann::json& json, const std::string& times
 
 }  // namespace
 
-// Raise when summary rows gain or lose columns. 2: `overloaded`, `overload_reason`.
-constexpr int kSummaryLayout = 2;
+// Raise when summary rows gain or lose columns. 2: `overloaded`, `overload_reason`. 3: the
+// prefix-cache columns (and those of requests.csv and timeseries.csv).
+constexpr int kSummaryLayout = 3;
 
 std::string ResultsWriter::config_hash(const ExperimentPlan& plan, const RunSpec& run, bool write_requests) {
   const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];

@@ -7,6 +7,16 @@
 
 namespace llmpo {
 
+bool looks_up_prefixes(const FrameworkSettings& settings) {
+  return std::visit(
+      [](const auto& s) {
+        if constexpr (requires { s.enable_prefix_caching; }) return static_cast<bool>(s.enable_prefix_caching);
+        else if constexpr (requires { s.disable_radix_cache; }) return !static_cast<bool>(s.disable_radix_cache);
+        else return false;
+      },
+      settings);
+}
+
 RunExecutor::RunExecutor(const ExperimentPlan& plan, const Libraries& libraries, bool bulk_decode)
     : plan_(plan), libraries_(libraries), bulk_decode_(bulk_decode) {
   for (const auto& run : plan.runs) ++runs_left_[run.workload_index];
@@ -109,6 +119,10 @@ RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& request
   std::vector<Slo> class_slos;
   for (const auto& c : requests.classes) class_slos.push_back(c.slo);
   outcome.metrics = compute_run_metrics(outcome.result, metrics, class_slos);
+  // Prefix-cache figures only where lookups happen: content identity to match, and a framework
+  // that caches prefixes. Elsewhere vLLM would report none (or hits of 0 that say nothing).
+  if (requests.prompts && looks_up_prefixes(run.settings))
+    outcome.metrics.prefix_cache = measured_prefix_cache_totals(outcome.result, metrics);
   return outcome;
 }
 

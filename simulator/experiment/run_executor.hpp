@@ -18,6 +18,12 @@ struct RunOutcome {
   RunMetrics metrics;
 };
 
+// Whether a framework with these settings looks each new request's prefix up in a cache (and
+// so has prefix-cache figures, vLLM's PrefixCacheStats): vLLM with enable_prefix_caching, and
+// any framework whose settings carry enable_prefix_caching or disable_radix_cache (SGLang's
+// flag) set that way; frameworks without either knob cache nothing.
+bool looks_up_prefixes(const FrameworkSettings& settings);
+
 class RunExecutor {
  public:
   RunExecutor(const ExperimentPlan& plan, const Libraries& libraries, bool bulk_decode = true);

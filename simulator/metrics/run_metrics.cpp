@@ -64,13 +64,22 @@ bool meets(const Slo& slo, double ttft_ms, std::optional<double> tpot_ms, double
 
 }  // namespace
 
+MeasuredWindow measured_window(const RunResult& run, const MetricsOptions& options) {
+  MeasuredWindow window;
+  window.from_ns = instant_to_ns(options.warmup_s);
+  if (options.cooldown_s > 0) {
+    SimTime last_arrival_ns = 0;
+    for (const auto& r : run.requests)
+      if (r.request.arrival_ns != kNeverNs) last_arrival_ns = std::max(last_arrival_ns, r.request.arrival_ns);
+    window.until_ns = last_arrival_ns - instant_to_ns(options.cooldown_s);
+  }
+  return window;
+}
+
 RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& options, const std::vector<Slo>& class_slos) {
   RunMetrics m;
   const SimTime warmup_ns = instant_to_ns(options.warmup_s);
-  SimTime last_arrival_ns = 0;
-  for (const auto& r : run.requests)
-    if (r.request.arrival_ns != kNeverNs) last_arrival_ns = std::max(last_arrival_ns, r.request.arrival_ns);
-  const SimTime cooldown_start_ns = last_arrival_ns - instant_to_ns(options.cooldown_s);
+  const MeasuredWindow window = measured_window(run, options);
 
   std::vector<double> ttft, tpot, e2el, queueing;
   SimTime span_end_ns = 0;
@@ -84,8 +93,7 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
       continue;
     }
     ++m.arrived;
-    const bool arrived_in_window = r.request.arrival_ns >= warmup_ns &&
-                                   (options.cooldown_s <= 0 || r.request.arrival_ns <= cooldown_start_ns);
+    const bool arrived_in_window = window.contains(r.request.arrival_ns);
     if (r.outcome == RequestOutcome::rejected) {
       ++m.rejected;
       ++m.rejected_by_reason[static_cast<std::size_t>(r.reject_reason)];
@@ -139,9 +147,8 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   m.e2el_ms = summarize(std::move(e2el), options.percentiles);
   m.queueing_ms = summarize(std::move(queueing), options.percentiles);
 
-  const VllmPeaks peaks = compute_vllm_peaks(run, [&](const RequestState& r) {
-    return r.request.arrival_ns >= warmup_ns && (options.cooldown_s <= 0 || r.request.arrival_ns <= cooldown_start_ns);
-  });
+  const VllmPeaks peaks =
+      compute_vllm_peaks(run, [&](const RequestState& r) { return window.contains(r.request.arrival_ns); });
   m.max_output_tokens_per_s = peaks.max_output_tokens_per_s;
   m.max_concurrent_requests = peaks.max_concurrent_requests;
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "prefix_cache_metrics.hpp"
 #include "saturation.hpp"
 #include "simulator/core/simulation.hpp"
 #include "simulator/workload/workload_spec.hpp"
@@ -26,6 +27,15 @@ struct MetricsOptions {
   double cooldown_s = 0;  // nor those arriving in the last cooldown_s before the last arrival
   Slo slo;                // for goodput; a workload class's own SLO overrides it
 };
+
+// The measured requests are those arriving in [from_ns, until_ns]: from warmup_s to the last
+// arrival minus cooldown_s (no upper bound without a cool-down).
+struct MeasuredWindow {
+  SimTime from_ns = 0;
+  SimTime until_ns = kNeverNs;
+  bool contains(SimTime arrival_ns) const { return arrival_ns >= from_ns && arrival_ns <= until_ns; }
+};
+MeasuredWindow measured_window(const RunResult& run, const MetricsOptions& options);
 
 struct Stat {
   int64_t count = 0;
@@ -56,6 +66,9 @@ struct RunMetrics {
   double max_output_tokens_per_s = 0;
   int64_t max_concurrent_requests = 0;
   SaturationVerdict saturation;  // past saturation over the measured window? (saturation.hpp)
+  // Prefix caching over the measured requests (prefix_cache_metrics.hpp); nullopt when the run's
+  // frameworks looked no prefix up (caching off, or a workload without content identity).
+  std::optional<PrefixCacheTotals> prefix_cache;
 };
 
 // `class_slos[c]` is workload class c's SLO (may be empty: the options' SLO applies).

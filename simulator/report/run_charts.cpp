@@ -96,6 +96,7 @@ std::vector<Chart> RunCharts::charts() {
   out.push_back(throughput_chart());
   if (auto cdf = cdf_chart()) out.push_back(std::move(*cdf));
   if (auto series = timeseries_chart()) out.push_back(std::move(*series));
+  if (auto prefix = prefix_cache_chart()) out.push_back(std::move(*prefix));
   return out;
 }
 
@@ -419,6 +420,15 @@ std::string RunCharts::table_html() const {
   for (const auto& run : results_.runs()) rows.push_back(run.row);
   // The saturation verdict, where summary.csv has it: a red badge on each overloaded run.
   std::vector<ExtraColumn> extra;
+  // The prefix cache hit rate, only on pages where a run queried the prefix cache.
+  const Table& summary = results_.summary();
+  if (std::any_of(rows.begin(), rows.end(), [&](const CsvRow* row) {
+        return summary.value(*row, "prefix_query_tokens").value_or(0) > 0;
+      }))
+    extra.push_back({"prefix hit rate", [&](const CsvRow& row) {
+                       const auto rate = summary.value(row, "prefix_cache_hit_rate");
+                       return TableCell(rate ? fmt::format("{:.1f}%", 100 * *rate) : "-");
+                     }});
   if (results_.has_overload_verdict())
     extra.push_back({"saturation", [&](const CsvRow& row) {
                        const auto run = std::find_if(results_.runs().begin(), results_.runs().end(),

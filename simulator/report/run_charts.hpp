@@ -26,7 +26,8 @@ class RunCharts {
   // `notes` collects, for the page, why a chart is missing (e.g. a run without requests.csv).
   RunCharts(const RunResults& results, std::vector<std::string>& notes) : results_(results), notes_(notes) {}
 
-  // Latency, throughput, then the CDFs and time series where their files exist.
+  // Latency, throughput, then the CDFs and time series where their files exist, and the
+  // prefix cache hit rate over time where a run looked prefixes up.
   std::vector<Chart> charts();
   // One row per run, the framework cell edged in its colour; with summary.csv's saturation
   // verdict, a "saturation" column with a red "overloaded" badge (and its reason) per overloaded run.
@@ -56,6 +57,9 @@ class RunCharts {
   Chart throughput_chart() const;
   std::optional<Chart> cdf_chart();
   std::optional<Chart> timeseries_chart();
+  // The prefix cache hit rate over time (timeseries.csv), one line per run; only when a run of
+  // summary.csv queried the prefix cache (prefix_query_tokens > 0). In run_prefix_chart.cpp.
+  std::optional<Chart> prefix_cache_chart();
 
   const RunResults& results_;
   std::vector<std::string>& notes_;

@@ -4,7 +4,7 @@
 # chart with its box) and checks with text_layout.js that the legends, axis titles and labels a
 # reader needs are drawn, that no two texts overlap, and that no two labels of an axis crowd:
 #   - one run (the quickstart, 300 requests): the percentiles p50..p99 named along x and in the
-#     shape legend;
+#     shape legend; then with prefix-cache figures, the hit-rate chart's axis titles;
 #   - an 8-run sweep (the TP sweep at TP 2, 8 x 0.5 to 4 req/s, 200 requests): log latency
 #     axes (TP 2 saturates), a legend naming each run in the CDFs, a row title per run in the
 #     time series;
@@ -45,6 +45,11 @@ layout() {
 "$binary" run experiments/quickstart.yaml --set workload.num_requests=300 --out "$out/one" --report --quiet
 layout "$out/one/report.html" one 'latency=p50|p90|p95|p99|statistic|TTFT (ms)|TPOT (ms)|E2EL (ms)|framework' \
   'cdf=TTFT (ms, log scale)|fraction of completed requests' 'timeseries=vllm_llama3|running sequences|KV (%)'
+# The same run with prefix-cache figures written into its folder (fill_prefix_columns.js): the
+# hit-rate chart draws its axis titles, clear of the other charts' texts.
+"$node" tests/report/fill_prefix_columns.js "$out/one"
+"$binary" report "$out/one" --quiet
+layout "$out/one/report.html" one_prefix 'prefix=prefix cache hit rate (%)|simulated time (s)'
 
 "$binary" run experiments/tp_sweep_llama3_70b.yaml --set workload.num_requests=200 \
   --set 'sweep={tensor_parallel_degree: [2, 8], request_rate: [0.5, 1, 2, 4]}' --out "$out/eight" --report --quiet
