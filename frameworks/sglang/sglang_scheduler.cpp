@@ -164,72 +164,65 @@ bool SglangScheduler::plan_prefill(SimTime now, StepPlan& plan) {
     }
   }
 
-  std::vector<RequestState*> kept;  // those still waiting, in queue order
-  for (std::size_t i = 0; i < waiting_.size(); ++i) {
-    RequestState& r = *waiting_[i];
+  // Requests are taken in queue order and the first one not admitted ends the pass, so the
+  // admitted ones are a prefix of the queue.
+  std::size_t taken = 0;
+  for (; taken < waiting_.size(); ++taken) {
+    if (running_bs + admitted >= config_.max_running_requests) break;
+    RequestState& r = *waiting_[taken];
+    Sequence& s = sequence(r);
+    lock_prefix(r, s);
+    const int64_t extend = r.current_tokens() - s.cached_tokens;
+    const int64_t output_reserve = clipped_remaining_output(r);
+    const int64_t total = extend + output_reserve + 1;  // + one page of alignment slack
+    // add_one_req: first against the budget with the prefix still evictable, then locked.
+    radix_.dec_lock_ref(s.locked_node);
     bool admit_this = false;
-    bool stop = running_bs + admitted >= config_.max_running_requests;
-    if (!stop) {
-      Sequence& s = sequence(r);
-      lock_prefix(r, s);
-      const int64_t extend = r.current_tokens() - s.cached_tokens;
-      const int64_t output_reserve = clipped_remaining_output(r);
-      const int64_t total = extend + output_reserve + 1;  // + one page of alignment slack
-      // add_one_req: first against the budget with the prefix still evictable, then locked.
-      radix_.dec_lock_ref(s.locked_node);
-      if (static_cast<double>(total) >= rem_total_tokens()) {
-        stop = true;
-      } else if (!chunking && admitted > 0 && extend >= rem_input) {
-        stop = true;  // without chunking only the first request may exceed max_prefill_tokens
-      } else {
-        radix_.inc_lock_ref(s.locked_node);
-        if (static_cast<double>(total) > rem_total_tokens()) {
-          stop = true;
-        } else if (extend <= rem_chunk) {
-          allocate(s, extend);
-          schedule(r, extend, plan);
-          reserved += static_cast<double>(extend + output_reserve + 1);
-          rem_input -= extend;
-          rem_chunk -= extend;
-          running_.push_back(&r);
-          admit_this = true;
-        } else if (rem_chunk > 0) {
-          // Chunked prefill: the first rem_chunk tokens now, the rest in later prefill steps.
-          allocate(s, rem_chunk);
-          schedule(r, rem_chunk, plan);
-          reserved += static_cast<double>(rem_chunk + 1);
-          rem_input -= rem_chunk;
-          rem_chunk = 0;
-          chunked_ = &r;
-          admit_this = true;
-        } else {
-          stop = true;
-        }
-        if (!admit_this) radix_.dec_lock_ref(s.locked_node);
+    const bool fits_unlocked = static_cast<double>(total) < rem_total_tokens();
+    // Without chunking only the first request of a step may exceed max_prefill_tokens.
+    const bool within_input = chunking || admitted == 0 || extend < rem_input;
+    if (fits_unlocked && within_input) {
+      radix_.inc_lock_ref(s.locked_node);
+      if (static_cast<double>(total) > rem_total_tokens()) {
+        // The locked prefix no longer counts as evictable: no room after all.
+      } else if (extend <= rem_chunk) {
+        allocate(s, extend);
+        schedule(r, extend, plan);
+        reserved += static_cast<double>(extend + output_reserve + 1);
+        rem_input -= extend;
+        rem_chunk -= extend;
+        running_.push_back(&r);
+        admit_this = true;
+      } else if (rem_chunk > 0) {
+        // Chunked prefill: the first rem_chunk tokens now, the rest in later prefill steps.
+        allocate(s, rem_chunk);
+        schedule(r, rem_chunk, plan);
+        reserved += static_cast<double>(rem_chunk + 1);
+        rem_input -= rem_chunk;
+        rem_chunk = 0;
+        chunked_ = &r;
+        admit_this = true;
       }
-      if (!admit_this) {
-        s.locked_node = RadixCache::kRoot;
-        s.cached_tokens = 0;
-        r.computed_tokens = 0;
-      }
+      if (!admit_this) radix_.dec_lock_ref(s.locked_node);
     }
-    if (admit_this) {
-      ++admitted;
-      if (r.first_scheduled_ns == kNeverNs) {
-        r.first_scheduled_ns = now;
-        r.cached_prompt_tokens = std::min(r.computed_tokens, r.request.prompt_tokens);
-      }
-      // budget_state: stop when memory, the step's prompt budget or the chunk budget is spent.
-      if (rem_total_tokens() <= 0 || rem_input <= 0 || (chunking && rem_chunk <= 0)) stop = true;
-    } else {
-      kept.push_back(&r);
+    if (!admit_this) {
+      s.locked_node = RadixCache::kRoot;
+      s.cached_tokens = 0;
+      r.computed_tokens = 0;
+      break;
     }
-    if (stop) {
-      kept.insert(kept.end(), waiting_.begin() + static_cast<std::ptrdiff_t>(i + 1), waiting_.end());
+    ++admitted;
+    if (r.first_scheduled_ns == kNeverNs) {
+      r.first_scheduled_ns = now;
+      r.cached_prompt_tokens = std::min(r.computed_tokens, r.request.prompt_tokens);
+    }
+    // budget_state: stop when memory, the step's prompt budget or the chunk budget is spent.
+    if (rem_total_tokens() <= 0 || rem_input <= 0 || (chunking && rem_chunk <= 0)) {
+      ++taken;
       break;
     }
   }
-  waiting_.swap(kept);
+  waiting_.erase(waiting_.begin(), waiting_.begin() + static_cast<std::ptrdiff_t>(taken));
   return !plan.sequences.empty();
 }
 

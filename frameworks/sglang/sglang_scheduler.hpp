@@ -36,6 +36,7 @@
 // (IN_BATCH_PREFIX_CACHING thresholds), dfs-weight and the other policies, priority scheduling,
 // hierarchical cache, mixed chunks, speculative decoding.
 #include <cstdint>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -88,7 +89,7 @@ class SglangScheduler final : public Framework {
   double new_token_ratio() const { return new_token_ratio_; }
   int64_t free_tokens() const { return config_.max_total_tokens - radix_.total_tokens() - own_tokens_; }
   // The waiting queue in its current order (tests).
-  const std::vector<RequestState*>& waiting() const { return waiting_; }
+  const std::deque<RequestState*>& waiting() const { return waiting_; }
 
  private:
   struct Sequence {
@@ -120,7 +121,7 @@ class SglangScheduler final : public Framework {
   const PromptTree* prompts_ = nullptr;
   RadixCache radix_;
   std::unordered_map<int64_t, Sequence> sequences_;  // by request id, admitted and unfinished
-  std::vector<RequestState*> waiting_;               // in policy order once sorted
+  std::deque<RequestState*> waiting_;                // in policy order once sorted
   std::vector<RequestState*> running_;               // the decode batch
   RequestState* chunked_ = nullptr;                  // partly prefilled, continued first
   bool last_was_prefill_ = false;

@@ -10,10 +10,12 @@ SglangHostTiming SglangHostTiming::defaults() {
   // No per-step CPU measurement of SGLang's scheduler is published; these are derived from the
   // one published figure, the SGLang v0.4 release blog (lmsys.org/blog/2024-12-04-sglang-v0-4):
   // the overlap scheduler, which hides the CPU work behind the GPU, raised throughput 1.1x. So
-  // without the overlap the CPU adds ~10% to a step of a busy decode batch: for Llama-3-8B on an
-  // H100 at ~256 requests this model prices the GPU step at ~12-15 ms, so the CPU takes ~1.4 ms
-  // there, split as a fixed 0.4 ms plus 4 us per request (the same per-request cost as the vLLM
-  // model's, frameworks/vllm/vllm_step_cost.cpp: both walk every request in Python per step).
+  // without the overlap the CPU adds ~10% to a step of a busy decode batch. For Llama-3-8B on an
+  // H100 decoding 256 requests of 512 cached tokens (ShareGPT-like lengths) this project's cost
+  // model prices the GPU step at 15.5 ms (`llmperforacle step --model Llama3-8B --batch 256
+  // --context 512`), so the CPU takes ~1.4 ms there: a fixed 0.4 ms plus 4 us per request (the
+  // vLLM model's per-request cost, frameworks/vllm/vllm_step_cost.cpp: both walk every request
+  // in Python each step). 1.4 / 15.5 = 9%, i.e. ~1.1x from hiding it.
   SglangHostTiming t;
   t.per_step_s = 400e-6;
   t.per_seq_s = 4e-6;
