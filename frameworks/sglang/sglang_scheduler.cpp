@@ -193,7 +193,7 @@ bool SglangScheduler::plan_prefill(SimTime now, StepPlan& plan) {
         rem_chunk -= extend;
         running_.push_back(&r);
         admit_this = true;
-      } else if (rem_chunk > 0) {
+      } else if (rem_chunk > 0 && chunked_ == nullptr) {
         // Chunked prefill: the first rem_chunk tokens now, the rest in later prefill steps.
         allocate(s, rem_chunk);
         schedule(r, rem_chunk, plan);
@@ -293,7 +293,11 @@ bool SglangScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns
   // get_next_batch_to_run: a prefill batch when one can be formed, else a decode step.
   last_was_prefill_ = plan_prefill(now, plan);
   if (last_was_prefill_) return true;
-  return plan_decode(plan);
+  if (plan_decode(plan)) return true;
+  // Every running request was retracted (not even one decode slot was left): their memory is
+  // free now, so the next loop iteration prefills.
+  last_was_prefill_ = plan_prefill(now, plan);
+  return last_was_prefill_;
 }
 
 void SglangScheduler::cache_computed(RequestState& r, Sequence& s) {
