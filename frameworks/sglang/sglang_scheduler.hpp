@@ -82,6 +82,8 @@ class SglangScheduler final : public Framework {
   void complete_step(SimTime now, const StepPlan& plan, StepEvents& events) override;
   // kv_used_blocks: slots held by requests (locked or their own), not the evictable cache.
   FrameworkStats stats() const override;
+  bool prepare_decode_run(DecodeRun& run) override;  // sglang_decode_run.cpp
+  void apply_decode_run(int64_t steps, std::vector<RequestState*>& running) override;
   void check_invariants() const override;
 
   const SglangSchedulerConfig& config() const { return config_; }
