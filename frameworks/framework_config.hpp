@@ -103,7 +103,7 @@ std::vector<int64_t> vllm_cudagraph_capture_sizes(const VllmSettings& settings);
 // Valid values of a deployment's framework type, in variant order; matched case-insensitively.
 const std::vector<std::string>& framework_type_names();  // {"VLLM", "STATIC", "SGLANG"}
 
-// The canonical type name of `settings` ("VLLM" or "STATIC").
+// The canonical type name of `settings` ("VLLM", "STATIC" or "SGLANG").
 const std::string& framework_type_name(const FrameworkSettings& settings);
 
 // The knobs every framework shares, whatever its type.
