@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "frameworks/kv_offload/host_kv_sizing.hpp"
+#include "frameworks/sglang/sglang_memory.hpp"
+#include "frameworks/sglang/sglang_scheduler.hpp"
 #include "frameworks/static_batching/static_batching.hpp"
 #include "frameworks/vllm/vllm_scheduler.hpp"
 #include "models/memory_plan.hpp"
@@ -21,6 +23,7 @@ namespace {
 // Index into framework_type_names(), equal to the variant index.
 constexpr std::size_t kVllm = 0;
 constexpr std::size_t kStatic = 1;
+constexpr std::size_t kSglang = 2;
 
 // Upper limits far beyond any deployment, so that the int64 products the memory planner and
 // the schedulers form (blocks x block size, sequences x vocabulary) cannot overflow: found by
@@ -121,6 +124,34 @@ StaticBatchingSettings read_static(StrictMap& config) {
   return s;
 }
 
+SglangSettings read_sglang(StrictMap& config, double gpu_memory_bytes) {
+  SglangSettings s;
+  if (config.has("gpu_memory_utilization"))
+    config.fail("gpu_memory_utilization",
+                "SGLang does not take gpu_memory_utilization (a vLLM setting); its KV pool is sized by "
+                "mem_fraction_static, the fraction of GPU memory for weights and KV cache");
+  // server_args.py: chunked_prefill_size by GPU memory (the TP-dependent cuda_graph_max_bs and
+  // mem_fraction_static are resolved with the deployment, resolve_sglang_defaults()).
+  s.chunked_prefill_size = config.opt_int("chunked_prefill_size", {-1, 0x1p32, false})
+                               .value_or(sglang_gpu_defaults(gpu_memory_bytes, 1).chunked_prefill_size);
+  s.max_prefill_tokens = config.opt_int("max_prefill_tokens", kTokenCountRange).value_or(s.max_prefill_tokens);
+  s.max_running_requests = config.opt_int("max_running_requests", kSequenceCountRange);
+  s.mem_fraction_static = config.opt_double("mem_fraction_static", fraction());
+  s.schedule_policy = config.opt_choice("schedule_policy", sglang_schedule_policy_names()).value_or(s.schedule_policy);
+  s.schedule_conservativeness =
+      config.opt_double("schedule_conservativeness", {0.0, 1e6, true}).value_or(s.schedule_conservativeness);
+  s.disable_radix_cache = config.opt_bool("disable_radix_cache").value_or(false);
+  s.disable_overlap_schedule = config.opt_bool("disable_overlap_schedule").value_or(false);
+  s.disable_cuda_graph = config.opt_bool("disable_cuda_graph").value_or(false);
+  s.cuda_graph_max_bs = config.opt_int("cuda_graph_max_bs", kSequenceCountRange);
+  read_engine_settings(config, s);
+  if (s.block_size != 1)
+    config.fail("block_size", fmt::format("SGLang is modelled with its default page_size 1 (one token per KV page); "
+                                          "block_size {} is not supported",
+                                          s.block_size));
+  return s;
+}
+
 void engine_to_json(const EngineSettings& s, nlohmann::json& out) {
   out["block_size"] = s.block_size;
   out["gpu_memory_utilization"] = s.gpu_memory_utilization;
@@ -156,8 +187,21 @@ double vllm_cudagraph_memory_bytes(const VllmSettings& settings) {
 }
 
 const std::vector<std::string>& framework_type_names() {
-  static const std::vector<std::string> names = {"VLLM", "STATIC"};
+  static const std::vector<std::string> names = {"VLLM", "STATIC", "SGLANG"};
   return names;
+}
+
+const std::vector<std::string>& sglang_schedule_policy_names() {
+  static const std::vector<std::string> names = {"fcfs", "lpm"};
+  return names;
+}
+
+void resolve_sglang_defaults(SglangSettings& s, double gpu_memory_bytes, int64_t tensor_parallel,
+                             int64_t pipeline_parallel) {
+  if (!s.cuda_graph_max_bs) s.cuda_graph_max_bs = sglang_gpu_defaults(gpu_memory_bytes, tensor_parallel).cuda_graph_max_bs;
+  if (!s.mem_fraction_static)
+    s.mem_fraction_static = sglang_default_mem_fraction_static(gpu_memory_bytes, s.chunked_prefill_size, s.max_prefill_tokens,
+                                                               *s.cuda_graph_max_bs, tensor_parallel, pipeline_parallel);
 }
 
 const std::vector<DeploymentConfigKey>& deployment_config_keys() {
@@ -174,6 +218,10 @@ const std::vector<DeploymentConfigKey>& deployment_config_keys() {
       {"enforce_eager", {"VLLM"}}, {"scheduler_reserve_full_isl", {"VLLM"}},
       {"kv_offloading_size", {"VLLM"}}, {"kv_offloading_backend", {"VLLM"}},
       {"batch_size", {"STATIC"}}, {"batch_timeout_s", {"STATIC"}},
+      {"mem_fraction_static", {"SGLANG"}}, {"chunked_prefill_size", {"SGLANG"}}, {"max_prefill_tokens", {"SGLANG"}},
+      {"max_running_requests", {"SGLANG"}}, {"schedule_policy", {"SGLANG"}}, {"schedule_conservativeness", {"SGLANG"}},
+      {"disable_radix_cache", {"SGLANG"}}, {"disable_overlap_schedule", {"SGLANG"}}, {"disable_cuda_graph", {"SGLANG"}},
+      {"cuda_graph_max_bs", {"SGLANG"}},
   };
   return keys;
 }
@@ -201,6 +249,7 @@ FrameworkSettings parse_framework_settings(const std::string& type, StrictMap& c
   const auto& names = framework_type_names();
   if (iequals(type, names[kVllm])) return read_vllm(config, gpu_memory_bytes, gpu_name);
   if (iequals(type, names[kStatic])) return read_static(config);
+  if (iequals(type, names[kSglang])) return read_sglang(config, gpu_memory_bytes);
   std::string message = "unknown framework type '" + type + "' (valid: " + join(names) + ")";
   const std::string hint = did_you_mean(type, names);
   if (!hint.empty()) message += "; " + hint;
@@ -235,6 +284,20 @@ std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, con
     c.kv_layout.block_size = capacity.block_size;
     return std::make_unique<VllmScheduler>(c);
   }
+  if (const auto* sglang = std::get_if<SglangSettings>(&settings)) {
+    SglangSchedulerConfig c;
+    c.max_total_tokens = capacity.num_gpu_blocks;  // 1-token pages
+    c.max_model_len = capacity.max_model_len;
+    c.max_running_requests = sglang->max_running_requests.value_or(
+        sglang_default_max_running_requests(capacity.num_gpu_blocks, capacity.max_model_len));
+    c.max_prefill_tokens = sglang->max_prefill_tokens;
+    c.chunked_prefill_size = sglang->chunked_prefill_size;
+    c.policy = sglang->schedule_policy == "lpm" ? SglangPolicy::lpm : SglangPolicy::fcfs;
+    c.disable_radix_cache = sglang->disable_radix_cache;
+    c.schedule_conservativeness = sglang->schedule_conservativeness;
+    c.window_tokens = window_tokens;
+    return std::make_unique<SglangScheduler>(c);
+  }
   const auto& batching = std::get<StaticBatchingSettings>(settings);
   StaticBatchingConfig c;
   c.batch_size = batching.batch_size;
@@ -262,6 +325,18 @@ nlohmann::json settings_to_json(const FrameworkSettings& settings) {
     out["kv_offloading_size"] = vllm->kv_offloading_size_gib ? nlohmann::json(*vllm->kv_offloading_size_gib)
                                                              : nlohmann::json(nullptr);
     out["kv_offloading_backend"] = vllm->kv_offloading_backend;
+  } else if (const auto* sglang = std::get_if<SglangSettings>(&settings)) {
+    auto optional = [](const auto& value) { return value ? nlohmann::json(*value) : nlohmann::json(nullptr); };
+    out["mem_fraction_static"] = optional(sglang->mem_fraction_static);
+    out["chunked_prefill_size"] = sglang->chunked_prefill_size;
+    out["max_prefill_tokens"] = sglang->max_prefill_tokens;
+    out["max_running_requests"] = optional(sglang->max_running_requests);
+    out["schedule_policy"] = sglang->schedule_policy;
+    out["schedule_conservativeness"] = sglang->schedule_conservativeness;
+    out["disable_radix_cache"] = sglang->disable_radix_cache;
+    out["disable_overlap_schedule"] = sglang->disable_overlap_schedule;
+    out["disable_cuda_graph"] = sglang->disable_cuda_graph;
+    out["cuda_graph_max_bs"] = optional(sglang->cuda_graph_max_bs);
   } else {
     const auto& batching = std::get<StaticBatchingSettings>(settings);
     out["batch_size"] = batching.batch_size;

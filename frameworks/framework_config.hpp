@@ -61,7 +61,34 @@ struct StaticBatchingSettings : EngineSettings {
   double batch_timeout_s = 0;              // how long the oldest request waits for a full batch
 };
 
-using FrameworkSettings = std::variant<VllmSettings, StaticBatchingSettings>;
+// SGLang (`python -m sglang.launch_server`): radix-cache prefix sharing, prefill-first
+// continuous batching, retraction under memory pressure (frameworks/sglang/). Its KV pool is
+// 1-token pages (block_size 1) sized by mem_fraction_static; gpu_memory_utilization is vLLM's and
+// not accepted. Defaults are SGLang v0.5.x's, each cited in frameworks/README.md; those left
+// empty depend on the deployment and are filled by resolve_sglang_defaults().
+struct SglangSettings : EngineSettings {
+  SglangSettings() { block_size = 1; }
+  std::optional<double> mem_fraction_static;     // --mem-fraction-static; default by GPU memory and TP
+  int64_t chunked_prefill_size = 8192;           // --chunked-prefill-size; <= 0 turns chunking off
+  int64_t max_prefill_tokens = 16384;            // --max-prefill-tokens
+  std::optional<int64_t> max_running_requests;   // --max-running-requests; default from the pool size
+  std::string schedule_policy = "fcfs";          // --schedule-policy: fcfs or lpm
+  double schedule_conservativeness = 1.0;        // --schedule-conservativeness
+  bool disable_radix_cache = false;              // --disable-radix-cache
+  bool disable_overlap_schedule = false;         // --disable-overlap-schedule
+  bool disable_cuda_graph = false;               // --disable-cuda-graph
+  std::optional<int64_t> cuda_graph_max_bs;      // --cuda-graph-max-bs; default by GPU memory and TP
+};
+
+using FrameworkSettings = std::variant<VllmSettings, StaticBatchingSettings, SglangSettings>;
+
+// The schedule policies modelled for SGLang, as its --schedule-policy spells them.
+const std::vector<std::string>& sglang_schedule_policy_names();  // {"fcfs", "lpm"}
+
+// Fills SGLang's deployment-dependent defaults as server_args.py does: cuda_graph_max_bs and
+// mem_fraction_static from the GPU's memory and the TP / PP degrees (frameworks/sglang/sglang_memory.hpp).
+void resolve_sglang_defaults(SglangSettings& settings, double gpu_memory_bytes, int64_t tensor_parallel,
+                             int64_t pipeline_parallel);
 
 // vLLM V1 `vllm serve` defaults for max_num_seqs and max_num_batched_tokens on this GPU.
 struct VllmDefaultLimits {
@@ -79,9 +106,9 @@ VllmBehaviour effective_vllm_behaviour(const VllmSettings& settings);
 std::vector<int64_t> vllm_cudagraph_capture_sizes(const VllmSettings& settings);
 
 // Valid values of a deployment's framework type, in variant order; matched case-insensitively.
-const std::vector<std::string>& framework_type_names();  // {"VLLM", "STATIC"}
+const std::vector<std::string>& framework_type_names();  // {"VLLM", "STATIC", "SGLANG"}
 
-// The canonical type name of `settings` ("VLLM" or "STATIC").
+// The canonical type name of `settings` ("VLLM", "STATIC" or "SGLANG").
 const std::string& framework_type_name(const FrameworkSettings& settings);
 
 // The knobs every framework shares, whatever its type.

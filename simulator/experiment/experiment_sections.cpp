@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "fit_advice.hpp"
+#include "frameworks/sglang/sglang_memory.hpp"
 #include "hardware/gpu_file.hpp"
 #include "models/model_names.hpp"
 #include "models/parallel_config.hpp"
@@ -100,6 +101,12 @@ MemoryPlanRequest memory_request(const RunSpec& run) {
     r.max_num_batched_tokens = vllm->max_num_batched_tokens;
     r.max_num_seqs = vllm->max_num_seqs;
     r.cudagraph_memory_bytes = vllm_cudagraph_memory_bytes(*vllm);
+  } else if (const auto* sglang = std::get_if<SglangSettings>(&run.settings)) {
+    // The KV pool is sized by apply_sglang_memory (frameworks/sglang/sglang_memory.hpp); the
+    // planner supplies weights and KV bytes per token: every layer's KV for every token.
+    r.hybrid_kv_cache = false;
+    r.gpu_memory_utilization = sglang->mem_fraction_static.value_or(r.gpu_memory_utilization);
+    r.max_num_batched_tokens = sglang->chunked_prefill_size > 0 ? sglang->chunked_prefill_size : sglang->max_prefill_tokens;
   } else if (const auto* batching = std::get_if<StaticBatchingSettings>(&run.settings)) {
     // Hugging Face generate prefills the whole batch in one forward pass and keeps every layer's
     // KV for every token (no hybrid allocator).
@@ -139,8 +146,13 @@ void check_deployment(RunSpec& run, StrictMap& config, const Libraries& librarie
     config.fail(tp_key,
                 fmt::format("TP {} x PP {} x {} replica(s) = {} GPUs, but hardware '{}' has {}", run.parallel.tensor_parallel,
                             run.parallel.pipeline_parallel, run.replicas, gpus, run.hardware.key, run.hardware.count));
+  if (auto* sglang = std::get_if<SglangSettings>(&run.settings))
+    resolve_sglang_defaults(*sglang, run.hardware.gpu.memory_bytes, run.parallel.tensor_parallel,
+                            run.parallel.pipeline_parallel);
   const MemoryPlanRequest request = memory_request(run);
   run.memory = at_key(config, "model_profile_id", [&] { return plan_memory(run.model, request); });
+  if (const auto* sglang = std::get_if<SglangSettings>(&run.settings))
+    apply_sglang_memory(run.memory, run.hardware.gpu.memory_bytes, *sglang->mem_fraction_static);
   const EngineSettings& engine = engine_settings(run.settings);
   run.kv.block_size = engine.block_size;
   run.kv.max_model_len = run.memory.max_model_len;
@@ -166,6 +178,8 @@ void check_deployment(RunSpec& run, StrictMap& config, const Libraries& librarie
                                run.hardware.gpu.link.pcie_bandwidth_bytes_per_s());
     });
   }
+  if (auto* sglang = std::get_if<SglangSettings>(&run.settings); sglang != nullptr && !sglang->max_running_requests)
+    sglang->max_running_requests = sglang_default_max_running_requests(run.kv.num_gpu_blocks, run.kv.max_model_len);
 }
 
 }  // namespace

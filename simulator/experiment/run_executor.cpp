@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "frameworks/sglang/sglang_step_cost.hpp"
 #include "frameworks/vllm/vllm_step_cost.hpp"
 #include "simulator/util/error.hpp"
 
@@ -72,6 +73,20 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
         // vLLM keeps one micro-batch in flight per pipeline stage (max_concurrent_batches = PP).
         replica.pipeline_depth = run.parallel.pipeline_parallel;
         replica.cost = std::make_unique<VllmStepCost>(CostModel(run.model, run.hardware.gpu, options), timing);
+      } else if (const auto* sglang = std::get_if<SglangSettings>(&run.settings)) {
+        // SGLang: its CPU time and decode CUDA graphs, the overlap scheduler hiding the CPU.
+        // sgl-kernel fuses the residual add into RMSNorm (fused_add_rmsnorm), and SGLang has its
+        // own custom all-reduce on by default (--disable-custom-all-reduce turns it off).
+        options.fused_add_norm = true;
+        options.include_host_overhead = false;
+        SglangStepTimingConfig timing;
+        timing.overlap_schedule = !sglang->disable_overlap_schedule;
+        if (!sglang->disable_cuda_graph)
+          timing.cuda_graph_batch_sizes = sglang_cuda_graph_batch_sizes(sglang->cuda_graph_max_bs.value_or(0));
+        timing.host.per_step_s += engine.scheduler_overhead_us * 1e-6;
+        // The overlap scheduler plans batch N+1 while batch N runs, as async scheduling does.
+        replica.async_scheduling = timing.overlap_schedule;
+        replica.cost = std::make_unique<SglangStepCost>(CostModel(run.model, run.hardware.gpu, options), timing);
       } else {
         options.use_custom_all_reduce = false;  // vLLM's own collective; other frameworks use NCCL
         replica.cost = std::make_unique<RooflineStepCost>(CostModel(run.model, run.hardware.gpu, options), overhead_ns);

@@ -167,7 +167,9 @@ nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOut
   const RunMetrics& m = outcome.metrics;
   const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
   const WorkloadSpec& spec = plan.workloads[static_cast<std::size_t>(run.workload_index)].spec;
-  const std::string backend = framework_type_name(run.settings) == "VLLM" ? "vllm" : "static";
+  // vllm bench serve's --backend names (it has an "sglang" backend too).
+  const std::string& type = framework_type_name(run.settings);
+  const std::string backend = type == "VLLM" ? "vllm" : type == "SGLANG" ? "sglang" : "static";
 
   nlohmann::ordered_json j;
   j["date"] = date;

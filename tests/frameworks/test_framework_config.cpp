@@ -127,7 +127,7 @@ TEST_CASE("framework_config: a vLLM-only key under a STATIC framework is left un
 TEST_CASE("framework_config: an unknown framework type lists the valid ones") {
   StrictMap config = map_of("x: 1\n");
   CHECK_THAT(error_of([&] { parse_framework_settings("VLM", config, kL4Bytes); }),
-             Catch::Contains("unknown framework type 'VLM' (valid: VLLM, STATIC); did you mean 'VLLM'?"));
+             Catch::Contains("unknown framework type 'VLM' (valid: VLLM, STATIC, SGLANG); did you mean 'VLLM'?"));
 }
 
 TEST_CASE("framework_config: make_framework builds the policy with the planned KV capacity") {

@@ -177,7 +177,7 @@ TEST_CASE("experiment: input errors name file:line:col, the key path and what is
   CHECK_THAT(error_for("gpu_id: \"gpu0\"\n      max", "gpu_id: \"gpu9\"\n      max"),
              Contains("frameworks_to_test[0].config.gpu_id: 'gpu9' is not defined in the hardware section (defined: gpu0)"));
   CHECK_THAT(error_for("type: \"STATIC\"", "type: \"STATC\""),
-             Contains(file + ":19:5: frameworks_to_test[1].type: 'STATC' is not valid (valid: VLLM, STATIC); did you mean 'STATIC'?"));
+             Contains(file + ":19:5: frameworks_to_test[1].type: 'STATC' is not valid (valid: VLLM, STATIC, SGLANG); did you mean 'STATIC'?"));
   CHECK_THAT(error_for("      max_num_seqs: 64", "      max_num_seqs: 64\n      tensor_parallel_degree: 3"),
              Contains("TP 3 does not divide Llama3-8B's 32 attention heads / 8 KV heads"));
   CHECK_THAT(error_for("\"Llama3-8B\"\n      gpu_id: \"gpu0\"\n      max", "\"Llama3-70B\"\n      gpu_id: \"gpu0\"\n      max"),
