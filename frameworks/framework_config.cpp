@@ -10,6 +10,7 @@
 #include "frameworks/sglang/sglang_memory.hpp"
 #include "frameworks/sglang/sglang_scheduler.hpp"
 #include "frameworks/static_batching/static_batching.hpp"
+#include "frameworks/vllm/host_offload_tier.hpp"
 #include "frameworks/vllm/vllm_scheduler.hpp"
 #include "models/memory_plan.hpp"
 #include "models/quantization.hpp"
@@ -257,7 +258,7 @@ FrameworkSettings parse_framework_settings(const std::string& type, StrictMap& c
 }
 
 std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, const KvCacheCapacity& capacity,
-                                          int64_t window_tokens) {
+                                          int64_t window_tokens, const HostKvTierSpec* host_tier) {
   const EngineSettings& engine = engine_settings(settings);
   if (capacity.block_size != engine.block_size)
     throw InternalError(fmt::format("make_framework: the KV cache was planned with {}-token blocks, the settings say {}",
@@ -282,7 +283,9 @@ std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, con
     c.reserve_full_isl = vllm->scheduler_reserve_full_isl;
     c.kv_layout = capacity.layout;
     c.kv_layout.block_size = capacity.block_size;
-    return std::make_unique<VllmScheduler>(c);
+    auto scheduler = std::make_unique<VllmScheduler>(c);
+    if (host_tier != nullptr) scheduler->own_host_tier(std::make_unique<HostOffloadTier>(*host_tier, capacity.block_size));
+    return scheduler;
   }
   if (const auto* sglang = std::get_if<SglangSettings>(&settings)) {
     SglangSchedulerConfig c;

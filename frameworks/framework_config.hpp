@@ -14,6 +14,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "frameworks/framework.hpp"
+#include "frameworks/kv_offload/host_kv_sizing.hpp"
 #include "frameworks/vllm/vllm_version.hpp"
 #include "models/kv_cache_groups.hpp"
 #include "simulator/util/yaml_reader.hpp"
@@ -146,10 +147,11 @@ struct KvCacheCapacity {
 // it (cudagraph_memory_in_kv_sizing) and graphs are captured.
 double vllm_cudagraph_memory_bytes(const VllmSettings& settings);
 
-// A new, empty policy for one replica. window_tokens = the model's sliding window (0 = none).
-// Throws InputError when the cache has no blocks (the model leaves no room for KV).
+// A new, empty policy for one replica. window_tokens = the model's sliding window (0 = none);
+// host_tier: vLLM's kv_offloading_size tier of each replica (null: none; ignored without prefix
+// caching). Throws InputError when the cache has no blocks (the model leaves no room for KV).
 std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, const KvCacheCapacity& capacity,
-                                          int64_t window_tokens);
+                                          int64_t window_tokens, const HostKvTierSpec* host_tier = nullptr);
 
 // Every setting, defaults included, for the run manifest ({"type": "VLLM", ...}).
 nlohmann::json settings_to_json(const FrameworkSettings& settings);

@@ -210,7 +210,8 @@ bool PrefixBlockPool::grow_slow(RequestState& r, int64_t tokens) {
 void PrefixBlockPool::register_full_blocks(ContentBlocks& content, int64_t tokens, int64_t allocated_blocks) {
   const auto full = static_cast<std::size_t>(
       std::min<int64_t>({tokens / block_size_tokens_, static_cast<int64_t>(content.keys.size()), allocated_blocks}));
-  if (tier_ != nullptr && content.table.size() < full) tier_->filled(content.keys.data(), static_cast<int64_t>(full));
+  if (tier_ != nullptr && content.table.size() < full)
+    tier_->filled(content.keys.data(), static_cast<int64_t>(content.table.size()), static_cast<int64_t>(full));
   while (content.table.size() < full) {
     const uint64_t key = content.keys[content.table.size()];
     if (key_index_.find(key) != BlockKeyIndex::kMissing) {

@@ -44,13 +44,18 @@ class PrefixCacheTier {
   // holds. They extend the hit: the pool allocates fresh GPU blocks for them, they count as
   // computed tokens and as RequestState::host_loaded_tokens. Charging their load time (PCIe)
   // is the caller's: the scheduler reports the loaded tokens in PrefixMatch::host_blocks.
+  // Not const: a lookup refreshes the tier's LRU order, as vLLM's lookup touches what it finds.
   virtual int64_t further_hit_blocks(const std::vector<uint64_t>& keys, int64_t gpu_hit_blocks,
-                                     int64_t max_more_blocks) const = 0;
+                                     int64_t max_more_blocks) = 0;
   // A request's scheduled tokens filled more blocks: keys[0 .. full_blocks) is its chain of full
-  // blocks so far (hit ones included), called when allocate_slots registers the new ones, which
-  // is where a write-through tier (vLLM's offloading connector stores each scheduled request's
-  // full blocks after the step) learns of them.
-  virtual void filled(const uint64_t* keys, int64_t full_blocks) = 0;
+  // blocks so far (hit ones included), of which keys[from_block .. full_blocks) are new; called
+  // when allocate_slots registers them, which is where a write-through tier (vLLM's offloading
+  // connector stores each scheduled request's new full blocks after the step) learns of them.
+  virtual void filled(const uint64_t* keys, int64_t from_block, int64_t full_blocks) = 0;
+  // `gpu_blocks` blocks' worth of KV are copied from the tier to the GPU: returns how long that
+  // takes; the request waits that long before it runs (vLLM: WAITING_FOR_REMOTE_KVS). 0 for a
+  // tier that costs nothing.
+  virtual SimTime load(int64_t /*gpu_blocks*/) { return 0; }
   // A cached block was evicted from the GPU (reused from the head of the free queue).
   virtual void evicted(uint64_t key) = 0;
 };
@@ -71,6 +76,7 @@ class PrefixBlockPool {
   // The workload's content (null: no request shares anything, all take the count-only path).
   void use_prompts(const PromptTree* prompts);
   void set_host_tier(PrefixCacheTier* tier) { tier_ = tier; }
+  PrefixCacheTier* host_tier() const { return tier_; }
 
   int64_t blocks_for_tokens(int64_t tokens) const {
     return tokens <= 0 ? 0 : (tokens + block_size_tokens_ - 1) / block_size_tokens_;

@@ -46,6 +46,11 @@ void VllmScheduler::set_host_tier(PrefixCacheTier* tier) {
   if (pool_) pool_->set_host_tier(tier);
 }
 
+void VllmScheduler::own_host_tier(std::unique_ptr<PrefixCacheTier> tier) {
+  owned_tier_ = std::move(tier);
+  set_host_tier(owned_tier_.get());
+}
+
 void VllmScheduler::release(RequestState& r) {
   if (pool_) pool_->free(r, false);
   else kv_.free(r);
@@ -164,7 +169,10 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
   }
 
   // (b) Waiting requests, FIFO, only if no request was preempted in this step (vLLM: a step that
-  // had to preempt has no room to spare for newcomers).
+  // had to preempt has no room to spare for newcomers). Those whose host-tier load finished come
+  // first: they kept their place at the head of vLLM's waiting queue while loading.
+  SimTime next_ready_ns = kNeverNs;
+  if (plan.preempted == 0 && !loading_.empty()) run_loaded(now, budget, plan, next_ready_ns);
   if (plan.preempted == 0) {
     while (!waiting_.empty() && budget > 0 &&
            static_cast<int64_t>(running_.size()) < config_.max_num_seqs) {
@@ -183,6 +191,17 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
         if (needed > free_blocks()) break;
       }
       if (hit.gpu_blocks + hit.host_blocks > 0 && !start_from_cache(r, hit, budget)) break;
+      const SimTime load_ns = hit.host_blocks > 0 ? pool_->host_tier()->load(hit.host_blocks) : 0;
+      if (load_ns > 0) {
+        // GPU blocks for the loaded part are allocated now (start_from_cache checked that they
+        // and the first chunk fit) and the copy starts; the request runs when it is done.
+        if (!grow(r, r.computed_tokens)) throw InternalError("vLLM scheduler: host-tier blocks checked to fit do not");
+        waiting_.pop_front();
+        record_lookup(r, hit, r.first_scheduled_ns == kNeverNs);
+        loading_.push_back({&r, now + load_ns});
+        next_ready_ns = std::min(next_ready_ns, now + load_ns);
+        continue;
+      }
       int64_t num_new = r.current_tokens() - r.computed_tokens;
       if (!config_.enable_chunked_prefill && num_new > budget) {
         // vLLM stops here and waits for a step with room for the whole prefill. A resumed
@@ -195,14 +214,41 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
       num_new = std::min(num_new, budget);
       if (!grow(r, r.computed_tokens + num_new)) break;
       waiting_.pop_front();
-      running_.push_back(&r);
       if (pool_) record_lookup(r, hit, r.first_scheduled_ns == kNeverNs);
-      if (r.first_scheduled_ns == kNeverNs) r.first_scheduled_ns = now;
-      schedule(r, num_new, plan);
+      start_running(r, num_new, now, plan);
       budget -= num_new;
     }
   }
+  // Nothing to run while loads are in flight: ask to be woken when the first one lands.
+  if (plan.sequences.empty()) wake_at_ns = next_ready_ns;
   return !plan.sequences.empty();
+}
+
+void VllmScheduler::start_running(RequestState& r, int64_t num_new, SimTime now, StepPlan& plan) {
+  running_.push_back(&r);
+  if (r.first_scheduled_ns == kNeverNs) r.first_scheduled_ns = now;
+  schedule(r, num_new, plan);
+}
+
+void VllmScheduler::run_loaded(SimTime now, int64_t& budget, StepPlan& plan, SimTime& next_ready_ns) {
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < loading_.size(); ++i) {
+    const Loading entry = loading_[i];
+    RequestState& r = *entry.request;
+    const int64_t rest = r.current_tokens() - r.computed_tokens;
+    const bool ready = entry.ready_ns <= now && budget > 0 &&
+                       static_cast<int64_t>(running_.size()) < config_.max_num_seqs &&
+                       (config_.enable_chunked_prefill || rest <= budget);
+    const int64_t num_new = std::min(rest, budget);
+    if (ready && grow(r, r.computed_tokens + num_new)) {
+      start_running(r, num_new, now, plan);
+      budget -= num_new;
+      continue;
+    }
+    if (entry.ready_ns > now) next_ready_ns = std::min(next_ready_ns, entry.ready_ns);
+    loading_[kept++] = entry;
+  }
+  loading_.resize(kept);
 }
 
 void VllmScheduler::complete_step(SimTime /*now*/, const StepPlan& plan, StepEvents& events) {
@@ -231,7 +277,7 @@ void VllmScheduler::complete_step(SimTime /*now*/, const StepPlan& plan, StepEve
 FrameworkStats VllmScheduler::stats() const {
   FrameworkStats s;
   s.running = static_cast<int64_t>(running_.size());
-  s.waiting = static_cast<int64_t>(waiting_.size());
+  s.waiting = static_cast<int64_t>(waiting_.size() + loading_.size());
   s.kv_used_blocks = used_blocks();
   s.kv_total_blocks = kv_.total_blocks();
   s.preemptions = preemptions_;
@@ -258,6 +304,14 @@ void VllmScheduler::check_invariants() const {
           "vLLM scheduler: running request {} holds {} blocks for {} computed of {} tokens ({} generated of {})",
           r->request.id, r->allocated_blocks, r->computed_tokens, r->current_tokens(), r->generated_tokens,
           r->request.output_tokens));
+    held += r->allocated_blocks;
+  }
+  for (const Loading& entry : loading_) {
+    const RequestState* r = entry.request;
+    if (r->allocated_blocks <= 0 || r->computed_tokens <= 0 || r->computed_tokens >= r->current_tokens())
+      throw InternalError(fmt::format("vLLM scheduler: request {} loading from the host tier holds {} blocks for {} "
+                                      "computed of {} tokens",
+                                      r->request.id, r->allocated_blocks, r->computed_tokens, r->current_tokens()));
     held += r->allocated_blocks;
   }
   const int64_t tables = pool_ ? pool_->table_blocks() : kv_.used_blocks();

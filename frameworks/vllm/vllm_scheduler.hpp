@@ -22,6 +22,7 @@
 // blocks are counted per group (models/kv_cache_groups.hpp).
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -71,6 +72,8 @@ class VllmScheduler final : public Framework {
   // A host-memory tier that extends prefix hits (see PrefixCacheTier); ignored without prefix
   // caching. Not owned; must outlive the scheduler.
   void set_host_tier(PrefixCacheTier* tier);
+  // The same, owned by the scheduler (a deployment's kv_offloading_size).
+  void own_host_tier(std::unique_ptr<PrefixCacheTier> tier);
 
   const VllmSchedulerConfig& config() const { return config_; }
 
@@ -87,6 +90,11 @@ class VllmScheduler final : public Framework {
   bool start_from_cache(RequestState& r, const PrefixMatch& hit, int64_t budget);
   // vLLM's PrefixCacheStats.record, at the request's admission into the running batch.
   void record_lookup(RequestState& r, const PrefixMatch& hit, bool first_scheduling);
+  // Moves r from waiting to running and schedules `num_new` of its tokens.
+  void start_running(RequestState& r, int64_t num_new, SimTime now, StepPlan& plan);
+  // Schedules the requests whose host-tier load finished by `now`, in the order they started
+  // loading, within `budget` (reduced); the earliest unfinished load's end goes to `next_ready_ns`.
+  void run_loaded(SimTime now, int64_t& budget, StepPlan& plan, SimTime& next_ready_ns);
 
   VllmSchedulerConfig config_;
   KvBlockManager kv_;                    // block counts without prefix caching
@@ -96,6 +104,15 @@ class VllmScheduler final : public Framework {
   std::vector<RequestState*> running_;
   // FIFO of new arrivals; preempted requests are put back at the front.
   std::deque<RequestState*> waiting_;
+  // Requests whose prefix hit reaches into the host tier wait, holding their blocks, while those
+  // blocks are copied in (vLLM's WAITING_FOR_REMOTE_KVS: the scheduler skips them and runs
+  // others; they run once the load completes). Counted as waiting.
+  struct Loading {
+    RequestState* request;
+    SimTime ready_ns;
+  };
+  std::vector<Loading> loading_;
+  std::unique_ptr<PrefixCacheTier> owned_tier_;
   int64_t preemptions_ = 0;
   // vLLM's prefix cache counters (vllm/v1/metrics/stats.py PrefixCacheStats), in tokens:
   // lookups of requests never preempted, and of preempted ones apart.

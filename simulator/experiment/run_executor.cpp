@@ -46,7 +46,7 @@ std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const Simul
   std::vector<Replica> replicas;
   for (int64_t i = 0; i < run.replicas; ++i) {
     Replica replica;
-    replica.framework = make_framework(run.settings, run.kv, window);
+    replica.framework = make_framework(run.settings, run.kv, window, run.host_kv_tier ? &*run.host_kv_tier : nullptr);
     replica.window_tokens = window;
     if (simulation.linear_cost) {
       replica.cost = std::make_unique<LinearStepCost>(simulation.linear, overhead_ns);
