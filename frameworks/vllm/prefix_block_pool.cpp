@@ -193,6 +193,7 @@ void PrefixBlockPool::acquire(RequestState& r, const PrefixMatch& m) {
   }
   r.allocated_blocks = static_cast<int32_t>(m.gpu_blocks);
   table_blocks_ += m.gpu_blocks;
+  blocks_moved_since_audit_ += m.gpu_blocks;
 }
 
 bool PrefixBlockPool::grow_slow(RequestState& r, int64_t tokens) {
@@ -202,6 +203,7 @@ bool PrefixBlockPool::grow_slow(RequestState& r, int64_t tokens) {
     take_from_head(needed);
     r.allocated_blocks += static_cast<int32_t>(needed);
     table_blocks_ += needed;
+    blocks_moved_since_audit_ += needed;
   }
   if (has_content(r)) register_full_blocks(content_of(r), tokens, r.allocated_blocks);
   return true;
@@ -235,6 +237,7 @@ void PrefixBlockPool::free(RequestState& r, bool preempted) {
     throw InternalError(fmt::format("prefix block pool: request {} holds {} blocks", r.request.id, r.allocated_blocks));
   const int64_t blocks = r.allocated_blocks;
   table_blocks_ -= blocks;
+  blocks_moved_since_audit_ += blocks;
   r.allocated_blocks = 0;
   if (!has_content(r)) {
     if (preempted && owned_runs_.contains(&r))
@@ -268,6 +271,13 @@ void PrefixBlockPool::free(RequestState& r, bool preempted) {
 }
 
 void PrefixBlockPool::check_invariants() const {
+  // Physical blocks: what is not free is the holders' tables, a shared block counted once.
+  if (free_blocks_ < 0 || total_blocks_ - free_blocks_ != table_blocks_ - shared_extra_)
+    throw InternalError(fmt::format("prefix block pool: {} of {} blocks free, but tables hold {} ({} shared)",
+                                    free_blocks_, total_blocks_, table_blocks_, shared_extra_));
+  constexpr std::size_t kAlwaysAuditNodes = 4096;
+  if (nodes_.size() > kAlwaysAuditNodes && blocks_moved_since_audit_ < static_cast<int64_t>(nodes_.size())) return;
+  blocks_moved_since_audit_ = 0;
   // The free queue, checked in node order rather than by walking it (a walk chases one pointer
   // per block, a miss each on a large cache): its nodes link to each other both ways, it has one
   // head and one tail, its blocks add up to free_blocks(), and each owned run is indexed.
@@ -340,10 +350,6 @@ void PrefixBlockPool::check_invariants() const {
         "entries; {} shared copies, counted {}",
         keyed_nodes, key_index_.size(), unreferenced, queued_keyed, held_refs, table_entries, shared_extra,
         shared_extra_));
-  // Physical blocks: what is not free is the holders' tables, a shared block counted once.
-  if (free_blocks_ < 0 || total_blocks_ - free_blocks_ != table_blocks_ - shared_extra_)
-    throw InternalError(fmt::format("prefix block pool: {} of {} blocks free, but tables hold {} ({} shared)",
-                                    free_blocks_, total_blocks_, table_blocks_, shared_extra_));
 }
 
 }  // namespace llmpo
