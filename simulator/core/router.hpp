@@ -13,9 +13,9 @@
 
 namespace llmpo {
 
-// session_affinity: a session's first turn (and any request outside a session) goes to the
-// replica with the fewest outstanding requests, its follow-ups to the replica of its first turn,
-// where its history is cached (sticky sessions, as production routers offer them).
+// session_affinity: a session's first request (and any request outside a session) goes to the
+// replica with the fewest outstanding requests, its later requests (Request::session_id) to the
+// same replica, where its history is cached (sticky sessions, as production routers offer them).
 enum class RouterPolicy { round_robin, least_outstanding, least_kv, vllm_dp_lb, session_affinity };
 // round_robin, least_outstanding, least_kv, vllm_dp_lb, session_affinity
 const std::vector<std::string>& router_policy_names();

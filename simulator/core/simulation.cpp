@@ -128,15 +128,20 @@ void Simulation::send_next_turn(const RequestState& previous, SimTime now) {
   queue_.push(send_at, EventPhase::arrival, 0, previous.request.next_turn);
 }
 
+int32_t Simulation::route(const Request& request) {
+  if (!router_.keeps_sessions() || request.session_id < 0) return router_.pick(frameworks_, outstanding_);
+  // A session's later turns go where its first went (a trace's sessions too, whose turns have
+  // fixed arrival times rather than previous turns).
+  const auto [it, first] = session_replica_.try_emplace(request.session_id, 0);
+  if (first) it->second = router_.pick(frameworks_, outstanding_);
+  return it->second;
+}
+
 void Simulation::on_arrival(const Event& event) {
   const SimTime now = event.time_ns;
   const RequestState& arriving = result_.requests[static_cast<std::size_t>(event.payload)];
   if (!workload_.closed_loop && !arriving.request.follow_up()) push_next_fixed_arrival();
-  // A session's later turns go where its earlier ones went when the router keeps sessions.
-  const int32_t replica =
-      arriving.request.follow_up() && router_.keeps_sessions()
-          ? result_.requests[static_cast<std::size_t>(arriving.request.previous_turn)].instance
-          : router_.pick(frameworks_, outstanding_);
+  const int32_t replica = route(arriving.request);
   const auto k = static_cast<std::size_t>(replica);
   result_.requests[static_cast<std::size_t>(event.payload)].instance = replica;
   ++outstanding_[k];

@@ -2,6 +2,7 @@
 // One simulation = one run of one deployment (a framework on its replicas) over one workload.
 // Single-threaded, no globals: everything it touches is owned here, so runs can go in parallel.
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "frameworks/framework.hpp"
@@ -99,6 +100,8 @@ class Simulation {
   // Bulk decoding: advances a DecodeRun of `replica` up to the next event; false when none applies.
   bool try_decode_run(int32_t replica, SimTime now);
   void send_next_for_client(int32_t client, SimTime now);
+  // The replica a request goes to (the router's pick, or its session's with session_affinity).
+  int32_t route(const Request& request);
   // Open loop: queues the next request with a fixed arrival time (skipping follow-ups).
   void push_next_fixed_arrival();
   // Sessions: `previous` finished at `now`; its session's next turn is sent after its think time.
@@ -144,7 +147,8 @@ class Simulation {
   std::vector<std::vector<int64_t>> deferred_arrivals_;
   std::vector<SimTime> last_step_ns_;  // each replica's latest step duration (a heuristic's input)
   std::vector<int64_t> next_for_client_;
-  std::size_t next_fixed_ = 0;  // open loop: the next request push_next_fixed_arrival() considers
+  std::size_t next_fixed_ = 0;
+  std::unordered_map<int64_t, int32_t> session_replica_;  // session_affinity: session id -> replica  // open loop: the next request push_next_fixed_arrival() considers
   int64_t in_system_ = 0;
   int64_t arrivals_handled_ = 0;
   int64_t finished_reported_ = 0;  // requests finished, as last added to the control's count

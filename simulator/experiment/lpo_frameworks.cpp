@@ -139,21 +139,23 @@ Entry read_entry(LpoReader& reader, const YAML::Node& node, const std::string& p
   if (prefix) entry.knobs.emplace_back("enable_prefix_caching", bool_text(*prefix));
   if (prefix.value_or(true) && workload.prompts_share_prefixes)
     reader.note(*config, c + ".enable_prefix_caching",
-                "prefix caching here keeps freed KV blocks for preempted requests only; shared prompt prefixes and "
-                "conversation history are not reused, so TTFT is higher than upstream's cache hits");
+                "the converted workload has no sessions or shared prefixes (see the workload notes), so this "
+                "prefix cache finds no shared history and TTFT is higher than upstream's cache hits until "
+                "workload.sessions / workload.shared_prefixes are added");
   return entry;
 }
 
 std::string router_for(LpoReader& reader, const YAML::Node& root, const std::string& strategy) {
   if (strategy == "round_robin") return "round_robin";
   const YAML::Node at = root["workload"];
+  if (strategy == "session_affinity") return "session_affinity";
   if (strategy == "least_loaded") {
     reader.note(at, "workload.load_balancing_strategy",
                 "least_loaded (shortest waiting queue) becomes least_outstanding (fewest unfinished requests)");
     return "least_outstanding";
   }
   reader.note(at, "workload.load_balancing_strategy",
-              "'" + strategy + "' has no equivalent (no sessions, no random routing): round_robin instead");
+              "'" + strategy + "' has no equivalent (no random routing): round_robin instead");
   return "round_robin";
 }
 

@@ -132,15 +132,17 @@ LpoWorkload lpo_workload(LpoReader& reader, const YAML::Node& root) {
     out.prompts_share_prefixes = true;
     reader.note(w, "workload.client_profiles",
                 fmt::format("conversational_probability: LLMPerfOracle adds follow-up turns (about {:.1f}% more requests, "
-                            "each prompt holding the previous turn's prompt and output); there are no sessions here, so "
-                            "only first turns are generated: raise workload.arrival.rate_per_s by that share to offer "
-                            "the same request rate",
+                            "each prompt holding the previous turn's prompt and output); they are not converted, so only "
+                            "first turns are generated: add workload.sessions (turns, think_time_s) for multi-turn "
+                            "conversations whose history the prefix cache reuses, or raise workload.arrival.rate_per_s "
+                            "by that share to offer the same request rate",
                             100 * follow_up_share));
   }
   if (reader.map(w, "prefix_patterns", "workload.prefix_patterns") || reader.flag(w, "generate_prompt_tokens", "workload.generate_prompt_tokens").value_or(false)) {
     out.prompts_share_prefixes = true;
     reader.note(w, "workload.prefix_patterns",
-                "no equivalent: prompts have lengths, not tokens, so shared system-prompt/few-shot prefixes are not matched");
+                "not converted (upstream matches token strings): add workload.shared_prefixes (count, tokens, popularity) "
+                "for requests that share system-prompt or few-shot prefixes");
   }
 
   std::string s = "workload:\n";

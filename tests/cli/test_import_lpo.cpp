@@ -148,6 +148,13 @@ TEST_CASE("import-lpo: parallel entries: TP kept, identical targets become repli
   INFO(validated.err);
   CHECK(validated.code == 0);
   CHECK_THAT(validated.out, Contains("2 run(s)"));
+
+  // Upstream's session_affinity keeps its meaning: a session's requests on one replica.
+  const Imported sticky = import_text(with_edits(read_file(lpo_config("parallel_mix.yaml")),
+                                                 {{"\"least_loaded\"", "\"session_affinity\""}}),
+                                      "lpo-sticky");
+  REQUIRE(sticky.run.code == 0);
+  CHECK(sticky.yaml["frameworks_to_test"][1]["config"]["router"].as<std::string>() == "session_affinity");
 }
 
 TEST_CASE("import-lpo: GH200 devices map to H200 with their memory, data-parallel targets become num_replicas") {
@@ -199,7 +206,8 @@ TEST_CASE("import-lpo: equal profiles give Poisson arrivals, max_simulation_time
   CHECK(number(y["workload"]["duration_s"]) == 20);  // max_simulation_time 20 < total_duration 30
   CHECK(y["simulation"]["seed"].as<int>() == 42);
   CHECK_THAT(imported.text, Contains("turn_type_dist_config: unknown key 'turn_type_dist_config'"));
-  CHECK_THAT(imported.text, Contains("workload.prefix_patterns: no equivalent"));
+  CHECK_THAT(imported.text, Contains("workload.prefix_patterns: not converted"));
+  CHECK_THAT(imported.text, Contains("add workload.shared_prefixes"));
   CHECK_THAT(imported.text, Contains("enable_cross_request_caching: no equivalent"));
 
   const std::string out = fresh_dir("lpo-prefix-run");

@@ -96,8 +96,8 @@ TEST_CASE("sessions: session_affinity keeps a session's follow-ups on its first 
   // a follow-up to the emptier replica; affinity keeps it with its history.
   Workload w = open_loop({{0, 10, 2}, {0, 10, 2}, {1, 10, 2}, {0, 10, 2}});
   auto& r = w.requests;
-  r[0].next_turn = 3;
-  r[3].previous_turn = 0; r[3].arrival_ns = kNeverNs; r[3].think_ns = 0;
+  r[0].session_id = 7; r[0].next_turn = 3;
+  r[3].session_id = 7; r[3].previous_turn = 0; r[3].arrival_ns = kNeverNs; r[3].think_ns = 0;
   const RunResult result = simulate(w, vllm(2048), 100, 16, 10, 1, 2, RouterPolicy::session_affinity);
   const auto& q = result.requests;
   CHECK(q[0].instance == 0);
@@ -108,4 +108,24 @@ TEST_CASE("sessions: session_affinity keeps a session's follow-ups on its first 
   const RunResult spread = simulate(w, vllm(2048), 100, 16, 10, 1, 2, RouterPolicy::least_outstanding);
   CHECK(ms(spread.requests[3].request.arrival_ns) == Approx(41));
   CHECK(spread.requests[3].instance == 1);
+}
+
+TEST_CASE("sessions: session_affinity keeps a trace's session together by its id, without follow-ups") {
+  // A trace's turns have fixed arrivals. Requests 1 and 3 share session 4, 0 and 2 have none.
+  Workload w = open_loop({{0, 10, 50}, {0, 10, 2}, {40, 10, 2}, {41, 10, 2}});
+  auto& r = w.requests;
+  r[1].session_id = 4;
+  r[3].session_id = 4;
+  // 0 -> replica 0, 1 -> replica 1 (ties to the lowest index). Request 1 is done at 31 ms
+  // (prefill 10 + 10 ms, one decode 11 ms); request 0 decodes its 50 tokens well past 41 ms.
+  // Request 2 (40 ms) goes to the replica with fewer outstanding: 1. At 41 ms each replica has
+  // one outstanding: least_outstanding sends request 3 to replica 0, affinity to its session's 1.
+  const RunResult sticky = simulate(w, vllm(2048), 100, 16, 10, 1, 2, RouterPolicy::session_affinity);
+  CHECK(sticky.requests[0].instance == 0);
+  CHECK(sticky.requests[1].instance == 1);
+  CHECK(sticky.requests[2].instance == 1);
+  CHECK(sticky.requests[3].instance == 1);
+  const RunResult spread = simulate(w, vllm(2048), 100, 16, 10, 1, 2, RouterPolicy::least_outstanding);
+  CHECK(spread.requests[2].instance == 1);
+  CHECK(spread.requests[3].instance == 0);
 }
