@@ -27,8 +27,10 @@ RequestState scheduled(int64_t id, SimTime arrival, SimTime first_scheduled, int
   r.cached_prompt_tokens = cached;
   r.host_loaded_tokens = host_loaded;
   r.first_scheduled_ns = first_scheduled;
-  r.first_token_ns = first_scheduled + kMs;
-  r.last_token_ns = r.completion_ns = first_scheduled + 2 * kMs;
+  // A request never scheduled has no token times either (and kNeverNs + 1 ms would overflow).
+  const bool ran = first_scheduled != kNeverNs;
+  r.first_token_ns = ran ? first_scheduled + kMs : kNeverNs;
+  r.last_token_ns = r.completion_ns = ran ? first_scheduled + 2 * kMs : kNeverNs;
   r.outcome = RequestOutcome::completed;
   return r;
 }
