@@ -82,7 +82,8 @@ std::vector<TraceRow> read_mooncake_trace_text(std::string_view text, const std:
     nlohmann::json object;
     try {
       object = nlohmann::json::parse(content);
-    } catch (const nlohmann::json::parse_error& error) {
+    } catch (const nlohmann::json::exception& error) {
+      // parse_error, and out_of_range for a number past a double (1e316): both bad input.
       fail(path, line, "", fmt::format("not a JSON object ({})", error.what()));
     }
     TraceRow row = read_row(object, path, line);

@@ -114,6 +114,8 @@ TEST_CASE("mooncake trace: malformed lines are errors naming the file, line and 
   CHECK(read("{\"timestamp\": 0, \"input_length\": 10, \"output_length\": 1, \"hash_ids\": [\"a\"]}\n") ==
         "m.jsonl:1: hash_ids: \"a\" is not a block hash id (a non-negative integer)");
   CHECK_THAT(read(ok + "{\"timestamp\": 0,\n"), Catch::StartsWith("m.jsonl:2: not a JSON object ("));
+  // A number past a double is nlohmann's out_of_range, not a parse_error: still bad input (fuzzing).
+  CHECK_THAT(read("\n1e316\n"), Catch::StartsWith("m.jsonl:2: not a JSON object ("));
   CHECK(read("\n  \n") == "m.jsonl: no requests: the file is empty or has only blank lines");
 }
 
