@@ -1,13 +1,12 @@
 #include "perf_prefix.hpp"
 
-#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <ctime>
 #include <memory>
 
 #include <fmt/format.h>
 
+#include "simulator/core/distributions.hpp"
 #include "simulator/core/rng.hpp"
 #include "simulator/experiment/experiment_file.hpp"
 #include "simulator/experiment/run_executor.hpp"
@@ -34,12 +33,9 @@ frameworks_to_test:
     config: {model_profile_id: Llama3-8B, gpu_id: gpu0, enable_prefix_caching: true, router: session_affinity}
 )";
 
-int32_t uniform_tokens(Rng& rng, int32_t min, int32_t max) {
-  const auto span = static_cast<double>(max - min + 1);
-  return min + static_cast<int32_t>(std::min(span - 1, std::floor(rng.uniform01() * span)));
-}
+int32_t uniform_tokens(Rng& rng, int32_t min, int32_t max) { return static_cast<int32_t>(sample_uniform_int(rng, min, max)); }
 
-SimTime exponential_ns(Rng& rng, double mean_s) { return duration_to_ns(-mean_s * std::log(rng.uniform_open01())); }
+SimTime exponential_ns(Rng& rng, double mean_s) { return duration_to_ns(sample_exponential(rng, 1.0 / mean_s)); }
 
 PrefixBenchmarkRun simulate(RunExecutor& executor, const RunSpec& run, const Workload& workload) {
   const auto start = std::chrono::steady_clock::now();
