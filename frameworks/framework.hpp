@@ -73,6 +73,21 @@ struct DecodeRun {
   int64_t total_blocks = 0;
 };
 
+// Prefill/decode disaggregation (simulator/core/pd_handoff.hpp): the role a replica plays.
+// prefill: computes prompts of requests sent with max_tokens = 1 and keeps each finished request's
+// KV blocks until the decode side has read them (release_sent_kv). decode: reads each new
+// request's prompt KV from the prefill replica that computed it (RemoteKvSource) before running it.
+enum class PdRole : uint8_t { aggregated, prefill, decode };
+
+// Where a decode replica reads a request's prompt KV from: the KV connector and its link.
+class RemoteKvSource {
+ public:
+  virtual ~RemoteKvSource() = default;
+  // The decode replica allocated blocks for the prompt of `r` and starts reading its KV at `now`;
+  // returns the instant the read completes.
+  virtual SimTime start_read(const RequestState& r, SimTime now) = 0;
+};
+
 class Framework {
  public:
   virtual ~Framework() = default;
@@ -103,6 +118,13 @@ class Framework {
   // lists the running requests in `running`.
   virtual bool prepare_decode_run(DecodeRun& /*run*/) { return false; }
   virtual void apply_decode_run(int64_t /*steps*/, std::vector<RequestState*>& /*running*/) {}
+
+  // P/D disaggregation: takes a role (with `source` for the decode role); false when this
+  // framework has no model of it.
+  virtual bool set_pd_role(PdRole /*role*/, RemoteKvSource* /*source*/) { return false; }
+  // Prefill role: the decode side finished reading `r`'s KV, whose blocks were held since `r`
+  // finished; they go back to the pool.
+  virtual void release_sent_kv(RequestState& /*r*/) {}
 
   // Throws InternalError with context when bookkeeping is inconsistent (KV blocks not conserved,
   // a request in two queues, ...). Cheap enough to call after every step.

@@ -179,7 +179,8 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
       RequestState& r = *waiting_.front();
       // get_computed_blocks: the cached prefix it would start from (a waiting request holds no
       // block and has computed nothing).
-      const PrefixMatch hit = pool_ ? pool_->match(r) : PrefixMatch{};
+      const bool remote = reads_remote_kv(r);
+      const PrefixMatch hit = pool_ && !remote ? pool_->match(r) : PrefixMatch{};
       if (config_.reserve_full_isl) {
         // kv_cache_manager.py allocate_slots(full_sequence_must_fit=True): the blocks the whole
         // sequence needs beyond its hit blocks, sliding groups capped at their window
@@ -189,6 +190,17 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
         const int64_t needed = pool_ ? pool_->blocks_to_allocate(hit, full_tokens)
                                      : kv_.layout().admission_blocks(full_tokens) - r.allocated_blocks;
         if (needed > free_blocks()) break;
+      }
+      if (remote) {
+        // Blocks for the whole prompt now; the read starts and the request waits for it,
+        // taking no budget (vLLM: WAITING_FOR_REMOTE_KVS).
+        if (!grow(r, r.request.prompt_tokens)) break;
+        r.computed_tokens = r.request.prompt_tokens - 1;
+        waiting_.pop_front();
+        const SimTime ready_ns = remote_kv_->start_read(r, now);
+        loading_.push_back({&r, ready_ns});
+        next_ready_ns = std::min(next_ready_ns, ready_ns);
+        continue;
       }
       if (hit.gpu_blocks + hit.host_blocks > 0 && !start_from_cache(r, hit, budget)) break;
       const SimTime load_ns = hit.host_blocks > 0 ? pool_->host_tier()->load(hit.host_blocks) : 0;
@@ -266,12 +278,30 @@ void VllmScheduler::complete_step(SimTime /*now*/, const StepPlan& plan, StepEve
     r.generated_tokens += 1;
     events.emitted.push_back(&r);
     if (r.finished()) {
-      release(r);
+      // Prefill role: the blocks stay until the decode side has read them.
+      if (pd_role_ == PdRole::prefill) sending_.push_back(&r);
+      else release(r);
       events.finished.push_back(&r);
     }
   }
   if (!events.finished.empty())
     std::erase_if(running_, [](const RequestState* r) { return r->finished(); });
+}
+
+bool VllmScheduler::set_pd_role(PdRole role, RemoteKvSource* source) {
+  if (role == PdRole::decode && source == nullptr)
+    throw InternalError("vLLM scheduler: the decode role needs a source of remote KV");
+  pd_role_ = role;
+  remote_kv_ = role == PdRole::decode ? source : nullptr;
+  return true;
+}
+
+void VllmScheduler::release_sent_kv(RequestState& r) {
+  const auto it = std::find(sending_.begin(), sending_.end(), &r);
+  if (it == sending_.end())
+    throw InternalError(fmt::format("vLLM scheduler: request {} is not holding blocks for a KV transfer", r.request.id));
+  sending_.erase(it);
+  release(r);
 }
 
 FrameworkStats VllmScheduler::stats() const {
@@ -312,6 +342,13 @@ void VllmScheduler::check_invariants() const {
       throw InternalError(fmt::format("vLLM scheduler: request {} loading from the host tier holds {} blocks for {} "
                                       "computed of {} tokens",
                                       r->request.id, r->allocated_blocks, r->computed_tokens, r->current_tokens()));
+    held += r->allocated_blocks;
+  }
+  for (const RequestState* r : sending_) {
+    if (r->allocated_blocks <= 0 || !r->finished())
+      throw InternalError(fmt::format("vLLM scheduler: request {} held for its KV transfer holds {} blocks with {} of {} "
+                                      "output tokens",
+                                      r->request.id, r->allocated_blocks, r->generated_tokens, r->request.output_tokens));
     held += r->allocated_blocks;
   }
   const int64_t tables = pool_ ? pool_->table_blocks() : kv_.used_blocks();

@@ -77,6 +77,17 @@ class VllmScheduler final : public Framework {
 
   const VllmSchedulerConfig& config() const { return config_; }
 
+  // P/D disaggregation as vLLM's NixlConnector does it (nixl_connector.py; scheduler.py):
+  // prefill: request_finished() delays freeing a finished request's blocks until the decode
+  // instance reports it has read them (release_sent_kv). decode: a new request's prompt KV is
+  // remote (get_num_new_matched_tokens); blocks for the whole prompt are allocated, the request
+  // waits in WAITING_FOR_REMOTE_KVS (loading_) while the source reads it, and then runs with
+  // num_computed_tokens = prompt - 1: _update_waiting_for_remote_kv recomputes the last prompt
+  // token, whose step samples the first output token. Local prefix hits are not looked up for
+  // remote requests (the whole prompt is read); a preempted request recomputes locally.
+  bool set_pd_role(PdRole role, RemoteKvSource* source) override;
+  void release_sent_kv(RequestState& r) override;
+
  private:
   void schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan);
   void preempt(RequestState& r);
@@ -95,6 +106,12 @@ class VllmScheduler final : public Framework {
   // Schedules the requests whose host-tier load finished by `now`, in the order they started
   // loading, within `budget` (reduced); the earliest unfinished load's end goes to `next_ready_ns`.
   void run_loaded(SimTime now, int64_t& budget, StepPlan& plan, SimTime& next_ready_ns);
+  // Decode role: a request that arrived from a prefill replica and has not run here yet reads its
+  // prompt KV (a prompt of one token has nothing to read: its only token is recomputed).
+  bool reads_remote_kv(const RequestState& r) const {
+    return pd_role_ == PdRole::decode && r.preemptions == 0 && r.allocated_blocks == 0 &&
+           r.generated_tokens == 0 && r.request.prompt_tokens >= 2;
+  }
 
   VllmSchedulerConfig config_;
   KvBlockManager kv_;                    // block counts without prefix caching
@@ -113,6 +130,10 @@ class VllmScheduler final : public Framework {
   };
   std::vector<Loading> loading_;
   std::unique_ptr<PrefixCacheTier> owned_tier_;
+  PdRole pd_role_ = PdRole::aggregated;
+  RemoteKvSource* remote_kv_ = nullptr;  // decode role: not owned
+  // Prefill role: finished requests whose blocks the decode side has not read yet.
+  std::vector<RequestState*> sending_;
   int64_t preemptions_ = 0;
   // vLLM's prefix cache counters (vllm/v1/metrics/stats.py PrefixCacheStats), in tokens:
   // lookups of requests never preempted, and of preempted ones apart.
