@@ -2,6 +2,7 @@
 // The event queue: a binary min-heap on (time, phase, sequence number). That order is total, so
 // a run is reproducible; the phases say what happens first when several events share an instant:
 //   step_end   - a finished step frees KV and retires requests before anything new is considered
+//   kv_sent    - P/D: a finished KV read frees the prefill replica's blocks, as a step end does
 //   arrival    - requests arriving at this instant are all queued before any instance schedules
 //   wake       - a framework asked to be reconsidered now (static batching's batch timeout)
 //   schedule   - each instance plans at most one step per instant, seeing every arrival of it
@@ -13,7 +14,7 @@
 
 namespace llmpo {
 
-enum class EventPhase : uint8_t { step_end = 0, arrival = 1, wake = 2, schedule = 3 };
+enum class EventPhase : uint8_t { step_end = 0, kv_sent = 1, arrival = 2, wake = 3, schedule = 4 };
 
 struct Event {
   SimTime time_ns = 0;

@@ -72,6 +72,7 @@ Simulation::Simulation(const Workload& workload, std::vector<Replica> replicas, 
     for (StepPlan& plan : flight_plans_[k]) plan.clear(replicas_[k].window_tokens);
     stage_free_ns_[k].assign(1, 0);
   }
+  if (options_.pd) setup_pd();
 }
 
 void Simulation::integrate_until(SimTime now) {
@@ -129,11 +130,15 @@ void Simulation::send_next_turn(const RequestState& previous, SimTime now) {
 }
 
 int32_t Simulation::route(const Request& request) {
-  if (!router_.keeps_sessions() || request.session_id < 0) return router_.pick(frameworks_, outstanding_);
+  // Disaggregated: arrivals go to the prefill pool.
+  auto pick = [&] {
+    return options_.pd ? pick_in_pool(router_, 0, options_.pd->prefill_replicas) : router_.pick(frameworks_, outstanding_);
+  };
+  if (!router_.keeps_sessions() || request.session_id < 0) return pick();
   // A session's later turns go where its first went (a trace's sessions too, whose turns have
   // fixed arrival times rather than previous turns).
   const auto [it, first] = session_replica_.try_emplace(request.session_id, 0);
-  if (first) it->second = router_.pick(frameworks_, outstanding_);
+  if (first) it->second = pick();
   return it->second;
 }
 
@@ -142,16 +147,23 @@ void Simulation::on_arrival(const Event& event) {
   const RequestState& arriving = result_.requests[static_cast<std::size_t>(event.payload)];
   if (!workload_.closed_loop && !arriving.request.follow_up()) push_next_fixed_arrival();
   const int32_t replica = route(arriving.request);
-  const auto k = static_cast<std::size_t>(replica);
-  result_.requests[static_cast<std::size_t>(event.payload)].instance = replica;
-  ++outstanding_[k];
   ++in_system_;  // from its arrival, as its latency counts
+  deliver(replica, event.payload, now);
+}
+
+void Simulation::deliver(int32_t replica, int64_t index, SimTime now) {
+  const auto k = static_cast<std::size_t>(replica);
+  // A disaggregated request's replica is its prefill replica until its hand-off, then its decode
+  // replica; the prefill replica's copy keeps its own.
+  result_.requests[static_cast<std::size_t>(index)].instance = replica;
+  state_at(k, index).instance = replica;
+  ++outstanding_[k];
   if (replicas_[k].async_scheduling && flight_count_[k] > 0) {
     // The step after the running one was planned when the running one was launched.
-    deferred_arrivals_[k].push_back(event.payload);
+    deferred_arrivals_[k].push_back(index);
     return;
   }
-  admit_to(replica, event.payload, now);
+  admit_to(replica, index, now);
   if (can_start(k, now) && !schedule_pending_[k]) {
     schedule_pending_[k] = true;
     queue_.push(now, EventPhase::schedule, replica);
@@ -159,9 +171,14 @@ void Simulation::on_arrival(const Event& event) {
 }
 
 void Simulation::admit_to(int32_t replica, int64_t index, SimTime now) {
-  RequestState& r = result_.requests[static_cast<std::size_t>(index)];
-  if (!frameworks_[static_cast<std::size_t>(replica)]->admit(r, now)) {
-    --outstanding_[static_cast<std::size_t>(replica)];
+  const auto k = static_cast<std::size_t>(replica);
+  RequestState& admitted = state_at(k, index);
+  if (!frameworks_[k]->admit(admitted, now)) {
+    RequestState& r = result_.requests[static_cast<std::size_t>(index)];
+    r.reject_reason = admitted.reject_reason;
+    // Refused by a decode replica after its prefill: the prefill replica's copy is not read.
+    if (options_.pd && !is_prefill(k)) release_prefill_kv(index, now);
+    --outstanding_[k];
     --in_system_;
     r.outcome = RequestOutcome::rejected;
     r.completion_ns = now;
@@ -339,6 +356,27 @@ void Simulation::on_step_end(const Event& event) {
   flight_head_[k] = (flight_head_[k] + 1) % replicas_[k].pipeline_depth;
   --flight_count_[k];
   ++result_.steps;
+  if (is_prefill(k)) {
+    // The prefill's one token is the proxy's, not the client's: the request moves on.
+    for (RequestState* r : events.finished) {
+      --outstanding_[k];
+      hand_off(r->request.id, now);
+    }
+  } else {
+    record_client_tokens(k, events, now);
+  }
+  if (result_.steps % options_.audit_every_steps == 0) framework.check_invariants();
+  // Plan the next step now, unless events of this same instant (arrivals, wakes) are still to
+  // come: then plan after them, in the schedule phase, so the step sees them.
+  if (!queue_.empty() && queue_.top().time_ns == now) {
+    schedule_pending_[k] = true;
+    queue_.push(now, EventPhase::schedule, event.target);
+  } else {
+    try_start_step(event.target, now);
+  }
+}
+
+void Simulation::record_client_tokens(std::size_t k, const StepEvents& events, SimTime now) {
   // Every request that emitted a token in this step last did so at one of a few earlier step
   // ends, so equal gaps are common: count runs of equal gaps into the sketch in one go.
   GapRuns gaps(result_.itl_ms);
@@ -364,15 +402,6 @@ void Simulation::on_step_end(const Event& event) {
     if (workload_.closed_loop) send_next_for_client(r->request.client_id, now);
     send_next_turn(*r, now);
   }
-  if (result_.steps % options_.audit_every_steps == 0) framework.check_invariants();
-  // Plan the next step now, unless events of this same instant (arrivals, wakes) are still to
-  // come: then plan after them, in the schedule phase, so the step sees them.
-  if (!queue_.empty() && queue_.top().time_ns == now) {
-    schedule_pending_[k] = true;
-    queue_.push(now, EventPhase::schedule, event.target);
-  } else {
-    try_start_step(event.target, now);
-  }
 }
 
 void Simulation::report_progress(SimTime now) {
@@ -390,6 +419,12 @@ RunResult Simulation::run() {
   const auto& requests = workload_.requests;
   result_.requests.resize(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) result_.requests[i].request = requests[i];
+  if (options_.pd) {
+    // The proxy sends each request to its prefill replica with max_tokens = 1.
+    prefill_states_ = result_.requests;
+    for (RequestState& r : prefill_states_) r.request.output_tokens = 1;
+    result_.pd.assign(requests.size(), PdTiming{});
+  }
   queue_.reserve(2 * replicas_.size() + static_cast<std::size_t>(workload_.clients) + 8);
 
   if (!workload_.closed_loop) {
@@ -420,6 +455,7 @@ RunResult Simulation::run() {
         on_arrival(event);
         break;
       case EventPhase::step_end: on_step_end(event); break;
+      case EventPhase::kv_sent: on_kv_sent(event); break;
       case EventPhase::wake:
         if (pending_wake_ns_[static_cast<std::size_t>(event.target)] == event.time_ns)
           pending_wake_ns_[static_cast<std::size_t>(event.target)] = kNeverNs;

@@ -2,11 +2,13 @@
 // One simulation = one run of one deployment (a framework on its replicas) over one workload.
 // Single-threaded, no globals: everything it touches is owned here, so runs can go in parallel.
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
 #include "frameworks/framework.hpp"
 #include "event_queue.hpp"
+#include "kv_transfer.hpp"
 #include "router.hpp"
 #include "run_control.hpp"
 #include "simulator/metrics/latency_sketch.hpp"
@@ -29,6 +31,17 @@ struct Replica {
   int64_t pipeline_depth = 1;
 };
 
+// Prefill/decode disaggregation: the first `prefill_replicas` replicas form the prefill pool, the
+// rest the decode pool (simulation_pd.cpp). A request goes to a prefill replica (the options'
+// router) with max_tokens = 1, as vLLM's disaggregated proxy sends it; when its prefill ends it
+// goes to a decode replica (decode_router), which reads its KV over `link` and then generates
+// every output token the client sees.
+struct PdOptions {
+  int32_t prefill_replicas = 0;
+  RouterPolicy decode_router = RouterPolicy::round_robin;
+  KvTransferLink link;
+};
+
 struct SimulationOptions {
   RouterPolicy router = RouterPolicy::round_robin;
   SimTime timeseries_interval_ns = kNsPerSecond;
@@ -49,8 +62,24 @@ struct SimulationOptions {
   bool bulk_decode = true;
   // Stop requests and progress counters (optional): polled every kControlEveryEvents events.
   RunControl* control = nullptr;
+  // Set: the replicas are a prefill pool and a decode pool.
+  std::optional<PdOptions> pd;
 };
 inline constexpr int64_t kControlEveryEvents = 4096;
+
+// A disaggregated request's way through the pools (kNeverNs where it never got there). The
+// client's TTFT splits into: prefill queue (arrival -> prefill_start), prefill (-> prefill_end),
+// decode queue (-> transfer_start: routed, waiting for the decode replica to allocate its
+// blocks), KV transfer (-> transfer_end, waiting for the link included) and first decode
+// (-> first token: the recompute of the last prompt token, after the step in flight ends).
+struct PdTiming {
+  int32_t prefill_replica = -1;
+  SimTime prefill_start_ns = kNeverNs;
+  SimTime prefill_end_ns = kNeverNs;
+  SimTime transfer_start_ns = kNeverNs;
+  SimTime transfer_end_ns = kNeverNs;
+  int64_t transfer_bytes = 0;
+};
 
 struct RunResult {
   std::vector<RequestState> requests;  // index = request id
@@ -82,6 +111,7 @@ struct RunResult {
   int64_t preemptions = 0;
   int64_t unsent_requests = 0;         // closed loop: never sent before stop_sending_ns; sessions:
                                        // later turns of a session whose turn was rejected
+  std::vector<PdTiming> pd;            // P/D disaggregation: index = request id; else empty
 };
 
 class Simulation {
@@ -91,11 +121,37 @@ class Simulation {
 
  private:
   void on_arrival(const Event& event);
+  // After routing: the request enters replica `replica` (or waits for its next step's planning).
+  void deliver(int32_t replica, int64_t index, SimTime now);
+  // P/D (simulation_pd.cpp): the replica's role; a prefill replica's copy of a request.
+  bool is_prefill(std::size_t replica) const {
+    return options_.pd && replica < static_cast<std::size_t>(options_.pd->prefill_replicas);
+  }
+  RequestState& state_at(std::size_t replica, int64_t index) {
+    return is_prefill(replica) ? prefill_states_[static_cast<std::size_t>(index)]
+                               : result_.requests[static_cast<std::size_t>(index)];
+  }
+  void setup_pd();
+  // The pick of `router` among the replicas [first, first + count).
+  int32_t pick_in_pool(Router& router, int32_t first, int32_t count);
+  // A prefill replica finished request `index`'s prefill at `now`: on to a decode replica.
+  void hand_off(int64_t index, SimTime now);
+  // The decode replica's read of request `index` ended: the prefill replica frees its blocks.
+  void on_kv_sent(const Event& event);
+  // The prefill replica holding request `index`'s KV frees it now (read, or never to be read).
+  void release_prefill_kv(int64_t index, SimTime now);
+  struct PdKvSource final : RemoteKvSource {
+    Simulation* simulation = nullptr;
+    SimTime start_read(const RequestState& r, SimTime now) override;
+  };
   // Hands request `index` to replica `replica`'s framework (or records its rejection).
   void admit_to(int32_t replica, int64_t index, SimTime now);
   // Admits the arrivals deferred while a step ran; true when there were any.
   bool admit_deferred(int32_t replica, SimTime now);
   void on_step_end(const Event& event);
+  // The tokens a step of replica `k` emitted reach the client: first-token times, inter-token
+  // gaps, completions.
+  void record_client_tokens(std::size_t k, const StepEvents& events, SimTime now);
   void try_start_step(int32_t replica, SimTime now);
   // Bulk decoding: advances a DecodeRun of `replica` up to the next event; false when none applies.
   bool try_decode_run(int32_t replica, SimTime now);
@@ -165,6 +221,13 @@ class Simulation {
   std::vector<DecodeStepEnd> decode_ends_;
   double observed_kv_utilization_ = 0;
   SimTime last_event_ns_ = 0;
+  // P/D disaggregation.
+  std::vector<RequestState> prefill_states_;  // each request as its prefill replica sees it
+  std::optional<Router> decode_router_;
+  PdKvSource kv_source_;
+  std::vector<SimTime> link_free_ns_;         // per replica: when its decode-side link is free
+  std::vector<Framework*> pool_frameworks_;   // scratch for pick_in_pool
+  std::vector<int64_t> pool_outstanding_;
 };
 
 }  // namespace llmpo
