@@ -4,6 +4,7 @@
 // presets and overrides, KV capacity planned - before anything is simulated, so a bad file
 // fails in a second, not an hour into a sweep.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -43,6 +44,8 @@ struct SimulationSettings {
   LinearCostParams linear;
 };
 
+struct PdDeployment;  // pd_deployment.hpp
+
 struct RunSpec {
   int64_t index = 0;               // position in the plan (output order)
   int64_t point_index = 0;
@@ -58,6 +61,9 @@ struct RunSpec {
   KvCacheCapacity kv;              // what each replica gets
   std::optional<HostKvTierSpec> host_kv_tier;  // vLLM kv_offloading_size: each replica's host tier
   int64_t workload_index = 0;      // into ExperimentPlan::workloads
+  // Prefill/decode disaggregation (config: prefill / decode / kv_transfer): the fields above are
+  // the prefill pool's, this the decode pool and the KV link. Null for an aggregated deployment.
+  std::shared_ptr<const PdDeployment> pd;
 };
 
 struct PointPlan {

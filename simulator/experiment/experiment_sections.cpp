@@ -10,6 +10,7 @@
 #include "hardware/gpu_file.hpp"
 #include "models/model_names.hpp"
 #include "models/parallel_config.hpp"
+#include "pd_deployment.hpp"
 #include "simulator/util/does_not_fit.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
@@ -255,6 +256,49 @@ std::vector<HardwareRead> read_hardware(StrictMap& hardware, const Libraries& li
   return entries;
 }
 
+bool read_deployment_pool(RunSpec& run, StrictMap& config, const std::optional<std::string>& checked_type, bool model_ok,
+                          const std::vector<HardwareRead>& hardware, const Libraries& libraries, AdviceTerms advice_terms,
+                          const std::vector<std::string>& valid_keys) {
+  Diagnostics local;
+  Diagnostics& diagnostics = config.diagnostics() != nullptr ? *config.diagnostics() : local;
+  const std::size_t errors_before = diagnostics.reported();
+  const std::string type = checked_type.value_or("VLLM");
+  const bool type_ok = checked_type.has_value();
+  bool hardware_ok = false;
+  diagnostics.attempt([&] {
+    const std::string gpu_key = config.get_string("gpu_id");
+    const auto found = std::find_if(hardware.begin(), hardware.end(), [&](const HardwareRead& h) { return h.entry.key == gpu_key; });
+    if (found == hardware.end()) {
+      std::vector<std::string> keys;
+      for (const auto& h : hardware) keys.push_back(h.entry.key);
+      std::string message = "'" + gpu_key + "' is not defined in the hardware section (defined: " + join(keys) + ")";
+      const std::string hint = did_you_mean(gpu_key, keys);
+      config.fail("gpu_id", hint.empty() ? message : message + "; " + hint);
+    }
+    run.hardware = found->entry;
+    hardware_ok = found->valid;  // a broken group was reported where it is defined
+  });
+  run.parallel.tensor_parallel = parallel_degree(config, "tensor_parallel_degree", "tensor_parallel_size");
+  run.parallel.pipeline_parallel = parallel_degree(config, "pipeline_parallel_degree", "pipeline_parallel_size");
+  run.replicas = config.opt_int("num_replicas", {1, 100000, false}).value_or(1);
+  // vLLM deployments balance their replicas as vLLM's own DP load balancer does; the others
+  // round-robin (a plain load balancer in front of independent servers).
+  const std::string default_router = iequals(type, "VLLM") ? "vllm_dp_lb" : "round_robin";
+  run.router = router_policy_from(config.opt_choice("router", router_policy_names()).value_or(default_router));
+  // vLLM's defaults depend on the GPU; without a valid one the other keys are still checked.
+  const double gpu_memory_bytes = hardware_ok ? run.hardware.gpu.memory_bytes : 80 * kGiB;
+  const bool settings_ok = diagnostics.attempt([&] {
+    run.settings = parse_framework_settings(type, config, gpu_memory_bytes, hardware_ok ? run.hardware.gpu.id : "");
+  });
+  if (model_ok && settings_ok) diagnostics.attempt([&] { apply_tag_quantization(run, config); });
+  if (type_ok) config.reject_unknown_keys(valid_keys);
+
+  if (model_ok && hardware_ok && diagnostics.reported() == errors_before)
+    diagnostics.attempt([&] { check_deployment(run, config, libraries, advice_terms); });
+  local.throw_if_any();
+  return diagnostics.reported() == errors_before;
+}
+
 std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<HardwareRead>& hardware,
                                        const Libraries& libraries, const std::string& experiment_path,
                                        AdviceTerms advice_terms) {
@@ -280,37 +324,14 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
     run.model = at_key(*config, "model_profile_id",
                        [&] { return resolve_model(resolve_relative(model_name, experiment_path), libraries.models); });
   });
-  bool hardware_ok = false;
-  diagnostics.attempt([&] {
-    const std::string gpu_key = config->get_string("gpu_id");
-    const auto found = std::find_if(hardware.begin(), hardware.end(), [&](const HardwareRead& h) { return h.entry.key == gpu_key; });
-    if (found == hardware.end()) {
-      std::vector<std::string> keys;
-      for (const auto& h : hardware) keys.push_back(h.entry.key);
-      std::string message = "'" + gpu_key + "' is not defined in the hardware section (defined: " + join(keys) + ")";
-      const std::string hint = did_you_mean(gpu_key, keys);
-      config->fail("gpu_id", hint.empty() ? message : message + "; " + hint);
-    }
-    run.hardware = found->entry;
-    hardware_ok = found->valid;  // a broken group was reported where it is defined
-  });
-  run.parallel.tensor_parallel = parallel_degree(*config, "tensor_parallel_degree", "tensor_parallel_size");
-  run.parallel.pipeline_parallel = parallel_degree(*config, "pipeline_parallel_degree", "pipeline_parallel_size");
-  run.replicas = config->opt_int("num_replicas", {1, 100000, false}).value_or(1);
-  // vLLM deployments balance their replicas as vLLM's own DP load balancer does; the others
-  // round-robin (a plain load balancer in front of independent servers).
-  const std::string default_router = iequals(type, "VLLM") ? "vllm_dp_lb" : "round_robin";
-  run.router = router_policy_from(config->opt_choice("router", router_policy_names()).value_or(default_router));
-  // vLLM's defaults depend on the GPU; without a valid one the other keys are still checked.
-  const double gpu_memory_bytes = hardware_ok ? run.hardware.gpu.memory_bytes : 80 * kGiB;
-  const bool settings_ok = diagnostics.attempt([&] {
-    run.settings = parse_framework_settings(type, *config, gpu_memory_bytes, hardware_ok ? run.hardware.gpu.id : "");
-  });
-  if (model_ok && settings_ok) diagnostics.attempt([&] { apply_tag_quantization(run, *config); });
-  if (type_ok) config->reject_unknown_keys(deployment_config_keys_for(type));
-
-  if (model_ok && hardware_ok && diagnostics.reported() == errors_before)
-    diagnostics.attempt([&] { check_deployment(run, *config, libraries, advice_terms); });
+  if (config->has("prefill") || config->has("decode") || config->has("kv_transfer")) {
+    // Prefill/decode disaggregation: the pools' keys are under prefill: and decode:.
+    if (model_ok) diagnostics.attempt([&] { read_pd_pools(run, *config, type, hardware, libraries, advice_terms); });
+    else config->reject_unknown_keys(pd_config_keys());
+  } else {
+    read_deployment_pool(run, *config, type_ok ? std::optional<std::string>(type) : std::nullopt, model_ok, hardware,
+                         libraries, advice_terms, deployment_config_keys_for(type));
+  }
   local.throw_if_any();
   if (diagnostics.reported() != errors_before) return std::nullopt;
   return run;

@@ -30,4 +30,13 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
                                        const Libraries& libraries, const std::string& experiment_path,
                                        AdviceTerms advice_terms = AdviceTerms::experiment_file);
 
+// Everything of a deployment but its model, from `config` (an entry's config, or one pool of a
+// disaggregated one): GPUs, parallel layout, replicas, router, framework settings, then the checks
+// that combine them (memory plan). `checked_type`: the framework type, nullopt when the entry's
+// type was invalid (unknown keys are then not reported). Errors are recorded (collect mode) or
+// thrown; true when there were none.
+bool read_deployment_pool(RunSpec& run, StrictMap& config, const std::optional<std::string>& checked_type, bool model_ok,
+                          const std::vector<HardwareRead>& hardware, const Libraries& libraries, AdviceTerms advice_terms,
+                          const std::vector<std::string>& valid_keys);
+
 }  // namespace llmpo

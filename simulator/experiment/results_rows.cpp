@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "pd_deployment.hpp"
+#include "simulator/metrics/pd_metrics.hpp"
 #include "simulator/util/data_table.hpp"
 
 namespace llmpo {
@@ -79,7 +81,17 @@ std::string requests_rows(const RunOutcome& outcome, const Workload& workload) {
     const int64_t turn = turns[static_cast<std::size_t>(r.request.id)];
     // A request's prefix was looked up at its first scheduling: a rejected one has no figures.
     const bool looked_up = prefix_lookups && r.first_scheduled_ns != kNeverNs;
-    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", index, r.request.id,
+    // Disaggregated runs: the prefill replica and the TTFT's stages; empty cells otherwise.
+    std::string pd_cells = ",,,,,";
+    if (!outcome.result.pd.empty()) {
+      const PdTiming& timing = outcome.result.pd[static_cast<std::size_t>(r.request.id)];
+      pd_cells = timing.prefill_replica >= 0 ? std::to_string(timing.prefill_replica) : "";
+      for (std::size_t stage = 0; stage < kPdStageCount; ++stage) {
+        const auto value = pd_stage_ms(r, timing, static_cast<PdStage>(stage));
+        pd_cells += "," + (value ? number(*value) : std::string());
+      }
+    }
+    out += fmt::format("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n", index, r.request.id,
                        csv_cell(c < workload.classes.size() ? workload.classes[c].name : ""), r.instance,
                        time_s(r.request.arrival_ns), time_s(r.first_scheduled_ns), time_s(r.first_token_ns),
                        time_s(r.completion_ns), r.request.prompt_tokens, r.request.output_tokens, r.generated_tokens,
@@ -88,7 +100,7 @@ std::string requests_rows(const RunOutcome& outcome, const Workload& workload) {
                        r.outcome == RequestOutcome::rejected ? to_string(r.reject_reason) : "",
                        r.request.session_id >= 0 ? std::to_string(r.request.session_id) : "",
                        turn >= 0 ? std::to_string(turn) : "", count_cell(looked_up, r.cached_prompt_tokens),
-                       count_cell(looked_up, r.host_loaded_tokens));
+                       count_cell(looked_up, r.host_loaded_tokens), pd_cells);
   }
   return out;
 }
@@ -115,7 +127,7 @@ nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan) {
   const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
   nlohmann::json sweep = nlohmann::json::object();
   for (const auto& [key, value] : point.point.values) sweep[key] = value;
-  return {{"run", run.index},
+  nlohmann::json out = {{"run", run.index},
           {"name", run.name},
           {"point", point.point.label()},
           {"sweep", sweep},
@@ -141,6 +153,24 @@ nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan) {
                         {"kv_bytes_per_token_per_gpu", run.memory.limiting().kv_bytes_per_token}}},
           {"seed", point.simulation.seed},
           {"workload", run.workload_index}};
+  if (run.pd) {
+    // Disaggregated: the fields above are the prefill pool's.
+    const RunSpec& decode = run.pd->decode;
+    const KvTransferLink& link = run.pd->link;
+    out["prefill_decode"] = {
+        {"decode", {{"gpu", {{"group", decode.hardware.key}, {"id", decode.hardware.gpu.id}}},
+                    {"tensor_parallel_degree", decode.parallel.tensor_parallel},
+                    {"pipeline_parallel_degree", decode.parallel.pipeline_parallel},
+                    {"num_replicas", decode.replicas},
+                    {"router", to_string(decode.router)},
+                    {"framework", settings_to_json(decode.settings)},
+                    {"kv_cache", {{"num_gpu_blocks", decode.kv.num_gpu_blocks}, {"block_size", decode.kv.block_size},
+                                  {"max_model_len", decode.kv.max_model_len}}}}},
+        {"kv_transfer", {{"connector", run.pd->connector}, {"link", link.preset}, {"lanes", run.pd->link_lanes},
+                         {"latency_s", link.latency_s}, {"bandwidth_bytes_per_s", link.bandwidth_bytes_per_s},
+                         {"kv_bytes_per_token", link.kv_bytes_per_token}}}};
+  }
+  return out;
 }
 
 CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload) {
@@ -155,7 +185,7 @@ CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const 
                 {"gpu", run.hardware.gpu.id},
                 {"gpu_profile_basis", run.hardware.gpu.fidelity.basis},
                 {"gpu_profile_step_error_pct", number(run.hardware.gpu.fidelity.step_error_pct)},
-                {"num_gpus", std::to_string(run.parallel.gpus() * run.replicas)},
+                {"num_gpus", std::to_string(deployment_gpus(run))},
                 {"tensor_parallel_degree", std::to_string(run.parallel.tensor_parallel)},
                 {"pipeline_parallel_degree", std::to_string(run.parallel.pipeline_parallel)},
                 {"num_replicas", std::to_string(run.replicas)}};
@@ -207,6 +237,17 @@ CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const 
   // Last, so that readers matching columns by position up to here still work.
   row.emplace_back("overloaded", m.saturation.overloaded ? "true" : "false");
   row.emplace_back("overload_reason", m.saturation.reason);
+  // Prefill/decode disaggregation, after the columns above so that positions up to them hold:
+  // the decode pool and each TTFT stage's mean and p99 (empty for aggregated runs).
+  row.emplace_back("pd_decode_replicas", run.pd ? std::to_string(run.pd->decode.replicas) : "");
+  row.emplace_back("pd_decode_tensor_parallel_degree", run.pd ? std::to_string(run.pd->decode.parallel.tensor_parallel) : "");
+  const auto stages = pd_stage_stats(outcome.result, point.simulation.metrics);
+  for (std::size_t stage = 0; stage < kPdStageCount; ++stage) {
+    const std::string name = to_string(static_cast<PdStage>(stage));
+    const Stat* stat = stages ? &(*stages)[stage] : nullptr;
+    row.emplace_back("mean_" + name + "_ms", stat && stat->count > 0 ? number(stat->mean) : "");
+    row.emplace_back("p99_" + name + "_ms", stat && stat->count > 0 ? number(stat->percentiles[0]) : "");
+  }
   return row;
 }
 

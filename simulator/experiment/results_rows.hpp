@@ -14,7 +14,8 @@ namespace llmpo {
 inline constexpr const char* kRequestsHeader =
     "run,request_id,class,replica,arrival_s,first_scheduled_s,first_token_s,completion_s,prompt_tokens,"
     "output_tokens,generated_tokens,preemptions,queueing_ms,ttft_ms,tpot_ms,e2el_ms,outcome,reject_reason,session_id,turn,"
-    "cached_tokens,host_loaded_tokens\n";
+    "cached_tokens,host_loaded_tokens,prefill_replica,prefill_queue_ms,prefill_ms,decode_queue_ms,kv_transfer_ms,"
+    "first_decode_ms\n";
 inline constexpr const char* kTimeseriesHeader =
     "run,t_s,running,waiting,kv_utilization,output_tokens_per_s,prefix_query_tokens,cached_prompt_tokens,"
     "prefix_cache_hit_rate\n";

@@ -4,6 +4,7 @@
 
 #include "frameworks/sglang/sglang_step_cost.hpp"
 #include "frameworks/vllm/vllm_step_cost.hpp"
+#include "pd_deployment.hpp"
 #include "simulator/util/error.hpp"
 
 namespace llmpo {
@@ -40,6 +41,14 @@ void RunExecutor::release(int64_t index) {
 }
 
 std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const SimulationSettings& simulation) const {
+  std::vector<Replica> replicas = build_pool(run, simulation);
+  // Disaggregated: the prefill pool first, then the decode pool (SimulationOptions::pd).
+  if (run.pd)
+    for (Replica& replica : build_pool(run.pd->decode, simulation)) replicas.push_back(std::move(replica));
+  return replicas;
+}
+
+std::vector<Replica> RunExecutor::build_pool(const RunSpec& run, const SimulationSettings& simulation) const {
   const EngineSettings& engine = engine_settings(run.settings);
   const int64_t window = run.model.sliding_window.window_tokens;
   const SimTime overhead_ns = duration_to_ns(engine.scheduler_overhead_us * 1e-6);
@@ -117,6 +126,7 @@ RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& request
   options.measure_from_ns = instant_to_ns(metrics.warmup_s);
   if (metrics.cooldown_s > 0 && !requests.requests.empty())
     options.measure_until_ns = requests.last_fixed_arrival_ns() - instant_to_ns(metrics.cooldown_s);
+  if (run.pd) options.pd = PdOptions{static_cast<int32_t>(run.replicas), run.pd->decode.router, run.pd->link};
   Simulation simulation(requests, build_replicas(run, point.simulation), options);
   RunOutcome outcome;
   outcome.run = &run;

@@ -46,6 +46,8 @@ class RunExecutor {
   std::vector<Replica> build_replicas(const RunSpec& run, const SimulationSettings& simulation) const;
 
  private:
+  // The replicas of one pool (an aggregated deployment's only one).
+  std::vector<Replica> build_pool(const RunSpec& run, const SimulationSettings& simulation) const;
 
   const ExperimentPlan& plan_;
   const Libraries& libraries_;
