@@ -60,6 +60,9 @@ class RunCharts {
   // The prefix cache hit rate over time (timeseries.csv), one line per run; only when a run of
   // summary.csv queried the prefix cache (prefix_query_tokens > 0). In run_prefix_chart.cpp.
   std::optional<Chart> prefix_cache_chart();
+  // Disaggregated runs' mean TTFT split into its stages (summary.csv); only when a run has them.
+  // In run_pd_chart.cpp.
+  std::optional<Chart> pd_timeline_chart();
 
   const RunResults& results_;
   std::vector<std::string>& notes_;
