@@ -13,6 +13,7 @@
 #include "progress.hpp"
 #include "simulator/experiment/capacity_search.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
+#include "simulator/experiment/pd_deployment.hpp"
 #include "simulator/experiment/results_rows.hpp"
 #include "simulator/report/results_report.hpp"
 #include "simulator/util/atomic_file.hpp"
@@ -39,7 +40,7 @@ DataTable capacity_table(const ExperimentPlan& plan, const CapacitySpec& spec, c
   DataTable table(std::move(columns));
   for (const auto& r : results) {
     const RunSpec& run = *r.run;
-    const int64_t gpus = run.parallel.gpus() * run.replicas;
+    const int64_t gpus = deployment_gpus(run);  // both pools when disaggregated
     const CapacityProbe* at = nullptr;     // the passing probe at the capacity
     const CapacityProbe* above = nullptr;  // the lowest failing probe
     for (const auto& p : r.probes) {
@@ -198,7 +199,7 @@ int command_capacity(const Args& args, std::ostream& out) {
                    run.model.id, run.hardware.gpu.id,
                    fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas),
                    r.closed_loop ? fmt::format("{:.0f} clients", r.capacity) : fmt::format("{:.3g} req/s", r.capacity),
-                   fmt::format("{:.3g}", r.capacity / static_cast<double>(run.parallel.gpus() * run.replicas)), r.verdict});
+                   fmt::format("{:.3g}", r.capacity / static_cast<double>(deployment_gpus(run))), r.verdict});
   }
   std::ostringstream text;
   table.print(text);

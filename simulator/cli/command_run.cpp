@@ -17,6 +17,7 @@
 #include "progress.hpp"
 #include "shard.hpp"
 #include "simulator/experiment/parallel_runs.hpp"
+#include "simulator/experiment/pd_deployment.hpp"
 #include "simulator/experiment/results_rows.hpp"
 #include "simulator/experiment/results_writer.hpp"
 #include "simulator/experiment/vllm_block.hpp"
@@ -241,6 +242,12 @@ int command_validate(const Args& args, std::ostream& out) {
                        framework_type_name(run.settings), run.model.id, run.parallel.gpus() * run.replicas,
                        run.hardware.gpu.id, run.parallel.tensor_parallel, run.parallel.pipeline_parallel,
                        run.kv.num_gpu_blocks, run.kv.block_size);
+    if (const auto& pd = run.pd)
+      out << fmt::format("    disaggregated: the above is the prefill pool; decode pool {} x {} TP {} PP {}, KV {} "
+                         "blocks x {} tokens; KV read over {} ({} lanes)\n",
+                         pd->decode.parallel.gpus() * pd->decode.replicas, pd->decode.hardware.gpu.id,
+                         pd->decode.parallel.tensor_parallel, pd->decode.parallel.pipeline_parallel,
+                         pd->decode.kv.num_gpu_blocks, pd->decode.kv.block_size, pd->link.preset, pd->link_lanes);
     if (const auto& host = run.host_kv_tier)
       out << fmt::format("    host KV tier ({}): {} blocks x {} tokens, {:.3f} MiB per block on each GPU\n", host->backend,
                          host->capacity_blocks, host->block_tokens, host->block_bytes_per_gpu / kMiB);

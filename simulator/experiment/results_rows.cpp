@@ -299,7 +299,11 @@ std::vector<std::string> table_cells(const ExperimentPlan& plan, const RunSpec& 
   const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
   const auto& ps = point.simulation.metrics.percentiles;
   return {std::to_string(run.index), run.name, point.point.label(), run.model.id, run.hardware.gpu.id,
-          fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas),
+          // Disaggregated: the prefill pool's, then the decode pool's.
+          fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas) +
+              (run.pd ? fmt::format("+{}x{}x{}", run.pd->decode.parallel.tensor_parallel,
+                                    run.pd->decode.parallel.pipeline_parallel, run.pd->decode.replicas)
+                      : std::string()),
           fmt::format("{}/{}", m.completed, m.rejected), fmt::format("{:.2f}", m.request_throughput),
           fmt::format("{:.0f}", m.output_throughput), fmt::format("{:.1f}", m.ttft_ms.mean), p99(m.ttft_ms, ps),
           fmt::format("{:.2f}", m.tpot_ms.mean), p99(m.tpot_ms, ps), fmt::format("{:.1f}", m.e2el_ms.mean),
