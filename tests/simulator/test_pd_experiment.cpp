@@ -32,7 +32,7 @@ frameworks_to_test:
     type: VLLM
     config:
       model_profile_id: Llama3-70B
-      prefill: {gpu_id: h100, tensor_parallel_degree: 8, num_replicas: 2, max_num_batched_tokens: 8192}
+      prefill: {gpu_id: h100, tensor_parallel_degree: 8, num_replicas: 2, max_num_batched_tokens: 16384}
       decode: {gpu_id: h100, tensor_parallel_degree: 8, num_replicas: 2}
       kv_transfer: {link: infiniband-400g, connector: nixl}
 )";
@@ -65,9 +65,10 @@ TEST_CASE("P/D experiment: Llama-3-70B moves 327,680 KV bytes per token, read ov
   CHECK(run.pd->link.latency_s == Approx(32.14e-6));
   // A 1000-token prompt: 327.68 MB / 320 GB/s = 1.024 ms, + 32.14 us = 1.05614 ms.
   CHECK(run.pd->link.transfer_ns(1000) == 1'056'140);
-  // The decode pool's settings are its own: the prefill pool's token budget stays there.
-  CHECK(std::get<VllmSettings>(run.settings).max_num_batched_tokens == 8192);
-  CHECK(std::get<VllmSettings>(run.pd->decode.settings).max_num_batched_tokens != 8192);
+  // Each pool's settings are its own: the prefill pool's token budget stays there, the decode pool
+  // has vLLM's default on an H100 (8192).
+  CHECK(std::get<VllmSettings>(run.settings).max_num_batched_tokens == 16384);
+  CHECK(std::get<VllmSettings>(run.pd->decode.settings).max_num_batched_tokens == 8192);
 }
 
 TEST_CASE("P/D experiment: the TTFT stages in requests.csv add up to each request's TTFT") {
