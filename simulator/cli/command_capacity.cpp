@@ -197,7 +197,10 @@ int command_capacity(const Args& args, std::ostream& out) {
     const RunSpec& run = *r.run;
     table.add_row({std::to_string(run.index), run.name, plan.points[static_cast<std::size_t>(run.point_index)].point.label(),
                    run.model.id, run.hardware.gpu.id,
-                   fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas),
+                   fmt::format("{}x{}x{}", run.parallel.tensor_parallel, run.parallel.pipeline_parallel, run.replicas) +
+                       (run.pd ? fmt::format("+{}x{}x{}", run.pd->decode.parallel.tensor_parallel,
+                                             run.pd->decode.parallel.pipeline_parallel, run.pd->decode.replicas)
+                               : std::string()),  // disaggregated: prefill pool + decode pool
                    r.closed_loop ? fmt::format("{:.0f} clients", r.capacity) : fmt::format("{:.3g} req/s", r.capacity),
                    fmt::format("{:.3g}", r.capacity / static_cast<double>(deployment_gpus(run))), r.verdict});
   }

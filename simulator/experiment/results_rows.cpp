@@ -234,11 +234,8 @@ CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const 
   row.emplace_back("prefix_query_tokens", count_cell(prefix.has_value(), prefix ? prefix->query_tokens : 0));
   row.emplace_back("host_loaded_tokens", count_cell(prefix.has_value(), prefix ? prefix->host_loaded_tokens : 0));
   row.emplace_back("mean_cached_tokens_per_request", prefix ? rate_cell(prefix->mean_hit_tokens_per_request()) : "");
-  // Last, so that readers matching columns by position up to here still work.
-  row.emplace_back("overloaded", m.saturation.overloaded ? "true" : "false");
-  row.emplace_back("overload_reason", m.saturation.reason);
-  // Prefill/decode disaggregation, after the columns above so that positions up to them hold:
-  // the decode pool and each TTFT stage's mean and p99 (empty for aggregated runs).
+  // Prefill/decode disaggregation: the decode pool and each TTFT stage's mean and p99 (empty for
+  // aggregated runs); before the saturation verdict, which stays last.
   row.emplace_back("pd_decode_replicas", run.pd ? std::to_string(run.pd->decode.replicas) : "");
   row.emplace_back("pd_decode_tensor_parallel_degree", run.pd ? std::to_string(run.pd->decode.parallel.tensor_parallel) : "");
   const auto stages = pd_stage_stats(outcome.result, point.simulation.metrics);
@@ -248,6 +245,9 @@ CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const 
     row.emplace_back("mean_" + name + "_ms", stat && stat->count > 0 ? number(stat->mean) : "");
     row.emplace_back("p99_" + name + "_ms", stat && stat->count > 0 ? number(stat->percentiles[0]) : "");
   }
+  // Last, so that readers matching columns by position up to here still work.
+  row.emplace_back("overloaded", m.saturation.overloaded ? "true" : "false");
+  row.emplace_back("overload_reason", m.saturation.reason);
   return row;
 }
 

@@ -122,3 +122,17 @@ TEST_CASE("P/D experiment: a bad disaggregated deployment is an error at its key
   CHECK_THAT(pd_error({{"      model_profile_id: Llama3-70B\n", "      model_profile_id: Llama3-70B\n      gpu_id: h100\n"}}),
              Contains("frameworks_to_test[0].config.gpu_id: unknown key 'gpu_id'"));
 }
+
+TEST_CASE("P/D experiment: a sweep sets a pool's key by its path") {
+  const Libraries libraries = Libraries::load();
+  const ExperimentPlan plan = plan_experiment(
+      read_experiment_text(kPd, "pd.yaml", {"sweep={\"frameworks_to_test[0].config.prefill.num_replicas\": [1, 2]}"}),
+      libraries);
+  REQUIRE(plan.runs.size() == 2);
+  CHECK(plan.runs[0].replicas == 1);
+  CHECK(plan.runs[1].replicas == 2);
+  CHECK(plan.runs[0].pd->decode.replicas == 2);
+  // 1 x 8 + 2 x 8 and 2 x 8 + 2 x 8 GPUs.
+  CHECK(deployment_gpus(plan.runs[0]) == 24);
+  CHECK(deployment_gpus(plan.runs[1]) == 32);
+}
