@@ -57,6 +57,7 @@ struct RunSpec {
   MemoryPlan memory;               // planned KV (before any num_gpu_blocks override)
   KvCacheCapacity kv;              // what each replica gets
   std::optional<HostKvTierSpec> host_kv_tier;  // vLLM kv_offloading_size: each replica's host tier
+  std::optional<ModelSpec> draft_model;  // vLLM speculative_config method draft_model: its model
   int64_t workload_index = 0;      // into ExperimentPlan::workloads
 };
 

@@ -307,6 +307,11 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
     run.settings = parse_framework_settings(type, *config, gpu_memory_bytes, hardware_ok ? run.hardware.gpu.id : "");
   });
   if (model_ok && settings_ok) diagnostics.attempt([&] { apply_tag_quantization(run, *config); });
+  if (const auto* vllm = std::get_if<VllmSettings>(&run.settings); settings_ok && vllm && vllm->speculative.method == "draft_model")
+    diagnostics.attempt([&] {
+      run.draft_model = at_key(*config, "speculative_config",
+                               [&] { return resolve_model(resolve_relative(vllm->speculative.model, experiment_path), libraries.models); });
+    });
   if (type_ok) config->reject_unknown_keys(deployment_config_keys_for(type));
 
   if (model_ok && hardware_ok && diagnostics.reported() == errors_before)
