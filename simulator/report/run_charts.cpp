@@ -97,6 +97,7 @@ std::vector<Chart> RunCharts::charts() {
   if (auto cdf = cdf_chart()) out.push_back(std::move(*cdf));
   if (auto series = timeseries_chart()) out.push_back(std::move(*series));
   if (auto prefix = prefix_cache_chart()) out.push_back(std::move(*prefix));
+  if (auto acceptance = acceptance_chart()) out.push_back(std::move(*acceptance));
   return out;
 }
 

@@ -60,6 +60,9 @@ class RunCharts {
   // The prefix cache hit rate over time (timeseries.csv), one line per run; only when a run of
   // summary.csv queried the prefix cache (prefix_query_tokens > 0). In run_prefix_chart.cpp.
   std::optional<Chart> prefix_cache_chart();
+  // Speculative decoding's acceptance-length distribution, one line per run that speculated
+  // (summary.csv's acceptance_length_histogram). In run_acceptance_chart.cpp.
+  std::optional<Chart> acceptance_chart() const;
 
   const RunResults& results_;
   std::vector<std::string>& notes_;
