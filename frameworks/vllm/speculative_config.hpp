@@ -53,7 +53,7 @@ struct SpeculativeSettings {
   double expected_accepted_tokens() const;
 };
 
-// Reads `speculative_config:` (a mapping) with strict validation: method (required), 
+// Reads `speculative_config:` (a mapping) with strict validation: method (required),
 // num_speculative_tokens (required, 1..16), acceptance_rate (a number or a list of k numbers in
 // [0, 1]) or acceptance_length_distribution (k + 1 probabilities of accepting exactly 0..k
 // drafts, summing to 1), model (required for draft_model), draft_layers, draft_vocab_size,

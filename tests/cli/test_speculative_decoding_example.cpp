@@ -87,3 +87,21 @@ TEST_CASE("speculative decoding: quickstart with method none writes byte for byt
     CHECK(a == read_file(dir + "/none/" + name));
   }
 }
+
+TEST_CASE("speculative decoding: a draft model is looked up in the model library, an unknown one is an error at its line") {
+  const std::string dir = fresh_dir("speculative-draft-model");
+  const std::string key = "frameworks_to_test[1].config.speculative_config=";
+  const CliRun bad = run_cli_args({"validate", example_file(), "--set",
+                                   key + "{method: draft_model, model: Llama-9-1B, num_speculative_tokens: 2, acceptance_rate: 0.5}"});
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("frameworks_to_test[1].config.speculative_config") &&
+                          Catch::Contains("unknown model 'Llama-9-1B'"));
+  const CliRun good = run_cli_args({"run", example_file(), "--out", dir, "--quiet", "--set", "workload.num_requests=50",
+                                    "--set", "sweep.request_rate=[4]", "--set",
+                                    key + "{method: draft_model, model: Llama-3.2-1B, num_speculative_tokens: 2, acceptance_rate: 0.5}"});
+  REQUIRE(good.code == 0);
+  const auto summary = read_csv(dir + "/summary.csv");
+  const std::size_t method = column(summary, "spec_method"), framework = column(summary, "framework");
+  for (std::size_t i = 1; i < summary.size(); ++i)
+    if (summary[i][framework] == "eagle_k1") CHECK(summary[i][method] == "draft_model");
+}
