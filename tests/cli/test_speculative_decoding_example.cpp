@@ -8,6 +8,8 @@
 #include <map>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "simulator/experiment_helpers.hpp"
 #include "test_paths.hpp"
 
@@ -104,4 +106,22 @@ TEST_CASE("speculative decoding: a draft model is looked up in the model library
   const std::size_t method = column(summary, "spec_method"), framework = column(summary, "framework");
   for (std::size_t i = 1; i < summary.size(); ++i)
     if (summary[i][framework] == "eagle_k1") CHECK(summary[i][method] == "draft_model");
+}
+
+TEST_CASE("step: with speculative_config a decode is a 1 + k verification yielding 1 + E[accepted] tokens") {
+  const std::vector<std::string> base = {"step", "--model", "Llama-3.1-8B", "--gpu", "H100-SXM", "--batch", "4",
+                                         "--context", "512", "--format", "json"};
+  const CliRun plain = run_cli_args(base);
+  REQUIRE(plain.code == 0);
+  CHECK(plain.out.find("speculation_s") == std::string::npos);  // a plain step prints what it always did
+  std::vector<std::string> args = base;
+  args.insert(args.end(), {"--config", "speculative_config={method: eagle, num_speculative_tokens: 3, acceptance_rate: 0.5}"});
+  const CliRun spec = run_cli_args(args);
+  REQUIRE(spec.code == 0);
+  const auto record = nlohmann::json::parse(spec.out);
+  CHECK(record["new_tokens_per_seq"] == 4);
+  CHECK(record["speculation_s"].get<double>() > 0);
+  // E[accepted] = 0.5 + 0.25 + 0.125: 4 x 1.875 tokens per step.
+  CHECK(record["tokens_per_s"].get<double>() == Approx(4 * 1.875 / record["step_s"].get<double>()));
+  CHECK(record["gpu_s"].get<double>() > nlohmann::json::parse(plain.out)["gpu_s"].get<double>());
 }
