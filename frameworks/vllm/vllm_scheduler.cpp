@@ -159,7 +159,7 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
                    : r.computed_tokens + num_new;
     bool allocated = false;
     while (true) {
-      if (grow(r, kv_tokens)) {
+      if (grow(r, kv_tokens, drafts > 0 ? r.current_tokens() : INT64_MAX)) {
         allocated = true;
         break;
       }

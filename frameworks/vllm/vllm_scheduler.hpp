@@ -95,7 +95,10 @@ class VllmScheduler final : public Framework {
   void preempt(RequestState& r);
   void release(RequestState& r);  // a finished request's blocks back to the pool
   // The block counts of whichever pool is in use.
-  bool grow(RequestState& r, int64_t tokens) { return pool_ ? pool_->grow(r, tokens) : kv_.grow_to_cover(r, tokens); }
+  // cache_tokens: with prefix caching, only the blocks these fill are cached (not draft slots).
+  bool grow(RequestState& r, int64_t tokens, int64_t cache_tokens = INT64_MAX) {
+    return pool_ ? pool_->grow(r, tokens, cache_tokens) : kv_.grow_to_cover(r, tokens);
+  }
   int64_t free_blocks() const { return pool_ ? pool_->free_blocks() : kv_.free_blocks(); }
   int64_t used_blocks() const { return pool_ ? pool_->used_blocks() : kv_.used_blocks(); }
   // A waiting request takes its prefix-cache hit `hit`: computed tokens start there. Returns
