@@ -18,6 +18,9 @@ struct ScheduledSequence {
   RequestState* request = nullptr;
   int32_t cached_tokens = 0;  // KV already in the cache when the step starts
   int32_t new_tokens = 0;     // tokens computed by this step (prefill chunk, or 1 for a decode)
+  // Speculative decoding: of new_tokens, the drafts the target verifies (a decode then computes
+  // 1 + draft_tokens positions); 0 otherwise.
+  int32_t draft_tokens = 0;
 };
 
 // What one engine step computes. Reused between steps to avoid allocation.
@@ -32,14 +35,38 @@ struct StepPlan {
   }
 };
 
+// What one emitted request produced in a step, when that may be more than one token
+// (speculative decoding): one streamed chunk of `tokens` tokens; `drafted` drafts were verified
+// and `accepted` of them accepted (both 0 for a step without drafts).
+struct EmittedChunk {
+  int32_t tokens = 1;
+  int32_t drafted = 0;
+  int32_t accepted = 0;
+};
+
 // What a finished step produced, for the simulation's metrics. Reused between steps.
 struct StepEvents {
-  std::vector<RequestState*> emitted;   // requests that produced one output token in this step
+  std::vector<RequestState*> emitted;   // requests that produced output tokens in this step
   std::vector<RequestState*> finished;  // requests whose last output token this step produced
+  // Parallel to `emitted` once any request of the step emitted a chunk with drafts; empty when
+  // every emitted request produced exactly one token (the common case costs nothing).
+  std::vector<EmittedChunk> chunks;
   void clear() {
     emitted.clear();
     finished.clear();
+    chunks.clear();
   }
+  // One token, no drafts.
+  void emit(RequestState* r) {
+    emitted.push_back(r);
+    if (!chunks.empty()) chunks.push_back({});
+  }
+  void emit_chunk(RequestState* r, EmittedChunk chunk) {
+    if (chunks.empty()) chunks.assign(emitted.size(), EmittedChunk{});
+    emitted.push_back(r);
+    chunks.push_back(chunk);
+  }
+  int32_t tokens_of(std::size_t i) const { return chunks.empty() ? 1 : chunks[i].tokens; }
 };
 
 struct FrameworkStats {

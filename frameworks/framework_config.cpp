@@ -110,6 +110,8 @@ VllmSettings read_vllm(StrictMap& config, double gpu_memory_bytes, std::string_v
   read_vllm_version_knobs(config, s);
   read_engine_settings(config, s);
   read_kv_offloading(config, s);
+  // Drafts that do not fit a step's token budget are cut, as vLLM does; no extra constraint.
+  if (auto speculative = config.opt_map("speculative_config")) s.speculative = read_speculative_config(*speculative);
   return s;
 }
 
@@ -218,6 +220,7 @@ const std::vector<DeploymentConfigKey>& deployment_config_keys() {
       {"vllm_version", {"VLLM"}}, {"async_scheduling", {"VLLM"}}, {"cudagraph_mode", {"VLLM"}},
       {"enforce_eager", {"VLLM"}}, {"scheduler_reserve_full_isl", {"VLLM"}},
       {"kv_offloading_size", {"VLLM"}}, {"kv_offloading_backend", {"VLLM"}},
+      {"speculative_config", {"VLLM"}},
       {"batch_size", {"STATIC"}}, {"batch_timeout_s", {"STATIC"}},
       {"mem_fraction_static", {"SGLANG"}}, {"chunked_prefill_size", {"SGLANG"}}, {"max_prefill_tokens", {"SGLANG"}},
       {"max_running_requests", {"SGLANG"}}, {"schedule_policy", {"SGLANG"}}, {"schedule_conservativeness", {"SGLANG"}},
@@ -258,7 +261,8 @@ FrameworkSettings parse_framework_settings(const std::string& type, StrictMap& c
 }
 
 std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, const KvCacheCapacity& capacity,
-                                          int64_t window_tokens, const HostKvTierSpec* host_tier) {
+                                          int64_t window_tokens, const HostKvTierSpec* host_tier,
+                                          uint64_t acceptance_seed) {
   const EngineSettings& engine = engine_settings(settings);
   if (capacity.block_size != engine.block_size)
     throw InternalError(fmt::format("make_framework: the KV cache was planned with {}-token blocks, the settings say {}",
@@ -283,6 +287,11 @@ std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, con
     c.reserve_full_isl = vllm->scheduler_reserve_full_isl;
     c.kv_layout = capacity.layout;
     c.kv_layout.block_size = capacity.block_size;
+    if (vllm->speculative.enabled()) {
+      c.num_speculative_tokens = vllm->speculative.num_speculative_tokens;
+      c.lookahead_tokens = vllm->speculative.model_based() ? vllm->speculative.num_speculative_tokens : 0;
+      c.acceptance = std::make_shared<const AcceptanceModel>(vllm->speculative.acceptance_rates, acceptance_seed);
+    }
     auto scheduler = std::make_unique<VllmScheduler>(c);
     if (host_tier != nullptr) scheduler->own_host_tier(std::make_unique<HostOffloadTier>(*host_tier, capacity.block_size));
     return scheduler;
@@ -328,6 +337,8 @@ nlohmann::json settings_to_json(const FrameworkSettings& settings) {
     out["kv_offloading_size"] = vllm->kv_offloading_size_gib ? nlohmann::json(*vllm->kv_offloading_size_gib)
                                                              : nlohmann::json(nullptr);
     out["kv_offloading_backend"] = vllm->kv_offloading_backend;
+    // Only when given, so that manifests of runs without speculation stay as they were.
+    if (vllm->speculative.method != "none") out["speculative_config"] = speculative_to_json(vllm->speculative);
   } else if (const auto* sglang = std::get_if<SglangSettings>(&settings)) {
     auto optional = [](const auto& value) { return value ? nlohmann::json(*value) : nlohmann::json(nullptr); };
     out["mem_fraction_static"] = optional(sglang->mem_fraction_static);

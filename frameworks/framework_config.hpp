@@ -15,6 +15,7 @@
 
 #include "frameworks/framework.hpp"
 #include "frameworks/kv_offload/host_kv_sizing.hpp"
+#include "frameworks/vllm/speculative_config.hpp"
 #include "frameworks/vllm/vllm_version.hpp"
 #include "models/kv_cache_groups.hpp"
 #include "simulator/util/yaml_reader.hpp"
@@ -54,6 +55,8 @@ struct VllmSettings : EngineSettings {
   // (OffloadingConnector, blocks of block_size tokens) or lmcache (256-token chunks).
   std::optional<double> kv_offloading_size_gib;
   std::string kv_offloading_backend = "native";
+  // --speculative-config (frameworks/vllm/speculative_config.hpp); method none = off.
+  SpeculativeSettings speculative;
 };
 
 // Static request-level batching (Hugging Face generate; the AI-Flux seed's batch_size).
@@ -150,8 +153,11 @@ double vllm_cudagraph_memory_bytes(const VllmSettings& settings);
 // A new, empty policy for one replica. window_tokens = the model's sliding window (0 = none);
 // host_tier: vLLM's kv_offloading_size tier of each replica (null: none; ignored without prefix
 // caching). Throws InputError when the cache has no blocks (the model leaves no room for KV).
+// acceptance_seed: speculative decoding's acceptance draws (the workload's seed, so paired runs
+// see the same draws).
 std::unique_ptr<Framework> make_framework(const FrameworkSettings& settings, const KvCacheCapacity& capacity,
-                                          int64_t window_tokens, const HostKvTierSpec* host_tier = nullptr);
+                                          int64_t window_tokens, const HostKvTierSpec* host_tier = nullptr,
+                                          uint64_t acceptance_seed = 0);
 
 // Every setting, defaults included, for the run manifest ({"type": "VLLM", ...}).
 nlohmann::json settings_to_json(const FrameworkSettings& settings);

@@ -34,6 +34,10 @@ struct StepShape {
   AttentionLoad prefill_windowed;  // the same, as seen by sliding-window layers
   AttentionLoad decode_windowed;
   int64_t window_tokens = 0;       // 0 = the model has no sliding window
+  // Speculative decoding: draft positions the target verifies in this step (they are in
+  // `prefill` as part of 1 + k token queries). Each needs its own logits row, and the drafter's
+  // cost follows from them (frameworks/vllm/vllm_step_cost.hpp).
+  double verify_draft_tokens = 0;
 
   explicit StepShape(int64_t window = 0) : window_tokens(window) {}
 

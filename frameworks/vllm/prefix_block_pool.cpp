@@ -196,7 +196,7 @@ void PrefixBlockPool::acquire(RequestState& r, const PrefixMatch& m) {
   blocks_moved_since_audit_ += m.gpu_blocks;
 }
 
-bool PrefixBlockPool::grow_slow(RequestState& r, int64_t tokens) {
+bool PrefixBlockPool::grow_slow(RequestState& r, int64_t tokens, int64_t cache_tokens) {
   const int64_t needed = blocks_for_tokens(tokens) - r.allocated_blocks;
   if (needed > free_blocks_) return false;
   if (needed > 0) {
@@ -205,7 +205,7 @@ bool PrefixBlockPool::grow_slow(RequestState& r, int64_t tokens) {
     table_blocks_ += needed;
     blocks_moved_since_audit_ += needed;
   }
-  if (has_content(r)) register_full_blocks(content_of(r), tokens, r.allocated_blocks);
+  if (has_content(r)) register_full_blocks(content_of(r), std::min(tokens, cache_tokens), r.allocated_blocks);
   return true;
 }
 

@@ -84,13 +84,15 @@ class PrefixBlockPool {
 
   // Grows r's block table to cover `tokens` scheduled tokens, evicting cached blocks from the
   // head of the free queue, and registers the blocks those tokens fill (vLLM's cache_blocks in
-  // allocate_slots). Returns false, changing nothing, when too few blocks are free.
-  bool grow(RequestState& r, int64_t tokens) {
+  // allocate_slots), or only those the first `cache_tokens` fill: slots for speculative drafts
+  // and lookahead hold nothing verified (kv_cache_manager.py caches min(computed + new,
+  // request.num_tokens)). Returns false, changing nothing, when too few blocks are free.
+  bool grow(RequestState& r, int64_t tokens, int64_t cache_tokens = INT64_MAX) {
     // Hot path (every running request, every step). Without new blocks, only a content request
     // whose last block just became full has anything to register.
     const int64_t covered = static_cast<int64_t>(r.allocated_blocks) * block_size_tokens_;
     if (tokens < covered || (tokens == covered && !has_content(r))) return true;
-    return grow_slow(r, tokens);
+    return grow_slow(r, tokens, cache_tokens);
   }
 
   // get_computed_blocks for r, which holds no block: the longest run of its leading full blocks
@@ -157,7 +159,7 @@ class PrefixBlockPool {
   bool has_content(const RequestState& r) const {
     return r.request.content_node != kNoPromptNode && prompts_ != nullptr;
   }
-  bool grow_slow(RequestState& r, int64_t tokens);
+  bool grow_slow(RequestState& r, int64_t tokens, int64_t cache_tokens);
   ContentBlocks& content_of(const RequestState& r);
   void register_full_blocks(ContentBlocks& content, int64_t tokens, int64_t allocated_blocks);
   void take_from_head(int64_t blocks);  // evicts the least recently freed

@@ -17,6 +17,8 @@ constexpr int64_t kMaxDecodeRunSteps = 4096;
 bool VllmScheduler::prepare_decode_run(DecodeRun& run) {
   // Sliding windows make per-request context stop growing at the window: not in closed form here.
   if (!waiting_.empty() || !loading_.empty() || running_.empty() || config_.window_tokens > 0 || kv_.layout().hybrid()) return false;
+  // With speculative decoding each step's progress depends on its acceptance draws: stepped one by one.
+  if (config_.num_speculative_tokens > 0) return false;
   const auto batch = static_cast<int64_t>(running_.size());
   if (batch > config_.max_num_batched_tokens) return false;  // not every request fits a step
   int64_t min_remaining = INT64_MAX;

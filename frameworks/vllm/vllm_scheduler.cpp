@@ -36,6 +36,11 @@ VllmScheduler::VllmScheduler(const VllmSchedulerConfig& config)
   // prefix caching).
   if (config.enable_prefix_caching && config.kv_layout.sliding_groups == 0)
     pool_.emplace(config.num_gpu_blocks, config.block_size);
+  if (config.num_speculative_tokens < 0 || config.lookahead_tokens < 0 ||
+      (config.num_speculative_tokens > 0 && !config.acceptance))
+    throw InternalError(fmt::format("vLLM scheduler: {} speculative tokens, {} lookahead, acceptance model {}",
+                                    config.num_speculative_tokens, config.lookahead_tokens,
+                                    config.acceptance ? "set" : "missing"));
 }
 
 void VllmScheduler::use_prompts(const PromptTree* prompts) {
@@ -108,12 +113,13 @@ bool VllmScheduler::admit(RequestState& r, SimTime /*now*/) {
   return true;
 }
 
-void VllmScheduler::schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan) {
+void VllmScheduler::schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan, int64_t draft_tokens) {
   const auto new_tokens = static_cast<int32_t>(num_new_tokens);
   r.in_flight = true;
-  plan.sequences.push_back({&r, r.computed_tokens, new_tokens});
+  plan.sequences.push_back({&r, r.computed_tokens, new_tokens, static_cast<int32_t>(draft_tokens)});
   if (new_tokens == 1) plan.shape.add_decode(r.computed_tokens);  // the common case, inlined
   else plan.shape.add_sequence(r.computed_tokens, new_tokens);
+  plan.shape.verify_draft_tokens += static_cast<double>(draft_tokens);
 }
 
 void VllmScheduler::preempt(RequestState& r) {
@@ -144,10 +150,16 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
     }
     // Without chunked prefill a running request is a decode, except a resumed request whose
     // recompute is longer than a whole step (see the waiting loop), which goes on in chunks.
-    const int64_t num_new = std::min<int64_t>(r.current_tokens() - r.computed_tokens, budget);
+    const int64_t drafts = drafts_for(r, budget);
+    const int64_t num_new = std::min<int64_t>(r.current_tokens() - r.computed_tokens, budget) + drafts;
+    // A model-based drafter's KV runs ahead of the verified positions (allocate_slots'
+    // num_lookahead_tokens), never past the request's last token.
+    const int64_t kv_tokens =
+        drafts > 0 ? std::min<int64_t>(r.computed_tokens + num_new + config_.lookahead_tokens, r.total_tokens())
+                   : r.computed_tokens + num_new;
     bool allocated = false;
     while (true) {
-      if (grow(r, r.computed_tokens + num_new)) {
+      if (grow(r, kv_tokens, drafts > 0 ? r.current_tokens() : INT64_MAX)) {
         allocated = true;
         break;
       }
@@ -163,7 +175,7 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
       if (&victim == &r) break;  // nothing left to preempt: r itself waits
     }
     if (!allocated) break;
-    schedule(r, num_new, plan);
+    schedule(r, num_new, plan, drafts);
     budget -= num_new;
     ++index;
   }
@@ -263,11 +275,46 @@ void VllmScheduler::run_loaded(SimTime now, int64_t& budget, StepPlan& plan, Sim
   loading_.resize(kept);
 }
 
+int64_t VllmScheduler::drafts_for(const RequestState& r, int64_t budget) const {
+  const int64_t k = config_.num_speculative_tokens;
+  // A decode: it has emitted, and only its last sampled token is not yet in the KV cache (the
+  // step that finishes a prefill samples the first token, and the drafter proposes from it).
+  if (k == 0 || r.generated_tokens < 1 || r.current_tokens() - r.computed_tokens != 1) return 0;
+  // The caps, in scheduler.py's order: the step's token budget, then no position past
+  // max_model_len - 1; and drafts past the request's last output token could never be emitted.
+  int64_t drafts = std::min<int64_t>(k, budget - 1);
+  drafts = std::min<int64_t>(drafts, config_.max_model_len - 1 - r.computed_tokens - 1);
+  drafts = std::min<int64_t>(drafts, r.request.output_tokens - r.generated_tokens - 1);
+  return std::max<int64_t>(drafts, 0);
+}
+
+void VllmScheduler::complete_verification(RequestState& r, const ScheduledSequence& seq, StepEvents& events) {
+  // The rejection sampler keeps a prefix of the drafts and adds one token of its own; the
+  // input token and the accepted drafts stay in the KV cache, the rejected positions are
+  // rolled back (their blocks stay allocated, as in vLLM).
+  const int32_t accepted = config_.acceptance->draw(r.request.id, r.generated_tokens, seq.draft_tokens);
+  const int32_t tokens = std::min(accepted + 1, r.request.output_tokens - r.generated_tokens);
+  r.computed_tokens += tokens;
+  r.generated_tokens += tokens;
+  r.spec_verifications += 1;
+  r.spec_draft_tokens += seq.draft_tokens;
+  r.spec_accepted_tokens += accepted;
+  events.emit_chunk(&r, {tokens, seq.draft_tokens, accepted});
+  if (r.finished()) {
+    release(r);
+    events.finished.push_back(&r);
+  }
+}
+
 void VllmScheduler::complete_step(SimTime /*now*/, const StepPlan& plan, StepEvents& events) {
   events.clear();
   for (const ScheduledSequence& seq : plan.sequences) {
     RequestState& r = *seq.request;
     r.in_flight = false;
+    if (seq.draft_tokens > 0) {
+      complete_verification(r, seq, events);
+      continue;
+    }
     r.computed_tokens += seq.new_tokens;
     if (r.computed_tokens > r.current_tokens())
       throw InternalError(fmt::format("vLLM scheduler: request {} computed {} tokens but has only {}",
@@ -276,7 +323,7 @@ void VllmScheduler::complete_step(SimTime /*now*/, const StepPlan& plan, StepEve
     // prefill (or recompute) and every decode. An earlier chunk's sample is thrown away.
     if (r.computed_tokens < r.current_tokens()) continue;
     r.generated_tokens += 1;
-    events.emitted.push_back(&r);
+    events.emit(&r);
     if (r.finished()) {
       // Prefill role: the blocks stay until the decode side has read them.
       if (pd_role_ == PdRole::prefill) sending_.push_back(&r);

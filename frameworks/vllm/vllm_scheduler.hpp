@@ -16,7 +16,8 @@
 // reused in LRU order. Requests with content identity (Request::content_node) hit each other's
 // prompts and outputs; requests without it can only re-hit their own blocks after a preemption,
 // so a preempted request recomputes only its evicted tail. With sliding-window layers prefix
-// caching is not modelled (no hits). Not modelled: speculative decoding,
+// caching is not modelled (no hits). Speculative decoding (speculative_config.hpp): a decode
+// request is scheduled with 1 + k tokens and gains accepted + 1. Not modelled:
 // long_prefill_token_threshold. Async scheduling is the simulation's (Replica::async_scheduling).
 // Admission (reserve_full_isl): see VllmSchedulerConfig. With sliding-window layers the KV
 // blocks are counted per group (models/kv_cache_groups.hpp).
@@ -28,6 +29,7 @@
 
 #include "frameworks/framework.hpp"
 #include "frameworks/kv_block_manager.hpp"
+#include "speculative_config.hpp"
 #include "prefix_block_pool.hpp"
 
 namespace llmpo {
@@ -49,6 +51,12 @@ struct VllmSchedulerConfig {
   // Page groups of the hybrid allocator (block_size is overwritten with block_size above);
   // the default is one group with no window: the plain paged cache.
   KvCacheLayout kv_layout;
+  // Speculative decoding: drafts per decode step (0 = none), the KV slots allocated ahead of
+  // them for a model-based drafter (vLLM's num_lookahead_tokens), and the acceptance draws
+  // (required when num_speculative_tokens > 0).
+  int64_t num_speculative_tokens = 0;
+  int64_t lookahead_tokens = 0;
+  std::shared_ptr<const AcceptanceModel> acceptance;
 };
 
 class VllmScheduler final : public Framework {
@@ -89,11 +97,19 @@ class VllmScheduler final : public Framework {
   void release_sent_kv(RequestState& r) override;
 
  private:
-  void schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan);
+  void schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan, int64_t draft_tokens = 0);
+  // Speculative decoding: the drafts a running request verifies this step, within `budget`
+  // (0 when it is not a decode, or speculation is off).
+  int64_t drafts_for(const RequestState& r, int64_t budget) const;
+  // A verified step's outcome: accepted drafts + 1 tokens (the KV of rejected drafts rolled back).
+  void complete_verification(RequestState& r, const ScheduledSequence& seq, StepEvents& events);
   void preempt(RequestState& r);
   void release(RequestState& r);  // a finished request's blocks back to the pool
   // The block counts of whichever pool is in use.
-  bool grow(RequestState& r, int64_t tokens) { return pool_ ? pool_->grow(r, tokens) : kv_.grow_to_cover(r, tokens); }
+  // cache_tokens: with prefix caching, only the blocks these fill are cached (not draft slots).
+  bool grow(RequestState& r, int64_t tokens, int64_t cache_tokens = INT64_MAX) {
+    return pool_ ? pool_->grow(r, tokens, cache_tokens) : kv_.grow_to_cover(r, tokens);
+  }
   int64_t free_blocks() const { return pool_ ? pool_->free_blocks() : kv_.free_blocks(); }
   int64_t used_blocks() const { return pool_ ? pool_->used_blocks() : kv_.used_blocks(); }
   // A waiting request takes its prefix-cache hit `hit`: computed tokens start there. Returns

@@ -44,9 +44,14 @@ VllmStepPlan VllmStepCost::plan(const StepShape& shape) const {
   p.padded_tokens = static_cast<double>(tokens);
   if (config_.cudagraph_mode == CudaGraphMode::none || tokens > max_capture_) return p;
   p.padded_tokens = static_cast<double>(next_capture_size(config_.capture_sizes, tokens));
-  // A FULL graph covers uniform decode batches only (one query token per request); a step with a
-  // prefill chunk falls back to the piecewise graphs.
-  const bool pure_decode = shape.prefill.seqs == 0;
+  // A FULL graph covers uniform decode batches only (one query token per request, 1 + k with
+  // speculation: vLLM's uniform_decode_query_len); a step with a prefill chunk, or with mixed
+  // query lengths, falls back to the piecewise graphs.
+  const int64_t k = config_.speculative.num_speculative_tokens;
+  const double query = static_cast<double>(1 + k);
+  const bool pure_decode = k == 0 ? shape.prefill.seqs == 0
+                                  : shape.decode.seqs == 0 && shape.prefill.max_query_tokens == query &&
+                                        shape.prefill.query_tokens == query * shape.prefill.seqs;
   p.runs_as = pure_decode && config_.cudagraph_mode == CudaGraphMode::full_and_piecewise ? CudaGraphMode::full_and_piecewise
                                                                                           : CudaGraphMode::piecewise;
   return p;
@@ -56,15 +61,55 @@ double VllmStepCost::gpu_time_s(const StepShape& shape) const {
   const VllmStepPlan p = plan(shape);
   const double kernels_s = model_.step_time_padded_s(shape, p.padded_tokens);
   const VllmHostTiming& h = config_.host;
+  double target_s = 0;
   switch (p.runs_as) {
-    case CudaGraphMode::full_and_piecewise: return kernels_s + h.graph_launch_s;
+    case CudaGraphMode::full_and_piecewise: target_s = kernels_s + h.graph_launch_s; break;
     case CudaGraphMode::piecewise: {
       const double pieces = static_cast<double>(model_.model().num_layers) + 1;
-      return kernels_s + pieces * h.graph_launch_s;
+      target_s = kernels_s + pieces * h.graph_launch_s;
+      break;
     }
-    case CudaGraphMode::none: break;
+    case CudaGraphMode::none: target_s = std::max(kernels_s, model_.kernels_per_step() * h.launch_gap_s); break;
   }
-  return std::max(kernels_s, model_.kernels_per_step() * h.launch_gap_s);
+  // The drafter runs after the target's forward, inside the same engine step.
+  return target_s + speculation_time_s(shape);
+}
+
+double VllmStepCost::drafter_pass_s(const StepShape& shape) const {
+  const CostModel& drafter = *config_.speculative.drafter;
+  const auto tokens = static_cast<int64_t>(shape.new_tokens());
+  const VllmHostTiming& h = config_.host;
+  if (config_.cudagraph_mode == CudaGraphMode::none || tokens > max_capture_)
+    return std::max(drafter.step_time_s(shape), drafter.kernels_per_step() * h.launch_gap_s);
+  const double padded = static_cast<double>(next_capture_size(config_.capture_sizes, tokens));
+  const double pieces = static_cast<double>(drafter.model().num_layers) + 1;
+  return drafter.step_time_padded_s(shape, padded) + pieces * h.graph_launch_s;
+}
+
+double VllmStepCost::speculation_time_s(const StepShape& shape) const {
+  const VllmSpeculativeTiming& spec = config_.speculative;
+  if (spec.num_speculative_tokens == 0) return 0;
+  // The target's LM head on the draft positions: the step's own pricing has one logits row per
+  // sequence; verification needs one per draft too (compute; the weights are read anyway).
+  const double logits_flops = 2.0 * shape.verify_draft_tokens * model_.geometry().hidden * spec.target_vocab_shard;
+  double t = logits_flops / model_.gemm_peak_flops_per_s();
+  t += spec.cpu_per_seq_s * shape.num_seqs();
+  if (!spec.drafter) return t;
+  // Pass 1 over every token of the step; then k - 1 passes of one token per sequence, each
+  // attending over the sequence's context (the few drafted tokens it grows by are left out).
+  t += drafter_pass_s(shape);
+  if (spec.num_speculative_tokens > 1) {
+    StepShape next(shape.window_tokens);
+    const double seqs = shape.num_seqs();
+    const double kv = shape.prefill.kv_tokens + shape.decode.kv_tokens;
+    next.decode = {seqs, seqs, kv, kv, kv, 1};
+    if (shape.window_tokens > 0) {
+      const double seen = shape.prefill_windowed.kv_tokens + shape.decode_windowed.kv_tokens;
+      next.decode_windowed = {seqs, seqs, seen, seen, seen, 1};
+    }
+    t += static_cast<double>(spec.num_speculative_tokens - 1) * drafter_pass_s(next);
+  }
+  return t;
 }
 
 double VllmStepCost::host_time_s(const StepShape& shape) const {

@@ -21,7 +21,20 @@
 // Padding: the padded rows run through the GEMMs and element-wise kernels; attention and the LM
 // head see only the real sequences (padded entries have no context, logits are gathered for the
 // real requests only).
+//
+// Speculative decoding (speculative_config.hpp) adds to the GPU time:
+//   verify    the step itself, whose decodes are 1 + k token queries over their cached context
+//             (priced as the small prefills they are: k more GEMM rows per sequence), plus the
+//             logits of the k draft positions (the LM head GEMM on k more rows);
+//   draft     a model-based drafter (vllm/v1/spec_decode/eagle.py, draft_model.py): its first
+//             pass over every token the step scheduled (it keeps its own KV of the prompt and the
+//             verified tokens), then k - 1 passes of one token per sequence, each a graph replay
+//             (or eager launches) of the drafter's CostModel; the n-gram proposer instead costs
+//             CPU time per sequence in the worker, between the forward and the step's end.
+//   CUDA graphs: with speculation a FULL graph covers uniform decode batches of 1 + k query
+//             tokens per request (vLLM's uniform_decode_query_len); other batches run piecewise.
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "simulator/core/step_cost.hpp"
@@ -40,11 +53,21 @@ struct VllmHostTiming {
   static VllmHostTiming v1_defaults();
 };
 
+// The drafter of speculative decoding, per step.
+struct VllmSpeculativeTiming {
+  int64_t num_speculative_tokens = 0;  // k (0 = no speculation)
+  std::optional<CostModel> drafter;    // EAGLE / MTP head or draft model; none for n-gram
+  double cpu_per_seq_s = 0;            // a CPU proposer's time per sequence (n-gram)
+  double target_vocab_shard = 0;       // target LM-head columns on one GPU (vocab / TP), for the
+                                       // draft positions' logits
+};
+
 struct VllmStepTimingConfig {
   bool async_scheduling = true;
   CudaGraphMode cudagraph_mode = CudaGraphMode::full_and_piecewise;
   std::vector<int64_t> capture_sizes;  // ascending; empty = no graphs
   VllmHostTiming host = VllmHostTiming::v1_defaults();
+  VllmSpeculativeTiming speculative;
 };
 
 // Which way a step runs, and its padded row count (for tests and reports).
@@ -65,6 +88,9 @@ class VllmStepCost final : public StepCost {
   double step_time_s(const StepShape& shape) const;
   double gpu_time_s(const StepShape& shape) const;
   double host_time_s(const StepShape& shape) const;
+  // Speculative decoding's GPU time on top of the target's kernels: the draft positions' logits
+  // and the drafter's passes (0 without speculation).
+  double speculation_time_s(const StepShape& shape) const;
   VllmStepPlan plan(const StepShape& shape) const;
   const CostModel& model() const { return model_; }
   const VllmStepTimingConfig& config() const { return config_; }
@@ -73,6 +99,8 @@ class VllmStepCost final : public StepCost {
   CostModel model_;
   VllmStepTimingConfig config_;
   int64_t max_capture_ = 0;
+  // One pass of the drafter over `shape`, graphs as for the target (its own captured graphs).
+  double drafter_pass_s(const StepShape& shape) const;
 };
 
 // Capture sizes: cudagraph_capture_sizes() in vllm_version.hpp.

@@ -29,7 +29,9 @@ const std::vector<std::string>& default_metrics() {
       "mean_itl_ms",          "p99_itl_ms",                   "mean_e2el_ms",
       "p99_e2el_ms",          "preemptions",
       // Compared where both runs looked prefixes up (an empty cell skips the row).
-      "prefix_cache_hit_rate", "mean_cached_tokens_per_request"};
+      "prefix_cache_hit_rate", "mean_cached_tokens_per_request",
+      // Compared where both runs speculated (the columns exist only in plans that speculate).
+      "spec_acceptance_rate", "mean_acceptance_length"};
   return list;
 }
 

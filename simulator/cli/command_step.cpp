@@ -69,8 +69,16 @@ int command_step(const Args& args, std::ostream& out) {
   const auto* cost = dynamic_cast<const VllmStepCost*>(replicas.front().cost.get());
   if (cost == nullptr) throw InternalError("step: the vLLM deployment has no vLLM step cost");
 
+  // With `--config speculative_config=...` a decode is a verification of 1 + k tokens; it yields
+  // 1 + E[accepted] tokens on average.
+  const int64_t drafts = prefill == 1 ? cost->config().speculative.num_speculative_tokens : 0;
+  const auto* vllm_settings = std::get_if<VllmSettings>(&run.settings);
+  const double tokens_per_seq = drafts > 0 && vllm_settings != nullptr
+                                    ? 1 + vllm_settings->speculative.expected_accepted_tokens()
+                                    : static_cast<double>(prefill);
   StepShape shape(run.model.sliding_window.window_tokens);
-  for (int64_t i = 0; i < batch; ++i) shape.add_sequence(context, prefill);
+  for (int64_t i = 0; i < batch; ++i) shape.add_sequence(context, prefill + drafts);
+  shape.verify_draft_tokens = static_cast<double>(batch * drafts);
   const CostModel& model = cost->model();
   const StepBreakdown b = model.breakdown(shape);
   double gemm = 0, attention = 0, elementwise = 0, collective = 0, lm_head = 0, sampling = 0, transfer = 0;
@@ -91,6 +99,7 @@ int command_step(const Args& args, std::ostream& out) {
   const double kernels = model.step_time_s(shape);
   const double padded = model.step_time_padded_s(shape, step_plan.padded_tokens);
   const double gpu = cost->gpu_time_s(shape);
+  const double speculation = cost->speculation_time_s(shape);
   const double host = cost->host_time_s(shape);
   const double step = cost->step_time_s(shape);
   const VllmStepTimingConfig& timing = cost->config();
@@ -100,7 +109,7 @@ int command_step(const Args& args, std::ostream& out) {
     const char* label;
     double seconds;
   };
-  const std::vector<Part> parts = {
+  std::vector<Part> parts = {
       {"gemm_s", "GEMMs (QKV, O, FFN; all layers)", gemm},
       {"attention_s", "attention (all layers)", attention},
       {"elementwise_s", "element-wise (norms, RoPE, activation, embedding)", elementwise},
@@ -110,11 +119,13 @@ int command_step(const Args& args, std::ostream& out) {
       {"sampling_s", "sampling", sampling},
       {"kernels_s", "= kernels of the real batch", kernels},
       {"padding_s", "+ CUDA-graph padding rows", padded - kernels},
-      {"launch_s", "+ graph replays / launch gaps", gpu - padded},
-      {"gpu_s", "= GPU time of the step", gpu},
-      {"host_s", "host: schedule, inputs, outputs", host},
-      {"step_s", timing.async_scheduling ? "step = max(GPU, host) + sync gap" : "step = GPU + host", step},
+      {"launch_s", "+ graph replays / launch gaps", gpu - padded - speculation},
   };
+  // Only when speculating, so that the output of a plain step is as it always was.
+  if (drafts > 0) parts.push_back({"speculation_s", "+ speculation: draft logits and drafter passes", speculation});
+  parts.push_back({"gpu_s", "= GPU time of the step", gpu});
+  parts.push_back({"host_s", "host: schedule, inputs, outputs", host});
+  parts.push_back({"step_s", timing.async_scheduling ? "step = max(GPU, host) + sync gap" : "step = GPU + host", step});
   const double weight_bytes = run.memory.stages.empty() ? 0 : run.memory.limiting().weight_bytes;
   if (format != TableFormat::table) {
     // One record: the shape, then every part in seconds at full precision (json: an object;
@@ -125,12 +136,12 @@ int command_step(const Args& args, std::ostream& out) {
         {"tensor_parallel", std::to_string(run.parallel.tensor_parallel)},
         {"batch", std::to_string(batch)},
         {"context_tokens", std::to_string(context)},
-        {"new_tokens_per_seq", std::to_string(prefill)},
+        {"new_tokens_per_seq", std::to_string(prefill + drafts)},
         {"runs_as", mode_name(step_plan.runs_as)},
         {"padded_tokens", data_number(step_plan.padded_tokens)},
         {"async_scheduling", data_bool(timing.async_scheduling)}};
     for (const Part& part : parts) cells.emplace_back(part.key, data_number(part.seconds));
-    cells.emplace_back("tokens_per_s", data_number(static_cast<double>(batch * prefill) / step));
+    cells.emplace_back("tokens_per_s", data_number(static_cast<double>(batch) * tokens_per_seq / step));
     print_data_record(out, format, DataTable::record(std::move(cells)));
     return kExitOk;
   }
@@ -138,12 +149,14 @@ int command_step(const Args& args, std::ostream& out) {
   for (const Part& part : parts)
     table.add_row({part.label, fmt::format("{:.3f}", 1e3 * part.seconds), fmt::format("{:.1f}%", 100 * part.seconds / step)});
   out << fmt::format("{} on {} x {} (TP {}), vLLM V1: {} sequence(s) x {} new token(s) on {} cached; runs as {} ({} rows)\n",
-                     run.model.id, run.parallel.gpus(), run.hardware.gpu.id, run.parallel.tensor_parallel, batch, prefill,
+                     run.model.id, run.parallel.gpus(), run.hardware.gpu.id, run.parallel.tensor_parallel, batch, prefill + drafts,
                      context, mode_name(step_plan.runs_as), step_plan.padded_tokens);
   out << "\n";
   table.print(out);
-  out << fmt::format("\nstep {:.3f} ms: {:.1f} tokens/s{}", 1e3 * step, static_cast<double>(batch * prefill) / step,
-                     prefill == 1 ? fmt::format(" (TPOT {:.3f} ms at batch {})", 1e3 * step, batch) : "");
+  out << fmt::format("\nstep {:.3f} ms: {:.1f} tokens/s{}", 1e3 * step, static_cast<double>(batch) * tokens_per_seq / step,
+                     prefill == 1 ? fmt::format(" (TPOT {:.3f} ms at batch {})", 1e3 * step / tokens_per_seq, batch) : "");
+  if (drafts > 0)
+    out << fmt::format("; speculating: {} drafts per sequence verified, {:.3f} tokens expected per step", drafts, tokens_per_seq);
   if (weight_bytes > 0)
     out << fmt::format("; weights per GPU {:.2f} GB streamed at {:.0f}% of {:.0f} GB/s in the GPU time", weight_bytes / 1e9,
                        100 * weight_bytes / gpu / run.hardware.gpu.memory_bandwidth_bytes_per_s,

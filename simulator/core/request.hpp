@@ -57,6 +57,11 @@ struct RequestState {
   // SGLang's cached_tokens), and of those, tokens loaded from a host-memory KV tier.
   int32_t cached_prompt_tokens = 0;
   int32_t host_loaded_tokens = 0;
+  // Speculative decoding (vLLM's spec-decode counters, per request): verification steps with
+  // drafts, drafts verified, drafts accepted.
+  int32_t spec_verifications = 0;
+  int32_t spec_draft_tokens = 0;
+  int32_t spec_accepted_tokens = 0;
   // Timestamps (kNeverNs until they happen).
   SimTime first_scheduled_ns = kNeverNs;
   SimTime first_token_ns = kNeverNs;

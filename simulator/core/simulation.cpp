@@ -380,9 +380,17 @@ void Simulation::record_client_tokens(std::size_t k, const StepEvents& events, S
   // Every request that emitted a token in this step last did so at one of a few earlier step
   // ends, so equal gaps are common: count runs of equal gaps into the sketch in one go.
   GapRuns gaps(result_.itl_ms);
-  int64_t measured_tokens = 0;
-  for (RequestState* r : events.emitted) {
-    measured_tokens += measured(*r) ? 1 : 0;
+  int64_t measured_tokens = 0, step_tokens = 0;
+  for (std::size_t i = 0; i < events.emitted.size(); ++i) {
+    RequestState* r = events.emitted[i];
+    // A request's tokens of one step stream as one chunk (vLLM's detokenizer sends what a step
+    // produced together), so a chunk of several speculated tokens is one inter-token gap.
+    const int32_t tokens = events.tokens_of(i);
+    step_tokens += tokens;
+    if (measured(*r)) {
+      measured_tokens += tokens;
+      if (!events.chunks.empty() && events.chunks[i].drafted > 0) record_acceptance(events.chunks[i].accepted);
+    }
     if (r->first_token_ns == kNeverNs) {
       r->first_token_ns = now;
     } else {
@@ -392,7 +400,7 @@ void Simulation::record_client_tokens(std::size_t k, const StepEvents& events, S
     }
     r->last_token_ns = now;
   }
-  timeseries_.add_tokens(now, static_cast<int64_t>(events.emitted.size()));
+  timeseries_.add_tokens(now, step_tokens);
   if (measured_tokens > 0) result_.measured_token_bursts.push_back({now, measured_tokens});
   for (RequestState* r : events.finished) {
     r->outcome = RequestOutcome::completed;
@@ -402,6 +410,13 @@ void Simulation::record_client_tokens(std::size_t k, const StepEvents& events, S
     if (workload_.closed_loop) send_next_for_client(r->request.client_id, now);
     send_next_turn(*r, now);
   }
+}
+
+void Simulation::record_acceptance(int32_t accepted) {
+  auto& histogram = result_.spec_accepted_histogram;
+  const auto bin = static_cast<std::size_t>(accepted);
+  if (histogram.size() <= bin) histogram.resize(bin + 1, 0);
+  ++histogram[bin];
 }
 
 void Simulation::report_progress(SimTime now) {

@@ -112,6 +112,9 @@ struct RunResult {
   int64_t unsent_requests = 0;         // closed loop: never sent before stop_sending_ns; sessions:
                                        // later turns of a session whose turn was rejected
   std::vector<PdTiming> pd;            // P/D disaggregation: index = request id; else empty
+  // Speculative decoding, measured requests: verifications by how many drafts they accepted
+  // (index 0..k; empty without speculation). vLLM's acceptance length is index + 1.
+  std::vector<int64_t> spec_accepted_histogram;
 };
 
 class Simulation {
@@ -171,6 +174,8 @@ class Simulation {
   // After an event: records the new state (one stats() call per replica) for the integrals and
   // the time series.
   void observe(SimTime now);
+  // Speculative decoding: a measured request's verification accepted `accepted` drafts.
+  void record_acceptance(int32_t accepted);
   // Publishes progress to options_.control and throws Interrupted when a stop was requested.
   void report_progress(SimTime now);
 

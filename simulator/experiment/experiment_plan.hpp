@@ -60,6 +60,7 @@ struct RunSpec {
   MemoryPlan memory;               // planned KV (before any num_gpu_blocks override)
   KvCacheCapacity kv;              // what each replica gets
   std::optional<HostKvTierSpec> host_kv_tier;  // vLLM kv_offloading_size: each replica's host tier
+  std::optional<ModelSpec> draft_model;  // vLLM speculative_config method draft_model: its model
   int64_t workload_index = 0;      // into ExperimentPlan::workloads
   // Prefill/decode disaggregation (config: prefill / decode / kv_transfer): the fields above are
   // the prefill pool's, this the decode pool and the KV link. Null for an aggregated deployment.

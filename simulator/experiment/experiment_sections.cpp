@@ -332,6 +332,19 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
     read_deployment_pool(run, *config, type_ok ? std::optional<std::string>(type) : std::nullopt, model_ok, hardware,
                          libraries, advice_terms, deployment_config_keys_for(type));
   }
+  // speculative_config method draft_model: its model, from the library (each pool's own).
+  const auto resolve_draft_model = [&](RunSpec& pool, const std::string& key) {
+    const auto* vllm = std::get_if<VllmSettings>(&pool.settings);
+    if (vllm == nullptr || vllm->speculative.method != "draft_model") return;
+    diagnostics.attempt([&] {
+      pool.draft_model = at_key(*config, key,
+                                [&] { return resolve_model(resolve_relative(vllm->speculative.model, experiment_path), libraries.models); });
+    });
+  };
+  if (diagnostics.reported() == errors_before) {
+    resolve_draft_model(run, run.pd ? "prefill" : "speculative_config");
+    if (run.pd) resolve_draft_model(run.pd->decode, "decode");
+  }
   local.throw_if_any();
   if (diagnostics.reported() != errors_before) return std::nullopt;
   return run;

@@ -2,6 +2,8 @@
 // manifest entry and the terminal table row of one run. No file handling here.
 #include "results_rows.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "pd_deployment.hpp"
@@ -173,6 +175,33 @@ nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan) {
   return out;
 }
 
+namespace {
+
+const SpeculativeSettings* speculative_of(const RunSpec& run) {
+  const auto* vllm = std::get_if<VllmSettings>(&run.settings);
+  return vllm != nullptr && vllm->speculative.enabled() ? &vllm->speculative : nullptr;
+}
+
+// Speculative-decoding columns (vLLM's spec-decode metrics, spec_decode_metrics.hpp): present in
+// every row of a plan where any run speculates, so its summaries concatenate; absent otherwise,
+// so that plans without speculation write what they always wrote.
+void add_spec_decode_columns(CsvRow& row, const ExperimentPlan& plan, const RunSpec& run, const RunMetrics& m) {
+  if (std::none_of(plan.runs.begin(), plan.runs.end(), [](const RunSpec& r) { return speculative_of(r) != nullptr; }))
+    return;
+  const SpeculativeSettings* spec = speculative_of(run);
+  const std::optional<SpecDecodeTotals>& totals = m.spec_decode;
+  row.emplace_back("spec_method", spec ? spec->method : "none");
+  row.emplace_back("num_speculative_tokens", std::to_string(spec ? spec->num_speculative_tokens : 0));
+  row.emplace_back("spec_num_drafts", count_cell(totals.has_value(), totals ? totals->drafts : 0));
+  row.emplace_back("spec_draft_tokens", count_cell(totals.has_value(), totals ? totals->draft_tokens : 0));
+  row.emplace_back("spec_accepted_tokens", count_cell(totals.has_value(), totals ? totals->accepted_tokens : 0));
+  row.emplace_back("spec_acceptance_rate", totals ? rate_cell(totals->acceptance_rate()) : "");
+  row.emplace_back("mean_acceptance_length", totals ? rate_cell(totals->mean_acceptance_length()) : "");
+  row.emplace_back("acceptance_length_histogram", totals ? totals->histogram_cell() : "");
+}
+
+}  // namespace
+
 CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload) {
   const RunSpec& run = *outcome.run;
   const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
@@ -245,6 +274,7 @@ CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const 
     row.emplace_back("mean_" + name + "_ms", stat && stat->count > 0 ? number(stat->mean) : "");
     row.emplace_back("p99_" + name + "_ms", stat && stat->count > 0 ? number(stat->percentiles[0]) : "");
   }
+  add_spec_decode_columns(row, plan, run, m);
   // Last, so that readers matching columns by position up to here still work.
   row.emplace_back("overloaded", m.saturation.overloaded ? "true" : "false");
   row.emplace_back("overload_reason", m.saturation.reason);

@@ -55,7 +55,11 @@ std::vector<Replica> RunExecutor::build_pool(const RunSpec& run, const Simulatio
   std::vector<Replica> replicas;
   for (int64_t i = 0; i < run.replicas; ++i) {
     Replica replica;
-    replica.framework = make_framework(run.settings, run.kv, window, run.host_kv_tier ? &*run.host_kv_tier : nullptr);
+    // The workload's seed also seeds speculative decoding's acceptance draws: runs compared on
+    // one workload see the same draws.
+    const uint64_t acceptance_seed = plan_.workloads[static_cast<std::size_t>(run.workload_index)].seed;
+    replica.framework = make_framework(run.settings, run.kv, window, run.host_kv_tier ? &*run.host_kv_tier : nullptr,
+                                       acceptance_seed);
     replica.window_tokens = window;
     if (simulation.linear_cost) {
       replica.cost = std::make_unique<LinearStepCost>(simulation.linear, overhead_ns);
@@ -78,6 +82,20 @@ std::vector<Replica> RunExecutor::build_pool(const RunSpec& run, const Simulatio
                                                                                       : CudaGraphMode::full_and_piecewise;
         timing.capture_sizes = vllm_cudagraph_capture_sizes(*vllm);  // empty under enforce_eager / NONE
         timing.host.per_step_s += engine.scheduler_overhead_us * 1e-6;
+        if (const SpeculativeSettings& spec = vllm->speculative; spec.enabled()) {
+          timing.speculative.num_speculative_tokens = spec.num_speculative_tokens;
+          timing.speculative.target_vocab_shard =
+              static_cast<double>(run.model.vocab_size) / static_cast<double>(run.parallel.tensor_parallel);
+          if (spec.model_based()) {
+            // The drafter runs on the last pipeline stage with the target's tensor parallelism.
+            CostModelOptions drafter_options = options;
+            drafter_options.parallel.pipeline_parallel = 1;
+            const ModelSpec drafter = drafter_model_spec(run.model, spec, run.draft_model ? &*run.draft_model : nullptr);
+            timing.speculative.drafter.emplace(drafter, run.hardware.gpu, drafter_options);
+          } else {
+            timing.speculative.cpu_per_seq_s = kNgramProposerCpuPerSeqS;
+          }
+        }
         replica.async_scheduling = timing.async_scheduling;
         // vLLM keeps one micro-batch in flight per pipeline stage (max_concurrent_batches = PP).
         replica.pipeline_depth = run.parallel.pipeline_parallel;
@@ -148,6 +166,8 @@ RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& request
   // that caches prefixes. Elsewhere vLLM would report none (or hits of 0 that say nothing).
   if (requests.prompts && looks_up_prefixes(run.settings))
     outcome.metrics.prefix_cache = measured_prefix_cache_totals(outcome.result, metrics);
+  if (const auto* vllm = std::get_if<VllmSettings>(&run.settings); vllm && vllm->speculative.enabled())
+    outcome.metrics.spec_decode = measured_spec_decode_totals(outcome.result, measured_window(outcome.result, metrics));
   return outcome;
 }
 

@@ -14,6 +14,7 @@
 
 #include "prefix_cache_metrics.hpp"
 #include "saturation.hpp"
+#include "spec_decode_metrics.hpp"
 #include "simulator/core/simulation.hpp"
 #include "simulator/workload/workload_spec.hpp"
 
@@ -69,6 +70,9 @@ struct RunMetrics {
   // Prefix caching over the measured requests (prefix_cache_metrics.hpp); nullopt when the run's
   // frameworks looked no prefix up (caching off, or a workload without content identity).
   std::optional<PrefixCacheTotals> prefix_cache;
+  // Speculative decoding over the measured requests (spec_decode_metrics.hpp); nullopt when the
+  // run's framework does not speculate.
+  std::optional<SpecDecodeTotals> spec_decode;
 };
 
 // `class_slos[c]` is workload class c's SLO (may be empty: the options' SLO applies).

@@ -98,6 +98,7 @@ std::vector<Chart> RunCharts::charts() {
   if (auto series = timeseries_chart()) out.push_back(std::move(*series));
   if (auto prefix = prefix_cache_chart()) out.push_back(std::move(*prefix));
   if (auto pd = pd_timeline_chart()) out.push_back(std::move(*pd));
+  if (auto acceptance = acceptance_chart()) out.push_back(std::move(*acceptance));
   return out;
 }
 

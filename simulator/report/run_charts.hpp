@@ -63,6 +63,9 @@ class RunCharts {
   // Disaggregated runs' mean TTFT split into its stages (summary.csv); only when a run has them.
   // In run_pd_chart.cpp.
   std::optional<Chart> pd_timeline_chart();
+  // Speculative decoding's acceptance-length distribution, one line per run that speculated
+  // (summary.csv's acceptance_length_histogram). In run_acceptance_chart.cpp.
+  std::optional<Chart> acceptance_chart() const;
 
   const RunResults& results_;
   std::vector<std::string>& notes_;

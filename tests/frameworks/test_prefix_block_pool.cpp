@@ -204,3 +204,25 @@ TEST_CASE("block key index: inserts, finds and erases like a map, through long p
   CHECK(visited == static_cast<int64_t>(reference.size()));
   CHECK_THROWS(index.insert(0, 1));
 }
+
+TEST_CASE("prefix block pool: slots allocated past the known tokens (speculative drafts) are not cached") {
+  // vLLM's allocate_slots caches min(computed + new, request.num_tokens) tokens: draft and
+  // lookahead slots hold nothing verified. Prompt 8 + 8 output tokens of content, blocks of 4.
+  PromptTree tree;
+  const int32_t node = tree.add(kNoPromptNode, 16);
+  PrefixBlockPool pool(10, 4);
+  pool.use_prompts(&tree);
+  RequestState r = request_of(1, 8, 8, node);
+  REQUIRE(pool.grow(r, 8));  // the prompt: 2 full blocks, cached
+  CHECK(pool.cached_blocks() == 2);
+  r.computed_tokens = 8;
+  r.generated_tokens = 1;      // 9 known tokens
+  REQUIRE(pool.grow(r, 15, 9));  // verify 1 + 3 drafts and 3 lookahead slots: 4 blocks
+  CHECK(r.allocated_blocks == 4);
+  CHECK(pool.cached_blocks() == 2);  // block [8, 12) holds 1 known token: not full, not cached
+  r.computed_tokens = 12;
+  r.generated_tokens = 5;      // 3 drafts accepted + 1: 13 known tokens
+  REQUIRE(pool.grow(r, 16, 13));
+  CHECK(pool.cached_blocks() == 3);  // [8, 12) is now known and full
+  pool.check_invariants();
+}
