@@ -93,3 +93,26 @@ TEST_CASE("MLA cost: the fast step time agrees with the breakdown on a mixed bat
   longer.add_sequence(16384, 512);
   CHECK(cost.step_time_s(longer) > cost.step_time_s(shape));
 }
+
+TEST_CASE("shipped formats: gpt-oss's expert GEMMs read 4.25-bit MXFP4 weights, its attention bf16") {
+  const ModelSpec& m = models().find("gpt-oss-120b");
+  const CostModel cost(m, gpus().find("H100-SXM"), {});
+  const StepBreakdown b = cost.breakdown(decode_batch(cost, 1, 1023));
+  // One token routed to top-4 of 128 experts touches 128 x (1 - (1 - 4/128)^1) = 4 of them:
+  // gate_up 4 x 2880 x 5760 x 4.25 / 8 = 35,251,200 B.
+  const OperatorCost* gate_up = find_op(b, OpKind::expert_gate_up, 0);
+  REQUIRE(gate_up != nullptr);
+  CHECK(gate_up->work.weight_bytes == Approx(35'251'200.0));
+  // q/k/v 2880 x (4096 + 2 x 512) in bf16 = 29,491,200 B.
+  CHECK(find_op(b, OpKind::qkv_proj, 0)->work.weight_bytes == 29'491'200.0);
+  // MXFP4 is dequantised in the kernel on Hopper: the GEMMs run at the bf16 peak, not FP8's.
+  CHECK(cost.gemm_peak_flops_per_s() == gpus().find("H100-SXM").peak(ComputeType::bf16));
+  // DeepSeek-V3's fp8_block weights run on FP8 tensor cores.
+  CHECK(deepseek_tp8().gemm_peak_flops_per_s() == gpus().find("H200").peak(ComputeType::fp8));
+  // Asking for fp8 replaces the shipped MXFP4 experts too (1 byte a weight).
+  CostModelOptions fp8;
+  fp8.quantization = "fp8";
+  const CostModel asked(m, gpus().find("H100-SXM"), fp8);
+  const StepBreakdown asked_step = asked.breakdown(decode_batch(asked, 1, 1023));
+  CHECK(find_op(asked_step, OpKind::expert_gate_up, 0)->work.weight_bytes == Approx(4.0 * 2880 * 5760));
+}

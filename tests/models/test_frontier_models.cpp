@@ -237,3 +237,16 @@ mla:
     CHECK_THAT(what, Contains("mxfp4"));
   }
 }
+
+TEST_CASE("frontier models: fp8_block and mxfp4 are quantization schemes with their scale overheads") {
+  // fp8_block: one e4m3 byte + one fp32 scale per 128 x 128 block = 1 + 4 / 16384 bytes.
+  const QuantizationInfo& fp8_block = find_quantization("fp8_block");
+  CHECK(fp8_block.weight_bytes_per_param == 1.000244140625);
+  CHECK(fp8_block.math == GemmMath::fp8);
+  // mxfp4: 32 four-bit values + one e8m0 byte = 136 bits / 32 = 4.25 bits = 0.53125 B.
+  const QuantizationInfo& mxfp4 = find_quantization("MXFP4");
+  CHECK(mxfp4.weight_bytes_per_param == 0.53125);
+  CHECK(mxfp4.math == GemmMath::activation_dtype);
+  CHECK(&shipped_or_asked("mxfp4", find_quantization("none")) == &mxfp4);
+  CHECK(&shipped_or_asked("mxfp4", find_quantization("awq")) == &find_quantization("awq"));
+}
