@@ -62,11 +62,20 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const CostModel
   geometry_.ffn_width = static_cast<double>(model.intermediate_size) / static_cast<double>(p.tensor_parallel);
   geometry_.gated_mlp = model.gated_mlp;
   geometry_.act_bytes = act_bytes;
-  geometry_.weight_bytes = quantization.weight_bytes_per_param > 0 ? quantization.weight_bytes_per_param : act_bytes;
+  // Quantization "none" prices the formats the checkpoint ships (DeepSeek-V3 fp8_block, gpt-oss
+  // mxfp4 experts); the GEMMs' math follows the non-expert format.
+  const QuantizationInfo& linear_format = shipped_or_asked(model.shipped_weights.linear, quantization);
+  const QuantizationInfo& expert_format = shipped_or_asked(model.shipped_weights.experts, quantization);
+  const auto bytes_of = [&](const QuantizationInfo& q) { return q.weight_bytes_per_param > 0 ? q.weight_bytes_per_param : act_bytes; };
+  geometry_.weight_bytes = bytes_of(linear_format);
+  geometry_.expert_weight_bytes = bytes_of(expert_format);
   geometry_.kv_bytes = kv_cache_bytes_per_element(options.kv_cache_dtype, model.dtype);
   geometry_.head_dim = static_cast<double>(model.head_dim);
   table_bytes_ = quantization.quantizes_embeddings ? geometry_.weight_bytes : act_bytes;
-  gemm_peak_ = gemm_peak(gpu, quantization, model.dtype);
+  gemm_peak_ = gemm_peak(gpu, linear_format, model.dtype);
+  if (model.mla.enabled())
+    mla_ = mla_geometry(model, static_cast<double>(query_heads_per_gpu(model, p)), act_bytes, geometry_.weight_bytes,
+                        geometry_.kv_bytes);
   attention_peak_ = sixteen_bit_peak(gpu, model.dtype);
 
   const bool multi_gpu = p.tensor_parallel > 1 || p.pipeline_parallel > 1;
@@ -108,7 +117,10 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const CostModel
 OperatorCost CostModel::make(OpKind kind, int layer_kind, double count, const OperatorWork& work) const {
   OperatorCost cost{kind, layer_kind, count, work, {}};
   switch (op_class(kind)) {
-    case OpClass::gemm: cost.time = time_gemm(work, gpu_, gemm_peak_); break;
+    case OpClass::gemm:
+      // MLA's W_UK / W_UV stay 16-bit whatever the checkpoint (see mla_operators.hpp).
+      cost.time = time_gemm(work, gpu_, kind == OpKind::mla_absorb ? attention_peak_ : gemm_peak_);
+      break;
     case OpClass::attention: cost.time = time_attention(work, gpu_, attention_peak_); break;
     case OpClass::collective: cost.time = time_all_reduce(work, options_.parallel.tensor_parallel, tp_link_); break;
     case OpClass::transfer: cost.time = time_transfer(work, pp_link_); break;
@@ -144,11 +156,11 @@ void CostModel::add_ffn_ops(double tokens, int kind_index, bool moe, std::vector
   const double touched = expected_touched_experts(experts, top_k, tokens);
   const double tokens_per_expert = touched > 0 ? tokens * top_k / touched : 0;
   ops.push_back(make(OpKind::expert_gate_up, kind_index, count,
-                     linear_work(tokens_per_expert, g.hidden, width * up_factor, g.act_bytes, g.weight_bytes, touched)));
+                     linear_work(tokens_per_expert, g.hidden, width * up_factor, g.act_bytes, g.expert_weight_bytes, touched)));
   ops.push_back(make(OpKind::expert_act_mul, kind_index, count,
                      act_mul_work(width, tokens * top_k, g.act_bytes, g.gated_mlp, accounting)));
   ops.push_back(make(OpKind::expert_down, kind_index, count,
-                     linear_work(tokens_per_expert, width, g.hidden, g.act_bytes, g.weight_bytes, touched)));
+                     linear_work(tokens_per_expert, width, g.hidden, g.act_bytes, g.expert_weight_bytes, touched)));
   if (m.num_shared_experts > 0)
     add_dense_ffn(static_cast<double>(m.num_shared_experts * m.shared_expert_intermediate_size) / tp);
 }
@@ -167,14 +179,18 @@ void CostModel::add_layer_ops(const StepShape& shape, int kind_index, std::vecto
   const bool fused = options_.fused_add_norm;
   const auto norm_work = [&] { return fused ? fused_add_rms_norm_work(g, tokens) : rms_norm_work(g, tokens); };
   ops.push_back(make(OpKind::attn_norm, kind_index, count, norm_work()));
-  ops.push_back(make(OpKind::qkv_proj, kind_index, count,
-                     linear_work(tokens, g.hidden, g.q_dim + 2 * g.kv_dim, g.act_bytes, g.weight_bytes)));
-  if (model_.position_embedding == PositionEmbedding::rope)
-    ops.push_back(make(OpKind::rope, kind_index, count, rope_work(g, tokens)));
   const AttentionLoad& prefill = kind.sliding ? shape.prefill_windowed : shape.prefill;
   const AttentionLoad& decode = kind.sliding ? shape.decode_windowed : shape.decode;
-  ops.push_back(make(OpKind::attention, kind_index, count, attention_work(g, prefill, decode, options_.accounting)));
-  ops.push_back(make(OpKind::o_proj, kind_index, count, linear_work(tokens, g.q_dim, g.hidden, g.act_bytes, g.weight_bytes)));
+  if (model_.mla.enabled()) {
+    add_mla_attention_ops(tokens, prefill, decode, kind_index, ops);
+  } else {
+    ops.push_back(make(OpKind::qkv_proj, kind_index, count,
+                       linear_work(tokens, g.hidden, g.q_dim + 2 * g.kv_dim, g.act_bytes, g.weight_bytes)));
+    if (model_.position_embedding == PositionEmbedding::rope)
+      ops.push_back(make(OpKind::rope, kind_index, count, rope_work(g, tokens)));
+    ops.push_back(make(OpKind::attention, kind_index, count, attention_work(g, prefill, decode, options_.accounting)));
+    ops.push_back(make(OpKind::o_proj, kind_index, count, linear_work(tokens, g.q_dim, g.hidden, g.act_bytes, g.weight_bytes)));
+  }
   if (tp) ops.push_back(make(OpKind::attn_all_reduce, kind_index, count, all_reduce));
   // Gemma-2/3 also normalise each block's output (four norms per layer); phi-2 runs attention
   // and FFN in parallel off a single norm.
@@ -278,7 +294,8 @@ double CostModel::token_part_s(double tokens) const {
     shape.add_sequence(0, static_cast<int64_t>(tokens));
     double total = 0;
     for (const auto& op : breakdown(shape).ops)
-      if (op.kind != OpKind::attention && op.kind != OpKind::lm_head && op.kind != OpKind::sampling)
+      if (op.kind != OpKind::attention && op.kind != OpKind::lm_head && op.kind != OpKind::sampling &&
+          op.kind != OpKind::mla_kv_up && op.kind != OpKind::mla_absorb)  // these depend on the cached lengths
         total += op.total_time_s();
     return total;
   });
@@ -305,6 +322,10 @@ double CostModel::step_time_padded_s(const StepShape& shape, double padded_token
     const LayerKind& kind = layer_kinds_[k];
     const AttentionLoad& prefill = kind.sliding ? shape.prefill_windowed : shape.prefill;
     const AttentionLoad& decode = kind.sliding ? shape.decode_windowed : shape.decode;
+    if (model_.mla.enabled()) {
+      total += static_cast<double>(kind.count) * mla_context_time_s(prefill, decode);
+      continue;
+    }
     const OperatorWork work = attention_work(geometry_, prefill, decode, options_.accounting);
     total += static_cast<double>(kind.count) * time_attention(work, gpu_, attention_peak_).time_s;
   }

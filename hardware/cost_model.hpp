@@ -9,6 +9,7 @@
 #include "gpu_spec.hpp"
 #include "interconnect.hpp"
 #include "kernel_timing.hpp"
+#include "mla_operators.hpp"
 #include "models/model_spec.hpp"
 #include "models/parallel_config.hpp"
 #include "operators.hpp"
@@ -98,6 +99,12 @@ class CostModel {
   void add_layer_ops(const StepShape& shape, int kind_index, std::vector<OperatorCost>& ops) const;
   void add_ffn_ops(double tokens, int kind_index, bool moe, std::vector<OperatorCost>& ops) const;
   OperatorCost make(OpKind kind, int layer_kind, double count, const OperatorWork& work) const;
+  // MLA models (hardware/mla_operators.hpp; defined in cost_model_mla.cpp): the attention block's
+  // operators, and the time of those that depend on the cached lengths (the attention kernels,
+  // the prefills' kv_b up-projection, the decodes' W_UK / W_UV absorption) for one layer.
+  void add_mla_attention_ops(double tokens, const AttentionLoad& prefill, const AttentionLoad& decode, int kind_index,
+                             std::vector<OperatorCost>& ops) const;
+  double mla_context_time_s(const AttentionLoad& prefill, const AttentionLoad& decode) const;
   double token_part_s(double tokens) const;  // every operator that scales with new tokens
   double sequence_part_s(double seqs) const; // LM head, sampling, CPU overhead
 
@@ -105,6 +112,7 @@ class CostModel {
   GpuSpec gpu_;
   CostModelOptions options_;
   LayerGeometry geometry_;
+  MlaGeometry mla_;               // MLA models only
   double table_bytes_ = 2;        // embedding / LM head element size
   double gemm_peak_ = 0;          // FLOP/s of the GEMMs' math type
   double attention_peak_ = 0;     // FLOP/s of attention (16-bit math)

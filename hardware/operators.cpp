@@ -30,6 +30,9 @@ std::string_view op_name(OpKind kind) {
     case OpKind::lm_head: return "LM_Head";
     case OpKind::sampling: return "Sampling";
     case OpKind::pp_transfer: return "PP - SendRecv";
+    case OpKind::mla_q_up: return "Attn - MLA_Q_Up";
+    case OpKind::mla_kv_up: return "Attn - MLA_KV_Up";
+    case OpKind::mla_absorb: return "Attn - MLA_Absorb";
   }
   return "?";
 }
@@ -44,6 +47,9 @@ OpClass op_class(OpKind kind) {
     case OpKind::moe_router:
     case OpKind::expert_gate_up:
     case OpKind::expert_down:
+    case OpKind::mla_q_up:
+    case OpKind::mla_kv_up:
+    case OpKind::mla_absorb:
     case OpKind::lm_head: return OpClass::gemm;
     case OpKind::attention: return OpClass::attention;
     case OpKind::attn_all_reduce:

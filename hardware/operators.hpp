@@ -44,6 +44,9 @@ enum class OpKind {
   lm_head,
   sampling,
   pp_transfer,
+  mla_q_up,     // MLA q_b_proj / q_proj (hardware/mla_operators.hpp)
+  mla_kv_up,    // MLA kv_b_proj over the prefills' context (decompressed form)
+  mla_absorb,   // MLA W_UK / W_UV batched GEMMs of the decodes (absorbed form)
 };
 
 std::string_view op_name(OpKind kind);   // "Attn - QKV_Proj", as the seed names its rows
@@ -58,6 +61,7 @@ struct LayerGeometry {
   bool gated_mlp = true;
   double act_bytes = 2;       // activations (the model's dtype)
   double weight_bytes = 2;    // linear-layer weights (after quantization)
+  double expert_weight_bytes = 2;  // routed experts' weights (gpt-oss ships them in MXFP4)
   double kv_bytes = 2;        // KV-cache elements
   double head_dim = 128;      // attention head width (kv_dim / head_dim = KV heads on this GPU)
 };

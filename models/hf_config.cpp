@@ -22,7 +22,8 @@ using nlohmann::json;
 
 const std::vector<std::string> kSupportedTypes = {
     "llama",  "mistral",     "mixtral", "qwen2",    "qwen2_moe", "qwen3", "qwen3_moe", "gemma2",
-    "gemma3", "gemma3_text", "phi3",    "gpt2",     "gpt_neox",  "opt",   "gptj",      "phi"};
+    "gemma3", "gemma3_text", "phi3",    "gpt2",     "gpt_neox",  "opt",   "gptj",      "phi",
+    "deepseek_v2", "deepseek_v3", "gpt_oss", "llama4", "llama4_text"};
 
 // 1-based line and column of byte `offset` in `text`.
 SourcePos pos_at(const std::string& text, const std::string& file, std::size_t offset) {
@@ -133,8 +134,10 @@ struct Family {
 
 Family family_of(const std::string& type) {
   Family f;
-  if (type == "llama" || type == "qwen3" || type == "qwen3_moe") f.bias_key = "attention_bias";
+  if (type == "llama" || type == "qwen3" || type == "qwen3_moe" || type == "gpt_oss" || type == "llama4_text")
+    f.bias_key = "attention_bias";
   if (type == "qwen3" || type == "qwen3_moe") f.qk_norm = true;
+  if (type == "gpt_oss") f.mlp_bias = true;  // gate_up_proj_bias, down_proj_bias and the router's bias
   if (type == "qwen2" || type == "qwen2_moe") f.qkv_bias = true;  // hard-coded in modeling_qwen2
   if (type == "gemma2" || type == "gemma3_text") {
     // Gemma norms before and after both attention and MLP; gemma's own key is hidden_activation.
@@ -273,6 +276,63 @@ void read_moe(const Reader& r, const std::string& type, ModelSpec& m) {
   m.intermediate_size = m.moe.moe_layer_interval > 1 ? r.get_positive("intermediate_size") : 0;
 }
 
+// DeepSeek-V2/V3: multi-head latent attention and DeepSeekMoE (modeling_deepseek.py): layer i is
+// MoE when n_routed_experts is set, i >= first_k_dense_replace and i % moe_layer_freq == 0.
+void read_deepseek(const Reader& r, const Reader& top, ModelSpec& m) {
+  m.mla.q_lora_rank = r.opt_positive("q_lora_rank").value_or(0);  // null: q_proj (V2-Lite)
+  m.mla.kv_lora_rank = r.get_positive("kv_lora_rank");
+  m.mla.qk_nope_head_dim = r.get_positive("qk_nope_head_dim");
+  m.mla.qk_rope_head_dim = r.get_positive("qk_rope_head_dim");
+  m.mla.v_head_dim = r.get_positive("v_head_dim");
+  // Every query head up-projects its own key from the latent (num_key_value_heads is the head
+  // count in these files); the query/key head width is nope + rope.
+  m.num_kv_heads = m.num_attention_heads;
+  m.head_dim = m.mla.qk_head_dim();
+  m.intermediate_size = r.get_positive("intermediate_size");
+  if (auto experts = r.opt_positive("n_routed_experts")) {
+    if (const int64_t freq = r.opt_positive("moe_layer_freq").value_or(1); freq != 1)
+      r.fail("moe_layer_freq", fmt::format("only 1 (every layer after first_k_dense_replace) is supported, got {}", freq));
+    m.moe.num_experts = *experts;
+    m.moe.experts_per_token = r.get_positive("num_experts_per_tok");
+    m.moe.expert_intermediate_size = r.get_positive("moe_intermediate_size");
+    m.moe.num_shared_experts = r.opt_int("n_shared_experts", 0).value_or(0);
+    m.moe.shared_expert_intermediate_size = m.moe.num_shared_experts > 0 ? m.moe.expert_intermediate_size : 0;
+    m.moe.first_dense_layers = r.opt_int("first_k_dense_replace", 0).value_or(0);
+  }
+  m.mtp_layers = r.opt_int("num_nextn_predict_layers", 0).value_or(0);
+  // DeepSeek-V3's quantization_config: {"quant_method": "fp8", "fmt": "e4m3", "weight_block_size": [128, 128]}.
+  if (const json* q = top.find("quantization_config"); q && q->is_object() && q->value("quant_method", "") == "fp8")
+    m.shipped_weights.linear = m.shipped_weights.experts = q->contains("weight_block_size") ? "fp8_block" : "fp8";
+}
+
+// gpt-oss (modeling_gpt_oss.py): every layer MoE with biased experts and router, attention sinks,
+// alternating sliding/full layers (layer_types); MXFP4 experts per quantization_config.
+void read_gpt_oss(const Reader& r, const Reader& top, ModelSpec& m) {
+  m.moe.num_experts = r.get_positive("num_local_experts");
+  m.moe.experts_per_token = r.get_positive("num_experts_per_tok");
+  m.moe.expert_intermediate_size = r.get_positive("intermediate_size");
+  m.intermediate_size = 0;
+  m.attention_sinks = true;
+  if (const json* q = top.find("quantization_config"); q && q->is_object() && q->value("quant_method", "") == "mxfp4")
+    m.shipped_weights.experts = "mxfp4";
+}
+
+// Llama 4 text model (modeling_llama4.py): MoE every interleave_moe_layer_step-th layer with one
+// shared expert of the routed width; dense layers use intermediate_size_mlp. Chunked local
+// attention (attention_chunk_size) on all but every 4th layer is approximated as a sliding
+// window, as in the library's Llama-4 files.
+void read_llama4(const Reader& r, ModelSpec& m) {
+  m.moe.num_experts = r.get_positive("num_local_experts");
+  m.moe.experts_per_token = r.get_positive("num_experts_per_tok");
+  m.moe.expert_intermediate_size = r.get_positive("intermediate_size");
+  m.moe.num_shared_experts = 1;
+  m.moe.shared_expert_intermediate_size = m.moe.expert_intermediate_size;
+  m.moe.moe_layer_interval = r.opt_positive("interleave_moe_layer_step").value_or(1);
+  m.intermediate_size = m.moe.moe_layer_interval > 1 ? r.get_positive("intermediate_size_mlp") : 0;
+  if (auto chunk = r.opt_positive("attention_chunk_size"))
+    m.sliding_window = {*chunk, r.opt_positive("no_rope_layer_interval").value_or(4)};
+}
+
 std::string dtype_of(const Reader& r, const Reader& top) {
   for (const Reader* reader : {&r, &top})
     for (const char* key : {"torch_dtype", "dtype"})  // transformers >= 4.56 writes "dtype"
@@ -346,8 +406,9 @@ ModelSpec import_json(const std::string& text, const std::string& file) {
 
   // A multimodal Gemma-3 keeps the language model in text_config; its vision tower (SigLIP) is
   // not part of the decoder being simulated and is not counted.
-  const bool multimodal = model_type == "gemma3" && top.has("text_config");
-  const std::string type = model_type == "gemma3" ? "gemma3_text" : model_type;
+  // Llama 4 likewise (its vision model is not counted either).
+  const bool multimodal = (model_type == "gemma3" || model_type == "llama4") && top.has("text_config");
+  const std::string type = model_type == "gemma3" ? "gemma3_text" : model_type == "llama4" ? "llama4_text" : model_type;
   json node = multimodal ? root.at("text_config") : root;
   if (!node.is_object()) top.fail("text_config", "expected an object, got " + describe(node));
   if (type == "gemma3_text") {
@@ -381,6 +442,12 @@ ModelSpec import_json(const std::string& text, const std::string& file) {
   m.max_position_embeddings = r.get_positive(f.positions);
   if (type == "mixtral" || type == "qwen2_moe" || type == "qwen3_moe") {
     read_moe(r, type, m);
+  } else if (type == "deepseek_v2" || type == "deepseek_v3") {
+    read_deepseek(r, top, m);
+  } else if (type == "gpt_oss") {
+    read_gpt_oss(r, top, m);
+  } else if (type == "llama4_text") {
+    read_llama4(r, m);
   } else if (f.ffn_defaults_to_4x) {
     m.intermediate_size = r.opt_positive(f.ffn).value_or(4 * m.hidden_size);
   } else {
@@ -410,7 +477,7 @@ ModelSpec import_json(const std::string& text, const std::string& file) {
   m.tie_word_embeddings = r.opt_bool("tie_word_embeddings")
                               .value_or(top.opt_bool("tie_word_embeddings").value_or(f.tie_default));
   m.dtype = dtype_of(r, top);
-  read_sliding_window(r, type, m);
+  if (type != "llama4_text") read_sliding_window(r, type, m);
   m.validate();
   return m;
 }

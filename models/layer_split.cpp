@@ -122,8 +122,8 @@ LayerSplit split_layers(const ModelSpec& model, const std::vector<double>& gpu_m
   if (static_cast<int64_t>(n) > model.num_layers)
     throw InputError({}, "gpus", fmt::format("{} GPUs for {} layers", n, model.num_layers));
   const QuantizationInfo& quantization = find_quantization(request.quantization);
-  const double kv_per_layer_token =
-      2.0 * static_cast<double>(model.kv_dim()) * kv_cache_bytes_per_element(request.kv_cache_dtype, model.dtype);
+  const double kv_per_layer_token = kv_bytes_per_layer_token_per_gpu(
+      model, ParallelConfig{}, kv_cache_bytes_per_element(request.kv_cache_dtype, model.dtype));
   const double overhead = request.runtime_overhead_bytes >= 0 ? request.runtime_overhead_bytes
                                                               : default_runtime_overhead_bytes(ParallelConfig{});
   LayerSplit split;

@@ -15,9 +15,32 @@ namespace {
 // Parameters of linear layers in one transformer layer held by one TP rank, and of the
 // replicated small tensors (norms, router, biases that are not sharded).
 struct LayerParams {
-  double linear = 0;      // quantizable matrices, already divided among TP ranks
-  double replicated = 0;  // kept in the model dtype on every rank
+  double linear = 0;         // quantizable matrices, already divided among TP ranks
+  double expert_linear = 0;  // the routed experts' matrices (a checkpoint may ship them apart)
+  double replicated = 0;     // kept in the model dtype on every rank
 };
+
+// One MLA layer's attention on one TP rank, as vLLM's DeepseekV2MLAAttention builds it
+// (vllm/model_executor/models/deepseek_v2.py): q_a_proj and kv_a_proj_with_mqa are replicated
+// (fused_qkv_a_proj with disable_tp, ReplicatedLinear without q_lora), q_b_proj / q_proj and
+// kv_b_proj are column-parallel over the heads, o_proj row-parallel.
+void add_mla_attention(const ModelSpec& m, const ParallelConfig& p, LayerParams& out) {
+  const MlaSpec& a = m.mla;
+  const double h = static_cast<double>(m.hidden_size);
+  const double heads = static_cast<double>(query_heads_per_gpu(m, p));
+  const double qk = static_cast<double>(a.qk_head_dim());
+  if (a.q_lora_rank > 0) {
+    const double rank = static_cast<double>(a.q_lora_rank);
+    out.linear += h * rank + rank * heads * qk;
+    out.replicated += rank;  // q_a_layernorm
+  } else {
+    out.linear += h * heads * qk;
+  }
+  out.linear += h * static_cast<double>(a.latent_cache_width()) +
+                static_cast<double>(a.kv_lora_rank) * heads * static_cast<double>(a.qk_nope_head_dim + a.v_head_dim) +
+                heads * static_cast<double>(a.v_head_dim) * h;
+  out.replicated += static_cast<double>(a.kv_lora_rank);  // kv_a_layernorm
+}
 
 double ffn_linear_params(const ModelSpec& m, double width_per_gpu) {
   return (m.gated_mlp ? 3.0 : 2.0) * static_cast<double>(m.hidden_size) * width_per_gpu;
@@ -29,7 +52,11 @@ LayerParams layer_params(const ModelSpec& m, const ParallelConfig& p, int64_t la
   const double q_cols = static_cast<double>(query_heads_per_gpu(m, p) * m.head_dim);
   const double kv_cols = static_cast<double>(kv_heads_per_gpu(m, p) * m.head_dim);
   LayerParams out;
-  out.linear += h * (q_cols + 2 * kv_cols) + q_cols * h;
+  if (m.mla.enabled())
+    add_mla_attention(m, p, out);
+  else
+    out.linear += h * (q_cols + 2 * kv_cols) + q_cols * h;
+  if (m.attention_sinks) out.replicated += q_cols / static_cast<double>(m.head_dim);  // one logit per head
   if (m.qkv_bias) out.replicated += q_cols + 2 * kv_cols;
   if (m.o_proj_bias) out.replicated += h;
   if (m.qk_norm) out.replicated += 2.0 * static_cast<double>(m.head_dim);
@@ -38,10 +65,12 @@ LayerParams layer_params(const ModelSpec& m, const ParallelConfig& p, int64_t la
 
   if (m.is_moe_layer(layer_index)) {
     const double expert_width = static_cast<double>(m.moe.expert_intermediate_size) / tp;
-    out.linear += static_cast<double>(m.moe.num_experts) * ffn_linear_params(m, expert_width);
+    out.expert_linear += static_cast<double>(m.moe.num_experts) * ffn_linear_params(m, expert_width);
     out.linear += static_cast<double>(m.moe.num_shared_experts) *
                   ffn_linear_params(m, static_cast<double>(m.moe.shared_expert_intermediate_size) / tp);
     out.replicated += h * static_cast<double>(m.moe.num_experts);  // router
+    if (m.mlp_bias)  // gpt-oss: each expert's gate/up bias (sharded with its width) and down bias; the router's
+      out.replicated += static_cast<double>(m.moe.num_experts) * ((m.gated_mlp ? 2 : 1) * expert_width + h + 1);
   } else {
     const double width = static_cast<double>(m.intermediate_size) / tp;
     out.linear += ffn_linear_params(m, width);
@@ -93,14 +122,19 @@ double cudagraph_memory_estimate_bytes(int64_t graphs) {
 
 double rope_cache_bytes(const ModelSpec& m) {
   if (m.position_embedding != PositionEmbedding::rope) return 0;
-  return static_cast<double>(m.max_position_embeddings * m.head_dim) * dtype_bytes(m.dtype);
+  // MLA rotates only the qk_rope_head_dim part of each head.
+  const int64_t rotary_dim = m.mla.enabled() ? m.mla.qk_rope_head_dim : m.head_dim;
+  return static_cast<double>(m.max_position_embeddings * rotary_dim) * dtype_bytes(m.dtype);
 }
 
 double stage_weight_bytes(const ModelSpec& m, const ParallelConfig& p,
                           const QuantizationInfo& quantization, int64_t first_layer, int64_t layers) {
   const double model_bytes = dtype_bytes(m.dtype);
-  const double linear_bytes =
-      quantization.weight_bytes_per_param > 0 ? quantization.weight_bytes_per_param : model_bytes;
+  const auto bytes_of = [&](const QuantizationInfo& q) {
+    return q.weight_bytes_per_param > 0 ? q.weight_bytes_per_param : model_bytes;
+  };
+  const double linear_bytes = bytes_of(shipped_or_asked(m.shipped_weights.linear, quantization));
+  const double expert_bytes = bytes_of(shipped_or_asked(m.shipped_weights.experts, quantization));
   const double table_bytes = quantization.quantizes_embeddings ? linear_bytes : model_bytes;
   const double tp = static_cast<double>(p.tensor_parallel);
   const double h = static_cast<double>(m.hidden_size);
@@ -108,7 +142,7 @@ double stage_weight_bytes(const ModelSpec& m, const ParallelConfig& p,
   double bytes = 0;
   for (int64_t i = first_layer; i < first_layer + layers; ++i) {
     const LayerParams params = layer_params(m, p, i);
-    bytes += params.linear * linear_bytes + params.replicated * model_bytes;
+    bytes += params.linear * linear_bytes + params.expert_linear * expert_bytes + params.replicated * model_bytes;
   }
   // vLLM's VocabParallelEmbedding / ParallelLMHead shard the vocabulary across TP ranks.
   const double vocab_table = static_cast<double>(m.vocab_size) / tp * h;
@@ -125,6 +159,23 @@ double stage_weight_bytes(const ModelSpec& m, const ParallelConfig& p,
     if (!m.tie_word_embeddings || !holds_first) bytes += vocab_table * table_bytes;
   }
   return bytes;
+}
+
+std::string weight_format_label(const ModelSpec& m, const std::string& quantization) {
+  if (quantization != "none" || !m.shipped_weights.quantized()) return quantization == "none" ? m.dtype : quantization;
+  const ShippedWeights& w = m.shipped_weights;
+  const std::string linear = w.linear == "none" ? m.dtype : w.linear;
+  if (w.experts == w.linear || !m.moe.enabled()) return linear + " (shipped)";
+  return fmt::format("{}, experts {} (shipped)", linear, w.experts == "none" ? m.dtype : w.experts);
+}
+
+double kv_bytes_per_layer_token_per_gpu(const ModelSpec& m, const ParallelConfig& p, double kv_element_bytes) {
+  // MLA: vLLM's MLAAttentionSpec caches one "head" of kv_lora_rank + qk_rope_head_dim (576)
+  // values per token and layer, and every TP rank holds the whole latent: it is not split
+  // by heads (vllm/v1/kv_cache_interface.py MLAAttentionSpec; attention/layer.py MLAAttention
+  // get_kv_cache_spec with num_kv_heads 1, head_size kv_lora_rank + qk_rope_head_dim).
+  if (m.mla.enabled()) return static_cast<double>(m.mla.latent_cache_width()) * kv_element_bytes;
+  return 2.0 * static_cast<double>(kv_heads_per_gpu(m, p) * m.head_dim) * kv_element_bytes;
 }
 
 int64_t MemoryPlan::concurrent_sequences_at(int64_t context_tokens) const {
@@ -155,13 +206,12 @@ MemoryPlan plan_memory(const ModelSpec& m, const MemoryPlanRequest& r) {
   plan.runtime_overhead_bytes =
       r.runtime_overhead_bytes >= 0 ? r.runtime_overhead_bytes : default_runtime_overhead_bytes(r.parallel);
   plan.cudagraph_memory_bytes = std::max(0.0, r.cudagraph_memory_bytes);
-  plan.kv_bytes_per_token_model = 2.0 * static_cast<double>(m.num_layers * m.kv_dim()) * kv_element_bytes;
+  plan.kv_bytes_per_token_model = static_cast<double>(m.num_layers * m.kv_cache_elements_per_layer()) * kv_element_bytes;
   plan.weight_bytes_model = stage_weight_bytes(m, ParallelConfig{}, quantization, 0, m.num_layers);
 
   const auto layers = pipeline_stage_layers(m.num_layers, r.parallel.pipeline_parallel);
   const auto first = pipeline_stage_first_layer(m.num_layers, r.parallel.pipeline_parallel);
-  const double kv_per_layer_token =
-      2.0 * static_cast<double>(kv_heads_per_gpu(m, r.parallel) * m.head_dim) * kv_element_bytes;
+  const double kv_per_layer_token = kv_bytes_per_layer_token_per_gpu(m, r.parallel, kv_element_bytes);
   plan.num_gpu_blocks = INT64_MAX;
   for (std::size_t s = 0; s < layers.size(); ++s) {
     StageMemory stage;

@@ -67,7 +67,8 @@ struct StageMemory {
 };
 
 struct MemoryPlan {
-  // Whole model, one replica, before any sharding: 2 x layers x kv_heads x head_dim x bytes.
+  // Whole model, one replica, before any sharding: 2 x layers x kv_heads x head_dim x bytes
+  // (MLA: layers x (kv_lora_rank + qk_rope_head_dim) x bytes).
   double kv_bytes_per_token_model = 0;
   double weight_bytes_model = 0;
   std::vector<StageMemory> stages;    // one per pipeline stage (a GPU of that stage)
@@ -108,6 +109,17 @@ double activation_peak_bytes(const ModelSpec& model, const MemoryPlanRequest& re
 // the top-p mask (1) and the scattered result (4) = 28 B; plus the hidden states of the forward.
 double sampler_peak_bytes(const ModelSpec& model, const MemoryPlanRequest& request);
 
+// KV-cache bytes one token takes in one layer on one GPU: K and V of the GPU's KV heads, or the
+// MLA latent, which every TP rank holds whole.
+double kv_bytes_per_layer_token_per_gpu(const ModelSpec& model, const ParallelConfig& parallel,
+                                        double kv_element_bytes);
+
+// How the weights are stored for a request's quantization, for headings: the asked scheme, the
+// model's dtype, or the shipped formats ("fp8_block (shipped)", "bfloat16, experts mxfp4 (shipped)").
+std::string weight_format_label(const ModelSpec& model, const std::string& quantization);
+
+// `quantization` "none" prices each kind of weight in the format the checkpoint ships
+// (ModelSpec::shipped_weights: DeepSeek-V3 fp8_block, gpt-oss mxfp4 experts).
 double stage_weight_bytes(const ModelSpec& model, const ParallelConfig& parallel,
                           const QuantizationInfo& quantization, int64_t first_layer, int64_t layers);
 

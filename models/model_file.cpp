@@ -1,5 +1,6 @@
 #include "model_file.hpp"
 
+#include "quantization.hpp"
 #include "simulator/util/yaml_reader.hpp"
 
 namespace llmpo {
@@ -48,6 +49,8 @@ void read_architecture(StrictMap& a, ModelSpec& m) {
   m.position_embedding = position_from(a.opt_choice("position_embedding", kPositions).value_or("rope"));
   m.learned_position_slots = a.opt_int("learned_position_slots", at_least_one).value_or(0);
   m.dtype = a.get_choice("dtype", kDtypes);
+  m.attention_sinks = a.opt_bool("attention_sinks").value_or(false);
+  m.mtp_layers = a.opt_int("mtp_layers", non_negative()).value_or(0);
   a.reject_unknown_keys();
 }
 
@@ -60,7 +63,33 @@ void read_moe(StrictMap& moe, ModelSpec& m) {
   m.moe.shared_expert_intermediate_size =
       moe.opt_int("shared_expert_intermediate_size", non_negative()).value_or(0);
   m.moe.moe_layer_interval = moe.opt_int("moe_layer_interval", at_least_one).value_or(1);
+  m.moe.first_dense_layers = moe.opt_int("first_dense_layers", non_negative()).value_or(0);
   moe.reject_unknown_keys();
+}
+
+void read_mla(StrictMap& mla, ModelSpec& m) {
+  const NumberRange at_least_one{1, 1e9, false};
+  m.mla.q_lora_rank = mla.opt_int("q_lora_rank", non_negative()).value_or(0);  // 0 / absent = q_proj
+  m.mla.kv_lora_rank = mla.get_int("kv_lora_rank", at_least_one);
+  m.mla.qk_nope_head_dim = mla.get_int("qk_nope_head_dim", at_least_one);
+  m.mla.qk_rope_head_dim = mla.get_int("qk_rope_head_dim", at_least_one);
+  m.mla.v_head_dim = mla.get_int("v_head_dim", at_least_one);
+  mla.reject_unknown_keys();
+}
+
+// Scheme names a checkpoint can ship in: the model's dtype, or a scheme of quantization_schemes().
+std::vector<std::string> shipped_weight_formats() {
+  std::vector<std::string> names;
+  for (const auto& scheme : quantization_schemes()) names.push_back(scheme.name);
+  return names;
+}
+
+void read_shipped_weights(StrictMap& weights, ModelSpec& m) {
+  const std::vector<std::string> formats = shipped_weight_formats();
+  m.shipped_weights.linear = weights.opt_choice("linear", formats).value_or("none");
+  // Experts default to the format of the other linear layers (DeepSeek-V3: fp8_block everywhere).
+  m.shipped_weights.experts = weights.opt_choice("experts", formats).value_or(m.shipped_weights.linear);
+  weights.reject_unknown_keys();
 }
 
 void read_sliding_window(StrictMap& window, ModelSpec& m) {
@@ -86,6 +115,8 @@ ModelSpec parse_model_node(const YAML::Node& root, const std::string& file) {
   read_architecture(architecture, m);
   if (auto moe = top.opt_map("moe")) read_moe(*moe, m);
   if (auto window = top.opt_map("sliding_window")) read_sliding_window(*window, m);
+  if (auto mla = top.opt_map("mla")) read_mla(*mla, m);
+  if (auto weights = top.opt_map("shipped_weights")) read_shipped_weights(*weights, m);
   top.reject_unknown_keys();
   try {
     m.validate();

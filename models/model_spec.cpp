@@ -33,7 +33,8 @@ std::string to_string(PositionEmbedding value) {
 bool ModelSpec::is_moe_layer(int64_t layer_index) const {
   // HF convention (Llama-4 interleave_moe_layer_step, Qwen2-MoE decoder_sparse_step):
   // layer i is MoE when (i + 1) % interval == 0.
-  return moe.enabled() && (layer_index + 1) % moe.moe_layer_interval == 0;
+  // DeepSeek's first_k_dense_replace keeps the first layers dense.
+  return moe.enabled() && layer_index >= moe.first_dense_layers && (layer_index + 1) % moe.moe_layer_interval == 0;
 }
 
 bool ModelSpec::is_sliding_layer(int64_t layer_index) const {
@@ -44,7 +45,9 @@ bool ModelSpec::is_sliding_layer(int64_t layer_index) const {
 
 int64_t ModelSpec::num_moe_layers() const {
   if (!moe.enabled()) return 0;
-  return num_layers / moe.moe_layer_interval;
+  int64_t count = 0;
+  for (int64_t i = 0; i < num_layers; ++i) count += is_moe_layer(i) ? 1 : 0;
+  return count;
 }
 
 int64_t ModelSpec::num_sliding_layers() const {
@@ -78,7 +81,12 @@ double parameter_upper_bound(const ModelSpec& m) {
   const double ffn = static_cast<double>(m.intermediate_size) +
                      experts * static_cast<double>(std::max(m.moe.expert_intermediate_size,
                                                             m.moe.shared_expert_intermediate_size));
-  const double per_layer = (h + 1) * (2 * q + 2 * kv) + 3 * (h + 1) * (ffn + 1) +
+  // MLA: q_a + q_b (or q_proj), kv_a, kv_b and o at their full widths, norms included.
+  const double mla_heads = static_cast<double>(m.num_attention_heads);
+  const double mla = (h + 1) * static_cast<double>(m.mla.q_lora_rank + m.mla.latent_cache_width()) +
+                     (static_cast<double>(m.mla.q_lora_rank + m.mla.kv_lora_rank + 1) + h) * mla_heads *
+                         static_cast<double>(m.mla.qk_head_dim() + m.mla.qk_nope_head_dim + 2 * m.mla.v_head_dim);
+  const double per_layer = (h + 1) * (2 * q + 2 * kv) + mla + 3 * (h + 1) * (ffn + 1) +
                            2 * h * experts +  // router rows and each expert's output bias
                            2 * static_cast<double>(m.norms_per_layer + 2) * (h + static_cast<double>(m.head_dim));
   return static_cast<double>(m.num_layers) * per_layer +
@@ -121,6 +129,13 @@ void ModelSpec::validate() const {
   require_at_most(moe.num_shared_experts, kMaxWidth, "moe.num_shared_experts");
   require_at_most(moe.shared_expert_intermediate_size, kMaxFfnWidth, "moe.shared_expert_intermediate_size");
   require_at_most(moe.moe_layer_interval, kMaxLayers, "moe.moe_layer_interval");
+  require_at_most(moe.first_dense_layers, kMaxLayers, "moe.first_dense_layers");
+  require_at_most(mtp_layers, kMaxLayers, "mtp_layers");
+  require_at_most(mla.q_lora_rank, kMaxWidth, "mla.q_lora_rank");
+  require_at_most(mla.kv_lora_rank, kMaxWidth, "mla.kv_lora_rank");
+  require_at_most(mla.qk_nope_head_dim, kMaxWidth, "mla.qk_nope_head_dim");
+  require_at_most(mla.qk_rope_head_dim, kMaxWidth, "mla.qk_rope_head_dim");
+  require_at_most(mla.v_head_dim, kMaxWidth, "mla.v_head_dim");
   require_at_most(sliding_window.window_tokens, kMaxPositions, "sliding_window.window_tokens");
   require_at_most(sliding_window.global_every, kMaxLayers, "sliding_window.global_every");
   if (num_attention_heads % num_kv_heads != 0)
@@ -144,6 +159,29 @@ void ModelSpec::validate() const {
       throw InputError(pos, "moe.shared_expert_intermediate_size",
                        "must be positive when num_shared_experts > 0");
   }
+  if (mla.enabled()) {
+    if (mla.q_lora_rank < 0) throw InputError(pos, "mla.q_lora_rank", "must be >= 0 (0 = no query compression)");
+    require_positive(mla.qk_nope_head_dim, "mla.qk_nope_head_dim");
+    require_positive(mla.qk_rope_head_dim, "mla.qk_rope_head_dim");
+    require_positive(mla.v_head_dim, "mla.v_head_dim");
+    // The rest of the program sizes queries as heads x head_dim: for MLA that is the query
+    // head width nope + rope, and every query head has its own up-projected key (HF sets
+    // num_key_value_heads = num_attention_heads).
+    if (head_dim != mla.qk_head_dim())
+      throw InputError(pos, "architecture.head_dim",
+                       fmt::format("an MLA model's head_dim must be qk_nope_head_dim + qk_rope_head_dim = {}, got {}",
+                                   mla.qk_head_dim(), head_dim));
+    if (num_kv_heads != num_attention_heads)
+      throw InputError(pos, "architecture.num_kv_heads",
+                       fmt::format("an MLA model up-projects one key per query head: num_kv_heads must equal "
+                                   "num_attention_heads ({}), got {}", num_attention_heads, num_kv_heads));
+  }
+  if (moe.first_dense_layers < 0 || (moe.enabled() && moe.first_dense_layers >= num_layers))
+    throw InputError(pos, "moe.first_dense_layers",
+                     fmt::format("must be between 0 and num_layers - 1 ({}), got {}", num_layers - 1,
+                                 moe.first_dense_layers));
+  if (moe.enabled() && moe.first_dense_layers > 0) require_positive(intermediate_size, "intermediate_size");
+  if (mtp_layers < 0) throw InputError(pos, "mtp_layers", "must be >= 0");
   if (sliding_window.window_tokens < 0 || sliding_window.global_every < 0)
     throw InputError(pos, "sliding_window", "window_tokens and global_every must be >= 0");
   if (position_embedding == PositionEmbedding::learned && learned_position_slots <= 0)
@@ -173,6 +211,22 @@ int64_t norm_parameters(const ModelSpec& m, int64_t width) {
   return m.norm == NormKind::layernorm ? 2 * width : width;  // layernorm has a bias
 }
 
+// One MLA layer's attention (DeepSeek-V2/V3 modeling code): q_a_proj h -> q_lora, its RMSNorm,
+// q_b_proj q_lora -> heads x (nope + rope) (or one q_proj h -> heads x (nope + rope));
+// kv_a_proj_with_mqa h -> kv_lora + rope, its RMSNorm over kv_lora; kv_b_proj kv_lora ->
+// heads x (nope + v); o_proj heads x v -> h.
+int64_t mla_attention_parameters(const ModelSpec& m) {
+  const MlaSpec& a = m.mla;
+  const int64_t heads = m.num_attention_heads;
+  const int64_t q = a.q_lora_rank > 0
+                        ? m.hidden_size * a.q_lora_rank + norm_parameters(m, a.q_lora_rank) +
+                              a.q_lora_rank * heads * a.qk_head_dim()
+                        : m.hidden_size * heads * a.qk_head_dim();
+  const int64_t kv = m.hidden_size * a.latent_cache_width() + norm_parameters(m, a.kv_lora_rank) +
+                     a.kv_lora_rank * heads * (a.qk_nope_head_dim + a.v_head_dim);
+  return q + kv + heads * a.v_head_dim * m.hidden_size;
+}
+
 }  // namespace
 
 ParameterCounts count_parameters(const ModelSpec& m) {
@@ -181,11 +235,13 @@ ParameterCounts count_parameters(const ModelSpec& m) {
   if (m.position_embedding == PositionEmbedding::learned)
     counts.embedding += m.learned_position_slots * m.hidden_size;
 
-  int64_t attention_per_layer = m.hidden_size * (m.q_dim() + 2 * m.kv_dim())  // q, k, v
-                                + m.q_dim() * m.hidden_size;                    // o
+  int64_t attention_per_layer = m.mla.enabled() ? mla_attention_parameters(m)
+                                                : m.hidden_size * (m.q_dim() + 2 * m.kv_dim())  // q, k, v
+                                                      + m.q_dim() * m.hidden_size;              // o
   if (m.qkv_bias) attention_per_layer += m.q_dim() + 2 * m.kv_dim();
   if (m.o_proj_bias) attention_per_layer += m.hidden_size;
   if (m.qk_norm) attention_per_layer += 2 * norm_parameters(m, m.head_dim);
+  if (m.attention_sinks) attention_per_layer += m.num_attention_heads;  // one logit per head
   counts.attention = attention_per_layer * m.num_layers;
 
   const int64_t moe_layers = m.num_moe_layers();
@@ -201,6 +257,7 @@ ParameterCounts count_parameters(const ModelSpec& m) {
     routed_per_layer = m.moe.num_experts * one_expert;
     active_routed_per_layer = m.moe.experts_per_token * one_expert;
     shared_per_layer = m.hidden_size * m.moe.num_experts;  // router
+    if (m.mlp_bias) shared_per_layer += m.moe.num_experts;  // gpt-oss: the router has a bias too
     shared_per_layer += m.moe.num_shared_experts *
                         ffn_parameters(m, m.moe.shared_expert_intermediate_size);
   }

@@ -26,7 +26,34 @@ struct MoeSpec {
   int64_t num_shared_experts = 0;               // always-active experts (Qwen2-MoE, Llama-4)
   int64_t shared_expert_intermediate_size = 0;  // FFN width of one shared expert
   int64_t moe_layer_interval = 1;               // every Nth layer is MoE; the others are dense
+  // The first N layers keep a dense FFN (DeepSeek-V2/V3 first_k_dense_replace: 1 / 3).
+  int64_t first_dense_layers = 0;
   bool enabled() const { return num_experts > 0; }
+};
+
+// Multi-head latent attention (DeepSeek-V2/V3; HF names). Keys and values are cached as one
+// compressed latent of kv_lora_rank values plus a shared RoPE key of qk_rope_head_dim values
+// per token and layer; per-head keys (qk_nope_head_dim) and values (v_head_dim) are
+// up-projected from it by kv_b_proj. Queries go through a low-rank q_a/q_b pair, or one q_proj
+// when q_lora_rank is 0 (HF null: DeepSeek-V2-Lite).
+struct MlaSpec {
+  int64_t q_lora_rank = 0;        // 0 = no query compression (q_proj)
+  int64_t kv_lora_rank = 0;       // 0 = not an MLA model
+  int64_t qk_nope_head_dim = 0;
+  int64_t qk_rope_head_dim = 0;
+  int64_t v_head_dim = 0;
+  bool enabled() const { return kv_lora_rank > 0; }
+  int64_t qk_head_dim() const { return qk_nope_head_dim + qk_rope_head_dim; }
+  // Values one token caches per layer: the latent and the RoPE key (576 for DeepSeek-V3).
+  int64_t latent_cache_width() const { return kv_lora_rank + qk_rope_head_dim; }
+};
+
+// The formats the published checkpoint stores its weights in (a quantization_schemes() name;
+// "none" = the model's dtype). Used when the user asks for no other quantization.
+struct ShippedWeights {
+  std::string linear = "none";   // attention and dense/shared FFN projections
+  std::string experts = "none";  // routed experts (gpt-oss: mxfp4 here, bf16 elsewhere)
+  bool quantized() const { return linear != "none" || experts != "none"; }
 };
 
 // Local attention: some layers attend only to the last window_tokens tokens.
@@ -76,10 +103,23 @@ struct ModelSpec {
   std::string dtype = "bfloat16";       // torch_dtype the weights are published in
   MoeSpec moe;
   SlidingWindowSpec sliding_window;
+  MlaSpec mla;
+  ShippedWeights shipped_weights;
+  // A learned per-head logit added to every softmax denominator (gpt-oss "sinks"): heads x
+  // layers parameters, no KV cache, negligible compute.
+  bool attention_sinks = false;
+  // Multi-token-prediction modules the checkpoint carries beyond num_layers (DeepSeek-V3
+  // num_nextn_predict_layers: 1). Not counted in the parameters nor loaded for serving unless a
+  // speculative proposer uses them; each is one decoder layer (MoE when the model is) plus
+  // two norms and an eh_proj of 2 x hidden -> hidden.
+  int64_t mtp_layers = 0;
 
   // --- derived ---
   int64_t q_dim() const { return num_attention_heads * head_dim; }
   int64_t kv_dim() const { return num_kv_heads * head_dim; }
+  // Elements one token caches in one layer of the whole model: 2 x kv_dim (K and V), or the
+  // MLA latent + RoPE key.
+  int64_t kv_cache_elements_per_layer() const { return mla.enabled() ? mla.latent_cache_width() : 2 * kv_dim(); }
   bool is_moe_layer(int64_t layer_index) const;       // 0-based
   bool is_sliding_layer(int64_t layer_index) const;   // 0-based
   int64_t num_moe_layers() const;
@@ -99,6 +139,9 @@ struct ParameterCounts {
   int64_t norms = 0;               // per-layer and final norms
   int64_t lm_head = 0;             // 0 when tied to the embedding
   int64_t total() const;
+  // Active parameters without the token-embedding table: a lookup, not a matrix multiply.
+  // Model cards (gpt-oss, DeepSeek) quote active counts this way.
+  int64_t active_without_embedding() const { return active_per_token - embedding; }
   // Parameters one token touches: routed experts counted experts_per_token times, not all.
   int64_t active_per_token = 0;
 };

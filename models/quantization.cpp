@@ -21,12 +21,22 @@ constexpr const char* kLlamaCpp = "llama.cpp tools/quantize/README.md: bits/weig
 constexpr const char* kGgmlBlock = "ggml block layout (ggml-common.h): bytes per 32-weight block / 32";
 constexpr const char* kLlamaCppLlama2 = "llama.cpp quantize README, Llama 2 7B table: 3.91 bits/weight / 8";
 constexpr double bits(double bits_per_weight) { return bits_per_weight / 8.0; }
+constexpr const char* kFp8Block = "e4m3 byte + one fp32 scale per 128x128 block (DeepSeek-V3 quantization_config)";
+constexpr const char* kMxfp4 = "OCP Microscaling v1.0: 32 e2m1 values (4 bit) share one e8m0 scale = 4.25 bits";
 }  // namespace
 
 const std::vector<QuantizationInfo>& quantization_schemes() {
   static const std::vector<QuantizationInfo> schemes = {
       {"none", 0.0, false, GemmMath::activation_dtype, "the model's published dtype", ""},
       {"fp8", 1.0, false, GemmMath::fp8, "one byte per FP8 weight (per-tensor scales are negligible)", ""},
+      // DeepSeek-V3's checkpoint: e4m3 weights with one fp32 scale per 128 x 128 block
+      // (quantization_config weight_block_size [128, 128]); vLLM runs them on FP8 tensor cores.
+      {"fp8_block", 1.0 + 4.0 / (128 * 128), false, GemmMath::fp8, kFp8Block, ""},
+      // OCP MXFP4: 4-bit e2m1 values with one e8m0 (1-byte) scale per 32 = 4.25 bits. On Hopper
+      // and older vLLM dequantises in the kernel (Marlin, triton matmul_ogs): bytes saved, math
+      // in 16 bit. Blackwell's FP4 tensor cores are not modelled (the GPU presets list no fp4
+      // peak), so MXFP4 GEMMs run at the 16-bit peak everywhere.
+      {"mxfp4", bits(4.0 + 8.0 / 32), false, GemmMath::activation_dtype, kMxfp4, ""},
       {"int8", 0.5 * 2, false, GemmMath::int8, kSeed, ""},
       {"int4", 0.25 * 2, false, GemmMath::activation_dtype, kSeed, ""},
       {"gptq", 0.25 * 2, false, GemmMath::activation_dtype, kSeed, ""},
@@ -71,6 +81,10 @@ const QuantizationInfo* quantization_of_tag_suffix(const std::string& suffix) {
   for (const auto& scheme : quantization_schemes())
     if (!scheme.ollama_tag.empty() && iequals(scheme.ollama_tag, suffix)) return &scheme;
   return nullptr;
+}
+
+const QuantizationInfo& shipped_or_asked(const std::string& shipped_name, const QuantizationInfo& asked) {
+  return asked.name == "none" ? find_quantization(shipped_name) : asked;
 }
 
 double dtype_bytes(const std::string& dtype) {

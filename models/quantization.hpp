@@ -29,6 +29,11 @@ const QuantizationInfo& find_quantization(const std::string& name);
 // `suffix` names no quantization (e.g. "instruct").
 const QuantizationInfo* quantization_of_tag_suffix(const std::string& suffix);
 
+// The format a model's weights are priced in: what the user asked for, or, when that is "none"
+// (the published weights), the format the checkpoint ships in (ModelSpec::shipped_weights,
+// a scheme name; "none" = the model's dtype).
+const QuantizationInfo& shipped_or_asked(const std::string& shipped_name, const QuantizationInfo& asked);
+
 // Bytes of one element of a torch dtype name: float32 4, bfloat16/float16 2.
 double dtype_bytes(const std::string& dtype);
 

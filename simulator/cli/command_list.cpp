@@ -21,7 +21,7 @@ TextTable model_table(const ModelLibrary& library) {
                    "ffn", "vocab", "max_len", "kv_B_per_token", "moe", "window", "hf_id"});
   for (const auto& m : library.models()) {
     const ParameterCounts counts = count_parameters(m);
-    const double kv_per_token = 2.0 * static_cast<double>(m.num_layers * m.kv_dim()) * dtype_bytes(m.dtype);
+    const double kv_per_token = static_cast<double>(m.num_layers * m.kv_cache_elements_per_layer()) * dtype_bytes(m.dtype);
     table.add_row({m.id, m.family, fmt::format("{:.2f}B", static_cast<double>(counts.total()) / 1e9),
                    fmt::format("{:.2f}B", static_cast<double>(counts.active_per_token) / 1e9),
                    std::to_string(m.num_layers), std::to_string(m.hidden_size),
@@ -86,7 +86,7 @@ std::vector<DataRow> model_rows(const ModelLibrary& library) {
   std::vector<DataRow> rows;
   for (const auto& m : library.models()) {
     const ParameterCounts counts = count_parameters(m);
-    const double kv_per_token = 2.0 * static_cast<double>(m.num_layers * m.kv_dim()) * dtype_bytes(m.dtype);
+    const double kv_per_token = static_cast<double>(m.num_layers * m.kv_cache_elements_per_layer()) * dtype_bytes(m.dtype);
     rows.push_back({{"id", m.id},
                     {"family", m.family},
                     {"params", std::to_string(counts.total())},

@@ -98,7 +98,7 @@ std::string plan_heading(const ModelSpec& model, const GpuSpec& gpu, const Memor
   const std::string typed = model.typed_tag.empty() ? "" : " (" + model.typed_tag + ")";
   return fmt::format("{}{} on {} x {} (TP {}, PP {}), weights {}, KV cache {}\n", model.id, typed, r.parallel.gpus(), gpu.id,
                      r.parallel.tensor_parallel, r.parallel.pipeline_parallel,
-                     r.quantization == "none" ? model.dtype : r.quantization,
+                     weight_format_label(model, r.quantization),
                      r.kv_cache_dtype == "auto" ? model.dtype + " (auto)" : r.kv_cache_dtype);
 }
 
@@ -127,12 +127,24 @@ TextTable plan_table(const ModelSpec& model, const MemoryPlanRequest& r, const M
   table.add_row({"KV page groups", fmt::format("{} + {}", stage.kv_layout.full_groups, stage.kv_layout.sliding_groups),
                  fmt::format("full + sliding-window groups of {} layer(s){}", stage.kv_layout.group_size_layers,
                              stage.kv_layout.hybrid() ? fmt::format(", window {} tokens", stage.kv_layout.window_tokens) : "")});
-  table.add_row({"KV bytes per token (model)", format_thousands(static_cast<int64_t>(plan.kv_bytes_per_token_model)),
-                 fmt::format("2 x {} layers x {} KV heads x {} head_dim x {} B", model.num_layers, model.num_kv_heads,
-                             model.head_dim, plan.kv_bytes_per_token_model / (2.0 * static_cast<double>(model.num_layers * model.kv_dim())))});
-  table.add_row({"KV bytes per token per GPU", format_thousands(static_cast<int64_t>(stage.kv_bytes_per_token)),
-                 fmt::format("this GPU's {} layers and {} KV head(s)", stage.layers,
-                             std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(model.num_kv_heads) / tp)))});
+  const double kv_element_bytes =
+      plan.kv_bytes_per_token_model / static_cast<double>(model.num_layers * model.kv_cache_elements_per_layer());
+  if (model.mla.enabled()) {
+    // MLA caches one latent per token and layer; every TP rank holds all of it.
+    table.add_row({"KV bytes per token (model)", format_thousands(static_cast<int64_t>(plan.kv_bytes_per_token_model)),
+                   fmt::format("{} layers x MLA latent ({} kv_lora_rank + {} rope) x {} B", model.num_layers,
+                               model.mla.kv_lora_rank, model.mla.qk_rope_head_dim, kv_element_bytes)});
+    table.add_row({"KV bytes per token per GPU", format_thousands(static_cast<int64_t>(stage.kv_bytes_per_token)),
+                   fmt::format("this GPU's {} layers, the whole latent replicated on each of {} TP rank(s)", stage.layers,
+                               r.parallel.tensor_parallel)});
+  } else {
+    table.add_row({"KV bytes per token (model)", format_thousands(static_cast<int64_t>(plan.kv_bytes_per_token_model)),
+                   fmt::format("2 x {} layers x {} KV heads x {} head_dim x {} B", model.num_layers, model.num_kv_heads,
+                               model.head_dim, kv_element_bytes)});
+    table.add_row({"KV bytes per token per GPU", format_thousands(static_cast<int64_t>(stage.kv_bytes_per_token)),
+                   fmt::format("this GPU's {} layers and {} KV head(s)", stage.layers,
+                               std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(model.num_kv_heads) / tp)))});
+  }
   table.add_row({"KV blocks", format_thousands(plan.num_gpu_blocks),
                  fmt::format("floor(KV cache / ({} tokens x {} layer(s) x bytes per token per layer))", r.block_size,
                              stage.kv_layout.group_size_layers)});

@@ -143,7 +143,8 @@ int command_roofline(const Args& args, std::ostream& out) {
   }
   const double width = dtype_bytes(model.dtype);
   const double kv_seq_len = static_cast<double>(cached_tokens + input_tokens);
-  const double kv_cache = kv_seq_len * static_cast<double>(model.kv_dim()) * 2 * width *
+  // K and V of every KV head, or MLA's one latent + RoPE key (kv_cache_elements_per_layer).
+  const double kv_cache = kv_seq_len * static_cast<double>(model.kv_cache_elements_per_layer()) * width *
                           static_cast<double>(model.num_layers) * static_cast<double>(batch);
   const double embedding = static_cast<double>(model.hidden_size * model.vocab_size) * width;
   // The storage totals: an id for data, a label for people, the bytes and the formula.
@@ -157,8 +158,11 @@ int command_roofline(const Args& args, std::ostream& out) {
       {"weights_per_gpu_per_step", "weights read per GPU per step", total_weights,
        "sum of weight bytes over all layers and model-level operators"},
       {"kv_cache", "KV cache", kv_cache,
-       fmt::format("kv_seq_len {} x kv_dims {} x 2 x {} B x {} layers x batch {}", kv_seq_len, model.kv_dim(), width,
-                   model.num_layers, batch)},
+       model.mla.enabled()
+           ? fmt::format("kv_seq_len {} x MLA latent {} x {} B x {} layers x batch {}", kv_seq_len,
+                         model.mla.latent_cache_width(), width, model.num_layers, batch)
+           : fmt::format("kv_seq_len {} x kv_dims {} x 2 x {} B x {} layers x batch {}", kv_seq_len, model.kv_dim(),
+                         width, model.num_layers, batch)},
       {"embedding_table", "embedding table", embedding, "hidden_size x vocab_size x dtype"}};
 
   if (format != TableFormat::table) {

@@ -278,9 +278,9 @@ TEST_CASE("hf_config: layer_types lists become an every-Nth-layer-global sliding
 
 TEST_CASE("hf_config: the supported model types are listed in a fixed order") {
   const auto& types = supported_hf_model_types();
-  REQUIRE(types.size() == 16);
+  REQUIRE(types.size() == 21);
   CHECK(types.front() == "llama");
-  CHECK(types.back() == "phi");
+  CHECK(types.back() == "llama4_text");
 }
 
 TEST_CASE("hf_config: malformed JSON is reported at its line and column") {
@@ -294,7 +294,7 @@ TEST_CASE("hf_config: an unsupported model_type lists the supported ones") {
   const std::string what = error_of([] { load("unsupported_bert.json"); });
   CHECK_THAT(what, Catch::Contains("unsupported_bert.json:14:3: model_type: model_type 'bert' is "
                                    "not supported (supported: llama, mistral, mixtral, qwen2,"));
-  CHECK_THAT(what, Catch::Contains("gptj, phi)"));
+  CHECK_THAT(what, Catch::Contains("gptj, phi, deepseek_v2, deepseek_v3, gpt_oss, llama4, llama4_text)"));
 }
 
 TEST_CASE("hf_config: a missing num_hidden_layers names the field") {

@@ -20,15 +20,15 @@ using Catch::Matchers::StartsWith;
 // Loading
 // ---------------------------------------------------------------------------------------------
 
-TEST_CASE("model library: all 35 library files load and validate") {
-  // models/library holds one file per model: 35 of them (codellama-34b ... qwen3-32b).
+TEST_CASE("model library: all 42 library files load and validate") {
+  // models/library holds one file per model: 42 of them (codellama-34b ... qwen3-32b).
   std::size_t yaml_files = 0;
   for (const auto& entry : fs::directory_iterator(model_library_dir()))
     if (entry.path().extension() == ".yaml") ++yaml_files;
-  CHECK(yaml_files == 35);
+  CHECK(yaml_files == 42);
 
   const ModelLibrary& lib = library();
-  REQUIRE(lib.models().size() == 35);
+  REQUIRE(lib.models().size() == 42);
 
   std::set<std::string> ids;
   std::set<std::string> files;
