@@ -343,7 +343,11 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
   };
   if (diagnostics.reported() == errors_before) {
     resolve_draft_model(run, run.pd ? "prefill" : "speculative_config");
-    if (run.pd) resolve_draft_model(run.pd->decode, "decode");
+    if (run.pd) {
+      auto pd = std::make_shared<PdDeployment>(*run.pd);
+      resolve_draft_model(pd->decode, "decode");
+      run.pd = std::move(pd);
+    }
   }
   local.throw_if_any();
   if (diagnostics.reported() != errors_before) return std::nullopt;
