@@ -44,6 +44,10 @@ enum class OpKind {
   lm_head,
   sampling,
   pp_transfer,
+  // Expert parallelism (hardware/expert_parallel.hpp): routed tokens sent to the ranks holding
+  // their experts, and the expert outputs sent back.
+  moe_dispatch,
+  moe_combine,
 };
 
 std::string_view op_name(OpKind kind);   // "Attn - QKV_Proj", as the seed names its rows

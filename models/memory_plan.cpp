@@ -37,8 +37,18 @@ LayerParams layer_params(const ModelSpec& m, const ParallelConfig& p, int64_t la
   out.replicated += static_cast<double>(m.norms_per_layer) * norm_width;
 
   if (m.is_moe_layer(layer_index)) {
-    const double expert_width = static_cast<double>(m.moe.expert_intermediate_size) / tp;
-    out.linear += static_cast<double>(m.moe.num_experts) * ffn_linear_params(m, expert_width);
+    if (p.expert_parallel) {
+      // Whole experts per rank (vLLM determine_expert_map): the first E mod EP ranks hold one
+      // more, and the fullest rank is the one that must fit.
+      const int64_t ep = p.expert_parallel_size();
+      const double local_experts = static_cast<double>((m.moe.num_experts + ep - 1) / ep);
+      out.linear += local_experts * ffn_linear_params(m, static_cast<double>(m.moe.expert_intermediate_size));
+    } else {
+      // Every expert's columns over TP, flattened across DP ranks (vLLM FusedMoEParallelConfig).
+      const double expert_width = static_cast<double>(m.moe.expert_intermediate_size) / static_cast<double>(p.moe_ranks());
+      out.linear += static_cast<double>(m.moe.num_experts) * ffn_linear_params(m, expert_width);
+    }
+    // Shared experts are ordinary MLPs, sharded over the DP rank's TP group.
     out.linear += static_cast<double>(m.moe.num_shared_experts) *
                   ffn_linear_params(m, static_cast<double>(m.moe.shared_expert_intermediate_size) / tp);
     out.replicated += h * static_cast<double>(m.moe.num_experts);  // router
