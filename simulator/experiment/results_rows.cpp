@@ -115,7 +115,7 @@ nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan) {
   const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
   nlohmann::json sweep = nlohmann::json::object();
   for (const auto& [key, value] : point.point.values) sweep[key] = value;
-  return {{"run", run.index},
+  nlohmann::json manifest = {{"run", run.index},
           {"name", run.name},
           {"point", point.point.label()},
           {"sweep", sweep},
@@ -141,6 +141,21 @@ nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan) {
                         {"kv_bytes_per_token_per_gpu", run.memory.limiting().kv_bytes_per_token}}},
           {"seed", point.simulation.seed},
           {"workload", run.workload_index}};
+  // Only deployments that use data / expert parallelism carry the block (older manifests stay as
+  // they were). num_replicas above counts every DP rank (one simulated engine each).
+  const ParallelConfig& p = run.parallel;
+  if (p.data_parallel > 1 || p.expert_parallel) {
+    nlohmann::json ep = {{"data_parallel_size", p.data_parallel}, {"enable_expert_parallel", p.expert_parallel}};
+    if (p.expert_parallel) {
+      ep["expert_parallel_size"] = p.expert_parallel_size();
+      ep["all2all_backend"] = to_string(p.all2all_backend);
+      ep["expert_load"] = p.expert_load.distribution == ExpertLoadDistribution::zipf
+                              ? nlohmann::json{{"distribution", "zipf"}, {"exponent", p.expert_load.zipf_exponent}}
+                              : nlohmann::json{{"distribution", "uniform"}};
+    }
+    manifest["parallelism"] = ep;
+  }
+  return manifest;
 }
 
 CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload) {

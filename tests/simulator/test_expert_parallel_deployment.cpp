@@ -1,0 +1,101 @@
+// Data-parallel attention + expert parallelism in experiment files (simulator/experiment/
+// experiment_sections.cpp read_expert_parallel): vLLM's key names, strict validation at file:line,
+// one simulated engine per DP rank, the manifest's parallelism block.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "experiment_helpers.hpp"
+#include "simulator/experiment/experiment_file.hpp"
+#include "simulator/experiment/experiment_plan.hpp"
+
+using namespace llmpo;
+using namespace llmpo::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// Qwen3-30B-A3B on two H100s as two DP ranks with expert parallelism (line 15: model, 17: DP).
+const char* kDpEp = R"(simulation:
+  seed: 3
+hardware:
+  gpu0: {preset: H100-SXM, count: 2}
+workload:
+  arrival: {process: poisson, rate_per_s: 10}
+  num_requests: 60
+  prompt_tokens: {distribution: uniform, min: 64, max: 512}
+  output_tokens: {distribution: uniform, min: 8, max: 64}
+frameworks_to_test:
+  - name: "dp2_ep2"
+    type: "VLLM"
+    config:
+      gpu_id: "gpu0"
+      model_profile_id: "Qwen3-30B-A3B"
+      max_model_len: 8192
+      data_parallel_size: 2
+      enable_expert_parallel: true
+)";
+
+}  // namespace
+
+TEST_CASE("expert parallel deployment: each DP rank is an engine, the manifest records the layout",
+          "[expert-parallel]") {
+  const Checked ok = validate_text(kDpEp, "ep-ok");
+  INFO(ok.run.err);
+  REQUIRE(ok.run.code == 0);
+  const ExperimentPlan plan = plan_experiment(read_experiment(ok.file, {}), Libraries::load());
+  REQUIRE(plan.runs.size() == 1);
+  const RunSpec& run = plan.runs[0];
+  CHECK(run.replicas == 2);  // two engine cores behind vLLM's DP load balancer
+  CHECK(run.parallel.data_parallel == 2);
+  CHECK(run.parallel.expert_parallel);
+  CHECK(run.parallel.expert_parallel_size() == 2);
+  CHECK(run.parallel.all2all_backend == All2AllBackend::allgather_reducescatter);
+
+  const std::string out = fresh_dir("ep-run");
+  const CliRun ran = run_cli_args({"run", ok.file, "--out", out, "--quiet"});
+  INFO(ran.err);
+  REQUIRE(ran.code == 0);
+  const auto manifest = nlohmann::json::parse(read_file(out + "/manifest.json"));
+  const auto& parallelism = manifest["runs"][0]["parallelism"];
+  CHECK(parallelism["data_parallel_size"] == 2);
+  CHECK(parallelism["enable_expert_parallel"] == true);
+  CHECK(parallelism["expert_parallel_size"] == 2);
+  CHECK(parallelism["all2all_backend"] == "allgather_reducescatter");
+  CHECK(parallelism["expert_load"]["distribution"] == "uniform");
+  CHECK(manifest["runs"][0]["num_replicas"] == 2);
+}
+
+TEST_CASE("expert parallel deployment: bad keys stop at file:line with what is valid", "[expert-parallel]") {
+  // Two DP ranks of one GPU each need two GPUs.
+  const Checked too_few = validate_text(with_edits(kDpEp, {{"count: 2", "count: 1"}}), "ep-gpus");
+  CHECK(too_few.run.code == 2);
+  CHECK_THAT(too_few.run.err, Contains("2 GPUs") && Contains("DP ranks included"));
+  // A dense model has no experts to shard: the error is at enable_expert_parallel (line 18).
+  const Checked dense = validate_text(with_edits(kDpEp, {{"Qwen3-30B-A3B", "Llama3-8B"}}), "ep-dense");
+  CHECK(dense.run.code == 2);
+  CHECK_THAT(dense.run.err, Contains("exp.yaml:18") && Contains("enable_expert_parallel") && Contains("MoE model"));
+  // Backends: an unmodelled one lists the valid ones; DeepEP without expert parallelism is refused.
+  const Checked pplx = validate_text(std::string(kDpEp) + "      all2all_backend: pplx\n", "ep-pplx");
+  CHECK(pplx.run.code == 2);
+  CHECK_THAT(pplx.run.err, Contains("exp.yaml:19") && Contains("deepep_low_latency") && Contains("allgather_reducescatter"));
+  const Checked no_ep = validate_text(with_edits(kDpEp, {{"enable_expert_parallel: true", "all2all_backend: deepep_high_throughput"}}),
+                                      "ep-no-ep");
+  CHECK(no_ep.run.code == 2);
+  CHECK_THAT(no_ep.run.err, Contains("exp.yaml:18") && Contains("enable_expert_parallel: true"));
+  // expert_load: zipf needs its exponent; uniform takes none; unknown keys are named.
+  const Checked zipf = validate_text(std::string(kDpEp) + "      expert_load: {distribution: zipf}\n", "ep-zipf");
+  CHECK(zipf.run.code == 2);
+  CHECK_THAT(zipf.run.err, Contains("exp.yaml:19") && Contains("exponent"));
+  const Checked uniform =
+      validate_text(std::string(kDpEp) + "      expert_load: {distribution: uniform, exponent: 1}\n", "ep-uniform");
+  CHECK(uniform.run.code == 2);
+  CHECK_THAT(uniform.run.err, Contains("exponent") && Contains("zipf only"));
+  const Checked zipf_ok =
+      validate_text(std::string(kDpEp) + "      expert_load: {distribution: zipf, exponent: 1.2}\n", "ep-zipf-ok");
+  CHECK(zipf_ok.run.code == 0);
+  // data_parallel_size out of range.
+  const Checked zero = validate_text(with_edits(kDpEp, {{"data_parallel_size: 2", "data_parallel_size: 0"}}), "ep-zero");
+  CHECK(zero.run.code == 2);
+  CHECK_THAT(zero.run.err, Contains("exp.yaml:17") && Contains("data_parallel_size"));
+}
