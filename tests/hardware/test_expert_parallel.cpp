@@ -243,3 +243,33 @@ TEST_CASE("expert parallel: DP2 + EP2 against TP2 on two H100s, same tokens in f
   CHECK(ep_small > tp_small);
   CHECK(ep_large < tp_large);
 }
+
+TEST_CASE("expert parallel: DeepEP low-latency exchanges of a DeepSeek-V3-shaped layer beside DeepEP's published latencies",
+          "[expert-parallel]") {
+  // DeepEP's legacy README (deepseek-ai/DeepEP docs/legacy.md, "Low-latency kernels with pure
+  // RDMA", H800 + CX7 400 Gb/s): 128 tokens per rank, hidden 7168, top-8 of 256 experts, FP8
+  // dispatch, BF16 combine: dispatch 77 us (EP 8), 118 us (EP 16); combine 114 us, 195 us.
+  // The same shape here, on H100-SXM with nvswitch-hopper in the node and infiniband-400g across.
+  ModelSpec v3 = models().find("Qwen3-30B-A3B");
+  v3.hidden_size = 7168;
+  v3.moe.num_experts = 256;
+  v3.moe.experts_per_token = 8;
+  const GpuSpec& h100 = gpus().find("H100-SXM");
+  const CollectiveLink nvlink = collective_link(links().find("nvswitch-hopper"), h100, 8);
+  const CollectiveLink ib = collective_link(links().find("infiniband-400g"), h100, 16);
+  const auto time_us = [&](int64_t ranks, bool dispatch) {
+    const MoeExchangeBytes b =
+        moe_exchange_bytes(v3, data_expert_parallel(1, ranks, All2AllBackend::deepep_low_latency), 128, 2, 8);
+    return 1e6 * moe_exchange_time_s(dispatch ? b.dispatch : b.combine, b.peers, b.peers_per_node, nvlink, &ib);
+  };
+  // EP 8, one node: dispatch 128 x 8 x 7/8 x (7168 + 224) = 6,623,232 bytes over NVLink,
+  //   20.26 + 6,623,232 / 290.52e9 (22.80) = 43.06 us (DeepEP 77 us over RDMA);
+  // combine 128 x 7 x 14,336 = 12,845,056 bytes: 20.26 + 44.21 = 64.47 us (DeepEP 114 us).
+  CHECK(time_us(8, true) == Approx(43.06).epsilon(2e-3));
+  CHECK(time_us(8, false) == Approx(64.47).epsilon(2e-3));
+  // EP 16, two nodes: dispatch 7,096,320 bytes, 8/15 of it (3,784,704) over InfiniBand:
+  //   Simple 32.14 + 12 x 8 + 3,784,704 / 40e9 (94.62) = 222.76 us (DeepEP 118 us);
+  // combine 13,762,560 bytes, 7,340,032 across: 128.14 + 183.50 = 311.64 us (DeepEP 195 us).
+  CHECK(time_us(16, true) == Approx(222.76).epsilon(2e-3));
+  CHECK(time_us(16, false) == Approx(311.64).epsilon(2e-3));
+}
