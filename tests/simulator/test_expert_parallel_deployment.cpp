@@ -99,3 +99,26 @@ TEST_CASE("expert parallel deployment: bad keys stop at file:line with what is v
   CHECK(zero.run.code == 2);
   CHECK_THAT(zero.run.err, Contains("exp.yaml:17") && Contains("data_parallel_size"));
 }
+
+TEST_CASE("expert parallel deployment: `step` shows the MoE dispatch / combine of a DP + EP layout", "[expert-parallel]") {
+  const std::vector<std::string> base = {"step", "--model", "Qwen3-30B-A3B", "--gpu", "H100-SXM", "--batch", "64",
+                                         "--format", "json"};
+  std::vector<std::string> ep = base;
+  for (const char* c : {"data_parallel_size=4", "enable_expert_parallel=true"}) {
+    ep.push_back("--config");
+    ep.push_back(c);
+  }
+  const CliRun with = run_cli_args(ep);
+  INFO(with.err);
+  REQUIRE(with.code == 0);
+  const auto j = nlohmann::json::parse(with.out);
+  // 4 DP ranks, default all-gather: (4 - 1) x 64 x 2048 x 2 = 786,432 bytes each way per layer, over
+  // 48 layers; each exchange is at least the LL protocol's fixed 4.65 + 1.91 x 3 = 10.38 us.
+  REQUIRE(j.contains("moe_all_to_all_s"));
+  CHECK(j["moe_all_to_all_s"].get<double>() > 2 * 48 * 10.38e-6);
+  CHECK(j["all_reduce_s"].get<double>() == 0.0);  // TP 1: no all-reduce
+  // A plain TP 1 step has no such record.
+  const CliRun without = run_cli_args(base);
+  REQUIRE(without.code == 0);
+  CHECK_FALSE(nlohmann::json::parse(without.out).contains("moe_all_to_all_s"));
+}
