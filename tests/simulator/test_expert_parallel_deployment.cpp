@@ -122,3 +122,22 @@ TEST_CASE("expert parallel deployment: `step` shows the MoE dispatch / combine o
   REQUIRE(without.code == 0);
   CHECK_FALSE(nlohmann::json::parse(without.out).contains("moe_all_to_all_s"));
 }
+
+TEST_CASE("expert parallel deployment: `memory --dp 2 --enable-expert-parallel` plans one rank's GPU", "[expert-parallel]") {
+  const auto weights = [](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"memory", "--model", "Qwen3-30B-A3B", "--gpu", "H100-SXM", "--format", "json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const CliRun run = run_cli_args(args);
+    INFO(run.err);
+    REQUIRE(run.code == 0);
+    return nlohmann::json::parse(run.out)["weight_bytes_per_gpu"].get<double>();
+  };
+  // As worked in tests/hardware/test_expert_parallel.cpp: DP2 + EP2 holds 1,528,299,520 bytes more
+  // than TP2 (attention, embedding and LM head whole; the same expert bytes).
+  CHECK(weights({"--dp", "2", "--enable-expert-parallel"}) - weights({"--tp", "2"}) == 1528299520.0);
+  CHECK(weights({"--data-parallel-size", "2", "--enable-expert-parallel"}) == weights({"--dp", "2", "--enable-expert-parallel"}));
+  // A dense model: exit 2 naming the flag.
+  const CliRun dense = run_cli_args({"memory", "--model", "Llama3-8B", "--gpu", "H100-SXM", "--enable-expert-parallel"});
+  CHECK(dense.code == 2);
+  CHECK_THAT(dense.err, Contains("--enable-expert-parallel") && Contains("MoE model"));
+}
