@@ -273,3 +273,20 @@ TEST_CASE("expert parallel: DeepEP low-latency exchanges of a DeepSeek-V3-shaped
   CHECK(time_us(16, true) == Approx(222.76).epsilon(2e-3));
   CHECK(time_us(16, false) == Approx(311.64).epsilon(2e-3));
 }
+
+TEST_CASE("expert parallel: a skewed expert load slows the busiest rank's experts, not the exchange", "[expert-parallel]") {
+  const ModelSpec& qwen = models().find("Qwen3-30B-A3B");
+  const GpuSpec& h100 = gpus().find("H100-SXM");
+  ParallelConfig skewed = data_expert_parallel(1, 8, All2AllBackend::deepep_high_throughput);
+  skewed.expert_load.distribution = ExpertLoadDistribution::zipf;
+  skewed.expert_load.zipf_exponent = 1.2;
+  const CostModel uniform_model(qwen, h100, options_for(data_expert_parallel(1, 8, All2AllBackend::deepep_high_throughput)));
+  const CostModel skewed_model(qwen, h100, options_for(skewed));
+  const StepBreakdown u = uniform_model.breakdown(decode_step(uniform_model, 256));
+  const StepBreakdown z = skewed_model.breakdown(decode_step(skewed_model, 256));
+  // The busiest rank receives more assignments: more rows through its experts' GEMMs.
+  CHECK(op_time_s(z, OpKind::expert_gate_up) > op_time_s(u, OpKind::expert_gate_up));
+  CHECK(op_time_s(z, OpKind::expert_act_mul) > op_time_s(u, OpKind::expert_act_mul));
+  // Dispatch bytes depend on where tokens go, which the model takes as uniform ranks either way.
+  CHECK(op_time_s(z, OpKind::moe_dispatch) == op_time_s(u, OpKind::moe_dispatch));
+}
