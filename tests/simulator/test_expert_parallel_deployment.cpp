@@ -141,3 +141,21 @@ TEST_CASE("expert parallel deployment: `memory --dp 2 --enable-expert-parallel` 
   CHECK(dense.code == 2);
   CHECK_THAT(dense.err, Contains("--enable-expert-parallel") && Contains("MoE model"));
 }
+
+TEST_CASE("expert parallel deployment: `roofline` lists dispatch and combine with --dp and --enable-expert-parallel",
+          "[expert-parallel]") {
+  const CliRun ep = run_cli_args({"roofline", "Qwen3-30B-A3B", "--dp", "4", "--enable-expert-parallel", "--all2all-backend",
+                                  "deepep_high_throughput", "--batch", "32", "--format", "csv"});
+  INFO(ep.err);
+  REQUIRE(ep.code == 0);
+  CHECK_THAT(ep.out, Contains("Moe - Dispatch") && Contains("Moe - Combine"));
+  const CliRun tp = run_cli_args({"roofline", "Qwen3-30B-A3B", "--tp", "4", "--batch", "32", "--format", "csv"});
+  REQUIRE(tp.code == 0);
+  CHECK_THAT(tp.out, !Contains("Moe - Dispatch"));
+  const CliRun no_ep = run_cli_args({"roofline", "Qwen3-30B-A3B", "--dp", "4", "--all2all-backend", "deepep_low_latency"});
+  CHECK(no_ep.code == 2);
+  CHECK_THAT(no_ep.err, Contains("--all2all-backend") && Contains("--enable-expert-parallel"));
+  const CliRun dense = run_cli_args({"roofline", "Llama3-8B", "--enable-expert-parallel"});
+  CHECK(dense.code == 2);
+  CHECK_THAT(dense.err, Contains("--enable-expert-parallel") && Contains("MoE model"));
+}
