@@ -221,6 +221,8 @@ const std::vector<DeploymentConfigKey>& deployment_config_keys() {
       {"enforce_eager", {"VLLM"}}, {"scheduler_reserve_full_isl", {"VLLM"}},
       {"kv_offloading_size", {"VLLM"}}, {"kv_offloading_backend", {"VLLM"}},
       {"speculative_config", {"VLLM"}},
+      {"data_parallel_size", {"VLLM"}}, {"enable_expert_parallel", {"VLLM"}}, {"all2all_backend", {"VLLM"}},
+      {"expert_load", {"VLLM"}},
       {"batch_size", {"STATIC"}}, {"batch_timeout_s", {"STATIC"}},
       {"mem_fraction_static", {"SGLANG"}}, {"chunked_prefill_size", {"SGLANG"}}, {"max_prefill_tokens", {"SGLANG"}},
       {"max_running_requests", {"SGLANG"}}, {"schedule_policy", {"SGLANG"}}, {"schedule_conservativeness", {"SGLANG"}},

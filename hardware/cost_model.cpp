@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "expert_parallel.hpp"
 #include "models/quantization.hpp"
 #include "simulator/util/error.hpp"
 
@@ -78,15 +79,25 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const CostModel
                         geometry_.kv_bytes);
   attention_peak_ = sixteen_bit_peak(gpu, model.dtype);
 
-  const bool multi_gpu = p.tensor_parallel > 1 || p.pipeline_parallel > 1;
+  const bool moe_group = model.moe.enabled() && p.data_parallel > 1;
+  const bool multi_gpu = p.tensor_parallel > 1 || p.pipeline_parallel > 1 || moe_group;
   if (multi_gpu && options.intra_node == nullptr)
     throw InputError({}, "interconnect", "a multi-GPU configuration needs an interconnect preset");
   const bool tp_spans_nodes = p.tensor_parallel > gpu.max_gpus_per_node;
   const bool pp_spans_nodes = p.gpus() > gpu.max_gpus_per_node;
-  if ((tp_spans_nodes || pp_spans_nodes) && options.inter_node == nullptr)
+  moe_spans_nodes_ = moe_group && p.moe_ranks() > gpu.max_gpus_per_node;
+  if ((tp_spans_nodes || pp_spans_nodes || moe_spans_nodes_) && options.inter_node == nullptr)
     throw InputError({}, "interconnect",
                      fmt::format("{} GPUs span more than one {}-GPU node: an inter-node interconnect is needed",
-                                 p.gpus(), gpu.max_gpus_per_node));
+                                 moe_spans_nodes_ ? p.moe_ranks() * p.pipeline_parallel : p.gpus(),
+                                 gpu.max_gpus_per_node));
+  if (moe_group) {
+    const MoeExchangeBytes exchange = moe_exchange_bytes(model, p, 1, act_bytes, gpu.max_gpus_per_node);
+    moe_intra_link_ = collective_link(*options.intra_node, gpu, exchange.peers_per_node);
+    if (moe_spans_nodes_) moe_inter_link_ = collective_link(*options.inter_node, gpu, exchange.peers);
+  }
+  if (p.expert_parallel)
+    busiest_rank_share_ = busiest_rank_share(model.moe.num_experts, p.expert_parallel_size(), p.expert_load);
   if (p.tensor_parallel > 1)
     tp_link_ = collective_link(tp_spans_nodes ? *options.inter_node : *options.intra_node, gpu, p.tensor_parallel,
                                options.use_custom_all_reduce && !tp_spans_nodes);
@@ -148,19 +159,49 @@ void CostModel::add_ffn_ops(double tokens, int kind_index, bool moe, std::vector
     return;
   }
   const MoeSpec& m = model_.moe;
+  const ParallelConfig& p = options_.parallel;
   const double experts = static_cast<double>(m.num_experts);
   const double top_k = static_cast<double>(m.experts_per_token);
-  const double width = static_cast<double>(m.expert_intermediate_size) / tp;
-  // The router is small and replicated: every GPU scores every expert.
+  const double dp = static_cast<double>(p.data_parallel);
+  // The router is small and replicated: every GPU scores every expert of its own tokens.
   ops.push_back(make(OpKind::moe_router, kind_index, count, linear_work(tokens, g.hidden, experts, g.act_bytes, g.act_bytes)));
-  const double touched = expected_touched_experts(experts, top_k, tokens);
-  const double tokens_per_expert = touched > 0 ? tokens * top_k / touched : 0;
+  const MoeExchangeBytes exchange = moe_exchange_bytes(model_, p, tokens, g.act_bytes, gpu_.max_gpus_per_node);
+  auto add_exchange = [&](OpKind kind, double bytes) {
+    if (bytes <= 0) return;
+    OperatorWork work;
+    work.message_bytes = bytes;
+    OperatorCost cost{kind, kind_index, count, work, {}};
+    cost.time.time_s = moe_exchange_time_s(bytes, exchange.peers, exchange.peers_per_node, moe_intra_link_,
+                                           moe_spans_nodes_ ? &moe_inter_link_ : nullptr);
+    cost.time.memory_s = cost.time.time_s;
+    cost.time.bound = Bound::network;
+    ops.push_back(cost);
+  };
+  add_exchange(OpKind::moe_dispatch, exchange.dispatch);
+  // Token-expert assignments this rank computes, the experts they touch and each one's width.
+  double assignments = 0, touched = 0, width = 0;
+  if (p.expert_parallel) {
+    // Whole experts per rank; the busiest rank (hardware/expert_parallel.hpp) sets the time. The
+    // group routes every DP rank's tokens (lockstep: each DP rank is assumed to carry `tokens`).
+    const int64_t ranks = p.expert_parallel_size();
+    const double local_experts = static_cast<double>(experts_per_rank(m.num_experts, ranks).front());
+    assignments = expected_busiest_rank_assignments(dp * tokens * top_k, busiest_rank_share_, ranks);
+    touched = expected_touched_experts(local_experts, 1, assignments);
+    width = static_cast<double>(m.expert_intermediate_size);
+  } else {
+    // Every expert's columns split over TP x DP ranks; each rank sees the whole group's tokens.
+    assignments = dp * tokens * top_k;
+    touched = expected_touched_experts(experts, top_k, dp * tokens);
+    width = static_cast<double>(m.expert_intermediate_size) / static_cast<double>(p.moe_ranks());
+  }
+  const double tokens_per_expert = touched > 0 ? assignments / touched : 0;
   ops.push_back(make(OpKind::expert_gate_up, kind_index, count,
                      linear_work(tokens_per_expert, g.hidden, width * up_factor, g.act_bytes, g.expert_weight_bytes, touched)));
   ops.push_back(make(OpKind::expert_act_mul, kind_index, count,
-                     act_mul_work(width, tokens * top_k, g.act_bytes, g.gated_mlp, accounting)));
+                     act_mul_work(width, assignments, g.act_bytes, g.gated_mlp, accounting)));
   ops.push_back(make(OpKind::expert_down, kind_index, count,
                      linear_work(tokens_per_expert, width, g.hidden, g.act_bytes, g.expert_weight_bytes, touched)));
+  add_exchange(OpKind::moe_combine, exchange.combine);
   if (m.num_shared_experts > 0)
     add_dense_ffn(static_cast<double>(m.num_shared_experts * m.shared_expert_intermediate_size) / tp);
 }

@@ -22,8 +22,8 @@ struct CostModelOptions {
   std::string quantization = "none";
   std::string kv_cache_dtype = "auto";
   Accounting accounting = Accounting::corrected;
-  // Links for TP collectives and PP transfers: `intra_node` while the GPUs fit in one node,
-  // `inter_node` once they span nodes. Required only when TP or PP > 1.
+  // Links for TP collectives, PP transfers and MoE dispatch / combine: `intra_node` while the GPUs
+  // fit in one node, `inter_node` once they span nodes. Required only when TP, PP or (MoE) DP > 1.
   const InterconnectSpec* intra_node = nullptr;
   const InterconnectSpec* inter_node = nullptr;
   // vLLM's decoder layers fuse each residual add into the RMSNorm that follows it
@@ -119,6 +119,12 @@ class CostModel {
   double kernels_per_step_ = 0;
   CollectiveLink tp_link_;
   CollectiveLink pp_link_;
+  // MoE dispatch / combine between DP ranks (hardware/expert_parallel.hpp): the NVLink domain
+  // and, when the MoE group spans nodes, the RDMA network.
+  CollectiveLink moe_intra_link_;
+  CollectiveLink moe_inter_link_;
+  bool moe_spans_nodes_ = false;
+  double busiest_rank_share_ = 1;  // q of expert_parallel.hpp under expert parallelism
   std::vector<LayerKind> layer_kinds_;
   std::vector<std::vector<int64_t>> kind_count_per_stage_;  // [stage][kind]
   // Memo of token_part_s / sequence_part_s by integer count (NaN = not computed yet).

@@ -233,4 +233,9 @@ double send_recv_time_s(double bytes, const CollectiveLink& link) {
   return fastest(link, 1.0, bytes);
 }
 
+double all_to_all_time_s(double bytes, int64_t ranks, const CollectiveLink& link) {
+  if (ranks <= 1 || bytes <= 0) return 0.0;
+  return fastest(link, static_cast<double>(ranks) - 1.0, bytes);
+}
+
 }  // namespace llmpo

@@ -123,5 +123,9 @@ double nccl_all_reduce_time_s(double bytes, int64_t ranks, const CollectiveLink&
 // What the cost model charges: choose_all_reduce, then that algorithm's time.
 double all_reduce_time_s(double bytes, int64_t ranks, const CollectiveLink& link);
 double send_recv_time_s(double bytes, const CollectiveLink& link);
+// An all-to-all in which each of `ranks` ranks sends `bytes` in all, spread over its peers (MoE
+// dispatch / combine): the fastest of the Simple and LL protocols of
+//   latency + latency_per_rank (ranks - 1) + bytes / bandwidth  (no in-switch reduction applies).
+double all_to_all_time_s(double bytes, int64_t ranks, const CollectiveLink& link);
 
 }  // namespace llmpo

@@ -33,6 +33,8 @@ std::string_view op_name(OpKind kind) {
     case OpKind::mla_q_up: return "Attn - MLA_Q_Up";
     case OpKind::mla_kv_up: return "Attn - MLA_KV_Up";
     case OpKind::mla_absorb: return "Attn - MLA_Absorb";
+    case OpKind::moe_dispatch: return "Moe - Dispatch";
+    case OpKind::moe_combine: return "Moe - Combine";
   }
   return "?";
 }
@@ -53,7 +55,9 @@ OpClass op_class(OpKind kind) {
     case OpKind::lm_head: return OpClass::gemm;
     case OpKind::attention: return OpClass::attention;
     case OpKind::attn_all_reduce:
-    case OpKind::ffn_all_reduce: return OpClass::collective;
+    case OpKind::ffn_all_reduce:
+    case OpKind::moe_dispatch:
+    case OpKind::moe_combine: return OpClass::collective;
     case OpKind::pp_transfer: return OpClass::transfer;
     default: return OpClass::elementwise;
   }

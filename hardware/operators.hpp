@@ -47,6 +47,10 @@ enum class OpKind {
   mla_q_up,     // MLA q_b_proj / q_proj (hardware/mla_operators.hpp)
   mla_kv_up,    // MLA kv_b_proj over the prefills' context (decompressed form)
   mla_absorb,   // MLA W_UK / W_UV batched GEMMs of the decodes (absorbed form)
+  // Expert parallelism (hardware/expert_parallel.hpp): routed tokens sent to the ranks holding
+  // their experts, and the expert outputs sent back.
+  moe_dispatch,
+  moe_combine,
 };
 
 std::string_view op_name(OpKind kind);   // "Attn - QKV_Proj", as the seed names its rows

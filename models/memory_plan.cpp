@@ -64,13 +64,25 @@ LayerParams layer_params(const ModelSpec& m, const ParallelConfig& p, int64_t la
   out.replicated += static_cast<double>(m.norms_per_layer) * norm_width;
 
   if (m.is_moe_layer(layer_index)) {
-    const double expert_width = static_cast<double>(m.moe.expert_intermediate_size) / tp;
-    out.expert_linear += static_cast<double>(m.moe.num_experts) * ffn_linear_params(m, expert_width);
+    // Experts held by this GPU and the width of each.
+    double experts_here = static_cast<double>(m.moe.num_experts);
+    double expert_width = static_cast<double>(m.moe.expert_intermediate_size);
+    if (p.expert_parallel) {
+      // Whole experts per rank (vLLM determine_expert_map): the first E mod EP ranks hold one
+      // more, and the fullest rank is the one that must fit.
+      const int64_t ep = p.expert_parallel_size();
+      experts_here = static_cast<double>((m.moe.num_experts + ep - 1) / ep);
+    } else {
+      // Every expert's columns over TP, flattened across DP ranks (vLLM FusedMoEParallelConfig).
+      expert_width /= static_cast<double>(p.moe_ranks());
+    }
+    out.expert_linear += experts_here * ffn_linear_params(m, expert_width);
+    // Shared experts are ordinary MLPs, sharded over the DP rank's TP group.
     out.linear += static_cast<double>(m.moe.num_shared_experts) *
                   ffn_linear_params(m, static_cast<double>(m.moe.shared_expert_intermediate_size) / tp);
     out.replicated += h * static_cast<double>(m.moe.num_experts);  // router
     if (m.mlp_bias)  // gpt-oss: each expert's gate/up bias (sharded with its width) and down bias; the router's
-      out.replicated += static_cast<double>(m.moe.num_experts) * ((m.gated_mlp ? 2 : 1) * expert_width + h + 1);
+      out.replicated += experts_here * ((m.gated_mlp ? 2 : 1) * expert_width + h) + static_cast<double>(m.moe.num_experts);
   } else {
     const double width = static_cast<double>(m.intermediate_size) / tp;
     out.linear += ffn_linear_params(m, width);

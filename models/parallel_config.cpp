@@ -20,6 +20,16 @@ std::string valid_tp_list(const ModelSpec& model) {
 
 }  // namespace
 
+const std::vector<std::string>& all2all_backend_names() {
+  static const std::vector<std::string> names = {"allgather_reducescatter", "deepep_high_throughput",
+                                                 "deepep_low_latency"};
+  return names;
+}
+
+const char* to_string(All2AllBackend backend) {
+  return all2all_backend_names()[static_cast<std::size_t>(backend)].c_str();
+}
+
 void check_parallel_config(const ModelSpec& model, const ParallelConfig& parallel) {
   const int64_t tp = parallel.tensor_parallel;
   const int64_t pp = parallel.pipeline_parallel;
@@ -35,6 +45,25 @@ void check_parallel_config(const ModelSpec& model, const ParallelConfig& paralle
   if (pp > model.num_layers)
     throw InputError({}, "pipeline_parallel_degree",
                      fmt::format("PP {} exceeds {}'s {} layers", pp, model.id, model.num_layers));
+  if (parallel.data_parallel < 1)
+    throw InputError({}, "data_parallel_size", fmt::format("must be >= 1, got {}", parallel.data_parallel));
+  if (parallel.expert_parallel) {
+    // vLLM's FusedMoE only exists in MoE models; a dense model with the flag has nothing to shard.
+    if (!model.moe.enabled())
+      throw InputError({}, "enable_expert_parallel",
+                       fmt::format("{} is a dense model: expert parallelism needs an MoE model", model.id));
+    const int64_t ep = parallel.expert_parallel_size();
+    if (ep > model.moe.num_experts)
+      throw InputError({}, "enable_expert_parallel",
+                       fmt::format("EP = TP {} x DP {} = {} ranks exceeds {}'s {} routed experts", tp,
+                                   parallel.data_parallel, ep, model.id, model.moe.num_experts));
+  } else if (model.moe.enabled() && parallel.data_parallel > 1 &&
+             model.moe.expert_intermediate_size % parallel.moe_ranks() != 0) {
+    throw InputError({}, "data_parallel_size",
+                     fmt::format("without expert parallelism vLLM shards each expert over TP x DP = {} ranks, which "
+                                 "does not divide {}'s expert width {}; set enable_expert_parallel: true",
+                                 parallel.moe_ranks(), model.id, model.moe.expert_intermediate_size));
+  }
 }
 
 int64_t query_heads_per_gpu(const ModelSpec& model, const ParallelConfig& parallel) {

@@ -35,6 +35,11 @@ void declare_memory_options(ArgParser& p) {
   p.option("tp", "N", "tensor-parallel degree", "1");
   p.option("pp", "N", "pipeline-parallel degree", "1");
   declare_vllm_parallel_aliases(p);
+  p.option("dp", "N", "data-parallel ranks (vLLM --data-parallel-size): an MoE model's experts are shared over TP x DP "
+                      "ranks; the plan is one rank's GPU",
+           "1");
+  p.alias("dp", "--data-parallel-size");
+  p.flag("enable-expert-parallel", "shard an MoE model's routed experts whole over TP x DP ranks (vLLM --enable-expert-parallel)");
   p.option("quantization", "Q", "weight quantization (see `list quantizations`)", "none, or the one an Ollama tag names");
   p.option("kv-cache-dtype", "T", "auto, bfloat16, float16, fp8", "auto");
   p.option("max-model-len", "TOKENS", "longest sequence to serve", "the model's max_position_embeddings");
@@ -59,6 +64,8 @@ MemoryPlanRequest request_from(const ArgParser& p, const ModelSpec& model, doubl
   MemoryPlanRequest r;
   r.parallel.tensor_parallel = p.get_int("tp", 1, 1, 4096);
   r.parallel.pipeline_parallel = p.get_int("pp", 1, 1, 4096);
+  r.parallel.data_parallel = p.get_int("dp", 1, 1, 4096);
+  r.parallel.expert_parallel = p.has("enable-expert-parallel");
   r.quantization = quantization_from(p, model);
   r.kv_cache_dtype = p.get_or("kv-cache-dtype", "auto");
   r.gpu_memory_bytes = gpu_memory_bytes;
@@ -338,7 +345,16 @@ int command_memory(const Args& args, std::ostream& out) {
   if (!p.has("gpu")) throw InputError({}, "--gpu", "is required (or --gpus for unequal GPUs)");
   const GpuSpec gpu = at_flag("--gpu", [&] { return resolve_gpu(p.get("gpu"), libraries.gpus); });
   const MemoryPlanRequest request = request_from(p, model, gpu.memory_bytes, gpu.id);
-  const MemoryPlan plan = plan_memory(model, request);
+  const MemoryPlan plan = [&] {
+    try {
+      return plan_memory(model, request);
+    } catch (const InputError& error) {
+      // The layout checks name experiment keys; here the flags set them.
+      if (error.key_path() == "enable_expert_parallel") throw InputError({}, "--enable-expert-parallel", error.message());
+      if (error.key_path() == "data_parallel_size") throw InputError({}, "--dp", error.message());
+      throw;
+    }
+  }();
   const std::vector<int64_t> contexts = contexts_from(p);
   if (format == TableFormat::table) {
     out << plan_heading(model, gpu, request) << "\n";

@@ -17,6 +17,7 @@
 #include "simulator/util/error.hpp"
 #include "simulator/util/flag_errors.hpp"
 #include "simulator/util/table.hpp"
+#include "simulator/util/text.hpp"
 #include "simulator/util/units.hpp"
 
 namespace llmpo {
@@ -89,6 +90,14 @@ int command_roofline(const Args& args, std::ostream& out) {
   p.option("tp", "N", "tensor-parallel degree", "1");
   p.option("pp", "N", "pipeline-parallel degree", "1");
   declare_vllm_parallel_aliases(p);
+  p.option("dp", "N", "data-parallel ranks (vLLM --data-parallel-size) sharing an MoE model's experts; the step is one "
+                      "rank's, the others assumed to carry as many tokens",
+           "1");
+  p.alias("dp", "--data-parallel-size");
+  p.flag("enable-expert-parallel", "shard routed experts whole over TP x DP ranks (vLLM --enable-expert-parallel)");
+  p.option("all2all-backend", "B", "MoE dispatch / combine between DP ranks (vLLM --all2all-backend)",
+           "allgather_reducescatter");
+  p.choices("all2all-backend", all2all_backend_names());
   p.option("quantization", "Q", "weight quantization (see `list quantizations`)", "none, or the one an Ollama tag names");
   p.option("kv-cache-dtype", "T", "auto, bfloat16, float16, fp8", "auto");
   p.option("accounting", "MODE", "seed: the seed's formulas exactly; corrected: causal SDPA over all query heads, ActMul x tokens", "seed");
@@ -124,13 +133,30 @@ int command_roofline(const Args& args, std::ostream& out) {
 
   CostModelOptions options;
   options.parallel = {p.get_int("tp", 1, 1, 4096), p.get_int("pp", 1, 1, 4096)};
+  options.parallel.data_parallel = p.get_int("dp", 1, 1, 4096);
+  options.parallel.expert_parallel = p.has("enable-expert-parallel");
+  const std::string backend = p.get_or("all2all-backend", "allgather_reducescatter");
+  const auto& backends = all2all_backend_names();
+  for (std::size_t i = 0; i < backends.size(); ++i)
+    if (iequals(backends[i], backend)) options.parallel.all2all_backend = static_cast<All2AllBackend>(i);
+  if (options.parallel.all2all_backend != All2AllBackend::allgather_reducescatter && !options.parallel.expert_parallel)
+    throw InputError({}, "--all2all-backend", fmt::format("'{}' needs --enable-expert-parallel", backend));
   options.quantization = quantization_from(p, model);
   options.kv_cache_dtype = p.get_or("kv-cache-dtype", "auto");
   options.accounting = accounting == "seed" ? Accounting::seed : Accounting::corrected;
   const InterconnectChoice links = choose_interconnects(p, libraries, gpu);
   options.intra_node = links.intra_node;
   options.inter_node = links.inter_node;
-  const CostModel cost(model, gpu, options);
+  const CostModel cost = [&] {
+    try {
+      return CostModel(model, gpu, options);
+    } catch (const InputError& error) {
+      // The layout checks name experiment keys; here the flags set them.
+      if (error.key_path() == "enable_expert_parallel") throw InputError({}, "--enable-expert-parallel", error.message());
+      if (error.key_path() == "data_parallel_size") throw InputError({}, "--dp", error.message());
+      throw;
+    }
+  }();
 
   StepShape shape = cost.empty_shape();
   for (int64_t i = 0; i < batch; ++i) shape.add_sequence(cached_tokens, input_tokens);

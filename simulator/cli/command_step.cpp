@@ -82,9 +82,11 @@ int command_step(const Args& args, std::ostream& out) {
   const CostModel& model = cost->model();
   const StepBreakdown b = model.breakdown(shape);
   double gemm = 0, attention = 0, elementwise = 0, collective = 0, lm_head = 0, sampling = 0, transfer = 0;
+  double moe_exchange = 0;  // expert parallelism's dispatch and combine (hardware/expert_parallel.hpp)
   for (const OperatorCost& op : b.ops) {
     const double t = op.total_time_s();
     if (op.kind == OpKind::lm_head) lm_head += t;
+    else if (op.kind == OpKind::moe_dispatch || op.kind == OpKind::moe_combine) moe_exchange += t;
     else if (op.kind == OpKind::sampling) sampling += t;
     else switch (op_class(op.kind)) {
         case OpClass::gemm: gemm += t; break;
@@ -126,6 +128,8 @@ int command_step(const Args& args, std::ostream& out) {
   parts.push_back({"gpu_s", "= GPU time of the step", gpu});
   parts.push_back({"host_s", "host: schedule, inputs, outputs", host});
   parts.push_back({"step_s", timing.async_scheduling ? "step = max(GPU, host) + sync gap" : "step = GPU + host", step});
+  // Only deployments with a MoE exchange show its row, after the all-reduces (others print as before).
+  if (moe_exchange > 0) parts.insert(parts.begin() + 4, {"moe_all_to_all_s", "MoE dispatch / combine (DP / EP)", moe_exchange});
   const double weight_bytes = run.memory.stages.empty() ? 0 : run.memory.limiting().weight_bytes;
   if (format != TableFormat::table) {
     // One record: the shape, then every part in seconds at full precision (json: an object;

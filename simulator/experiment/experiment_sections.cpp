@@ -139,14 +139,18 @@ void check_deployment(RunSpec& run, StrictMap& config, const Libraries& librarie
   try {
     check_parallel_config(run.model, run.parallel);
   } catch (const InputError& error) {
-    const std::string& key = error.key_path() == "pipeline_parallel_degree" ? pp_key : tp_key;
+    const std::string& named = error.key_path();
+    const bool own_key = named == "data_parallel_size" || named == "enable_expert_parallel";
+    const std::string& key = named == "pipeline_parallel_degree" ? pp_key : own_key && config.has(named) ? named : tp_key;
     config.fail(key, error.message());
   }
   const int64_t gpus = run.parallel.gpus() * run.replicas;
   if (run.hardware.count > 0 && gpus > run.hardware.count)
     config.fail(tp_key,
-                fmt::format("TP {} x PP {} x {} replica(s) = {} GPUs, but hardware '{}' has {}", run.parallel.tensor_parallel,
-                            run.parallel.pipeline_parallel, run.replicas, gpus, run.hardware.key, run.hardware.count));
+                fmt::format("TP {} x PP {} x {} replica(s){} = {} GPUs, but hardware '{}' has {}", run.parallel.tensor_parallel,
+                            run.parallel.pipeline_parallel, run.replicas,
+                            run.parallel.data_parallel > 1 ? " (DP ranks included)" : "", gpus,
+                            run.hardware.key, run.hardware.count));
   if (auto* sglang = std::get_if<SglangSettings>(&run.settings))
     resolve_sglang_defaults(*sglang, run.hardware.gpu.memory_bytes, run.parallel.tensor_parallel,
                             run.parallel.pipeline_parallel);
@@ -181,6 +185,36 @@ void check_deployment(RunSpec& run, StrictMap& config, const Libraries& librarie
   }
   if (auto* sglang = std::get_if<SglangSettings>(&run.settings); sglang != nullptr && !sglang->max_running_requests)
     sglang->max_running_requests = sglang_default_max_running_requests(run.kv.num_gpu_blocks, run.kv.max_model_len);
+}
+
+// vLLM's data parallelism and expert parallelism (models/parallel_config.hpp): each DP rank is an
+// engine core with its own scheduler and KV cache, simulated as one more replica behind the
+// router, so num_replicas copies of a D-rank deployment run num_replicas x D replicas.
+void read_expert_parallel(StrictMap& config, RunSpec& run) {
+  ParallelConfig& p = run.parallel;
+  p.data_parallel = config.opt_int("data_parallel_size", {1, 4096, false}).value_or(1);
+  p.expert_parallel = config.opt_bool("enable_expert_parallel").value_or(false);
+  if (const auto backend = config.opt_choice("all2all_backend", all2all_backend_names())) {
+    const auto& names = all2all_backend_names();
+    p.all2all_backend = static_cast<All2AllBackend>(std::find(names.begin(), names.end(), *backend) - names.begin());
+    if (p.all2all_backend != All2AllBackend::allgather_reducescatter && !p.expert_parallel)
+      config.fail("all2all_backend", fmt::format("'{}' dispatches to expert-parallel ranks: it needs "
+                                                 "enable_expert_parallel: true (without it vLLM all-gathers)",
+                                                 *backend));
+  }
+  if (auto load = config.opt_map("expert_load")) {
+    if (!p.expert_parallel)
+      config.fail("expert_load", "sets how tokens spread over expert-parallel ranks: it needs enable_expert_parallel: true");
+    const std::string distribution = load->opt_choice("distribution", {"uniform", "zipf"}).value_or("uniform");
+    if (distribution == "zipf") {
+      p.expert_load.distribution = ExpertLoadDistribution::zipf;
+      p.expert_load.zipf_exponent = load->get_double("exponent", {0.0, 10.0, true});
+    } else if (load->has("exponent")) {
+      load->fail("exponent", "applies to distribution: zipf only");
+    }
+    load->reject_unknown_keys({"distribution", "exponent"});
+  }
+  run.replicas *= p.data_parallel;
 }
 
 }  // namespace
@@ -281,6 +315,7 @@ bool read_deployment_pool(RunSpec& run, StrictMap& config, const std::optional<s
   run.parallel.tensor_parallel = parallel_degree(config, "tensor_parallel_degree", "tensor_parallel_size");
   run.parallel.pipeline_parallel = parallel_degree(config, "pipeline_parallel_degree", "pipeline_parallel_size");
   run.replicas = config.opt_int("num_replicas", {1, 100000, false}).value_or(1);
+  diagnostics.attempt([&] { read_expert_parallel(config, run); });
   // vLLM deployments balance their replicas as vLLM's own DP load balancer does; the others
   // round-robin (a plain load balancer in front of independent servers).
   const std::string default_router = iequals(type, "VLLM") ? "vllm_dp_lb" : "round_robin";

@@ -172,6 +172,20 @@ nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan) {
                          {"latency_s", link.latency_s}, {"bandwidth_bytes_per_s", link.bandwidth_bytes_per_s},
                          {"kv_bytes_per_token", link.kv_bytes_per_token}}}};
   }
+  // Only deployments that use data / expert parallelism carry the block (older manifests stay as
+  // they were). num_replicas above counts every DP rank (one simulated engine each).
+  const ParallelConfig& p = run.parallel;
+  if (p.data_parallel > 1 || p.expert_parallel) {
+    nlohmann::json ep = {{"data_parallel_size", p.data_parallel}, {"enable_expert_parallel", p.expert_parallel}};
+    if (p.expert_parallel) {
+      ep["expert_parallel_size"] = p.expert_parallel_size();
+      ep["all2all_backend"] = to_string(p.all2all_backend);
+      ep["expert_load"] = p.expert_load.distribution == ExpertLoadDistribution::zipf
+                              ? nlohmann::json{{"distribution", "zipf"}, {"exponent", p.expert_load.zipf_exponent}}
+                              : nlohmann::json{{"distribution", "uniform"}};
+    }
+    out["parallelism"] = ep;
+  }
   return out;
 }
 
