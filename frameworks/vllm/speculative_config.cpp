@@ -114,6 +114,7 @@ SpeculativeSettings read_speculative_config(StrictMap& config) {
     config.fail("draft_layers", fmt::format("draft_layers is the layer count of an EAGLE or MTP head; method {} has none",
                                             s.method));
   s.draft_layers = config.opt_int("draft_layers", {1, 64, false}).value_or(1);
+  s.draft_layers_given = config.has("draft_layers");
   if (config.has("draft_vocab_size") && s.method != "eagle3")
     config.fail("draft_vocab_size", "draft_vocab_size is EAGLE-3's own LM-head vocabulary; only method eagle3 takes it");
   // EAGLE-3 heads ship a 32k draft vocabulary (yuhuili/EAGLE3-LLaMA3.1-Instruct-8B config.json draft_vocab_size).
@@ -156,6 +157,12 @@ ModelSpec drafter_model_spec(const ModelSpec& target, const SpeculativeSettings&
   ModelSpec head = target;
   head.id = target.id + " " + settings.method + " head";
   head.num_layers = settings.draft_layers;
+  if (settings.method == "mtp") {
+    // vLLM's MTP drafter runs the checkpoint's own next-token layers (DeepSeek-V3's
+    // num_nextn_predict_layers: one full MoE decoder layer), never a dense first layer.
+    if (!settings.draft_layers_given && target.mtp_layers > 0) head.num_layers = target.mtp_layers;
+    head.moe.first_dense_layers = 0;
+  }
   head.sliding_window = {};
   head.moe.moe_layer_interval = 1;
   if (settings.draft_vocab_size > 0) {

@@ -42,6 +42,7 @@ struct SpeculativeSettings {
   // acceptance-length distribution, both stored as these rates.
   std::vector<double> acceptance_rates;
   int64_t draft_layers = 1;       // decoder layers of the EAGLE / MTP head (DeepSeek-V3: num_nextn_predict_layers 1)
+  bool draft_layers_given = false; // draft_layers set in the input; else MTP takes the model's mtp_layers
   int64_t draft_vocab_size = 0;   // EAGLE-3's own LM head vocabulary; 0 = the target's
   int64_t prompt_lookup_min = 0;  // n-gram matching window (vLLM's keys; only recorded)
   int64_t prompt_lookup_max = 0;
@@ -67,7 +68,8 @@ std::vector<double> rates_from_length_distribution(const std::vector<double>& pr
 nlohmann::json speculative_to_json(const SpeculativeSettings& settings);
 
 // The model the GPU drafter runs, for its CostModel: for EAGLE, EAGLE-3 and MTP a copy of the
-// target with draft_layers decoder layers at the target's width, full attention, and the target's
+// target with draft_layers decoder layers (MTP without draft_layers: the target's own mtp_layers,
+// HF num_nextn_predict_layers, each an MoE layer for DeepSeek-V3) at the target's width, full attention, and the target's
 // LM head (EAGLE-3: its own draft_vocab_size head); MoE targets keep MoE layers (DeepSeek-V3's MTP
 // layer is one). Not priced: the head's input projection (fc / eh_proj, 2-3 x hidden -> hidden)
 // and EAGLE-3's wider first attention input. For draft_model, `draft` itself.

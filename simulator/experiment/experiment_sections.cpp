@@ -370,10 +370,20 @@ std::optional<RunSpec> read_deployment(StrictMap& entry, const std::vector<Hardw
   // speculative_config method draft_model: its model, from the library (each pool's own).
   const auto resolve_draft_model = [&](RunSpec& pool, const std::string& key) {
     const auto* vllm = std::get_if<VllmSettings>(&pool.settings);
-    if (vllm == nullptr || vllm->speculative.method != "draft_model") return;
+    if (vllm == nullptr) return;
+    const SpeculativeSettings& spec = vllm->speculative;
+    if (spec.method == "mtp" && pool.model.mtp_layers == 0 && !spec.draft_layers_given)
+      diagnostics.attempt([&] {
+        config->fail(key, fmt::format("method mtp runs the checkpoint's own next-token (MTP) layers, and {} has "
+                                      "none in its model file (mtp_layers; HF num_nextn_predict_layers): use "
+                                      "eagle, eagle3, ngram or draft_model, or give draft_layers if the checkpoint "
+                                      "has MTP layers the library does not record",
+                                      pool.model.id));
+      });
+    if (spec.method != "draft_model") return;
     diagnostics.attempt([&] {
       pool.draft_model = at_key(*config, key,
-                                [&] { return resolve_model(resolve_relative(vllm->speculative.model, experiment_path), libraries.models); });
+                                [&] { return resolve_model(resolve_relative(spec.model, experiment_path), libraries.models); });
     });
   };
   if (diagnostics.reported() == errors_before) {

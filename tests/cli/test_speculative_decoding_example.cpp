@@ -108,6 +108,18 @@ TEST_CASE("speculative decoding: a draft model is looked up in the model library
     if (summary[i][framework] == "eagle_k1") CHECK(summary[i][method] == "draft_model");
 }
 
+TEST_CASE("speculative decoding: method mtp needs a model with MTP layers (or draft_layers)") {
+  const std::string key = "frameworks_to_test[1].config.speculative_config=";
+  // Llama-3-8B ships no next-token layers: vLLM has nothing to run as the MTP drafter.
+  const CliRun bad = run_cli_args({"validate", example_file(), "--set",
+                                   key + "{method: mtp, num_speculative_tokens: 1, acceptance_rate: 0.8}"});
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("frameworks_to_test[1].config.speculative_config") && Catch::Contains("mtp_layers"));
+  const CliRun layers = run_cli_args({"validate", example_file(), "--set",
+                                      key + "{method: mtp, num_speculative_tokens: 1, acceptance_rate: 0.8, draft_layers: 1}"});
+  CHECK(layers.code == 0);
+}
+
 TEST_CASE("step: with speculative_config a decode is a 1 + k verification yielding 1 + E[accepted] tokens") {
   const std::vector<std::string> base = {"step", "--model", "Llama-3.1-8B", "--gpu", "H100-SXM", "--batch", "4",
                                          "--context", "512", "--format", "json"};

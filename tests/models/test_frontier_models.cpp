@@ -10,6 +10,7 @@
 #include "models/model_file.hpp"
 #include "models/model_library.hpp"
 #include "models/model_spec.hpp"
+#include "frameworks/vllm/speculative_config.hpp"
 #include "simulator/util/units.hpp"
 
 using namespace llmpo;
@@ -249,4 +250,20 @@ TEST_CASE("frontier models: fp8_block and mxfp4 are quantization schemes with th
   CHECK(mxfp4.math == GemmMath::activation_dtype);
   CHECK(&shipped_or_asked("mxfp4", find_quantization("none")) == &mxfp4);
   CHECK(&shipped_or_asked("mxfp4", find_quantization("awq")) == &find_quantization("awq"));
+}
+
+TEST_CASE("MTP drafter of DeepSeek-V3: the checkpoint's one next-token layer, an MoE layer, unless draft_layers says otherwise") {
+  const ModelSpec& target = library().find("DeepSeek-V3");
+  SpeculativeSettings mtp;
+  mtp.method = "mtp";
+  mtp.num_speculative_tokens = 1;
+  mtp.acceptance_rates = {0.8};
+  const ModelSpec head = drafter_model_spec(target, mtp);
+  CHECK(head.num_layers == 1);  // num_nextn_predict_layers
+  // DeepSeek-V3's first three layers are dense, but its MTP layer is a full MoE decoder layer.
+  CHECK(head.is_moe_layer(0));
+  CHECK(head.num_moe_layers() == 1);
+  mtp.draft_layers = 2;
+  mtp.draft_layers_given = true;
+  CHECK(drafter_model_spec(target, mtp).num_layers == 2);
 }
