@@ -223,7 +223,7 @@ void CostModel::add_layer_ops(const StepShape& shape, int kind_index, std::vecto
   const AttentionLoad& prefill = kind.sliding ? shape.prefill_windowed : shape.prefill;
   const AttentionLoad& decode = kind.sliding ? shape.decode_windowed : shape.decode;
   if (model_.mla.enabled()) {
-    add_mla_attention_ops(tokens, prefill, decode, kind_index, ops);
+    add_mla_attention_ops(tokens, prefill, decode, shape.verify, kind_index, ops);
   } else {
     ops.push_back(make(OpKind::qkv_proj, kind_index, count,
                        linear_work(tokens, g.hidden, g.q_dim + 2 * g.kv_dim, g.act_bytes, g.weight_bytes)));
@@ -364,7 +364,7 @@ double CostModel::step_time_padded_s(const StepShape& shape, double padded_token
     const AttentionLoad& prefill = kind.sliding ? shape.prefill_windowed : shape.prefill;
     const AttentionLoad& decode = kind.sliding ? shape.decode_windowed : shape.decode;
     if (model_.mla.enabled()) {
-      total += static_cast<double>(kind.count) * mla_context_time_s(prefill, decode);
+      total += static_cast<double>(kind.count) * mla_context_time_s(prefill, decode, shape.verify);
       continue;
     }
     const OperatorWork work = attention_work(geometry_, prefill, decode, options_.accounting);

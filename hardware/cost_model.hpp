@@ -102,9 +102,11 @@ class CostModel {
   // MLA models (hardware/mla_operators.hpp; defined in cost_model_mla.cpp): the attention block's
   // operators, and the time of those that depend on the cached lengths (the attention kernels,
   // the prefills' kv_b up-projection, the decodes' W_UK / W_UV absorption) for one layer.
-  void add_mla_attention_ops(double tokens, const AttentionLoad& prefill, const AttentionLoad& decode, int kind_index,
+  // `verify`: the speculative verifications among the prefills, which run with the decodes.
+  void add_mla_attention_ops(double tokens, const AttentionLoad& prefill, const AttentionLoad& decode,
+                             const AttentionLoad& verify, int kind_index,
                              std::vector<OperatorCost>& ops) const;
-  double mla_context_time_s(const AttentionLoad& prefill, const AttentionLoad& decode) const;
+  double mla_context_time_s(const AttentionLoad& prefill, const AttentionLoad& decode, const AttentionLoad& verify) const;
   double token_part_s(double tokens) const;  // every operator that scales with new tokens
   double sequence_part_s(double seqs) const; // LM head, sampling, CPU overhead
 

@@ -38,6 +38,10 @@ struct StepShape {
   // `prefill` as part of 1 + k token queries). Each needs its own logits row, and the drafter's
   // cost follows from them (frameworks/vllm/vllm_step_cost.hpp).
   double verify_draft_tokens = 0;
+  // The verifying sequences' attention load (each 1 + k new tokens), also counted in `prefill`.
+  // MLA backends run them with the decodes, in the absorbed form: vLLM raises the MLA metadata
+  // builder's reorder_batch_threshold to 1 + num_speculative_tokens (spec as decode).
+  AttentionLoad verify;
 
   explicit StepShape(int64_t window = 0) : window_tokens(window) {}
 
@@ -60,6 +64,15 @@ struct StepShape {
       AttentionLoad& windowed = new_tokens > 1 ? prefill_windowed : decode_windowed;
       windowed.add(q, std::min(c + q, w), windowed_causal_pairs(c, q, w));
     }
+  }
+
+  // A speculative verification: the sequence's 1 + drafts new tokens on `cached`.
+  void add_verification(int64_t cached, int64_t drafts) {
+    add_sequence(cached, 1 + drafts);
+    const double c = static_cast<double>(cached);
+    const double q = static_cast<double>(1 + drafts);
+    verify.add(q, c + q, q * c + q * (q + 1) / 2);
+    verify_draft_tokens += static_cast<double>(drafts);
   }
 
   // A decode (one new token on `cached`): the hot path of every step, with the general formula

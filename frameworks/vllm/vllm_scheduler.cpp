@@ -118,8 +118,8 @@ void VllmScheduler::schedule(RequestState& r, int64_t num_new_tokens, StepPlan& 
   r.in_flight = true;
   plan.sequences.push_back({&r, r.computed_tokens, new_tokens, static_cast<int32_t>(draft_tokens)});
   if (new_tokens == 1) plan.shape.add_decode(r.computed_tokens);  // the common case, inlined
+  else if (draft_tokens > 0) plan.shape.add_verification(r.computed_tokens, draft_tokens);
   else plan.shape.add_sequence(r.computed_tokens, new_tokens);
-  plan.shape.verify_draft_tokens += static_cast<double>(draft_tokens);
 }
 
 void VllmScheduler::preempt(RequestState& r) {

@@ -77,8 +77,10 @@ int command_step(const Args& args, std::ostream& out) {
                                     ? 1 + vllm_settings->speculative.expected_accepted_tokens()
                                     : static_cast<double>(prefill);
   StepShape shape(run.model.sliding_window.window_tokens);
-  for (int64_t i = 0; i < batch; ++i) shape.add_sequence(context, prefill + drafts);
-  shape.verify_draft_tokens = static_cast<double>(batch * drafts);
+  for (int64_t i = 0; i < batch; ++i) {
+    if (drafts > 0) shape.add_verification(context, drafts);
+    else shape.add_sequence(context, prefill);
+  }
   const CostModel& model = cost->model();
   const StepBreakdown b = model.breakdown(shape);
   double gemm = 0, attention = 0, elementwise = 0, collective = 0, lm_head = 0, sampling = 0, transfer = 0;

@@ -7,7 +7,8 @@
 // blocks, reads the prompt's blocks from the prefill instance (RDMA over the NICs between nodes,
 // NVLink inside one), each TP rank its own shard in parallel. So a transfer costs
 //   latency + prompt tokens x KV bytes per token / (lanes x link bandwidth x efficiency)
-// with the KV bytes per token of the whole model (every layer, every KV head) and lanes =
+// with the KV bytes per token every decode GPU caches, times the decode TP degree (the whole
+// model's KV when heads are sharded; MLA's latent, replicated on every rank, once per rank) and lanes =
 // min(prefill TP, decode TP) (each GPU reads over its own NIC or NVLink port). Layer-wise
 // connectors that push each layer while the prefill still runs (P2pNccl, Mooncake, LMCache) are
 // not modelled.
@@ -28,7 +29,7 @@ struct KvTransferLink {
   std::string preset;                 // the interconnect preset's id (for the manifest)
   double latency_s = 0;               // per transfer
   double bandwidth_bytes_per_s = 0;   // all lanes together, efficiency applied
-  double kv_bytes_per_token = 0;      // the whole model's KV for one token
+  double kv_bytes_per_token = 0;      // KV read for one token, all decode GPUs together
 
   // One request's read of `prompt_tokens` tokens of KV, on an idle link.
   SimTime transfer_ns(int64_t prompt_tokens) const {

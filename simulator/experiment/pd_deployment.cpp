@@ -34,6 +34,16 @@ KvTransferLink kv_transfer_link(const InterconnectSpec& preset, const GpuSpec& g
   return link;
 }
 
+double kv_bytes_read_per_token(const MemoryPlan& prefill_memory, const RunSpec& decode) {
+  // Every decode GPU reads what it caches: its stage's layers and its KV heads. Sharded heads add
+  // up to the model's KV; replicated ones (MLA's one latent, or KV heads fewer than TP) are read
+  // once per decode rank.
+  double per_gpu_sum = 0;
+  for (const StageMemory& stage : decode.memory.stages) per_gpu_sum += stage.kv_bytes_per_token;
+  const double read = per_gpu_sum * static_cast<double>(decode.parallel.tensor_parallel);
+  return std::max(read, prefill_memory.kv_bytes_per_token_model);
+}
+
 int64_t deployment_gpus(const RunSpec& run) {
   int64_t gpus = run.parallel.gpus() * run.replicas;
   if (run.pd) gpus += run.pd->decode.parallel.gpus() * run.pd->decode.replicas;
@@ -106,7 +116,7 @@ void read_pd_pools(RunSpec& run, StrictMap& config, const std::string& type, con
   if (link_name.empty()) link_name = decode.hardware.inter_node;
   pd->link_lanes = std::min(run.parallel.tensor_parallel, decode.parallel.tensor_parallel);
   pd->link = kv_transfer_link(libraries.interconnects.find(link_name), decode.hardware.gpu, pd->link_lanes,
-                              run.memory.kv_bytes_per_token_model);
+                              kv_bytes_read_per_token(run.memory, decode));
   run.pd = std::move(pd);
 }
 

@@ -42,6 +42,12 @@ void read_pd_pools(RunSpec& run, StrictMap& config, const std::string& type, con
 KvTransferLink kv_transfer_link(const InterconnectSpec& preset, const GpuSpec& gpu, int64_t lanes,
                                 double kv_bytes_per_token);
 
+// KV bytes per prompt token the decode pool reads: each decode GPU's own cache (its layers, its
+// KV heads) times the decode TP degree, summed over stages; at least the model's KV. The model's
+// KV when heads are sharded; more when they are replicated (MLA: every rank holds the whole
+// latent, so TP 8 reads it 8 times, each rank over its own lane).
+double kv_bytes_read_per_token(const MemoryPlan& prefill_memory, const RunSpec& decode);
+
 // GPUs of a deployment: both pools when disaggregated.
 int64_t deployment_gpus(const RunSpec& run);
 

@@ -192,7 +192,9 @@ nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan) {
 namespace {
 
 const SpeculativeSettings* speculative_of(const RunSpec& run) {
-  const auto* vllm = std::get_if<VllmSettings>(&run.settings);
+  // A disaggregated deployment speculates in its decode pool (its prefill pool emits one token).
+  const RunSpec& pool = run.pd ? run.pd->decode : run;
+  const auto* vllm = std::get_if<VllmSettings>(&pool.settings);
   return vllm != nullptr && vllm->speculative.enabled() ? &vllm->speculative : nullptr;
 }
 

@@ -41,23 +41,24 @@ void RunExecutor::release(int64_t index) {
 }
 
 std::vector<Replica> RunExecutor::build_replicas(const RunSpec& run, const SimulationSettings& simulation) const {
-  std::vector<Replica> replicas = build_pool(run, simulation);
+  // The workload's seed also seeds speculative decoding's acceptance draws: runs compared on one
+  // workload see the same draws.
+  const uint64_t acceptance_seed = plan_.workloads[static_cast<std::size_t>(run.workload_index)].seed;
+  std::vector<Replica> replicas = build_pool(run, simulation, acceptance_seed);
   // Disaggregated: the prefill pool first, then the decode pool (SimulationOptions::pd).
   if (run.pd)
-    for (Replica& replica : build_pool(run.pd->decode, simulation)) replicas.push_back(std::move(replica));
+    for (Replica& replica : build_pool(run.pd->decode, simulation, acceptance_seed)) replicas.push_back(std::move(replica));
   return replicas;
 }
 
-std::vector<Replica> RunExecutor::build_pool(const RunSpec& run, const SimulationSettings& simulation) const {
+std::vector<Replica> RunExecutor::build_pool(const RunSpec& run, const SimulationSettings& simulation,
+                                             uint64_t acceptance_seed) const {
   const EngineSettings& engine = engine_settings(run.settings);
   const int64_t window = run.model.sliding_window.window_tokens;
   const SimTime overhead_ns = duration_to_ns(engine.scheduler_overhead_us * 1e-6);
   std::vector<Replica> replicas;
   for (int64_t i = 0; i < run.replicas; ++i) {
     Replica replica;
-    // The workload's seed also seeds speculative decoding's acceptance draws: runs compared on
-    // one workload see the same draws.
-    const uint64_t acceptance_seed = plan_.workloads[static_cast<std::size_t>(run.workload_index)].seed;
     replica.framework = make_framework(run.settings, run.kv, window, run.host_kv_tier ? &*run.host_kv_tier : nullptr,
                                        acceptance_seed);
     replica.window_tokens = window;
@@ -166,7 +167,9 @@ RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& request
   // that caches prefixes. Elsewhere vLLM would report none (or hits of 0 that say nothing).
   if (requests.prompts && looks_up_prefixes(run.settings))
     outcome.metrics.prefix_cache = measured_prefix_cache_totals(outcome.result, metrics);
-  if (const auto* vllm = std::get_if<VllmSettings>(&run.settings); vllm && vllm->speculative.enabled())
+  // A disaggregated deployment speculates in its decode pool.
+  const RunSpec& decoding_pool = run.pd ? run.pd->decode : run;
+  if (const auto* vllm = std::get_if<VllmSettings>(&decoding_pool.settings); vllm && vllm->speculative.enabled())
     outcome.metrics.spec_decode = measured_spec_decode_totals(outcome.result, measured_window(outcome.result, metrics));
   return outcome;
 }

@@ -47,7 +47,9 @@ class RunExecutor {
 
  private:
   // The replicas of one pool (an aggregated deployment's only one).
-  std::vector<Replica> build_pool(const RunSpec& run, const SimulationSettings& simulation) const;
+  // acceptance_seed: speculative decoding's draws, the run's workload seed (a P/D decode pool
+  // has no workload of its own).
+  std::vector<Replica> build_pool(const RunSpec& run, const SimulationSettings& simulation, uint64_t acceptance_seed) const;
 
   const ExperimentPlan& plan_;
   const Libraries& libraries_;

@@ -37,8 +37,7 @@ VllmStepCost vllm_cost(int64_t k) {
 
 StepShape batch_of(int n, int64_t cached, int64_t k) {
   StepShape s;
-  for (int i = 0; i < n; ++i) s.add_sequence(cached, 1 + k);
-  s.verify_draft_tokens = static_cast<double>(n * k);
+  for (int i = 0; i < n; ++i) s.add_verification(cached, k);
   return s;
 }
 

@@ -116,3 +116,31 @@ TEST_CASE("shipped formats: gpt-oss's expert GEMMs read 4.25-bit MXFP4 weights, 
   const StepBreakdown asked_step = asked.breakdown(decode_batch(asked, 1, 1023));
   CHECK(find_op(asked_step, OpKind::expert_gate_up, 0)->work.weight_bytes == Approx(4.0 * 2880 * 5760));
 }
+
+TEST_CASE("MLA cost: speculative verifications run with the decodes, absorbed, never up-projecting the context") {
+  // 64 sequences of 2046 cached tokens verifying 1 draft each (q = 2): vLLM raises the MLA
+  // builder's reorder_batch_threshold to 1 + k, so they take the decode kernel. Keys read: the
+  // 2048-token latent once per sequence: 64 x 2048 x 576 x 2 = 150,994,944 B. Pairs (causal):
+  // 2046 x 2 + 3 = 4,095 per sequence; FLOPs 2 x 64 x 4,095 x 16 x (576 + 512) = 9,120,000,000
+  // (about twice a plain decode's, the extra query row).
+  const CostModel cost = deepseek_tp8();
+  StepShape verify_shape;
+  for (int i = 0; i < 64; ++i) verify_shape.add_verification(2046, 1);
+  CHECK(verify_shape.verify_draft_tokens == 64);
+  const StepBreakdown b = cost.breakdown(verify_shape);
+  CHECK(find_attention(b, false) == nullptr);
+  CHECK(find_op(b, OpKind::mla_kv_up, 0) == nullptr);
+  const OperatorCost* attention = find_attention(b, true);
+  REQUIRE(attention != nullptr);
+  CHECK(attention->work.decode_kv_read_bytes == 150'994'944.0);
+  CHECK(attention->work.decode_flops == Approx(2.0 * 64 * 4095 * 16 * (576 + 512)));
+  // The same tokens scheduled as 2-token prefill chunks would up-project all 131,072 context
+  // tokens through kv_b in every layer: the verification is far cheaper.
+  StepShape as_prefill;
+  for (int i = 0; i < 64; ++i) as_prefill.add_sequence(2046, 2);
+  const StepBreakdown prefill_breakdown = cost.breakdown(as_prefill);
+  CHECK(find_op(prefill_breakdown, OpKind::mla_kv_up, 0) != nullptr);
+  CHECK(cost.step_time_s(verify_shape) < 0.5 * cost.step_time_s(as_prefill));
+  // The fast path agrees with the breakdown.
+  CHECK(cost.step_time_s(verify_shape) == Approx(b.latency_s).epsilon(1e-9));
+}

@@ -2,6 +2,7 @@
 // file:line), the KV link it prices (worked out from the preset by hand), the results' columns.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -71,6 +72,39 @@ TEST_CASE("P/D experiment: Llama-3-70B moves 327,680 KV bytes per token, read ov
   CHECK(std::get<VllmSettings>(run.pd->decode.settings).max_num_batched_tokens == 8192);
 }
 
+TEST_CASE("P/D experiment: DeepSeek-V3's MLA latent is read once per decode rank, each over its own lane") {
+  // MLA keeps one 576-value latent per token and layer, whole on every TP rank (vLLM
+  // MLAAttentionSpec): each of the 8 decode GPUs reads 61 x 576 x 2 B = 70,272 B a token, so the
+  // pool reads 8 x 70,272 = 562,176 B over 8 lanes: a lane's time is one rank's cache / its rate.
+  const std::string text = R"(name: pd-mla
+simulation: {seed: 3}
+hardware:
+  h200: {preset: H200, count: 16}
+workload:
+  arrival: {process: poisson, rate_per_s: 1}
+  num_requests: 10
+  prompt_tokens: {distribution: uniform, min: 500, max: 1000}
+  output_tokens: {distribution: uniform, min: 20, max: 40}
+frameworks_to_test:
+  - name: pd
+    type: VLLM
+    config:
+      model_profile_id: DeepSeek-V3
+      prefill: {gpu_id: h200, tensor_parallel_degree: 8, max_model_len: 16384}
+      decode: {gpu_id: h200, tensor_parallel_degree: 8, max_model_len: 16384}
+      kv_transfer: {link: infiniband-400g}
+)";
+  const ExperimentPlan plan = plan_experiment(read_experiment_text(text, "pd-mla.yaml", {}), Libraries::load());
+  REQUIRE(plan.runs.size() == 1);
+  const RunSpec& run = plan.runs[0];
+  REQUIRE(run.pd != nullptr);
+  CHECK(run.memory.kv_bytes_per_token_model == 61 * 576 * 2);
+  CHECK(run.pd->link.kv_bytes_per_token == 8 * 61 * 576 * 2);
+  CHECK(run.pd->link.bandwidth_bytes_per_s == Approx(8 * 50e9 * 0.8));
+  // 1000 tokens: 562.176 MB / 320 GB/s = 1.7568 ms, + 32.14 us = 1.78894 ms.
+  CHECK(run.pd->link.transfer_ns(1000) == 1'788'940);
+}
+
 TEST_CASE("P/D experiment: the TTFT stages in requests.csv add up to each request's TTFT") {
   const std::string dir = fresh_dir("pd-run");
   const std::string file = write_file(dir, "pd.yaml", kPd);
@@ -135,4 +169,44 @@ TEST_CASE("P/D experiment: a sweep sets a pool's key by its path") {
   // 1 x 8 + 2 x 8 and 2 x 8 + 2 x 8 GPUs.
   CHECK(deployment_gpus(plan.runs[0]) == 24);
   CHECK(deployment_gpus(plan.runs[1]) == 32);
+}
+
+TEST_CASE("P/D experiment: a decode pool with DP-attention + EP and MTP speculation, the three features together") {
+  // DeepSeek-V3: one TP 8 prefill engine, eight DP decode engines with experts spread over them
+  // and one MTP draft per step (acceptance 0.8). The spec-decode columns come from the decode
+  // pool; its measured acceptance lies within 4 sigma of 0.8 (binomial over the drafts).
+  const std::string dir = fresh_dir("pd-ep-mtp");
+  const std::string text = R"(name: pd-ep-mtp
+simulation: {seed: 3}
+hardware:
+  h200: {preset: H200, count: 16}
+workload:
+  arrival: {process: poisson, rate_per_s: 4}
+  num_requests: 120
+  prompt_tokens: {distribution: uniform, min: 500, max: 2000}
+  output_tokens: {distribution: uniform, min: 20, max: 200}
+frameworks_to_test:
+  - name: pd
+    type: VLLM
+    config:
+      model_profile_id: DeepSeek-V3
+      prefill: {gpu_id: h200, tensor_parallel_degree: 8, max_model_len: 16384}
+      decode: {gpu_id: h200, data_parallel_size: 8, enable_expert_parallel: true, max_model_len: 16384,
+               speculative_config: {method: mtp, num_speculative_tokens: 1, acceptance_rate: 0.8}}
+      kv_transfer: {link: infiniband-400g}
+)";
+  const std::string file = write_file(dir, "pd.yaml", text);
+  const CliRun run = run_cli_args({"run", file, "--out", dir + "/out", "--quiet"});
+  REQUIRE(run.code == 0);
+  const auto summary = read_csv(dir + "/out/summary.csv");
+  REQUIRE(summary.size() == 2);
+  const auto& row = summary[1];
+  CHECK(row[column(summary, "num_gpus")] == "16");
+  CHECK(row[column(summary, "pd_decode_replicas")] == "8");
+  CHECK(row[column(summary, "spec_method")] == "mtp");
+  const double drafts = std::stod(row[column(summary, "spec_draft_tokens")]);
+  REQUIRE(drafts > 1000);
+  const double rate = std::stod(row[column(summary, "spec_acceptance_rate")]);
+  CHECK(std::abs(rate - 0.8) < 4 * std::sqrt(0.8 * 0.2 / drafts));
+  CHECK(std::stod(row[column(summary, "mean_kv_transfer_ms")]) > 0);
 }
