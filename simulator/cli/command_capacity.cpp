@@ -2,7 +2,12 @@
 // highest request rate or concurrency that meets the file's `capacity:` SLOs without
 // saturating; writes capacity.csv (one row per deployment), capacity_log.csv (every probe
 // of every bisection) and capacity_spec.csv (the SLOs and search range the probes were judged by).
+// With capacity.pd_splits, a disaggregated deployment is searched at every split of its GPUs
+// between prefill and decode instances, and the best split is marked.
+#include <algorithm>
+#include <deque>
 #include <filesystem>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -28,6 +33,45 @@ namespace {
 
 std::string load_name(const CapacityResult& r) { return r.closed_loop ? "concurrency" : "request_rate_req_per_s"; }
 
+// A disaggregated deployment's instance counts, "3P+1D"; "" for an aggregated one.
+std::string pd_split(const RunSpec& run) {
+  return run.pd ? fmt::format("{}P+{}D", run.replicas, run.pd->decode.replicas) : std::string();
+}
+
+// The deployments searched: the plan's, each disaggregated one (with capacity.pd_splits) replaced
+// by every split of its GPUs at the same total, its own among them. `storage` keeps the splits.
+std::vector<const RunSpec*> searched_deployments(const ExperimentPlan& plan, std::deque<RunSpec>& storage) {
+  std::vector<const RunSpec*> out;
+  for (const RunSpec& run : plan.runs) {
+    if (!plan.capacity->pd_splits || !run.pd) {
+      out.push_back(&run);
+      continue;
+    }
+    for (const auto& [prefill, decode] : pd_splits_at_equal_gpus(run)) {
+      if (prefill == run.replicas && decode == run.pd->decode.replicas) {
+        out.push_back(&run);
+        continue;
+      }
+      storage.push_back(with_pool_replicas(run, prefill, decode));
+      out.push_back(&storage.back());
+    }
+  }
+  return out;
+}
+
+// With capacity.pd_splits, per run: the result of its best split (highest capacity, the fewer
+// prefill instances on a tie); none for runs searched as written.
+std::map<int64_t, const CapacityResult*> best_splits(const CapacitySpec& spec, const std::vector<CapacityResult>& results) {
+  std::map<int64_t, const CapacityResult*> best;
+  if (!spec.pd_splits) return best;
+  for (const auto& r : results) {
+    if (!r.run->pd) continue;
+    auto [found, fresh] = best.try_emplace(r.run->index, &r);
+    if (!fresh && r.capacity > found->second->capacity) found->second = &r;
+  }
+  return best;
+}
+
 // capacity.csv: one row per deployment. Also what --format csv prints and json's "capacity".
 DataTable capacity_table(const ExperimentPlan& plan, const CapacitySpec& spec, const std::vector<CapacityResult>& results) {
   std::vector<std::string> columns{"run", "point", "framework", "type", "model", "gpu", "num_gpus",
@@ -35,9 +79,15 @@ DataTable capacity_table(const ExperimentPlan& plan, const CapacitySpec& spec, c
                                    "capacity", "capacity_per_gpu", "verdict", "probes"};
   for (const auto& bound : spec.bounds) columns.push_back(bound.key + "_at_capacity");
   for (const char* name : {"slo_attainment_at_capacity", "goodput_req_per_s_at_capacity",
-                           "output_throughput_tok_per_s_at_capacity", "first_failing_load", "first_failing_reason"})
+                           "output_throughput_tok_per_s_at_capacity", "first_failing_load", "first_failing_reason",
+                           // A disaggregated deployment: gpu, the parallel degrees and num_replicas are its
+                           // prefill pool's; these its decode pool's, its split, and (capacity.pd_splits)
+                           // whether this split carries the most of all splits of its GPUs.
+                           "decode_gpu", "decode_tensor_parallel_degree", "decode_pipeline_parallel_degree",
+                           "decode_num_replicas", "pd_split", "best_pd_split"})
     columns.emplace_back(name);
   DataTable table(std::move(columns));
+  const auto best = best_splits(spec, results);
   for (const auto& r : results) {
     const RunSpec& run = *r.run;
     const int64_t gpus = deployment_gpus(run);  // both pools when disaggregated
@@ -66,6 +116,12 @@ DataTable capacity_table(const ExperimentPlan& plan, const CapacitySpec& spec, c
     row.insert(row.end(), {at ? number(at->metrics.slo_attainment) : "", at ? number(at->metrics.goodput) : "",
                            at ? number(at->metrics.output_throughput) : "", above ? number(above->load) : "",
                            above ? above->reason : ""});
+    const PdDeployment* pd = run.pd.get();
+    const auto best_of_run = best.find(run.index);
+    row.insert(row.end(), {pd ? pd->decode.hardware.gpu.id : "", pd ? std::to_string(pd->decode.parallel.tensor_parallel) : "",
+                           pd ? std::to_string(pd->decode.parallel.pipeline_parallel) : "",
+                           pd ? std::to_string(pd->decode.replicas) : "", pd_split(run),
+                           best_of_run == best.end() ? "" : data_bool(best_of_run->second == &r)});
     table.add_row(std::move(row));
   }
   return table;
@@ -76,8 +132,9 @@ DataTable log_table(const CapacitySpec& spec, const std::vector<CapacityResult>&
   std::vector<std::string> columns{"run", "framework", "step", "load", "state", "passed", "reason",
                                    "request_throughput_req_per_s", "goodput_req_per_s", "slo_attainment"};
   for (const auto& bound : spec.bounds) columns.push_back(bound.key);
-  // The saturation verdict in summary.csv's column names (state says `overloaded` too).
-  columns.insert(columns.end(), {"overloaded", "overload_reason"});
+  // The disaggregated deployment's split, as in capacity.csv; last, the saturation verdict in
+  // summary.csv's column names (state says `overloaded` too).
+  columns.insert(columns.end(), {"pd_split", "overloaded", "overload_reason"});
   DataTable table(std::move(columns));
   for (const auto& r : results)
     for (const auto& p : r.probes) {
@@ -86,7 +143,7 @@ DataTable log_table(const CapacitySpec& spec, const std::vector<CapacityResult>&
                                    number(p.metrics.request_throughput), number(p.metrics.goodput),
                                    number(p.metrics.slo_attainment)};
       for (double v : p.bound_values) row.push_back(number(v));
-      row.insert(row.end(), {data_bool(p.metrics.saturation.overloaded), p.metrics.saturation.reason});
+      row.insert(row.end(), {pd_split(*r.run), data_bool(p.metrics.saturation.overloaded), p.metrics.saturation.reason});
       table.add_row(std::move(row));
     }
   return table;
@@ -106,7 +163,9 @@ DataTable spec_table(const CapacitySpec& spec) {
 }
 
 std::string probe_lines(const CapacityResult& r) {
-  std::string out = fmt::format("run {} {} ({}):\n", r.run->index, r.run->name, load_name(r));
+  const std::string split = pd_split(*r.run);
+  std::string out = fmt::format("run {} {}{} ({}):\n", r.run->index, r.run->name, split.empty() ? "" : " " + split,
+                                load_name(r));
   for (const auto& p : r.probes)
     out += fmt::format("  step {:2}  load {:10.4g}  {:10}  {}\n", p.step, p.load, to_string(p.state),
                        p.passed ? std::string("meets the SLOs") : fmt::format("fails: {}", p.reason));
@@ -130,7 +189,8 @@ std::string probe_lines(const CapacityResult& r) {
 int command_capacity(const Args& args, std::ostream& out) {
   ArgParser p("llmperforacle capacity",
               "Find, for every deployment of an experiment file, the highest request rate (or closed-loop\n"
-              "concurrency) that meets the file's `capacity:` SLOs without saturating, by bisection.");
+              "concurrency) that meets the file's `capacity:` SLOs without saturating, by bisection; with\n"
+              "capacity.pd_splits, a disaggregated deployment at every split of its GPUs between its pools.");
   p.positional("FILE", "experiment YAML with a capacity: section (see experiments/README.md)");
   p.repeated("set", "KEY.PATH=VALUE", "override any field, e.g. --set capacity.high=32");
   p.option("out", "DIR", "output folder for capacity.csv, capacity_log.csv and capacity_spec.csv", "results/<experiment name>");
@@ -162,13 +222,15 @@ int command_capacity(const Args& args, std::ostream& out) {
 
   RunExecutor executor(plan, libraries);
   RunControl control;
-  std::vector<CapacityResult> results(plan.runs.size());
-  control.runs_total = static_cast<int64_t>(plan.runs.size());
+  std::deque<RunSpec> split_storage;
+  const std::vector<const RunSpec*> searched = searched_deployments(plan, split_storage);
+  std::vector<CapacityResult> results(searched.size());
+  control.runs_total = static_cast<int64_t>(searched.size());
   try {
     const StopOnSignals stop_on_signals(control);
     const ProgressLine progress(control, !p.has("quiet") && ProgressLine::stderr_is_terminal(), "deployments");
-    for_each_index(plan.runs.size(), static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024)), &control,
-                   [&](std::size_t i) { results[i] = find_capacity(plan, plan.runs[i], *plan.capacity, executor, &control); });
+    for_each_index(searched.size(), static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024)), &control,
+                   [&](std::size_t i) { results[i] = find_capacity(plan, *searched[i], *plan.capacity, executor, &control); });
   } catch (const Interrupted&) {
     throw StoppedBySignal("the capacity search was stopped; nothing was written", stop_exit_code(control));
   }
@@ -206,7 +268,17 @@ int command_capacity(const Args& args, std::ostream& out) {
   }
   std::ostringstream text;
   table.print(text);
-  out << "\n" << text.str() << "wrote " << csv_path << "\nwrote " << log_path << "\n";
+  out << "\n" << text.str();
+  for (const auto& [index, best] : best_splits(*plan.capacity, results)) {
+    const RunSpec& written = plan.runs[static_cast<std::size_t>(index)];
+    const auto as_written = std::find_if(results.begin(), results.end(), [&](const CapacityResult& r) { return r.run == &written; });
+    out << fmt::format("best P:D split of run {} {}'s {} GPUs: {} prefill + {} decode instances, {:.3g} {} ({} as "
+                       "written: {:.3g})\n",
+                       index, written.name, deployment_gpus(written), best->run->replicas, best->run->pd->decode.replicas,
+                       best->capacity, best->closed_loop ? "clients" : "req/s", pd_split(written),
+                       as_written == results.end() ? 0.0 : as_written->capacity);
+  }
+  out << "wrote " << csv_path << "\nwrote " << log_path << "\n";
   return kExitOk;
 }
 

@@ -36,19 +36,27 @@ DataTable candidates_table(const CapacitySpec& slo, const std::vector<const Sear
                                    "req_per_s_per_usd_per_hour", "pareto"};
   for (const auto& bound : slo.bounds) columns.push_back(bound.key + "_at_target");
   columns.emplace_back("overloaded_probes");
+  // A disaggregated candidate's decode pool (gpu, tensor_parallel_degree and replicas are then
+  // the prefill pool's); empty for an aggregated one.
+  for (const char* name : {"decode_gpu", "decode_tensor_parallel_degree", "decode_replicas", "decode_price_per_gpu_hour_usd"})
+    columns.emplace_back(name);
   DataTable table(std::move(columns));
   for (const SearchCandidate* c : candidates) {
     const bool ok = c->status == "ok";  // pruned and infeasible candidates have no cost
+    const bool pd = c->disaggregated;   // no per-replica capacity: the search sizes both pools at once
     std::vector<std::string> row{c->framework, c->gpu, std::to_string(c->tensor_parallel),
                                  std::to_string(c->pipeline_parallel), c->knobs, c->status, c->reason,
-                                 number(c->capacity_per_replica), ok ? std::to_string(c->replicas) : "",
-                                 ok ? std::to_string(c->replicas * c->tensor_parallel * c->pipeline_parallel) : "",
+                                 pd ? "" : number(c->capacity_per_replica), ok ? std::to_string(c->replicas) : "",
+                                 ok ? std::to_string(c->num_gpus) : "",
                                  number(c->price_per_gpu_hour), ok ? number(c->cost_per_hour) : "",
                                  ok ? number(c->capacity_total) : "", ok ? number(c->requests_per_dollar) : "",
                                  data_bool(c->pareto)};
     for (std::size_t b = 0; b < slo.bounds.size(); ++b)
       row.push_back(ok && b < c->bound_values.size() ? number(c->bound_values[b]) : "");
     row.push_back(std::to_string(c->overloaded_probes));
+    row.insert(row.end(), {c->decode_gpu, pd ? std::to_string(c->decode_tensor_parallel) : "",
+                           pd && ok ? std::to_string(c->decode_replicas) : "",
+                           pd && c->decode_price_per_gpu_hour > 0 ? number(c->decode_price_per_gpu_hour) : ""});
     table.add_row(std::move(row));
   }
   return table;
@@ -83,10 +91,14 @@ void print_machine_output(std::ostream& out, TableFormat format, const CapacityS
 TextTable ranking_table(const std::vector<const SearchCandidate*>& rows, const std::string& latency_name) {
   TextTable table({"framework", "gpu", "TPxPP", "knobs", "replicas", "GPUs", "$/h", "capacity req/s",
                    "req/s per $/h", latency_name, "pareto"});
+  // A disaggregated candidate: prefill pool + decode pool, e.g. "H100-SXM+H200", "8x1+4x1", "3P+1D".
   for (const auto* c : rows)
-    table.add_row({c->framework, c->gpu, fmt::format("{}x{}", c->tensor_parallel, c->pipeline_parallel),
-                   c->knobs.empty() ? "-" : c->knobs, std::to_string(c->replicas),
-                   std::to_string(c->replicas * c->tensor_parallel * c->pipeline_parallel),
+    table.add_row({c->framework, c->disaggregated && c->decode_gpu != c->gpu ? c->gpu + "+" + c->decode_gpu : c->gpu,
+                   fmt::format("{}x{}", c->tensor_parallel, c->pipeline_parallel) +
+                       (c->disaggregated ? fmt::format("+{}x{}", c->decode_tensor_parallel, c->pipeline_parallel) : ""),
+                   c->knobs.empty() ? "-" : c->knobs,
+                   c->disaggregated ? fmt::format("{}P+{}D", c->replicas, c->decode_replicas) : std::to_string(c->replicas),
+                   std::to_string(c->num_gpus),
                    fmt::format("{:.2f}", c->cost_per_hour), fmt::format("{:.3g}", c->capacity_total),
                    fmt::format("{:.3g}", c->requests_per_dollar), fmt::format("{:.1f}", c->latency_ms),
                    c->pareto ? "yes" : ""});
@@ -104,8 +116,9 @@ std::string ranking(const std::vector<const SearchCandidate*>& rows, const std::
 int command_search(const Args& args, std::ostream& out) {
   ArgParser p("llmperforacle search",
               "Find the cheapest deployment that carries the `search:` section's target rate within the\n"
-              "`capacity:` SLOs, over GPU types, TP, PP, replicas and vLLM knobs; print the cost-latency\n"
-              "Pareto frontier and the top N; write search.csv with every candidate.");
+              "`capacity:` SLOs, over GPU types, TP, PP, replicas and vLLM knobs (a disaggregated deployment:\n"
+              "each pool's TP and the prefill and decode instance counts); print the cost-latency Pareto\n"
+              "frontier and the top N; write search.csv with every candidate.");
   declare_common(p);
   p.option("out", "DIR", "output folder for search.csv", "results/<experiment name>");
   p.option("jobs", "N", "candidates evaluated in parallel", "all hardware threads");
@@ -190,10 +203,17 @@ int command_search(const Args& args, std::ostream& out) {
     return kExitOk;
   }
   const SearchCandidate& best = *feasible.front();
-  out << fmt::format("cheapest: {} on {} x {} (TP {} x PP {} x {} replicas{}), ${:.2f}/h, {:.3g} req/s capacity\n\n",
-                     best.framework, best.replicas * best.tensor_parallel * best.pipeline_parallel, best.gpu,
-                     best.tensor_parallel, best.pipeline_parallel, best.replicas,
-                     best.knobs.empty() ? "" : ", " + best.knobs, best.cost_per_hour, best.capacity_total);
+  const std::string knobs = best.knobs.empty() ? "" : ", " + best.knobs;
+  if (best.disaggregated)
+    out << fmt::format("cheapest: {} on {} GPUs: {} prefill x {} (TP {} x PP {}) + {} decode x {} (TP {} x PP {}){}, "
+                       "${:.2f}/h, {:.3g} req/s capacity\n\n",
+                       best.framework, best.num_gpus, best.replicas, best.gpu, best.tensor_parallel,
+                       best.pipeline_parallel, best.decode_replicas, best.decode_gpu, best.decode_tensor_parallel,
+                       best.pipeline_parallel, knobs, best.cost_per_hour, best.capacity_total);
+  else
+    out << fmt::format("cheapest: {} on {} x {} (TP {} x PP {} x {} replicas{}), ${:.2f}/h, {:.3g} req/s capacity\n\n",
+                       best.framework, best.num_gpus, best.gpu, best.tensor_parallel, best.pipeline_parallel,
+                       best.replicas, knobs, best.cost_per_hour, best.capacity_total);
   out << "cost-latency Pareto frontier:\n" << ranking(frontier, latency_name);
   out << fmt::format("\ntop {} by cost:\n", top) << ranking(top_rows, latency_name);
   out << "wrote " << csv_path << "\n";

@@ -90,7 +90,8 @@ CapacitySpec parse_capacity(StrictMap& map) {
   if (spec.high <= spec.low)
     map.fail("high", fmt::format("must be greater than low ({})", spec.low));
   spec.tolerance = map.opt_double("tolerance", {0.001, 0.5, false}).value_or(0.02);
-  map.reject_unknown_keys({"slo", "min_attainment", "low", "high", "tolerance"});
+  spec.pd_splits = map.opt_bool("pd_splits").value_or(false);
+  map.reject_unknown_keys({"slo", "min_attainment", "low", "high", "tolerance", "pd_splits"});
   return spec;
 }
 

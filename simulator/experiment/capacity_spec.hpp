@@ -7,6 +7,8 @@
 //   low: 0.5                # search range: request rate (req/s) or clients (closed loop)
 //   high: 64
 //   tolerance: 0.02         # stop when (high - low) / low is below this
+//   pd_splits: true         # a disaggregated deployment: also every other split of its GPUs
+//                           # between prefill and decode instances (same total), best marked
 //
 // The searched quantity follows the workload: the arrival rate of an open-loop process
 // (poisson, gamma, constant), the client count of a closed loop.
@@ -36,6 +38,7 @@ struct CapacitySpec {
   std::optional<double> min_attainment;  // needs an SLO in simulation.slo or every class
   double low = 0, high = 0;
   double tolerance = 0.02;
+  bool pd_splits = false;
 };
 
 CapacitySpec parse_capacity(StrictMap& map);

@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "config_search_pd.hpp"
 #include "parallel_runs.hpp"
+#include "pd_deployment.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 
@@ -19,6 +21,10 @@ struct CandidateSpec {
   std::string gpu;
   int64_t tp = 1, pp = 1;
   std::vector<std::pair<std::string, std::string>> knobs;  // (config key, YAML scalar)
+  // A disaggregated entry: gpu and tp are the prefill pool's; pp and knobs apply to both pools.
+  bool disaggregated = false;
+  std::string decode_gpu;
+  int64_t decode_tp = 0;
 };
 
 std::vector<CandidateSpec> enumerate(const YAML::Node& frameworks, const SearchSpec& search) {
@@ -42,13 +48,22 @@ std::vector<CandidateSpec> enumerate(const YAML::Node& frameworks, const SearchS
   for (std::size_t e = 0; e < frameworks.size(); ++e) {
     const YAML::Node type = frameworks[e].IsMap() ? frameworks[e]["type"] : YAML::Node();
     const bool vllm = !type.IsDefined() || !type.IsScalar() || to_lower(type.Scalar()) == "vllm";
+    if (is_disaggregated_entry(frameworks[e])) {
+      for (const auto& gpu : search.gpus)
+        for (const auto& decode_gpu : search.decode_gpus.empty() ? std::vector<std::string>{gpu} : search.decode_gpus)
+          for (int64_t tp : search.prefill_tensor_parallel)
+            for (int64_t decode_tp : search.decode_tensor_parallel)
+              for (int64_t pp : search.pipeline_parallel)
+                for (const auto& knobs : knob_sets) out.push_back({e, gpu, tp, pp, knobs, true, decode_gpu, decode_tp});
+      continue;
+    }
     for (const auto& gpu : search.gpus)
       for (int64_t tp : search.tensor_parallel)
         for (int64_t pp : search.pipeline_parallel) {
           if (vllm) {
-            for (const auto& knobs : knob_sets) out.push_back({e, gpu, tp, pp, knobs});
+            for (const auto& knobs : knob_sets) out.push_back({e, gpu, tp, pp, knobs, false, "", 0});
           } else {
-            out.push_back({e, gpu, tp, pp, {}});
+            out.push_back({e, gpu, tp, pp, {}, false, "", 0});
           }
         }
   }
@@ -62,13 +77,24 @@ ExperimentFile candidate_file(const ExperimentFile& file, const CandidateSpec& c
   document.remove("search");
   YAML::Node hardware(YAML::NodeType::Map);
   hardware["gpu0"]["preset"] = c.gpu;
-  document["hardware"] = hardware;
   YAML::Node entry = YAML::Clone(file.document["frameworks_to_test"][c.entry]);
-  entry["config"]["gpu_id"] = "gpu0";
-  entry["config"]["tensor_parallel_degree"] = c.tp;
-  entry["config"]["pipeline_parallel_degree"] = c.pp;
-  entry["config"]["num_replicas"] = 1;
-  for (const auto& [key, value] : c.knobs) entry["config"][key] = YAML::Load(value);
+  // The instance: its GPU and layout, one of it (the search sizes the counts), the knobs.
+  const auto set_instance = [&](YAML::Node config, const char* gpu_id, int64_t tp) {
+    config["gpu_id"] = gpu_id;
+    config["tensor_parallel_degree"] = tp;
+    config["pipeline_parallel_degree"] = c.pp;
+    config["num_replicas"] = 1;
+    for (const auto& [key, value] : c.knobs) config[key] = YAML::Load(value);
+  };
+  if (c.disaggregated) {
+    const bool same_gpu = c.decode_gpu == c.gpu;
+    if (!same_gpu) hardware["gpu1"]["preset"] = c.decode_gpu;
+    set_instance(entry["config"]["prefill"], "gpu0", c.tp);
+    set_instance(entry["config"]["decode"], same_gpu ? "gpu0" : "gpu1", c.decode_tp);
+  } else {
+    set_instance(entry["config"], "gpu0", c.tp);
+  }
+  document["hardware"] = hardware;
   YAML::Node frameworks(YAML::NodeType::Sequence);
   frameworks.push_back(entry);
   document["frameworks_to_test"] = frameworks;
@@ -109,6 +135,16 @@ void evaluate(const ExperimentFile& file, const Libraries& libraries, const Sear
     return;
   }
   RunExecutor executor(plan, libraries);
+  if (run.pd) {
+    out.decode_price_per_gpu_hour = price_of(search, run.pd->decode.hardware.gpu);
+    if (!(out.decode_price_per_gpu_hour > 0)) {
+      out.status = "pruned";
+      out.reason = fmt::format("no price for {}: give it in search.prices_per_gpu_hour_usd", run.pd->decode.hardware.gpu.id);
+      return;
+    }
+    search_pool_sizes(plan, run, slo, search, executor, out, control);
+    return;
+  }
   const CapacityResult capacity = find_capacity(plan, run, slo, executor, control);
   out.capacity_per_replica = capacity.capacity;
   for (const auto& p : capacity.probes) out.overloaded_probes += p.state == LoadState::overloaded;
@@ -133,6 +169,7 @@ void evaluate(const ExperimentFile& file, const Libraries& libraries, const Sear
     out.latency_ms = probe.bound_values.empty() ? probe.metrics.e2el_ms.mean : probe.bound_values.front();
     if (probe.passed) {
       const int64_t gpus = replicas * run.parallel.gpus();
+      out.num_gpus = gpus;
       out.status = "ok";
       out.cost_per_hour = static_cast<double>(gpus) * out.price_per_gpu_hour;
       out.capacity_total = capacity.capacity * static_cast<double>(replicas);
@@ -158,6 +195,9 @@ std::vector<SearchCandidate> search_configurations(const ExperimentFile& file, c
     out[i].gpu = specs[i].gpu;
     out[i].tensor_parallel = specs[i].tp;
     out[i].pipeline_parallel = specs[i].pp;
+    out[i].disaggregated = specs[i].disaggregated;
+    out[i].decode_gpu = specs[i].decode_gpu;
+    out[i].decode_tensor_parallel = specs[i].decode_tp;
     for (const auto& [key, value] : specs[i].knobs) out[i].knobs += (out[i].knobs.empty() ? "" : ";") + key + "=" + value;
   }
   if (control != nullptr) control->runs_total = static_cast<int64_t>(specs.size());

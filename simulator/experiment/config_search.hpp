@@ -14,13 +14,19 @@
 //   max_replicas: 64                     # default 64
 //   prices_per_gpu_hour_usd: {H100-SXM: 2.5}   # default: the GPU library's price_per_hour_usd
 //   top: 10                              # rows of the printed ranking, default 10
+//   prefill_tensor_parallel_degree: [4, 8]  # disaggregated entries: each pool's TP degrees
+//   decode_tensor_parallel_degree: [8]      #   (default: tensor_parallel_degree)
+//   decode_gpus: [H200]                     #   and the decode pool's GPUs (default: the prefill's)
 //
 // Each candidate (a frameworks_to_test entry x GPU x TP x PP x knobs) is planned as its own
 // one-deployment experiment: one that cannot be planned (the model does not fit, TP does not
 // divide the heads) is pruned before anything is simulated, with the planner's reason. The others
 // get their per-replica capacity by bisection (capacity_search.hpp); replicas = ceil(target /
 // capacity), and the deployment with that many replicas (round-robin) is then simulated at the
-// target rate; if that fails, one more replica is tried, twice at most.
+// target rate; if that fails, one more replica is tried, twice at most. A disaggregated entry
+// (config.prefill / decode) is searched over both pools' GPUs and TP degrees, and for each layout
+// the cheapest prefill and decode instance counts are found at the target rate
+// (config_search_pd.hpp).
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +55,13 @@ struct SearchCandidate {
   // Probes (bisection and target checks) that ran past saturation (capacity_search.hpp's
   // `overloaded`); a failing one's reason says so, with its arrival and completion rates.
   int64_t overloaded_probes = 0;
+  int64_t num_gpus = 0;               // of the deployment found (both pools when disaggregated)
+  // A disaggregated entry: gpu, tensor_parallel and replicas above are the prefill pool's, these
+  // the decode pool's (config_search_pd.hpp chooses both counts).
+  bool disaggregated = false;
+  std::string decode_gpu;
+  int64_t decode_tensor_parallel = 0, decode_replicas = 0;
+  double decode_price_per_gpu_hour = 0;
 };
 
 // Every candidate in space order; feasible ones carry their cost, and the cost-latency frontier

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "experiment_sections.hpp"
+#include "pd_deployment.hpp"
 #include "simulator/workload/workload.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
@@ -168,6 +169,10 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
                 return has_any_bound(c.slo);
               }) && !workload->classes.empty()))
           capacity_map.fail("min_attainment", "needs a per-request SLO to attain: simulation.slo (or one in every workload class)");
+        if (capacity.pd_splits && frameworks.IsSequence() &&
+            std::none_of(frameworks.begin(), frameworks.end(), [](const YAML::Node& e) { return is_disaggregated_entry(e); }))
+          capacity_map.fail("pd_splits", "splits the GPUs of a disaggregated entry (config: prefill: / decode:) between "
+                                         "its pools, and frameworks_to_test has none: remove it or add one");
         if (p == 0) plan.capacity = capacity;
       });
     if (top.has("search"))
@@ -181,6 +186,19 @@ ExperimentPlan plan_experiment(const ExperimentFile& file, const Libraries& libr
           } catch (const InputError& error) {
             search_map.fail("gpus", error.message());
           }
+        for (const auto& gpu : search.decode_gpus)
+          try {
+            libraries.gpus.find(gpu);
+          } catch (const InputError& error) {
+            search_map.fail("decode_gpus", error.message());
+          }
+        if (search.pool_keys_given && frameworks.IsSequence() &&
+            std::none_of(frameworks.begin(), frameworks.end(), [](const YAML::Node& e) { return is_disaggregated_entry(e); }))
+          for (const char* key : {"prefill_tensor_parallel_degree", "decode_tensor_parallel_degree", "decode_gpus"})
+            if (search_map.has(key))
+              search_map.fail(key, "sizes the pools of a disaggregated entry (config: prefill: / decode:), and "
+                                   "frameworks_to_test has none: remove it or add one (experiments/README.md, "
+                                   "\"Prefill/decode disaggregation\")");
         if (p == 0) plan.search = search;
       });
     top.reject_unknown_keys({"name", "description", "simulation", "hardware", "workload", "frameworks_to_test", "sweep",

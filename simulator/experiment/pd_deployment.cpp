@@ -9,6 +9,12 @@
 
 namespace llmpo {
 
+bool is_disaggregated_entry(const YAML::Node& entry) {
+  if (!entry.IsMap()) return false;
+  const YAML::Node config = entry["config"];
+  return config.IsMap() && (config["prefill"].IsDefined() || config["decode"].IsDefined());
+}
+
 const std::vector<std::string>& pd_config_keys() {
   static const std::vector<std::string> keys = {"model_profile_id", "prefill", "decode", "kv_transfer"};
   return keys;
@@ -48,6 +54,29 @@ int64_t deployment_gpus(const RunSpec& run) {
   int64_t gpus = run.parallel.gpus() * run.replicas;
   if (run.pd) gpus += run.pd->decode.parallel.gpus() * run.pd->decode.replicas;
   return gpus;
+}
+
+RunSpec with_pool_replicas(const RunSpec& run, int64_t prefill_replicas, int64_t decode_replicas) {
+  if (!run.pd) throw InternalError("with_pool_replicas: " + run.name + " is not disaggregated");
+  RunSpec out = run;
+  out.replicas = prefill_replicas;
+  auto pd = std::make_shared<PdDeployment>(*run.pd);  // shared const by the plan's copies
+  pd->decode.replicas = decode_replicas;
+  out.pd = std::move(pd);
+  return out;
+}
+
+std::vector<std::pair<int64_t, int64_t>> pd_splits_at_equal_gpus(const RunSpec& run) {
+  if (!run.pd) throw InternalError("pd_splits_at_equal_gpus: " + run.name + " is not disaggregated");
+  const int64_t total = deployment_gpus(run);
+  const int64_t prefill_instance = run.parallel.gpus();
+  const int64_t decode_instance = run.pd->decode.parallel.gpus();
+  std::vector<std::pair<int64_t, int64_t>> out;
+  for (int64_t prefill = 1; prefill * prefill_instance + decode_instance <= total; ++prefill) {
+    const int64_t rest = total - prefill * prefill_instance;
+    if (rest % decode_instance == 0) out.emplace_back(prefill, rest / decode_instance);
+  }
+  return out;
 }
 
 void read_pd_pools(RunSpec& run, StrictMap& config, const std::string& type, const std::vector<HardwareRead>& hardware,

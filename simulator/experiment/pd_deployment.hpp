@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "experiment_plan.hpp"
@@ -26,6 +27,10 @@ struct PdDeployment {
   KvTransferLink link;
   int64_t link_lanes = 1;     // reads in parallel: min(prefill TP, decode TP)
 };
+
+// Whether a frameworks_to_test entry, as written, is disaggregated (its config has prefill: or
+// decode:).
+bool is_disaggregated_entry(const YAML::Node& entry);
 
 // The keys of a disaggregated deployment's config.
 const std::vector<std::string>& pd_config_keys();
@@ -50,5 +55,15 @@ double kv_bytes_read_per_token(const MemoryPlan& prefill_memory, const RunSpec& 
 
 // GPUs of a deployment: both pools when disaggregated.
 int64_t deployment_gpus(const RunSpec& run);
+
+// A disaggregated deployment with other pool sizes: `prefill_replicas` prefill instances and
+// `decode_replicas` decode instances, everything else as planned (each pool's plan is per
+// instance, so only the counts change).
+RunSpec with_pool_replicas(const RunSpec& run, int64_t prefill_replicas, int64_t decode_replicas);
+
+// Every split of a disaggregated deployment's GPUs between its pools at the same total, each pool
+// keeping its instance shape (TP x PP): (prefill instances, decode instances), at least one each,
+// prefill instances ascending. 32 GPUs of TP8 instances: (1, 3), (2, 2), (3, 1).
+std::vector<std::pair<int64_t, int64_t>> pd_splits_at_equal_gpus(const RunSpec& run);
 
 }  // namespace llmpo

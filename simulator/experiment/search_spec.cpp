@@ -58,9 +58,16 @@ SearchSpec parse_search(StrictMap& map) {
     for (const auto& gpu : prices->keys())
       if (auto price = prices->opt_double(gpu, positive())) spec.prices.emplace_back(gpu, *price);
   spec.top = map.opt_int("top", {1, 100000, false}).value_or(spec.top);
+  spec.pool_keys_given =
+      map.has("prefill_tensor_parallel_degree") || map.has("decode_tensor_parallel_degree") || map.has("decode_gpus");
+  spec.prefill_tensor_parallel = int_list(map, "prefill_tensor_parallel_degree", spec.tensor_parallel, {1, 4096, false});
+  spec.decode_tensor_parallel = int_list(map, "decode_tensor_parallel_degree", spec.tensor_parallel, {1, 4096, false});
+  spec.decode_gpus = map.has("decode_gpus") ? map.get_string_list("decode_gpus") : std::vector<std::string>{};
+  if (map.has("decode_gpus") && spec.decode_gpus.empty()) map.fail("decode_gpus", "list at least one GPU preset");
   map.reject_unknown_keys({"target_rate_per_s", "gpus", "tensor_parallel_degree", "pipeline_parallel_degree",
                            "max_num_seqs", "max_num_batched_tokens", "enable_chunked_prefill", "max_replicas",
-                           "prices_per_gpu_hour_usd", "top"});
+                           "prices_per_gpu_hour_usd", "top", "prefill_tensor_parallel_degree",
+                           "decode_tensor_parallel_degree", "decode_gpus"});
   return spec;
 }
 

@@ -18,6 +18,11 @@ struct SearchSpec {
   int64_t max_replicas = 64;
   std::vector<std::pair<std::string, double>> prices;  // overrides, by GPU preset
   int64_t top = 10;
+  // Disaggregated entries (config.prefill / decode): each pool's TP degrees (default: the
+  // tensor_parallel_degree list) and the decode pool's GPUs (default: the prefill pool's).
+  std::vector<int64_t> prefill_tensor_parallel, decode_tensor_parallel;
+  std::vector<std::string> decode_gpus;
+  bool pool_keys_given = false;  // any of the three above written in the file
 };
 
 SearchSpec parse_search(StrictMap& map);

@@ -39,13 +39,27 @@ std::string stated(double value) {
 
 // What each deployment is called on the page, by capacity.csv row: "vllm, TP 2" (its run index
 // first when two rows would read the same).
+// A disaggregated deployment's split of its GPUs ("3P+1D"), when capacity.pd_splits searched it
+// among the others (capacity.csv and capacity_log.csv then have a pd_split column).
+std::string pd_split_of(const Table& table, const CsvRow& row) {
+  return table.csv.has("pd_split") ? table.cell(row, "pd_split") : std::string();
+}
+
+// What tells a deployment's rows apart in both files: the run, and its split when searched.
+std::string deployment_key(const Table& table, const CsvRow& row) {
+  const std::string split = pd_split_of(table, row);
+  return table.cell(row, "run") + (split.empty() ? "" : "/" + split);
+}
+
 std::vector<std::string> deployment_labels(const Table& capacity) {
   std::vector<std::string> labels;
   std::set<std::string> seen;
   bool unique = true;
   for (const auto& row : capacity.csv.rows()) {
     const std::string point = capacity.cell(row, "point");
-    labels.push_back(capacity.cell(row, "framework") + (point.empty() ? "" : ", " + shorten_point(point)));
+    const std::string split = pd_split_of(capacity, row);
+    labels.push_back(capacity.cell(row, "framework") + (split.empty() ? "" : " " + split) +
+                     (point.empty() ? "" : ", " + shorten_point(point)));
     unique = seen.insert(labels.back()).second && unique;
   }
   if (!unique)
@@ -130,7 +144,7 @@ json outcome_encoding(const std::string& channel) {
 
 // One probe panel: the deployment's probes of one metric (a bound, or attainment) against load.
 struct ProbePanel {
-  std::string run;     // capacity.csv's run index
+  std::string run;     // capacity.csv's run index, and "/" and its P:D split when searched
   std::string metric;  // capacity_log.csv's column
   std::optional<double> limit;
   std::optional<double> capacity;  // the vertical rule where the deployment's capacity lies
@@ -291,15 +305,15 @@ ResultsSection capacity_section(const fs::path& dir, std::vector<std::string>& n
   std::map<std::string, std::string> label_of_run;
   std::map<std::string, const CsvRow*> capacity_row;
   for (std::size_t i = 0; i < capacity.csv.rows().size(); ++i) {
-    label_of_run[capacity.cell(capacity.csv.rows()[i], "run")] = labels[i];
-    capacity_row[capacity.cell(capacity.csv.rows()[i], "run")] = &capacity.csv.rows()[i];
+    label_of_run[deployment_key(capacity, capacity.csv.rows()[i])] = labels[i];
+    capacity_row[deployment_key(capacity, capacity.csv.rows()[i])] = &capacity.csv.rows()[i];
   }
   json values = json::array();
   std::map<std::string, std::pair<double, double>> range;  // per metric: lowest and highest positive value
   double load_lo = settings && settings->low ? *settings->low : 1e300, load_hi = settings && settings->high ? *settings->high : 0;
   for (const auto& [metric, limit] : limits) range[metric] = {limit, limit};
   for (const auto& row : log.csv.rows()) {
-    const std::string run = log.cell(row, "run");
+    const std::string run = deployment_key(log, row);
     const auto load = log.value(row, "load");
     if (!label_of_run.count(run) || !load || !(*load > 0)) continue;
     load_lo = std::min(load_lo, *load), load_hi = std::max(load_hi, *load);
@@ -332,13 +346,13 @@ ResultsSection capacity_section(const fs::path& dir, std::vector<std::string>& n
 
   std::vector<std::size_t> charted;  // the capacity.csv rows with probes
   for (std::size_t i = 0; i < capacity.csv.rows().size(); ++i) {
-    const std::string run = capacity.cell(capacity.csv.rows()[i], "run");
+    const std::string run = deployment_key(capacity, capacity.csv.rows()[i]);
     if (std::any_of(values.begin(), values.end(), [&](const json& v) { return v["run"] == run; })) charted.push_back(i);
   }
   json rows = json::array();
   for (const std::size_t i : charted) {
     const CsvRow& row = capacity.csv.rows()[i];
-    const std::string run = capacity.cell(row, "run");
+    const std::string run = deployment_key(capacity, row);
     const bool first = i == charted.front(), last = i == charted.back();
     json panels = json::array();
     for (const auto& metric : metrics) {
