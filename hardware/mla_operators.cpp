@@ -60,6 +60,20 @@ OperatorWork mla_o_proj_work(const MlaGeometry& g, double tokens) {
   return linear_work(tokens, g.heads * g.v_head, g.hidden, g.act_bytes, g.weight_bytes);
 }
 
+namespace {
+
+// An attention kernel's traffic: queries and the cache read in, outputs out, the new tokens'
+// cache entries written. Returns the total, the kernel's bytes.
+double set_attention_bytes(OperatorWork& w, double q_bytes, double kv_read, double o_bytes, double kv_write) {
+  w.input_bytes = q_bytes + kv_read;
+  w.output_bytes = o_bytes;
+  w.kv_read_bytes = kv_read;
+  w.kv_write_bytes = kv_write;
+  return q_bytes + kv_read + o_bytes + kv_write;
+}
+
+}  // namespace
+
 OperatorWork mla_prefill_attention_work(const MlaGeometry& g, const AttentionLoad& prefill) {
   OperatorWork w;
   if (prefill.seqs <= 0) return w;
@@ -70,12 +84,8 @@ OperatorWork mla_prefill_attention_work(const MlaGeometry& g, const AttentionLoa
   const double o_bytes = prefill.query_tokens * g.heads * g.v_head * g.act_bytes;
   const double kv_write = prefill.query_tokens * g.latent_width() * g.kv_bytes;
   w.flops = 2 * prefill.pairs_causal * g.heads * (g.qk_head() + g.v_head);
-  w.input_bytes = q_bytes + kv_read;
-  w.output_bytes = o_bytes;
-  w.kv_read_bytes = kv_read;
-  w.kv_write_bytes = kv_write;
   w.prefill_flops = w.flops;
-  w.prefill_bytes = q_bytes + kv_read + o_bytes + kv_write;
+  w.prefill_bytes = set_attention_bytes(w, q_bytes, kv_read, o_bytes, kv_write);
   w.prefill_seqs = prefill.seqs;
   w.kv_heads = g.heads;  // after decompression every query head has its own K/V
   w.q_heads = g.heads;
@@ -94,12 +104,8 @@ OperatorWork mla_decode_attention_work(const MlaGeometry& g, const AttentionLoad
   const double kv_write = decode.query_tokens * g.latent_width() * g.kv_bytes;
   // QK over latent + rope (576) and PV over the latent (512), every (head, cached token) pair.
   w.flops = 2 * decode.pairs_causal * g.heads * (g.latent_width() + g.kv_lora_rank);
-  w.input_bytes = q_bytes + kv_read;
-  w.output_bytes = o_bytes;
-  w.kv_read_bytes = kv_read;
-  w.kv_write_bytes = kv_write;
   w.decode_flops = w.flops;
-  w.decode_bytes = q_bytes + kv_read + o_bytes + kv_write;
+  w.decode_bytes = set_attention_bytes(w, q_bytes, kv_read, o_bytes, kv_write);
   w.decode_seqs = decode.seqs;
   w.decode_kv_tokens = decode.kv_tokens;
   w.decode_kv_read_bytes = kv_read;

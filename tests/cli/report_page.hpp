@@ -32,6 +32,13 @@ inline const nlohmann::json& chart(const nlohmann::json& charts, const std::stri
   return charts;
 }
 
+// Whether the page has a chart of this id (the optional charts appear only with their data).
+inline bool has_chart(const nlohmann::json& charts, const std::string& id) {
+  for (const auto& c : charts)
+    if (c["id"] == id) return true;
+  return false;
+}
+
 // A CSV row as column -> cell (row 0 is the header).
 inline std::map<std::string, std::string> row_of(const std::vector<std::vector<std::string>>& rows, std::size_t r) {
   std::map<std::string, std::string> out;

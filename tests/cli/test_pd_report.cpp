@@ -13,12 +13,6 @@ using json = nlohmann::json;
 
 namespace {
 
-bool has_chart(const json& charts, const std::string& id) {
-  for (const auto& c : charts)
-    if (c["id"] == id) return true;
-  return false;
-}
-
 // Llama-3-8B: 1 prefill + 1 decode H100 (NVSwitch between them) beside one aggregated replica.
 const char* kPdAndAggregated = R"(name: pd_report
 simulation: {seed: 2}

@@ -19,12 +19,6 @@ using json = nlohmann::json;
 
 namespace {
 
-bool has_chart(const json& charts, const std::string& id) {
-  for (const auto& c : charts)
-    if (c["id"] == id) return true;
-  return false;
-}
-
 // A CSV cell as `run` writes it: quoted (quotes doubled) when it holds a comma or a quote.
 std::string csv_cell(const std::string& text) {
   if (text.find_first_of(",\"\n") == std::string::npos) return text;

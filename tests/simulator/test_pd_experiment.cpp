@@ -38,6 +38,30 @@ frameworks_to_test:
       kv_transfer: {link: infiniband-400g, connector: nixl}
 )";
 
+// DeepSeek-V3 on 16 H200s: one TP 8 prefill engine and the decode pool `decode` (a flow
+// mapping), KV over 400G InfiniBand; prompts and outputs uniform from the "MIN, max: MAX" given.
+std::string deepseek_pd(const std::string& name, const std::string& arrival, int requests, const std::string& prompt_range,
+                        const std::string& output_range, const std::string& decode) {
+  return "name: " + name + R"(
+simulation: {seed: 3}
+hardware:
+  h200: {preset: H200, count: 16}
+workload:
+  arrival: )" + arrival + R"(
+  num_requests: )" + std::to_string(requests) + R"(
+  prompt_tokens: {distribution: uniform, min: )" + prompt_range + R"(}
+  output_tokens: {distribution: uniform, min: )" + output_range + R"(}
+frameworks_to_test:
+  - name: pd
+    type: VLLM
+    config:
+      model_profile_id: DeepSeek-V3
+      prefill: {gpu_id: h200, tensor_parallel_degree: 8, max_model_len: 16384}
+      decode: )" + decode + R"(
+      kv_transfer: {link: infiniband-400g}
+)";
+}
+
 std::string pd_error(const std::vector<std::pair<std::string, std::string>>& edits) {
   const Checked checked = validate_text(with_edits(kPd, edits), "pd-error");
   CHECK(checked.run.code == 2);
@@ -76,24 +100,8 @@ TEST_CASE("P/D experiment: DeepSeek-V3's MLA latent is read once per decode rank
   // MLA keeps one 576-value latent per token and layer, whole on every TP rank (vLLM
   // MLAAttentionSpec): each of the 8 decode GPUs reads 61 x 576 x 2 B = 70,272 B a token, so the
   // pool reads 8 x 70,272 = 562,176 B over 8 lanes: a lane's time is one rank's cache / its rate.
-  const std::string text = R"(name: pd-mla
-simulation: {seed: 3}
-hardware:
-  h200: {preset: H200, count: 16}
-workload:
-  arrival: {process: poisson, rate_per_s: 1}
-  num_requests: 10
-  prompt_tokens: {distribution: uniform, min: 500, max: 1000}
-  output_tokens: {distribution: uniform, min: 20, max: 40}
-frameworks_to_test:
-  - name: pd
-    type: VLLM
-    config:
-      model_profile_id: DeepSeek-V3
-      prefill: {gpu_id: h200, tensor_parallel_degree: 8, max_model_len: 16384}
-      decode: {gpu_id: h200, tensor_parallel_degree: 8, max_model_len: 16384}
-      kv_transfer: {link: infiniband-400g}
-)";
+  const std::string text = deepseek_pd("pd-mla", "{process: poisson, rate_per_s: 1}", 10, "500, max: 1000", "20, max: 40",
+                                        "{gpu_id: h200, tensor_parallel_degree: 8, max_model_len: 16384}");
   const ExperimentPlan plan = plan_experiment(read_experiment_text(text, "pd-mla.yaml", {}), Libraries::load());
   REQUIRE(plan.runs.size() == 1);
   const RunSpec& run = plan.runs[0];
@@ -176,25 +184,10 @@ TEST_CASE("P/D experiment: a decode pool with DP-attention + EP and MTP speculat
   // and one MTP draft per step (acceptance 0.8). The spec-decode columns come from the decode
   // pool; its measured acceptance lies within 4 sigma of 0.8 (binomial over the drafts).
   const std::string dir = fresh_dir("pd-ep-mtp");
-  const std::string text = R"(name: pd-ep-mtp
-simulation: {seed: 3}
-hardware:
-  h200: {preset: H200, count: 16}
-workload:
-  arrival: {process: poisson, rate_per_s: 4}
-  num_requests: 120
-  prompt_tokens: {distribution: uniform, min: 500, max: 2000}
-  output_tokens: {distribution: uniform, min: 20, max: 200}
-frameworks_to_test:
-  - name: pd
-    type: VLLM
-    config:
-      model_profile_id: DeepSeek-V3
-      prefill: {gpu_id: h200, tensor_parallel_degree: 8, max_model_len: 16384}
-      decode: {gpu_id: h200, data_parallel_size: 8, enable_expert_parallel: true, max_model_len: 16384,
-               speculative_config: {method: mtp, num_speculative_tokens: 1, acceptance_rate: 0.8}}
-      kv_transfer: {link: infiniband-400g}
-)";
+  const std::string text =
+      deepseek_pd("pd-ep-mtp", "{process: poisson, rate_per_s: 4}", 120, "500, max: 2000", "20, max: 200",
+                  "{gpu_id: h200, data_parallel_size: 8, enable_expert_parallel: true, max_model_len: 16384,\n"
+                  "               speculative_config: {method: mtp, num_speculative_tokens: 1, acceptance_rate: 0.8}}");
   const std::string file = write_file(dir, "pd.yaml", text);
   const CliRun run = run_cli_args({"run", file, "--out", dir + "/out", "--quiet"});
   REQUIRE(run.code == 0);
