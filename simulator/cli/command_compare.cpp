@@ -31,7 +31,9 @@ const std::vector<std::string>& default_metrics() {
       // Compared where both runs looked prefixes up (an empty cell skips the row).
       "prefix_cache_hit_rate", "mean_cached_tokens_per_request",
       // Compared where both runs speculated (the columns exist only in plans that speculate).
-      "spec_acceptance_rate", "mean_acceptance_length"};
+      "spec_acceptance_rate", "mean_acceptance_length",
+      // Compared where both runs were disaggregated: the stages of TTFT (empty cells otherwise).
+      "mean_prefill_queue_ms", "mean_prefill_ms", "mean_decode_queue_ms", "mean_kv_transfer_ms", "mean_first_decode_ms"};
   return list;
 }
 
@@ -141,8 +143,9 @@ int command_compare(const Args& args, std::ostream& out) {
   p.positional("a", "the first summary.csv (the baseline)");
   p.positional("b", "the second summary.csv");
   p.option("metrics", "LIST", "comma-separated summary.csv columns to compare",
-           "throughputs, goodput, TTFT/TPOT/ITL/E2EL mean and p99, preemptions, prefix cache hit rate and mean "
-           "cached tokens per request (where both runs have them)");
+           "throughputs, goodput, TTFT/TPOT/ITL/E2EL mean and p99, preemptions, and where both runs have them: prefix "
+           "cache hit rate and mean cached tokens per request, spec-decode acceptance rate and length, and the mean "
+           "prefill/decode stages of TTFT (prefill queue, prefill, decode queue, KV transfer, first decode)");
   declare_format_option(p, "csv: one row per matched run and metric (framework, point, metric, a, b, difference, "
                            "relative as a fraction, empty when A is 0); json: the same rows per run, keyed by metric, "
                            "with the runs found on one side only and those overloaded on each side");

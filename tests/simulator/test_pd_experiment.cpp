@@ -143,6 +143,37 @@ TEST_CASE("P/D experiment: the TTFT stages in requests.csv add up to each reques
   CHECK_THAT(manifest, Contains("\"link\": \"infiniband-400g\""));
 }
 
+TEST_CASE("P/D experiment: compare sets the TTFT stages side by side where both runs are disaggregated") {
+  const std::string dir = fresh_dir("pd-compare");
+  const std::string text = std::string(kPd) + R"(  - name: aggregated
+    type: VLLM
+    config: {model_profile_id: Llama3-70B, gpu_id: h100, tensor_parallel_degree: 8, num_replicas: 2}
+)";
+  const std::string file = write_file(dir, "pd.yaml", text);
+  REQUIRE(run_cli_args({"run", file, "--out", dir + "/a", "--quiet"}).code == 0);
+  REQUIRE(run_cli_args({"run", file, "--out", dir + "/b", "--quiet", "--set", "workload.arrival.rate_per_s=4"}).code == 0);
+  const CliRun compare = run_cli_args({"compare", dir + "/a/summary.csv", dir + "/b/summary.csv", "--format", "csv"});
+  INFO(compare.err);
+  REQUIRE(compare.code == 0);
+  const std::string csv_path = write_file(dir, "compare.csv", compare.out);
+  const auto rows = read_csv(csv_path);
+  const auto summary_a = read_csv(dir + "/a/summary.csv"), summary_b = read_csv(dir + "/b/summary.csv");
+  int stages = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    const std::string metric = rows[i][column(rows, "metric")];
+    const bool stage = metric == "mean_prefill_queue_ms" || metric == "mean_prefill_ms" ||
+                       metric == "mean_decode_queue_ms" || metric == "mean_kv_transfer_ms" ||
+                       metric == "mean_first_decode_ms";
+    if (!stage) continue;
+    // Only the disaggregated run has stages; each side's value is its summary.csv's.
+    CHECK(rows[i][column(rows, "framework")] == "pd");
+    CHECK(std::stod(rows[i][column(rows, "a")]) == Approx(std::stod(summary_a[1][column(summary_a, metric)])));
+    CHECK(std::stod(rows[i][column(rows, "b")]) == Approx(std::stod(summary_b[1][column(summary_b, metric)])));
+    ++stages;
+  }
+  CHECK(stages == 5);
+}
+
 TEST_CASE("P/D experiment: a bad disaggregated deployment is an error at its key, with what is valid") {
   CHECK_THAT(pd_error({{"num_replicas: 2}\n      kv", "num_replicas: 2, max_num_seq: 8}\n      kv"}}),
              Contains("frameworks_to_test[0].config.decode.max_num_seq: unknown key 'max_num_seq'; did you mean "
