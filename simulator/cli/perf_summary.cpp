@@ -43,14 +43,14 @@ std::string short_rate(double value) {
 
 }  // namespace
 
-ScalingFit fit_scaling(const std::vector<std::pair<int64_t, double>>& requests_wall_s) {
-  std::vector<std::pair<int64_t, double>> points = requests_wall_s;
+ScalingFit fit_scaling(const std::vector<std::pair<int64_t, double>>& requests_time_s) {
+  std::vector<std::pair<int64_t, double>> points = requests_time_s;
   std::sort(points.begin(), points.end());
   points.erase(std::unique(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first == b.first; }),
                points.end());
   if (points.size() < 2) throw InternalError("fit_scaling: fewer than two request counts");
   for (const auto& [requests, wall_s] : points)
-    if (requests <= 0 || !(wall_s > 0)) throw InternalError("fit_scaling: a count or wall time is not positive");
+    if (requests <= 0 || !(wall_s > 0)) throw InternalError("fit_scaling: a count or time is not positive");
   ScalingFit fit;
   fit.reference_requests = points.front().first;
   const double reference_per_request = points.front().second / static_cast<double>(points.front().first);
@@ -74,11 +74,11 @@ ScalingFit fit_scaling(const std::vector<std::pair<int64_t, double>>& requests_w
 }
 
 std::string scaling_line(const ScalingFit& fit) {
-  std::string text = fmt::format("scaling: time per request relative to {} requests:", thousands(fit.reference_requests));
+  std::string text = fmt::format("scaling: CPU time per request relative to {} requests:", thousands(fit.reference_requests));
   for (std::size_t i = 1; i < fit.relative_time_per_request.size(); ++i)
     text += fmt::format("{} {} x{:.2f}", i > 1 ? "," : "", thousands(fit.relative_time_per_request[i].first),
                         fit.relative_time_per_request[i].second);
-  return text + fmt::format("; wall ~ requests^{:.3f} (1 = linear)", fit.exponent);
+  return text + fmt::format("; CPU ~ requests^{:.3f} (1 = linear)", fit.exponent);
 }
 
 StartupFigure measure_startup(const std::string& binary, const std::string& quickstart_yaml, int runs) {
@@ -137,10 +137,10 @@ std::string today_utc() {
 std::string speed_markdown(const std::string& command_line, const std::vector<SpeedRow>& rows, const std::string& date_utc) {
   std::string text = fmt::format("`{}` on {}, {}, {} (a shared machine: timings vary run to run):\n\n", command_line,
                                  machine_description(), build_description(), date_utc);
-  text += "| requests | wall time | requests/s | engine steps/s | events/s | simulated time | peak memory |\n";
-  text += "|---:|---:|---:|---:|---:|---:|---:|\n";
+  text += "| requests | wall time | CPU time | requests/s | engine steps/s | events/s | simulated time | peak memory |\n";
+  text += "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const SpeedRow& row : rows)
-    text += fmt::format("| {} | {:.2f} s | {} | {} | {} | {:.1f} h | {:.0f} MiB |\n", thousands(row.requests), row.wall_s,
+    text += fmt::format("| {} | {:.2f} s | {:.2f} s | {} | {} | {} | {:.1f} h | {:.0f} MiB |\n", thousands(row.requests), row.wall_s, row.cpu_s,
                         short_rate(row.requests_per_s), short_rate(row.steps_per_s), short_rate(row.events_per_s),
                         row.simulated_h, row.peak_rss_mib);
   return text;

@@ -10,15 +10,15 @@
 namespace llmpo {
 
 // Time per request at each count relative to the smallest count's, and the exponent k of the
-// least-squares fit wall = a * requests^k on log-log axes (1 = linear).
+// least-squares fit time = a * requests^k on log-log axes (1 = linear). `perf` passes CPU times.
 struct ScalingFit {
   int64_t reference_requests = 0;
   std::vector<std::pair<int64_t, double>> relative_time_per_request;  // (requests, ratio), the reference first
   double exponent = 0;
 };
 // Needs at least two distinct counts with positive wall times (InternalError otherwise).
-ScalingFit fit_scaling(const std::vector<std::pair<int64_t, double>>& requests_wall_s);
-// "scaling: time per request relative to 10,000 requests: 100,000 x0.97, ...; wall ~ requests^1.01 (1 = linear)"
+ScalingFit fit_scaling(const std::vector<std::pair<int64_t, double>>& requests_time_s);
+// "scaling: CPU time per request relative to 10,000 requests: 100,000 x0.97, ...; CPU ~ requests^1.010 (1 = linear)"
 std::string scaling_line(const ScalingFit& fit);
 
 // A 1,000-request `run` of `quickstart_yaml` by `binary`, timed from outside `runs` times.
@@ -35,7 +35,7 @@ std::string build_description();
 
 struct SpeedRow {
   int64_t requests = 0;
-  double wall_s = 0, requests_per_s = 0, steps_per_s = 0, events_per_s = 0, simulated_h = 0, peak_rss_mib = 0;
+  double wall_s = 0, cpu_s = 0, requests_per_s = 0, steps_per_s = 0, events_per_s = 0, simulated_h = 0, peak_rss_mib = 0;
 };
 // The README "Speed" table: a line naming the command, machine, build and date (UTC), then one
 // row per request count, formatted as the README shows them.

@@ -156,5 +156,5 @@ TEST_CASE("perf: best and median of rounds, and the scaling fit", "[perf-compare
   REQUIRE(super.relative_time_per_request.size() == 2);
   CHECK(super.relative_time_per_request[1].first == 1'000'000);
   CHECK(super.relative_time_per_request[1].second == Approx(10.0));
-  CHECK(scaling_line(super) == "scaling: time per request relative to 10,000 requests: 1,000,000 x10.00; wall ~ requests^1.500 (1 = linear)");
+  CHECK(scaling_line(super) == "scaling: CPU time per request relative to 10,000 requests: 1,000,000 x10.00; CPU ~ requests^1.500 (1 = linear)");
 }
