@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "args.hpp"
 #include "commands.hpp"
@@ -257,7 +258,9 @@ int command_perf(const Args& args, std::ostream& out) {
   note << "\n" << idle_line;
   markdown_lines += idle_line + "\n";
   nlohmann::ordered_json startup_json = nullptr;
-  if (startup_runs > 0) {
+  if (startup_runs > 0 && !std::filesystem::exists(quickstart)) {
+    spdlog::warn("perf: no start-up figure: {} is missing (an installation without the example experiments?)", quickstart);
+  } else if (startup_runs > 0) {
     const StartupFigure startup = measure_startup(current_executable(), quickstart, static_cast<int>(startup_runs));
     const std::string startup_line = fmt::format(
         "start-up: a 1,000-request run (`run experiments/quickstart.yaml --set workload.num_requests=1000 --quiet`, "
