@@ -158,3 +158,13 @@ TEST_CASE("perf: best and median of rounds, and the scaling fit", "[perf-compare
   CHECK(super.relative_time_per_request[1].second == Approx(10.0));
   CHECK(scaling_line(super) == "scaling: CPU time per request relative to 10,000 requests: 1,000,000 x10.00; CPU ~ requests^1.500 (1 = linear)");
 }
+
+TEST_CASE("perf --markdown prints Markdown only: with --format csv/json or --compare-to it is refused", "[perf-compare]") {
+  BinaryRun run = run_binary({"perf", "--markdown", "--format", "json"});
+  CHECK(run.code == 2);
+  CHECK(run.out.empty());
+  CHECK_THAT(run.err, Contains("--markdown") && Contains("cannot be combined with --format csv or json"));
+  run = run_binary({"perf", "--markdown", "--compare-to", "/bin/true"});
+  CHECK(run.code == 2);
+  CHECK_THAT(run.err, Contains("--markdown") && Contains("cannot be combined with --compare-to"));
+}
