@@ -231,7 +231,7 @@ TEST_CASE("machine output: perf runs as csv and json, full-precision numbers") {
   const std::vector<std::string> args = {"perf", "--requests", "50", "--prefix-sessions", "0", "--trace", trace};
   const json j = json_of(run_binary(with(args, "json")));
   const CsvRows csv = csv_of(run_binary(with(args, "csv")));
-  CHECK(csv[0] == std::vector<std::string>{"requests", "wall_s", "requests_per_s", "steps_per_s", "events_per_s",
+  CHECK(csv[0] == std::vector<std::string>{"requests", "wall_s", "cpu_s", "requests_per_s", "steps_per_s", "events_per_s",
                                            "simulated_h", "peak_rss_MiB"});
   REQUIRE(csv.size() == 2);
   REQUIRE(j["runs"].size() == 1);
@@ -244,7 +244,7 @@ TEST_CASE("machine output: perf runs as csv and json, full-precision numbers") {
     CHECK(run[csv[0][c]].is_number());
   }
   CHECK(run["requests"] == 50);
-  CHECK(run["simulated_h"].get<double>() == std::stod(csv[1][5]));
+  CHECK(run["simulated_h"].get<double>() == std::stod(csv[1][6]));
   CHECK(run["requests_per_s"].get<double>() == Approx(50 / run["wall_s"].get<double>()));
   CHECK(j["idle"]["paused_simulated_h"].get<double>() > 100);  // the 100 h pause
 }
