@@ -15,6 +15,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "run_executor.hpp"
 #include "simulator/util/table.hpp"
 
@@ -93,6 +95,10 @@ class ResultsWriter {
   std::string fragment_path(int64_t run, const std::string& suffix) const;
   void open_partial(PartialRuns partial);
   bool load_fragment(int64_t run);
+  // `run`, when it is an index of the plan's runs.
+  int64_t checked_run(int64_t run) const;
+  // Marks a run saved, with the summary row and table cells of its JSON.
+  void record_saved(int64_t run, const nlohmann::json& json);
   // Removes what an earlier experiment left (`earlier_vllm`: the vllm/ files its manifest
   // listed); returns those of `extra_outputs` that exist.
   std::vector<std::string> remove_stale_outputs(const std::vector<std::string>& extra_outputs,
