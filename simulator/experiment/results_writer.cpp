@@ -1,10 +1,10 @@
 #include "results_writer.hpp"
 
 #include <algorithm>
-#include <functional>
-#include <map>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
