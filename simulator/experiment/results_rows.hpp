@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results_writer.hpp"
+#include "simulator/util/chunked_text.hpp"
 
 namespace llmpo {
 
@@ -24,6 +25,11 @@ inline constexpr const char* kTimeseriesHeader =
 std::string csv_cell(const std::string& text);
 
 CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload);
+// A run's requests.csv / timeseries.csv rows, handed to `out` in bounded chunks as they are made
+// (the outputs are streamed to their files: memory does not grow with the number of requests).
+void requests_rows(const RunOutcome& outcome, const Workload& workload, ChunkedText& out);
+void timeseries_rows(const RunOutcome& outcome, ChunkedText& out);
+// The same rows as one string (an MPI message, tests).
 std::string requests_rows(const RunOutcome& outcome, const Workload& workload);
 std::string timeseries_rows(const RunOutcome& outcome);
 nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -12,6 +14,7 @@
 
 #include "results_rows.hpp"
 #include "simulator/util/atomic_file.hpp"
+#include "simulator/util/chunked_text.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/output_manifest.hpp"
 #include "simulator/util/sha256.hpp"
@@ -44,33 +47,84 @@ std::string read_whole(const std::string& path) {
   return buffer.str();
 }
 
-void append_file(std::ostream& out, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InternalError("results: the saved rows " + path + " disappeared while the outputs were assembled");
-  if (in.peek() != std::ifstream::traits_type::eof()) out << in.rdbuf();
-}
+nlohmann::json digest_entry(const FileDigest& digest) { return {{"size", digest.size}, {"sha256", digest.sha256}}; }
 
-nlohmann::json text_entry(const std::string& text) {
-  return {{"size", text.size()}, {"sha256", sha256_hex(text)}};
-}
+FileDigest text_digest(const std::string& text) { return {text.size(), sha256_hex(text)}; }
+
+// A saved run's rows file (".timeseries.csv", ".requests.csv") and its size and SHA-256.
+using RowsDigest = std::pair<std::string, FileDigest>;
 
 // What is wrong with a saved run's rows (its time series, and its requests when written) against
 // the sizes and SHA-256 its JSON records; empty when they match. A rows file cut short by a crash
 // or a full disk is caught here rather than assembled into requests.csv.
-std::string fragment_damage(const nlohmann::json& json, const std::string& timeseries, const std::string* requests) {
-  std::vector<std::pair<std::string, const std::string*>> rows = {{".timeseries.csv", &timeseries}};
-  if (requests != nullptr) rows.emplace_back(".requests.csv", requests);
+std::string fragment_damage(const nlohmann::json& json, const std::vector<RowsDigest>& rows) {
   const auto files = json.find("files");
   if (files == json.end() || !files->is_object()) return "its JSON records no sizes and hashes of its rows";
-  for (const auto& [suffix, text] : rows) {
+  for (const auto& [suffix, digest] : rows) {
     const auto entry = files->find(suffix);
     if (entry == files->end() || !entry->is_object()) return fmt::format("its JSON does not describe {}", suffix);
-    if (entry->value("size", uint64_t{0}) != text->size())
-      return fmt::format("{} is {} bytes, its JSON records {}", suffix, text->size(), entry->value("size", uint64_t{0}));
-    if (entry->value("sha256", std::string()) != sha256_hex(*text))
+    if (entry->value("size", uint64_t{0}) != digest.size)
+      return fmt::format("{} is {} bytes, its JSON records {}", suffix, digest.size, entry->value("size", uint64_t{0}));
+    if (entry->value("sha256", std::string()) != digest.sha256)
       return fmt::format("the SHA-256 of {} differs from its JSON's", suffix);
   }
   return "";
+}
+
+// The run's JSON under partial/: what the summary, the terminal table and --resume need.
+std::string fragment_json(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
+                          const std::string& hash, const nlohmann::json& files) {
+  const nlohmann::json json = {{"hash", hash},
+                               {"summary", llmpo::summary_row(plan, outcome, workload)},
+                               {"table", table_cells(plan, *outcome.run, outcome.metrics)},
+                               {"files", files}};
+  return json.dump() + "\n";
+}
+
+// "run-000003.requests.csv": a saved run's file under partial/.
+std::string fragment_name(int64_t run, const std::string& suffix) { return fmt::format("run-{:06}{}", run, suffix); }
+
+// The rows files of a saved run: its time series, and its requests when they are written.
+std::vector<std::string> row_suffixes(bool write_requests) {
+  if (write_requests) return {".timeseries.csv", ".requests.csv"};
+  return {".timeseries.csv"};
+}
+
+// The size and SHA-256 of a saved run's rows files as they are on disk, read in chunks.
+std::vector<RowsDigest> rows_on_disk(const fs::path& folder, int64_t run, bool write_requests) {
+  std::vector<RowsDigest> rows;
+  for (const auto& suffix : row_suffixes(write_requests))
+    rows.emplace_back(suffix, digest_file((folder / fragment_name(run, suffix)).string()));
+  return rows;
+}
+
+// Writes the rows `make_rows` hands over, chunk by chunk, to `path` (atomically); returns their
+// size and SHA-256, counted as they were written.
+FileDigest write_rows(const std::string& path, const std::function<void(ChunkedText&)>& make_rows) {
+  FileDigest digest;
+  write_file_atomically(path, [&](std::ostream& out) {
+    DigestedOutput file(out);
+    ChunkedText rows([&](std::string_view chunk) {
+      file.write(chunk);
+      // A full disk stops the run's formatting here rather than after all its rows.
+      if (!out) throw InputError({path, 0, 0}, "", "writing the output file failed (disk full?)");
+    });
+    make_rows(rows);
+    rows.flush();
+    digest = file.digest();
+  });
+  return digest;
+}
+
+// Copies `from` to `to` (atomically, in chunks); returns the size and SHA-256 of what was copied.
+FileDigest copy_rows(const std::string& from, const std::string& to) {
+  FileDigest digest;
+  write_file_atomically(to, [&](std::ostream& out) {
+    DigestedOutput file(out);
+    if (!file.copy_file(from)) throw InputError({from, 0, 0}, "", "cannot read the saved rows");
+    digest = file.digest();
+  });
+  return digest;
 }
 
 }  // namespace
@@ -109,7 +163,7 @@ ResultsWriter::ResultsWriter(const ExperimentPlan& plan, std::string out_dir, bo
 std::string ResultsWriter::partial_dir() const { return (fs::path(out_dir_) / "partial").string(); }
 
 std::string ResultsWriter::fragment_path(int64_t run, const std::string& suffix) const {
-  return (fs::path(partial_dir()) / fmt::format("run-{:06}{}", run, suffix)).string();
+  return (fs::path(partial_dir()) / fragment_name(run, suffix)).string();
 }
 
 int64_t ResultsWriter::finished_count() const {
@@ -162,9 +216,8 @@ bool ResultsWriter::load_fragment(int64_t run) {
   try {
     const auto json = nlohmann::json::parse(read_whole(json_path));
     if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)]) return false;
-    const std::string timeseries = read_whole(fragment_path(run, ".timeseries.csv"));
-    const std::string requests = write_requests_ ? read_whole(fragment_path(run, ".requests.csv")) : std::string();
-    const std::string damage = fragment_damage(json, timeseries, write_requests_ ? &requests : nullptr);
+    // The rows are hashed in chunks, never held whole: a million requests are 150 MB of rows.
+    const std::string damage = fragment_damage(json, rows_on_disk(partial_dir(), run, write_requests_));
     if (!damage.empty()) {
       spdlog::warn("{}: the saved run {} is damaged ({}); it is simulated again", partial_dir(), run, damage);
       return false;
@@ -185,31 +238,55 @@ RunFragment ResultsWriter::make_fragment(const ExperimentPlan& plan, const RunOu
   fragment.run = outcome.run->index;
   if (write_requests) fragment.requests_csv = requests_rows(outcome, workload);
   fragment.timeseries_csv = timeseries_rows(outcome);
-  nlohmann::json files = {{".timeseries.csv", text_entry(fragment.timeseries_csv)}};
-  if (write_requests) files[".requests.csv"] = text_entry(fragment.requests_csv);
-  const nlohmann::json json = {{"hash", config_hash(plan, *outcome.run, write_requests)},
-                               {"summary", llmpo::summary_row(plan, outcome, workload)},
-                               {"table", table_cells(plan, *outcome.run, outcome.metrics)},
-                               {"files", files}};
-  fragment.json = json.dump() + "\n";
+  nlohmann::json files = {{".timeseries.csv", digest_entry(text_digest(fragment.timeseries_csv))}};
+  if (write_requests) files[".requests.csv"] = digest_entry(text_digest(fragment.requests_csv));
+  fragment.json = fragment_json(plan, outcome, workload, config_hash(plan, *outcome.run, write_requests), files);
   return fragment;
 }
 
 void ResultsWriter::add(const RunOutcome& outcome, const Workload& workload) {
-  save(make_fragment(plan_, outcome, workload, write_requests_));
+  const int64_t run = checked_run(outcome.run->index);
+  ensure_directory(partial_dir());
+  // Rows go to their files as they are formatted, in chunks of about 1 MiB, with their size and
+  // SHA-256 counted on the way: nothing of the size of the rows is held in memory.
+  nlohmann::json files = nlohmann::json::object();
+  if (write_requests_)
+    files[".requests.csv"] = digest_entry(write_rows(fragment_path(run, ".requests.csv"), [&](ChunkedText& rows) {
+      requests_rows(outcome, workload, rows);
+    }));
+  files[".timeseries.csv"] = digest_entry(
+      write_rows(fragment_path(run, ".timeseries.csv"), [&](ChunkedText& rows) { timeseries_rows(outcome, rows); }));
+  const std::string json = fragment_json(plan_, outcome, workload, hashes_[static_cast<std::size_t>(run)], files);
+  // Last: its presence says the run's rows are complete.
+  write_file_atomically(fragment_path(run, ".json"), json);
+  record_saved(run, nlohmann::json::parse(json));
 }
 
 void ResultsWriter::save_received(const RunFragment& fragment) {
-  const std::string damage = fragment_damage(nlohmann::json::parse(fragment.json), fragment.timeseries_csv,
-                                             write_requests_ ? &fragment.requests_csv : nullptr);
+  std::vector<RowsDigest> rows = {{".timeseries.csv", text_digest(fragment.timeseries_csv)}};
+  if (write_requests_) rows.emplace_back(".requests.csv", text_digest(fragment.requests_csv));
+  const std::string damage = fragment_damage(nlohmann::json::parse(fragment.json), rows);
   if (!damage.empty()) throw InternalError(fmt::format("results: run {} arrived damaged: {}", fragment.run, damage));
   save(fragment);
 }
 
-void ResultsWriter::save(const RunFragment& fragment) {
-  const int64_t run = fragment.run;
+int64_t ResultsWriter::checked_run(int64_t run) const {
   if (run < 0 || run >= static_cast<int64_t>(saved_.size()))
     throw InternalError(fmt::format("results: a saved run has index {} of {}", run, saved_.size()));
+  return run;
+}
+
+void ResultsWriter::record_saved(int64_t run, const nlohmann::json& json) {
+  if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)])
+    throw InternalError(fmt::format("results: run {} was computed for another configuration", run));
+  Saved& saved = saved_[static_cast<std::size_t>(run)];
+  saved.summary = json.at("summary").get<CsvRow>();
+  saved.table_cells = json.at("table").get<std::vector<std::string>>();
+  saved.present = true;
+}
+
+void ResultsWriter::save(const RunFragment& fragment) {
+  const int64_t run = checked_run(fragment.run);
   const auto json = nlohmann::json::parse(fragment.json);
   if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)])
     throw InternalError(fmt::format("results: run {} was computed for another configuration", run));
@@ -218,10 +295,7 @@ void ResultsWriter::save(const RunFragment& fragment) {
   write_file_atomically(fragment_path(run, ".timeseries.csv"), fragment.timeseries_csv);
   // Last: its presence says the run's rows are complete.
   write_file_atomically(fragment_path(run, ".json"), fragment.json);
-  Saved& saved = saved_[static_cast<std::size_t>(run)];
-  saved.summary = json.at("summary").get<CsvRow>();
-  saved.table_cells = json.at("table").get<std::vector<std::string>>();
-  saved.present = true;
+  record_saved(run, json);
 }
 
 std::vector<int64_t> ResultsWriter::import_from(const std::string& other_out_dir) {
@@ -230,27 +304,28 @@ std::vector<int64_t> ResultsWriter::import_from(const std::string& other_out_dir
   if (!fs::is_directory(other)) throw InputError({other_out_dir, 0, 0}, "", "has no partial/ folder of saved runs");
   for (std::size_t i = 0; i < saved_.size(); ++i) {
     const auto run = static_cast<int64_t>(i);
-    const fs::path json = other / fs::path(fragment_path(run, ".json")).filename();
-    if (saved_[i].present || !fs::exists(json)) continue;
-    RunFragment fragment;
-    fragment.run = run;
-    fragment.json = read_whole(json.string());
-    fragment.timeseries_csv = read_whole((other / fs::path(fragment_path(run, ".timeseries.csv")).filename()).string());
-    if (write_requests_)
-      fragment.requests_csv = read_whole((other / fs::path(fragment_path(run, ".requests.csv")).filename()).string());
+    const fs::path json_path = other / fragment_name(run, ".json");
+    if (saved_[i].present || !fs::exists(json_path)) continue;
     try {
-      const auto parsed = nlohmann::json::parse(fragment.json);
-      if (parsed.at("hash").get<std::string>() != hashes_[i]) continue;
-      const std::string damage =
-          fragment_damage(parsed, fragment.timeseries_csv, write_requests_ ? &fragment.requests_csv : nullptr);
-      if (!damage.empty()) {
+      const std::string json_text = read_whole(json_path.string());
+      const auto json = nlohmann::json::parse(json_text);
+      if (json.at("hash").get<std::string>() != hashes_[i]) continue;
+      ensure_directory(partial_dir());
+      // The rows are copied in chunks and checked as copied (what was read is what is kept):
+      // a damaged copy is removed again, and without the run's JSON it never counts as saved.
+      std::vector<RowsDigest> rows;
+      for (const auto& suffix : row_suffixes(write_requests_))
+        rows.emplace_back(suffix, copy_rows((other / fragment_name(run, suffix)).string(), fragment_path(run, suffix)));
+      if (const std::string damage = fragment_damage(json, rows); !damage.empty()) {
         spdlog::warn("{}: the saved run {} is damaged ({}); not imported", other.string(), run, damage);
+        for (const auto& suffix : row_suffixes(write_requests_)) fs::remove(fragment_path(run, suffix));
         continue;
       }
+      write_file_atomically(fragment_path(run, ".json"), json_text);
+      record_saved(run, json);
     } catch (const std::exception&) {
-      continue;  // damaged: not imported, reported as missing
+      continue;  // damaged or unreadable: not imported, reported as missing
     }
-    save(fragment);
     imported.push_back(run);
   }
   return imported;
@@ -295,11 +370,21 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line,
 
   std::vector<std::string> written;
   auto path_of = [&](const std::string& name) { return (fs::path(out_dir_) / name).string(); };
-  auto concatenated = [&](const char* header_line, const std::string& suffix) {
-    return [this, header_line, suffix](std::ostream& out) {
-      out << header_line;
-      for (std::size_t run = 0; run < saved_.size(); ++run) append_file(out, fragment_path(static_cast<int64_t>(run), suffix));
-    };
+  // requests.csv and timeseries.csv: the header, then each saved run's rows copied in chunks (never
+  // whole in memory), their size and SHA-256 counted on the way for the manifest.
+  std::map<std::string, FileDigest> assembled;
+  auto assemble = [&](const std::string& name, const char* header_line, const std::string& suffix) {
+    write_file_atomically(path_of(name), [&](std::ostream& out) {
+      DigestedOutput file(out);
+      file.write(header_line);
+      for (std::size_t run = 0; run < saved_.size(); ++run) {
+        const std::string rows = fragment_path(static_cast<int64_t>(run), suffix);
+        if (!file.copy_file(rows))
+          throw InternalError("results: the saved rows " + rows + " disappeared while the outputs were assembled");
+        if (!out) throw InputError({path_of(name), 0, 0}, "", "writing the output file failed (disk full?)");
+      }
+      assembled[name] = file.digest();
+    });
   };
   // The vllm/ files the earlier outputs listed: those this run does not write go with them.
   std::vector<std::string> earlier_vllm;
@@ -318,18 +403,22 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line,
   std::vector<std::string> listed = {"summary.csv"};
   write_file_atomically(path_of("summary.csv"), summary);
   if (write_requests_) {
-    write_file_atomically(path_of("requests.csv"), concatenated(kRequestsHeader, ".requests.csv"));
+    assemble("requests.csv", kRequestsHeader, ".requests.csv");
     listed.push_back("requests.csv");
   } else {
     fs::remove(path_of("requests.csv"));  // never leave a stale one
   }
-  write_file_atomically(path_of("timeseries.csv"), concatenated(kTimeseriesHeader, ".timeseries.csv"));
+  assemble("timeseries.csv", kTimeseriesHeader, ".timeseries.csv");
   listed.push_back("timeseries.csv");
   for (const auto& name : remove_stale_outputs(extra_outputs, earlier_vllm)) listed.push_back(name);
   // On disk before the manifest that vouches for them.
   for (const auto& name : listed) sync_file(path_of(name));
   sync_directory(out_dir_);
-  manifest["files"] = describe_files(out_dir_, listed);
+  std::vector<std::string> read_back;  // the files not assembled here: summary.csv, vllm/*.json
+  for (const auto& name : listed)
+    if (assembled.count(name) == 0) read_back.push_back(name);
+  manifest["files"] = describe_files(out_dir_, read_back);
+  for (const auto& [name, digest] : assembled) manifest["files"][name] = digest_entry(digest);
   write_file_atomically(path_of(kManifestName), manifest.dump(2) + "\n");
   sync_file(path_of(kManifestName));
   sync_directory(out_dir_);

@@ -6,7 +6,10 @@
 //
 // Long sweeps lose at most the runs in flight: each run is saved as it finishes, under
 // OUT/partial/ (its summary row, its CSV rows, its configuration hash; every file atomic, the
-// run's JSON last). When all runs are there, the four files are assembled in plan order - so
+// run's JSON last). The rows are streamed: formatted into a buffer of about 1 MiB that goes to
+// the file whenever full, and copied file to file when the outputs are assembled, so memory does
+// not grow with the number of requests; sizes and SHA-256 are counted on the way, never by
+// reading a file back whole. When all runs are there, the four files are assembled in plan order - so
 // outputs are byte-identical run to run whatever order runs finished in, resumed or not - each
 // written atomically, then manifest.json with each file's size and SHA-256, and partial/ is
 // removed. Each saved run's JSON records the size and SHA-256 of its rows too: `--resume` keeps
@@ -14,6 +17,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "run_executor.hpp"
 #include "simulator/util/table.hpp"
@@ -30,8 +35,8 @@ enum class PartialRuns {
   shared,   // other processes (Slurm shards) write here too: keep matching runs, remove nothing
 };
 
-// One finished run as text: what a process that ran it (a thread, an MPI rank, a Slurm shard)
-// hands to the one that writes the outputs.
+// One finished run as text, its rows whole: what an MPI rank hands to the one that writes the
+// outputs (as messages). Runs simulated in the writing process go to their files with add().
 struct RunFragment {
   int64_t run = 0;
   std::string json;            // {"hash", "summary", "table"}
@@ -48,7 +53,8 @@ class ResultsWriter {
   // --resume on a folder whose outputs are complete for exactly this plan: nothing to do.
   bool already_complete() const { return already_complete_; }
 
-  // Saves one finished run under OUT/partial at once. Runs may be added in any order.
+  // Saves one finished run under OUT/partial at once, its rows streamed to their files. Runs may
+  // be added in any order.
   void add(const RunOutcome& outcome, const Workload& workload);
   static RunFragment make_fragment(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
                                    bool write_requests);
@@ -93,6 +99,10 @@ class ResultsWriter {
   std::string fragment_path(int64_t run, const std::string& suffix) const;
   void open_partial(PartialRuns partial);
   bool load_fragment(int64_t run);
+  // `run`, when it is an index of the plan's runs.
+  int64_t checked_run(int64_t run) const;
+  // Marks a run saved, with the summary row and table cells of its JSON.
+  void record_saved(int64_t run, const nlohmann::json& json);
   // Removes what an earlier experiment left (`earlier_vllm`: the vllm/ files its manifest
   // listed); returns those of `extra_outputs` that exist.
   std::vector<std::string> remove_stale_outputs(const std::vector<std::string>& extra_outputs,

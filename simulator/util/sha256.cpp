@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "sha256_x86.hpp"
 
 namespace llmpo {
 
@@ -25,6 +26,11 @@ constexpr std::array<uint32_t, 64> kRound = {
 constexpr uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
 }  // namespace
+
+void Sha256::compress_blocks(const unsigned char* blocks, std::size_t count) {
+  if (sha256_blocks_x86(state_.data(), blocks, count)) return;
+  for (std::size_t b = 0; b < count; ++b) compress(blocks + 64 * b);
+}
 
 Sha256::Sha256()
     : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
@@ -73,10 +79,13 @@ void Sha256::update(const void* data, std::size_t size) {
     bytes += take;
     size -= take;
     if (buffered_ < buffer_.size()) return;
-    compress(buffer_.data());
+    compress_blocks(buffer_.data(), 1);
     buffered_ = 0;
   }
-  for (; size >= 64; bytes += 64, size -= 64) compress(bytes);
+  const std::size_t whole_blocks = size / 64;
+  if (whole_blocks > 0) compress_blocks(bytes, whole_blocks);
+  bytes += 64 * whole_blocks;
+  size -= 64 * whole_blocks;
   std::memcpy(buffer_.data(), bytes, size);
   buffered_ = size;
 }

@@ -19,6 +19,8 @@ class Sha256 {
 
  private:
   void compress(const unsigned char* block);
+  // `count` blocks: on the CPU's SHA instructions where it has them, else one by one.
+  void compress_blocks(const unsigned char* blocks, std::size_t count);
 
   std::array<uint32_t, 8> state_{};
   std::array<unsigned char, 64> buffer_{};
