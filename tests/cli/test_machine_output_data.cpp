@@ -227,8 +227,9 @@ TEST_CASE("machine output: perf runs as csv and json, full-precision numbers") {
     WARN("skipped: no ShareGPT trace at " << trace);
     return;
   }
-  // The prefix benchmark and the start-up runs skipped: they would only add time (each has its own test).
-  const std::vector<std::string> args = {"perf", "--requests", "50", "--prefix-sessions", "0", "--startup-runs", "0",
+  // The prefix benchmark skipped (test_perf_prefix.cpp has its own test) and one start-up run, not
+  // five: they would only add time.
+  const std::vector<std::string> args = {"perf", "--requests", "50", "--prefix-sessions", "0", "--startup-runs", "1",
                                          "--trace", trace};
   const json j = json_of(run_binary(with(args, "json")));
   const CsvRows csv = csv_of(run_binary(with(args, "csv")));
@@ -248,4 +249,6 @@ TEST_CASE("machine output: perf runs as csv and json, full-precision numbers") {
   CHECK(run["simulated_h"].get<double>() == std::stod(csv[1][6]));
   CHECK(run["requests_per_s"].get<double>() == Approx(50 / run["wall_s"].get<double>()));
   CHECK(j["idle"]["paused_simulated_h"].get<double>() > 100);  // the 100 h pause
+  CHECK(j["startup"]["runs"] == 1);
+  CHECK(j["startup"]["best_wall_s"].get<double>() > 0);
 }
