@@ -4,6 +4,7 @@
 
 #include "gpu_file.hpp"
 #include "simulator/util/data_paths.hpp"
+#include "simulator/util/ordered_parallel_map.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 #include "simulator/util/units.hpp"
@@ -22,12 +23,14 @@ std::string describe_variant(const GpuSpec& gpu) {
 
 GpuLibrary GpuLibrary::load(const std::string& directory) {
   GpuLibrary library;
-  for (const auto& file : yaml_files_in(directory)) {
-    GpuSpec gpu = load_gpu_file(file);
+  const std::vector<std::string> files = yaml_files_in(directory);
+  std::vector<GpuSpec> gpus = ordered_parallel_map(files, [](const std::string& file) { return load_gpu_file(file); });
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    GpuSpec& gpu = gpus[i];
     std::vector<std::string> names{gpu.id, gpu.name};
     names.insert(names.end(), gpu.aliases.begin(), gpu.aliases.end());
-    library.names_.add(names, library.gpus_.size(), file);
-    for (const auto& family : gpu.family_names) library.names_.add_family_name(family, library.gpus_.size(), file);
+    library.names_.add(names, library.gpus_.size(), files[i]);
+    for (const auto& family : gpu.family_names) library.names_.add_family_name(family, library.gpus_.size(), files[i]);
     library.gpus_.push_back(std::move(gpu));
   }
   return library;

@@ -9,6 +9,7 @@
 #include "model_file.hpp"
 #include "model_names.hpp"
 #include "simulator/util/data_paths.hpp"
+#include "simulator/util/ordered_parallel_map.hpp"
 
 namespace llmpo {
 
@@ -33,10 +34,11 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 
 ModelLibrary ModelLibrary::load(const std::string& directory) {
   ModelLibrary library;
-  for (const auto& file : yaml_files_in(directory)) {
-    ModelSpec model = load_model_file(file);
-    library.names_.add(names_of(model), library.models_.size(), file);
-    library.models_.push_back(std::move(model));
+  const std::vector<std::string> files = yaml_files_in(directory);
+  std::vector<ModelSpec> models = ordered_parallel_map(files, [](const std::string& file) { return load_model_file(file); });
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    library.names_.add(names_of(models[i]), library.models_.size(), files[i]);
+    library.models_.push_back(std::move(models[i]));
   }
   return library;
 }
