@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "huge_pages.hpp"
 #include "simulator/util/error.hpp"
 
 namespace llmpo {
@@ -434,6 +435,7 @@ void Simulation::report_progress(SimTime now) {
 
 RunResult Simulation::run() {
   const auto& requests = workload_.requests;
+  reserve_huge(result_.requests, requests.size());
   result_.requests.resize(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) result_.requests[i].request = requests[i];
   if (options_.pd) {
