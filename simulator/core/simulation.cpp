@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "huge_pages.hpp"
 #include "simulator/util/error.hpp"
 
 namespace llmpo {
@@ -51,7 +52,8 @@ Simulation::Simulation(const Workload& workload, std::vector<Replica> replicas, 
       replicas_(std::move(replicas)),
       options_(options),
       router_(options.router),
-      timeseries_(options.timeseries_interval_ns) {
+      timeseries_(options.timeseries_interval_ns),
+      keep_token_bursts_(options.measure_until_ns != kNeverNs) {
   if (replicas_.empty()) throw InternalError("a simulation needs at least one replica");
   const std::size_t count = replicas_.size();
   for (auto& replica : replicas_) frameworks_.push_back(replica.framework.get());
@@ -146,6 +148,7 @@ void Simulation::on_arrival(const Event& event) {
   const SimTime now = event.time_ns;
   const RequestState& arriving = result_.requests[static_cast<std::size_t>(event.payload)];
   if (!workload_.closed_loop && !arriving.request.follow_up()) push_next_fixed_arrival();
+  if (!keep_token_bursts_ && measured(arriving)) token_counter_.on_measured_arrival(event.payload);
   const int32_t replica = route(arriving.request);
   ++in_system_;  // from its arrival, as its latency counts
   deliver(replica, event.payload, now);
@@ -270,7 +273,7 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   for (int64_t j = 0; j < steps; ++j) {
     const DecodeStepEnd& e = ends[static_cast<std::size_t>(j)];
     if (j > 0) result_.itl_ms.add(e.duration_ns, measured_count);
-    if (measured_count > 0) result_.measured_token_bursts.push_back({e.end_ns, measured_count});
+    if (measured_count > 0) record_measured_tokens(e.end_ns, measured_count);
     timeseries_.add_tokens(e.end_ns, run.batch);
     if (j + 1 < steps) {  // the last step end is observed by the schedule event below
       integrate_until(e.end_ns);
@@ -401,7 +404,7 @@ void Simulation::record_client_tokens(std::size_t k, const StepEvents& events, S
     r->last_token_ns = now;
   }
   timeseries_.add_tokens(now, step_tokens);
-  if (measured_tokens > 0) result_.measured_token_bursts.push_back({now, measured_tokens});
+  if (measured_tokens > 0) record_measured_tokens(now, measured_tokens);
   for (RequestState* r : events.finished) {
     r->outcome = RequestOutcome::completed;
     r->completion_ns = now;
@@ -432,6 +435,7 @@ void Simulation::report_progress(SimTime now) {
 
 RunResult Simulation::run() {
   const auto& requests = workload_.requests;
+  reserve_huge(result_.requests, requests.size());
   result_.requests.resize(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) result_.requests[i].request = requests[i];
   if (options_.pd) {
@@ -487,6 +491,7 @@ RunResult Simulation::run() {
   if (options_.control != nullptr) report_progress(last_event_ns_);
   result_.end_ns = last_event_ns_;
   result_.timeseries = timeseries_.finish(result_.end_ns);
+  if (!keep_token_bursts_) result_.measured_token_seconds = token_counter_.finish(result_.requests);
 
   // Conservation: every request that arrived ended completed or rejected, and every replica is
   // idle with its KV returned.

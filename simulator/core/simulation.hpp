@@ -12,6 +12,7 @@
 #include "router.hpp"
 #include "run_control.hpp"
 #include "simulator/metrics/latency_sketch.hpp"
+#include "simulator/metrics/output_token_buckets.hpp"
 #include "simulator/metrics/timeseries.hpp"
 #include "simulator/workload/workload.hpp"
 #include "step_cost.hpp"
@@ -91,13 +92,12 @@ struct RunResult {
     SimTime gap_ns;
   };
   std::vector<ItlSample> itl;
-  // Tokens emitted by measured requests, one entry per step end that emitted any (first tokens
-  // included): vLLM's per-second output token counts (max_output_tokens_per_s) are bucketed
-  // from these, at a cost of one entry per step rather than per token.
-  struct TokenBurst {
-    SimTime at_ns;
-    int64_t tokens;
-  };
+  // Tokens emitted by measured requests (first tokens included), for vLLM's per-second output
+  // token counts (max_output_tokens_per_s): counted into whole seconds as they happen
+  // (output_token_buckets.hpp), or, with a cool-down, whose measured window the metrics may draw
+  // differently (sessions' later arrivals), kept as one entry per step end that emitted any.
+  using TokenBurst = llmpo::TokenBurst;
+  OutputTokenBuckets measured_token_seconds;
   std::vector<TokenBurst> measured_token_bursts;
   std::vector<TimeseriesPoint> timeseries;
   SimTime end_ns = 0;                  // the last event
@@ -174,6 +174,11 @@ class Simulation {
   // After an event: records the new state (one stats() call per replica) for the integrals and
   // the time series.
   void observe(SimTime now);
+  // Measured requests emitted `tokens` at the step end `at_ns`.
+  void record_measured_tokens(SimTime at_ns, int64_t tokens) {
+    if (keep_token_bursts_) result_.measured_token_bursts.push_back({at_ns, tokens});
+    else token_counter_.add(at_ns, tokens, result_.requests);
+  }
   // Speculative decoding: a measured request's verification accepted `accepted` drafts.
   void record_acceptance(int32_t accepted);
   // Publishes progress to options_.control and throws Interrupted when a stop was requested.
@@ -187,6 +192,8 @@ class Simulation {
   EventQueue queue_;
   RunResult result_;
   TimeseriesRecorder timeseries_;
+  OutputTokenCounter token_counter_;
+  bool keep_token_bursts_ = false;  // a cool-down: RunResult::measured_token_bursts instead
 
   // Per replica, the plans of the steps in flight: a ring of pipeline_depth slots, oldest at
   // flight_head_; stage_free_ns_ is when each pipeline stage finishes its current step.

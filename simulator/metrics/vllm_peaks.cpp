@@ -2,21 +2,55 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
+#include "simulator/util/error.hpp"
+
 namespace llmpo {
+
+namespace {
+
+// int(np.ceil(max_end - min_start)) + 1 buckets of one second; whole nanoseconds keep the
+// bucket edges exact where vLLM's float seconds could round a token across one.
+int64_t bucket_count(SimTime first_start, SimTime last_end) {
+  const SimTime span = last_end - first_start;
+  return (span + kNsPerSecond - 1) / kNsPerSecond + 1;
+}
+
+// The most intervals [start, end) open at one instant: a sweep over both sorted lists in which
+// an end at the same time as a start comes first. Two sorted arrays of instants rather than one
+// of (time, +-1) events: half the memory, and arrivals are nearly sorted already.
+int64_t max_overlap(std::vector<SimTime>& starts, std::vector<SimTime>& ends) {
+  std::sort(starts.begin(), starts.end());
+  std::sort(ends.begin(), ends.end());
+  int64_t in_flight = 0, most = 0;
+  std::size_t e = 0;
+  for (const SimTime start : starts) {
+    while (e < ends.size() && ends[e] <= start) {
+      --in_flight;
+      ++e;
+    }
+    most = std::max(most, ++in_flight);  // only a start raises the count
+  }
+  return most;
+}
+
+}  // namespace
 
 VllmPeaks vllm_peaks_of(const std::vector<std::pair<SimTime, SimTime>>& intervals_ns,
                         const std::vector<RunResult::TokenBurst>& bursts) {
   VllmPeaks peaks;
   if (intervals_ns.empty()) return peaks;  // vLLM: both stay 0 without a successful request
-  SimTime first_start = intervals_ns.front().first, last_end = intervals_ns.front().second;
+  std::vector<SimTime> starts, ends;
+  starts.reserve(intervals_ns.size());
+  ends.reserve(intervals_ns.size());
   for (const auto& [start, end] : intervals_ns) {
-    first_start = std::min(first_start, start);
-    last_end = std::max(last_end, end);
+    starts.push_back(start);
+    ends.push_back(end);
   }
-  // int(np.ceil(max_end - min_start)) + 1 buckets of one second; whole nanoseconds keep the
-  // bucket edges exact where vLLM's float seconds could round a token across one.
-  const SimTime span = last_end - first_start;
-  const auto buckets = static_cast<std::size_t>((span + kNsPerSecond - 1) / kNsPerSecond + 1);
+  const SimTime first_start = *std::min_element(starts.begin(), starts.end());
+  const SimTime last_end = *std::max_element(ends.begin(), ends.end());
+  const auto buckets = static_cast<std::size_t>(bucket_count(first_start, last_end));
   std::vector<int64_t> tokens_per_second(buckets, 0);
   for (const auto& burst : bursts) {
     if (burst.at_ns < first_start) continue;
@@ -24,19 +58,25 @@ VllmPeaks vllm_peaks_of(const std::vector<std::pair<SimTime, SimTime>>& interval
     if (bucket < buckets) tokens_per_second[bucket] += burst.tokens;
   }
   peaks.max_output_tokens_per_s = static_cast<double>(*std::max_element(tokens_per_second.begin(), tokens_per_second.end()));
+  peaks.max_concurrent_requests = max_overlap(starts, ends);
+  return peaks;
+}
 
-  std::vector<std::pair<SimTime, int>> events;  // (time, +1 start / -1 end); -1 sorts first
-  events.reserve(2 * intervals_ns.size());
-  for (const auto& [start, end] : intervals_ns) {
-    events.emplace_back(start, 1);
-    events.emplace_back(end, -1);
-  }
-  std::sort(events.begin(), events.end());
-  int64_t in_flight = 0;
-  for (const auto& event : events) {
-    in_flight += event.second;
-    peaks.max_concurrent_requests = std::max(peaks.max_concurrent_requests, in_flight);
-  }
+VllmPeaks vllm_peaks_of(std::vector<SimTime> starts_ns, std::vector<SimTime> ends_ns, const OutputTokenBuckets& counted) {
+  VllmPeaks peaks;
+  if (starts_ns.empty()) return peaks;
+  const SimTime first_start = *std::min_element(starts_ns.begin(), starts_ns.end());
+  const SimTime last_end = *std::max_element(ends_ns.begin(), ends_ns.end());
+  if (counted.origin_ns != first_start)
+    throw InternalError(fmt::format("output tokens were counted from {} ns, but the earliest measured request arrived "
+                                    "at {} ns (the metrics' measured window differs from the simulation's)",
+                                    counted.origin_ns, first_start));
+  const int64_t buckets = bucket_count(first_start, last_end);
+  int64_t most = 0;
+  for (const auto& [bucket, tokens] : counted.seconds)
+    if (bucket < buckets) most = std::max(most, tokens);
+  peaks.max_output_tokens_per_s = static_cast<double>(most);
+  peaks.max_concurrent_requests = max_overlap(starts_ns, ends_ns);
   return peaks;
 }
 

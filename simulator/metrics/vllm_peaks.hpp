@@ -22,8 +22,9 @@ struct VllmPeaks {
   int64_t max_concurrent_requests = 0;
 };
 
-// `measured(r)` picks the successful requests; the token bursts are RunResult's
-// measured_token_bursts (the same requests' tokens).
+// `measured(r)` picks the successful requests; the tokens are RunResult's measured_token_seconds
+// (the same requests' tokens, counted by the simulation), or its measured_token_bursts where it
+// kept those instead.
 template <class Measured>
 VllmPeaks compute_vllm_peaks(const RunResult& run, Measured measured);
 
@@ -31,9 +32,22 @@ VllmPeaks compute_vllm_peaks(const RunResult& run, Measured measured);
 // in ns, and (time, tokens) emissions.
 VllmPeaks vllm_peaks_of(const std::vector<std::pair<SimTime, SimTime>>& intervals_ns,
                         const std::vector<RunResult::TokenBurst>& bursts);
+// The same from requests' starts and ends (in any order) and tokens already counted into
+// seconds; throws InternalError when they were counted from another origin than the earliest
+// start (the metrics' measured window is not the simulation's).
+VllmPeaks vllm_peaks_of(std::vector<SimTime> starts_ns, std::vector<SimTime> ends_ns, const OutputTokenBuckets& counted);
 
 template <class Measured>
 VllmPeaks compute_vllm_peaks(const RunResult& run, Measured measured) {
+  if (run.measured_token_bursts.empty() && run.measured_token_seconds.origin_ns != kNeverNs) {
+    std::vector<SimTime> starts, ends;
+    for (const auto& r : run.requests) {
+      if (r.outcome != RequestOutcome::completed || !measured(r)) continue;
+      starts.push_back(r.request.arrival_ns);
+      ends.push_back(r.completion_ns);
+    }
+    return vllm_peaks_of(std::move(starts), std::move(ends), run.measured_token_seconds);
+  }
   std::vector<std::pair<SimTime, SimTime>> intervals;
   for (const auto& r : run.requests)
     if (r.outcome == RequestOutcome::completed && measured(r)) intervals.emplace_back(r.request.arrival_ns, r.completion_ns);

@@ -10,6 +10,7 @@
 #include "content_builder.hpp"
 #include "mooncake_trace.hpp"
 #include "simulator/core/distributions.hpp"
+#include "simulator/core/huge_pages.hpp"
 #include "simulator/util/text.hpp"
 
 namespace llmpo {
@@ -196,6 +197,7 @@ void generate_requests(const WorkloadSpec& spec, uint64_t seed, int64_t max_mode
       trace_identity = trace_identity || row->session >= 0 || row->prefix >= 0 || !row->block_hashes.empty();
   TraceContent trace_content(tree);
 
+  reserve_huge(w.requests, n);
   w.requests.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     Request& r = w.requests[i];
