@@ -9,19 +9,11 @@
 
 #include "perf_child.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/units.hpp"
 
 namespace llmpo {
 
 namespace {
-
-std::string thousands(int64_t value) {
-  std::string digits = std::to_string(value), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 struct Build {
   std::string label;  // "current" or "reference"
@@ -106,9 +98,9 @@ std::vector<PerfScenarioComparison> run_perf_comparison(const PerfCompareOptions
   std::vector<PerfScenarioComparison> comparisons;
   comparisons.push_back({"start-up: run of 1,000 requests", {}, {}});
   comparisons.push_back({"idle case + start-up (perf --requests 1)", {}, {}});
-  for (int64_t count : options.request_counts) comparisons.push_back({thousands(count) + " requests", {}, {}});
+  for (int64_t count : options.request_counts) comparisons.push_back({format_thousands(count) + " requests", {}, {}});
   if (options.prefix_sessions > 0)
-    comparisons.push_back({fmt::format("prefix reuse, {} sessions", thousands(options.prefix_sessions)), {}, {}});
+    comparisons.push_back({fmt::format("prefix reuse, {} sessions", format_thousands(options.prefix_sessions)), {}, {}});
   const auto samples_of = [&](std::size_t scenario, int build) -> PerfSamples& {
     return build == 0 ? comparisons[scenario].current : comparisons[scenario].reference;
   };

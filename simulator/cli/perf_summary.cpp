@@ -12,6 +12,7 @@
 #include "perf_child.hpp"
 #include "perf_compare.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/units.hpp"
 
 // Set for this file by simulator/cli/CMakeLists.txt; absent in other builds of it.
 #ifndef LLMPO_BUILD_TYPE
@@ -24,15 +25,6 @@
 namespace llmpo {
 
 namespace {
-
-std::string thousands(int64_t value) {
-  std::string digits = std::to_string(value), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
 
 // "317k", "2.1 M": the README's way of writing rates.
 std::string short_rate(double value) {
@@ -74,9 +66,9 @@ ScalingFit fit_scaling(const std::vector<std::pair<int64_t, double>>& requests_t
 }
 
 std::string scaling_line(const ScalingFit& fit) {
-  std::string text = fmt::format("scaling: CPU time per request relative to {} requests:", thousands(fit.reference_requests));
+  std::string text = fmt::format("scaling: CPU time per request relative to {} requests:", format_thousands(fit.reference_requests));
   for (std::size_t i = 1; i < fit.relative_time_per_request.size(); ++i)
-    text += fmt::format("{} {} x{:.2f}", i > 1 ? "," : "", thousands(fit.relative_time_per_request[i].first),
+    text += fmt::format("{} {} x{:.2f}", i > 1 ? "," : "", format_thousands(fit.relative_time_per_request[i].first),
                         fit.relative_time_per_request[i].second);
   return text + fmt::format("; CPU ~ requests^{:.3f} (1 = linear)", fit.exponent);
 }
@@ -140,7 +132,7 @@ std::string speed_markdown(const std::string& command_line, const std::vector<Sp
   text += "| requests | wall time | CPU time | requests/s | engine steps/s | events/s | simulated time | peak memory |\n";
   text += "|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const SpeedRow& row : rows)
-    text += fmt::format("| {} | {:.2f} s | {:.2f} s | {} | {} | {} | {:.1f} h | {:.0f} MiB |\n", thousands(row.requests), row.wall_s, row.cpu_s,
+    text += fmt::format("| {} | {:.2f} s | {:.2f} s | {} | {} | {} | {:.1f} h | {:.0f} MiB |\n", format_thousands(row.requests), row.wall_s, row.cpu_s,
                         short_rate(row.requests_per_s), short_rate(row.steps_per_s), short_rate(row.events_per_s),
                         row.simulated_h, row.peak_rss_mib);
   return text;
