@@ -1,5 +1,7 @@
 #include "output_token_buckets.hpp"
 
+#include <algorithm>
+
 namespace llmpo {
 
 bool OutputTokenCounter::resolve(const std::vector<RequestState>& requests) {
@@ -13,7 +15,7 @@ bool OutputTokenCounter::resolve(const std::vector<RequestState>& requests) {
       buckets_.origin_ns = r.request.arrival_ns;
       candidates_ = {};
       head_ = 0;
-      for (const TokenBurst& burst : pending_) count(burst.at_ns, burst.tokens);
+      for (const TokenBurst& burst : pending_) count_tokens(buckets_, burst.at_ns, burst.tokens);
       pending_ = {};
       return true;
     }
@@ -22,10 +24,10 @@ bool OutputTokenCounter::resolve(const std::vector<RequestState>& requests) {
   return false;
 }
 
-void OutputTokenCounter::count(SimTime at_ns, int64_t tokens) {
-  if (at_ns < buckets_.origin_ns) return;  // vLLM: before the first send, in no bucket
-  const int64_t bucket = (at_ns - buckets_.origin_ns) / kNsPerSecond;
-  auto& seconds = buckets_.seconds;
+void count_tokens(OutputTokenBuckets& buckets, SimTime at_ns, int64_t tokens) {
+  if (at_ns < buckets.origin_ns) return;  // vLLM: before the first send, in no bucket
+  const int64_t bucket = (at_ns - buckets.origin_ns) / kNsPerSecond;
+  auto& seconds = buckets.seconds;
   if (!seconds.empty() && seconds.back().first == bucket) {
     seconds.back().second += tokens;
     return;
@@ -34,17 +36,11 @@ void OutputTokenCounter::count(SimTime at_ns, int64_t tokens) {
     seconds.emplace_back(bucket, tokens);
     return;
   }
-  // Step ends come in time order, so this is not reached; kept exact all the same.
-  for (auto it = seconds.begin(); it != seconds.end(); ++it) {
-    if (it->first == bucket) {
-      it->second += tokens;
-      return;
-    }
-    if (it->first > bucket) {
-      seconds.insert(it, {bucket, tokens});
-      return;
-    }
-  }
+  // An earlier second (the simulation's step ends come in time order, so only other callers).
+  const auto at = std::lower_bound(seconds.begin(), seconds.end(), bucket,
+                                   [](const std::pair<int64_t, int64_t>& s, int64_t b) { return s.first < b; });
+  if (at != seconds.end() && at->first == bucket) at->second += tokens;
+  else seconds.insert(at, {bucket, tokens});
 }
 
 OutputTokenBuckets OutputTokenCounter::finish(const std::vector<RequestState>& requests) {

@@ -30,6 +30,9 @@ struct OutputTokenBuckets {
   std::vector<std::pair<int64_t, int64_t>> seconds;  // (bucket, tokens), ascending, nonzero only
 };
 
+// Adds `tokens` emitted at `at_ns` to its second's bucket (none before the origin).
+void count_tokens(OutputTokenBuckets& buckets, SimTime at_ns, int64_t tokens);
+
 class OutputTokenCounter {
  public:
   // A measured request (index into `requests` of add/finish) arrived; call in arrival order.
@@ -43,7 +46,7 @@ class OutputTokenCounter {
       pending_.push_back({at_ns, tokens});
       return;
     }
-    count(at_ns, tokens);
+    count_tokens(buckets_, at_ns, tokens);
   }
   // Every request has finished: the buckets.
   OutputTokenBuckets finish(const std::vector<RequestState>& requests);
@@ -51,7 +54,6 @@ class OutputTokenCounter {
  private:
   // Takes the origin once the earliest-arriving candidate not rejected has completed; true then.
   bool resolve(const std::vector<RequestState>& requests);
-  void count(SimTime at_ns, int64_t tokens);
 
   OutputTokenBuckets buckets_;
   std::vector<int64_t> candidates_;  // measured arrivals, until the origin is known

@@ -39,8 +39,7 @@ int64_t max_overlap(std::vector<SimTime>& starts, std::vector<SimTime>& ends) {
 
 VllmPeaks vllm_peaks_of(const std::vector<std::pair<SimTime, SimTime>>& intervals_ns,
                         const std::vector<RunResult::TokenBurst>& bursts) {
-  VllmPeaks peaks;
-  if (intervals_ns.empty()) return peaks;  // vLLM: both stay 0 without a successful request
+  if (intervals_ns.empty()) return VllmPeaks{};  // vLLM: both stay 0 without a successful request
   std::vector<SimTime> starts, ends;
   starts.reserve(intervals_ns.size());
   ends.reserve(intervals_ns.size());
@@ -48,18 +47,11 @@ VllmPeaks vllm_peaks_of(const std::vector<std::pair<SimTime, SimTime>>& interval
     starts.push_back(start);
     ends.push_back(end);
   }
-  const SimTime first_start = *std::min_element(starts.begin(), starts.end());
-  const SimTime last_end = *std::max_element(ends.begin(), ends.end());
-  const auto buckets = static_cast<std::size_t>(bucket_count(first_start, last_end));
-  std::vector<int64_t> tokens_per_second(buckets, 0);
-  for (const auto& burst : bursts) {
-    if (burst.at_ns < first_start) continue;
-    const auto bucket = static_cast<std::size_t>((burst.at_ns - first_start) / kNsPerSecond);
-    if (bucket < buckets) tokens_per_second[bucket] += burst.tokens;
-  }
-  peaks.max_output_tokens_per_s = static_cast<double>(*std::max_element(tokens_per_second.begin(), tokens_per_second.end()));
-  peaks.max_concurrent_requests = max_overlap(starts, ends);
-  return peaks;
+  // The bursts counted into seconds from the earliest start, as the simulation counts them.
+  OutputTokenBuckets counted;
+  counted.origin_ns = *std::min_element(starts.begin(), starts.end());
+  for (const auto& burst : bursts) count_tokens(counted, burst.at_ns, burst.tokens);
+  return vllm_peaks_of(std::move(starts), std::move(ends), counted);
 }
 
 VllmPeaks vllm_peaks_of(std::vector<SimTime> starts_ns, std::vector<SimTime> ends_ns, const OutputTokenBuckets& counted) {
