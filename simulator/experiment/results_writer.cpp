@@ -72,13 +72,12 @@ std::string fragment_damage(const nlohmann::json& json, const std::vector<RowsDi
 }
 
 // The run's JSON under partial/: what the summary, the terminal table and --resume need.
-std::string fragment_json(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
-                          const std::string& hash, const nlohmann::json& files) {
-  const nlohmann::json json = {{"hash", hash},
-                               {"summary", llmpo::summary_row(plan, outcome, workload)},
-                               {"table", table_cells(plan, *outcome.run, outcome.metrics)},
-                               {"files", files}};
-  return json.dump() + "\n";
+nlohmann::json fragment_json(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
+                             const std::string& hash, const nlohmann::json& files) {
+  return {{"hash", hash},
+          {"summary", llmpo::summary_row(plan, outcome, workload)},
+          {"table", table_cells(plan, *outcome.run, outcome.metrics)},
+          {"files", files}};
 }
 
 // "run-000003.requests.csv": a saved run's file under partial/.
@@ -222,10 +221,7 @@ bool ResultsWriter::load_fragment(int64_t run) {
       spdlog::warn("{}: the saved run {} is damaged ({}); it is simulated again", partial_dir(), run, damage);
       return false;
     }
-    Saved& saved = saved_[static_cast<std::size_t>(run)];
-    saved.summary = json.at("summary").get<CsvRow>();
-    saved.table_cells = json.at("table").get<std::vector<std::string>>();
-    saved.present = true;
+    record_saved(run, json);
   } catch (const std::exception&) {
     return false;  // unreadable: the run is simply done again
   }
@@ -240,7 +236,7 @@ RunFragment ResultsWriter::make_fragment(const ExperimentPlan& plan, const RunOu
   fragment.timeseries_csv = timeseries_rows(outcome);
   nlohmann::json files = {{".timeseries.csv", digest_entry(text_digest(fragment.timeseries_csv))}};
   if (write_requests) files[".requests.csv"] = digest_entry(text_digest(fragment.requests_csv));
-  fragment.json = fragment_json(plan, outcome, workload, config_hash(plan, *outcome.run, write_requests), files);
+  fragment.json = fragment_json(plan, outcome, workload, config_hash(plan, *outcome.run, write_requests), files).dump() + "\n";
   return fragment;
 }
 
@@ -256,10 +252,10 @@ void ResultsWriter::add(const RunOutcome& outcome, const Workload& workload) {
     }));
   files[".timeseries.csv"] = digest_entry(
       write_rows(fragment_path(run, ".timeseries.csv"), [&](ChunkedText& rows) { timeseries_rows(outcome, rows); }));
-  const std::string json = fragment_json(plan_, outcome, workload, hashes_[static_cast<std::size_t>(run)], files);
+  const nlohmann::json json = fragment_json(plan_, outcome, workload, hashes_[static_cast<std::size_t>(run)], files);
   // Last: its presence says the run's rows are complete.
-  write_file_atomically(fragment_path(run, ".json"), json);
-  record_saved(run, nlohmann::json::parse(json));
+  write_file_atomically(fragment_path(run, ".json"), json.dump() + "\n");
+  record_saved(run, json);
 }
 
 void ResultsWriter::save_received(const RunFragment& fragment) {
@@ -277,8 +273,6 @@ int64_t ResultsWriter::checked_run(int64_t run) const {
 }
 
 void ResultsWriter::record_saved(int64_t run, const nlohmann::json& json) {
-  if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)])
-    throw InternalError(fmt::format("results: run {} was computed for another configuration", run));
   Saved& saved = saved_[static_cast<std::size_t>(run)];
   saved.summary = json.at("summary").get<CsvRow>();
   saved.table_cells = json.at("table").get<std::vector<std::string>>();

@@ -101,7 +101,8 @@ class ResultsWriter {
   bool load_fragment(int64_t run);
   // `run`, when it is an index of the plan's runs.
   int64_t checked_run(int64_t run) const;
-  // Marks a run saved, with the summary row and table cells of its JSON.
+  // Marks a run saved, with the summary row and table cells of its JSON (whose hash the caller
+  // has checked against this plan's).
   void record_saved(int64_t run, const nlohmann::json& json);
   // Removes what an earlier experiment left (`earlier_vllm`: the vllm/ files its manifest
   // listed); returns those of `extra_outputs` that exist.
