@@ -92,7 +92,10 @@ struct FrameworkStats {
 // of stepping one by one (a test compares both).
 struct DecodeRun {
   int64_t batch = 0;                // running requests, all decoding
-  int64_t max_steps = 0;            // steps that finish nobody: the smallest remaining output - 1
+  // The most steps: at most up to the one in which the first requests emit their last token
+  // (their smallest remaining output). A framework that cannot finish requests in a run caps
+  // it one step earlier.
+  int64_t max_steps = 0;
   StepShape first_shape;            // the next step's shape
   int64_t blocks_after_first = 0;   // KV blocks in use once the next step is allocated
   // new_blocks[s]: blocks added by allocating step s + 2 (s = 0 .. max_steps - 2).
@@ -142,7 +145,9 @@ class Framework {
   // without changing anything, or returns false when the next step is not part of one.
   // apply_decode_run(steps, running) then performs `steps` of them (steps <= run.max_steps,
   // whose blocks the caller checked fit): tokens, KV and progress exactly as after stepping, and
-  // lists the running requests in `running`.
+  // lists the requests that ran in `running`, in step order. Those that emitted their last token
+  // in the final step are finished: their KV is freed and they left the running batch, as
+  // complete_step does; the caller records their completion.
   virtual bool prepare_decode_run(DecodeRun& /*run*/) { return false; }
   virtual void apply_decode_run(int64_t /*steps*/, std::vector<RequestState*>& /*running*/) {}
 

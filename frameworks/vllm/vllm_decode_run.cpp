@@ -29,7 +29,9 @@ bool VllmScheduler::prepare_decode_run(DecodeRun& run) {
     min_remaining = std::min<int64_t>(min_remaining, r->request.output_tokens - r->generated_tokens);
   }
   run.batch = batch;
-  run.max_steps = std::min(min_remaining - 1, kMaxDecodeRunSteps);
+  // Up to and including the step in which the first requests finish (apply_decode_run frees
+  // them as complete_step does).
+  run.max_steps = std::min(min_remaining, kMaxDecodeRunSteps);
   if (run.max_steps < 2) return false;
   run.first_shape = StepShape(config_.window_tokens);
   run.total_blocks = kv_.total_blocks();
@@ -54,14 +56,22 @@ bool VllmScheduler::prepare_decode_run(DecodeRun& run) {
 
 void VllmScheduler::apply_decode_run(int64_t steps, std::vector<RequestState*>& running) {
   running.clear();
+  bool any_finished = false;
   for (RequestState* r : running_) {
     r->computed_tokens += static_cast<int32_t>(steps);
     r->generated_tokens += static_cast<int32_t>(steps);
-    if (r->finished() || !grow(*r, r->computed_tokens))
-      throw InternalError(fmt::format("vLLM decode run of {} steps: request {} finished or its KV did not fit",
+    if (r->generated_tokens > r->request.output_tokens || !grow(*r, r->computed_tokens))
+      throw InternalError(fmt::format("vLLM decode run of {} steps: request {} ran past its output or its KV did not fit",
                                       steps, r->request.id));
+    any_finished = any_finished || r->finished();
     running.push_back(r);
   }
+  if (!any_finished) return;
+  // The last step's completion, as complete_step: every request grew for it first, then the
+  // finished ones free their blocks in batch order (prefill-role replicas never decode).
+  for (RequestState* r : running_)
+    if (r->finished()) release(*r);
+  std::erase_if(running_, [](const RequestState* r) { return r->finished(); });
 }
 
 }  // namespace llmpo

@@ -280,14 +280,22 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
       record_state(e.end_ns, e.blocks_after);
     }
   }
-  for (RequestState* r : decode_running_) r->last_token_ns = ends.back().end_ns;
+  const SimTime end_ns = ends.back().end_ns;
+  for (RequestState* r : decode_running_) r->last_token_ns = end_ns;
+  // Requests that emitted their last token in the final step complete at its end. The state
+  // integrated up to that end (observed_in_system_) is the one during the step, as when stepping.
+  for (RequestState* r : decode_running_)
+    if (r->finished()) complete_request(k, *r, end_ns);
+  // Stepping would pop that step's step_end and then a schedule event when completions sent
+  // follow-ups at the same instant; here one schedule event stands for both.
+  if (!queue_.empty() && queue_.top().time_ns == end_ns) ++result_.events;
   result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, ends.back().blocks_after);
   result_.steps += steps;
   result_.events += steps - 1;  // step-by-step pops one step_end per step; this pops one schedule
   result_.batch_sequences_total += run.batch * steps;
   result_.peak_batch_sequences = std::max(result_.peak_batch_sequences, run.batch);
   schedule_pending_[k] = true;
-  queue_.push(ends.back().end_ns, EventPhase::schedule, replica);
+  queue_.push(end_ns, EventPhase::schedule, replica);
   observed_by_handler_ = true;
   return true;
 }
@@ -405,14 +413,16 @@ void Simulation::record_client_tokens(std::size_t k, const StepEvents& events, S
   }
   timeseries_.add_tokens(now, step_tokens);
   if (measured_tokens > 0) record_measured_tokens(now, measured_tokens);
-  for (RequestState* r : events.finished) {
-    r->outcome = RequestOutcome::completed;
-    r->completion_ns = now;
-    --in_system_;
-    --outstanding_[k];
-    if (workload_.closed_loop) send_next_for_client(r->request.client_id, now);
-    send_next_turn(*r, now);
-  }
+  for (RequestState* r : events.finished) complete_request(k, *r, now);
+}
+
+void Simulation::complete_request(std::size_t k, RequestState& r, SimTime now) {
+  r.outcome = RequestOutcome::completed;
+  r.completion_ns = now;
+  --in_system_;
+  --outstanding_[k];
+  if (workload_.closed_loop) send_next_for_client(r.request.client_id, now);
+  send_next_turn(r, now);
 }
 
 void Simulation::record_acceptance(int32_t accepted) {

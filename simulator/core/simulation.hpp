@@ -155,6 +155,9 @@ class Simulation {
   // The tokens a step of replica `k` emitted reach the client: first-token times, inter-token
   // gaps, completions.
   void record_client_tokens(std::size_t k, const StepEvents& events, SimTime now);
+  // A request of replica k emitted its last token at `now`: it leaves the system, and its client
+  // or session sends what comes next.
+  void complete_request(std::size_t k, RequestState& r, SimTime now);
   void try_start_step(int32_t replica, SimTime now);
   // Bulk decoding: advances a DecodeRun of `replica` up to the next event; false when none applies.
   bool try_decode_run(int32_t replica, SimTime now);
