@@ -2,37 +2,13 @@
 
 #include <fmt/format.h>
 
+#include "gap_runs.hpp"
 #include "huge_pages.hpp"
 #include "simulator/util/error.hpp"
 
 namespace llmpo {
 
 namespace {
-
-// Adds inter-token gaps to the sketch, runs of equal gaps at once: a batch's requests mostly
-// emitted at the same previous step end, so their gaps repeat.
-class GapRuns {
- public:
-  explicit GapRuns(LatencySketch& sketch) : sketch_(sketch) {}
-  ~GapRuns() { flush(); }
-  GapRuns(const GapRuns&) = delete;
-  GapRuns& operator=(const GapRuns&) = delete;
-
-  void add(SimTime gap) {
-    if (gap != gap_ && count_ > 0) flush();
-    gap_ = gap;
-    ++count_;
-  }
-
- private:
-  void flush() {
-    if (count_ > 0) sketch_.add(gap_, count_);
-    count_ = 0;
-  }
-  LatencySketch& sketch_;
-  SimTime gap_ = 0;
-  int64_t count_ = 0;
-};
 
 // The simulated clock reached kMaxSimTimeNs: each input was within its bounds, but together
 // they make a run longer than int64 nanoseconds hold (a very low rate times many requests, a
@@ -161,7 +137,7 @@ void Simulation::deliver(int32_t replica, int64_t index, SimTime now) {
   result_.requests[static_cast<std::size_t>(index)].instance = replica;
   state_at(k, index).instance = replica;
   ++outstanding_[k];
-  if (replicas_[k].async_scheduling && flight_count_[k] > 0) {
+  if (replicas_[k].async_scheduling && (flight_count_[k] > 0 || in_straddling_step(k, now))) {
     // The step after the running one was planned when the running one was launched.
     deferred_arrivals_[k].push_back(index);
     return;
@@ -195,108 +171,6 @@ bool Simulation::admit_deferred(int32_t replica, SimTime now) {
   if (deferred.empty()) return false;
   for (int64_t index : deferred) admit_to(replica, index, now);
   deferred.clear();
-  return true;
-}
-
-bool Simulation::try_decode_run(int32_t replica, SimTime now) {
-  const auto k = static_cast<std::size_t>(replica);
-  if (!options_.bulk_decode) return false;
-  // Nothing else may happen until the last advanced step ends: stop before the next event. When
-  // that leaves room for fewer than two steps of the last length, do not even look (a pure
-  // speed heuristic: both paths give the same results).
-  const SimTime deadline = queue_.empty() ? kNeverNs : queue_.top().time_ns;
-  if (deadline <= now || (deadline != kNeverNs && deadline - now < 2 * last_step_ns_[k])) return false;
-  if (!frameworks_[k]->prepare_decode_run(decode_run_)) return false;
-  const DecodeRun& run = decode_run_;
-  if (run.blocks_after_first > run.total_blocks) return false;
-
-  // How many steps fit: each ends before the deadline, and the step after each (but the last)
-  // gets its KV blocks (else it preempts, which the ordinary path handles).
-  const double batch = static_cast<double>(run.batch);
-  StepShape shape = run.first_shape;
-  std::vector<DecodeStepEnd>& ends = decode_ends_;  // blocks_after: in use once the next step is allocated
-  ends.clear();
-  SimTime t = now;
-  int64_t blocks = run.blocks_after_first;
-  while (static_cast<int64_t>(ends.size()) < run.max_steps) {
-    const SimTime duration = replicas_[k].cost->step_time_ns(shape);
-    if (t + duration >= deadline) break;
-    t += duration;
-    const auto done = static_cast<int64_t>(ends.size()) + 1;
-    if (done < run.max_steps) blocks += run.new_blocks[static_cast<std::size_t>(done - 1)];
-    ends.push_back({t, duration, blocks});
-    if (blocks > run.total_blocks) break;  // step done + 1 must be planned the ordinary way
-    shape.decode.kv_tokens += batch;
-    shape.decode.pairs_full += batch;
-    shape.decode.pairs_causal += batch;
-  }
-  const auto steps = static_cast<int64_t>(ends.size());
-  if (steps < 2) return false;
-  last_step_ns_[k] = ends.back().duration_ns;
-
-  // Everything the step-by-step path would have recorded at each step end.
-  double others_running = 0, others_waiting = 0, others_kv = 0;
-  for (std::size_t i = 0; i < frameworks_.size(); ++i) {
-    if (i == k) continue;
-    const FrameworkStats s = frameworks_[i]->stats();
-    others_running += static_cast<double>(s.running);
-    others_waiting += static_cast<double>(s.waiting) + static_cast<double>(deferred_arrivals_[i].size());
-    if (s.kv_total_blocks > 0) others_kv += static_cast<double>(s.kv_used_blocks) / static_cast<double>(s.kv_total_blocks);
-  }
-  const double replicas = static_cast<double>(frameworks_.size());
-  const double total_blocks = static_cast<double>(run.total_blocks);
-  auto record_state = [&](SimTime at, int64_t blocks_in_use) {
-    result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, blocks_in_use);
-    const double kv = (others_kv + static_cast<double>(blocks_in_use) / total_blocks) / replicas;
-    observed_in_system_ = in_system_;
-    observed_kv_utilization_ = kv;
-    timeseries_.set_state(at, others_running + batch, others_waiting, kv);
-  };
-  record_state(now, run.blocks_after_first);
-
-  // The first step's gaps depend on when each request last emitted; later gaps are the steps.
-  frameworks_[k]->apply_decode_run(steps, decode_running_);
-  int64_t measured_count = 0;
-  GapRuns first_gaps(result_.itl_ms);  // the first step's gaps differ by when each last emitted
-  for (RequestState* r : decode_running_) {
-    if (!measured(*r)) continue;
-    ++measured_count;
-    first_gaps.add(ends.front().end_ns - r->last_token_ns);
-    if (options_.record_itl_samples) {
-      SimTime previous = r->last_token_ns;
-      for (const DecodeStepEnd& e : ends) {
-        result_.itl.push_back({r->request.id, e.end_ns - previous});
-        previous = e.end_ns;
-      }
-    }
-  }
-  for (int64_t j = 0; j < steps; ++j) {
-    const DecodeStepEnd& e = ends[static_cast<std::size_t>(j)];
-    if (j > 0) result_.itl_ms.add(e.duration_ns, measured_count);
-    if (measured_count > 0) record_measured_tokens(e.end_ns, measured_count);
-    timeseries_.add_tokens(e.end_ns, run.batch);
-    if (j + 1 < steps) {  // the last step end is observed by the schedule event below
-      integrate_until(e.end_ns);
-      record_state(e.end_ns, e.blocks_after);
-    }
-  }
-  const SimTime end_ns = ends.back().end_ns;
-  for (RequestState* r : decode_running_) r->last_token_ns = end_ns;
-  // Requests that emitted their last token in the final step complete at its end. The state
-  // integrated up to that end (observed_in_system_) is the one during the step, as when stepping.
-  for (RequestState* r : decode_running_)
-    if (r->finished()) complete_request(k, *r, end_ns);
-  // Stepping would pop that step's step_end and then a schedule event when completions sent
-  // follow-ups at the same instant; here one schedule event stands for both.
-  if (!queue_.empty() && queue_.top().time_ns == end_ns) ++result_.events;
-  result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, ends.back().blocks_after);
-  result_.steps += steps;
-  result_.events += steps - 1;  // step-by-step pops one step_end per step; this pops one schedule
-  result_.batch_sequences_total += run.batch * steps;
-  result_.peak_batch_sequences = std::max(result_.peak_batch_sequences, run.batch);
-  schedule_pending_[k] = true;
-  queue_.push(end_ns, EventPhase::schedule, replica);
-  observed_by_handler_ = true;
   return true;
 }
 
@@ -477,6 +351,7 @@ RunResult Simulation::run() {
     if (event.time_ns < last_event_ns_)
       throw InternalError(fmt::format("event time went backwards: {} ns after {} ns", event.time_ns, last_event_ns_));
     integrate_until(event.time_ns);
+    settle_straddling_step(event);
     last_event_ns_ = event.time_ns;
     switch (event.phase) {
       case EventPhase::arrival:

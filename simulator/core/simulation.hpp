@@ -159,8 +159,16 @@ class Simulation {
   // or session sends what comes next.
   void complete_request(std::size_t k, RequestState& r, SimTime now);
   void try_start_step(int32_t replica, SimTime now);
-  // Bulk decoding: advances a DecodeRun of `replica` up to the next event; false when none applies.
+  // Bulk decoding (simulation_decode_run.cpp): advances a DecodeRun of `replica` up to the next
+  // event, or through the step in which it falls when may_straddle_next_event; false when none
+  // applies.
   bool try_decode_run(int32_t replica, SimTime now);
+  bool may_straddle_next_event(std::size_t k) const;
+  // Before each event: when the straddling step ends at this event's instant, records what its
+  // step_end would have.
+  void settle_straddling_step(const Event& event);
+  // Replica k is in a straddling step: an arrival is held back as while a step is in flight.
+  bool in_straddling_step(std::size_t k, SimTime now) const;
   void send_next_for_client(int32_t client, SimTime now);
   // The replica a request goes to (the router's pick, or its session's with session_affinity).
   int32_t route(const Request& request);
@@ -218,8 +226,8 @@ class Simulation {
   std::vector<std::vector<int64_t>> deferred_arrivals_;
   std::vector<SimTime> last_step_ns_;  // each replica's latest step duration (a heuristic's input)
   std::vector<int64_t> next_for_client_;
-  std::size_t next_fixed_ = 0;
-  std::unordered_map<int64_t, int32_t> session_replica_;  // session_affinity: session id -> replica  // open loop: the next request push_next_fixed_arrival() considers
+  std::size_t next_fixed_ = 0;  // open loop: the next request push_next_fixed_arrival() considers
+  std::unordered_map<int64_t, int32_t> session_replica_;  // session_affinity: session id -> replica
   int64_t in_system_ = 0;
   int64_t arrivals_handled_ = 0;
   int64_t finished_reported_ = 0;  // requests finished, as last added to the control's count
@@ -234,6 +242,15 @@ class Simulation {
     int64_t blocks_after;
   };
   std::vector<DecodeStepEnd> decode_ends_;
+  // A decode run's last step that an arrival falls in: advanced with the run, but its tokens are
+  // recorded when it ends (after the arrivals it straddles). replica -1: none.
+  struct StraddlingStep {
+    int32_t replica = -1;
+    SimTime end_ns = 0;
+    int64_t tokens = 0;    // the batch: one token per request
+    int64_t measured = 0;  // of them, from measured requests
+  };
+  StraddlingStep straddling_;
   double observed_kv_utilization_ = 0;
   SimTime last_event_ns_ = 0;
   // P/D disaggregation.

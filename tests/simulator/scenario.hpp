@@ -36,7 +36,8 @@ inline Workload open_loop(const std::vector<RequestSpec>& specs) {
 // base_ms + per_token_ms x (new tokens) per step.
 inline RunResult simulate(const Workload& workload, const FrameworkSettings& settings, int64_t blocks,
                           int64_t block_size, double base_ms, double per_token_ms, int64_t replicas = 1,
-                          RouterPolicy router = RouterPolicy::round_robin, bool async_scheduling = false) {
+                          RouterPolicy router = RouterPolicy::round_robin, bool async_scheduling = false,
+                          bool bulk_decode = true) {
   std::vector<Replica> list;
   for (int64_t i = 0; i < replicas; ++i) {
     Replica replica;
@@ -49,6 +50,7 @@ inline RunResult simulate(const Workload& workload, const FrameworkSettings& set
   options.router = router;
   options.timeseries_interval_ns = 10 * kMsNs;
   options.record_itl_samples = true;
+  options.bulk_decode = bulk_decode;
   Simulation simulation(workload, std::move(list), options);
   return simulation.run();
 }
