@@ -70,8 +70,9 @@ void Simulation::observe(SimTime now) {
     running += static_cast<double>(s.running);
     // Requests held back for the step after next are waiting too.
     waiting += static_cast<double>(s.waiting) + static_cast<double>(deferred_arrivals_[k].size());
-    if (s.kv_total_blocks > 0) kv += static_cast<double>(s.kv_used_blocks) / static_cast<double>(s.kv_total_blocks);
-    result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, s.kv_used_blocks);
+    const int64_t used = straddled_kv_blocks(k, now, s.kv_used_blocks);
+    if (s.kv_total_blocks > 0) kv += static_cast<double>(used) / static_cast<double>(s.kv_total_blocks);
+    result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, used);
   }
   kv /= static_cast<double>(frameworks_.size());
   observed_in_system_ = in_system_;
@@ -137,7 +138,7 @@ void Simulation::deliver(int32_t replica, int64_t index, SimTime now) {
   result_.requests[static_cast<std::size_t>(index)].instance = replica;
   state_at(k, index).instance = replica;
   ++outstanding_[k];
-  if (replicas_[k].async_scheduling && (flight_count_[k] > 0 || in_straddling_step(k, now))) {
+  if (replicas_[k].async_scheduling && (flight_count_[k] > 0 || in_straddled_step(k, now))) {
     // The step after the running one was planned when the running one was launched.
     deferred_arrivals_[k].push_back(index);
     return;
@@ -350,8 +351,8 @@ RunResult Simulation::run() {
     if (event.time_ns > kMaxSimTimeNs && event.time_ns != kNeverNs) clock_overflow();
     if (event.time_ns < last_event_ns_)
       throw InternalError(fmt::format("event time went backwards: {} ns after {} ns", event.time_ns, last_event_ns_));
+    settle_straddled_steps(event);
     integrate_until(event.time_ns);
-    settle_straddling_step(event);
     last_event_ns_ = event.time_ns;
     switch (event.phase) {
       case EventPhase::arrival:

@@ -1,6 +1,7 @@
 #pragma once
 // One simulation = one run of one deployment (a framework on its replicas) over one workload.
 // Single-threaded, no globals: everything it touches is owned here, so runs can go in parallel.
+#include <array>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -164,11 +165,16 @@ class Simulation {
   // applies.
   bool try_decode_run(int32_t replica, SimTime now);
   bool may_straddle_next_event(std::size_t k) const;
-  // Before each event: when the straddling step ends at this event's instant, records what its
-  // step_end would have.
-  void settle_straddling_step(const Event& event);
-  // Replica k is in a straddling step: an arrival is held back as while a step is in flight.
-  bool in_straddling_step(std::size_t k, SimTime now) const;
+  // Whether no arrival can fall exactly at `at_ns` while a run goes on (false when unsure).
+  bool no_arrival_at(SimTime at_ns) const;
+  // Before each event: records what the step_ends of straddled steps ending by its instant would
+  // have, in time order.
+  void settle_straddled_steps(const Event& event);
+  // Replica k is in a straddled step: an arrival is held back as while a step is in flight.
+  bool in_straddled_step(std::size_t k, SimTime now) const;
+  // Replica k's KV blocks in use at `now` given the framework's count (which already includes
+  // every straddled step's).
+  int64_t straddled_kv_blocks(std::size_t k, SimTime now, int64_t framework_blocks) const;
   void send_next_for_client(int32_t client, SimTime now);
   // The replica a request goes to (the router's pick, or its session's with session_affinity).
   int32_t route(const Request& request);
@@ -242,15 +248,19 @@ class Simulation {
     int64_t blocks_after;
   };
   std::vector<DecodeStepEnd> decode_ends_;
-  // A decode run's last step that an arrival falls in: advanced with the run, but its tokens are
-  // recorded when it ends (after the arrivals it straddles). replica -1: none.
-  struct StraddlingStep {
+  // A decode run's last steps from the one an arrival falls in (with async scheduling also the
+  // next): advanced with the run, but what their step_ends record is recorded when they end,
+  // after the arrivals they straddle. replica -1: none.
+  struct StraddledSteps {
     int32_t replica = -1;
-    SimTime end_ns = 0;
-    int64_t tokens = 0;    // the batch: one token per request
+    int64_t tokens = 0;    // per step: the batch, one token per request
     int64_t measured = 0;  // of them, from measured requests
+    std::array<SimTime, 2> ends_ns{};
+    int32_t count = 0;     // steps in ends_ns
+    int32_t settled = 0;   // of them, ended and recorded
+    int64_t blocks_during_first = 0;
   };
-  StraddlingStep straddling_;
+  StraddledSteps straddled_;
   double observed_kv_utilization_ = 0;
   SimTime last_event_ns_ = 0;
   // P/D disaggregation.

@@ -23,7 +23,7 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   if (!options_.bulk_decode) return false;
   // Nothing else may happen until the last advanced step ends: stop before the next event, or,
   // when it is an arrival that cannot change the batch before the step it falls in has ended,
-  // include that step (the straddling step). When the room left holds fewer than two steps of
+  // include that step (a straddled step). When the room left holds fewer than two steps of
   // the last length (one with a straddling step), do not even look (a pure speed heuristic: both
   // paths give the same results).
   const SimTime deadline = queue_.empty() ? kNeverNs : queue_.top().time_ns;
@@ -42,26 +42,32 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   ends.clear();
   SimTime t = now;
   int64_t blocks = run.blocks_after_first;
-  bool straddles = false;
+  // With async scheduling an arrival held back during the straddling step misses the step
+  // planned at its end too: that one is a decode of the same batch, and may join the run.
+  int64_t straddled_steps = 0;
+  const int64_t most_straddled = replicas_[k].async_scheduling ? 2 : 1;
   while (static_cast<int64_t>(ends.size()) < run.max_steps) {
     const SimTime duration = replicas_[k].cost->step_time_ns(shape);
+    const auto done = static_cast<int64_t>(ends.size()) + 1;
     if (t + duration >= deadline) {
       // A step ending exactly at the arrival, or one in which requests finish (the run's last
       // allowed step may be), would let the arrival see a state the run has already moved past.
-      straddles = may_straddle && t + duration > deadline && static_cast<int64_t>(ends.size()) + 1 < run.max_steps;
+      const bool straddles = may_straddle && done < run.max_steps &&
+                             (straddled_steps == 0 ? t + duration > deadline
+                                                   : straddled_steps < most_straddled && no_arrival_at(t));
       if (!straddles) break;
+      ++straddled_steps;
     }
     t += duration;
-    const auto done = static_cast<int64_t>(ends.size()) + 1;
     if (done < run.max_steps) blocks += run.new_blocks[static_cast<std::size_t>(done - 1)];
     ends.push_back({t, duration, blocks});
-    if (straddles || blocks > run.total_blocks) break;  // step done + 1 must be planned the ordinary way
+    if (blocks > run.total_blocks) break;  // step done + 1 must be planned the ordinary way
     shape.decode.kv_tokens += batch;
     shape.decode.pairs_full += batch;
     shape.decode.pairs_causal += batch;
   }
   const auto steps = static_cast<int64_t>(ends.size());
-  if (steps < 2) return false;
+  if (steps - straddled_steps < 1 || steps < 2) return false;
   last_step_ns_[k] = ends.back().duration_ns;
 
   // Everything the step-by-step path would have recorded at each step end.
@@ -103,7 +109,7 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   for (int64_t j = 0; j < steps; ++j) {
     const DecodeStepEnd& e = ends[static_cast<std::size_t>(j)];
     if (j > 0) result_.itl_ms.add(e.duration_ns, measured_count);
-    if (j + 1 == steps && straddles) break;  // its tokens are recorded at its end (settle_straddling_step)
+    if (j + straddled_steps >= steps) continue;  // recorded at its end (settle_straddled_steps)
     if (measured_count > 0) record_measured_tokens(e.end_ns, measured_count);
     timeseries_.add_tokens(e.end_ns, run.batch);
     if (j + 1 < steps) {  // the last step end is observed by the schedule event below
@@ -112,7 +118,15 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
     }
   }
   const SimTime end_ns = ends.back().end_ns;
-  if (straddles) straddling_ = {replica, end_ns, run.batch, measured_count};
+  if (straddled_steps > 0) {
+    straddled_ = {replica, run.batch, measured_count, {}, 0, 0};
+    // Until the first straddled step ends, the cache holds that step's blocks, not the next's.
+    straddled_.blocks_during_first =
+        steps - straddled_steps >= 1 ? ends[static_cast<std::size_t>(steps - straddled_steps - 1)].blocks_after
+                                     : run.blocks_after_first;
+    for (int64_t j = steps - straddled_steps; j < steps; ++j)
+      straddled_.ends_ns[static_cast<std::size_t>(straddled_.count++)] = ends[static_cast<std::size_t>(j)].end_ns;
+  }
   for (RequestState* r : decode_running_) r->last_token_ns = end_ns;
   // Requests that emitted their last token in the final step complete at its end. The state
   // integrated up to that end (observed_in_system_) is the one during the step, as when stepping.
@@ -132,20 +146,57 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   return true;
 }
 
-void Simulation::settle_straddling_step(const Event& event) {
-  if (straddling_.replica < 0 || event.time_ns != straddling_.end_ns) return;
-  // The straddling step ends now: its tokens are counted here, in time order with the arrivals
-  // it straddled, as its step_end would when stepping. That step_end would come before any other
-  // event of this instant, and an arrival of this instant would make it queue a schedule event
-  // (popped too) rather than plan at once: count that pop.
-  if (straddling_.measured > 0) record_measured_tokens(straddling_.end_ns, straddling_.measured);
-  timeseries_.add_tokens(straddling_.end_ns, straddling_.tokens);
-  if (event.phase != EventPhase::schedule) ++result_.events;
-  straddling_ = {};
+bool Simulation::no_arrival_at(SimTime at_ns) const {
+  // Open loop without follow-ups queued: the queue holds only the next fixed arrival (the
+  // deadline, before at_ns); the fixed arrivals queued while the run goes on are the workload's
+  // next ones. Closed loops and sessions queue sends whose instants are not looked through.
+  if (workload_.closed_loop || queue_.size() != 1) return false;
+  const auto& requests = result_.requests;
+  for (std::size_t i = next_fixed_; i < requests.size(); ++i) {
+    const Request& r = requests[i].request;
+    if (r.follow_up()) continue;
+    if (r.arrival_ns > at_ns) return true;
+    if (r.arrival_ns == at_ns) return false;
+  }
+  return true;
 }
 
-bool Simulation::in_straddling_step(std::size_t k, SimTime now) const {
-  return straddling_.replica == static_cast<int32_t>(k) && now < straddling_.end_ns;
+void Simulation::settle_straddled_steps(const Event& event) {
+  if (straddled_.replica < 0) return;
+  while (straddled_.settled < straddled_.count) {
+    const SimTime end_ns = straddled_.ends_ns[static_cast<std::size_t>(straddled_.settled)];
+    if (end_ns > event.time_ns) return;
+    const bool last = straddled_.settled + 1 == straddled_.count;
+    // A straddled step ends: what its step_end would record, in time order with the arrivals it
+    // straddled. The first of two (async scheduling) is followed, as when stepping, by the next
+    // step's planning (already advanced) and the admission of the arrivals held back.
+    integrate_until(end_ns);
+    if (straddled_.measured > 0) record_measured_tokens(end_ns, straddled_.measured);
+    timeseries_.add_tokens(end_ns, straddled_.tokens);
+    ++straddled_.settled;
+    if (!last) {
+      admit_deferred(straddled_.replica, end_ns);
+      observe(end_ns);
+      continue;
+    }
+    // The last one's step_end would come before any other event of its instant, and an arrival
+    // of that instant would make it queue a schedule event (popped too) rather than plan at once:
+    // count that pop. (No arrival falls on the end of the first of two: no_arrival_at.)
+    if (event.phase != EventPhase::schedule) ++result_.events;
+    straddled_ = {};
+  }
+}
+
+bool Simulation::in_straddled_step(std::size_t k, SimTime now) const {
+  return straddled_.replica == static_cast<int32_t>(k) && now < straddled_.ends_ns[static_cast<std::size_t>(straddled_.count - 1)];
+}
+
+int64_t Simulation::straddled_kv_blocks(std::size_t k, SimTime now, int64_t framework_blocks) const {
+  // The framework already holds the blocks of every straddled step; before the first ends, the
+  // cache held only the first's.
+  if (straddled_.replica != static_cast<int32_t>(k) || straddled_.settled > 0 || now >= straddled_.ends_ns[0])
+    return framework_blocks;
+  return straddled_.blocks_during_first;
 }
 
 }  // namespace llmpo

@@ -75,3 +75,21 @@ TEST_CASE("decode runs: with async scheduling an arrival inside the step waits o
   CHECK(ms(bulk.requests[1].completion_ns) == 147);
   CHECK(ms(bulk.requests[0].completion_ns) == 477);
 }
+
+TEST_CASE("decode runs: with async scheduling a run goes on through the step planned before held-back arrivals join") {
+  // A (prompt 13) decodes alone from 23 ms: 34, 45, 56, 67. B arrives at 50 (inside 45 -> 56):
+  // held back, admitted after the step 56 -> 67 was planned; C at 60 (inside that one) waits for
+  // the step after. 67 -> 88: A + B's prefill (11 tokens); 88 -> 110: A + B + C's prefill (12).
+  // 13 ms steps: B's 5th token at 149; then A + C, 12 ms: C's 5th at 161; A alone from its 11th
+  // token at 161: its 40th at 161 + 29 x 11 = 480. A's context crosses a 16-token block in the
+  // step 56 -> 67: until 56 the cache holds one block, as the time series must show.
+  const Workload w = open_loop({{0, 13, 40}, {50, 10, 5}, {60, 10, 5}});
+  const RunResult bulk = simulate(w, vllm(64), 100, 16, 10, 1, 1, RouterPolicy::round_robin, true);
+  const RunResult stepped = simulate(w, vllm(64), 100, 16, 10, 1, 1, RouterPolicy::round_robin, true, false);
+  check_same_run(bulk, stepped);
+  CHECK(ms(bulk.requests[1].first_token_ns) == 88);
+  CHECK(ms(bulk.requests[2].first_token_ns) == 110);
+  CHECK(ms(bulk.requests[1].completion_ns) == 149);
+  CHECK(ms(bulk.requests[2].completion_ns) == 161);
+  CHECK(ms(bulk.requests[0].completion_ns) == 480);
+}
