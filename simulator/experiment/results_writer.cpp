@@ -143,6 +143,14 @@ FileDigest send_rows(RunSender& to, std::size_t chunk_bytes, const std::function
   return {size, hash.hex_digest()};
 }
 
+// A stream out of order (a run's messages cut short or mixed with another's) is a fault of the
+// program, not of its input.
+void expect_kind(const RunMessage& message, RunMessageKind kind, const char* what) {
+  if (message.kind != kind)
+    throw InternalError(fmt::format("results: rank {} sent a message of kind {} where {} belongs", message.source,
+                                    static_cast<int>(message.kind), what));
+}
+
 }  // namespace
 
 // Raise when summary rows gain or lose columns. 2: `overloaded`, `overload_reason`. 3: the
@@ -287,18 +295,24 @@ void ResultsWriter::receive_runs(RunReceiver& from, int senders) {
 
 void ResultsWriter::receive_run(RunReceiver& from, RunMessage& message) {
   const int source = message.source;
-  auto expect = [&](RunMessageKind kind, const char* what) {
-    if (message.kind != kind)
-      throw InternalError(fmt::format("results: rank {} sent a message of kind {} where {} belongs", source,
-                                      static_cast<int>(message.kind), what));
-  };
-  expect(RunMessageKind::run, "a run's index");
+  expect_kind(message, RunMessageKind::run, "a run's index");
   int64_t index = -1;
   const auto [end, error] = std::from_chars(message.bytes.data(), message.bytes.data() + message.bytes.size(), index);
   if (error != std::errc() || end != message.bytes.data() + message.bytes.size())
     throw InternalError(fmt::format("results: rank {} sent \"{}\" as a run's index", source, message.bytes));
   const int64_t run = checked_run(index);
   ensure_directory(partial_dir());
+  try {
+    save_received_run(from, run, message);
+  } catch (...) {
+    // Without its JSON the run never counts as saved; its rows go too, so nothing half-made stays.
+    for (const auto& suffix : row_suffixes(write_requests_)) fs::remove(fragment_path(run, suffix));
+    throw;
+  }
+}
+
+void ResultsWriter::save_received_run(RunReceiver& from, int64_t run, RunMessage& message) {
+  const int source = message.source;
   // Each chunk is appended to the run's file as it arrives, its size and SHA-256 counted on the
   // way; the empty rows message ends the file.
   std::vector<RowsDigest> rows;
@@ -309,7 +323,7 @@ void ResultsWriter::receive_run(RunReceiver& from, RunMessage& message) {
       DigestedOutput file(out);
       for (;;) {
         from.receive(source, message);
-        expect(RunMessageKind::rows, "rows");
+        expect_kind(message, RunMessageKind::rows, "rows");
         if (message.bytes.empty()) break;
         file.write(message.bytes);
         if (!out) throw InputError({path, 0, 0}, "", "writing the output file failed (disk full?)");
@@ -322,16 +336,13 @@ void ResultsWriter::receive_run(RunReceiver& from, RunMessage& message) {
   if (write_requests_) receive_rows(".requests.csv");
   receive_rows(".timeseries.csv");
   from.receive(source, message);
-  expect(RunMessageKind::json, "a run's JSON");
+  expect_kind(message, RunMessageKind::json, "a run's JSON");
   const auto json = nlohmann::json::parse(message.bytes);
   std::string damage = fragment_damage(json, rows);
   if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)])
     damage = "it was computed for another configuration";
-  if (!damage.empty()) {
-    // Without its JSON the run never counts as saved; its rows go too, so nothing half-made stays.
-    for (const auto& [suffix, digest] : rows) fs::remove(fragment_path(run, suffix));
+  if (!damage.empty())
     throw InternalError(fmt::format("results: run {} from rank {} arrived damaged: {}", run, source, damage));
-  }
   // Last: its presence says the run's rows are complete.
   write_file_atomically(fragment_path(run, ".json"), message.bytes);
   record_saved(run, json);

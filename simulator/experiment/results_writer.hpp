@@ -101,6 +101,8 @@ class ResultsWriter {
   bool load_fragment(int64_t run);
   // The rest of one run from `source`, whose `run` message `message` holds.
   void receive_run(RunReceiver& from, RunMessage& message);
+  // Its rows files and JSON, saved under partial/ as they arrive (the JSON when all is checked).
+  void save_received_run(RunReceiver& from, int64_t run, RunMessage& message);
   // `run`, when it is an index of the plan's runs.
   int64_t checked_run(int64_t run) const;
   // Marks a run saved, with the summary row and table cells of its JSON (whose hash the caller
