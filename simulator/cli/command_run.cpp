@@ -8,6 +8,7 @@
 
 #include <iostream>
 #include <optional>
+#include <thread>
 
 #include "args.hpp"
 #include "experiment_args.hpp"
@@ -104,12 +105,30 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
   int64_t simulated_requests = 0;
   const int jobs = static_cast<int>(p.get_int("jobs", default_jobs(), 1, 1024));
   std::vector<std::string> workload_summaries(plan.workloads.size());
-  std::vector<RunFragment> for_leader;  // MPI ranks other than 0
+  MpiRunSender to_leader;  // MPI ranks other than 0: each run streamed to rank 0 as it finishes
   bool interrupted = false;
   // Until the outputs are assembled a signal only asks the runs to stop (at their next check,
   // every few thousand events): the runs that finished are saved, nothing is left half-written.
   // Before this (planning, nothing written yet) it ends the process at once, as by default.
   const StopOnSignals stop_on_signals(control);
+  // A failure on one MPI rank ends them all (the others would wait for it forever); what was saved
+  // in OUT/partial stays for --resume, and no output is written.
+  const auto abort_ranks = [&](const std::exception& error) {
+    std::cerr << "error on MPI rank " << mpi->rank() << ": " << error.what() << "\n";
+    mpi->abort(dynamic_cast<const InputError*>(&error) != nullptr ? kExitBadInput : kExitInternalError);
+  };
+  // Rank 0 takes the other ranks' runs as they arrive, on a thread of its own, while it simulates
+  // its share: neither side holds a run's rows, and no rank waits for rank 0's runs to end.
+  MpiRunReceiver from_ranks;
+  std::thread receiving;
+  if (mpi != nullptr && leader && mpi->size() > 1)
+    receiving = std::thread([&] {
+      try {
+        writer->receive_runs(from_ranks, mpi->size() - 1);
+      } catch (const std::exception& error) {
+        abort_ranks(error);
+      }
+    });
   try {
     const ProgressLine progress(control, !quiet && ProgressLine::stderr_is_terminal());
     execute_runs(
@@ -124,7 +143,7 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
                 result, plan.points[static_cast<std::size_t>(outcome.run->point_index)].simulation.metrics.percentiles);
           }
           if (writer) writer->add(outcome, workload);
-          else for_leader.push_back(ResultsWriter::make_fragment(plan, outcome, workload, write_requests));
+          else ResultsWriter::send_run(plan, outcome, workload, write_requests, to_leader);
           simulated_requests += outcome.metrics.arrived;
         },
         [&](int64_t run) { return is_saved(run) || !shard.owns(run); }, &control);
@@ -132,17 +151,14 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
     interrupted = true;  // what finished is still handed over and saved below
   } catch (const std::exception& error) {
     if (mpi == nullptr || mpi->size() == 1) throw;
-    std::cerr << "error on MPI rank " << mpi->rank() << ": " << error.what() << "\n";
-    mpi->abort(dynamic_cast<const InputError*>(&error) != nullptr ? kExitBadInput : kExitInternalError);
+    abort_ranks(error);
   }
   if (mpi != nullptr && !leader) {
-    mpi->send_to_leader(for_leader);
+    to_leader.send(RunMessageKind::done, {});
     if (interrupted) throw StoppedBySignal("", stop_exit_code(control));
     return kExitOk;
   }
-  if (mpi != nullptr)
-    for (int rank = 1; rank < mpi->size(); ++rank)
-      for (const auto& fragment : mpi->receive_from(rank)) writer->save_received(fragment);
+  if (receiving.joinable()) receiving.join();  // every other rank has sent its last run
   if (interrupted || control.stop.load())
     throw StoppedBySignal(fmt::format(
         "{} of {} runs finished and are saved in {}/partial; the outputs of any earlier complete run are "

@@ -1,6 +1,11 @@
 #include "mpi_session.hpp"
 
+#include <chrono>
 #include <cstdlib>
+#include <limits>
+#include <thread>
+
+#include <fmt/format.h>
 
 #ifdef LLMPO_WITH_MPI
 #include <mpi.h>
@@ -17,35 +22,19 @@ bool MpiSession::launched() {
 
 #ifdef LLMPO_WITH_MPI
 
-namespace {
-
-constexpr int kTag = 7;
-// MPI counts are ints: long texts (requests.csv rows of a large run) go in chunks.
-constexpr int64_t kChunkBytes = int64_t{1} << 30;
-
-void send_text(const std::string& text) {
-  int64_t length = static_cast<int64_t>(text.size());
-  MPI_Send(&length, 1, MPI_INT64_T, 0, kTag, MPI_COMM_WORLD);
-  for (int64_t at = 0; at < length; at += kChunkBytes)
-    MPI_Send(text.data() + at, static_cast<int>(std::min(kChunkBytes, length - at)), MPI_CHAR, 0, kTag, MPI_COMM_WORLD);
-}
-
-std::string receive_text(int rank) {
-  int64_t length = 0;
-  MPI_Recv(&length, 1, MPI_INT64_T, rank, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  std::string text(static_cast<std::size_t>(length), '\0');
-  for (int64_t at = 0; at < length; at += kChunkBytes)
-    MPI_Recv(text.data() + at, static_cast<int>(std::min(kChunkBytes, length - at)), MPI_CHAR, rank, kTag,
-             MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  return text;
-}
-
-}  // namespace
-
 bool MpiSession::available() { return true; }
 
 MpiSession::MpiSession() {
-  MPI_Init(nullptr, nullptr);
+  int provided = MPI_THREAD_SINGLE;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided);
+  if (provided < MPI_THREAD_MULTIPLE) {
+    MPI_Finalize();
+    throw InputError({}, "mpirun",
+                     fmt::format("this MPI library does not allow calls from several threads (MPI_THREAD_MULTIPLE; "
+                                 "it provides level {}), which rank 0 needs to receive runs while it simulates; use "
+                                 "--shard I/N and `llmperforacle merge` to split a sweep instead",
+                                 provided));
+  }
   MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &size_);
 }
@@ -59,29 +48,27 @@ void MpiSession::broadcast(std::string& bytes) const {
   MPI_Bcast(bytes.data(), static_cast<int>(length), MPI_CHAR, 0, MPI_COMM_WORLD);
 }
 
-void MpiSession::send_to_leader(const std::vector<RunFragment>& fragments) const {
-  int64_t count = static_cast<int64_t>(fragments.size());
-  MPI_Send(&count, 1, MPI_INT64_T, 0, kTag, MPI_COMM_WORLD);
-  for (const auto& f : fragments) {
-    int64_t run = f.run;
-    MPI_Send(&run, 1, MPI_INT64_T, 0, kTag, MPI_COMM_WORLD);
-    send_text(f.json);
-    send_text(f.requests_csv);
-    send_text(f.timeseries_csv);
-  }
+void MpiRunSender::send(RunMessageKind kind, std::string_view bytes) {
+  // Rows come in chunks of about 1 MiB and a run's JSON is a few kilobytes: far below MPI's int counts.
+  if (bytes.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+    throw InternalError(fmt::format("mpi: a message of {} bytes is too long for one MPI_Send", bytes.size()));
+  MPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_CHAR, 0, static_cast<int>(kind), MPI_COMM_WORLD);
 }
 
-std::vector<RunFragment> MpiSession::receive_from(int rank) const {
-  int64_t count = 0;
-  MPI_Recv(&count, 1, MPI_INT64_T, rank, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  std::vector<RunFragment> fragments(static_cast<std::size_t>(count));
-  for (auto& f : fragments) {
-    MPI_Recv(&f.run, 1, MPI_INT64_T, rank, kTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    f.json = receive_text(rank);
-    f.requests_csv = receive_text(rank);
-    f.timeseries_csv = receive_text(rank);
+void MpiRunReceiver::receive(int source, RunMessage& message) {
+  const int from = source == kAnySource ? MPI_ANY_SOURCE : source;
+  MPI_Status status;
+  for (int ready = 0;;) {
+    MPI_Iprobe(from, MPI_ANY_TAG, MPI_COMM_WORLD, &ready, &status);
+    if (ready != 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  return fragments;
+  int count = 0;
+  MPI_Get_count(&status, MPI_CHAR, &count);
+  message.bytes.resize(static_cast<std::size_t>(count));
+  MPI_Recv(message.bytes.data(), count, MPI_CHAR, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  message.source = status.MPI_SOURCE;
+  message.kind = static_cast<RunMessageKind>(status.MPI_TAG);
 }
 
 void MpiSession::abort(int code) const {
@@ -100,8 +87,9 @@ MpiSession::MpiSession() {
 }
 MpiSession::~MpiSession() = default;
 void MpiSession::broadcast(std::string&) const {}
-void MpiSession::send_to_leader(const std::vector<RunFragment>&) const {}
-std::vector<RunFragment> MpiSession::receive_from(int) const { return {}; }
+// Never reached: no MpiSession exists without MPI.
+void MpiRunSender::send(RunMessageKind, std::string_view) { throw InternalError("mpi: built without MPI"); }
+void MpiRunReceiver::receive(int, RunMessage&) { throw InternalError("mpi: built without MPI"); }
 void MpiSession::abort(int code) const { std::exit(code); }
 
 #endif

@@ -1,12 +1,12 @@
 #pragma once
 // `mpirun -np N llmperforacle run FILE`: every rank plans the same file, simulates its share of
-// the runs (Shard index = rank, count = size) and sends the finished runs to rank 0, which
-// writes the outputs exactly as a single process would. MPI is initialised only when the
+// the runs (Shard index = rank, count = size) and streams each finished run to rank 0 as it is
+// formatted (run_stream.hpp), which writes the outputs exactly as a single process would. MPI is initialised only when the
 // process was started by an MPI launcher, so the same binary runs plain too.
 #include <string>
 #include <vector>
 
-#include "simulator/experiment/results_writer.hpp"
+#include "simulator/experiment/run_stream.hpp"
 
 namespace llmpo {
 
@@ -17,7 +17,10 @@ class MpiSession {
   // Whether this binary was built with MPI (Debian's OpenMPI, found by CMake).
   static bool available();
 
-  MpiSession();   // MPI_Init; InputError when built without MPI
+  // MPI_Init_thread: rank 0 receives the other ranks' runs on a thread of its own while it
+  // simulates, so the MPI library must allow calls from several threads (InputError when it does
+  // not, or when built without MPI).
+  MpiSession();
   ~MpiSession();  // MPI_Finalize
   MpiSession(const MpiSession&) = delete;
   MpiSession& operator=(const MpiSession&) = delete;
@@ -27,15 +30,26 @@ class MpiSession {
 
   // Rank 0's `bytes` become every rank's.
   void broadcast(std::string& bytes) const;
-  // Every rank but 0 calls send_to_leader once; rank 0 calls receive_from(r) for each other r.
-  void send_to_leader(const std::vector<RunFragment>& fragments) const;
-  std::vector<RunFragment> receive_from(int rank) const;
   // Ends every rank (a failure on one rank would leave the others waiting).
   [[noreturn]] void abort(int code) const;
 
  private:
   int rank_ = 0;
   int size_ = 1;
+};
+
+// A rank's runs on their way to rank 0: each message one blocking MPI_Send, so the rank waits
+// until rank 0 takes it and never holds more than the chunk in hand.
+class MpiRunSender : public RunSender {
+ public:
+  void send(RunMessageKind kind, std::string_view bytes) override;
+};
+
+// Rank 0's side. Waiting polls (MPI_Iprobe, then a millisecond's sleep) rather than blocking in
+// MPI_Recv, which spins: the wait would take a core from rank 0's own runs.
+class MpiRunReceiver : public RunReceiver {
+ public:
+  void receive(int source, RunMessage& message) override;
 };
 
 }  // namespace llmpo

@@ -29,7 +29,7 @@ CsvRow summary_row(const ExperimentPlan& plan, const RunOutcome& outcome, const 
 // (the outputs are streamed to their files: memory does not grow with the number of requests).
 void requests_rows(const RunOutcome& outcome, const Workload& workload, ChunkedText& out);
 void timeseries_rows(const RunOutcome& outcome, ChunkedText& out);
-// The same rows as one string (an MPI message, tests).
+// The same rows as one string (for tests: nothing of the program holds them whole).
 std::string requests_rows(const RunOutcome& outcome, const Workload& workload);
 std::string timeseries_rows(const RunOutcome& outcome);
 nlohmann::json run_json(const RunSpec& run, const ExperimentPlan& plan);

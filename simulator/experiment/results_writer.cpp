@@ -1,6 +1,7 @@
 #include "results_writer.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -48,8 +49,6 @@ std::string read_whole(const std::string& path) {
 }
 
 nlohmann::json digest_entry(const FileDigest& digest) { return {{"size", digest.size}, {"sha256", digest.sha256}}; }
-
-FileDigest text_digest(const std::string& text) { return {text.size(), sha256_hex(text)}; }
 
 // A saved run's rows file (".timeseries.csv", ".requests.csv") and its size and SHA-256.
 using RowsDigest = std::pair<std::string, FileDigest>;
@@ -124,6 +123,32 @@ FileDigest copy_rows(const std::string& from, const std::string& to) {
     digest = file.digest();
   });
   return digest;
+}
+
+// Sends the rows `make_rows` hands over as `rows` messages of about `chunk_bytes` each, then the
+// empty one that ends them; returns their size and SHA-256, counted as they were sent.
+FileDigest send_rows(RunSender& to, std::size_t chunk_bytes, const std::function<void(ChunkedText&)>& make_rows) {
+  Sha256 hash;
+  uint64_t size = 0;
+  ChunkedText rows(
+      [&](std::string_view chunk) {
+        hash.update(chunk);
+        size += chunk.size();
+        to.send(RunMessageKind::rows, chunk);
+      },
+      chunk_bytes);
+  make_rows(rows);
+  rows.flush();
+  to.send(RunMessageKind::rows, {});
+  return {size, hash.hex_digest()};
+}
+
+// A stream out of order (a run's messages cut short or mixed with another's) is a fault of the
+// program, not of its input.
+void expect_kind(const RunMessage& message, RunMessageKind kind, const char* what) {
+  if (message.kind != kind)
+    throw InternalError(fmt::format("results: rank {} sent a message of kind {} where {} belongs", message.source,
+                                    static_cast<int>(message.kind), what));
 }
 
 }  // namespace
@@ -228,16 +253,17 @@ bool ResultsWriter::load_fragment(int64_t run) {
   return true;
 }
 
-RunFragment ResultsWriter::make_fragment(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
-                                         bool write_requests) {
-  RunFragment fragment;
-  fragment.run = outcome.run->index;
-  if (write_requests) fragment.requests_csv = requests_rows(outcome, workload);
-  fragment.timeseries_csv = timeseries_rows(outcome);
-  nlohmann::json files = {{".timeseries.csv", digest_entry(text_digest(fragment.timeseries_csv))}};
-  if (write_requests) files[".requests.csv"] = digest_entry(text_digest(fragment.requests_csv));
-  fragment.json = fragment_json(plan, outcome, workload, config_hash(plan, *outcome.run, write_requests), files).dump() + "\n";
-  return fragment;
+void ResultsWriter::send_run(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
+                             bool write_requests, RunSender& to, std::size_t chunk_bytes) {
+  to.send(RunMessageKind::run, std::to_string(outcome.run->index));
+  nlohmann::json files = nlohmann::json::object();
+  if (write_requests)
+    files[".requests.csv"] = digest_entry(
+        send_rows(to, chunk_bytes, [&](ChunkedText& rows) { requests_rows(outcome, workload, rows); }));
+  files[".timeseries.csv"] =
+      digest_entry(send_rows(to, chunk_bytes, [&](ChunkedText& rows) { timeseries_rows(outcome, rows); }));
+  to.send(RunMessageKind::json,
+          fragment_json(plan, outcome, workload, config_hash(plan, *outcome.run, write_requests), files).dump() + "\n");
 }
 
 void ResultsWriter::add(const RunOutcome& outcome, const Workload& workload) {
@@ -258,12 +284,68 @@ void ResultsWriter::add(const RunOutcome& outcome, const Workload& workload) {
   record_saved(run, json);
 }
 
-void ResultsWriter::save_received(const RunFragment& fragment) {
-  std::vector<RowsDigest> rows = {{".timeseries.csv", text_digest(fragment.timeseries_csv)}};
-  if (write_requests_) rows.emplace_back(".requests.csv", text_digest(fragment.requests_csv));
-  const std::string damage = fragment_damage(nlohmann::json::parse(fragment.json), rows);
-  if (!damage.empty()) throw InternalError(fmt::format("results: run {} arrived damaged: {}", fragment.run, damage));
-  save(fragment);
+void ResultsWriter::receive_runs(RunReceiver& from, int senders) {
+  RunMessage message;
+  for (int done = 0; done < senders;) {
+    from.receive(RunReceiver::kAnySource, message);
+    if (message.kind == RunMessageKind::done) ++done;
+    else receive_run(from, message);
+  }
+}
+
+void ResultsWriter::receive_run(RunReceiver& from, RunMessage& message) {
+  const int source = message.source;
+  expect_kind(message, RunMessageKind::run, "a run's index");
+  int64_t index = -1;
+  const auto [end, error] = std::from_chars(message.bytes.data(), message.bytes.data() + message.bytes.size(), index);
+  if (error != std::errc() || end != message.bytes.data() + message.bytes.size())
+    throw InternalError(fmt::format("results: rank {} sent \"{}\" as a run's index", source, message.bytes));
+  const int64_t run = checked_run(index);
+  ensure_directory(partial_dir());
+  try {
+    save_received_run(from, run, message);
+  } catch (...) {
+    // Without its JSON the run never counts as saved; its rows go too, so nothing half-made stays.
+    for (const auto& suffix : row_suffixes(write_requests_)) fs::remove(fragment_path(run, suffix));
+    throw;
+  }
+}
+
+void ResultsWriter::save_received_run(RunReceiver& from, int64_t run, RunMessage& message) {
+  const int source = message.source;
+  // Each chunk is appended to the run's file as it arrives, its size and SHA-256 counted on the
+  // way; the empty rows message ends the file.
+  std::vector<RowsDigest> rows;
+  auto receive_rows = [&](const std::string& suffix) {
+    const std::string path = fragment_path(run, suffix);
+    FileDigest digest;
+    write_file_atomically(path, [&](std::ostream& out) {
+      DigestedOutput file(out);
+      for (;;) {
+        from.receive(source, message);
+        expect_kind(message, RunMessageKind::rows, "rows");
+        if (message.bytes.empty()) break;
+        file.write(message.bytes);
+        if (!out) throw InputError({path, 0, 0}, "", "writing the output file failed (disk full?)");
+      }
+      digest = file.digest();
+    });
+    rows.emplace_back(suffix, digest);
+  };
+  // In the order send_run sends them.
+  if (write_requests_) receive_rows(".requests.csv");
+  receive_rows(".timeseries.csv");
+  from.receive(source, message);
+  expect_kind(message, RunMessageKind::json, "a run's JSON");
+  const auto json = nlohmann::json::parse(message.bytes);
+  std::string damage = fragment_damage(json, rows);
+  if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)])
+    damage = "it was computed for another configuration";
+  if (!damage.empty())
+    throw InternalError(fmt::format("results: run {} from rank {} arrived damaged: {}", run, source, damage));
+  // Last: its presence says the run's rows are complete.
+  write_file_atomically(fragment_path(run, ".json"), message.bytes);
+  record_saved(run, json);
 }
 
 int64_t ResultsWriter::checked_run(int64_t run) const {
@@ -273,23 +355,11 @@ int64_t ResultsWriter::checked_run(int64_t run) const {
 }
 
 void ResultsWriter::record_saved(int64_t run, const nlohmann::json& json) {
+  const std::lock_guard<std::mutex> lock(saved_mutex_);
   Saved& saved = saved_[static_cast<std::size_t>(run)];
   saved.summary = json.at("summary").get<CsvRow>();
   saved.table_cells = json.at("table").get<std::vector<std::string>>();
   saved.present = true;
-}
-
-void ResultsWriter::save(const RunFragment& fragment) {
-  const int64_t run = checked_run(fragment.run);
-  const auto json = nlohmann::json::parse(fragment.json);
-  if (json.at("hash").get<std::string>() != hashes_[static_cast<std::size_t>(run)])
-    throw InternalError(fmt::format("results: run {} was computed for another configuration", run));
-  ensure_directory(partial_dir());
-  if (write_requests_) write_file_atomically(fragment_path(run, ".requests.csv"), fragment.requests_csv);
-  write_file_atomically(fragment_path(run, ".timeseries.csv"), fragment.timeseries_csv);
-  // Last: its presence says the run's rows are complete.
-  write_file_atomically(fragment_path(run, ".json"), fragment.json);
-  record_saved(run, json);
 }
 
 std::vector<int64_t> ResultsWriter::import_from(const std::string& other_out_dir) {

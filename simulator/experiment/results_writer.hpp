@@ -14,6 +14,8 @@
 // written atomically, then manifest.json with each file's size and SHA-256, and partial/ is
 // removed. Each saved run's JSON records the size and SHA-256 of its rows too: `--resume` keeps
 // the saved runs whose hash matches the plan's and whose rows are intact, and runs the others.
+#include <cstddef>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +23,8 @@
 #include <nlohmann/json.hpp>
 
 #include "run_executor.hpp"
+#include "run_stream.hpp"
+#include "simulator/util/chunked_text.hpp"
 #include "simulator/util/table.hpp"
 
 namespace llmpo {
@@ -35,15 +39,6 @@ enum class PartialRuns {
   shared,   // other processes (Slurm shards) write here too: keep matching runs, remove nothing
 };
 
-// One finished run as text, its rows whole: what an MPI rank hands to the one that writes the
-// outputs (as messages). Runs simulated in the writing process go to their files with add().
-struct RunFragment {
-  int64_t run = 0;
-  std::string json;            // {"hash", "summary", "table"}
-  std::string requests_csv;    // rows without header ("" when requests are not written)
-  std::string timeseries_csv;  // rows without header
-};
-
 class ResultsWriter {
  public:
   ResultsWriter(const ExperimentPlan& plan, std::string out_dir, bool write_requests, PartialRuns partial);
@@ -56,12 +51,17 @@ class ResultsWriter {
   // Saves one finished run under OUT/partial at once, its rows streamed to their files. Runs may
   // be added in any order.
   void add(const RunOutcome& outcome, const Workload& workload);
-  static RunFragment make_fragment(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
-                                   bool write_requests);
-  void save(const RunFragment& fragment);
-  // save() for a run that came from another process (an MPI rank): its rows are checked against
-  // the sizes and SHA-256 its JSON records first. Runs made here are saved as made.
-  void save_received(const RunFragment& fragment);
+  // An MPI rank's part (see run_stream.hpp): sends a run it simulated to the leader, its rows
+  // formatted into chunks of `chunk_bytes` (a row is never split) that are sent as they fill, with
+  // their size and SHA-256 counted on the way, then its JSON. Nothing of the size of the rows is
+  // held.
+  static void send_run(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
+                       bool write_requests, RunSender& to, std::size_t chunk_bytes = ChunkedText::kDefaultChunkBytes);
+  // The leader's part: receives runs until each of `senders` has sent `done`, saving each under
+  // OUT/partial as add() does, its rows appended to their files chunk by chunk as they arrive and
+  // checked against the sizes and SHA-256 its JSON records (InternalError when they differ: the
+  // run is not saved). May run on a thread of its own while add() saves the runs made here.
+  void receive_runs(RunReceiver& from, int senders);
   // Copies the saved runs of another output folder (a shard's) whose hash matches; returns them.
   std::vector<int64_t> import_from(const std::string& other_out_dir);
   // Assembles the four files from the saved runs and replaces the folder's outputs as one set:
@@ -99,6 +99,10 @@ class ResultsWriter {
   std::string fragment_path(int64_t run, const std::string& suffix) const;
   void open_partial(PartialRuns partial);
   bool load_fragment(int64_t run);
+  // The rest of one run from `source`, whose `run` message `message` holds.
+  void receive_run(RunReceiver& from, RunMessage& message);
+  // Its rows files and JSON, saved under partial/ as they arrive (the JSON when all is checked).
+  void save_received_run(RunReceiver& from, int64_t run, RunMessage& message);
   // `run`, when it is an index of the plan's runs.
   int64_t checked_run(int64_t run) const;
   // Marks a run saved, with the summary row and table cells of its JSON (whose hash the caller
@@ -114,6 +118,7 @@ class ResultsWriter {
   bool write_requests_;
   std::vector<std::string> hashes_;  // per run
   std::vector<Saved> saved_;         // per run
+  std::mutex saved_mutex_;           // record_saved: received runs are saved on a thread of their own
   bool already_complete_ = false;
   int64_t stale_removed_ = 0;
 };

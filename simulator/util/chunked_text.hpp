@@ -2,7 +2,7 @@
 // Text made row by row and handed on in bounded chunks: a run's requests.csv rows (about 150
 // bytes a request, 150 MB for a million) go to their file as they are formatted instead of being
 // built whole in memory first. Without a sink the text simply accumulates (one string, for the
-// callers that need it whole: an MPI message, a test).
+// callers that need it whole: tests; MPI ranks stream their rows too, run_stream.hpp).
 #include <cstddef>
 #include <cstdint>
 #include <functional>

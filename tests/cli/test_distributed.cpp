@@ -51,6 +51,26 @@ TEST_CASE("distributed: mpirun -np 2 writes the outputs of a single process") {
   require_same_outputs(dir + "/one", dir + "/mpi");
 }
 
+TEST_CASE("distributed: mpirun -np 3, runs streamed in many chunks by two ranks at once, writes the outputs of one process") {
+  const std::string dir = fresh_dir("mpi-streamed");
+  // Six runs of 9000 requests: about 1.3 MB of requests.csv rows each, so every run goes to rank 0
+  // in several ~1 MiB chunks, while ranks 1 and 2 send at the same time.
+  const std::string file =
+      write_file(dir, "sweep.yaml",
+                 with_edits(kTwoFrameworks, {{"num_requests: 400", "num_requests: 9000"}, {"rate_per_s: 20", "rate_per_s: 5"}}) +
+                     "sweep:\n  request_rate: [4, 5, 6]\n");
+  REQUIRE(run_cli_args({"run", file, "--out", dir + "/one", "--quiet"}).code == 0);
+  REQUIRE(read_file(dir + "/one/requests.csv").size() > 6 * (std::size_t{1} << 20));
+  const CommandResult mpi = run_command(
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0 "
+      "mpirun -np 3 --oversubscribe " + binary_path() + " run " + file + " --out " + dir + "/mpi --jobs 1");
+  INFO(mpi.output);
+  REQUIRE(mpi.exit_code == 0);
+  CHECK_THAT(mpi.output, Contains("3 MPI ranks"));
+  require_same_outputs(dir + "/one", dir + "/mpi");
+  CHECK_FALSE(std::filesystem::exists(dir + "/mpi/partial"));
+}
+
 TEST_CASE("distributed: two Slurm-style shards and merge write the outputs of a single process") {
   const std::string dir = fresh_dir("shards");
   const std::string file = sweep_file(dir);
