@@ -62,6 +62,29 @@ bool meets(const Slo& slo, double ttft_ms, std::optional<double> tpot_ms, double
   return true;
 }
 
+double ttft_ms_of(const RequestState& r) { return ns_to_ms(r.first_token_ns - r.request.arrival_ns); }
+double e2el_ms_of(const RequestState& r) { return static_cast<double>(r.completion_ns - r.request.arrival_ns) * 1e-6; }
+
+// One latency of every completed request that arrived in the window, in request order; only
+// where `value` has one (TPOT needs two tokens). Built one at a time with its exact size, so a
+// run's metrics hold one per-request array at once, not four grown by doubling.
+template <typename Value>
+Stat summarize_measured(const RunResult& run, const MeasuredWindow& window, int64_t count, Value value,
+                        const std::vector<double>& percentiles) {
+  std::vector<double> values;
+  values.reserve(static_cast<std::size_t>(count));
+  for (const RequestState& r : run.requests) {
+    if (r.outcome != RequestOutcome::completed || !window.contains(r.request.arrival_ns)) continue;
+    if (const std::optional<double> v = value(r)) values.push_back(*v);
+  }
+  return summarize(std::move(values), percentiles);
+}
+
+std::optional<double> tpot_ms_of(const RequestState& r) {
+  if (r.generated_tokens <= 1) return std::nullopt;
+  return (e2el_ms_of(r) - ttft_ms_of(r)) / static_cast<double>(r.generated_tokens - 1);
+}
+
 }  // namespace
 
 MeasuredWindow measured_window(const RunResult& run, const MetricsOptions& options) {
@@ -81,7 +104,7 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   const SimTime warmup_ns = instant_to_ns(options.warmup_s);
   const MeasuredWindow window = measured_window(run, options);
 
-  std::vector<double> ttft, tpot, e2el, queueing;
+  int64_t with_tpot = 0;
   SimTime span_end_ns = 0;
   double e2el_all_ns = 0;
   int64_t good = 0;
@@ -108,16 +131,10 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
     span_end_ns = std::max(span_end_ns, r.completion_ns);
     m.total_input_tokens += r.request.prompt_tokens;
     m.total_output_tokens += r.generated_tokens;
-    const double ttft_ms = ns_to_ms(r.first_token_ns - r.request.arrival_ns);
-    const double e2el_ms = e2el_ns * 1e-6;
-    std::optional<double> tpot_ms;
-    if (r.generated_tokens > 1) {
-      tpot_ms = (e2el_ms - ttft_ms) / static_cast<double>(r.generated_tokens - 1);
-      tpot.push_back(*tpot_ms);
-    }
-    ttft.push_back(ttft_ms);
-    e2el.push_back(e2el_ms);
-    queueing.push_back(ns_to_ms(r.first_scheduled_ns - r.request.arrival_ns));
+    const double ttft_ms = ttft_ms_of(r);
+    const double e2el_ms = e2el_ms_of(r);
+    const std::optional<double> tpot_ms = tpot_ms_of(r);
+    if (tpot_ms) ++with_tpot;
     const auto c = static_cast<std::size_t>(r.request.class_id);
     const Slo& slo = c < class_slos.size() && has_any_bound(class_slos[c]) ? class_slos[c] : options.slo;
     if (meets(slo, ttft_ms, tpot_ms, e2el_ms)) ++good;
@@ -134,8 +151,10 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   // Attainment over every request of the window that asked for service, refused ones included.
   const int64_t asked = m.measured + rejected_in_window;
   m.slo_attainment = asked > 0 ? static_cast<double>(good) / static_cast<double>(asked) : 0;
-  m.ttft_ms = summarize(std::move(ttft), options.percentiles);
-  m.tpot_ms = summarize(std::move(tpot), options.percentiles);
+  const auto all = [](double v) { return std::optional<double>(v); };
+  m.ttft_ms = summarize_measured(run, window, m.measured, [&](const RequestState& r) { return all(ttft_ms_of(r)); },
+                                 options.percentiles);
+  m.tpot_ms = summarize_measured(run, window, with_tpot, tpot_ms_of, options.percentiles);
   // ITL comes from the simulation's sketch (exact count, mean and std; percentiles within 0.5%),
   // which measured the same requests: those arriving inside the warm-up/cool-down window.
   m.itl_ms.count = run.itl_ms.count();
@@ -144,8 +163,12 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   m.itl_ms.median = run.itl_ms.percentile_ms(50);
   m.itl_ms.percentiles.clear();
   for (double p : options.percentiles) m.itl_ms.percentiles.push_back(run.itl_ms.percentile_ms(p));
-  m.e2el_ms = summarize(std::move(e2el), options.percentiles);
-  m.queueing_ms = summarize(std::move(queueing), options.percentiles);
+  m.e2el_ms = summarize_measured(run, window, m.measured, [&](const RequestState& r) { return all(e2el_ms_of(r)); },
+                                 options.percentiles);
+  m.queueing_ms = summarize_measured(
+      run, window, m.measured,
+      [&](const RequestState& r) { return all(ns_to_ms(r.first_scheduled_ns - r.request.arrival_ns)); },
+      options.percentiles);
 
   const VllmPeaks peaks =
       compute_vllm_peaks(run, [&](const RequestState& r) { return window.contains(r.request.arrival_ns); });
