@@ -248,6 +248,7 @@ class Simulation {
     int64_t blocks_after;
   };
   std::vector<DecodeStepEnd> decode_ends_;
+  std::vector<double> replica_kv_fractions_;  // scratch: each replica's KV use during a run
   // A decode run's last steps from the one an arrival falls in (with async scheduling also the
   // next): advanced with the run, but what their step_ends record is recorded when they end,
   // after the arrivals they straddle. replica -1: none.

@@ -71,19 +71,25 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   last_step_ns_[k] = ends.back().duration_ns;
 
   // Everything the step-by-step path would have recorded at each step end.
-  double others_running = 0, others_waiting = 0, others_kv = 0;
+  double others_running = 0, others_waiting = 0;
+  std::vector<double>& kv_fractions = replica_kv_fractions_;  // per replica; k's is set per step
+  kv_fractions.assign(frameworks_.size(), 0.0);
   for (std::size_t i = 0; i < frameworks_.size(); ++i) {
     if (i == k) continue;
     const FrameworkStats s = frameworks_[i]->stats();
     others_running += static_cast<double>(s.running);
     others_waiting += static_cast<double>(s.waiting) + static_cast<double>(deferred_arrivals_[i].size());
-    if (s.kv_total_blocks > 0) others_kv += static_cast<double>(s.kv_used_blocks) / static_cast<double>(s.kv_total_blocks);
+    if (s.kv_total_blocks > 0) kv_fractions[i] = static_cast<double>(s.kv_used_blocks) / static_cast<double>(s.kv_total_blocks);
   }
   const double replicas = static_cast<double>(frameworks_.size());
   const double total_blocks = static_cast<double>(run.total_blocks);
   auto record_state = [&](SimTime at, int64_t blocks_in_use) {
     result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, blocks_in_use);
-    const double kv = (others_kv + static_cast<double>(blocks_in_use) / total_blocks) / replicas;
+    // Summed in replica order, as observe() does: the same rounding, bit for bit.
+    kv_fractions[k] = static_cast<double>(blocks_in_use) / total_blocks;
+    double kv = 0;
+    for (const double fraction : kv_fractions) kv += fraction;
+    kv /= replicas;
     observed_in_system_ = in_system_;
     observed_kv_utilization_ = kv;
     timeseries_.set_state(at, others_running + batch, others_waiting, kv);
@@ -135,7 +141,10 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   // Stepping would pop that step's step_end and then a schedule event when completions sent
   // follow-ups at the same instant; here one schedule event stands for both.
   if (!queue_.empty() && queue_.top().time_ns == end_ns) ++result_.events;
-  result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, ends.back().blocks_after);
+  // The next step's blocks, which the ordinary path allocates first thing: its peak too, unless
+  // they do not fit (then that step preempts, and its planning is observed as it happens).
+  if (ends.back().blocks_after <= run.total_blocks)
+    result_.peak_kv_blocks = std::max(result_.peak_kv_blocks, ends.back().blocks_after);
   result_.steps += steps;
   result_.events += steps - 1;  // step-by-step pops one step_end per step; this pops one schedule
   result_.batch_sequences_total += run.batch * steps;
