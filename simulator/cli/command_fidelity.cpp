@@ -42,8 +42,8 @@ int command_fidelity(const Args& args, std::ostream& out) {
   const Split split = parse_split(p.get_or("split", "all"));
   const Libraries libraries = Libraries::load();
   const GpuSpec gpu = at_flag("--gpu", [&] { return resolve_gpu(p.get("gpu"), libraries.gpus); });
-  const PresetMap presets = p.has("interconnects") ? presets_of(InterconnectLibrary::load(p.get("interconnects")))
-                                                   : presets_of(libraries.interconnects);
+  const PresetMap presets = presets_of(p.has("interconnects") ? InterconnectLibrary::load(p.get("interconnects"))
+                                                              : libraries.interconnects);
 
   const ProfileSet profiles = read_profiles(paths);
   const std::vector<Measurement> rows = select_rows(profiles.rows, split, p.get_all("models"));

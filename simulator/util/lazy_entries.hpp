@@ -21,27 +21,28 @@ class LazyEntries {
   using ParseEntry = std::function<Spec(std::size_t index)>;
 
   LazyEntries() : LazyEntries(0, {}) {}
-  LazyEntries(std::size_t count, ParseEntry parse)
-      : parse_(std::move(parse)), specs_(count), state_(std::make_unique<State>(count)) {}
+  LazyEntries(std::size_t count, ParseEntry parse) : storage_(std::make_shared<Storage>(count, std::move(parse))) {}
 
-  std::size_t size() const { return specs_.size(); }
+  std::size_t size() const { return storage_->specs.size(); }
 
   // Entry `index`, parsed on first use; throws the parse's error.
   const Spec& get(std::size_t index) const {
-    std::call_once(state_->parsed[index], [&] { specs_[index] = parse_(index); });
-    return specs_[index];
+    Storage& s = *storage_;
+    std::call_once(s.parsed[index], [&] { s.specs[index] = s.parse(index); });
+    return s.specs[index];
   }
 
   // Entry `index` already parsed by the caller (while building the library's name index).
   void set(std::size_t index, Spec spec) {
-    std::call_once(state_->parsed[index], [&] { specs_[index] = std::move(spec); });
+    Storage& s = *storage_;
+    std::call_once(s.parsed[index], [&] { s.specs[index] = std::move(spec); });
   }
 
   // Every entry, in file order (listings, searches over all GPUs). Parses those not parsed yet,
   // on several threads; throws the error of the first failing file in file order, as a loop
   // over the files would.
   const std::vector<Spec>& all() const {
-    std::call_once(state_->all_parsed, [&] {
+    std::call_once(storage_->all_parsed, [&] {
       std::vector<std::size_t> indices(size());
       std::iota(indices.begin(), indices.end(), std::size_t{0});
       ordered_parallel_map(indices, [&](std::size_t index) {
@@ -49,20 +50,23 @@ class LazyEntries {
         return true;
       });
     });
-    return specs_;
+    return storage_->specs;
   }
 
  private:
-  struct State {
-    explicit State(std::size_t count) : parsed(std::make_unique<std::once_flag[]>(count)) {}
+  // Shared by copies of a library: an entry, once parsed, never changes, so a copy may as well
+  // see the parses the original makes (and once_flags can neither be copied nor moved).
+  struct Storage {
+    Storage(std::size_t count, ParseEntry parse_entry)
+        : parse(std::move(parse_entry)), specs(count), parsed(std::make_unique<std::once_flag[]>(count)) {}
+    ParseEntry parse;
+    // Sized once; each element is written only inside its call_once, so concurrent first uses
+    // of different entries write different elements and readers see them complete.
+    std::vector<Spec> specs;
     std::unique_ptr<std::once_flag[]> parsed;
     std::once_flag all_parsed;
   };
-  ParseEntry parse_;
-  // Sized once; each element is written only inside its call_once, so concurrent first uses of
-  // different entries write different elements and readers see them complete.
-  mutable std::vector<Spec> specs_;
-  std::unique_ptr<State> state_;  // once_flags cannot move; the library can
+  std::shared_ptr<Storage> storage_;
 };
 
 }  // namespace llmpo

@@ -182,3 +182,10 @@ TEST_CASE("lazy libraries: threads asking for the same entry at once get one par
     }
   }
 }
+
+TEST_CASE("lazy libraries: a copy shares the original's entries, parsed once for both") {
+  const InterconnectLibrary original = InterconnectLibrary::open_default();
+  const InterconnectLibrary copy = original;  // e.g. `cond ? load(folder) : libraries.interconnects`
+  CHECK(&copy.find("nvswitch") == &original.find("NVSwitch"));
+  CHECK(copy.presets().size() == 6);
+}
