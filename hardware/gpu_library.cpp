@@ -1,11 +1,15 @@
 #include "gpu_library.hpp"
 
+#include <optional>
+#include <string_view>
+
 #include <fmt/format.h>
 
 #include "gpu_file.hpp"
 #include "simulator/util/data_paths.hpp"
-#include "simulator/util/ordered_parallel_map.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/text_file.hpp"
+#include "simulator/util/yaml_key_scan.hpp"
 #include "simulator/util/text.hpp"
 #include "simulator/util/units.hpp"
 
@@ -19,30 +23,97 @@ std::string describe_variant(const GpuSpec& gpu) {
   return fmt::format("{} ({}, {:g} TB/s)", gpu.id, gpu.name, gpu.memory_bandwidth_bytes_per_s / kTB);
 }
 
+// A GPU's names: those it is found by, in indexing order, and its family names.
+struct GpuNames {
+  std::vector<std::string> names;
+  std::vector<std::string> families;
+  bool operator==(const GpuNames&) const = default;
+};
+
+GpuNames names_of(const GpuSpec& gpu) {
+  GpuNames names{{gpu.id, gpu.name}, gpu.family_names};
+  names.names.insert(names.names.end(), gpu.aliases.begin(), gpu.aliases.end());
+  return names;
+}
+
+// The names of a GPU file's text as read_gpu_fields would read them (id and name: strings;
+// aliases and family_names: lists when present); nullopt when the scan is unsure or the keys
+// have another shape.
+std::optional<GpuNames> scanned_names(const std::string& text) {
+  const auto values = scan_top_level_values(text, {"id", "name", "aliases", "family_names"});
+  if (!values) return std::nullopt;
+  GpuNames names;
+  for (const char* key : {"id", "name"}) {
+    const auto value = values->find(key);
+    if (value == values->end() || value->second.is_list) return std::nullopt;
+    names.names.push_back(value->second.items.front());
+  }
+  for (const char* key : {"aliases", "family_names"}) {
+    const auto value = values->find(key);
+    if (value == values->end()) continue;
+    if (!value->second.is_list) return std::nullopt;
+    auto& into = std::string_view(key) == "aliases" ? names.names : names.families;
+    into.insert(into.end(), value->second.items.begin(), value->second.items.end());
+  }
+  return names;
+}
+
+void add_names(NameIndex& index, const GpuNames& names, std::size_t entry, const std::string& file) {
+  index.add(names.names, entry, file);
+  for (const auto& family : names.families) index.add_family_name(family, entry, file);
+}
+
 }  // namespace
 
 GpuLibrary GpuLibrary::load(const std::string& directory) {
   GpuLibrary library;
   const std::vector<std::string> files = yaml_files_in(directory);
-  std::vector<GpuSpec> gpus = ordered_parallel_map(files, [](const std::string& file) { return load_gpu_file(file); });
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    GpuSpec& gpu = gpus[i];
-    std::vector<std::string> names{gpu.id, gpu.name};
-    names.insert(names.end(), gpu.aliases.begin(), gpu.aliases.end());
-    library.names_.add(names, library.gpus_.size(), files[i]);
-    for (const auto& family : gpu.family_names) library.names_.add_family_name(family, library.gpus_.size(), files[i]);
-    library.gpus_.push_back(std::move(gpu));
-  }
+  library.entries_ = LazyEntries<GpuSpec>(files.size(), [files](std::size_t i) { return load_gpu_file(files[i]); });
+  const std::vector<GpuSpec>& gpus = library.entries_.all();  // on several threads
+  for (std::size_t i = 0; i < files.size(); ++i) add_names(library.names_, names_of(gpus[i]), i, files[i]);
   return library;
 }
 
 GpuLibrary GpuLibrary::load_default() { return load(gpu_library_dir()); }
 
+GpuLibrary GpuLibrary::open(const std::string& directory) {
+  GpuLibrary library;
+  const std::vector<std::string> files = yaml_files_in(directory);
+  std::vector<GpuNames> names(files.size());
+  std::vector<std::optional<GpuSpec>> parsed(files.size());  // the files the scan could not read
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const std::string text = read_text_file(files[i]);
+    if (auto scanned = scanned_names(text)) {
+      names[i] = std::move(*scanned);
+    } else {
+      parsed[i] = parse_gpu_yaml(text, files[i]);
+      names[i] = names_of(*parsed[i]);
+    }
+    add_names(library.names_, names[i], i, files[i]);
+  }
+  library.entries_ = LazyEntries<GpuSpec>(files.size(), [files, names](std::size_t i) {
+    GpuSpec gpu = load_gpu_file(files[i]);
+    const GpuNames now = names_of(gpu);
+    if (now != names[i]) {
+      std::vector<std::string> indexed = names[i].names, parsed_names = now.names;
+      indexed.insert(indexed.end(), names[i].families.begin(), names[i].families.end());
+      parsed_names.insert(parsed_names.end(), now.families.begin(), now.families.end());
+      check_indexed_names(files[i], indexed, parsed_names);
+    }
+    return gpu;
+  });
+  for (std::size_t i = 0; i < files.size(); ++i)
+    if (parsed[i]) library.entries_.set(i, std::move(*parsed[i]));
+  return library;
+}
+
+GpuLibrary GpuLibrary::open_default() { return open(gpu_library_dir()); }
+
 const GpuSpec* GpuLibrary::try_find(const std::string& name) const {
-  if (const auto index = names_.find(name)) return &gpus_[*index];
+  if (const auto index = names_.find(name)) return &entries_.get(*index);
   // A family name with a single variant in the library names that variant.
   const std::vector<std::size_t> members = names_.family_members(name);
-  return members.size() == 1 ? &gpus_[members.front()] : nullptr;
+  return members.size() == 1 ? &entries_.get(members.front()) : nullptr;
 }
 
 const GpuSpec& GpuLibrary::find(const std::string& name) const {
@@ -50,7 +121,7 @@ const GpuSpec& GpuLibrary::find(const std::string& name) const {
   const std::vector<std::size_t> members = names_.family_members(name);
   if (members.size() > 1) {
     std::vector<std::string> variants;
-    for (const std::size_t index : members) variants.push_back(describe_variant(gpus_[index]));
+    for (const std::size_t index : members) variants.push_back(describe_variant(entries_.get(index)));
     throw InputError({}, "gpu", fmt::format("GPU '{}' is ambiguous: {}; write one of them (see `llmperforacle list gpus`)",
                                             name, join(variants, ", ")));
   }

@@ -2,17 +2,20 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "simulator/util/data_paths.hpp"
+#include "simulator/util/text_file.hpp"
 #include "simulator/util/units.hpp"
+#include "simulator/util/yaml_key_scan.hpp"
 #include "simulator/util/yaml_reader.hpp"
 
 namespace llmpo {
 
 namespace {
 
-InterconnectSpec load_preset(const std::string& file) {
-  StrictMap top(load_yaml_file(file), file, "");
+InterconnectSpec parse_preset(const YAML::Node& root, const std::string& file) {
+  StrictMap top(root, file, "");
   InterconnectSpec spec;
   spec.source_file = file;
   spec.id = top.get_string("id");
@@ -68,22 +71,59 @@ InterconnectSpec load_preset(const std::string& file) {
   return spec;
 }
 
+InterconnectSpec load_preset(const std::string& file) { return parse_preset(load_yaml_file(file), file); }
+
+// A preset file's id as parse_preset reads it (a string); nullopt when the scan is unsure.
+std::optional<std::string> scanned_id(const std::string& text) {
+  const auto values = scan_top_level_values(text, {"id"});
+  if (!values) return std::nullopt;
+  const auto id = values->find("id");
+  if (id == values->end() || id->second.is_list) return std::nullopt;
+  return id->second.items.front();
+}
+
 }  // namespace
 
 InterconnectLibrary InterconnectLibrary::load(const std::string& directory) {
   InterconnectLibrary library;
-  for (const auto& file : yaml_files_in(directory)) {
-    InterconnectSpec spec = load_preset(file);
-    library.names_.add({spec.id}, library.presets_.size(), file);
-    library.presets_.push_back(std::move(spec));
-  }
+  const std::vector<std::string> files = yaml_files_in(directory);
+  library.entries_ = LazyEntries<InterconnectSpec>(files.size(), [files](std::size_t i) { return load_preset(files[i]); });
+  const std::vector<InterconnectSpec>& presets = library.entries_.all();
+  for (std::size_t i = 0; i < files.size(); ++i) library.names_.add({presets[i].id}, i, files[i]);
   return library;
 }
 
 InterconnectLibrary InterconnectLibrary::load_default() { return load(interconnect_dir()); }
 
+InterconnectLibrary InterconnectLibrary::open(const std::string& directory) {
+  InterconnectLibrary library;
+  const std::vector<std::string> files = yaml_files_in(directory);
+  std::vector<std::string> ids(files.size());
+  std::vector<std::optional<InterconnectSpec>> parsed(files.size());  // the files the scan could not read
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const std::string text = read_text_file(files[i]);
+    if (auto id = scanned_id(text)) {
+      ids[i] = std::move(*id);
+    } else {
+      parsed[i] = parse_preset(load_yaml_string(text, files[i]), files[i]);
+      ids[i] = parsed[i]->id;
+    }
+    library.names_.add({ids[i]}, i, files[i]);
+  }
+  library.entries_ = LazyEntries<InterconnectSpec>(files.size(), [files, ids](std::size_t i) {
+    InterconnectSpec spec = load_preset(files[i]);
+    check_indexed_names(files[i], {ids[i]}, {spec.id});
+    return spec;
+  });
+  for (std::size_t i = 0; i < files.size(); ++i)
+    if (parsed[i]) library.entries_.set(i, std::move(*parsed[i]));
+  return library;
+}
+
+InterconnectLibrary InterconnectLibrary::open_default() { return open(interconnect_dir()); }
+
 const InterconnectSpec& InterconnectLibrary::find(const std::string& name) const {
-  if (const auto index = names_.find(name)) return presets_[*index];
+  if (const auto index = names_.find(name)) return entries_.get(*index);
   names_.throw_unknown("interconnect", "interconnect", name, "llmperforacle list interconnects");
 }
 

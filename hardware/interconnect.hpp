@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "gpu_spec.hpp"
+#include "simulator/util/lazy_entries.hpp"
 #include "simulator/util/name_index.hpp"
 
 namespace llmpo {
@@ -68,13 +69,18 @@ struct InterconnectSpec {
 
 class InterconnectLibrary {
  public:
+  // Parses every preset now; throws InputError for a malformed file or an id two files claim.
   static InterconnectLibrary load(const std::string& directory);
   static InterconnectLibrary load_default();
-  const std::vector<InterconnectSpec>& presets() const { return presets_; }
+  // Reads every file's id now and parses a preset when first used, as ModelLibrary::open does.
+  static InterconnectLibrary open(const std::string& directory);
+  static InterconnectLibrary open_default();
+  // Every preset, in file order; parses those not parsed yet (throws the first bad one's error).
+  const std::vector<InterconnectSpec>& presets() const { return entries_.all(); }
   const InterconnectSpec& find(const std::string& name) const;  // throws with suggestions
 
  private:
-  std::vector<InterconnectSpec> presets_;
+  LazyEntries<InterconnectSpec> entries_;
   NameIndex names_;
 };
 

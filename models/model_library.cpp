@@ -1,6 +1,7 @@
 #include "model_library.hpp"
 
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -9,21 +10,40 @@
 #include "model_file.hpp"
 #include "model_names.hpp"
 #include "simulator/util/data_paths.hpp"
-#include "simulator/util/ordered_parallel_map.hpp"
+#include "simulator/util/text_file.hpp"
+#include "simulator/util/yaml_key_scan.hpp"
 
 namespace llmpo {
 
 namespace {
 
-std::vector<std::string> names_of(const ModelSpec& model) {
-  std::vector<std::string> names{model.id};
-  if (!model.hf_id.empty()) {
-    names.push_back(model.hf_id);
-    const auto slash = model.hf_id.find('/');
-    if (slash != std::string::npos) names.push_back(model.hf_id.substr(slash + 1));
+// The names a model is found by, in the order they are indexed (the first holder of a name
+// keeps it, and "did you mean" lists names in this order).
+std::vector<std::string> names_of(const std::string& id, const std::string& hf_id, const std::vector<std::string>& aliases) {
+  std::vector<std::string> names{id};
+  if (!hf_id.empty()) {
+    names.push_back(hf_id);
+    const auto slash = hf_id.find('/');
+    if (slash != std::string::npos) names.push_back(hf_id.substr(slash + 1));
   }
-  names.insert(names.end(), model.aliases.begin(), model.aliases.end());
+  names.insert(names.end(), aliases.begin(), aliases.end());
   return names;
+}
+
+std::vector<std::string> names_of(const ModelSpec& model) { return names_of(model.id, model.hf_id, model.aliases); }
+
+// The names of a model file's text as parse_model_yaml would read them (id: a string; hf_id: a
+// string when present; aliases: a list when present); nullopt when the scan is unsure or the
+// keys have another shape, which only the parse can report.
+std::optional<std::vector<std::string>> scanned_names(const std::string& text) {
+  const auto values = scan_top_level_values(text, {"id", "hf_id", "aliases"});
+  if (!values) return std::nullopt;
+  const auto id = values->find("id"), hf_id = values->find("hf_id"), aliases = values->find("aliases");
+  if (id == values->end() || id->second.is_list || id->second.items.front().empty()) return std::nullopt;
+  if (hf_id != values->end() && hf_id->second.is_list) return std::nullopt;
+  if (aliases != values->end() && !aliases->second.is_list) return std::nullopt;
+  return names_of(id->second.items.front(), hf_id == values->end() ? "" : hf_id->second.items.front(),
+                  aliases == values->end() ? std::vector<std::string>{} : aliases->second.items);
 }
 
 bool ends_with(const std::string& text, const std::string& suffix) {
@@ -35,19 +55,44 @@ bool ends_with(const std::string& text, const std::string& suffix) {
 ModelLibrary ModelLibrary::load(const std::string& directory) {
   ModelLibrary library;
   const std::vector<std::string> files = yaml_files_in(directory);
-  std::vector<ModelSpec> models = ordered_parallel_map(files, [](const std::string& file) { return load_model_file(file); });
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    library.names_.add(names_of(models[i]), library.models_.size(), files[i]);
-    library.models_.push_back(std::move(models[i]));
-  }
+  library.entries_ = LazyEntries<ModelSpec>(files.size(), [files](std::size_t i) { return load_model_file(files[i]); });
+  const std::vector<ModelSpec>& models = library.entries_.all();  // on several threads
+  for (std::size_t i = 0; i < files.size(); ++i) library.names_.add(names_of(models[i]), i, files[i]);
   return library;
 }
 
 ModelLibrary ModelLibrary::load_default() { return load(model_library_dir()); }
 
+ModelLibrary ModelLibrary::open(const std::string& directory) {
+  ModelLibrary library;
+  const std::vector<std::string> files = yaml_files_in(directory);
+  std::vector<std::vector<std::string>> names(files.size());
+  std::vector<std::optional<ModelSpec>> parsed(files.size());  // the files the scan could not read
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const std::string text = read_text_file(files[i]);
+    if (auto scanned = scanned_names(text)) {
+      names[i] = std::move(*scanned);
+    } else {
+      parsed[i] = parse_model_yaml(text, files[i]);
+      names[i] = names_of(*parsed[i]);
+    }
+    library.names_.add(names[i], i, files[i]);
+  }
+  library.entries_ = LazyEntries<ModelSpec>(files.size(), [files, names](std::size_t i) {
+    ModelSpec model = load_model_file(files[i]);
+    check_indexed_names(files[i], names[i], names_of(model));
+    return model;
+  });
+  for (std::size_t i = 0; i < files.size(); ++i)
+    if (parsed[i]) library.entries_.set(i, std::move(*parsed[i]));
+  return library;
+}
+
+ModelLibrary ModelLibrary::open_default() { return open(model_library_dir()); }
+
 const ModelSpec* ModelLibrary::try_find(const std::string& name) const {
   const auto index = names_.find(name);
-  return index ? &models_[*index] : nullptr;
+  return index ? &entries_.get(*index) : nullptr;
 }
 
 const ModelSpec& ModelLibrary::find(const std::string& name) const {

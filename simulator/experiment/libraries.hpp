@@ -1,5 +1,8 @@
 #pragma once
-// The three data libraries, loaded once per process from the data root.
+// The three data libraries of the data root, opened once per process: every name is indexed at
+// once, and a file is parsed when a command first uses its entry (model_library.hpp), so a run
+// parses the files of the models, GPUs and interconnects it names and no others. Listings and
+// searches over every entry (gpus(), models()) parse the rest then.
 #include "hardware/gpu_library.hpp"
 #include "hardware/interconnect.hpp"
 #include "models/model_library.hpp"
@@ -11,7 +14,7 @@ struct Libraries {
   GpuLibrary gpus;
   InterconnectLibrary interconnects;
   static Libraries load() {
-    return {ModelLibrary::load_default(), GpuLibrary::load_default(), InterconnectLibrary::load_default()};
+    return {ModelLibrary::open_default(), GpuLibrary::open_default(), InterconnectLibrary::open_default()};
   }
 };
 

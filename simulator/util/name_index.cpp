@@ -64,4 +64,13 @@ std::vector<std::string> yaml_files_in(const std::string& directory) {
   return files;
 }
 
+void check_indexed_names(const std::string& file, const std::vector<std::string>& indexed,
+                         const std::vector<std::string>& parsed) {
+  if (indexed == parsed) return;
+  throw InputError({file, 0, 0}, "",
+                   "the names read from this file when the library was opened (" + join(indexed) +
+                       ") differ from those it gives now (" + join(parsed) +
+                       "); was it edited while the command ran? Run the command again");
+}
+
 }  // namespace llmpo

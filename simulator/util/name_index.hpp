@@ -40,4 +40,11 @@ class NameIndex {
 // Throws InputError when the folder is missing.
 std::vector<std::string> yaml_files_in(const std::string& directory);
 
+// For a library file parsed after its names were indexed (lazy loading, lazy_entries.hpp): throws
+// InputError naming `file` when the names its parse gives differ from those indexed, which only
+// an edit of the file while the command runs can cause; a lookup must never return an entry
+// under a name it does not have.
+void check_indexed_names(const std::string& file, const std::vector<std::string>& indexed,
+                         const std::vector<std::string>& parsed);
+
 }  // namespace llmpo

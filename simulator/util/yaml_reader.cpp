@@ -12,6 +12,7 @@
 
 #include "input_limits.hpp"
 #include "text.hpp"
+#include "text_file.hpp"
 
 namespace llmpo {
 
@@ -237,13 +238,7 @@ double stand_in(const NumberRange& range) {
 
 }  // namespace
 
-YAML::Node load_yaml_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw InputError({path, 0, 0}, "", "cannot open file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return parse_or_throw(buffer.str(), path);
-}
+YAML::Node load_yaml_file(const std::string& path) { return parse_or_throw(read_text_file(path), path); }
 
 YAML::Node load_yaml_string(const std::string& text, const std::string& pretend_file) {
   return parse_or_throw(text, pretend_file);
