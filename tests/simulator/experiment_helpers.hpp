@@ -96,6 +96,19 @@ inline std::string read_file(const std::string& path) {
   return buffer.str();
 }
 
+// Runs `file` with bulk decoding into OUT/bulk and again step by step (--step-by-step) into
+// OUT/step: summary.csv, requests.csv and timeseries.csv must be the same, byte for byte.
+inline void check_bulk_matches_stepping(const std::string& file, const std::string& out) {
+  REQUIRE(run_cli_args({"run", file, "--out", out + "/bulk", "--quiet"}).code == 0);
+  REQUIRE(run_cli_args({"run", file, "--out", out + "/step", "--quiet", "--step-by-step"}).code == 0);
+  for (const std::string name : {"summary.csv", "requests.csv", "timeseries.csv"}) {
+    INFO(out << " " << name);
+    const std::string bulk = read_file(out + "/bulk/" + name);
+    CHECK(bulk.size() > 100);
+    CHECK(bulk == read_file(out + "/step/" + name));
+  }
+}
+
 // A CSV as rows of cells, honouring double-quoted cells (which may hold commas).
 inline std::vector<std::vector<std::string>> read_csv(const std::string& path) {
   std::vector<std::vector<std::string>> rows;

@@ -234,14 +234,7 @@ frameworks_to_test:
 sweep:
   request_rate: [6, 24]
 )");
-  REQUIRE(run_cli_args({"run", file, "--out", dir + "/bulk", "--quiet"}).code == 0);
-  REQUIRE(run_cli_args({"run", file, "--out", dir + "/step", "--quiet", "--step-by-step"}).code == 0);
-  for (const std::string name : {"summary.csv", "requests.csv", "timeseries.csv"}) {
-    INFO(name);
-    const std::string bulk = read_file(dir + "/bulk/" + name);
-    CHECK(bulk.size() > 100);
-    CHECK(bulk == read_file(dir + "/step/" + name));
-  }
+  check_bulk_matches_stepping(file, dir);
 }
 
 TEST_CASE("experiment: bulk decoding gives the step-by-step outputs when runs end with completions that send at once") {
@@ -281,16 +274,8 @@ frameworks_to_test:
     type: "VLLM"
     config: {model_profile_id: "Llama3-8B", gpu_id: "gpu0"}
 )");
-  for (const auto& [experiment, out] : {std::pair{file, std::string("closed")}, std::pair{sessions, std::string("chat")}}) {
-    REQUIRE(run_cli_args({"run", experiment, "--out", dir + "/" + out + "-bulk", "--quiet"}).code == 0);
-    REQUIRE(run_cli_args({"run", experiment, "--out", dir + "/" + out + "-step", "--quiet", "--step-by-step"}).code == 0);
-    for (const std::string name : {"summary.csv", "requests.csv", "timeseries.csv"}) {
-      INFO(out << " " << name);
-      const std::string bulk = read_file(dir + "/" + out + "-bulk/" + name);
-      CHECK(bulk.size() > 100);
-      CHECK(bulk == read_file(dir + "/" + out + "-step/" + name));
-    }
-  }
+  check_bulk_matches_stepping(file, dir + "/closed");
+  check_bulk_matches_stepping(sessions, dir + "/chat");
 }
 
 TEST_CASE("experiment: runs on several threads give the outputs of one thread") {
