@@ -79,31 +79,23 @@ GpuLibrary GpuLibrary::load_default() { return load(gpu_library_dir()); }
 GpuLibrary GpuLibrary::open(const std::string& directory) {
   GpuLibrary library;
   const std::vector<std::string> files = yaml_files_in(directory);
-  std::vector<GpuNames> names(files.size());
-  std::vector<std::optional<GpuSpec>> parsed(files.size());  // the files the scan could not read
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const std::string text = read_text_file(files[i]);
-    if (auto scanned = scanned_names(text)) {
-      names[i] = std::move(*scanned);
-    } else {
-      parsed[i] = parse_gpu_yaml(text, files[i]);
-      names[i] = names_of(*parsed[i]);
-    }
-    add_names(library.names_, names[i], i, files[i]);
-  }
-  library.entries_ = LazyEntries<GpuSpec>(files.size(), [files, names](std::size_t i) {
+  auto indexed = index_library_files<GpuSpec, GpuNames>(
+      files, [](const std::string& text) { return scanned_names(text); },
+      [](const std::string& text, const std::string& file) { return parse_gpu_yaml(text, file); },
+      [](const GpuSpec& gpu) { return names_of(gpu); },
+      [&](const GpuNames& names, std::size_t i) { add_names(library.names_, names, i, files[i]); });
+  library.entries_ = LazyEntries<GpuSpec>(files.size(), [files, names = indexed.names](std::size_t i) {
     GpuSpec gpu = load_gpu_file(files[i]);
     const GpuNames now = names_of(gpu);
     if (now != names[i]) {
-      std::vector<std::string> indexed = names[i].names, parsed_names = now.names;
-      indexed.insert(indexed.end(), names[i].families.begin(), names[i].families.end());
+      std::vector<std::string> indexed_names = names[i].names, parsed_names = now.names;
+      indexed_names.insert(indexed_names.end(), names[i].families.begin(), names[i].families.end());
       parsed_names.insert(parsed_names.end(), now.families.begin(), now.families.end());
-      check_indexed_names(files[i], indexed, parsed_names);
+      check_indexed_names(files[i], indexed_names, parsed_names);
     }
     return gpu;
   });
-  for (std::size_t i = 0; i < files.size(); ++i)
-    if (parsed[i]) library.entries_.set(i, std::move(*parsed[i]));
+  library.entries_.set_parsed(indexed.parsed);
   return library;
 }
 

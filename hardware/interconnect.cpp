@@ -98,25 +98,17 @@ InterconnectLibrary InterconnectLibrary::load_default() { return load(interconne
 InterconnectLibrary InterconnectLibrary::open(const std::string& directory) {
   InterconnectLibrary library;
   const std::vector<std::string> files = yaml_files_in(directory);
-  std::vector<std::string> ids(files.size());
-  std::vector<std::optional<InterconnectSpec>> parsed(files.size());  // the files the scan could not read
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const std::string text = read_text_file(files[i]);
-    if (auto id = scanned_id(text)) {
-      ids[i] = std::move(*id);
-    } else {
-      parsed[i] = parse_preset(load_yaml_string(text, files[i]), files[i]);
-      ids[i] = parsed[i]->id;
-    }
-    library.names_.add({ids[i]}, i, files[i]);
-  }
-  library.entries_ = LazyEntries<InterconnectSpec>(files.size(), [files, ids](std::size_t i) {
+  auto indexed = index_library_files<InterconnectSpec, std::string>(
+      files, [](const std::string& text) { return scanned_id(text); },
+      [](const std::string& text, const std::string& file) { return parse_preset(load_yaml_string(text, file), file); },
+      [](const InterconnectSpec& spec) { return spec.id; },
+      [&](const std::string& id, std::size_t i) { library.names_.add({id}, i, files[i]); });
+  library.entries_ = LazyEntries<InterconnectSpec>(files.size(), [files, ids = indexed.names](std::size_t i) {
     InterconnectSpec spec = load_preset(files[i]);
     check_indexed_names(files[i], {ids[i]}, {spec.id});
     return spec;
   });
-  for (std::size_t i = 0; i < files.size(); ++i)
-    if (parsed[i]) library.entries_.set(i, std::move(*parsed[i]));
+  library.entries_.set_parsed(indexed.parsed);
   return library;
 }
 

@@ -66,25 +66,17 @@ ModelLibrary ModelLibrary::load_default() { return load(model_library_dir()); }
 ModelLibrary ModelLibrary::open(const std::string& directory) {
   ModelLibrary library;
   const std::vector<std::string> files = yaml_files_in(directory);
-  std::vector<std::vector<std::string>> names(files.size());
-  std::vector<std::optional<ModelSpec>> parsed(files.size());  // the files the scan could not read
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const std::string text = read_text_file(files[i]);
-    if (auto scanned = scanned_names(text)) {
-      names[i] = std::move(*scanned);
-    } else {
-      parsed[i] = parse_model_yaml(text, files[i]);
-      names[i] = names_of(*parsed[i]);
-    }
-    library.names_.add(names[i], i, files[i]);
-  }
-  library.entries_ = LazyEntries<ModelSpec>(files.size(), [files, names](std::size_t i) {
+  auto indexed = index_library_files<ModelSpec, std::vector<std::string>>(
+      files, [](const std::string& text) { return scanned_names(text); },
+      [](const std::string& text, const std::string& file) { return parse_model_yaml(text, file); },
+      [](const ModelSpec& model) { return names_of(model); },
+      [&](const std::vector<std::string>& names, std::size_t i) { library.names_.add(names, i, files[i]); });
+  library.entries_ = LazyEntries<ModelSpec>(files.size(), [files, names = indexed.names](std::size_t i) {
     ModelSpec model = load_model_file(files[i]);
     check_indexed_names(files[i], names[i], names_of(model));
     return model;
   });
-  for (std::size_t i = 0; i < files.size(); ++i)
-    if (parsed[i]) library.entries_.set(i, std::move(*parsed[i]));
+  library.entries_.set_parsed(indexed.parsed);
   return library;
 }
 

@@ -9,9 +9,12 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "ordered_parallel_map.hpp"
+#include "text_file.hpp"
 
 namespace llmpo {
 
@@ -36,6 +39,11 @@ class LazyEntries {
   void set(std::size_t index, Spec spec) {
     Storage& s = *storage_;
     std::call_once(s.parsed[index], [&] { s.specs[index] = std::move(spec); });
+  }
+  // The entries parsed while indexing (index_library_files), those that were.
+  void set_parsed(std::vector<std::optional<Spec>>& parsed) {
+    for (std::size_t i = 0; i < parsed.size(); ++i)
+      if (parsed[i]) set(i, std::move(*parsed[i]));
   }
 
   // Every entry, in file order (listings, searches over all GPUs). Parses those not parsed yet,
@@ -68,5 +76,34 @@ class LazyEntries {
   };
   std::shared_ptr<Storage> storage_;
 };
+
+// A library's files indexed without parsing them: each file's names come from `scan(text)` (a
+// read of its top-level lines), or, where the scan is unsure (nullopt), from `names_of` a parse
+// `parse(text, file)` kept for its entry. `index(names, i)` adds file i's names as they come, so
+// a duplicate name stops the indexing where it is found.
+template <typename Spec, typename Names>
+struct IndexedFiles {
+  std::vector<Names> names;                 // per file
+  std::vector<std::optional<Spec>> parsed;  // the files the scan could not read
+};
+
+template <typename Spec, typename Names, typename Scan, typename Parse, typename NamesOf, typename Index>
+IndexedFiles<Spec, Names> index_library_files(const std::vector<std::string>& files, Scan scan, Parse parse,
+                                              NamesOf names_of, Index index) {
+  IndexedFiles<Spec, Names> out;
+  out.names.resize(files.size());
+  out.parsed.resize(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const std::string text = read_text_file(files[i]);
+    if (std::optional<Names> scanned = scan(text)) {
+      out.names[i] = std::move(*scanned);
+    } else {
+      out.parsed[i] = parse(text, files[i]);
+      out.names[i] = names_of(*out.parsed[i]);
+    }
+    index(out.names[i], i);
+  }
+  return out;
+}
 
 }  // namespace llmpo
