@@ -1,9 +1,8 @@
 #include "chunked_text.hpp"
 
-#include <fstream>
-#include <vector>
 
 #include "error.hpp"
+#include "text_file.hpp"
 
 namespace llmpo {
 
@@ -25,15 +24,7 @@ void DigestedOutput::write(std::string_view chunk) {
 }
 
 bool DigestedOutput::copy_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::vector<char> chunk(ChunkedText::kDefaultChunkBytes);
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    write(std::string_view(chunk.data(), static_cast<std::size_t>(in.gcount())));
-  }
-  if (in.bad()) throw InputError({path, 0, 0}, "", "reading the file failed");
-  return true;
+  return for_each_file_chunk(path, [this](std::string_view chunk) { write(chunk); });
 }
 
 FileDigest DigestedOutput::digest() { return {size_, hash_.hex_digest()}; }

@@ -1,12 +1,11 @@
 #include "sha256.hpp"
 
 #include <cstring>
-#include <fstream>
-#include <vector>
 
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "text_file.hpp"
 #include "sha256_constants.hpp"
 #include "sha256_x86.hpp"
 
@@ -104,18 +103,13 @@ std::string sha256_hex(std::string_view text) {
 }
 
 FileDigest digest_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError({path, 0, 0}, "", "cannot read the file");
   Sha256 hash;
   FileDigest digest;
-  std::vector<char> chunk(1 << 20);
-  while (in) {
-    in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-    const auto got = static_cast<std::size_t>(in.gcount());
-    hash.update(chunk.data(), got);
-    digest.size += got;
-  }
-  if (in.bad()) throw InputError({path, 0, 0}, "", "reading the file failed");
+  const bool opened = for_each_file_chunk(path, [&](std::string_view chunk) {
+    hash.update(chunk);
+    digest.size += chunk.size();
+  });
+  if (!opened) throw InputError({path, 0, 0}, "", "cannot read the file");
   digest.sha256 = hash.hex_digest();
   return digest;
 }

@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <fcntl.h>
+#include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,29 @@ std::string read_text_file(const std::string& path) {
   if (!ok) throw InputError({path, 0, 0}, "", "cannot open file");
   text.resize(used);
   return text;
+}
+
+bool for_each_file_chunk(const std::string& path, const std::function<void(std::string_view)>& consume) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const auto buffer = std::make_unique_for_overwrite<char[]>(kFileChunkBytes);
+  while (true) {
+    const ssize_t got = ::read(fd, buffer.get(), kFileChunkBytes);
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      throw InputError({path, 0, 0}, "", "reading the file failed");
+    }
+    try {
+      consume(std::string_view(buffer.get(), static_cast<std::size_t>(got)));
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+  }
+  ::close(fd);
+  return true;
 }
 
 }  // namespace llmpo
