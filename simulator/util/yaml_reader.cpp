@@ -13,6 +13,7 @@
 #include "input_limits.hpp"
 #include "text.hpp"
 #include "text_file.hpp"
+#include "yaml_comments.hpp"
 
 namespace llmpo {
 
@@ -188,16 +189,18 @@ std::vector<YAML::Mark> document_contents(const std::string& text, const std::st
 
 YAML::Node parse_or_throw(const std::string& text, const std::string& file, bool allow_aliases = true) {
   check_text_encoding(text, file);
+  // Both passes below read the text without the comments' words: lines and columns are unchanged.
+  const std::string yaml = shorten_yaml_comments(text);
   YAML::Node document;
   try {
-    const std::vector<YAML::Mark> starts = document_contents(text, file, allow_aliases);  // of each document's content
+    const std::vector<YAML::Mark> starts = document_contents(yaml, file, allow_aliases);  // of each document's content
     if (starts.empty()) return YAML::Node();
     // YAML::Load would silently read only the first document of a file with `---` separators.
     if (starts.size() > 1)
       throw InputError(position_of(starts[1], file), "",
                        fmt::format("this file holds {} YAML documents (separated by ---); it must hold one",
                                    starts.size()));
-    document = YAML::Load(text);
+    document = YAML::Load(yaml);
   } catch (const YAML::Exception& error) {
     throw InputError(position_of(error.mark, file), "", "YAML syntax error: " + error.msg);
   }
