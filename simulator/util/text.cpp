@@ -87,4 +87,22 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
   return out;
 }
 
+std::string exact_decimal(int64_t units, int decimals) {
+  int64_t scale = 1;
+  for (int i = 0; i < decimals; ++i) scale *= 10;
+  std::string text = std::to_string(units / scale);
+  int64_t fraction = units % scale;
+  if (fraction == 0) return text;
+  int digits = decimals;
+  while (fraction % 10 == 0) {  // trailing zeros
+    fraction /= 10;
+    --digits;
+  }
+  const std::string fraction_digits = std::to_string(fraction);
+  text += '.';
+  text.append(static_cast<std::size_t>(digits) - fraction_digits.size(), '0');
+  text += fraction_digits;
+  return text;
+}
+
 }  // namespace llmpo

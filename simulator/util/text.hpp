@@ -1,5 +1,6 @@
 #pragma once
 // Small text helpers shared by every layer: case folding, "did you mean" suggestions.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,5 +24,10 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string>& 
 
 // "a, b, c" - for listing valid values in an error message.
 std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
+
+// `units` / 10^decimals written out exactly, trailing zeros and a bare '.' trimmed: (1500000, 6)
+// is "1.5", (2000, 3) "2", (1, 6) "0.000001". `units` >= 0, 0 <= decimals <= 18. The output files'
+// times are integer nanoseconds: this writes them without a floating-point conversion.
+std::string exact_decimal(int64_t units, int decimals);
 
 }  // namespace llmpo

@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <random>
+
+#include <fmt/format.h>
+
 #include "simulator/util/name_index.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
@@ -64,4 +69,37 @@ TEST_CASE("error: the message reads file:line:col: key.path: message") {
   const InputError error({"exp.yaml", 12, 5}, "frameworks_to_test[1].config.max_num_seqs", "must be positive");
   CHECK(std::string(error.what()) == "exp.yaml:12:5: frameworks_to_test[1].config.max_num_seqs: must be positive");
   CHECK(std::string(InputError({"f.yaml", 3, 0}, "", "x").what()) == "f.yaml:3: x");
+}
+
+TEST_CASE("exact_decimal: integer units written with their decimals, trailing zeros trimmed") {
+  CHECK(exact_decimal(0, 9) == "0");
+  CHECK(exact_decimal(1, 6) == "0.000001");
+  CHECK(exact_decimal(1500000, 6) == "1.5");
+  CHECK(exact_decimal(2000, 3) == "2");
+  CHECK(exact_decimal(123456789012, 9) == "123.456789012");
+  CHECK(exact_decimal(100000000, 9) == "0.1");
+  CHECK(exact_decimal(999999999999999, 9) == "999999.999999999");
+  CHECK(exact_decimal(42, 0) == "42");
+}
+
+TEST_CASE("exact_decimal: the same text as the double printed with fmt, below 1e15 ns") {
+  // requests.csv wrote times as trimmed fmt("{:.9f}", ns * 1e-9) and elapsed milliseconds as
+  // trimmed fmt("{:.6f}", ns * 1e-6); below 1e15 ns the integer path must give the same bytes.
+  const auto trimmed = [](std::string text) {
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+    return text;
+  };
+  std::mt19937_64 random(20261206);
+  for (int i = 0; i < 200000; ++i) {
+    // Log-uniform over 1 ns .. 1e15 ns, and every tenth value on a whole microsecond or second.
+    int64_t ns = static_cast<int64_t>(std::exp(std::uniform_real_distribution<double>(0, std::log(1e15))(random)));
+    if (i % 10 == 1) ns -= ns % 1000;
+    if (i % 10 == 2) ns -= ns % 1000000000;
+    INFO(ns);
+    REQUIRE(exact_decimal(ns, 9) == trimmed(fmt::format("{:.9f}", static_cast<double>(ns) * 1e-9)));
+    REQUIRE(exact_decimal(ns, 6) == trimmed(fmt::format("{:.6f}", static_cast<double>(ns) * 1e-6)));
+  }
+  for (const int64_t ns : {int64_t{0}, int64_t{999999999999999}, int64_t{123456789}})
+    CHECK(exact_decimal(ns, 9) == trimmed(fmt::format("{:.9f}", static_cast<double>(ns) * 1e-9)));
 }
