@@ -3,14 +3,19 @@
 // tests/simulator/test_fuzz_corpus.cpp replays every checked-in corpus file through them under
 // ctest, so a reproducer kept in a corpus is checked by every build, not only by `./dev.sh fuzz`.
 // Each throws llmpo::InputError for bad input; anything else escaping is a bug.
+#include <cstdint>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 #include "simulator/experiment/experiment_file.hpp"
 #include "simulator/experiment/experiment_plan.hpp"
 #include "simulator/experiment/libraries.hpp"
 #include "simulator/experiment/vllm_result.hpp"
+#include "simulator/util/error.hpp"
+#include "simulator/util/yaml_comments.hpp"
 
 namespace llmpo::fuzz {
 
@@ -49,5 +54,47 @@ inline void experiment_set(const std::string& text, const Libraries& libraries) 
 
 // A `vllm bench serve --save-result --save-detailed` JSON, as `replay` reads it.
 inline void vllm_result(const std::string& text) { (void)parse_vllm_result(text, "<fuzz>/result.json"); }
+
+// Whether yaml-cpp reads `a` and `b` as the same tree: kinds, tags, scalars, keys in order, every
+// node's line and column. Alias bombs and deep nesting are valid YAML: the walk stops at a depth
+// of 64 and after `budget` nodes.
+inline bool same_yaml_tree(const YAML::Node& a, const YAML::Node& b, int depth, int64_t& budget) {
+  if (depth > 64 || --budget < 0) return true;
+  if (a.Type() != b.Type() || a.Tag() != b.Tag() || a.Mark().line != b.Mark().line ||
+      a.Mark().column != b.Mark().column)
+    return false;
+  if (a.IsScalar()) return a.Scalar() == b.Scalar();
+  if (!a.IsSequence() && !a.IsMap()) return true;
+  if (a.size() != b.size()) return false;
+  for (auto ia = a.begin(), ib = b.begin(); ia != a.end(); ++ia, ++ib) {
+    const bool same = a.IsSequence() ? same_yaml_tree(*ia, *ib, depth + 1, budget)
+                                     : same_yaml_tree(ia->first, ib->first, depth + 1, budget) &&
+                                           same_yaml_tree(ia->second, ib->second, depth + 1, budget);
+    if (!same) return false;
+  }
+  return true;
+}
+
+// shorten_yaml_comments (what every YAML file goes through before yaml-cpp reads it) must not
+// change what yaml-cpp reads: for a text yaml-cpp reads, the shortened text reads as the same
+// tree and is no longer. InternalError otherwise (a finding); nothing for a text that is not YAML.
+inline void yaml_comments(const std::string& text) {
+  const std::string shortened = shorten_yaml_comments(text);
+  if (shortened.size() > text.size()) throw InternalError("shorten_yaml_comments lengthened the text");
+  YAML::Node original;
+  try {
+    original = YAML::Load(text);
+  } catch (const YAML::Exception&) {
+    return;
+  }
+  YAML::Node read;
+  try {
+    read = YAML::Load(shortened);
+  } catch (const YAML::Exception& error) {
+    throw InternalError(std::string("shorten_yaml_comments broke a valid text: ") + error.what());
+  }
+  int64_t budget = 100000;
+  if (!same_yaml_tree(original, read, 0, budget)) throw InternalError("shorten_yaml_comments changed what yaml-cpp reads");
+}
 
 }  // namespace llmpo::fuzz

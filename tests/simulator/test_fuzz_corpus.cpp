@@ -55,3 +55,7 @@ TEST_CASE("fuzz corpus: every vLLM result is read or refused as bad input") {
   CHECK(replay_corpus("vllm_result", [](const std::string& text) { fuzz::vllm_result(text); }) >= 3);
   CHECK_NOTHROW(fuzz::vllm_result(test::read_file(test::data_dir() + "/../fuzz/corpus/vllm_result/small_detailed.json")));
 }
+
+TEST_CASE("fuzz corpus: every YAML text reads the same once its comments are shortened") {
+  CHECK(replay_corpus("yaml_comments", [](const std::string& text) { fuzz::yaml_comments(text); }) >= 5);
+}

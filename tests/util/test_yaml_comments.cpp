@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "fuzz/fuzz_inputs.hpp"
 #include "simulator/util/text_file.hpp"
 #include "simulator/util/yaml_comments.hpp"
 
@@ -16,36 +17,12 @@ using namespace llmpo;
 
 namespace {
 
-// The same tree: kinds, tags, scalars, keys in order, and every node's line and column. The
-// error tests' inputs include alias bombs and deep nesting: the walk stops at a depth of 64 and
-// after 100,000 nodes (no shipped file comes near either).
-void check_same_tree(const YAML::Node& a, const YAML::Node& b, const std::string& where, int depth = 0) {
-  static thread_local int64_t budget = 0;
-  if (depth == 0) budget = 100000;
-  if (depth > 64 || --budget < 0) return;
-  INFO(where);
-  REQUIRE(a.Type() == b.Type());
-  CHECK(a.Tag() == b.Tag());
-  CHECK(a.Mark().line == b.Mark().line);
-  CHECK(a.Mark().column == b.Mark().column);
-  if (a.IsScalar()) CHECK(a.Scalar() == b.Scalar());
-  if (a.IsSequence()) {
-    REQUIRE(a.size() == b.size());
-    for (std::size_t i = 0; i < a.size(); ++i) check_same_tree(a[i], b[i], where + "[" + std::to_string(i) + "]", depth + 1);
-  }
-  if (a.IsMap()) {
-    REQUIRE(a.size() == b.size());
-    auto ia = a.begin();
-    auto ib = b.begin();
-    for (; ia != a.end(); ++ia, ++ib) {
-      check_same_tree(ia->first, ib->first, where + " key", depth + 1);
-      check_same_tree(ia->second, ib->second, where + "." + ia->first.as<std::string>("?"), depth + 1);
-    }
-  }
-}
-
+// The same tree (fuzz::same_yaml_tree: kinds, tags, scalars, keys in order, every node's line and
+// column).
 void check_reads_the_same(const std::string& text, const std::string& where) {
-  check_same_tree(YAML::Load(text), YAML::Load(shorten_yaml_comments(text)), where);
+  INFO(where);
+  int64_t budget = 100000;
+  CHECK(fuzz::same_yaml_tree(YAML::Load(text), YAML::Load(shorten_yaml_comments(text)), 0, budget));
 }
 
 }  // namespace
@@ -126,12 +103,14 @@ TEST_CASE("yaml comments: every YAML file of the project reads the same, node fo
       }
       ++files;
       const std::string shortened = shorten_yaml_comments(text);
+      INFO(entry.path().string());
+      int64_t budget = 100000;
+      CHECK(fuzz::same_yaml_tree(original, YAML::Load(shortened), 0, budget));
       if (entry.path().parent_path().filename() == "library" || entry.path().parent_path().filename() == "gpus" ||
           entry.path().parent_path().filename() == "interconnects") {
         bytes_before += text.size();
         bytes_after += shortened.size();
       }
-      check_same_tree(original, YAML::Load(shortened), entry.path().string());
     }
   }
   CHECK(files > 100);
