@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers shared by every layer: case folding, "did you mean" suggestions.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,5 +30,12 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 // is "1.5", (2000, 3) "2", (1, 6) "0.000001". `units` >= 0, 0 <= decimals <= 18. The output files'
 // times are integer nanoseconds: this writes them without a floating-point conversion.
 std::string exact_decimal(int64_t units, int decimals);
+
+// `value` * 10^decimals rounded to the nearest integer exactly as printing the double with that
+// many decimals rounds it (the exact binary value, to nearest); nullopt where the fast check
+// cannot be sure (within 2^-62 relative of a half, negative, NaN, or above 1e12), for the caller
+// to format the double itself. With exact_decimal it writes fmt's "{:.6f}" text (trimmed) at a
+// fraction of the cost.
+std::optional<int64_t> round_to_decimals_exactly(double value, int decimals);
 
 }  // namespace llmpo

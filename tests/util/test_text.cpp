@@ -103,3 +103,46 @@ TEST_CASE("exact_decimal: the same text as the double printed with fmt, below 1e
   for (const int64_t ns : {int64_t{0}, int64_t{999999999999999}, int64_t{123456789}})
     CHECK(exact_decimal(ns, 9) == trimmed(fmt::format("{:.9f}", static_cast<double>(ns) * 1e-9)));
 }
+
+TEST_CASE("round_to_decimals_exactly: with exact_decimal, fmt's {:.6f} text, or no answer") {
+  const auto trimmed = [](std::string text) {
+    while (text.back() == '0') text.pop_back();
+    if (text.back() == '.') text.pop_back();
+    return text;
+  };
+  CHECK(round_to_decimals_exactly(1.5, 6) == 1500000);
+  CHECK(round_to_decimals_exactly(0.0000004, 6) == 0);
+  CHECK(round_to_decimals_exactly(0.0000006, 6) == 1);
+  CHECK_FALSE(round_to_decimals_exactly(-1.0, 6).has_value());
+  CHECK_FALSE(round_to_decimals_exactly(std::nan(""), 6).has_value());
+  CHECK_FALSE(round_to_decimals_exactly(2e12, 6).has_value());
+  // An exact half is left to fmt: 2^-7 = 0.0078125 is 7812.5 micro-units.
+  CHECK_FALSE(round_to_decimals_exactly(0.0078125, 6).has_value());
+  CHECK(round_to_decimals_exactly(std::nextafter(0.0078125, 1.0), 6) == 7813);
+  CHECK(round_to_decimals_exactly(std::nextafter(0.0078125, 0.0), 6) == 7812);
+  std::mt19937_64 random(20261206);
+  int64_t answered = 0, trials = 0;
+  for (int i = 0; i < 300000; ++i) {
+    double value;
+    switch (i % 3) {
+      case 0:  // log-uniform over 1e-9 .. 1e11
+        value = std::exp(std::uniform_real_distribution<double>(std::log(1e-9), std::log(1e11))(random));
+        break;
+      case 1: {  // on or next to a half micro-unit, where rounding is decided by the last bits
+        const double halfway = (static_cast<double>(random() % 100000000) + 0.5) * 1e-6;
+        value = std::nextafter(halfway, (random() & 1) ? 0.0 : 1e300);
+        if (random() % 3 == 0) value = halfway;
+        break;
+      }
+      default:  // ratios like the time series' means
+        value = static_cast<double>(random() % 1000000) / static_cast<double>(1 + random() % 9999);
+    }
+    ++trials;
+    const auto units = round_to_decimals_exactly(value, 6);
+    if (!units) continue;
+    ++answered;
+    INFO(fmt::format("{:.17g}", value));
+    REQUIRE(exact_decimal(*units, 6) == trimmed(fmt::format("{:.6f}", value)));
+  }
+  CHECK(answered > trials * 9 / 10);  // the point: almost every value takes the fast path
+}
