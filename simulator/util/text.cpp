@@ -120,11 +120,12 @@ std::optional<int64_t> round_to_decimals_exactly(double value, int decimals) {
   // off by at most one rounding, 2^-64 relative. Rounding it is certain unless that error could
   // carry it across a half: then the caller formats the double exactly instead.
   const long double product = static_cast<long double>(value) * scale;
-  const long double nearest = std::nearbyint(product);
-  const long double margin = product * 0x1p-62L + 0x1p-62L;  // twice the error bound, and a floor
-  if (std::fabs(std::fabs(product - nearest) - 0.5L) <= margin) return std::nullopt;
-  if (nearest >= 0x1p62L) return std::nullopt;
-  return static_cast<int64_t>(nearest);
+  if (product >= 0x1p62L) return std::nullopt;
+  const auto whole = static_cast<int64_t>(product);  // truncation (cheaper than nearbyintl)
+  const long double fraction = product - static_cast<long double>(whole);  // exact
+  const long double margin = product * 0x1p-62L + 0x1p-62L;  // four times the error bound, and a floor
+  if (std::fabs(fraction - 0.5L) <= margin) return std::nullopt;
+  return fraction > 0.5L ? whole + 1 : whole;
 }
 
 }  // namespace llmpo
