@@ -1,8 +1,10 @@
 #pragma once
 // `mpirun -np N llmperforacle run FILE`: every rank plans the same file, simulates its share of
 // the runs (Shard index = rank, count = size) and streams each finished run to rank 0 as it is
-// formatted (run_stream.hpp), which writes the outputs exactly as a single process would. MPI is initialised only when the
-// process was started by an MPI launcher, so the same binary runs plain too.
+// formatted (run_stream.hpp), which writes the outputs exactly as a single process would. MPI is
+// loaded (the plugin llmperforacle-mpi.so, mpi_backend.hpp) and initialised only when the process
+// was started by an MPI launcher, so the same binary runs plain too, without libmpi's start-up cost.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,16 +12,19 @@
 
 namespace llmpo {
 
+class MpiBackend;
+
 class MpiSession {
  public:
   // True when an MPI launcher started this process (OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK set).
   static bool launched();
-  // Whether this binary was built with MPI (Debian's OpenMPI, found by CMake).
+  // Whether this binary was built with MPI (Debian's OpenMPI, found by CMake): its plugin was built.
   static bool available();
 
-  // MPI_Init_thread: rank 0 receives the other ranks' runs on a thread of its own while it
-  // simulates, so the MPI library must allow calls from several threads (InputError when it does
-  // not, or when built without MPI).
+  // Loads the MPI plugin and calls MPI_Init_thread: rank 0 receives the other ranks' runs on a
+  // thread of its own while it simulates, so the MPI library must allow calls from several threads.
+  // InputError when it does not, when built without MPI, or when the plugin is missing, cannot be
+  // loaded or comes from another build. One session at a time (MPI_COMM_WORLD is per process).
   MpiSession();
   ~MpiSession();  // MPI_Finalize
   MpiSession(const MpiSession&) = delete;
@@ -34,6 +39,7 @@ class MpiSession {
   [[noreturn]] void abort(int code) const;
 
  private:
+  std::unique_ptr<MpiBackend> backend_;
   int rank_ = 0;
   int size_ = 1;
 };
