@@ -26,6 +26,17 @@ check_prefix() {  # PREFIX: the installed tree under test
   cp "$share/experiments/traces/sharegpt_8k_filtered_stats_llama2_tokenizer.csv" "$run/traces/"
   (cd "$run" && "$bin" run exp.yaml --out out --quiet --set workload.num_requests=200)
   test -s "$run/out/summary.csv"
+  # A build with MPI installs its plugin in PREFIX/<libdir>/llmperforacle, which the installed
+  # binary loads under mpirun (it does not link libmpi): ranks of the installed binary write what
+  # one process wrote.
+  if [[ $("$bin" --version) == *"(with MPI)"* ]]; then
+    test -n "$(find "$prefix" -path '*/llmperforacle/llmperforacle-mpi.so')"
+    if command -v mpirun > /dev/null; then
+      (cd "$run" && OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe \
+        "$bin" run exp.yaml --out out-mpi --quiet --set workload.num_requests=200)
+      cmp "$run/out/summary.csv" "$run/out-mpi/summary.csv"
+    fi
+  fi
   if [ -f "$share/simulator/report/node_modules/vega/build/vega.min.js" ]; then
     (cd / && "$bin" report "$run/out" -o "$run/report.html" --quiet)
     test -s "$run/report.html"
@@ -40,6 +51,8 @@ if command -v dpkg-deb > /dev/null && command -v dpkg-shlibdeps > /dev/null; the
   deb=$(ls "$work"/deb/*.deb)
   dpkg-deb -x "$deb" "$work/debroot"
   dpkg-deb -f "$deb" Depends | grep -q libyaml-cpp
+  # The plugin's libmpi is found by dpkg-shlibdeps like the binary's libraries.
+  if [[ $("$work/prefix/bin/llmperforacle" --version) == *"(with MPI)"* ]]; then dpkg-deb -f "$deb" Depends | grep -q libopenmpi; fi
   check_prefix "$work/debroot/usr"
   echo "install test: prefix and .deb ($(basename "$deb")) both run"
 else
