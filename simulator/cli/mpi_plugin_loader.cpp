@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "perf_child.hpp"
+#include "simulator/util/data_paths.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 

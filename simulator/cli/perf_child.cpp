@@ -45,13 +45,6 @@ void check_executable(const std::string& path, const std::string& flag) {
     throw InputError({}, flag, fmt::format("'{}' is not executable (chmod +x it, or give an llmperforacle binary)", path));
 }
 
-std::string current_executable() {
-  std::error_code error;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) throw std::runtime_error("cannot read /proc/self/exe: " + error.message());
-  return exe.string();
-}
-
 ChildRun run_child(const std::string& binary, const std::vector<std::string>& args) {
   // stdout through a pipe (read while the child runs, so a large document cannot block it);
   // stderr into a temporary file, read at the end for error messages.

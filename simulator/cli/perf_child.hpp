@@ -27,9 +27,6 @@ void check_executable(const std::string& path, const std::string& flag);
 // be started at all.
 ChildRun run_child(const std::string& binary, const std::vector<std::string>& args);
 
-// This process's own executable (/proc/self/exe).
-std::string current_executable();
-
 // What one `perf --format json` printed, as far as --compare-to needs it. Only the fields every
 // `perf` since the json format has printed are required, so an older build works as a reference.
 struct PerfJsonFigures {

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <stdexcept>
 #include <system_error>
 
 #ifndef LLMPO_SOURCE_DIR
@@ -12,11 +13,22 @@ namespace llmpo {
 
 namespace fs = std::filesystem;
 
+std::string current_executable() {
+  std::error_code error;
+  const auto exe = fs::read_symlink("/proc/self/exe", error);
+  if (error) throw std::runtime_error("cannot read /proc/self/exe: " + error.message());
+  return exe.string();
+}
+
 std::string installed_data_root() {
   // An installed binary (PREFIX/bin/llmperforacle) keeps its data in PREFIX/share/llmperforacle.
+  fs::path exe;
+  try {
+    exe = current_executable();
+  } catch (const std::runtime_error&) {
+    return {};
+  }
   std::error_code error;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
-  if (error) return {};
   const fs::path share = exe.parent_path().parent_path() / "share" / "llmperforacle";
   return fs::is_directory(share / "models" / "library", error) ? share.string() : std::string();
 }

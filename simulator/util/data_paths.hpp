@@ -14,6 +14,10 @@ std::string data_root();
 // The first of those, or "" when this binary is not installed with its data.
 std::string installed_data_root();
 
+// This process's own executable (/proc/self/exe): what an installed binary's data and plugins are
+// found beside, and what `perf` runs as a child. Throws std::runtime_error when it cannot be read.
+std::string current_executable();
+
 std::string model_library_dir();     // <root>/models/library
 std::string gpu_library_dir();       // <root>/hardware/gpus
 std::string interconnect_dir();      // <root>/hardware/interconnects
