@@ -16,7 +16,8 @@ bool is_blank(char c) { return c == ' ' || c == '\t'; }
 //   ends): give up.
 // - after a block scalar indicator ('|' or '>' after a blank, in block context) the lines that
 //   may be the scalar's content (blank, or indented more than the indicator's line) are copied
-//   as they are: there a '#' is content.
+//   as they are: there a '#' is content. An indicator alone on its line (its key on a line
+//   above, "key:\n   >-\n  text") gives up: its content may be indented less than it.
 // A quote taken for an opening in block context that YAML reads as plain text is harmless: there
 // no quoted scalar can start until the line ends, and the scan only keeps a '#' it could have cut.
 enum class LineEnd { shortened, block_scalar_follows, give_up };
@@ -42,7 +43,10 @@ class LineScan {
       } else if (c == ']' || c == '}') {
         if (--flow_depth_ < 0) return LineEnd::give_up;
       } else if ((c == '|' || c == '>') && (i == 0 || is_blank(line_[i - 1]))) {
-        if (flow_depth_ != 0) return LineEnd::give_up;
+        // The scalar's parent starts on this line only when something precedes the indicator
+        // ("key: |", "- >"); an indicator alone on its line belongs to a key above, whose
+        // indentation the scan does not know.
+        if (flow_depth_ != 0 || line_.find_first_not_of(" \t") == i) return LineEnd::give_up;
         out.append(line_);
         return LineEnd::block_scalar_follows;
       } else if (c == '#' && (i == 0 || is_blank(line_[i - 1]))) {
@@ -120,7 +124,10 @@ std::string shorten_yaml_comments(std::string_view text) {
     // A '\r' before the '\n' stays where it is: it is part of the line break.
     const std::size_t content_end = end > start && text[end - 1] == '\r' ? end - 1 : end;
     const std::string_view line = text.substr(start, content_end - start);
-    if (in_block_scalar && may_be_block_content(line, block_indicator_indent)) {
+    // The end of the text is a position yaml-cpp reports (the mark of a null value or an error
+    // at the end): without a line break after the last line, that line keeps its length.
+    const bool last_line_unbroken = end == text.size();
+    if (last_line_unbroken || (in_block_scalar && may_be_block_content(line, block_indicator_indent))) {
       out.append(line);
     } else {
       in_block_scalar = false;

@@ -16,6 +16,9 @@ namespace llmpo {
 // '>') are copied as they are, and from the first line the scan cannot be sure of (a quoted
 // scalar or flow collection going on past its line, a quote that may be plain text) the rest is:
 // copying is always correct, only slower.
+// A last line without a line break after it is copied as it is: the end of the text is a
+// position yaml-cpp reports. For text check_text_encoding accepts (UTF-8 without NUL bytes), as parse_or_throw gives it: yaml-cpp
+// reads a NUL inside a plain scalar, so a comment after one is not a comment to it.
 std::string shorten_yaml_comments(std::string_view text);
 
 }  // namespace llmpo

@@ -15,6 +15,7 @@
 #include "simulator/experiment/libraries.hpp"
 #include "simulator/experiment/vllm_result.hpp"
 #include "simulator/util/error.hpp"
+#include "simulator/util/input_limits.hpp"
 #include "simulator/util/yaml_comments.hpp"
 
 namespace llmpo::fuzz {
@@ -77,8 +78,15 @@ inline bool same_yaml_tree(const YAML::Node& a, const YAML::Node& b, int depth, 
 
 // shorten_yaml_comments (what every YAML file goes through before yaml-cpp reads it) must not
 // change what yaml-cpp reads: for a text yaml-cpp reads, the shortened text reads as the same
-// tree and is no longer. InternalError otherwise (a finding); nothing for a text that is not YAML.
+// tree and is no longer. InternalError otherwise (a finding); nothing for a text that is not YAML,
+// or that check_text_encoding refuses before any shortening (a NUL byte, which yaml-cpp reads as
+// part of a plain scalar, or bytes that are not UTF-8).
 inline void yaml_comments(const std::string& text) {
+  try {
+    check_text_encoding(text, "<fuzz>/file.yaml");
+  } catch (const InputError&) {
+    return;
+  }
   const std::string shortened = shorten_yaml_comments(text);
   if (shortened.size() > text.size()) throw InternalError("shorten_yaml_comments lengthened the text");
   YAML::Node original;
