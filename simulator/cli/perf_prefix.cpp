@@ -86,13 +86,9 @@ Workload multi_turn_chat_workload(const PrefixBenchmarkSizes& sizes) {
       r.prompt_tokens = static_cast<int32_t>(tree->end_tokens(message));
       r.output_tokens = static_cast<int32_t>(tree->length_tokens(reply));
       r.content_node = reply;  // prompt, then its reply
-      r.session_id = s;
       r.arrival_ns = t == 0 ? arrival_ns : kNeverNs;
-      if (t > 0) {
-        r.previous_turn = t == 1 ? s : id - 1;
-        r.think_ns = exponential_ns(think, sizes.mean_think_s);
-        w.requests[static_cast<std::size_t>(r.previous_turn)].next_turn = id;
-      }
+      w.set_session(id, s);
+      if (t > 0) w.link_turns(t == 1 ? s : id - 1, id, exponential_ns(think, sizes.mean_think_s));
       history = reply;
     }
   }

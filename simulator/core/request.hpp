@@ -9,7 +9,9 @@
 
 namespace llmpo {
 
-// Immutable description of one request, identical for every framework and sweep point.
+// Immutable description of one request, identical for every framework and sweep point. Every
+// byte here is paid twice per request (the workload's copy and the simulation's RequestState),
+// so what only sessions use lives beside it (SessionTurn, Workload::turns).
 struct Request {
   int64_t id = 0;              // 0..N-1 in arrival order
   SimTime arrival_ns = 0;      // open loop: fixed; closed loop: set when the client sends it
@@ -20,14 +22,21 @@ struct Request {
   // Content (prompt_tree.hpp): the node whose path is this request's prompt followed by its
   // output, in Workload::prompts; kNoPromptNode when it shares no content with any request.
   int32_t content_node = kNoPromptNode;
-  // Sessions (multi-turn chat, agent loops). A follow-up (previous_turn >= 0) has no fixed
-  // arrival: the simulation sends it think_ns after its previous turn's last token, and sets
-  // arrival_ns then; if the previous turn is rejected, the session's later turns are not sent.
+  // A session's later turn (SessionTurn::previous_turn >= 0): it has no fixed arrival; the
+  // simulation sends it its think time after its previous turn's last token, and sets
+  // arrival_ns then. Set only through Workload::link_turns, which records the rest.
+  bool sent_by_previous_turn = false;
+  bool follow_up() const { return sent_by_previous_turn; }
+};
+static_assert(sizeof(Request) <= 40, "Request grew: it is stored twice per request (see above)");
+
+// Sessions (multi-turn chat, agent loops): a request's place in its session. If a turn is
+// rejected, the session's later turns are not sent.
+struct SessionTurn {
   int64_t session_id = -1;     // -1: not part of a session
   int64_t previous_turn = -1;  // index of the session's request before this one, -1: first turn
   int64_t next_turn = -1;      // index of the session's request after this one, -1: last turn
   SimTime think_ns = 0;        // follow-up: pause between the previous turn's response and this send
-  bool follow_up() const { return previous_turn >= 0; }
 };
 
 enum class RequestOutcome : uint8_t { pending, completed, rejected };
@@ -46,7 +55,7 @@ const char* to_string(RejectReason reason);
 const char* to_string(RequestOutcome outcome);
 
 // Mutable per-request state owned by the simulation (one contiguous array per run). Its size is
-// most of a run's memory (a million requests: 152 MB): the int32 fields sit together and the
+// most of a run's memory (a million requests: 120 MB): the int32 fields sit together and the
 // one-byte ones at the end, so padding costs 5 bytes, not 13.
 struct RequestState {
   Request request;
@@ -84,6 +93,6 @@ struct RequestState {
 };
 // A field added here costs its size per request in every run: keep the hot struct small (move
 // rarely used state beside it) rather than raise this bound.
-static_assert(sizeof(RequestState) <= 152, "RequestState grew: see the note above it");
+static_assert(sizeof(RequestState) <= 120, "RequestState grew: see the note above it");
 
 }  // namespace llmpo

@@ -14,7 +14,7 @@
 namespace llmpo {
 
 // session_affinity: a session's first request (and any request outside a session) goes to the
-// replica with the fewest outstanding requests, its later requests (Request::session_id) to the
+// replica with the fewest outstanding requests, its later requests (SessionTurn::session_id) to the
 // same replica, where its history is cached (sticky sessions, as production routers offer them).
 enum class RouterPolicy { round_robin, least_outstanding, least_kv, vllm_dp_lb, session_affinity };
 // round_robin, least_outstanding, least_kv, vllm_dp_lb, session_affinity

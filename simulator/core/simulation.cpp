@@ -100,12 +100,13 @@ void Simulation::push_next_fixed_arrival() {
 }
 
 void Simulation::send_next_turn(const RequestState& previous, SimTime now) {
-  if (previous.request.next_turn < 0) return;
-  RequestState& next = result_.requests[static_cast<std::size_t>(previous.request.next_turn)];
-  const SimTime send_at = now + next.request.think_ns;
+  const int64_t next_turn = workload_.turn(previous.request.id).next_turn;
+  if (next_turn < 0) return;
+  RequestState& next = result_.requests[static_cast<std::size_t>(next_turn)];
+  const SimTime send_at = now + workload_.turn(next_turn).think_ns;
   if (send_at > kMaxSimTimeNs) clock_overflow();
   next.request.arrival_ns = send_at;
-  queue_.push(send_at, EventPhase::arrival, 0, previous.request.next_turn);
+  queue_.push(send_at, EventPhase::arrival, 0, next_turn);
 }
 
 int32_t Simulation::route(const Request& request) {
@@ -113,10 +114,11 @@ int32_t Simulation::route(const Request& request) {
   auto pick = [&] {
     return options_.pd ? pick_in_pool(router_, 0, options_.pd->prefill_replicas) : router_.pick(frameworks_, outstanding_);
   };
-  if (!router_.keeps_sessions() || request.session_id < 0) return pick();
+  const int64_t session_id = router_.keeps_sessions() ? workload_.turn(request.id).session_id : -1;
+  if (session_id < 0) return pick();
   // A session's later turns go where its first went (a trace's sessions too, whose turns have
   // fixed arrival times rather than previous turns).
-  const auto [it, first] = session_replica_.try_emplace(request.session_id, 0);
+  const auto [it, first] = session_replica_.try_emplace(session_id, 0);
   if (first) it->second = pick();
   return it->second;
 }

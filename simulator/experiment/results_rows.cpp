@@ -68,18 +68,19 @@ std::string elapsed_ms(SimTime from_ns, SimTime to_ns) {
   return number((static_cast<double>(to_ns) - static_cast<double>(from_ns)) * 1e-6);
 }
 
-// Each request's 0-based turn within its session (-1 outside sessions): the number of turns
-// before it along previous_turn. Walked from each session's first turn along next_turn, so a
-// session costs its length once.
-std::vector<int64_t> session_turns(const std::vector<RequestState>& requests) {
-  std::vector<int64_t> turns(requests.size(), -1);
-  for (std::size_t first = 0; first < requests.size(); ++first) {
-    const Request& r = requests[first].request;
-    if (r.previous_turn >= 0 || (r.session_id < 0 && r.next_turn < 0)) continue;
+// Each request's 0-based turn within its session (-1 outside sessions; empty when the workload
+// has none): the number of turns before it along previous_turn. Walked from each session's
+// first turn along next_turn, so a session costs its length once.
+std::vector<int64_t> session_turns(const Workload& workload) {
+  const std::vector<SessionTurn>& links = workload.turns;
+  std::vector<int64_t> turns(links.size(), -1);
+  for (std::size_t first = 0; first < links.size(); ++first) {
+    const SessionTurn& t = links[first];
+    if (t.previous_turn >= 0 || (t.session_id < 0 && t.next_turn < 0)) continue;
     int64_t turn = 0;
-    for (int64_t i = static_cast<int64_t>(first); i >= 0 && static_cast<std::size_t>(i) < requests.size() &&
-                                                  turns[static_cast<std::size_t>(i)] < 0;
-         i = requests[static_cast<std::size_t>(i)].request.next_turn)
+    for (int64_t i = static_cast<int64_t>(first);
+         i >= 0 && static_cast<std::size_t>(i) < links.size() && turns[static_cast<std::size_t>(i)] < 0;
+         i = links[static_cast<std::size_t>(i)].next_turn)
       turns[static_cast<std::size_t>(i)] = turn++;
   }
   return turns;
@@ -93,7 +94,7 @@ std::string rate_cell(const std::optional<double>& value) { return value ? numbe
 
 void requests_rows(const RunOutcome& outcome, const Workload& workload, ChunkedText& out) {
   const auto index = outcome.run->index;
-  const std::vector<int64_t> turns = session_turns(outcome.result.requests);
+  const std::vector<int64_t> turns = session_turns(workload);
   const bool prefix_lookups = outcome.metrics.prefix_cache.has_value();
   std::string& text = out.text();  // one buffer, handed on (and cleared) each chunk
   for (const auto& r : outcome.result.requests) {
@@ -104,7 +105,9 @@ void requests_rows(const RunOutcome& outcome, const Workload& workload, ChunkedT
     if (done && r.generated_tokens > 1)
       tpot = number(static_cast<double>(r.completion_ns - r.first_token_ns) * 1e-6 / static_cast<double>(r.generated_tokens - 1));
     const auto c = static_cast<std::size_t>(r.request.class_id);
-    const int64_t turn = turns[static_cast<std::size_t>(r.request.id)];
+    const auto id = static_cast<std::size_t>(r.request.id);
+    const int64_t turn = id < turns.size() ? turns[id] : -1;
+    const int64_t session_id = workload.turn(r.request.id).session_id;
     // A request's prefix was looked up at its first scheduling: a rejected one has no figures.
     const bool looked_up = prefix_lookups && r.first_scheduled_ns != kNeverNs;
     // Disaggregated runs: the prefill replica and the TTFT's stages; empty cells otherwise.
@@ -126,7 +129,7 @@ void requests_rows(const RunOutcome& outcome, const Workload& workload, ChunkedT
                    r.preemptions, ms(r.first_scheduled_ns), done ? ms(r.first_token_ns) : "", tpot,
                    done ? ms(r.completion_ns) : "", to_string(r.outcome),
                    r.outcome == RequestOutcome::rejected ? to_string(r.reject_reason) : "",
-                   r.request.session_id >= 0 ? std::to_string(r.request.session_id) : "",
+                   session_id >= 0 ? std::to_string(session_id) : "",
                    turn >= 0 ? std::to_string(turn) : "", count_cell(looked_up, r.cached_prompt_tokens),
                    count_cell(looked_up, r.host_loaded_tokens), pd_cells);
     out.end_row();

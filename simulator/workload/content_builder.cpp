@@ -121,18 +121,12 @@ SessionClipping build_sessions(const WorkloadSpec& spec, uint64_t seed, int64_t 
       r.prompt_tokens = static_cast<int32_t>(prompt);
       r.output_tokens = static_cast<int32_t>(output);
       r.class_id = starts.class_ids[s];
-      r.session_id = static_cast<int64_t>(s);
-      if (t == 0) {
-        r.arrival_ns = instant_to_ns(starts.times_s[s]);
-      } else {
-        r.arrival_ns = kNeverNs;
-        r.previous_turn = r.id - 1;
-        r.think_ns = duration_to_ns(draws.think_s[static_cast<std::size_t>(t)]);
-        w.requests.back().next_turn = r.id;
-      }
+      r.arrival_ns = t == 0 ? instant_to_ns(starts.times_s[s]) : kNeverNs;
       r.content_node = add_request_content(tree, history, r.prompt_tokens, r.output_tokens);
       history = r.content_node;
       w.requests.push_back(r);
+      w.set_session(r.id, static_cast<int64_t>(s));
+      if (t > 0) w.link_turns(r.id - 1, r.id, duration_to_ns(draws.think_s[static_cast<std::size_t>(t)]));
       if (last) break;
     }
   }

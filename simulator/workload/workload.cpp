@@ -11,6 +11,7 @@
 #include "mooncake_trace.hpp"
 #include "simulator/core/distributions.hpp"
 #include "simulator/core/huge_pages.hpp"
+#include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 
 namespace llmpo {
@@ -226,7 +227,7 @@ void generate_requests(const WorkloadSpec& spec, uint64_t seed, int64_t max_mode
     if (trace_identity) {
       const TraceRow& row = *arrivals.trace_rows[i];
       r.content_node = trace_content.add(row, r);
-      if (row.session >= 0) r.session_id = row.session;
+      if (row.session >= 0) w.set_session(r.id, row.session);
     }
   }
 }
@@ -375,6 +376,27 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
 }  // namespace llmpo
 
 namespace llmpo {
+
+namespace {
+
+SessionTurn& turn_slot(Workload& w, int64_t id) {
+  if (id < 0 || static_cast<std::size_t>(id) >= w.requests.size())
+    throw InternalError(fmt::format("workload: request {} of {} cannot join a session", id, w.requests.size()));
+  if (w.turns.size() <= static_cast<std::size_t>(id)) w.turns.resize(w.requests.size());
+  return w.turns[static_cast<std::size_t>(id)];
+}
+
+}  // namespace
+
+void Workload::set_session(int64_t id, int64_t session_id) { turn_slot(*this, id).session_id = session_id; }
+
+void Workload::link_turns(int64_t previous, int64_t next, SimTime think_ns) {
+  turn_slot(*this, previous).next_turn = next;
+  SessionTurn& turn = turn_slot(*this, next);
+  turn.previous_turn = previous;
+  turn.think_ns = think_ns;
+  requests[static_cast<std::size_t>(next)].sent_by_previous_turn = true;
+}
 
 SimTime Workload::last_fixed_arrival_ns() const {
   if (closed_loop) return 0;

@@ -23,6 +23,10 @@ struct Workload {
   // Ids 0..N-1 in this order. Requests with a fixed arrival (all but sessions' follow-ups) are
   // sorted by arrival_ns; follow-ups have arrival_ns = kNeverNs until the simulation sends them.
   std::vector<Request> requests;
+  // Sessions: turns[id] is request id's place in its session. Shorter than requests (empty when
+  // there are no sessions): the requests past its end are in none. Written through set_session
+  // and link_turns, read through turn().
+  std::vector<SessionTurn> turns;
   // Content identity of the requests' tokens (Request::content_node); null when no request
   // shares content with another (random lengths, traces without prefix or session ids).
   std::shared_ptr<const PromptTree> prompts;
@@ -41,6 +45,16 @@ struct Workload {
   // The latest fixed arrival (kNeverNs-free; 0 for an empty or closed-loop workload): the end
   // of the open-loop schedule, from which cool-down windows and offered rates are measured.
   SimTime last_fixed_arrival_ns() const;
+
+  // Request `id`'s place in its session (a default SessionTurn: in none).
+  SessionTurn turn(int64_t id) const {
+    return static_cast<std::size_t>(id) < turns.size() ? turns[static_cast<std::size_t>(id)] : SessionTurn{};
+  }
+  // Puts request `id` (already in requests) in session `session_id`.
+  void set_session(int64_t id, int64_t session_id);
+  // Makes request `next` the turn after `previous` (both already in requests): `next` is sent
+  // `think_ns` after `previous`'s last token instead of at a fixed arrival.
+  void link_turns(int64_t previous, int64_t next, SimTime think_ns);
 };
 
 // The RNG stream names, one per purpose: changing how one quantity is drawn leaves the others

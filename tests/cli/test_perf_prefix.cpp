@@ -34,8 +34,9 @@ TEST_CASE("perf prefix benchmark: each turn's prompt is the system prompt, the w
   for (int64_t s = 0; s < 4; ++s) {
     // First turns: ids 0..3, fixed arrivals in order; follow-ups after them, unsent.
     const Request& first = w.requests[static_cast<std::size_t>(s)];
-    CHECK(first.session_id == s);
-    CHECK(first.previous_turn == -1);
+    CHECK(w.turn(s).session_id == s);
+    CHECK(w.turn(s).previous_turn == -1);
+    CHECK_FALSE(first.follow_up());
     CHECK(first.arrival_ns >= previous_arrival);
     CHECK(first.arrival_ns != kNeverNs);
     previous_arrival = first.arrival_ns;
@@ -45,7 +46,9 @@ TEST_CASE("perf prefix benchmark: each turn's prompt is the system prompt, the w
     for (int64_t t = 0; t < 3; ++t) {
       const Request& r = w.requests[static_cast<std::size_t>(id)];
       CHECK(r.id == id);
-      CHECK(r.session_id == s);
+      const SessionTurn turn = w.turn(id);
+      CHECK(turn.session_id == s);
+      CHECK(r.follow_up() == (t > 0));
       if (t > 0) CHECK(r.arrival_ns == kNeverNs);
       // Prompt = history + a 10..20-token message; output 5..9 tokens; the content path is
       // prompt then output, and starts with the one shared system prompt (node 0).
@@ -61,15 +64,15 @@ TEST_CASE("perf prefix benchmark: each turn's prompt is the system prompt, the w
       CHECK(path.size() == static_cast<std::size_t>(1 + 2 * (t + 1)));  // system, then message + reply per turn
       history_tokens = r.prompt_tokens + r.output_tokens;
       if (t < 2) {
-        REQUIRE(r.next_turn >= 4);
-        CHECK(w.requests[static_cast<std::size_t>(r.next_turn)].previous_turn == id);
+        REQUIRE(turn.next_turn >= 4);
+        CHECK(w.turn(turn.next_turn).previous_turn == id);
         // The next turn's content extends this one's: its path passes through this reply.
         std::vector<int32_t> next_path;
-        tree.path(w.requests[static_cast<std::size_t>(r.next_turn)].content_node, next_path);
+        tree.path(w.requests[static_cast<std::size_t>(turn.next_turn)].content_node, next_path);
         CHECK(next_path[path.size() - 1] == r.content_node);
-        id = r.next_turn;
+        id = turn.next_turn;
       } else {
-        CHECK(r.next_turn == -1);
+        CHECK(turn.next_turn == -1);
       }
     }
   }
@@ -78,7 +81,7 @@ TEST_CASE("perf prefix benchmark: each turn's prompt is the system prompt, the w
   for (std::size_t i = 0; i < w.requests.size(); ++i) {
     CHECK(again.requests[i].prompt_tokens == w.requests[i].prompt_tokens);
     CHECK(again.requests[i].arrival_ns == w.requests[i].arrival_ns);
-    CHECK(again.requests[i].think_ns == w.requests[i].think_ns);
+    CHECK(again.turns[i].think_ns == w.turns[i].think_ns);
   }
 }
 
@@ -94,10 +97,12 @@ TEST_CASE("perf prefix benchmark: the twin without reuse has the same requests, 
     CHECK(b.prompt_tokens == a.prompt_tokens);
     CHECK(b.output_tokens == a.output_tokens);
     CHECK(b.arrival_ns == a.arrival_ns);
-    CHECK(b.session_id == a.session_id);
-    CHECK(b.previous_turn == a.previous_turn);
-    CHECK(b.next_turn == a.next_turn);
-    CHECK(b.think_ns == a.think_ns);
+    CHECK(b.follow_up() == a.follow_up());
+    const auto id = static_cast<int64_t>(i);
+    CHECK(plain.turn(id).session_id == w.turn(id).session_id);
+    CHECK(plain.turn(id).previous_turn == w.turn(id).previous_turn);
+    CHECK(plain.turn(id).next_turn == w.turn(id).next_turn);
+    CHECK(plain.turn(id).think_ns == w.turn(id).think_ns);
   }
 }
 

@@ -193,8 +193,11 @@ TEST_CASE("sglang scheduler: a second chat turn prefills only its new tokens") {
   const int32_t second_reply = tree.add(second_prompt, 5);
   Workload w = open_loop({{0, 100, 10}, {0, 130, 5}});
   auto& r = w.requests;
-  r[0].session_id = 0; r[0].next_turn = 1; r[0].content_node = first_reply;
-  r[1].session_id = 0; r[1].previous_turn = 0; r[1].think_ns = 50 * kMsNs; r[1].arrival_ns = kNeverNs;
+  r[0].content_node = first_reply;
+  r[1].arrival_ns = kNeverNs;
+  w.set_session(0, 0);
+  w.set_session(1, 0);
+  w.link_turns(0, 1, 50 * kMsNs);
   r[1].content_node = second_reply;
   w.prompts = std::make_shared<PromptTree>(tree);
 

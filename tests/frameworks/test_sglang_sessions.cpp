@@ -39,7 +39,6 @@ Workload chat(int sessions, int turns, uint64_t seed) {
       r.prompt_tokens = static_cast<int32_t>(tree->end_tokens(user));
       r.output_tokens = output;
       r.content_node = node;
-      r.session_id = s;
       (t == 0 ? firsts : follow_ups).push_back(r);
     }
   }
@@ -51,13 +50,12 @@ Workload chat(int sessions, int turns, uint64_t seed) {
   const auto per_session = static_cast<std::size_t>(turns - 1);
   for (std::size_t s = 0; s < firsts.size(); ++s) {
     int64_t previous = static_cast<int64_t>(s);
+    w.set_session(previous, static_cast<int64_t>(s));
     for (std::size_t t = 0; t < per_session; ++t) {
       const auto index = static_cast<int64_t>(firsts.size() + s * per_session + t);
-      Request& r = w.requests[static_cast<std::size_t>(index)];
-      r.previous_turn = previous;
-      r.think_ns = 20 * kMsNs;
-      r.arrival_ns = kNeverNs;
-      w.requests[static_cast<std::size_t>(previous)].next_turn = index;
+      w.requests[static_cast<std::size_t>(index)].arrival_ns = kNeverNs;
+      w.set_session(index, static_cast<int64_t>(s));
+      w.link_turns(previous, index, 20 * kMsNs);
       previous = index;
     }
   }

@@ -58,13 +58,11 @@ Workload two_turn_chat() {
   Workload w = test::open_loop({{0, 20, 5}, {0, 35, 3}});
   auto& r = w.requests;
   r[0].content_node = reply1;
-  r[0].session_id = 0;
-  r[0].next_turn = 1;
   r[1].content_node = reply2;
-  r[1].session_id = 0;
-  r[1].previous_turn = 0;
-  r[1].think_ns = 100 * kMsNs;
   r[1].arrival_ns = kNeverNs;
+  w.set_session(0, 0);
+  w.set_session(1, 0);
+  w.link_turns(0, 1, 100 * kMsNs);
   w.prompts = tree;
   return w;
 }

@@ -135,30 +135,29 @@ TEST_CASE("decode runs: random small workloads give exactly the step-by-step run
     for (auto& a : arrivals_ms) a = uniform(0, 300);
     std::sort(arrivals_ms.begin(), arrivals_ms.end());
     int64_t session = 0;
+    bool previous_continues = false;  // sessions: the request before links to the next one
     for (int64_t i = 0; i < n; ++i) {
       Request r;
       r.id = i;
       r.prompt_tokens = static_cast<int32_t>(uniform(1, 150));
       r.output_tokens = static_cast<int32_t>(uniform(1, 60));
       r.arrival_ns = mode == 1 ? 0 : arrivals_ms[static_cast<std::size_t>(i)] * kMsNs;
+      SimTime think_ns = 0;
+      const bool continues = mode == 2 && previous_continues;
       if (mode == 2) {
         // A session continues with probability 1/2: its next turn follows this one's reply.
-        const bool continues = i > 0 && w.requests.back().next_turn == -2;
         if (continues) {
-          r.previous_turn = i - 1;
           r.arrival_ns = kNeverNs;
-          r.think_ns = pick({0, 4}) * kMsNs;
-          w.requests.back().next_turn = i;
+          think_ns = pick({0, 4}) * kMsNs;
         } else {
-          if (i > 0 && w.requests.back().next_turn == -2) w.requests.back().next_turn = -1;
           ++session;
         }
-        r.session_id = session;
-        r.next_turn = i + 1 < n && rng() % 2 == 0 ? -2 : -1;  // -2: to be linked by the next
+        previous_continues = i + 1 < n && rng() % 2 == 0;
       }
       w.requests.push_back(r);
+      if (mode == 2) w.set_session(i, session);
+      if (continues) w.link_turns(i - 1, i, think_ns);
     }
-    if (mode == 2 && w.requests.back().next_turn == -2) w.requests.back().next_turn = -1;
     if (mode == 1) {
       w.closed_loop = true;
       w.clients = uniform(1, 6);

@@ -54,13 +54,11 @@ Workload two_turn_session() {
   const int32_t second_reply = tree->add(second_message, 10);
   Workload w = test::open_loop({{0, 100, 20}, {0, 150, 10}, {0, 40, 5}});
   w.requests[0].content_node = first_reply;
-  w.requests[0].session_id = 7;
-  w.requests[0].next_turn = 1;
   w.requests[1].content_node = second_reply;
-  w.requests[1].session_id = 7;
-  w.requests[1].previous_turn = 0;
   w.requests[1].arrival_ns = kNeverNs;
-  w.requests[1].think_ns = 5 * kMs;
+  w.set_session(0, 7);
+  w.set_session(1, 7);
+  w.link_turns(0, 1, 5 * kMs);
   w.prompts = tree;
   return w;
 }

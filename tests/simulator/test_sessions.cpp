@@ -54,10 +54,12 @@ TEST_CASE("sessions: a follow-up turn is sent its think time after the previous 
   Workload w = open_loop({{0, 10, 3}, {0, 18, 3}, {5, 10, 3}, {0, 18, 3}});
   auto& r = w.requests;
   // Session 0: requests 0 -> 1; session 1: requests 2 -> 3 (request 2 arrives at 5 ms).
-  r[0].session_id = 0; r[0].next_turn = 1;
-  r[1].session_id = 0; r[1].previous_turn = 0; r[1].think_ns = 100 * kMsNs; r[1].arrival_ns = kNeverNs;
-  r[2].session_id = 1; r[2].next_turn = 3;
-  r[3].session_id = 1; r[3].previous_turn = 2; r[3].think_ns = 50 * kMsNs; r[3].arrival_ns = kNeverNs;
+  for (const int64_t id : {0, 1}) w.set_session(id, 0);
+  for (const int64_t id : {2, 3}) w.set_session(id, 1);
+  w.link_turns(0, 1, 100 * kMsNs);
+  w.link_turns(2, 3, 50 * kMsNs);
+  r[1].arrival_ns = kNeverNs;
+  r[3].arrival_ns = kNeverNs;
   // Keep fixed arrivals sorted: request 2 (5 ms) after request 0 (0 ms); follow-ups anywhere.
   const RunResult result = simulate(w, vllm(2048), 1000, 16, 10, 1);
   REQUIRE(result.unsent_requests == 0);
@@ -80,9 +82,10 @@ TEST_CASE("sessions: a rejected turn ends its session, its later turns counted u
   // max_model_len is large; the second turn needs more KV than the cache holds (2 blocks of 16).
   Workload w = open_loop({{0, 10, 2}, {0, 40, 2}, {0, 10, 2}});
   auto& r = w.requests;
-  r[0].next_turn = 1;
-  r[1].previous_turn = 0; r[1].next_turn = 2; r[1].arrival_ns = kNeverNs;
-  r[2].previous_turn = 1; r[2].arrival_ns = kNeverNs;
+  w.link_turns(0, 1, 0);
+  w.link_turns(1, 2, 0);
+  r[1].arrival_ns = kNeverNs;
+  r[2].arrival_ns = kNeverNs;
   const RunResult result = simulate(w, vllm(2048), 2, 16, 10, 1);
   CHECK(result.requests[0].outcome == RequestOutcome::completed);
   CHECK(result.requests[1].outcome == RequestOutcome::rejected);
@@ -96,8 +99,10 @@ TEST_CASE("sessions: session_affinity keeps a session's follow-ups on its first 
   // a follow-up to the emptier replica; affinity keeps it with its history.
   Workload w = open_loop({{0, 10, 2}, {0, 10, 2}, {1, 10, 2}, {0, 10, 2}});
   auto& r = w.requests;
-  r[0].session_id = 7; r[0].next_turn = 3;
-  r[3].session_id = 7; r[3].previous_turn = 0; r[3].arrival_ns = kNeverNs; r[3].think_ns = 0;
+  w.set_session(0, 7);
+  w.set_session(3, 7);
+  w.link_turns(0, 3, 0);
+  r[3].arrival_ns = kNeverNs;
   const RunResult result = simulate(w, vllm(2048), 100, 16, 10, 1, 2, RouterPolicy::session_affinity);
   const auto& q = result.requests;
   CHECK(q[0].instance == 0);
@@ -113,9 +118,8 @@ TEST_CASE("sessions: session_affinity keeps a session's follow-ups on its first 
 TEST_CASE("sessions: session_affinity keeps a trace's session together by its id, without follow-ups") {
   // A trace's turns have fixed arrivals. Requests 1 and 3 share session 4, 0 and 2 have none.
   Workload w = open_loop({{0, 10, 50}, {0, 10, 2}, {40, 10, 2}, {41, 10, 2}});
-  auto& r = w.requests;
-  r[1].session_id = 4;
-  r[3].session_id = 4;
+  w.set_session(1, 4);
+  w.set_session(3, 4);
   // 0 -> replica 0, 1 -> replica 1 (ties to the lowest index). Request 1 is done at 31 ms
   // (prefill 10 + 10 ms, one decode 11 ms); request 0 decodes its 50 tokens well past 41 ms.
   // Request 2 (40 ms) goes to the replica with fewer outstanding: 1. At 41 ms each replica has

@@ -64,7 +64,7 @@ TEST_CASE("session run: follow-ups are sent think_time_s after their previous tu
     CHECK(std::stoll(row[prompt]) == r.prompt_tokens);
     if (!r.follow_up()) continue;
     ++follow_ups;
-    const auto& previous = *by_id.at(r.previous_turn);
+    const auto& previous = *by_id.at(w.turn(r.id).previous_turn);
     CHECK(std::stod(row[arrival]) == Approx(std::stod(previous[completion]) + 2.0).margin(1e-6));
   }
   CHECK(follow_ups == static_cast<int64_t>(w.requests.size()) - 30);

@@ -74,20 +74,22 @@ TEST_CASE("session workloads: a 3-turn chat resends its whole history before eac
   CHECK(r[2].prompt_tokens == 220 + 20 + 100);
   for (const Request& q : r) {
     CHECK(q.output_tokens == 20);
-    CHECK(q.session_id == 0);
+    CHECK(w.turn(q.id).session_id == 0);
   }
   // Only the first turn has a fixed arrival; the others wait 5 s after the previous reply.
   CHECK(r[0].arrival_ns == 1'000'000'000);
   CHECK(!r[0].follow_up());
   CHECK(r[1].arrival_ns == kNeverNs);
   CHECK(r[2].arrival_ns == kNeverNs);
-  CHECK(r[1].think_ns == 5'000'000'000);
-  CHECK(r[2].think_ns == 5'000'000'000);
-  CHECK(r[0].next_turn == 1);
-  CHECK(r[1].previous_turn == 0);
-  CHECK(r[1].next_turn == 2);
-  CHECK(r[2].previous_turn == 1);
-  CHECK(r[2].next_turn == -1);
+  CHECK(r[1].follow_up());
+  CHECK(r[2].follow_up());
+  CHECK(w.turn(1).think_ns == 5'000'000'000);
+  CHECK(w.turn(2).think_ns == 5'000'000'000);
+  CHECK(w.turn(0).next_turn == 1);
+  CHECK(w.turn(1).previous_turn == 0);
+  CHECK(w.turn(1).next_turn == 2);
+  CHECK(w.turn(2).previous_turn == 1);
+  CHECK(w.turn(2).next_turn == -1);
 
   // The tree: message 1, reply 1, message 2, reply 2, message 3, reply 3, one path.
   const PromptTree& tree = *w.prompts;
@@ -143,8 +145,8 @@ TEST_CASE("session workloads: an agent resends its context with tool results and
     CHECK(r[1].output_tokens == 10);
     CHECK(r[2].prompt_tokens == 1080 + 10 + 50);
     CHECK(r[2].output_tokens == 10);
-    CHECK(r[2].think_ns == 500'000'000);
-    CHECK(r[0].session_id == s);
+    CHECK(w.turn(3 * s + 2).think_ns == 500'000'000);
+    CHECK(w.turn(3 * s).session_id == s);
   }
   CHECK(w.requests[3].arrival_ns == 2'000'000'000);
   CHECK(column_of(w, "session_kind") == "agent");
@@ -166,13 +168,14 @@ TEST_CASE("session workloads: think times are drawn from their own stream, one p
   double sum_s = 0;
   int64_t follow_ups = 0;
   for (const Request& r : w.requests) {
+    const SimTime think_ns = w.turn(r.id).think_ns;
     if (!r.follow_up()) {
-      CHECK(r.think_ns == 0);
+      CHECK(think_ns == 0);
       continue;
     }
     const double expected_s = sample_exponential(rng, 0.5);
-    CHECK(r.think_ns == duration_to_ns(expected_s));
-    sum_s += static_cast<double>(r.think_ns) * 1e-9;
+    CHECK(think_ns == duration_to_ns(expected_s));
+    sum_s += static_cast<double>(think_ns) * 1e-9;
     ++follow_ups;
   }
   // 400 sessions of 1..9 turns (mean 5): about 1600 follow-ups; their mean within 4 standard
@@ -322,10 +325,11 @@ TEST_CASE("session workloads: generation is identical for the same spec and seed
   for (std::size_t i = 0; i < a.requests.size(); ++i) {
     const Request& x = a.requests[i];
     const Request& y = b.requests[i];
-    CHECK(std::tie(x.arrival_ns, x.prompt_tokens, x.output_tokens, x.class_id, x.content_node, x.session_id,
-                   x.previous_turn, x.next_turn, x.think_ns) ==
-          std::tie(y.arrival_ns, y.prompt_tokens, y.output_tokens, y.class_id, y.content_node, y.session_id,
-                   y.previous_turn, y.next_turn, y.think_ns));
+    const SessionTurn s = a.turn(x.id), t = b.turn(y.id);
+    CHECK(std::tie(x.arrival_ns, x.prompt_tokens, x.output_tokens, x.class_id, x.content_node,
+                   x.sent_by_previous_turn, s.session_id, s.previous_turn, s.next_turn, s.think_ns) ==
+          std::tie(y.arrival_ns, y.prompt_tokens, y.output_tokens, y.class_id, y.content_node,
+                   y.sent_by_previous_turn, t.session_id, t.previous_turn, t.next_turn, t.think_ns));
   }
   REQUIRE(a.prompts->size() == b.prompts->size());
   for (int32_t n = 0; n < a.prompts->size(); ++n) {
@@ -347,7 +351,7 @@ TEST_CASE("session workloads: clip ends a session before the turn whose history 
   const Workload w = generate_workload(spec, 1, 500);
   REQUIRE(w.requests.size() == 4);
   CHECK(w.requests[3].prompt_tokens == 460);
-  CHECK(w.requests[3].next_turn == -1);
+  CHECK(w.turn(3).next_turn == -1);
   CHECK(w.sessions_ended_at_max_model_len == 1);
   CHECK(w.turns_dropped_at_max_model_len == 1);
   CHECK(w.clipped_requests == 0);

@@ -57,11 +57,11 @@ TEST_CASE("trace identity: rows share their prefix and continue their session's 
   // Requests keep the trace's arrivals; sessions are named but no turn waits for another.
   CHECK(r[2].arrival_ns == 2'000'000'000);
   CHECK(!r[2].follow_up());
-  CHECK(r[0].session_id == 0);
-  CHECK(r[2].session_id == 0);
-  CHECK(r[4].session_id == 0);
-  CHECK(r[1].session_id == -1);
-  CHECK(r[3].session_id == -1);
+  CHECK(w.turn(0).session_id == 0);
+  CHECK(w.turn(2).session_id == 0);
+  CHECK(w.turn(4).session_id == 0);
+  CHECK(w.turn(1).session_id == -1);
+  CHECK(w.turn(3).session_id == -1);
   // The shared prefix: the first 40 tokens of requests 0 and 1, and no more.
   CHECK(tree.key_at(r[0].content_node, 40) == tree.key_at(r[1].content_node, 40));
   CHECK(tree.key_at(r[0].content_node, 41) != tree.key_at(r[1].content_node, 41));
