@@ -35,7 +35,7 @@ bool SglangScheduler::prepare_decode_run(DecodeRun& run) {
   // in use + batch <= the pool.
   run.total_blocks = config_.max_total_tokens;
   run.blocks_after_first = stats().kv_used_blocks + batch;
-  run.new_blocks.assign(static_cast<std::size_t>(run.max_steps - 1), batch);
+  run.block_pattern.assign(1, batch);
   return true;
 }
 

@@ -35,21 +35,26 @@ bool VllmScheduler::prepare_decode_run(DecodeRun& run) {
   if (run.max_steps < 2) return false;
   run.first_shape = StepShape(config_.window_tokens);
   run.total_blocks = kv_.total_blocks();
-  run.new_blocks.assign(static_cast<std::size_t>(run.max_steps - 1), 0);
   const int64_t block_size = kv_.block_size_tokens();
+  run.block_pattern.assign(static_cast<std::size_t>(block_size), 0);
   int64_t added_first = 0;
   for (const RequestState* r : running_) {
     const int64_t cached = r->computed_tokens;
     run.first_shape.add_decode(cached);
     // Step s (1-based) needs KV for cached + s tokens. After the first step's allocation the
     // request covers `covered` tokens; it needs one more block at the step that first exceeds
-    // them, and then every block_size steps.
+    // them (`first`, >= 2 as covered >= cached + 1), and then every block_size steps: at the
+    // steps s >= first with s - 2 = first - 2 (mod block_size).
     const int64_t blocks_first = std::max<int64_t>(r->allocated_blocks, kv_.blocks_for_tokens(cached + 1));
     added_first += blocks_first - r->allocated_blocks;
-    const int64_t covered = blocks_first * block_size;
-    for (int64_t s = covered - cached + 1; s <= run.max_steps; s += block_size)
-      run.new_blocks[static_cast<std::size_t>(s - 2)] += 1;  // s >= 2: covered >= cached + 1
+    const int64_t first = blocks_first * block_size - cached + 1;
+    // Holding more than a block beyond its next token (first > block_size + 1), the request's
+    // first block comes after steps that the pattern would charge it for: the run stops short
+    // of that block instead (rare; the next run goes on).
+    if (first > block_size + 1) run.max_steps = std::min(run.max_steps, first - 1);
+    else run.block_pattern[static_cast<std::size_t>(first - 2)] += 1;
   }
+  if (run.max_steps < 2) return false;
   run.blocks_after_first = used_blocks() + added_first;
   return true;
 }

@@ -59,7 +59,7 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
       ++straddled_steps;
     }
     t += duration;
-    if (done < run.max_steps) blocks += run.new_blocks[static_cast<std::size_t>(done - 1)];
+    if (done < run.max_steps) blocks += run.new_blocks_at(done + 1);
     ends.push_back({t, duration, blocks});
     if (blocks > run.total_blocks) break;  // step done + 1 must be planned the ordinary way
     shape.decode.kv_tokens += batch;
