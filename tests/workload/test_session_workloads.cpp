@@ -63,6 +63,35 @@ int32_t root_of(const PromptTree& tree, int32_t node) {
 
 }  // namespace
 
+TEST_CASE("session workloads: turns are kept beside the requests, a request outside them is in no session") {
+  Workload w;
+  w.requests.resize(4);
+  for (int64_t i = 0; i < 4; ++i) w.requests[static_cast<std::size_t>(i)].id = i;
+  // No session yet: every request reads as a first turn of none, and nothing is stored.
+  CHECK(w.turns.empty());
+  CHECK(w.turn(2).session_id == -1);
+  CHECK(w.turn(2).previous_turn == -1);
+  w.set_session(0, 9);
+  w.set_session(2, 9);
+  w.link_turns(0, 2, 7);
+  // Request 2 follows 0 (sent 7 ns after 0's reply); 1 and 3 stay outside any session.
+  CHECK(w.requests[2].follow_up());
+  CHECK_FALSE(w.requests[0].follow_up());
+  CHECK_FALSE(w.requests[1].follow_up());
+  CHECK(w.turn(0).session_id == 9);
+  CHECK(w.turn(0).next_turn == 2);
+  CHECK(w.turn(0).previous_turn == -1);
+  CHECK(w.turn(2).previous_turn == 0);
+  CHECK(w.turn(2).next_turn == -1);
+  CHECK(w.turn(2).think_ns == 7);
+  CHECK(w.turn(1).session_id == -1);
+  CHECK(w.turn(3).session_id == -1);
+  CHECK(w.turn(3).think_ns == 0);
+  // Only requests that exist can join (a programming error, not an input one).
+  CHECK_THROWS_AS(w.set_session(4, 1), InternalError);
+  CHECK_THROWS_AS(w.link_turns(3, -1, 0), InternalError);
+}
+
 TEST_CASE("session workloads: a 3-turn chat resends its whole history before each new message") {
   const Workload w = generate_workload(parse(chat_yaml("{distribution: fixed, value: 3}")), 7, 0);
   REQUIRE(w.requests.size() == 3);
