@@ -85,6 +85,7 @@ GpuLibrary GpuLibrary::open(const std::string& directory) {
       [](const GpuSpec& gpu) { return names_of(gpu); },
       [&](const GpuNames& names, std::size_t i) { add_names(library.names_, names, i, files[i]); });
   library.entries_ = LazyEntries<GpuSpec>(files.size(), [files, names = indexed.names](std::size_t i) {
+    note_parsed_entry(files[i]);
     GpuSpec gpu = load_gpu_file(files[i]);
     const GpuNames now = names_of(gpu);
     if (now != names[i]) {

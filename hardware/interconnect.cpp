@@ -104,6 +104,7 @@ InterconnectLibrary InterconnectLibrary::open(const std::string& directory) {
       [](const InterconnectSpec& spec) { return spec.id; },
       [&](const std::string& id, std::size_t i) { library.names_.add({id}, i, files[i]); });
   library.entries_ = LazyEntries<InterconnectSpec>(files.size(), [files, ids = indexed.names](std::size_t i) {
+    note_parsed_entry(files[i]);
     InterconnectSpec spec = load_preset(files[i]);
     check_indexed_names(files[i], {ids[i]}, {spec.id});
     return spec;

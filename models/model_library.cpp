@@ -72,6 +72,7 @@ ModelLibrary ModelLibrary::open(const std::string& directory) {
       [](const ModelSpec& model) { return names_of(model); },
       [&](const std::vector<std::string>& names, std::size_t i) { library.names_.add(names, i, files[i]); });
   library.entries_ = LazyEntries<ModelSpec>(files.size(), [files, names = indexed.names](std::size_t i) {
+    note_parsed_entry(files[i]);
     ModelSpec model = load_model_file(files[i]);
     check_indexed_names(files[i], names[i], names_of(model));
     return model;

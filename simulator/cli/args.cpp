@@ -171,6 +171,12 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
       std::string message = "unknown option '--" + name + "'";
       const std::string hint = did_you_mean("--" + name, names);
       message += hint.empty() ? " (valid: " + join(names) + ")" : "; " + hint;
+      if (name == "verbose" || name == "quiet") {
+        // The global logging options (run_cli.cpp) come before the command.
+        const auto space = command_.find(' ');
+        message += "; --" + name + " for diagnostics goes before the command: `" + command_.substr(0, space) + " --" +
+                   name + (space == std::string::npos ? "" : command_.substr(space)) + " ...`";
+      }
       throw InputError({}, command_, message);
     }
     auto& slot = values_[name];

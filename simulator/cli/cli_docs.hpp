@@ -27,9 +27,11 @@ struct CommandDoc {
 };
 std::vector<CommandDoc> command_docs();
 
-// Options given instead of a command (`llmperforacle --version`); written by hand, as no
-// ArgParser handles them.
+// Options given instead of a command (`llmperforacle --version`) or before it (`llmperforacle
+// --verbose run x.yaml`); written by hand, as no ArgParser handles them.
 const std::vector<OptionSpec>& global_options();
+// --verbose, -v, --quiet, -q: the diagnostics' level, for whatever command follows.
+bool is_global_logging_option(const std::string& arg);
 
 struct ExitCodeDoc {
   int code;

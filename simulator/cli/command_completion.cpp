@@ -105,22 +105,25 @@ _llmperforacle_value() {
 }
 
 _llmperforacle() {
-  local cur=${COMP_WORDS[COMP_CWORD]} cmd=${COMP_WORDS[1]} REPLY word opt='' pending=0 npos=0 i
+  local cur=${COMP_WORDS[COMP_CWORD]} first=1 REPLY word opt='' pending=0 npos=0 i cmd
   local -a spec
   COMPREPLY=()
-  if ((COMP_CWORD == 1)); then
-    mapfile -t COMPREPLY < <(compgen -W "$_llmperforacle_commands help --help --version" -- "$cur")
+  # Global options (--verbose, --quiet) come before the command.
+  while ((first < COMP_CWORD)) && [[ " --verbose -v --quiet -q " == *" ${COMP_WORDS[first]} "* ]]; do ((first++)); done
+  cmd=${COMP_WORDS[first]}
+  if ((COMP_CWORD == first)); then
+    mapfile -t COMPREPLY < <(compgen -W "$_llmperforacle_commands help --help --version --verbose --quiet" -- "$cur")
     return 0
   fi
   if [[ $cmd == help ]]; then
-    ((COMP_CWORD == 2)) && mapfile -t COMPREPLY < <(compgen -W "$_llmperforacle_commands" -- "$cur")
+    ((COMP_CWORD == first + 1)) && mapfile -t COMPREPLY < <(compgen -W "$_llmperforacle_commands" -- "$cur")
     return 0
   fi
   _llmperforacle_options "$cmd" || return 0
   local options=$REPLY
   # pending: what the next word is for: 0 a positional, 1 one option value, m option values until
   # the next --option, = the value after --opt= (COMP_WORDBREAKS splits "--opt=v" into 3 words).
-  for ((i = 2; i < COMP_CWORD; i++)); do
+  for ((i = first + 1; i < COMP_CWORD; i++)); do
     word=${COMP_WORDS[i]}
     if [[ $word == = ]]; then
       pending='='

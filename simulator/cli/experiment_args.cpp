@@ -1,5 +1,9 @@
 #include "experiment_args.hpp"
 
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+
 #include "simulator/util/error.hpp"
 
 namespace llmpo {
@@ -17,9 +21,14 @@ ExperimentFile read_from(const ArgParser& p) {
 }
 
 ExperimentPlan plan_from(const ArgParser& p, const Libraries& libraries) {
+  const auto start = std::chrono::steady_clock::now();
   PlanOptions options;
   options.allow_large_workloads = p.has("allow-large");
-  return plan_experiment(read_from(p), libraries, options);
+  ExperimentPlan plan = plan_experiment(read_from(p), libraries, options);
+  spdlog::debug("experiment {}: {} run(s) over {} workload(s) and {} sweep point(s), read and planned in {:.1f} ms",
+                plan.path, plan.runs.size(), plan.workloads.size(), plan.points.size(),
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  return plan;
 }
 
 std::string join_args(const std::string& command, const Args& args) {

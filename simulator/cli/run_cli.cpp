@@ -56,10 +56,12 @@ std::string wrapped(const std::string& text, std::size_t width) {
 }
 
 std::string usage() {
-  std::string out = "usage: llmperforacle <command> [options]\n\n" + std::string(program_description()) + "\n\ncommands:\n";
+  std::string out = "usage: llmperforacle [--verbose | --quiet] <command> [options]\n\n" + std::string(program_description()) +
+                    "\n\ncommands:\n";
   for (const auto& command : subcommands())
     out += "  " + std::string(command.name) + std::string(12 - std::string(command.name).size(), ' ') + command.summary + "\n";
   out += "\n`llmperforacle <command> --help` (or `llmperforacle help <command>`) describes each command's options.\n";
+  out += "Before the command, --verbose (-v) shows diagnostics down to debug level and --quiet (-q) only errors.\n";
   std::string codes;
   for (const auto& code : exit_code_docs()) {
     // Appended piece by piece: GCC 12 at -O3 warns falsely (-Wstringop-overflow) on
@@ -121,8 +123,16 @@ const std::vector<OptionSpec>& global_options() {
   static const std::vector<OptionSpec> options = {
       {"help", "", "list the commands (-h and `help` too; `help COMMAND` is `COMMAND --help`)", "", false, false, false, {}},
       {"version", "", "print the version (as `version`)", "", false, false, false, {}},
+      {"verbose", "", "before the command (-v too): diagnostics down to debug level on stderr - the files read, "
+                      "each workload generated and each run simulated, with their times", "", false, false, false, {}},
+      {"quiet", "", "before the command (-q too): diagnostics on stderr only for errors (no warnings); what the "
+                    "command prints is unchanged (a command's own --quiet also silences that)", "", false, false, false, {}},
   };
   return options;
+}
+
+bool is_global_logging_option(const std::string& arg) {
+  return arg == "--verbose" || arg == "-v" || arg == "--quiet" || arg == "-q";
 }
 
 const std::vector<ExitCodeDoc>& exit_code_docs() {
@@ -156,9 +166,27 @@ void log_to_stderr() {
   });
 }
 
-int run_cli(const Args& args, std::ostream& out, std::ostream& err) {
+namespace {
+
+// Takes the global logging options off the front of `args` and sets spdlog's level from them
+// (info without either: a process may call run_cli more than once).
+Args apply_logging_options(const Args& args) {
+  std::size_t first = 0;
+  std::string verbose, quiet;  // as spelled, for the error naming both
+  for (; first < args.size() && is_global_logging_option(args[first]); ++first)
+    (args[first] == "--verbose" || args[first] == "-v" ? verbose : quiet) = args[first];
+  if (!verbose.empty() && !quiet.empty())
+    throw InputError(fmt::format("{} and {} ask for opposite things; give one of them", verbose, quiet));
+  spdlog::set_level(!verbose.empty() ? spdlog::level::debug : !quiet.empty() ? spdlog::level::err : spdlog::level::info);
+  return Args(args.begin() + static_cast<std::ptrdiff_t>(first), args.end());
+}
+
+}  // namespace
+
+int run_cli(const Args& all_args, std::ostream& out, std::ostream& err) {
   log_to_stderr();
   try {
+    const Args args = apply_logging_options(all_args);
     // `help COMMAND` is `COMMAND --help`, word for word (an unknown COMMAND is the usual error).
     if (args.size() >= 2 && args[0] == "help") return run_cli({args[1], "--help"}, out, err);
     if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {

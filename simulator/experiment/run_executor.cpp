@@ -1,6 +1,9 @@
 #include "run_executor.hpp"
 
+#include <chrono>
+
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "frameworks/sglang/sglang_step_cost.hpp"
 #include "frameworks/vllm/vllm_step_cost.hpp"
@@ -8,6 +11,14 @@
 #include "simulator/util/error.hpp"
 
 namespace llmpo {
+
+namespace {
+
+double milliseconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
 
 bool looks_up_prefixes(const FrameworkSettings& settings) {
   return std::visit(
@@ -29,8 +40,11 @@ const Workload& RunExecutor::workload(int64_t index) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto& slot = workloads_[index];
   if (!slot) {
+    const auto start = std::chrono::steady_clock::now();
     const WorkloadPlan& w = plan_.workloads[static_cast<std::size_t>(index)];
     slot = std::make_shared<const Workload>(generate_workload(w.spec, w.seed, w.clip_max_model_len));
+    spdlog::debug("workload {}: {} requests generated in {:.1f} ms ({})", index, slot->requests.size(),
+                  milliseconds_since(start), slot->summary);
   }
   return *slot;
 }
@@ -127,7 +141,12 @@ std::vector<Replica> RunExecutor::build_pool(const RunSpec& run, const Simulatio
 
 RunOutcome RunExecutor::execute(const RunSpec& run, RunControl* control) {
   const PointPlan& point = plan_.points[static_cast<std::size_t>(run.point_index)];
-  return execute_with(run, workload(run.workload_index), point.simulation.metrics, control);
+  const Workload& requests = workload(run.workload_index);
+  const auto start = std::chrono::steady_clock::now();
+  RunOutcome outcome = execute_with(run, requests, point.simulation.metrics, control);
+  spdlog::debug("run {} ({}): {} requests, {} engine steps, {} events simulated in {:.1f} ms", run.index, run.name,
+                outcome.result.requests.size(), outcome.result.steps, outcome.result.events, milliseconds_since(start));
+  return outcome;
 }
 
 RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& requests, const MetricsOptions& metrics,

@@ -4,6 +4,7 @@
 // Sweeps run on several threads and may ask for an entry at the same moment: each entry is
 // parsed once (std::call_once; the other threads wait for it), and a parse that throws leaves
 // the entry unparsed, so the next use throws the same error again.
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "debug_log.hpp"
 #include "ordered_parallel_map.hpp"
 #include "text_file.hpp"
 
@@ -103,7 +105,18 @@ IndexedFiles<Spec, Names> index_library_files(const std::vector<std::string>& fi
     }
     index(out.names[i], i);
   }
+  if (debug_logging() && !files.empty()) {
+    const auto parsed = std::count_if(out.parsed.begin(), out.parsed.end(), [](const auto& p) { return p.has_value(); });
+    debug_log("library: " + files.front().substr(0, files.front().rfind('/')) + ": " + std::to_string(files.size()) +
+              " files indexed by their names (" + std::to_string(parsed) +
+              " parsed to find them); the rest are parsed when first used");
+  }
   return out;
+}
+
+// A library entry parsed on its first use: said at debug level (`llmperforacle --verbose`).
+inline void note_parsed_entry(const std::string& file) {
+  if (debug_logging()) debug_log("library: parsed " + file);
 }
 
 }  // namespace llmpo

@@ -57,7 +57,11 @@ expect_has() {
 
 expect 'llmperforacle ru' 'run'
 expect 'llmperforacle co' 'compare completion'
-expect 'llmperforacle --ver' '--version'
+expect 'llmperforacle --ver' '--verbose --version'
+# Global options before the command: the command and its options complete after them.
+expect 'llmperforacle --verbose ru' 'run'
+expect 'llmperforacle --quiet run experiment.yaml --res' '--restart --resume'
+expect 'llmperforacle -v --quiet help me' 'memory merge'
 expect 'llmperforacle help me' 'memory merge'
 expect 'llmperforacle bench --che' '--check-oom'
 expect 'llmperforacle bench --model Llama3-8B --concurrency 1 2 --che' '--check-oom'
