@@ -52,17 +52,25 @@ std::vector<std::string> mpi_plugin_candidates(const std::string& executable) {
           (bin_dir.parent_path() / LLMPO_MPI_PLUGIN_INSTALL_DIR / LLMPO_MPI_PLUGIN_FILE).string()};
 }
 
-std::unique_ptr<MpiBackend> load_mpi_backend() {
+std::optional<std::string> find_mpi_plugin() {
   // From /proc/self/exe, not the working directory or argv[0]: mpirun starts ranks anywhere.
-  const std::vector<std::string> candidates = mpi_plugin_candidates(current_executable());
-  const auto found = std::find_if(candidates.begin(), candidates.end(), [](const std::string& path) {
+  for (const std::string& path : mpi_plugin_candidates(current_executable())) {
     std::error_code error;
-    return fs::exists(path, error);
-  });
-  if (found == candidates.end())
-    throw plugin_error(fmt::format("the MPI plugin {} is missing (looked for {}); install it with this binary, "
-                                   "or rebuild llmperforacle with OpenMPI installed",
-                                   LLMPO_MPI_PLUGIN_FILE, join(candidates, " and ")));
+    if (fs::exists(path, error)) return path;
+  }
+  return std::nullopt;
+}
+
+std::string missing_mpi_plugin_message() {
+  return fmt::format("the MPI plugin {} is missing (looked for {})", LLMPO_MPI_PLUGIN_FILE,
+                     join(mpi_plugin_candidates(current_executable()), " and "));
+}
+
+std::unique_ptr<MpiBackend> load_mpi_backend() {
+  const std::optional<std::string> found = find_mpi_plugin();
+  if (!found)
+    throw plugin_error(missing_mpi_plugin_message() +
+                       "; install it with this binary, or rebuild llmperforacle with OpenMPI installed");
   const std::string& path = *found;
   // RTLD_NOW: a plugin that lacks a symbol fails here, with dlerror() naming it, not in mid-run.
   // RTLD_LOCAL: nothing else binds to the plugin's symbols (it makes libmpi global itself, as

@@ -39,6 +39,14 @@ bool MpiSession::available() {
 #endif
 }
 
+std::string MpiSession::version_note() {
+#ifdef LLMPO_WITH_MPI
+  return find_mpi_plugin() ? "with MPI" : "with MPI, but " + missing_mpi_plugin_message();
+#else
+  return "without MPI";
+#endif
+}
+
 MpiSession::MpiSession() {
   if (session_backend != nullptr) throw InternalError("mpi: a second MPI session in one process");
 #ifdef LLMPO_WITH_MPI

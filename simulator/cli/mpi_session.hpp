@@ -20,6 +20,9 @@ class MpiSession {
   static bool launched();
   // Whether this binary was built with MPI (Debian's OpenMPI, found by CMake): its plugin was built.
   static bool available();
+  // What `version` says about MPI: "with MPI", "without MPI", or, when the plugin this build made
+  // is not where the binary looks for it, "with MPI, but the MPI plugin ... is missing (...)".
+  static std::string version_note();
 
   // Loads the MPI plugin and calls MPI_Init_thread: rank 0 receives the other ranks' runs on a
   // thread of its own while it simulates, so the MPI library must allow calls from several threads.

@@ -33,7 +33,7 @@ int command_version(const Args& args, std::ostream& out) {
     out << p.help_text();
     return kExitOk;
   }
-  out << "llmperforacle " << LLMPO_VERSION << (MpiSession::available() ? " (with MPI)" : " (without MPI)") << "\n";
+  out << "llmperforacle " << LLMPO_VERSION << " (" << MpiSession::version_note() << ")\n";
   return kExitOk;
 }
 

@@ -51,6 +51,11 @@ TEST_CASE("mpi plugin errors: missing, the error names every path looked at") {
   CHECK_THAT(result.output, Contains("error: mpirun: the MPI plugin llmperforacle-mpi.so is missing"));
   for (const auto& path : candidates) CHECK_THAT(result.output, Contains(path));
   CHECK_FALSE(fs::exists(dir + "/out"));
+  // `version` says so too, rather than promising MPI the binary cannot load.
+  const CommandResult version = run_command(binary + " version");
+  CHECK(version.exit_code == 0);
+  CHECK_THAT(version.output, Contains("(with MPI, but the MPI plugin llmperforacle-mpi.so is missing (looked for " +
+                                      candidates[0] + " and " + candidates[1] + "))"));
 }
 
 TEST_CASE("mpi plugin errors: not a shared object, the error gives the path and the dynamic loader's reason") {
