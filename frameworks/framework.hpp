@@ -99,14 +99,11 @@ struct DecodeRun {
   StepShape first_shape;            // the next step's shape
   int64_t blocks_after_first = 0;   // KV blocks in use once the next step is allocated
   // The blocks each later step allocates repeat with a period (a paged cache: the block size;
-  // token slots: 1): allocating step s (2 <= s <= max_steps) adds new_blocks_at(s) =
-  // block_pattern[(s - 2) % period]. A few numbers, however long the run: a run is cut short
-  // by the next event far more often than it reaches max_steps.
+  // token slots: 1): allocating step s (2 <= s <= max_steps) adds block_pattern[(s - 2) % period].
+  // A few numbers, however long the run: a run is cut short by the next event far more often
+  // than it reaches max_steps.
   std::vector<int64_t> block_pattern;
   int64_t total_blocks = 0;
-  int64_t new_blocks_at(int64_t step) const {
-    return block_pattern[static_cast<std::size_t>((step - 2) % static_cast<int64_t>(block_pattern.size()))];
-  }
 };
 
 // Prefill/decode disaggregation (simulator/core/pd_handoff.hpp): the role a replica plays.

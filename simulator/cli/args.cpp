@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "cli_docs.hpp"
 #include "simulator/util/error.hpp"
 #include "simulator/util/text.hpp"
 
@@ -171,7 +172,7 @@ bool ArgParser::parse(const std::vector<std::string>& args) {
       std::string message = "unknown option '--" + name + "'";
       const std::string hint = did_you_mean("--" + name, names);
       message += hint.empty() ? " (valid: " + join(names) + ")" : "; " + hint;
-      if (name == "verbose" || name == "quiet") {
+      if (is_global_logging_option("--" + name)) {
         // The global logging options (run_cli.cpp) come before the command.
         const auto space = command_.find(' ');
         message += "; --" + name + " for diagnostics goes before the command: `" + command_.substr(0, space) + " --" +

@@ -46,6 +46,7 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   // planned at its end too: that one is a decode of the same batch, and may join the run.
   int64_t straddled_steps = 0;
   const int64_t most_straddled = replicas_[k].async_scheduling ? 2 : 1;
+  std::size_t phase = 0;  // block_pattern's entry for the step after the one being added
   while (static_cast<int64_t>(ends.size()) < run.max_steps) {
     const SimTime duration = replicas_[k].cost->step_time_ns(shape);
     const auto done = static_cast<int64_t>(ends.size()) + 1;
@@ -59,7 +60,10 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
       ++straddled_steps;
     }
     t += duration;
-    if (done < run.max_steps) blocks += run.new_blocks_at(done + 1);
+    if (done < run.max_steps) {
+      blocks += run.block_pattern[phase];
+      if (++phase == run.block_pattern.size()) phase = 0;  // stepped, not divided: this loop is per step
+    }
     ends.push_back({t, duration, blocks});
     if (blocks > run.total_blocks) break;  // step done + 1 must be planned the ordinary way
     shape.decode.kv_tokens += batch;
