@@ -61,11 +61,17 @@ build() {
 }
 
 # The hardening builds live in their own folders with fixed settings, so they never disturb the
-# Release build above: configure_in DIR CMAKE_ARGS... configures a folder once.
+# Release build above: configure_in DIR COMPILER CMAKE_ARGS... configures a folder once. A folder
+# configured with another compiler (the sanitizer build used g++ before) is started afresh: CMake
+# cannot switch compilers in place.
 configure_in() {
-  local dir=$1
-  shift
-  [ -f "$dir/build.ninja" ] || cmake -S . -B "$dir" -G Ninja "$@"
+  local dir=$1 compiler=$2
+  shift 2
+  if [ -f "$dir/CMakeCache.txt" ] && ! grep -qs "^CMAKE_CXX_COMPILER:[A-Z]*=\(.*/\)\?$compiler\$" "$dir/CMakeCache.txt"; then
+    echo "$dir was configured with another compiler: configuring it afresh with $compiler"
+    rm -rf "$dir"
+  fi
+  [ -f "$dir/build.ninja" ] || cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$compiler" "$@"
 }
 # Debug: all checks; -O1: fast; -g1: line tables, enough for stacks, 25% faster build.
 HARDENED_FLAGS=(-DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-g1 -O1" -DLLMPO_LTO=OFF)
@@ -95,7 +101,10 @@ case "${1:-}" in
   sanitize)
     install_missing "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}" "${HARDENING_PACKAGES[@]}"
     report_libraries  # the report tests inline them
-    configure_in build-asan -DCMAKE_CXX_COMPILER=g++ -DLLMPO_SANITIZE=ON "${HARDENED_FLAGS[@]}"
+    # clang, like the fuzz build: its instrumented objects are a third smaller than g++'s, built a
+    # third faster, and a test process starts in half the time (g++'s UBSan data needs ~4 million
+    # relocations at every start of the test binary).
+    configure_in build-asan clang++ -DLLMPO_SANITIZE=ON "${HARDENED_FLAGS[@]}"
     cmake --build build-asan --parallel "$(nproc)"
     sanitizer_options
     ctest --test-dir build-asan --output-on-failure --parallel "$(nproc)"
@@ -103,7 +112,7 @@ case "${1:-}" in
   fuzz)
     install_missing "${RUN_PACKAGES[@]}" "${HARDENING_PACKAGES[@]}"
     # Only the fuzz targets and the libraries they link: the tests are not needed here.
-    configure_in build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DLLMPO_FUZZ=ON -DLLMPO_BUILD_TESTS=OFF \
+    configure_in build-fuzz clang++ -DLLMPO_FUZZ=ON -DLLMPO_BUILD_TESTS=OFF \
       "${HARDENED_FLAGS[@]}"
     cmake --build build-fuzz --parallel "$(nproc)" --target llmpo_fuzz
     sanitizer_options

@@ -80,7 +80,9 @@ TEST_CASE("model names: every AI-Flux family:size of a published model resolves 
 TEST_CASE("model names: an AI-Flux name of an unpublished model names the nearest published one") {
   for (const auto& [name, nearest] : kNearest) {
     INFO(name);
-    const std::string what = error_of([&] { resolve_model(name, library()); });
+    // A plain reference for the lambda: clang before 16 cannot capture a structured binding.
+    const std::string& model = name;
+    const std::string what = error_of([&] { resolve_model(model, library()); });
     CHECK_THAT(what, Contains("'" + name + "' names no published model"));
     CHECK_THAT(what, Contains("nearest published model in the library: " + nearest + " (write that name instead)"));
     CHECK_NOTHROW(library().find(nearest));  // the advice resolves
