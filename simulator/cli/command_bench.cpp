@@ -260,7 +260,8 @@ int command_bench(const Args& args, std::ostream& out) {
                         m.completed, requests, m.e2el_ms.mean / 1000, m.output_throughput, r.peak_gib, r.peak_blocks,
                         r.kv_gib);
     if (verbose) print_level_details(outcome, note);
-    auto result = vllm_result_json(plan, outcome, executor.workload(outcome.run->workload_index), false, vllm_date);
+    auto result = vllm_result_json(plan, outcome, executor.workload(outcome.run->workload_index), VllmLists::none,
+                                   vllm_date);
     if (uncapped) result["max_concurrency"] = nullptr;
     note << serving_benchmark_block(result, {kBenchPercentile});
     return r;

@@ -137,7 +137,10 @@ int run_job(const ArgParser& p, const Args& args, std::ostream& out, const MpiSe
           workload_summaries[static_cast<std::size_t>(outcome.run->workload_index)] = workload.summary;
           const auto run_index = static_cast<std::size_t>(outcome.run->index);
           if (vllm_json || !quiet) {
-            const auto result = vllm_result_json(plan, outcome, workload, vllm_detailed, vllm_date);
+            const VllmLists lists = !vllm_json ? VllmLists::none
+                                    : vllm_detailed ? VllmLists::detailed
+                                                    : VllmLists::standard;
+            const auto result = vllm_result_json(plan, outcome, workload, lists, vllm_date);
             if (vllm_json) vllm_names[run_index] = write_vllm_result(out_dir, result);
             vllm_blocks[run_index] = serving_benchmark_block(
                 result, plan.points[static_cast<std::size_t>(outcome.run->point_index)].simulation.metrics.percentiles);

@@ -161,8 +161,76 @@ std::string vllm_label(const ExperimentPlan& plan, const RunSpec& run) {
   return plan.points.size() > 1 ? fmt::format("{}-point{}", run.name, run.point_index) : run.name;
 }
 
+namespace {
+
+// The per-request lists, in vLLM's key order (see the header).
+void add_request_lists(nlohmann::ordered_json& j, const RunOutcome& outcome, const Workload& workload, bool detailed) {
+  // Per request, over every request that was sent (vLLM: every output, failed ones with their
+  // defaults: latency 0, no tokens).
+  std::vector<std::vector<double>> itls(detailed ? outcome.result.requests.size() : 0);
+  if (detailed)
+    for (const auto& sample : outcome.result.itl)
+      itls[static_cast<std::size_t>(sample.request)].push_back(seconds(sample.gap_ns));
+  auto input_lens = nlohmann::ordered_json::array(), output_lens = nlohmann::ordered_json::array(),
+       ttfts = nlohmann::ordered_json::array(), itl_lists = nlohmann::ordered_json::array(),
+       latencies = nlohmann::ordered_json::array(), start_times = nlohmann::ordered_json::array(),
+       queue_times = nlohmann::ordered_json::array(), texts = nlohmann::ordered_json::array(),
+       errors = nlohmann::ordered_json::array();
+  for (const auto& r : outcome.result.requests) {
+    if (r.outcome == RequestOutcome::pending) continue;  // closed loop: never sent
+    const bool done = r.outcome == RequestOutcome::completed;
+    latencies.push_back(done ? seconds(r.completion_ns - r.request.arrival_ns) : 0.0);
+    // queue_times: vLLM's client_queue_time, the wait between a request's turn in the traffic
+    // and its send, for a --max-concurrency slot. A closed loop is `--request-rate inf`: every
+    // request is due at 0 and waits until a client (a slot) is free, i.e. until it is sent.
+    // Open-loop traffic has no client-side cap here: sent when due.
+    queue_times.push_back(workload.closed_loop ? seconds(r.request.arrival_ns) : 0.0);
+    if (!detailed) continue;
+    input_lens.push_back(r.request.prompt_tokens);
+    output_lens.push_back(done ? r.generated_tokens : 0);
+    ttfts.push_back(done ? seconds(r.first_token_ns - r.request.arrival_ns) : 0.0);
+    itl_lists.push_back(done ? itls[static_cast<std::size_t>(r.request.id)] : std::vector<double>{});
+    start_times.push_back(seconds(r.request.arrival_ns));
+    texts.push_back("");
+    errors.push_back(done ? std::string() : std::string("rejected: ") + to_string(r.reject_reason));
+  }
+  if (detailed) {
+    j["input_lens"] = std::move(input_lens);
+    j["output_lens"] = std::move(output_lens);
+    j["ttfts"] = std::move(ttfts);
+    j["itls"] = std::move(itl_lists);
+  }
+  j["latencies"] = std::move(latencies);
+  if (detailed) j["start_times"] = std::move(start_times);
+  j["queue_times"] = std::move(queue_times);
+  if (detailed) {
+    j["generated_texts"] = std::move(texts);
+    j["errors"] = std::move(errors);
+  }
+}
+
+// The keys after the lists: peaks, rtfx and the statistics of each metric.
+void add_statistics(nlohmann::ordered_json& j, const PointPlan& point, const RunMetrics& m) {
+  j["max_output_tokens_per_s"] = m.max_output_tokens_per_s;
+  j["max_concurrent_requests"] = m.max_concurrent_requests;
+  // Inverse real-time factor: seconds of input audio per second of benchmark, for speech
+  // models; text prompts have no audio, and vLLM writes 0.0 for them.
+  j["rtfx"] = 0.0;
+  const std::vector<double>& percentiles = point.simulation.metrics.percentiles;
+  for (const char* metric : kStatMetrics) {
+    const Stat& s = stat_of(m, metric);
+    j[fmt::format("mean_{}_ms", metric)] = s.mean;
+    j[fmt::format("median_{}_ms", metric)] = s.median;
+    j[fmt::format("std_{}_ms", metric)] = s.std;
+    for (std::size_t i = 0; i < percentiles.size(); ++i)
+      j[fmt::format("p{}_{}_ms", vllm_percentile_word(percentiles[i]), metric)] = s.percentiles.at(i);
+  }
+}
+
+}  // namespace
+
 nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
-                                        bool detailed, const std::string& date) {
+                                        VllmLists lists, const std::string& date) {
   const RunSpec& run = *outcome.run;
   const RunMetrics& m = outcome.metrics;
   const PointPlan& point = plan.points[static_cast<std::size_t>(run.point_index)];
@@ -196,62 +264,8 @@ nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOut
   j["output_throughput"] = m.output_throughput;
   j["total_token_throughput"] = m.total_token_throughput;
 
-  // Per request, over every request that was sent (vLLM: every output, failed ones with their
-  // defaults: latency 0, no tokens).
-  std::vector<std::vector<double>> itls(detailed ? outcome.result.requests.size() : 0);
-  if (detailed)
-    for (const auto& sample : outcome.result.itl)
-      itls[static_cast<std::size_t>(sample.request)].push_back(seconds(sample.gap_ns));
-  auto input_lens = nlohmann::ordered_json::array(), output_lens = nlohmann::ordered_json::array(),
-       ttfts = nlohmann::ordered_json::array(), itl_lists = nlohmann::ordered_json::array(),
-       latencies = nlohmann::ordered_json::array(), start_times = nlohmann::ordered_json::array(),
-       queue_times = nlohmann::ordered_json::array(), texts = nlohmann::ordered_json::array(),
-       errors = nlohmann::ordered_json::array();
-  for (const auto& r : outcome.result.requests) {
-    if (r.outcome == RequestOutcome::pending) continue;  // closed loop: never sent
-    const bool done = r.outcome == RequestOutcome::completed;
-    latencies.push_back(done ? seconds(r.completion_ns - r.request.arrival_ns) : 0.0);
-    // queue_times: vLLM's client_queue_time, the wait between a request's turn in the traffic
-    // and its send, for a --max-concurrency slot. A closed loop is `--request-rate inf`: every
-    // request is due at 0 and waits until a client (a slot) is free, i.e. until it is sent.
-    // Open-loop traffic has no client-side cap here: sent when due.
-    queue_times.push_back(workload.closed_loop ? seconds(r.request.arrival_ns) : 0.0);
-    if (!detailed) continue;
-    input_lens.push_back(r.request.prompt_tokens);
-    output_lens.push_back(done ? r.generated_tokens : 0);
-    ttfts.push_back(done ? seconds(r.first_token_ns - r.request.arrival_ns) : 0.0);
-    itl_lists.push_back(done ? itls[static_cast<std::size_t>(r.request.id)] : std::vector<double>{});
-    start_times.push_back(seconds(r.request.arrival_ns));
-    texts.push_back("");
-    errors.push_back(done ? std::string() : std::string("rejected: ") + to_string(r.reject_reason));
-  }
-  if (detailed) {
-    j["input_lens"] = input_lens;
-    j["output_lens"] = output_lens;
-    j["ttfts"] = ttfts;
-    j["itls"] = itl_lists;
-  }
-  j["latencies"] = latencies;
-  if (detailed) j["start_times"] = start_times;
-  j["queue_times"] = queue_times;
-  if (detailed) {
-    j["generated_texts"] = texts;
-    j["errors"] = errors;
-  }
-  j["max_output_tokens_per_s"] = m.max_output_tokens_per_s;
-  j["max_concurrent_requests"] = m.max_concurrent_requests;
-  // Inverse real-time factor: seconds of input audio per second of benchmark, for speech
-  // models; text prompts have no audio, and vLLM writes 0.0 for them.
-  j["rtfx"] = 0.0;
-  const std::vector<double>& percentiles = point.simulation.metrics.percentiles;
-  for (const char* metric : kStatMetrics) {
-    const Stat& s = stat_of(m, metric);
-    j[fmt::format("mean_{}_ms", metric)] = s.mean;
-    j[fmt::format("median_{}_ms", metric)] = s.median;
-    j[fmt::format("std_{}_ms", metric)] = s.std;
-    for (std::size_t i = 0; i < percentiles.size(); ++i)
-      j[fmt::format("p{}_{}_ms", vllm_percentile_word(percentiles[i]), metric)] = s.percentiles.at(i);
-  }
+  if (lists != VllmLists::none) add_request_lists(j, outcome, workload, lists == VllmLists::detailed);
+  add_statistics(j, point, m);
   return j;
 }
 

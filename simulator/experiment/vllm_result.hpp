@@ -60,8 +60,12 @@ std::string vllm_label(const ExperimentPlan& plan, const RunSpec& run);
 // One run as vLLM's result JSON. Aggregates are the run's RunMetrics (the measured requests,
 // as in summary.csv); the per-request lists cover every request that was sent, in id order (itls
 // only hold the gaps the run recorded: see RunExecutor::record_itl_samples).
+// Which per-request lists a result holds: none (the figures only, for the printed block: a
+// million-request run would otherwise build and drop two million-element arrays), vLLM's default
+// ones (latencies, queue_times), or --save-detailed's.
+enum class VllmLists { none, standard, detailed };
 nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOutcome& outcome, const Workload& workload,
-                                        bool detailed, const std::string& date);
+                                        VllmLists lists, const std::string& date);
 // "vllm/<vLLM's file name>": where a result goes, relative to OUT.
 std::string vllm_result_name(const nlohmann::ordered_json& result);
 // Writes OUT/vllm/<vLLM's file name> atomically; returns its name relative to OUT.
