@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace llmpo {
 
@@ -9,10 +10,36 @@ namespace {
 const double kGamma = (1 + LatencySketch::kRelativeError) / (1 - LatencySketch::kRelativeError);
 const double kLogGamma = std::log(kGamma);
 constexpr double kSmallest = 1.0;  // nanoseconds: shorter values share the lowest bucket
+constexpr int64_t kWidestCachedNs = 1'000'000'000'000;  // see look_up
 }  // namespace
 
-int32_t LatencySketch::bucket_of(double value) const {
-  return static_cast<int32_t>(std::ceil(std::log(std::max(value, kSmallest)) / kLogGamma));
+int32_t LatencySketch::bucket_of(int64_t value_ns) {
+  return static_cast<int32_t>(std::ceil(std::log(std::max(static_cast<double>(value_ns), kSmallest)) / kLogGamma));
+}
+
+void LatencySketch::look_up(int64_t value_ns) {
+  last_index_ = bucket_of(value_ns);
+  first_ns_ = last_ns_ = value_ns;
+  if (value_ns <= 1) {  // the lowest bucket: every value up to 1 ns
+    first_ns_ = std::numeric_limits<int64_t>::min();
+    return;
+  }
+  // Beyond this the argument below would not hold; such gaps (over 17 minutes) are rare.
+  if (value_ns > kWidestCachedNs) return;
+  // The whole numbers next to the bucket's edges gamma^(index-1) and gamma^index (exp is off by
+  // an ulp or so), moved onto the first and last that bucket_of itself puts in the bucket. Every
+  // value between them is in it too: for v < 10^12, log(v) / log(gamma) of a whole number v
+  // inside the bucket lies at least 1 / (v log gamma) > 1e-10 from the edges, far beyond its
+  // rounding error (under 1e-12), so the range counts each value where bucket_of would.
+  const int32_t index = last_index_;
+  int64_t first = std::clamp(static_cast<int64_t>(std::floor(std::exp((index - 1) * kLogGamma))), int64_t{2}, value_ns);
+  while (first < value_ns && bucket_of(first) != index) ++first;
+  while (first > 2 && bucket_of(first - 1) == index) --first;
+  int64_t last = std::clamp(static_cast<int64_t>(std::ceil(std::exp(index * kLogGamma))), value_ns, 2 * kWidestCachedNs);
+  while (last > value_ns && bucket_of(last) != index) --last;
+  while (bucket_of(last + 1) == index) ++last;
+  first_ns_ = first;
+  last_ns_ = last;
 }
 
 double LatencySketch::bucket_value(int32_t index) const {
@@ -21,10 +48,7 @@ double LatencySketch::bucket_value(int32_t index) const {
 
 void LatencySketch::add(int64_t value_ns, int64_t count) {
   if (count <= 0) return;
-  if (value_ns != last_value_ns_) {
-    last_value_ns_ = value_ns;
-    last_index_ = bucket_of(static_cast<double>(value_ns));
-  }
+  if (value_ns < first_ns_ || value_ns > last_ns_) look_up(value_ns);
   const int32_t index = last_index_;
   if (counts_.empty()) {
     offset_ = index;

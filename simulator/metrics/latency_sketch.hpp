@@ -28,12 +28,16 @@ class LatencySketch {
   double percentile_ms(double p) const;
 
  private:
-  int32_t bucket_of(double value) const;
+  static int32_t bucket_of(int64_t value_ns);
   double bucket_value(int32_t index) const;
+  // Finds value_ns's bucket and the whole numbers it holds, for the next adds.
+  void look_up(int64_t value_ns);
 
   std::vector<int64_t> counts_;  // counts_[i] is bucket offset_ + i
-  // Gaps repeat (a batch's requests share their step times): remember the last lookup.
-  int64_t last_value_ns_ = -1;
+  // Gaps repeat or drift slowly (a batch's requests share their step times, and a decode run's
+  // steps grow by a few nanoseconds each): the last bucket looked up and the whole numbers of
+  // nanoseconds it holds, [first_ns_, last_ns_], so that most adds take no logarithm.
+  int64_t first_ns_ = 1, last_ns_ = 0;  // empty until the first add
   int32_t last_index_ = 0;
   int32_t offset_ = 0;
   int64_t count_ = 0;

@@ -137,6 +137,34 @@ TEST_CASE("latency sketch: percentiles are within 0.5% of the exact sample, coun
   CHECK(sketch.std_ms() == Approx(s.std).epsilon(1e-9));
 }
 
+TEST_CASE("latency sketch: values added in order land in the buckets of values looked up one by one") {
+  // The sketch remembers the whole numbers its last bucket holds; values at and next to every
+  // bucket edge from 2 ns to beyond 10^12 ns, added in rising order (mostly through that memory),
+  // must fill the same buckets as the same values each added after a 0 (so each is looked up).
+  const double gamma = (1 + LatencySketch::kRelativeError) / (1 - LatencySketch::kRelativeError);
+  std::vector<int64_t> values;
+  for (int index = 70; index <= 2900; index += 3) {
+    const auto edge = static_cast<int64_t>(std::pow(gamma, index));
+    for (int64_t v = edge - 2; v <= edge + 2; ++v) values.push_back(v);
+  }
+  LatencySketch in_order, one_by_one;
+  for (const int64_t v : values) {
+    in_order.add(v);
+    one_by_one.add(v);
+    one_by_one.add(0);
+  }
+  in_order.add(0, static_cast<int64_t>(values.size()));
+  REQUIRE(in_order.count() == one_by_one.count());
+  // The value at each rank (numpy's 'lower' rank of p, p halfway between ranks) is the same.
+  const auto n = static_cast<double>(in_order.count() - 1);
+  int mismatches = 0;
+  for (int64_t rank = 0; rank < in_order.count() - 1; ++rank) {
+    const double p = 100.0 * (static_cast<double>(rank) + 0.5) / n;
+    if (in_order.percentile_ms(p) != one_by_one.percentile_ms(p)) ++mismatches;
+  }
+  CHECK(mismatches == 0);
+}
+
 TEST_CASE("metrics: a rejected request counts against SLO attainment") {
   RunResult run;
   run.requests = {completed(0, 0, 100 * kMs, 400 * kMs, 4)};
