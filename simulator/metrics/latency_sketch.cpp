@@ -17,6 +17,18 @@ int32_t LatencySketch::bucket_of(int64_t value_ns) {
   return static_cast<int32_t>(std::ceil(std::log(std::max(static_cast<double>(value_ns), kSmallest)) / kLogGamma));
 }
 
+int64_t LatencySketch::first_whole_in(int32_t index) {
+  if (first_whole_ns_.empty()) first_whole_ns_.assign(static_cast<std::size_t>(bucket_of(kWidestCachedNs)) + 2, 0);
+  int64_t& first = first_whole_ns_.at(static_cast<std::size_t>(index));
+  if (first != 0) return first;
+  // Next to the bucket's lower edge gamma^(index-1) (exp is off by an ulp or so), then moved onto
+  // the first whole number that bucket_of itself puts at or above `index`.
+  first = std::max<int64_t>(2, static_cast<int64_t>(std::floor(std::exp((index - 1) * kLogGamma))));
+  while (bucket_of(first) < index) ++first;
+  while (first > 2 && bucket_of(first - 1) >= index) --first;
+  return first;
+}
+
 void LatencySketch::look_up(int64_t value_ns) {
   last_index_ = bucket_of(value_ns);
   first_ns_ = last_ns_ = value_ns;
@@ -26,18 +38,13 @@ void LatencySketch::look_up(int64_t value_ns) {
   }
   // Beyond this the argument below would not hold; such gaps (over 17 minutes) are rare.
   if (value_ns > kWidestCachedNs) return;
-  // The whole numbers next to the bucket's edges gamma^(index-1) and gamma^index (exp is off by
-  // an ulp or so), moved onto the first and last that bucket_of itself puts in the bucket. Every
-  // value between them is in it too: for v < 10^12, log(v) / log(gamma) of a whole number v
-  // inside the bucket lies at least 1 / (v log gamma) > 1e-10 from the edges, far beyond its
-  // rounding error (under 1e-12), so the range counts each value where bucket_of would.
-  const int32_t index = last_index_;
-  int64_t first = std::clamp(static_cast<int64_t>(std::floor(std::exp((index - 1) * kLogGamma))), int64_t{2}, value_ns);
-  while (first < value_ns && bucket_of(first) != index) ++first;
-  while (first > 2 && bucket_of(first - 1) == index) --first;
-  int64_t last = std::clamp(static_cast<int64_t>(std::ceil(std::exp(index * kLogGamma))), value_ns, 2 * kWidestCachedNs);
-  while (last > value_ns && bucket_of(last) != index) --last;
-  while (bucket_of(last + 1) == index) ++last;
+  // Every whole number between the bucket's first and last is in it too: for v < 10^12,
+  // log(v) / log(gamma) of a whole number v inside the bucket lies at least
+  // 1 / (v log gamma) > 1e-10 from the edges, far beyond its rounding error (under 1e-12), so the
+  // range counts each value where bucket_of would.
+  const int64_t first = first_whole_in(last_index_);
+  const int64_t last = first_whole_in(last_index_ + 1) - 1;
+  if (first > value_ns || last < value_ns) return;  // cannot happen (see above); the value alone is still exact
   first_ns_ = first;
   last_ns_ = last;
 }

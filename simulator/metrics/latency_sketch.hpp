@@ -30,8 +30,11 @@ class LatencySketch {
  private:
   static int32_t bucket_of(int64_t value_ns);
   double bucket_value(int32_t index) const;
-  // Finds value_ns's bucket and the whole numbers it holds, for the next adds.
+  // Finds value_ns's bucket (one logarithm) and the whole numbers it holds, for the next adds.
   void look_up(int64_t value_ns);
+  // The smallest whole number of nanoseconds bucket_of puts in bucket `index` or above, found
+  // once per bucket (1 <= index <= the bucket of kWidestCachedNs + 1).
+  int64_t first_whole_in(int32_t index);
 
   std::vector<int64_t> counts_;  // counts_[i] is bucket offset_ + i
   // Gaps repeat or drift slowly (a batch's requests share their step times, and a decode run's
@@ -39,6 +42,7 @@ class LatencySketch {
   // nanoseconds it holds, [first_ns_, last_ns_], so that most adds take no logarithm.
   int64_t first_ns_ = 1, last_ns_ = 0;  // empty until the first add
   int32_t last_index_ = 0;
+  std::vector<int64_t> first_whole_ns_;  // first_whole_in's answers by index; 0: not yet found
   int32_t offset_ = 0;
   int64_t count_ = 0;
   Int128 sum_ns_ = 0, sum_squares_ns2_ = 0;
