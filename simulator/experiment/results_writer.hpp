@@ -94,6 +94,7 @@ class ResultsWriter {
     bool present = false;
     CsvRow summary;
     std::vector<std::string> table_cells;
+    nlohmann::json files;  // its rows files' sizes and SHA-256, by suffix (as its JSON records them)
   };
   std::string partial_dir() const;
   std::string fragment_path(int64_t run, const std::string& suffix) const;

@@ -52,6 +52,17 @@ void write_file_atomically(const std::string& path, const std::function<void(std
   }
 }
 
+bool link_file_atomically(const std::string& from, const std::string& path) {
+  const std::string temporary = path + kTemporaryMarker + std::to_string(::getpid());
+  std::remove(temporary.c_str());
+  if (::link(from.c_str(), temporary.c_str()) != 0) return false;
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw InputError({path, 0, 0}, "", "cannot move the finished output file into place");
+  }
+  return true;
+}
+
 void write_file_atomically(const std::string& path, const std::string& content) {
   write_file_atomically(path, [&](std::ostream& out) { out.write(content.data(), static_cast<std::streamsize>(content.size())); });
 }

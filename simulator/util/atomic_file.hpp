@@ -13,6 +13,12 @@ void write_file_atomically(const std::string& path, const std::string& content);
 // The same, with the content streamed by `write` (for files too large to build in memory).
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write);
 
+// Puts the finished file `from` in place at `path` as a second name of the same file (a hard link,
+// then a rename over `path`): no byte is copied. False, with nothing changed, when the file system
+// has no hard links (the caller copies instead); throws InputError naming `path` when the rename
+// fails.
+bool link_file_atomically(const std::string& from, const std::string& path);
+
 // Removes "<name>.tmp.<pid>" files that a killed process left in `directory` (not recursive).
 void remove_stale_temporaries(const std::string& directory);
 

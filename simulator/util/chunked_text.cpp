@@ -1,5 +1,6 @@
 #include "chunked_text.hpp"
 
+#include <algorithm>
 
 #include "error.hpp"
 #include "text_file.hpp"
@@ -23,8 +24,19 @@ void DigestedOutput::write(std::string_view chunk) {
   size_ += chunk.size();
 }
 
-bool DigestedOutput::copy_file(const std::string& path) {
-  return for_each_file_chunk(path, [this](std::string_view chunk) { write(chunk); });
+bool DigestedOutput::copy_file(const std::string& path, std::string_view skipped) {
+  std::size_t matched = 0;  // of `skipped`, so far
+  const bool opened = for_each_file_chunk(path, [&](std::string_view chunk) {
+    const std::size_t n = std::min(chunk.size(), skipped.size() - matched);
+    if (chunk.substr(0, n) != skipped.substr(matched, n))
+      throw InternalError("results: " + path + " does not begin with the lines expected there");
+    matched += n;
+    chunk.remove_prefix(n);
+    if (!chunk.empty()) write(chunk);
+  });
+  if (opened && matched != skipped.size())
+    throw InternalError("results: " + path + " is shorter than the lines expected at its beginning");
+  return opened;
 }
 
 FileDigest DigestedOutput::digest() { return {size_, hash_.hex_digest()}; }

@@ -47,8 +47,9 @@ class DigestedOutput {
   explicit DigestedOutput(std::ostream& out) : out_(out) {}
   void write(std::string_view chunk);
   // Copies a file's content through, in chunks; false when it cannot be opened. Throws InputError
-  // naming `path` when reading it fails part-way.
-  bool copy_file(const std::string& path);
+  // naming `path` when reading it fails part-way. The file must begin with `skipped`, which is
+  // not copied (InternalError otherwise).
+  bool copy_file(const std::string& path, std::string_view skipped = {});
   // The size and SHA-256 of everything written; the object is spent afterwards.
   FileDigest digest();
 

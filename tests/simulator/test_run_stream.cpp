@@ -125,11 +125,11 @@ TEST_CASE("run stream: rows go in chunks of whole rows, each file ended by an em
   CHECK(messages.back().kind == RunMessageKind::json);
 
   const auto files = rows_chunks(messages);
-  REQUIRE(files.size() == 2);  // requests.csv's rows, then timeseries.csv's
-  const std::string requests = requests_rows(runs.outcomes[0], runs.workload(0));
+  REQUIRE(files.size() == 2);  // requests.csv's header and rows, then timeseries.csv's
+  const std::string requests = kRequestsHeader + requests_rows(runs.outcomes[0], runs.workload(0));
   REQUIRE(requests.size() > 10 * kChunkBytes);
   CHECK(concatenated(files[0]) == requests);
-  CHECK(concatenated(files[1]) == timeseries_rows(runs.outcomes[0]));
+  CHECK(concatenated(files[1]) == kTimeseriesHeader + timeseries_rows(runs.outcomes[0]));
   for (const auto& chunks : files)
     for (std::size_t i = 0; i < chunks.size(); ++i) {
       INFO("chunk " << i << " of " << chunks.size());
@@ -139,7 +139,7 @@ TEST_CASE("run stream: rows go in chunks of whole rows, each file ended by an em
       CHECK(chunks[i].size() < kChunkBytes + 400);  // one row at most past the chunk
     }
 
-  // The JSON's sizes and SHA-256 are those of the rows as sent.
+  // The JSON's sizes and SHA-256 are those of the file as sent.
   const auto json = nlohmann::json::parse(messages.back().bytes);
   CHECK(json.at("files").at(".requests.csv").at("size") == requests.size());
   CHECK(json.at("files").at(".requests.csv").at("sha256") == sha256_hex(requests));
@@ -179,7 +179,7 @@ TEST_CASE("run stream: runs from two senders, cut anywhere on the way, give the 
   CHECK(files_of(dir + "/here") == files_of(dir + "/streamed"));
 }
 
-TEST_CASE("run stream: a run without rows is a run index, two empty messages and its JSON") {
+TEST_CASE("run stream: a run without rows sends its two files' headers alone, then its JSON") {
   TwoRuns runs;
   const std::string dir = fresh_dir("run-stream-empty");
   // No requests: no requests.csv rows and no time-series samples.
@@ -190,29 +190,26 @@ TEST_CASE("run stream: a run without rows is a run index, two empty messages and
   ResultsWriter::send_run(runs.plan, empty, none, true, to_leader);
   to_leader.send(RunMessageKind::done, {});
   const auto& messages = channel.sent_by(3);
-  REQUIRE(messages.size() == 5);
+  REQUIRE(messages.size() == 7);
   CHECK(messages[0].kind == RunMessageKind::run);
   CHECK(messages[0].bytes == "1");
-  for (const std::size_t i : {1, 2}) {
-    CHECK(messages[i].kind == RunMessageKind::rows);
-    CHECK(messages[i].bytes.empty());
-  }
-  CHECK(messages[3].kind == RunMessageKind::json);
-  CHECK(messages[4].kind == RunMessageKind::done);
+  for (const std::size_t i : {1, 2, 3, 4}) CHECK(messages[i].kind == RunMessageKind::rows);
+  CHECK(messages[1].bytes == kRequestsHeader);
+  CHECK(messages[2].bytes.empty());  // the end of requests.csv
+  CHECK(messages[3].bytes == kTimeseriesHeader);
+  CHECK(messages[4].bytes.empty());
+  CHECK(messages[5].kind == RunMessageKind::json);
+  CHECK(messages[6].kind == RunMessageKind::done);
 
   ResultsWriter leader(runs.plan, dir, true, PartialRuns::refuse);
   leader.receive_runs(channel, 1);
   CHECK(leader.finished(1));
   CHECK_FALSE(leader.finished(0));
-  for (const char* suffix : {".requests.csv", ".timeseries.csv"}) {
-    INFO(suffix);
-    CHECK(read_file(dir + "/partial/run-000001" + suffix).empty());
-  }
-  // SHA-256 of no bytes (FIPS 180-4's well-known value).
+  CHECK(read_file(dir + "/partial/run-000001.requests.csv") == kRequestsHeader);
+  CHECK(read_file(dir + "/partial/run-000001.timeseries.csv") == kTimeseriesHeader);
   const auto json = nlohmann::json::parse(read_file(dir + "/partial/run-000001.json"));
-  CHECK(json.at("files").at(".requests.csv").at("size") == 0);
-  CHECK(json.at("files").at(".requests.csv").at("sha256") ==
-        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(json.at("files").at(".requests.csv").at("size") == std::string(kRequestsHeader).size());
+  CHECK(json.at("files").at(".requests.csv").at("sha256") == sha256_hex(kRequestsHeader));
 }
 
 TEST_CASE("run stream: a run changed on the way or sent out of order is refused, nothing of it kept") {
