@@ -358,7 +358,14 @@ double CostModel::sequence_part_s(double seqs) const {
 double CostModel::step_time_s(const StepShape& shape) const { return step_time_padded_s(shape, shape.new_tokens()); }
 
 double CostModel::step_time_padded_s(const StepShape& shape, double padded_tokens) const {
-  double total = token_part_s(std::max(padded_tokens, shape.new_tokens())) + sequence_part_s(shape.num_seqs());
+  return add_context_part_s(shape, count_part_s(shape, padded_tokens));
+}
+
+double CostModel::count_part_s(const StepShape& shape, double padded_tokens) const {
+  return token_part_s(std::max(padded_tokens, shape.new_tokens())) + sequence_part_s(shape.num_seqs());
+}
+
+double CostModel::add_context_part_s(const StepShape& shape, double total) const {
   for (std::size_t k = 0; k < layer_kinds_.size(); ++k) {
     const LayerKind& kind = layer_kinds_[k];
     const AttentionLoad& prefill = kind.sliding ? shape.prefill_windowed : shape.prefill;

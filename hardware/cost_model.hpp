@@ -82,6 +82,12 @@ class CostModel {
   // step_time_s of a step whose GEMMs and element-wise kernels run `padded_tokens` rows (a CUDA
   // graph captured for that many) while attention and the LM head see the real batch.
   double step_time_padded_s(const StepShape& shape, double padded_tokens) const;
+  // step_time_padded_s in its two parts, for callers that time many steps of one token and
+  // sequence count (a decode run): what depends only on those counts, and `total` plus the
+  // attention that depends on the cached lengths, added in the same order, so that
+  // add_context_part_s(shape, count_part_s(shape, padded)) is step_time_padded_s bit for bit.
+  double count_part_s(const StepShape& shape, double padded_tokens) const;
+  double add_context_part_s(const StepShape& shape, double total) const;
   // GPU kernels one step launches (every operator of every layer, model-level ones included):
   // what launch gaps multiply when no CUDA graph replays the step.
   double kernels_per_step() const { return kernels_per_step_; }

@@ -209,6 +209,23 @@ bool PrefixBlockPool::grow_slow(RequestState& r, int64_t tokens, int64_t cache_t
   return true;
 }
 
+bool PrefixBlockPool::grow_to_computed(const std::vector<RequestState*>& requests) {
+  if (any_content()) throw InternalError("prefix block pool: grow_to_computed with content identity");
+  // Most requests need no block (a multiplication tells, as in grow): divide only for the others.
+  auto blocks_short = [this](const RequestState* r) -> int64_t {
+    if (r->computed_tokens <= static_cast<int64_t>(r->allocated_blocks) * block_size_tokens_) return 0;
+    return blocks_for_tokens(r->computed_tokens) - r->allocated_blocks;
+  };
+  int64_t needed = 0;
+  for (const RequestState* r : requests) needed += blocks_short(r);
+  if (needed > free_blocks_) return false;
+  take_from_head(needed);
+  for (RequestState* r : requests) r->allocated_blocks += static_cast<int32_t>(blocks_short(r));
+  table_blocks_ += needed;
+  blocks_moved_since_audit_ += needed;
+  return true;
+}
+
 void PrefixBlockPool::register_full_blocks(ContentBlocks& content, int64_t tokens, int64_t allocated_blocks) {
   const auto full = static_cast<std::size_t>(
       std::min<int64_t>({tokens / block_size_tokens_, static_cast<int64_t>(content.keys.size()), allocated_blocks}));

@@ -99,6 +99,13 @@ class PrefixBlockPool {
   // that are cached, capped at num_tokens - 1 tokens (one token must be computed to sample the
   // next), then extended by the host tier. A preempted request without content finds the
   // prefix of its own blocks that later allocations did not reuse. Changes nothing.
+  // grow(r, r.computed_tokens) for each of `requests` in order, in one pass: a decode run's
+  // requests all grow at once. Only when no request has content (no keys to register), where
+  // taking each request's blocks from the head in turn is taking their sum at once. False,
+  // changing nothing, when the blocks do not all fit (the caller checked that they do).
+  bool grow_to_computed(const std::vector<RequestState*>& requests);
+  bool any_content() const { return prompts_ != nullptr; }
+
   PrefixMatch match(const RequestState& r);
   // Blocks that taking `m` and then covering `tokens` tokens removes from the free pool:
   // new blocks plus hit blocks that now sit in the free queue (vLLM's

@@ -57,12 +57,26 @@ VllmStepPlan VllmStepCost::plan(const StepShape& shape) const {
   return p;
 }
 
+const VllmStepCost::CountPart& VllmStepCost::count_part(const StepShape& shape) const {
+  // Without speculation the plan depends only on the step's token count and whether it has a
+  // prefill; with it, on the query lengths too (computed afresh each time).
+  const bool remembered = config_.speculative.num_speculative_tokens == 0 && last_counts_.new_tokens == shape.new_tokens() &&
+                          last_counts_.seqs == shape.num_seqs() && last_counts_.has_prefill == (shape.prefill.seqs != 0);
+  if (remembered) return last_counts_;
+  last_counts_.new_tokens = shape.new_tokens();
+  last_counts_.seqs = shape.num_seqs();
+  last_counts_.has_prefill = shape.prefill.seqs != 0;
+  last_counts_.plan = plan(shape);
+  last_counts_.kernels_s = model_.count_part_s(shape, last_counts_.plan.padded_tokens);
+  return last_counts_;
+}
+
 double VllmStepCost::gpu_time_s(const StepShape& shape) const {
-  const VllmStepPlan p = plan(shape);
-  const double kernels_s = model_.step_time_padded_s(shape, p.padded_tokens);
+  const CountPart& counts = count_part(shape);
+  const double kernels_s = model_.add_context_part_s(shape, counts.kernels_s);
   const VllmHostTiming& h = config_.host;
   double target_s = 0;
-  switch (p.runs_as) {
+  switch (counts.plan.runs_as) {
     case CudaGraphMode::full_and_piecewise: target_s = kernels_s + h.graph_launch_s; break;
     case CudaGraphMode::piecewise: {
       const double pieces = static_cast<double>(model_.model().num_layers) + 1;

@@ -99,6 +99,19 @@ class VllmStepCost final : public StepCost {
   CostModel model_;
   VllmStepTimingConfig config_;
   int64_t max_capture_ = 0;
+  // What a step's time takes from its token and sequence counts alone (the CUDA-graph plan; the
+  // GEMMs, LM head and sampling: CostModel::count_part_s), remembered for the last counts seen:
+  // every step of a decode run has the same counts, and only its attention is timed afresh.
+  // Per replica and single-threaded, like CostModel's memos.
+  struct CountPart {
+    double new_tokens = -1;
+    double seqs = -1;
+    bool has_prefill = false;
+    VllmStepPlan plan;
+    double kernels_s = 0;
+  };
+  mutable CountPart last_counts_;
+  const CountPart& count_part(const StepShape& shape) const;
   // One pass of the drafter over `shape`, graphs as for the target (its own captured graphs).
   double drafter_pass_s(const StepShape& shape) const;
 };

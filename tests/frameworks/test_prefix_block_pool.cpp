@@ -226,3 +226,50 @@ TEST_CASE("prefix block pool: slots allocated past the known tokens (speculative
   CHECK(pool.cached_blocks() == 3);  // [8, 12) is now known and full
   pool.check_invariants();
 }
+
+TEST_CASE("prefix block pool: a decode run's batch grown together takes the blocks growing each in turn takes") {
+  // Two pools with the same history (16 blocks of 4 tokens): three running requests hold 2, 1
+  // and 1 blocks, and a preempted request's run of 5 blocks sits in the free queue behind the 7
+  // never-used blocks left: [7 | P 5].
+  struct World {
+    PrefixBlockPool pool{16, 4};
+    RequestState preempted = request_of(9, 20, 4);
+    std::vector<RequestState> running{request_of(1, 8, 30), request_of(2, 4, 30), request_of(3, 3, 30)};
+    World() {
+      REQUIRE(pool.grow(preempted, 20));     // 5 blocks: [11]
+      REQUIRE(pool.grow(running[0], 8));     // 2: [9]
+      REQUIRE(pool.grow(running[1], 4));     // 1: [8]
+      REQUIRE(pool.grow(running[2], 4));     // 1: [7]
+      pool.free(preempted, true);            // [7 | P 5]
+      // A decode run of 6 steps: 8 -> 14 tokens (4 blocks), 4 -> 10 (3), 4 -> 10 (3).
+      for (RequestState& r : running) r.computed_tokens = (r.request.id == 1 ? 8 : 4) + 6;
+    }
+    std::vector<RequestState*> batch() { return {&running[0], &running[1], &running[2]}; }
+  };
+  World one_by_one, together;
+  for (RequestState* r : one_by_one.batch()) REQUIRE(one_by_one.pool.grow(*r, r->computed_tokens));
+  REQUIRE(together.pool.grow_to_computed(together.batch()));
+  // 2 + 2 + 2 new blocks: the 7 never-used blocks give 6 of them, and P's run is untouched.
+  for (World* w : {&one_by_one, &together}) {
+    CHECK(w->running[0].allocated_blocks == 4);
+    CHECK(w->running[1].allocated_blocks == 3);
+    CHECK(w->running[2].allocated_blocks == 3);
+    CHECK(w->pool.free_blocks() == 6);
+    CHECK(w->pool.table_blocks() == 10);
+    CHECK(w->pool.match(w->preempted).gpu_blocks == 5);
+    w->pool.check_invariants();
+  }
+  // Another 12 steps: 26, 22 and 22 tokens need 3 + 3 + 3 more blocks, 9 > 6 free: refused,
+  // nothing changes.
+  for (RequestState* r : together.batch()) r->computed_tokens += 12;
+  CHECK_FALSE(together.pool.grow_to_computed(together.batch()));
+  CHECK(together.running[0].allocated_blocks == 4);
+  CHECK(together.pool.free_blocks() == 6);
+  // 4 more steps: 18, 14, 14 tokens need 1 + 1 + 1 blocks: the last never-used block, then the
+  // two last of P's run (a run loses its tail first): P keeps a prefix of 3 blocks.
+  for (RequestState* r : together.batch()) r->computed_tokens -= 8;
+  REQUIRE(together.pool.grow_to_computed(together.batch()));
+  CHECK(together.pool.free_blocks() == 3);
+  CHECK(together.pool.match(together.preempted).gpu_blocks == 3);
+  together.pool.check_invariants();
+}
