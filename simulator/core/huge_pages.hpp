@@ -5,7 +5,9 @@
 // the kernel gives huge pages only to ranges that ask (transparent_hugepage = madvise, Debian's
 // and Ubuntu's default), asking makes those 2 MiB faults, 512 times fewer. A hint only: where it
 // is refused or unsupported nothing changes, and results never depend on it.
+#include <algorithm>
 #include <cstddef>
+#include <iterator>
 #include <vector>
 
 namespace llmpo {
@@ -20,6 +22,29 @@ void reserve_huge(std::vector<T>& v, std::size_t count) {
   if (count <= v.capacity()) return;
   v.reserve(count);
   advise_huge_pages(v.data(), v.capacity() * sizeof(T));
+}
+
+// `count` copies of `value`, written into storage advised first.
+template <class T>
+std::vector<T> huge_vector(std::size_t count, const T& value = T{}) {
+  std::vector<T> v;
+  reserve_huge(v, count);
+  v.resize(count, value);
+  return v;
+}
+
+// Before appending one element to v: when it is full, doubles its capacity as push_back would,
+// with the new storage advised. For arrays that grow to many MiB an element at a time (the time
+// series, per-second token counts), whose every doubling would otherwise fault in its new pages
+// 4 KiB at a time.
+template <class T>
+void make_room_huge(std::vector<T>& v) {
+  if (v.size() < v.capacity()) return;
+  // Advised before the elements move in: v.reserve would copy them into pages not yet advised.
+  std::vector<T> bigger;
+  reserve_huge(bigger, std::max<std::size_t>(2 * v.capacity(), 16));
+  bigger.insert(bigger.end(), std::make_move_iterator(v.begin()), std::make_move_iterator(v.end()));
+  v.swap(bigger);
 }
 
 }  // namespace llmpo

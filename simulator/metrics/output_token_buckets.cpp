@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "simulator/core/huge_pages.hpp"
+
 namespace llmpo {
 
 bool OutputTokenCounter::resolve(const std::vector<RequestState>& requests) {
@@ -33,6 +35,7 @@ void count_tokens(OutputTokenBuckets& buckets, SimTime at_ns, int64_t tokens) {
     return;
   }
   if (seconds.empty() || seconds.back().first < bucket) {
+    make_room_huge(seconds);
     seconds.emplace_back(bucket, tokens);
     return;
   }

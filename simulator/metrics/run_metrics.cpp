@@ -2,6 +2,8 @@
 
 #include "vllm_peaks.hpp"
 
+#include "simulator/core/huge_pages.hpp"
+
 #include <algorithm>
 #include <cmath>
 
@@ -72,7 +74,7 @@ template <typename Value>
 Stat summarize_measured(const RunResult& run, const MeasuredWindow& window, int64_t count, Value value,
                         const std::vector<double>& percentiles) {
   std::vector<double> values;
-  values.reserve(static_cast<std::size_t>(count));
+  reserve_huge(values, static_cast<std::size_t>(count));
   for (const RequestState& r : run.requests) {
     if (r.outcome != RequestOutcome::completed || !window.contains(r.request.arrival_ns)) continue;
     if (const std::optional<double> v = value(r)) values.push_back(*v);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "simulator/core/huge_pages.hpp"
 #include "simulator/util/error.hpp"
 
 namespace llmpo {
@@ -29,6 +30,7 @@ void TimeseriesRecorder::emit(SimTime start, SimTime span_ns, const Bucket& b, i
   if (points_.empty() || points_.back().output_tokens != 0 || p.output_tokens != 0 ||
       !same(points_.back().running, p.running) || !same(points_.back().waiting, p.waiting) ||
       !same(points_.back().kv_utilization, p.kv_utilization)) {
+    make_room_huge(points_);
     points_.push_back(p);
     --count;
   }

@@ -13,6 +13,7 @@
 // a closed loop (vLLM: after the --max-concurrency semaphore let it through).
 #include <cstdint>
 
+#include "simulator/core/huge_pages.hpp"
 #include "simulator/core/simulation.hpp"
 
 namespace llmpo {
@@ -41,6 +42,8 @@ template <class Measured>
 VllmPeaks compute_vllm_peaks(const RunResult& run, Measured measured) {
   if (run.measured_token_bursts.empty() && run.measured_token_seconds.origin_ns != kNeverNs) {
     std::vector<SimTime> starts, ends;
+    reserve_huge(starts, run.requests.size());
+    reserve_huge(ends, run.requests.size());
     for (const auto& r : run.requests) {
       if (r.outcome != RequestOutcome::completed || !measured(r)) continue;
       starts.push_back(r.request.arrival_ns);

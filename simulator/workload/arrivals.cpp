@@ -8,6 +8,7 @@
 
 #include "length_spec.hpp"  // reject_keys_of_other_kinds
 #include "simulator/core/distributions.hpp"
+#include "simulator/core/huge_pages.hpp"
 #include "simulator/util/text.hpp"
 
 namespace llmpo {
@@ -238,7 +239,7 @@ std::vector<double> generate_arrival_times_s(const ArrivalSpec& spec, std::optio
   if (!count && !until_s) throw InternalError("generate_arrival_times_s: needs a count or an end time");
 
   std::vector<double> times;
-  if (count) times.reserve(static_cast<std::size_t>(std::min<int64_t>(*count, kMaxWorkloadRequests)));
+  if (count) reserve_huge(times, static_cast<std::size_t>(std::min<int64_t>(*count, kMaxWorkloadRequests)));
   const bool schedule = spec.process == ArrivalProcess::steps || spec.process == ArrivalProcess::ramp;
   const std::vector<Segment> segments = schedule ? segments_of(spec) : std::vector<Segment>{};
   std::size_t cursor = 0;

@@ -75,7 +75,7 @@ Arrivals synthetic_arrivals(const WorkloadSpec& spec, uint64_t seed) {
 
 // Picks each request's class by weight from its own stream (no draws for a single class).
 std::vector<int32_t> choose_classes(const std::vector<ClientClass>& classes, std::size_t count, uint64_t seed) {
-  std::vector<int32_t> ids(count, 0);
+  std::vector<int32_t> ids = huge_vector<int32_t>(count, 0);
   if (classes.size() < 2) return ids;
   std::vector<double> cumulative;
   double total = 0.0;
@@ -168,7 +168,7 @@ void generate_requests(const WorkloadSpec& spec, uint64_t seed, int64_t max_mode
                        const std::vector<int32_t>& class_ids, PrefixPools& prefixes, PromptTree& tree, Workload& w) {
   const std::size_t n = arrivals.times_s.size();
   const bool trace_times = spec.trace && spec.trace->has_arrivals();
-  std::vector<int32_t> prompt(n), output(n);
+  std::vector<int32_t> prompt = huge_vector<int32_t>(n), output = huge_vector<int32_t>(n);
   if (trace_times) {
     for (std::size_t i = 0; i < n; ++i) {
       prompt[i] = arrivals.trace_rows[i]->prompt_tokens;
