@@ -34,7 +34,7 @@ WorkloadSpec at_load(WorkloadSpec spec, double load) {
 double mean_waiting(const std::vector<TimeseriesPoint>& series, double from_s, double to_s) {
   double area = 0, span = 0;
   for (const auto& p : series) {
-    const double start = std::max(p.start_s, from_s), end = std::min(p.start_s + p.span_s, to_s);
+    const double start = std::max(p.start_s, from_s), end = std::min(p.start_s + p.span_s(), to_s);
     if (end <= start) continue;
     area += p.waiting * (end - start);
     span += end - start;

@@ -155,7 +155,7 @@ void timeseries_rows(const RunOutcome& outcome, ChunkedText& out) {
     fmt::format_to(std::back_inserter(text),
                    FMT_COMPILE("{},{},{},{},{},{},{},{},{}\n"), outcome.run->index, number(p.start_s), number(p.running),
                    number(p.waiting), number(p.kv_utilization),
-                   number(p.span_s > 0 ? static_cast<double>(p.output_tokens) / p.span_s : 0.0),
+                   number(p.span_s() > 0 ? static_cast<double>(p.output_tokens) / p.span_s() : 0.0),
                    count_cell(prefix_lookups, prefix[i].query_tokens), count_cell(prefix_lookups, prefix[i].hit_tokens),
                    rate_cell(prefix[i].hit_rate()));
     out.end_row();

@@ -16,7 +16,6 @@ void TimeseriesRecorder::emit(SimTime start, SimTime span_ns, const Bucket& b, i
   TimeseriesPoint p;
   p.start_s = ns_to_s(start);
   p.span_ns = span_ns;
-  p.span_s = span * 1e-9;
   if (span > 0) {
     p.running = b.running_ns / span;
     p.waiting = b.waiting_ns / span;
@@ -35,10 +34,7 @@ void TimeseriesRecorder::emit(SimTime start, SimTime span_ns, const Bucket& b, i
     --count;
   }
   TimeseriesPoint& last = points_.back();
-  if (count > 0) {
-    last.span_ns += span_ns * count;
-    last.span_s = static_cast<double>(last.span_ns) * 1e-9;
-  }
+  if (count > 0) last.span_ns += span_ns * count;
 }
 
 void TimeseriesRecorder::integrate_to(SimTime now) {

@@ -72,7 +72,6 @@ TEST_CASE("prefix cache: each interval of the time series holds the requests fir
     TimeseriesPoint p;
     p.start_s = static_cast<double>(start_ms) * 1e-3;
     p.span_ns = span_ms * kMs;
-    p.span_s = static_cast<double>(span_ms) * 1e-3;
     run.timeseries.push_back(p);
   }
   run.requests.push_back(scheduled(0, 0, 0, 100, 0));                 // [0, 10)

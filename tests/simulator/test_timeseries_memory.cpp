@@ -112,7 +112,7 @@ class BucketPerInterval {
       const double span = static_cast<double>(std::min(end, start + interval_ns_) - start);
       TimeseriesPoint p;
       p.start_s = ns_to_s(start);
-      p.span_s = span * 1e-9;
+      p.span_ns = std::min(end, start + interval_ns_) - start;
       if (span > 0) {
         p.running = b.running_ns / span;
         p.waiting = b.waiting_ns / span;
@@ -198,7 +198,7 @@ TEST_CASE("timeseries memory: each point, split back into its intervals, is bit 
         CHECK(p.kv_utilization == e.kv_utilization);
         CHECK(p.output_tokens == e.output_tokens);
         // A point that stands for one interval is written exactly as before (its rate too).
-        if (p.span_ns <= interval) CHECK(p.span_s == e.span_s);
+        if (p.span_ns <= interval) CHECK(p.span_ns == e.span_ns);
       }
       start += p.span_ns;
     }
