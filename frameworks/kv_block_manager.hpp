@@ -7,6 +7,7 @@
 // blocks that fell out of a sliding window return to the pool as it advances.
 #include <cstdint>
 
+#include "frameworks/block_count.hpp"
 #include "models/kv_cache_groups.hpp"
 #include "simulator/core/request.hpp"
 
@@ -21,7 +22,7 @@ class KvBlockManager {
 
   // Blocks that hold `tokens` tokens: ceil(tokens / block_size).
   int64_t blocks_for_tokens(int64_t tokens) const {
-    return tokens <= 0 ? 0 : (tokens + block_size_tokens_ - 1) / block_size_tokens_;
+    return block_count_.blocks_for(tokens);
   }
 
   // Blocks a request holds, all groups together, with `computed` tokens computed and slots for
@@ -57,6 +58,7 @@ class KvBlockManager {
  private:
   int64_t total_blocks_;
   int64_t block_size_tokens_;
+  BlockCount block_count_;
   KvCacheLayout layout_;
   bool hybrid_ = false;
   int64_t free_blocks_;

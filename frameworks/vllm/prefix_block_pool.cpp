@@ -9,7 +9,7 @@
 namespace llmpo {
 
 PrefixBlockPool::PrefixBlockPool(int64_t total_blocks, int64_t block_size_tokens)
-    : total_blocks_(total_blocks), block_size_tokens_(block_size_tokens) {
+    : total_blocks_(total_blocks), block_size_tokens_(block_size_tokens), block_count_(block_size_tokens) {
   if (block_size_tokens <= 0)
     throw InternalError(fmt::format("prefix block pool: block size must be positive, got {}", block_size_tokens));
   if (total_blocks < 0)
@@ -211,10 +211,9 @@ bool PrefixBlockPool::grow_slow(RequestState& r, int64_t tokens, int64_t cache_t
 
 bool PrefixBlockPool::grow_to_computed(const std::vector<RequestState*>& requests) {
   if (any_content()) throw InternalError("prefix block pool: grow_to_computed with content identity");
-  // Most requests need no block (a multiplication tells, as in grow): divide only for the others.
-  auto blocks_short = [this](const RequestState* r) -> int64_t {
-    if (r->computed_tokens <= static_cast<int64_t>(r->allocated_blocks) * block_size_tokens_) return 0;
-    return blocks_for_tokens(r->computed_tokens) - r->allocated_blocks;
+  // Without a branch: which requests cross into a new block is as good as random.
+  auto blocks_short = [this](const RequestState* r) {
+    return std::max<int64_t>(0, blocks_for_tokens(r->computed_tokens) - r->allocated_blocks);
   };
   int64_t needed = 0;
   for (const RequestState* r : requests) needed += blocks_short(r);

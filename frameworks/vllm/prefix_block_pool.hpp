@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "block_key_index.hpp"
+#include "frameworks/block_count.hpp"
 #include "simulator/core/prompt_tree.hpp"
 #include "simulator/core/request.hpp"
 
@@ -79,7 +80,7 @@ class PrefixBlockPool {
   PrefixCacheTier* host_tier() const { return tier_; }
 
   int64_t blocks_for_tokens(int64_t tokens) const {
-    return tokens <= 0 ? 0 : (tokens + block_size_tokens_ - 1) / block_size_tokens_;
+    return block_count_.blocks_for(tokens);
   }
 
   // Grows r's block table to cover `tokens` scheduled tokens, evicting cached blocks from the
@@ -178,6 +179,7 @@ class PrefixBlockPool {
 
   int64_t total_blocks_;
   int64_t block_size_tokens_;
+  BlockCount block_count_;
   const PromptTree* prompts_ = nullptr;
   PrefixCacheTier* tier_ = nullptr;
 

@@ -186,7 +186,11 @@ void Simulation::try_start_step(int32_t replica, SimTime now) {
   const int64_t depth = replicas_[k].pipeline_depth;
   if (!has_deferred && depth == 1 && try_decode_run(replica, now)) return;
   Framework& framework = *frameworks_[k];
-  StepPlan& plan = flight_plans_[k][static_cast<std::size_t>((flight_head_[k] + flight_count_[k]) % depth)];
+  // The slot after the steps in flight, in the ring of `depth` plans (wrapped without a division:
+  // head < depth and count < depth here).
+  int64_t slot = flight_head_[k] + flight_count_[k];
+  if (slot >= depth) slot -= depth;
+  StepPlan& plan = flight_plans_[k][static_cast<std::size_t>(slot)];
   plan.clear(replicas_[k].window_tokens);
   SimTime wake_ns = kNeverNs;
   const bool planned = framework.plan_step(now, plan, wake_ns);
@@ -241,7 +245,7 @@ void Simulation::on_step_end(const Event& event) {
   // Steps leave the last stage in the order they entered the first.
   StepPlan& done = flight_plans_[k][static_cast<std::size_t>(flight_head_[k])];
   framework.complete_step(now, done, events);
-  flight_head_[k] = (flight_head_[k] + 1) % replicas_[k].pipeline_depth;
+  if (++flight_head_[k] == replicas_[k].pipeline_depth) flight_head_[k] = 0;
   --flight_count_[k];
   ++result_.steps;
   if (is_prefill(k)) {

@@ -84,7 +84,9 @@ void TimeseriesRecorder::add_tokens(SimTime now, int64_t tokens) {
   // The state since the last call held until now: integrating first closes the intervals before
   // `now` (the next set_state(now) then adds nothing), so the tokens land in the open one.
   integrate_to(now);
-  if (now / interval_ns_ != open_index_)
+  // now / interval_ns_ != open_index_, without the division (start <= last_ns_ <= now).
+  const SimTime open_start_ns = open_index_ * interval_ns_;
+  if (now < open_start_ns || now - open_start_ns >= interval_ns_)
     throw InternalError(fmt::format("time series: tokens at {} ns after the interval was closed (at {} ns)", now, last_ns_));
   open_.tokens += tokens;
   open_.touched = true;
