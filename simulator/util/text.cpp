@@ -1,6 +1,7 @@
 #include "text.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
 #include <cmath>
 
@@ -113,19 +114,30 @@ std::string exact_decimal(int64_t units, int decimals) {
 }
 
 std::optional<int64_t> round_to_decimals_exactly(double value, int decimals) {
-  if (!(value >= 0) || value > 1e12) return std::nullopt;  // NaN, negative, or too wide for the check
-  long double scale = 1;
+  if (!(value >= 0) || value > 1e12 || decimals < 0 || decimals > 18) return std::nullopt;  // NaN, negative, too wide
+  // The double is mantissa x 2^exponent exactly (mantissa < 2^53): times 10^decimals (< 2^60) the
+  // product mantissa x 10^decimals fits 113 bits, so value x 10^decimals is known exactly and
+  // rounds without any floating-point step (the old long-double path stalled on its x87
+  // conversions). Only an exact half is left to the caller, whose formatting breaks the tie.
+  __extension__ using Wide = unsigned __int128;
+  const auto bits = std::bit_cast<uint64_t>(value);
+  const auto biased = static_cast<int>(bits >> 52);  // sign is 0 here
+  const uint64_t fraction_bits = bits & ((uint64_t{1} << 52) - 1);
+  const uint64_t mantissa = biased == 0 ? fraction_bits : fraction_bits | (uint64_t{1} << 52);
+  const int exponent = (biased == 0 ? 1 : biased) - 1075;  // value = mantissa x 2^exponent
+  uint64_t scale = 1;
   for (int i = 0; i < decimals; ++i) scale *= 10;
-  // value * scale in 64-bit-mantissa arithmetic: scale <= 1e18 < 2^64 is exact, the product is
-  // off by at most one rounding, 2^-64 relative. Rounding it is certain unless that error could
-  // carry it across a half: then the caller formats the double exactly instead.
-  const long double product = static_cast<long double>(value) * scale;
-  if (product >= 0x1p62L) return std::nullopt;
-  const auto whole = static_cast<int64_t>(product);  // truncation (cheaper than nearbyintl)
-  const long double fraction = product - static_cast<long double>(whole);  // exact
-  const long double margin = product * 0x1p-62L + 0x1p-62L;  // four times the error bound, and a floor
-  if (std::fabs(fraction - 0.5L) <= margin) return std::nullopt;
-  return fraction > 0.5L ? whole + 1 : whole;
+  const Wide product = static_cast<Wide>(mantissa) * scale;
+  // value <= 1e12 < 2^52 puts the binary point inside the mantissa: exponent < 0.
+  const int shift = -exponent;
+  if (shift > 113) return 0;  // product < 2^113: below half a unit
+  const Wide whole = product >> shift;
+  const Wide rest = product - (whole << shift);
+  const Wide half = Wide{1} << (shift - 1);
+  if (rest == half) return std::nullopt;  // an exact half
+  const Wide rounded = rest > half ? whole + 1 : whole;
+  if (rounded >= (Wide{1} << 62)) return std::nullopt;  // too many units for the caller (many decimals)
+  return static_cast<int64_t>(rounded);
 }
 
 }  // namespace llmpo

@@ -32,9 +32,9 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 std::string exact_decimal(int64_t units, int decimals);
 
 // `value` * 10^decimals rounded to the nearest integer exactly as printing the double with that
-// many decimals rounds it (the exact binary value, to nearest); nullopt where the fast check
-// cannot be sure (within 2^-62 relative of a half, negative, NaN, or above 1e12), for the caller
-// to format the double itself. With exact_decimal it writes fmt's "{:.6f}" text (trimmed) at a
+// many decimals rounds it (the exact binary value, to nearest); nullopt for an exact half (whose
+// tie the caller's formatting breaks), a negative value, NaN, a value above 1e12, or a result of
+// 2^62 or more, for the caller to format the double itself. With exact_decimal it writes fmt's "{:.6f}" text (trimmed) at a
 // fraction of the cost.
 std::optional<int64_t> round_to_decimals_exactly(double value, int decimals);
 

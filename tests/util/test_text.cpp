@@ -144,5 +144,6 @@ TEST_CASE("round_to_decimals_exactly: with exact_decimal, fmt's {:.6f} text, or 
     INFO(fmt::format("{:.17g}", value));
     REQUIRE(exact_decimal(*units, 6) == trimmed(fmt::format("{:.6f}", value)));
   }
-  CHECK(answered > trials * 9 / 10);  // the point: almost every value takes the fast path
+  // Only exact halves are left to fmt (none among these draws but by chance).
+  CHECK(answered > trials * 999 / 1000);
 }
