@@ -18,6 +18,18 @@ namespace {
 
 constexpr const char* kTemporaryMarker = ".tmp.";
 
+// Where a file is built before it is renamed over `path`. The process id keeps two runs writing
+// into one folder from sharing a temporary file.
+std::string temporary_path(const std::string& path) { return path + kTemporaryMarker + std::to_string(::getpid()); }
+
+// The finished temporary file becomes `path` (the rename is atomic); removed when it cannot.
+void move_into_place(const std::string& temporary, const std::string& path) {
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    std::remove(temporary.c_str());
+    throw InputError({path, 0, 0}, "", "cannot move the finished output file into place");
+  }
+}
+
 }  // namespace
 
 void ensure_directory(const std::string& directory) {
@@ -27,8 +39,7 @@ void ensure_directory(const std::string& directory) {
 }
 
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write) {
-  // The process id keeps two runs writing into one folder from sharing a temporary file.
-  const std::string temporary = path + kTemporaryMarker + std::to_string(::getpid());
+  const std::string temporary = temporary_path(path);
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) throw InputError({path, 0, 0}, "", "cannot write output file");
@@ -46,20 +57,14 @@ void write_file_atomically(const std::string& path, const std::function<void(std
       throw InputError({path, 0, 0}, "", "writing the output file failed (disk full?)");
     }
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw InputError({path, 0, 0}, "", "cannot move the finished output file into place");
-  }
+  move_into_place(temporary, path);
 }
 
 bool link_file_atomically(const std::string& from, const std::string& path) {
-  const std::string temporary = path + kTemporaryMarker + std::to_string(::getpid());
+  const std::string temporary = temporary_path(path);
   std::remove(temporary.c_str());
   if (::link(from.c_str(), temporary.c_str()) != 0) return false;
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw InputError({path, 0, 0}, "", "cannot move the finished output file into place");
-  }
+  move_into_place(temporary, path);
   return true;
 }
 
