@@ -10,7 +10,7 @@ KvBlockManager::KvBlockManager(int64_t total_blocks, int64_t block_size_tokens)
     : KvBlockManager(total_blocks, KvCacheLayout{1, 1, 0, 0, block_size_tokens}) {}
 
 KvBlockManager::KvBlockManager(int64_t total_blocks, const KvCacheLayout& layout)
-    : total_blocks_(total_blocks), block_size_tokens_(layout.block_size), block_count_(layout.block_size), layout_(layout),
+    : total_blocks_(total_blocks), block_count_(layout.block_size), layout_(layout),
       hybrid_(layout.hybrid()),
       free_blocks_(total_blocks) {
   const int64_t block_size_tokens = layout.block_size;

@@ -37,7 +37,7 @@ class KvBlockManager {
   bool grow_to_cover(RequestState& r, int64_t tokens) {
     // Hot path (every running request, every step): most steps need no new block, which a
     // multiplication tells without dividing.
-    if (!hybrid_ && tokens <= static_cast<int64_t>(r.allocated_blocks) * block_size_tokens_) return true;
+    if (!hybrid_ && tokens <= static_cast<int64_t>(r.allocated_blocks) * block_count_.size_tokens()) return true;
     return grow_slow(r, tokens);
   }
 
@@ -49,7 +49,7 @@ class KvBlockManager {
   int64_t total_blocks() const { return total_blocks_; }
   int64_t free_blocks() const { return free_blocks_; }
   int64_t used_blocks() const { return allocated_blocks_; }
-  int64_t block_size_tokens() const { return block_size_tokens_; }
+  int64_t block_size_tokens() const { return block_count_.size_tokens(); }
 
   // Throws InternalError with the numbers unless free + allocated == total and neither is
   // negative. O(1): the sum of allocations is kept as a running total.
@@ -57,8 +57,7 @@ class KvBlockManager {
 
  private:
   int64_t total_blocks_;
-  int64_t block_size_tokens_;
-  BlockCount block_count_;
+  BlockCount block_count_;  // the block size, and blocks for a token count
   KvCacheLayout layout_;
   bool hybrid_ = false;
   int64_t free_blocks_;

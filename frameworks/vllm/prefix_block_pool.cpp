@@ -9,7 +9,7 @@
 namespace llmpo {
 
 PrefixBlockPool::PrefixBlockPool(int64_t total_blocks, int64_t block_size_tokens)
-    : total_blocks_(total_blocks), block_size_tokens_(block_size_tokens), block_count_(block_size_tokens) {
+    : total_blocks_(total_blocks), block_count_(block_size_tokens) {
   if (block_size_tokens <= 0)
     throw InternalError(fmt::format("prefix block pool: block size must be positive, got {}", block_size_tokens));
   if (total_blocks < 0)
@@ -124,7 +124,7 @@ PrefixBlockPool::ContentBlocks& PrefixBlockPool::content_of(const RequestState& 
     // as far as its content path names them. Computed once per request, O(blocks + path).
     const int32_t leaf = r.request.content_node;
     const int64_t named = std::min<int64_t>(r.total_tokens(), prompts_->end_tokens(leaf));
-    prompts_->block_keys(leaf, named, block_size_tokens_, it->second.keys);
+    prompts_->block_keys(leaf, named, block_count_.size_tokens(), it->second.keys);
   }
   return it->second;
 }
@@ -137,13 +137,13 @@ PrefixMatch PrefixBlockPool::match(const RequestState& r) {
     const auto it = owned_runs_.find(&r);
     if (it == owned_runs_.end()) return m;
     m.gpu_blocks = m.evictable_blocks = nodes_[static_cast<std::size_t>(it->second)].blocks;
-    m.hit_tokens = std::min<int64_t>(m.gpu_blocks * block_size_tokens_, r.current_tokens() - 1);
+    m.hit_tokens = std::min<int64_t>(m.gpu_blocks * block_count_.size_tokens(), r.current_tokens() - 1);
     return m;
   }
   const ContentBlocks& content = content_of(r);
   // kv_cache_manager.py: max_cache_hit_length = num_tokens - 1, in whole blocks.
   const int64_t max_blocks =
-      std::min<int64_t>(static_cast<int64_t>(content.keys.size()), (r.current_tokens() - 1) / block_size_tokens_);
+      std::min<int64_t>(static_cast<int64_t>(content.keys.size()), (r.current_tokens() - 1) / block_count_.size_tokens());
   int64_t hit = 0;
   for (; hit < max_blocks; ++hit) {
     const int32_t id = key_index_.find(content.keys[static_cast<std::size_t>(hit)]);
@@ -155,7 +155,7 @@ PrefixMatch PrefixBlockPool::match(const RequestState& r) {
   if (tier_ != nullptr && hit < max_blocks)
     m.host_blocks = std::clamp<int64_t>(tier_->further_hit_blocks(content.keys, hit, max_blocks - hit), 0,
                                         max_blocks - hit);
-  m.hit_tokens = (m.gpu_blocks + m.host_blocks) * block_size_tokens_;
+  m.hit_tokens = (m.gpu_blocks + m.host_blocks) * block_count_.size_tokens();
   return m;
 }
 
@@ -227,7 +227,7 @@ bool PrefixBlockPool::grow_to_computed(const std::vector<RequestState*>& request
 
 void PrefixBlockPool::register_full_blocks(ContentBlocks& content, int64_t tokens, int64_t allocated_blocks) {
   const auto full = static_cast<std::size_t>(
-      std::min<int64_t>({tokens / block_size_tokens_, static_cast<int64_t>(content.keys.size()), allocated_blocks}));
+      std::min<int64_t>({tokens / block_count_.size_tokens(), static_cast<int64_t>(content.keys.size()), allocated_blocks}));
   if (tier_ != nullptr && content.table.size() < full)
     tier_->filled(content.keys.data(), static_cast<int64_t>(content.table.size()), static_cast<int64_t>(full));
   while (content.table.size() < full) {

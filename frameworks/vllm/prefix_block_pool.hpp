@@ -91,7 +91,7 @@ class PrefixBlockPool {
   bool grow(RequestState& r, int64_t tokens, int64_t cache_tokens = INT64_MAX) {
     // Hot path (every running request, every step). Without new blocks, only a content request
     // whose last block just became full has anything to register.
-    const int64_t covered = static_cast<int64_t>(r.allocated_blocks) * block_size_tokens_;
+    const int64_t covered = static_cast<int64_t>(r.allocated_blocks) * block_count_.size_tokens();
     if (tokens < covered || (tokens == covered && !has_content(r))) return true;
     return grow_slow(r, tokens, cache_tokens);
   }
@@ -122,7 +122,7 @@ class PrefixBlockPool {
   void free(RequestState& r, bool preempted);
 
   int64_t total_blocks() const { return total_blocks_; }
-  int64_t block_size_tokens() const { return block_size_tokens_; }
+  int64_t block_size_tokens() const { return block_count_.size_tokens(); }
   // Blocks in the free queue, cached or not (vLLM's num_free_blocks; usage = 1 - free / total).
   int64_t free_blocks() const { return free_blocks_; }
   int64_t used_blocks() const { return total_blocks_ - free_blocks_; }
@@ -178,8 +178,7 @@ class PrefixBlockPool {
   void recycle(int32_t id);
 
   int64_t total_blocks_;
-  int64_t block_size_tokens_;
-  BlockCount block_count_;
+  BlockCount block_count_;  // the block size, and blocks for a token count
   const PromptTree* prompts_ = nullptr;
   PrefixCacheTier* tier_ = nullptr;
 
