@@ -52,7 +52,7 @@ if command -v dpkg-deb > /dev/null && command -v dpkg-shlibdeps > /dev/null; the
   (cd "$build" && "$cpack" -G DEB -B "$work/deb" > /dev/null)
   deb=$(ls "$work"/deb/*.deb)
   dpkg-deb -x "$deb" "$work/debroot"
-  dpkg-deb -f "$deb" Depends | grep -q libyaml-cpp
+  dpkg-deb -f "$deb" Depends | grep -q libc6  # yaml-cpp, fmt, spdlog are linked in (simulator/dependencies.cmake)
   # The plugin's libmpi is found by dpkg-shlibdeps like the binary's libraries.
   if [[ $("$work/prefix/bin/llmperforacle" --version) == *"(with MPI"* ]]; then dpkg-deb -f "$deb" Depends | grep -q libopenmpi; fi
   check_prefix "$work/debroot/usr"
