@@ -472,18 +472,22 @@ std::vector<std::string> ResultsWriter::finish(const std::string& command_line,
   };
   // The vllm/ files the earlier outputs listed: those this run does not write go with them.
   std::vector<std::string> earlier_vllm;
-  try {
-    const auto earlier = read_manifest(out_dir_);
-    if (const auto files = earlier.find("files"); files != earlier.end() && files->is_object())
-      for (const auto& [name, digest] : files->items())
-        if (name.rfind("vllm/", 0) == 0 && name.find("..") == std::string::npos) earlier_vllm.push_back(name);
-  } catch (const InputError&) {
-    // No manifest (a first run) or not ours: nothing listed to remove.
+  // A first run has no manifest: asked before reading, as a thrown error is the slowest way to
+  // learn it (the first throw of a process loads the unwinder's tables, ~0.3 ms).
+  if (fs::exists(path_of(kManifestName))) {
+    try {
+      const auto earlier = read_manifest(out_dir_);
+      if (const auto files = earlier.find("files"); files != earlier.end() && files->is_object())
+        for (const auto& [name, digest] : files->items())
+          if (name.rfind("vllm/", 0) == 0 && name.find("..") == std::string::npos) earlier_vllm.push_back(name);
+    } catch (const InputError&) {
+      // Not ours (or unreadable): nothing listed to remove.
+    }
   }
   // The old manifest goes first: while the files are replaced one by one the folder vouches for
-  // nothing, so a reader never takes half-replaced outputs for a result.
-  fs::remove(path_of(kManifestName));
-  sync_directory(out_dir_);
+  // nothing, so a reader never takes half-replaced outputs for a result. Without one (a first run)
+  // there is no removal to put on disk before the files, and the folder is synced below anyway.
+  if (fs::remove(path_of(kManifestName))) sync_directory(out_dir_);
   std::vector<std::string> listed = {"summary.csv"};
   write_file_atomically(path_of("summary.csv"), summary);
   if (write_requests_) {
