@@ -3,6 +3,7 @@
 #include "results_rows.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <iterator>
 
 #include <fmt/compile.h>
@@ -30,9 +31,15 @@ std::string trimmed(std::string text) {
 
 // fmt's "{:.6f}", trimmed. Most values take the integer path (round_to_decimals_exactly decides
 // when that is sure to round as fmt does); timeseries.csv writes five per second simulated.
+void append_number(std::string& out, double value) {
+  if (const auto micro_units = round_to_decimals_exactly(value, 6)) append_exact_decimal(out, *micro_units, 6);
+  else out += trimmed(fmt::format(FMT_COMPILE("{:.6f}"), value));
+}
+
 std::string number(double value) {
-  if (const auto micro_units = round_to_decimals_exactly(value, 6)) return exact_decimal(*micro_units, 6);
-  return trimmed(fmt::format(FMT_COMPILE("{:.6f}"), value));
+  std::string text;
+  append_number(text, value);
+  return text;
 }
 
 std::string csv_cell(const std::string& text) { return csv_quoted(text); }
@@ -55,17 +62,25 @@ void add_stat(CsvRow& row, const std::string& name, const Stat& stat, const std:
 // digits come from the integer, the same text at a tenth of the cost (requests.csv has 7 per row).
 constexpr SimTime kExactPrintBelowNs = 1'000'000'000'000'000;
 
-std::string time_s(SimTime ns) {
-  if (ns == kNeverNs) return "";
-  if (ns >= 0 && ns < kExactPrintBelowNs) return exact_decimal(ns, 9);
-  return trimmed(fmt::format(FMT_COMPILE("{:.9f}"), ns_to_s(ns)));
+// The rows' cells are appended to the row's text in place: a string per cell (and fmt's
+// zero-filled growth of the text) was most of the cost of writing requests.csv.
+void append_time_s(std::string& out, SimTime ns) {
+  if (ns == kNeverNs) return;
+  if (ns >= 0 && ns < kExactPrintBelowNs) append_exact_decimal(out, ns, 9);
+  else out += trimmed(fmt::format(FMT_COMPILE("{:.9f}"), ns_to_s(ns)));
 }
 
 // The milliseconds from `from_ns` to `to_ns`, as number((to - from) * 1e-6) writes them.
-std::string elapsed_ms(SimTime from_ns, SimTime to_ns) {
+void append_elapsed_ms(std::string& out, SimTime from_ns, SimTime to_ns) {
   const SimTime ns = to_ns - from_ns;
-  if (ns >= 0 && ns < kExactPrintBelowNs) return exact_decimal(ns, 6);
-  return number((static_cast<double>(to_ns) - static_cast<double>(from_ns)) * 1e-6);
+  if (ns >= 0 && ns < kExactPrintBelowNs) append_exact_decimal(out, ns, 6);
+  else append_number(out, (static_cast<double>(to_ns) - static_cast<double>(from_ns)) * 1e-6);
+}
+
+void append_integer(std::string& out, int64_t value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  out.append(digits, end);
 }
 
 // Each request's 0-based turn within its session (-1 outside sessions; empty when the workload
@@ -89,6 +104,9 @@ std::vector<int64_t> session_turns(const Workload& workload) {
 // The optional count `value` as a cell: empty when not applicable.
 std::string count_cell(bool applicable, int64_t value) { return applicable ? std::to_string(value) : std::string(); }
 std::string rate_cell(const std::optional<double>& value) { return value ? number(*value) : std::string(); }
+void append_count(std::string& out, bool applicable, int64_t value) {
+  if (applicable) append_integer(out, value);
+}
 
 }  // namespace
 
@@ -96,42 +114,57 @@ void requests_rows(const RunOutcome& outcome, const Workload& workload, ChunkedT
   const auto index = outcome.run->index;
   const std::vector<int64_t> turns = session_turns(workload);
   const bool prefix_lookups = outcome.metrics.prefix_cache.has_value();
+  // Each class's cell once (quoted where its name needs it), not once per row.
+  std::vector<std::string> class_cells;
+  for (const auto& c : workload.classes) class_cells.push_back(csv_cell(c.name));
   std::string& text = out.text();  // one buffer, handed on (and cleared) each chunk
+  const auto comma = [&] { text += ','; };
   for (const auto& r : outcome.result.requests) {
     if (r.outcome == RequestOutcome::pending) continue;  // closed loop: never sent
     const bool done = r.outcome == RequestOutcome::completed;
-    const auto ms = [&](SimTime t) { return t == kNeverNs ? std::string() : elapsed_ms(r.request.arrival_ns, t); };
-    std::string tpot;
-    if (done && r.generated_tokens > 1)
-      tpot = number(static_cast<double>(r.completion_ns - r.first_token_ns) * 1e-6 / static_cast<double>(r.generated_tokens - 1));
+    // Milliseconds since arrival; empty for what never happened (or, with `shown` false, a
+    // request that did not complete).
+    const auto ms = [&](SimTime t, bool shown) {
+      if (shown && t != kNeverNs) append_elapsed_ms(text, r.request.arrival_ns, t);
+    };
     const auto c = static_cast<std::size_t>(r.request.class_id);
     const auto id = static_cast<std::size_t>(r.request.id);
     const int64_t turn = id < turns.size() ? turns[id] : -1;
     const int64_t session_id = workload.turn(r.request.id).session_id;
     // A request's prefix was looked up at its first scheduling: a rejected one has no figures.
     const bool looked_up = prefix_lookups && r.first_scheduled_ns != kNeverNs;
+    append_integer(text, index), comma(), append_integer(text, r.request.id), comma();
+    if (c < class_cells.size()) text += class_cells[c];
+    comma(), append_integer(text, r.instance), comma();
+    append_time_s(text, r.request.arrival_ns), comma(), append_time_s(text, r.first_scheduled_ns), comma();
+    append_time_s(text, r.first_token_ns), comma(), append_time_s(text, r.completion_ns), comma();
+    append_integer(text, r.request.prompt_tokens), comma(), append_integer(text, r.request.output_tokens), comma();
+    append_integer(text, r.generated_tokens), comma(), append_integer(text, r.preemptions), comma();
+    ms(r.first_scheduled_ns, true), comma(), ms(r.first_token_ns, done), comma();
+    if (done && r.generated_tokens > 1)  // TPOT
+      append_number(text, static_cast<double>(r.completion_ns - r.first_token_ns) * 1e-6 /
+                              static_cast<double>(r.generated_tokens - 1));
+    comma(), ms(r.completion_ns, done), comma();
+    text += to_string(r.outcome), comma();
+    if (r.outcome == RequestOutcome::rejected) text += to_string(r.reject_reason);
+    comma();
+    if (session_id >= 0) append_integer(text, session_id);
+    comma();
+    if (turn >= 0) append_integer(text, turn);
+    comma(), append_count(text, looked_up, r.cached_prompt_tokens), comma();
+    append_count(text, looked_up, r.host_loaded_tokens), comma();
     // Disaggregated runs: the prefill replica and the TTFT's stages; empty cells otherwise.
-    std::string pd_cells = ",,,,,";
     if (!outcome.result.pd.empty()) {
       const PdTiming& timing = outcome.result.pd[static_cast<std::size_t>(r.request.id)];
-      pd_cells = timing.prefill_replica >= 0 ? std::to_string(timing.prefill_replica) : "";
+      if (timing.prefill_replica >= 0) append_integer(text, timing.prefill_replica);
       for (std::size_t stage = 0; stage < kPdStageCount; ++stage) {
-        const auto value = pd_stage_ms(r, timing, static_cast<PdStage>(stage));
-        pd_cells += "," + (value ? number(*value) : std::string());
+        comma();
+        if (const auto value = pd_stage_ms(r, timing, static_cast<PdStage>(stage))) append_number(text, *value);
       }
+    } else {
+      text += ",,,,,";
     }
-    fmt::format_to(std::back_inserter(text),
-                   FMT_COMPILE("{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n"), index,
-                   r.request.id,
-                   csv_cell(c < workload.classes.size() ? workload.classes[c].name : ""), r.instance,
-                   time_s(r.request.arrival_ns), time_s(r.first_scheduled_ns), time_s(r.first_token_ns),
-                   time_s(r.completion_ns), r.request.prompt_tokens, r.request.output_tokens, r.generated_tokens,
-                   r.preemptions, ms(r.first_scheduled_ns), done ? ms(r.first_token_ns) : "", tpot,
-                   done ? ms(r.completion_ns) : "", to_string(r.outcome),
-                   r.outcome == RequestOutcome::rejected ? to_string(r.reject_reason) : "",
-                   session_id >= 0 ? std::to_string(session_id) : "",
-                   turn >= 0 ? std::to_string(turn) : "", count_cell(looked_up, r.cached_prompt_tokens),
-                   count_cell(looked_up, r.host_loaded_tokens), pd_cells);
+    text += '\n';
     out.end_row();
   }
   out.flush();
@@ -152,12 +185,14 @@ void timeseries_rows(const RunOutcome& outcome, ChunkedText& out) {
   std::string& text = out.text();
   for (std::size_t i = 0; i < points.size(); ++i) {
     const TimeseriesPoint& p = points[i];
-    fmt::format_to(std::back_inserter(text),
-                   FMT_COMPILE("{},{},{},{},{},{},{},{},{}\n"), outcome.run->index, number(p.start_s), number(p.running),
-                   number(p.waiting), number(p.kv_utilization),
-                   number(p.span_s() > 0 ? static_cast<double>(p.output_tokens) / p.span_s() : 0.0),
-                   count_cell(prefix_lookups, prefix[i].query_tokens), count_cell(prefix_lookups, prefix[i].hit_tokens),
-                   rate_cell(prefix[i].hit_rate()));
+    append_integer(text, outcome.run->index), text += ',', append_number(text, p.start_s), text += ',';
+    append_number(text, p.running), text += ',', append_number(text, p.waiting), text += ',';
+    append_number(text, p.kv_utilization), text += ',';
+    append_number(text, p.span_s() > 0 ? static_cast<double>(p.output_tokens) / p.span_s() : 0.0), text += ',';
+    append_count(text, prefix_lookups, prefix[i].query_tokens), text += ',';
+    append_count(text, prefix_lookups, prefix[i].hit_tokens), text += ',';
+    if (const auto rate = prefix[i].hit_rate()) append_number(text, *rate);
+    text += '\n';
     out.end_row();
   }
   out.flush();

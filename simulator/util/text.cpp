@@ -90,6 +90,12 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 }
 
 std::string exact_decimal(int64_t units, int decimals) {
+  std::string text;
+  append_exact_decimal(text, units, decimals);
+  return text;
+}
+
+void append_exact_decimal(std::string& out, int64_t units, int decimals) {
   // Digits written backwards into a buffer: no intermediate strings (requests.csv has 7 of these
   // per row).
   char digits[48];
@@ -110,7 +116,7 @@ std::string exact_decimal(int64_t units, int decimals) {
     *--first = static_cast<char>('0' + value % 10);
     value /= 10;
   } while (value != 0);
-  return std::string(first, end);
+  out.append(first, end);
 }
 
 std::optional<int64_t> round_to_decimals_exactly(double value, int decimals) {

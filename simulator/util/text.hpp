@@ -30,6 +30,8 @@ std::string join(const std::vector<std::string>& items, std::string_view separat
 // is "1.5", (2000, 3) "2", (1, 6) "0.000001". `units` >= 0, 0 <= decimals <= 18. The output files'
 // times are integer nanoseconds: this writes them without a floating-point conversion.
 std::string exact_decimal(int64_t units, int decimals);
+// The same text appended to `out` (the output rows are built in place, without a string per cell).
+void append_exact_decimal(std::string& out, int64_t units, int decimals);
 
 // `value` * 10^decimals rounded to the nearest integer exactly as printing the double with that
 // many decimals rounds it (the exact binary value, to nearest); nullopt for an exact half (whose
