@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include <fmt/format.h>
@@ -80,6 +81,37 @@ TEST_CASE("exact_decimal: integer units written with their decimals, trailing ze
   CHECK(exact_decimal(100000000, 9) == "0.1");
   CHECK(exact_decimal(999999999999999, 9) == "999999.999999999");
   CHECK(exact_decimal(42, 0) == "42");
+}
+
+TEST_CASE("exact_decimal: every decimal count 0-18 and every magnitude, against the digits placed by hand") {
+  // The reference: the integer's digits, zero-padded to more than `decimals`, a '.' put before
+  // the last `decimals` of them, trailing zeros and a bare '.' removed.
+  const auto by_hand = [](int64_t units, int decimals) {
+    std::string digits = std::to_string(units);
+    if (static_cast<int>(digits.size()) <= decimals) digits.insert(0, static_cast<std::size_t>(decimals + 1) - digits.size(), '0');
+    std::string text = digits.substr(0, digits.size() - static_cast<std::size_t>(decimals));
+    std::string fraction = digits.substr(digits.size() - static_cast<std::size_t>(decimals));
+    while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
+    return fraction.empty() ? text : text + "." + fraction;
+  };
+  std::mt19937_64 random(20261207);
+  for (int decimals = 0; decimals <= 18; ++decimals) {
+    for (const int64_t units : {int64_t{0}, int64_t{1}, int64_t{9}, int64_t{10}, int64_t{99}, int64_t{100}, int64_t{101},
+                                int64_t{1000000000000000000}, std::numeric_limits<int64_t>::max()}) {
+      INFO(units << " with " << decimals << " decimals");
+      CHECK(exact_decimal(units, decimals) == by_hand(units, decimals));
+    }
+    for (int i = 0; i < 20000; ++i) {
+      // Every magnitude from 1 to 2^63, and a tenth of them with a run of trailing zeros.
+      auto units = static_cast<int64_t>(random() >> (1 + random() % 63));
+      if (i % 10 == 1) units -= units % 1000;
+      INFO(units << " with " << decimals << " decimals");
+      REQUIRE(exact_decimal(units, decimals) == by_hand(units, decimals));
+    }
+  }
+  std::string appended = "t=";
+  append_exact_decimal(appended, 1500, 3);
+  CHECK(appended == "t=1.5");
 }
 
 TEST_CASE("exact_decimal: the same text as the double printed with fmt, below 1e15 ns") {
