@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <iterator>
 
 #include <fmt/compile.h>
 #include <fmt/format.h>

@@ -172,9 +172,7 @@ std::optional<int64_t> round_to_decimals_exactly(double value, int decimals) {
   const uint64_t fraction_bits = bits & ((uint64_t{1} << 52) - 1);
   const uint64_t mantissa = biased == 0 ? fraction_bits : fraction_bits | (uint64_t{1} << 52);
   const int exponent = (biased == 0 ? 1 : biased) - 1075;  // value = mantissa x 2^exponent
-  uint64_t scale = 1;
-  for (int i = 0; i < decimals; ++i) scale *= 10;
-  const Wide product = static_cast<Wide>(mantissa) * scale;
+  const Wide product = static_cast<Wide>(mantissa) * kPowersOfTen[static_cast<std::size_t>(decimals)];
   // value <= 1e12 < 2^52 puts the binary point inside the mantissa: exponent < 0.
   const int shift = -exponent;
   if (shift > 113) return 0;  // product < 2^113: below half a unit

@@ -36,8 +36,8 @@ void append_exact_decimal(std::string& out, int64_t units, int decimals);
 // `value` * 10^decimals rounded to the nearest integer exactly as printing the double with that
 // many decimals rounds it (the exact binary value, to nearest); nullopt for an exact half (whose
 // tie the caller's formatting breaks), a negative value, NaN, a value above 1e12, or a result of
-// 2^62 or more, for the caller to format the double itself. With exact_decimal it writes fmt's "{:.6f}" text (trimmed) at a
-// fraction of the cost.
+// 2^62 or more, for the caller to format the double itself. With exact_decimal it writes fmt's
+// "{:.6f}" text (trimmed) at a fraction of the cost.
 std::optional<int64_t> round_to_decimals_exactly(double value, int decimals);
 
 }  // namespace llmpo
