@@ -78,6 +78,7 @@ CostModel::CostModel(const ModelSpec& model, const GpuSpec& gpu, const CostModel
     mla_ = mla_geometry(model, static_cast<double>(query_heads_per_gpu(model, p)), act_bytes, geometry_.weight_bytes,
                         geometry_.kv_bytes);
   attention_peak_ = sixteen_bit_peak(gpu, model.dtype);
+  decode_attention_ = DecodeAttentionTimer(geometry_, gpu_, attention_peak_, options.accounting);
 
   const bool moe_group = model.moe.enabled() && p.data_parallel > 1;
   const bool multi_gpu = p.tensor_parallel > 1 || p.pipeline_parallel > 1 || moe_group;
@@ -374,8 +375,12 @@ double CostModel::add_context_part_s(const StepShape& shape, double total) const
       total += static_cast<double>(kind.count) * mla_context_time_s(prefill, decode, shape.verify);
       continue;
     }
-    const OperatorWork work = attention_work(geometry_, prefill, decode, options_.accounting);
-    total += static_cast<double>(kind.count) * time_attention(work, gpu_, attention_peak_).time_s;
+    // A pure-decode step (nearly every step of a run) takes the precomputed path, bit for bit.
+    const double attention_s =
+        prefill.seqs == 0 && decode.seqs > 0
+            ? decode_attention_.time_s(decode)
+            : time_attention(attention_work(geometry_, prefill, decode, options_.accounting), gpu_, attention_peak_).time_s;
+    total += static_cast<double>(kind.count) * attention_s;
   }
   return total;
 }

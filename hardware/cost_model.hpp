@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "decode_attention.hpp"
 #include "gpu_spec.hpp"
 #include "interconnect.hpp"
 #include "kernel_timing.hpp"
@@ -125,6 +126,7 @@ class CostModel {
   double gemm_peak_ = 0;          // FLOP/s of the GEMMs' math type
   double attention_peak_ = 0;     // FLOP/s of attention (16-bit math)
   double kernels_per_step_ = 0;
+  DecodeAttentionTimer decode_attention_;  // add_context_part_s of pure-decode steps
   CollectiveLink tp_link_;
   CollectiveLink pp_link_;
   // MoE dispatch / combine between DP ranks (hardware/expert_parallel.hpp): the NVLink domain
