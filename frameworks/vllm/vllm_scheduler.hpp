@@ -97,10 +97,11 @@ class VllmScheduler final : public Framework {
   void release_sent_kv(RequestState& r) override;
 
  private:
-  void schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan, int64_t draft_tokens = 0);
+  // Inlined into plan_step: it runs once per running request per step.
+  [[gnu::always_inline]] inline void schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan, int64_t draft_tokens = 0);
   // Speculative decoding: the drafts a running request verifies this step, within `budget`
-  // (0 when it is not a decode, or speculation is off).
-  int64_t drafts_for(const RequestState& r, int64_t budget) const;
+  // (0 when it is not a decode, or speculation is off). Inlined like schedule.
+  [[gnu::always_inline]] inline int64_t drafts_for(const RequestState& r, int64_t budget) const;
   // A verified step's outcome: accepted drafts + 1 tokens (the KV of rejected drafts rolled back).
   void complete_verification(RequestState& r, const ScheduledSequence& seq, StepEvents& events);
   void preempt(RequestState& r);
