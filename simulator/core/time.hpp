@@ -18,13 +18,18 @@ inline constexpr SimTime kNeverNs = INT64_MAX;
 // though 0.018 * 1e9 evaluates to 18000000.000000004 in binary floating point.
 // Saturates at kMaxSimTimeNs (146 years): a longer time would wrap int64 to a negative one; the
 // simulation stops with an input error when its clock reaches that limit.
+// Every step's duration crosses here, so it takes no libm call: for 0 < exact < 2^63 the cast
+// truncates to floor(exact) and exact - floor(exact) is computed without rounding, so rounding
+// up unless the fraction is under a thousandth is ceil, and "within a thousandth of the nearest
+// whole number" in one compare (a fraction >= 0.5 rounds up either way).
 inline SimTime duration_to_ns(double seconds) {
   if (!(seconds > 0)) return 0;
   const double exact = seconds * 1e9;
   if (!(exact < static_cast<double>(kMaxSimTimeNs))) return kMaxSimTimeNs;
-  const double nearest = std::round(exact);
-  const double ns = std::fabs(exact - nearest) < 1e-3 ? nearest : std::ceil(exact);
-  return ns < 1 ? 1 : static_cast<SimTime>(ns);
+  const auto whole = static_cast<SimTime>(exact);
+  const double fraction = exact - static_cast<double>(whole);
+  const SimTime ns = fraction < 1e-3 ? whole : whole + 1;
+  return ns < 1 ? 1 : ns;
 }
 
 // A point in time (an arrival), rounded to the nearest nanosecond; saturates like duration_to_ns

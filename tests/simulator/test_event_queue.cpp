@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <random>
+
 #include "simulator/core/event_queue.hpp"
 #include "simulator/core/time.hpp"
 
@@ -49,3 +52,34 @@ TEST_CASE("time: durations round up to whole nanoseconds, never to zero, without
   CHECK(duration_to_ns(0) == 0);
   CHECK(instant_to_ns(2.5) == 2'500'000'000);
 }
+
+TEST_CASE("time: duration_to_ns is the rounding of its definition, computed without libm") {
+  // The definition: the nearest whole nanosecond when within a thousandth of it, else the
+  // ceiling (at least 1). Checked on values around whole numbers, halves and thousandths, at
+  // every magnitude from a picosecond to a century.
+  const auto by_definition = [](double seconds) -> SimTime {
+    const double exact = seconds * 1e9;
+    const double nearest = std::round(exact);
+    const double ns = std::fabs(exact - nearest) < 1e-3 ? nearest : std::ceil(exact);
+    return ns < 1 ? 1 : static_cast<SimTime>(ns);
+  };
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  int checked = 0;
+  for (double scale = 1e-12; scale < 4e9; scale *= 3.7) {
+    for (int i = 0; i < 2000; ++i) {
+      const double seconds = scale * unit(rng);
+      // Also the neighbours of edge cases: n, n + 0.5 and n +- 0.001 nanoseconds.
+      const double n = std::floor(seconds * 1e9);
+      for (const double s : {seconds, n * 1e-9, (n + 0.5) * 1e-9, (n + 1e-3) * 1e-9, (n - 1e-3) * 1e-9,
+                             std::nextafter(seconds, 0.0), std::nextafter(seconds, 1e300)}) {
+        if (!(s > 0)) continue;
+        INFO(s);
+        REQUIRE(duration_to_ns(s) == by_definition(s));
+        ++checked;
+      }
+    }
+  }
+  CHECK(checked > 100000);
+}
+
