@@ -162,6 +162,9 @@ double mixed_decode_time_s(const OperatorWork& work, const GpuSpec& gpu, double 
   return std::max(stream_s, math_s);
 }
 
+// DecodeAttentionTimer (decode_attention.hpp) repeats the pure-decode case of this function and
+// of decode_stream_time_s, decode_ctas and decode_tile_overhead_s term for term: change both
+// (tests/hardware/test_decode_attention.cpp checks they agree to the last bit).
 OpTime time_attention(const OperatorWork& work, const GpuSpec& gpu, double peak_flops_per_s) {
   const GpuEfficiency& e = gpu.efficiency;
   const double rate = peak_flops_per_s * e.attention_prefill_compute;
