@@ -143,6 +143,7 @@ struct AttentionPart {
   double bytes = 0;
 };
 
+// DecodeAttentionTimer (decode_attention.hpp) repeats this for a decode load: change both.
 AttentionPart attention_part(const LayerGeometry& g, const AttentionLoad& load, Accounting accounting,
                              OperatorWork& total) {
   AttentionPart part;
