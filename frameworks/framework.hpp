@@ -153,6 +153,17 @@ class Framework {
   // complete_step does; the caller records their completion.
   virtual bool prepare_decode_run(DecodeRun& /*run*/) { return false; }
   virtual void apply_decode_run(int64_t /*steps*/, std::vector<RequestState*>& /*running*/) {}
+  // The same for the decode run that would start when `step`, planned by plan_step and not yet
+  // completed, ends: prepare_decode_run_after() describes it as prepare_decode_run() would right
+  // after complete_step(step), without changing anything, or returns false when that step would
+  // not lead into one (a request finishes in it, one of its prefills is chunked, ...).
+  // apply_decode_run_after() then completes `step` (every request in it emitted one token and
+  // none finished) and performs `steps` steps of the run, as apply_decode_run() after
+  // complete_step() would. The simulation then records the step's end and the run in one go
+  // (an arrival's prefill step and the decode run that follows it, the most common pair).
+  virtual bool prepare_decode_run_after(const StepPlan& /*step*/, DecodeRun& /*run*/) { return false; }
+  virtual void apply_decode_run_after(const StepPlan& /*step*/, int64_t /*steps*/,
+                                      std::vector<RequestState*>& /*running*/) {}
 
   // P/D disaggregation: takes a role (with `source` for the decode role); false when this
   // framework has no model of it.

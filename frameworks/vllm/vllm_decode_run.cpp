@@ -14,23 +14,49 @@ namespace {
 constexpr int64_t kMaxDecodeRunSteps = 4096;
 }  // namespace
 
-bool VllmScheduler::prepare_decode_run(DecodeRun& run) {
+bool VllmScheduler::prepare_decode_run(DecodeRun& run) { return describe_decode_run(run, nullptr); }
+
+bool VllmScheduler::prepare_decode_run_after(const StepPlan& step, DecodeRun& run) {
+  // The step must hold every running request in running order (none skipped for budget, none
+  // preempted), so that step.sequences[i] is running_[i]; the checks per request follow.
+  if (step.preempted != 0 || step.sequences.size() != running_.size()) return false;
+  return describe_decode_run(run, &step);
+}
+
+bool VllmScheduler::describe_decode_run(DecodeRun& run, const StepPlan* pending) {
   // Sliding windows make per-request context stop growing at the window: not in closed form here.
   if (!waiting_.empty() || !loading_.empty() || running_.empty() || config_.window_tokens > 0 || kv_.layout().hybrid()) return false;
   // With speculative decoding each step's progress depends on its acceptance draws: stepped one by one.
   if (config_.num_speculative_tokens > 0) return false;
   const auto batch = static_cast<int64_t>(running_.size());
   if (batch > config_.max_num_batched_tokens) return false;  // not every request fits a step
+  // The tokens the pending step computes for running_[i] (complete_step adds them; it also emits
+  // one token for each, as each checked below completes its known tokens).
+  auto pending_tokens = [pending](std::size_t i) -> int32_t {
+    return pending == nullptr ? 0 : pending->sequences[i].new_tokens;
+  };
+  const int32_t pending_emitted = pending == nullptr ? 0 : 1;
   int64_t min_remaining = INT64_MAX;
-  for (const RequestState* r : running_) {
+  for (std::size_t i = 0; i < running_.size(); ++i) {
+    const RequestState* r = running_[i];
+    if (pending != nullptr) {
+      // In the step, without drafts, and through its last known token: it emits then.
+      const ScheduledSequence& seq = pending->sequences[i];
+      if (seq.request != r || seq.draft_tokens != 0 || r->computed_tokens + seq.new_tokens != r->current_tokens()) return false;
+    } else if (r->in_flight) {
+      return false;
+    }
+    const int32_t computed = r->computed_tokens + pending_tokens(i);
+    const int32_t generated = r->generated_tokens + pending_emitted;
     // A decode has emitted before and has exactly one new token. (The last token of a chunked
     // prefill also leaves one to compute, but it makes the first output token: not a decode.)
-    if (r->current_tokens() - r->computed_tokens != 1 || r->generated_tokens < 1 || r->in_flight) return false;
-    min_remaining = std::min<int64_t>(min_remaining, r->request.output_tokens - r->generated_tokens);
+    if (r->request.prompt_tokens + generated - computed != 1 || generated < 1) return false;
+    min_remaining = std::min<int64_t>(min_remaining, r->request.output_tokens - generated);
   }
   run.batch = batch;
   // Up to and including the step in which the first requests finish (apply_decode_run frees
-  // them as complete_step does).
+  // them as complete_step does). After a pending step, at least one step left means that none
+  // finished in it.
   run.max_steps = std::min(min_remaining, kMaxDecodeRunSteps);
   if (run.max_steps < 2) return false;
   run.first_shape = StepShape(config_.window_tokens);
@@ -38,8 +64,9 @@ bool VllmScheduler::prepare_decode_run(DecodeRun& run) {
   const int64_t block_size = kv_.block_size_tokens();
   run.block_pattern.assign(static_cast<std::size_t>(block_size), 0);
   int64_t added_first = 0;
-  for (const RequestState* r : running_) {
-    const int64_t cached = r->computed_tokens;
+  for (std::size_t i = 0; i < running_.size(); ++i) {
+    const RequestState* r = running_[i];
+    const int64_t cached = r->computed_tokens + pending_tokens(i);
     run.first_shape.add_decode(cached);
     // Step s (1-based) needs KV for cached + s tokens. After the first step's allocation the
     // request covers `covered` tokens; it needs one more block at the step that first exceeds
@@ -55,8 +82,21 @@ bool VllmScheduler::prepare_decode_run(DecodeRun& run) {
     else run.block_pattern[static_cast<std::size_t>(first - 2)] += 1;
   }
   if (run.max_steps < 2) return false;
+  // complete_step frees nothing here (no request finishes): the blocks in use are those now.
   run.blocks_after_first = used_blocks() + added_first;
   return true;
+}
+
+void VllmScheduler::apply_decode_run_after(const StepPlan& step, int64_t steps, std::vector<RequestState*>& running) {
+  // complete_step's work for a step in which every request emits one token and none finishes
+  // (prepare_decode_run_after checked both).
+  for (const ScheduledSequence& seq : step.sequences) {
+    RequestState& r = *seq.request;
+    r.in_flight = false;
+    r.computed_tokens += seq.new_tokens;
+    r.generated_tokens += 1;
+  }
+  apply_decode_run(steps, running);
 }
 
 void VllmScheduler::apply_decode_run(int64_t steps, std::vector<RequestState*>& running) {

@@ -75,6 +75,8 @@ class VllmScheduler final : public Framework {
   FrameworkStats stats() const override;
   bool prepare_decode_run(DecodeRun& run) override;
   void apply_decode_run(int64_t steps, std::vector<RequestState*>& running) override;
+  bool prepare_decode_run_after(const StepPlan& step, DecodeRun& run) override;
+  void apply_decode_run_after(const StepPlan& step, int64_t steps, std::vector<RequestState*>& running) override;
   void check_invariants() const override;
   void use_prompts(const PromptTree* prompts) override;
   // A host-memory tier that extends prefix hits (see PrefixCacheTier); ignored without prefix
@@ -106,6 +108,8 @@ class VllmScheduler final : public Framework {
   void complete_verification(RequestState& r, const ScheduledSequence& seq, StepEvents& events);
   void preempt(RequestState& r);
   void release(RequestState& r);  // a finished request's blocks back to the pool
+  // prepare_decode_run, from the state once `pending` (if any) has completed (vllm_decode_run.cpp).
+  bool describe_decode_run(DecodeRun& run, const StepPlan* pending);
   // The block counts of whichever pool is in use.
   // cache_tokens: with prefix caching, only the blocks these fill are cached (not draft slots).
   bool grow(RequestState& r, int64_t tokens, int64_t cache_tokens = INT64_MAX) {

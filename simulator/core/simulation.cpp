@@ -228,6 +228,11 @@ void Simulation::try_start_step(int32_t replica, SimTime now) {
   const auto sequences = static_cast<int64_t>(plan.sequences.size());
   result_.batch_sequences_total += sequences;
   result_.peak_batch_sequences = std::max(result_.peak_batch_sequences, sequences);
+  // Nothing happens before the step ends and a decode run would start there: both in one go.
+  if (depth == 1 && !has_deferred && try_decode_run(replica, t, PendingStep{&plan, now})) {
+    --flight_count_[k];
+    return;
+  }
   queue_.push(t, EventPhase::step_end, replica);
   // The next micro-batch may enter when the first stage frees.
   if (flight_count_[k] < depth) {

@@ -118,6 +118,12 @@ struct RunResult {
   std::vector<int64_t> spec_accepted_histogram;
 };
 
+// A step planned at start_ns whose end has not been recorded (Simulation::try_decode_run).
+struct PendingStep {
+  const StepPlan* plan = nullptr;
+  SimTime start_ns = 0;
+};
+
 class Simulation {
  public:
   Simulation(const Workload& workload, std::vector<Replica> replicas, SimulationOptions options);
@@ -163,7 +169,10 @@ class Simulation {
   // Bulk decoding (simulation_decode_run.cpp): advances a DecodeRun of `replica` up to the next
   // event, or through the step in which it falls when may_straddle_next_event; false when none
   // applies.
-  bool try_decode_run(int32_t replica, SimTime now);
+  // `pending`: the step just planned at pending.start_ns, ending at `now`; the run then starts
+  // at its end, and the step's end is recorded with it (false, changing nothing, when that step
+  // would not lead into a run: its step_end is then queued as usual).
+  bool try_decode_run(int32_t replica, SimTime now, PendingStep pending = {});
   bool may_straddle_next_event(std::size_t k) const;
   // Whether no arrival can fall exactly at `at_ns` while a run goes on (false when unsure).
   bool no_arrival_at(SimTime at_ns) const;

@@ -18,9 +18,10 @@ bool Simulation::may_straddle_next_event(std::size_t k) const {
          !schedule_pending_[k];
 }
 
-bool Simulation::try_decode_run(int32_t replica, SimTime now) {
+bool Simulation::try_decode_run(int32_t replica, SimTime now, PendingStep pending) {
   const auto k = static_cast<std::size_t>(replica);
   if (!options_.bulk_decode) return false;
+  const bool after_step = pending.plan != nullptr;
   // Nothing else may happen until the last advanced step ends: stop before the next event, or,
   // when it is an arrival that cannot change the batch before the step it falls in has ended,
   // include that step (a straddled step). When the room left holds fewer than two steps of
@@ -30,7 +31,10 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
   const bool may_straddle = may_straddle_next_event(k);
   if (deadline <= now || (deadline != kNeverNs && deadline - now < (may_straddle ? 1 : 2) * last_step_ns_[k]))
     return false;
-  if (!frameworks_[k]->prepare_decode_run(decode_run_)) return false;
+  // (A prefill replica's steps end in hand-offs, never in a run.)
+  if (after_step ? is_prefill(k) || !frameworks_[k]->prepare_decode_run_after(*pending.plan, decode_run_)
+                 : !frameworks_[k]->prepare_decode_run(decode_run_))
+    return false;
   const DecodeRun& run = decode_run_;
   if (run.blocks_after_first > run.total_blocks) return false;
 
@@ -98,27 +102,46 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now) {
     observed_kv_utilization_ = kv;
     timeseries_.set_state(at, others_running + batch, others_waiting, kv);
   };
+  if (after_step) {
+    // What the event loop would have recorded: the state after the step was planned (the
+    // planning event's observe), then at the step's end its step_end: one token from each of
+    // its requests, none finishing.
+    observe(pending.start_ns);
+    integrate_until(now);
+    last_event_ns_ = now;
+    ++result_.events;
+    ++result_.steps;
+    timeseries_.add_tokens(now, run.batch);
+  }
   record_state(now, run.blocks_after_first);
 
-  // The first step's gaps depend on when each request last emitted; later gaps are the steps.
-  frameworks_[k]->apply_decode_run(steps, decode_running_);
+  // The first gaps depend on when each request last emitted (after a pending step: its gaps,
+  // and its prefills' first tokens); the run's steps' gaps are the steps.
+  if (after_step) frameworks_[k]->apply_decode_run_after(*pending.plan, steps, decode_running_);
+  else frameworks_[k]->apply_decode_run(steps, decode_running_);
+  const SimTime first_end_ns = after_step ? now : ends.front().end_ns;
   int64_t measured_count = 0;
   GapRuns first_gaps(result_.itl_ms);  // the first step's gaps differ by when each last emitted
   for (RequestState* r : decode_running_) {
+    const bool first_token = after_step && r->first_token_ns == kNeverNs;
+    if (first_token) r->first_token_ns = now;
+    // Stepping keeps every gap of the pending step, measured or not.
+    if (after_step && !first_token && options_.record_itl_samples) result_.itl.push_back({r->request.id, now - r->last_token_ns});
     if (!measured(*r)) continue;
     ++measured_count;
-    first_gaps.add(ends.front().end_ns - r->last_token_ns);
+    if (!first_token) first_gaps.add(first_end_ns - r->last_token_ns);
     if (options_.record_itl_samples) {
-      SimTime previous = r->last_token_ns;
+      SimTime previous = after_step ? now : r->last_token_ns;
       for (const DecodeStepEnd& e : ends) {
         result_.itl.push_back({r->request.id, e.end_ns - previous});
         previous = e.end_ns;
       }
     }
   }
+  if (after_step && measured_count > 0) record_measured_tokens(now, measured_count);
   for (int64_t j = 0; j < steps; ++j) {
     const DecodeStepEnd& e = ends[static_cast<std::size_t>(j)];
-    if (j > 0) result_.itl_ms.add(e.duration_ns, measured_count);
+    if (j > 0 || after_step) result_.itl_ms.add(e.duration_ns, measured_count);
     if (j + straddled_steps >= steps) continue;  // recorded at its end (settle_straddled_steps)
     if (measured_count > 0) record_measured_tokens(e.end_ns, measured_count);
     timeseries_.add_tokens(e.end_ns, run.batch);
