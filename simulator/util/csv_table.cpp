@@ -77,35 +77,44 @@ std::optional<SplitProblem> split_line(std::string_view line, std::vector<std::s
 }  // namespace
 
 NumberRule NumberRule::non_negative(double max) {
-  return {.min = 0, .max = max,
-          .expected = max == std::numeric_limits<double>::max() ? "a number >= 0"
-                                                               : fmt::format("a number from 0 to {}", max)};
+  return {.min = 0, .max = max, .kind = Kind::non_negative};
 }
 
 NumberRule NumberRule::positive(double max) {
-  return {.min = 0, .min_exclusive = true, .max = max,
-          .expected = max == std::numeric_limits<double>::max() ? "a positive number"
-                                                               : fmt::format("a positive number up to {}", max)};
+  return {.min = 0, .min_exclusive = true, .max = max, .kind = Kind::positive};
 }
 
 NumberRule NumberRule::whole_in(int64_t min, int64_t max) {
   // Doubles hold every whole number up to 2^53 exactly; a wider range could round past max.
   constexpr int64_t kExact = int64_t{1} << 53;
   if (min < -kExact || max > kExact || min > max) throw InternalError("NumberRule::whole_in: bad range");
-  return {.min = static_cast<double>(min), .max = static_cast<double>(max), .whole = true,
-          .expected = fmt::format("a whole number from {} to {}", min, max)};
+  return {.min = static_cast<double>(min), .max = static_cast<double>(max), .whole = true, .kind = Kind::whole_range};
 }
 
 NumberRule NumberRule::token_count() {
   NumberRule rule = whole_in(0, kMaxTokenCount);
-  rule.expected = fmt::format("a token count (a whole number from 0 to {})", kMaxTokenCount);
+  rule.kind = Kind::token_count;
   return rule;
+}
+
+std::string NumberRule::expected() const {
+  constexpr double kUnbounded = std::numeric_limits<double>::max();
+  switch (kind) {
+    case Kind::number: break;
+    case Kind::non_negative: return max == kUnbounded ? "a number >= 0" : fmt::format("a number from 0 to {}", max);
+    case Kind::positive: return max == kUnbounded ? "a positive number" : fmt::format("a positive number up to {}", max);
+    // Whole bounds within 2^53 (whole_in checks): exact as integers.
+    case Kind::whole_range:
+      return fmt::format("a whole number from {} to {}", static_cast<int64_t>(min), static_cast<int64_t>(max));
+    case Kind::token_count: return fmt::format("a token count (a whole number from 0 to {})", kMaxTokenCount);
+  }
+  return "a number";
 }
 
 bool parse_number(std::string_view text, const NumberRule& rule, double& value, std::string& problem) {
   const auto bad = [&](std::string_view what) {
-    problem = text.empty() ? fmt::format("empty cell; expected {}", rule.expected)
-                           : fmt::format("'{}' {}; expected {}", CsvTable::shown(text), what, rule.expected);
+    problem = text.empty() ? fmt::format("empty cell; expected {}", rule.expected())
+                           : fmt::format("'{}' {}; expected {}", CsvTable::shown(text), what, rule.expected());
     return false;
   };
   if (text.empty()) return bad("");

@@ -22,13 +22,18 @@
 
 namespace llmpo {
 
-// What a number read from text may be; `expected` is how a message says it.
+// What a number read from text may be. A rule is built for every cell a trace reads, so it
+// holds no text: expected() words what is valid, from the bounds, only when a message needs it
+// (formatting that text up front for each cell cost more than parsing the whole trace).
 struct NumberRule {
+  enum class Kind : uint8_t { number, non_negative, positive, whole_range, token_count };
   double min = -std::numeric_limits<double>::max();
   bool min_exclusive = false;
   double max = std::numeric_limits<double>::max();
   bool whole = false;
-  std::string expected = "a number";
+  Kind kind = Kind::number;
+
+  std::string expected() const;
 
   static NumberRule non_negative(double max = std::numeric_limits<double>::max());
   static NumberRule positive(double max = std::numeric_limits<double>::max());
