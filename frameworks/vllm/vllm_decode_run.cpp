@@ -14,15 +14,7 @@ namespace {
 constexpr int64_t kMaxDecodeRunSteps = 4096;
 }  // namespace
 
-bool VllmScheduler::prepare_decode_run(DecodeRun& run) { return describe_decode_run(run, nullptr); }
-
-bool VllmScheduler::prepare_decode_run_after(const StepPlan& step, DecodeRun& run) {
-  // The step must hold every running request in running order (none skipped for budget, none
-  // preempted), so that step.sequences[i] is running_[i]; the checks per request follow.
-  if (step.preempted != 0 || step.sequences.size() != running_.size()) return false;
-  return describe_decode_run(run, &step);
-}
-
+template <bool kAfterStep>
 bool VllmScheduler::describe_decode_run(DecodeRun& run, const StepPlan* pending) {
   // Sliding windows make per-request context stop growing at the window: not in closed form here.
   if (!waiting_.empty() || !loading_.empty() || running_.empty() || config_.window_tokens > 0 || kv_.layout().hybrid()) return false;
@@ -32,14 +24,12 @@ bool VllmScheduler::describe_decode_run(DecodeRun& run, const StepPlan* pending)
   if (batch > config_.max_num_batched_tokens) return false;  // not every request fits a step
   // The tokens the pending step computes for running_[i] (complete_step adds them; it also emits
   // one token for each, as each checked below completes its known tokens).
-  auto pending_tokens = [pending](std::size_t i) -> int32_t {
-    return pending == nullptr ? 0 : pending->sequences[i].new_tokens;
-  };
-  const int32_t pending_emitted = pending == nullptr ? 0 : 1;
+  auto pending_tokens = [pending](std::size_t i) -> int32_t { return kAfterStep ? pending->sequences[i].new_tokens : 0; };
+  constexpr int32_t pending_emitted = kAfterStep ? 1 : 0;
   int64_t min_remaining = INT64_MAX;
   for (std::size_t i = 0; i < running_.size(); ++i) {
     const RequestState* r = running_[i];
-    if (pending != nullptr) {
+    if constexpr (kAfterStep) {
       // In the step, without drafts, and through its last known token: it emits then.
       const ScheduledSequence& seq = pending->sequences[i];
       if (seq.request != r || seq.draft_tokens != 0 || r->computed_tokens + seq.new_tokens != r->current_tokens()) return false;
@@ -85,6 +75,15 @@ bool VllmScheduler::describe_decode_run(DecodeRun& run, const StepPlan* pending)
   // complete_step frees nothing here (no request finishes): the blocks in use are those now.
   run.blocks_after_first = used_blocks() + added_first;
   return true;
+}
+
+bool VllmScheduler::prepare_decode_run(DecodeRun& run) { return describe_decode_run<false>(run, nullptr); }
+
+bool VllmScheduler::prepare_decode_run_after(const StepPlan& step, DecodeRun& run) {
+  // The step must hold every running request in running order (none skipped for budget, none
+  // preempted), so that step.sequences[i] is running_[i]; the checks per request follow.
+  if (step.preempted != 0 || step.sequences.size() != running_.size()) return false;
+  return describe_decode_run<true>(run, &step);
 }
 
 void VllmScheduler::apply_decode_run_after(const StepPlan& step, int64_t steps, std::vector<RequestState*>& running) {

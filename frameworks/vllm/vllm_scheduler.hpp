@@ -108,7 +108,9 @@ class VllmScheduler final : public Framework {
   void complete_verification(RequestState& r, const ScheduledSequence& seq, StepEvents& events);
   void preempt(RequestState& r);
   void release(RequestState& r);  // a finished request's blocks back to the pool
-  // prepare_decode_run, from the state once `pending` (if any) has completed (vllm_decode_run.cpp).
+  // prepare_decode_run, from the state once `pending` has completed (kAfterStep; else pending
+  // is null). A template, so that the plain case's loops carry no test for the other.
+  template <bool kAfterStep>
   bool describe_decode_run(DecodeRun& run, const StepPlan* pending);
   // The block counts of whichever pool is in use.
   // cache_tokens: with prefix caching, only the blocks these fill are cached (not draft slots).

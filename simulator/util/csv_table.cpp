@@ -191,6 +191,8 @@ CsvTable CsvTable::parse(std::string_view text, const std::string& path) {
       throw InputError(SourcePos{path, line_number, static_cast<int>(cr) + 1}, "",
                        "carriage return inside the line: lines must end with LF or CRLF, not CR alone");
     if (trim(line).empty()) continue;
+    // Each row takes the cells' storage with it: room for a row's cells at once, not by doubling.
+    cells.reserve(table.header_.size());
     if (const auto problem = split_line(line, cells))
       throw InputError(SourcePos{path, line_number, static_cast<int>(problem->offset) + 1}, "", problem->message);
     if (table.header_.empty()) {
