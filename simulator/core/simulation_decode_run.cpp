@@ -139,9 +139,12 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now, PendingStep pendin
     }
   }
   if (after_step && measured_count > 0) record_measured_tokens(now, measured_count);
+  // Every later gap of every measured request is its step's duration.
+  const std::size_t first_uniform = after_step ? 0 : 1;
+  result_.itl_ms.add_each(ends.size() - first_uniform, measured_count,
+                          [&ends, first_uniform](std::size_t i) { return ends[i + first_uniform].duration_ns; });
   for (int64_t j = 0; j < steps; ++j) {
     const DecodeStepEnd& e = ends[static_cast<std::size_t>(j)];
-    if (j > 0 || after_step) result_.itl_ms.add(e.duration_ns, measured_count);
     if (j + straddled_steps >= steps) continue;  // recorded at its end (settle_straddled_steps)
     if (measured_count > 0) record_measured_tokens(e.end_ns, measured_count);
     timeseries_.add_tokens(e.end_ns, run.batch);

@@ -56,7 +56,10 @@ double LatencySketch::bucket_value(int32_t index) const {
 void LatencySketch::add(int64_t value_ns, int64_t count) {
   if (count <= 0) return;
   if (value_ns < first_ns_ || value_ns > last_ns_) look_up(value_ns);
-  const int32_t index = last_index_;
+  add_to_bucket(last_index_, count, static_cast<Int128>(value_ns) * count, static_cast<Int128>(value_ns) * value_ns * count);
+}
+
+void LatencySketch::add_to_bucket(int32_t index, int64_t values, Int128 sum_ns, Int128 sum_squares_ns2) {
   if (counts_.empty()) {
     offset_ = index;
     counts_.assign(1, 0);
@@ -66,10 +69,10 @@ void LatencySketch::add(int64_t value_ns, int64_t count) {
   } else if (index >= offset_ + static_cast<int32_t>(counts_.size())) {
     counts_.resize(static_cast<std::size_t>(index - offset_ + 1), 0);
   }
-  counts_[static_cast<std::size_t>(index - offset_)] += count;
-  count_ += count;
-  sum_ns_ += static_cast<Int128>(value_ns) * count;
-  sum_squares_ns2_ += static_cast<Int128>(value_ns) * value_ns * count;
+  counts_[static_cast<std::size_t>(index - offset_)] += values;
+  count_ += values;
+  sum_ns_ += sum_ns;
+  sum_squares_ns2_ += sum_squares_ns2;
 }
 
 double LatencySketch::mean_ms() const {

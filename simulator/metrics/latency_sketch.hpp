@@ -20,6 +20,27 @@ class LatencySketch {
   // Adds `count` copies of a duration of `value_ns` nanoseconds (values <= 0 share the lowest
   // bucket).
   void add(int64_t value_ns, int64_t count = 1);
+  // Adds `count` copies of each of value_ns_at(0), ..., value_ns_at(n - 1): the same as n calls
+  // of add, with one bucket update per stretch of values in one bucket (a decode run's step
+  // durations drift by nanoseconds, so its steps' gaps share a bucket for hundreds of steps).
+  template <class ValueAt>
+  void add_each(std::size_t n, int64_t count, ValueAt value_ns_at) {
+    if (count <= 0) return;
+    std::size_t i = 0;
+    while (i < n) {
+      if (const int64_t v = value_ns_at(i); v < first_ns_ || v > last_ns_) look_up(v);
+      int64_t values = 0;
+      Int128 sum = 0, squares = 0;
+      for (; i < n; ++i) {
+        const int64_t v = value_ns_at(i);
+        if (v < first_ns_ || v > last_ns_) break;
+        ++values;
+        sum += v;
+        squares += static_cast<Int128>(v) * v;
+      }
+      add_to_bucket(last_index_, values * count, sum * count, squares * count);
+    }
+  }
 
   int64_t count() const { return count_; }
   double mean_ms() const;
@@ -29,6 +50,8 @@ class LatencySketch {
 
  private:
   static int32_t bucket_of(int64_t value_ns);
+  // `values` more in bucket `index`, whose sum and sum of squares are given (exact integers).
+  void add_to_bucket(int32_t index, int64_t values, Int128 sum_ns, Int128 sum_squares_ns2);
   double bucket_value(int32_t index) const;
   // Finds value_ns's bucket (one logarithm) and the whole numbers it holds, for the next adds.
   void look_up(int64_t value_ns);

@@ -165,6 +165,39 @@ TEST_CASE("latency sketch: values added in order land in the buckets of values l
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("latency sketch: add_each gives exactly what adding each value in turn gives") {
+  // Drifting step durations (the decode runs' case), with jumps across buckets, values of 1 ns and
+  // less (the lowest bucket) and beyond 10^12 ns (never cached), each series added `count` times.
+  uint64_t x = 7;
+  auto next = [&x] {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return x >> 33;
+  };
+  LatencySketch each, one_by_one;
+  for (int series = 0; series < 300; ++series) {
+    std::vector<int64_t> values;
+    int64_t v = static_cast<int64_t>(next() % 50'000'000);
+    if (series % 10 == 3) v = -5;
+    if (series % 10 == 7) v = 999'999'999'990 + static_cast<int64_t>(next() % 20);
+    const auto length = static_cast<std::size_t>(next() % 400);
+    for (std::size_t i = 0; i < length; ++i) {
+      values.push_back(v);
+      v += next() % 8 == 0 ? static_cast<int64_t>(next() % 3'000'000) : static_cast<int64_t>(next() % 5);
+    }
+    const auto count = static_cast<int64_t>(next() % 4);  // 0 too: adds nothing
+    each.add_each(values.size(), count, [&values](std::size_t i) { return values[i]; });
+    for (const int64_t value : values) one_by_one.add(value, count);
+  }
+  REQUIRE(one_by_one.count() > 50'000);
+  CHECK(each.count() == one_by_one.count());
+  CHECK(each.mean_ms() == one_by_one.mean_ms());
+  CHECK(each.std_ms() == one_by_one.std_ms());
+  for (int p = 0; p <= 1000; ++p) {
+    INFO("p" << p / 10.0);
+    CHECK(each.percentile_ms(p / 10.0) == one_by_one.percentile_ms(p / 10.0));
+  }
+}
+
 TEST_CASE("metrics: a rejected request counts against SLO attainment") {
   RunResult run;
   run.requests = {completed(0, 0, 100 * kMs, 400 * kMs, 4)};
