@@ -57,11 +57,7 @@ void TimeseriesRecorder::integrate_to(SimTime now) {
       continue;
     }
     const SimTime until = std::min(now, end);
-    const double span = static_cast<double>(until - t);
-    open_.running_ns += running_ * span;
-    open_.waiting_ns += waiting_ * span;
-    open_.kv_ns += kv_ * span;
-    open_.touched = true;
+    add_piece(t, until);
     t = until;
     if (t == end) {
       emit(start, interval_ns_, open_, 1);
@@ -72,14 +68,7 @@ void TimeseriesRecorder::integrate_to(SimTime now) {
   last_ns_ = now;
 }
 
-void TimeseriesRecorder::set_state(SimTime now, double running, double waiting, double kv_utilization) {
-  integrate_to(now);
-  running_ = running;
-  waiting_ = waiting;
-  kv_ = kv_utilization;
-}
-
-void TimeseriesRecorder::add_tokens(SimTime now, int64_t tokens) {
+void TimeseriesRecorder::add_tokens_across(SimTime now, int64_t tokens) {
   if (interval_ns_ <= 0) return;
   // The state since the last call held until now: integrating first closes the intervals before
   // `now` (the next set_state(now) then adds nothing), so the tokens land in the open one.

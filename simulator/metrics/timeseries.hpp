@@ -33,9 +33,23 @@ class TimeseriesRecorder {
   explicit TimeseriesRecorder(SimTime interval_ns) : interval_ns_(interval_ns) {}
 
   // The state from `now` on (until the next call). Calls must come in time order.
-  void set_state(SimTime now, double running, double waiting, double kv_utilization);
-  // Tokens produced at `now` (not before the latest set_state's interval).
-  void add_tokens(SimTime now, int64_t tokens);
+  void set_state(SimTime now, double running, double waiting, double kv_utilization) {
+    if (now > last_ns_) integrate_to(now);  // at the instant of the last update: nothing to add
+    running_ = running;
+    waiting_ = waiting;
+    kv_ = kv_utilization;
+  }
+  // Tokens produced at `now` (not before the latest set_state's interval). Inline for the common
+  // case, a step end inside the open interval: integrate_to's one piece, then the tokens.
+  void add_tokens(SimTime now, int64_t tokens) {
+    if (interval_ns_ > 0 && now > last_ns_ && now - open_index_ * interval_ns_ < interval_ns_) {
+      add_piece(last_ns_, now);
+      last_ns_ = now;
+      open_.tokens += tokens;
+      return;
+    }
+    add_tokens_across(now, tokens);
+  }
   // Closes the integration at `end` and returns the points [0, end).
   std::vector<TimeseriesPoint> finish(SimTime end);
   // Points held so far (the memory test's measure).
@@ -48,6 +62,16 @@ class TimeseriesRecorder {
     bool touched = false;  // any time or tokens added
   };
   void integrate_to(SimTime now);
+  // The state held over [from, to), inside the open interval, into its bucket.
+  void add_piece(SimTime from, SimTime to) {
+    const double span = static_cast<double>(to - from);
+    open_.running_ns += running_ * span;
+    open_.waiting_ns += waiting_ * span;
+    open_.kv_ns += kv_ * span;
+    open_.touched = true;
+  }
+  // add_tokens at an instant that closes intervals (or at the last update's).
+  void add_tokens_across(SimTime now, int64_t tokens);
   // Appends `count` consecutive intervals of `span_ns` each holding `bucket`, starting at `start`.
   void emit(SimTime start, SimTime span_ns, const Bucket& bucket, int64_t count);
 
