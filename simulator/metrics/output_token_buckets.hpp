@@ -46,7 +46,13 @@ class OutputTokenCounter {
       pending_.push_back({at_ns, tokens});
       return;
     }
+    // Most step ends fall in the latest second counted: added without count_tokens' division.
+    if (at_ns >= latest_second_ns_ && at_ns - latest_second_ns_ < kNsPerSecond) {
+      buckets_.seconds.back().second += tokens;
+      return;
+    }
     count_tokens(buckets_, at_ns, tokens);
+    if (!buckets_.seconds.empty()) latest_second_ns_ = buckets_.origin_ns + buckets_.seconds.back().first * kNsPerSecond;
   }
   // Every request has finished: the buckets.
   OutputTokenBuckets finish(const std::vector<RequestState>& requests);
@@ -59,6 +65,7 @@ class OutputTokenCounter {
   std::vector<int64_t> candidates_;  // measured arrivals, until the origin is known
   std::size_t head_ = 0;             // candidates_[head_] is the earliest not yet rejected
   std::vector<TokenBurst> pending_;  // bursts before the origin is known
+  SimTime latest_second_ns_ = kNeverNs;  // start of buckets_.seconds.back(), once add counted one
 };
 
 }  // namespace llmpo
