@@ -30,18 +30,16 @@ bool VllmScheduler::describe_decode_run(DecodeRun& run, const StepPlan* pending)
   for (std::size_t i = 0; i < running_.size(); ++i) {
     const RequestState* r = running_[i];
     if constexpr (kAfterStep) {
-      // In the step, without drafts, and through its last known token: it emits then.
+      // In the step, without drafts, and through its last known token: it emits then, and has
+      // one token to compute after (it decodes).
       const ScheduledSequence& seq = pending->sequences[i];
       if (seq.request != r || seq.draft_tokens != 0 || r->computed_tokens + seq.new_tokens != r->current_tokens()) return false;
-    } else if (r->in_flight) {
-      return false;
+    } else {
+      // A decode has emitted before and has exactly one new token. (The last token of a chunked
+      // prefill also leaves one to compute, but it makes the first output token: not a decode.)
+      if (r->current_tokens() - r->computed_tokens != 1 || r->generated_tokens < 1 || r->in_flight) return false;
     }
-    const int32_t computed = r->computed_tokens + pending_tokens(i);
-    const int32_t generated = r->generated_tokens + pending_emitted;
-    // A decode has emitted before and has exactly one new token. (The last token of a chunked
-    // prefill also leaves one to compute, but it makes the first output token: not a decode.)
-    if (r->request.prompt_tokens + generated - computed != 1 || generated < 1) return false;
-    min_remaining = std::min<int64_t>(min_remaining, r->request.output_tokens - generated);
+    min_remaining = std::min<int64_t>(min_remaining, r->request.output_tokens - r->generated_tokens - pending_emitted);
   }
   run.batch = batch;
   // Up to and including the step in which the first requests finish (apply_decode_run frees
