@@ -251,6 +251,7 @@ class Simulation {
   bool observed_by_handler_ = false;  // a decode run recorded this event's state itself
   DecodeRun decode_run_;
   std::vector<RequestState*> decode_running_;
+  std::vector<RequestState*> decode_finished_;  // scratch: those of a run's batch that finished
   struct DecodeStepEnd {
     SimTime end_ns;
     SimTime duration_ns;

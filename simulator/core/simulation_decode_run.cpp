@@ -120,23 +120,30 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now, PendingStep pendin
   if (after_step) frameworks_[k]->apply_decode_run_after(*pending.plan, steps, decode_running_);
   else frameworks_[k]->apply_decode_run(steps, decode_running_);
   const SimTime first_end_ns = after_step ? now : ends.front().end_ns;
+  const SimTime end_ns = ends.back().end_ns;
   int64_t measured_count = 0;
   GapRuns first_gaps(result_.itl_ms);  // the first step's gaps differ by when each last emitted
+  // One walk over the batch: gaps, last tokens, and who finished (they complete after the steps
+  // are recorded, in batch order).
+  decode_finished_.clear();
   for (RequestState* r : decode_running_) {
     const bool first_token = after_step && r->first_token_ns == kNeverNs;
     if (first_token) r->first_token_ns = now;
     // Stepping keeps every gap of the pending step, measured or not.
     if (after_step && !first_token && options_.record_itl_samples) result_.itl.push_back({r->request.id, now - r->last_token_ns});
-    if (!measured(*r)) continue;
-    ++measured_count;
-    if (!first_token) first_gaps.add(first_end_ns - r->last_token_ns);
-    if (options_.record_itl_samples) {
-      SimTime previous = after_step ? now : r->last_token_ns;
-      for (const DecodeStepEnd& e : ends) {
-        result_.itl.push_back({r->request.id, e.end_ns - previous});
-        previous = e.end_ns;
+    if (measured(*r)) {
+      ++measured_count;
+      if (!first_token) first_gaps.add(first_end_ns - r->last_token_ns);
+      if (options_.record_itl_samples) {
+        SimTime previous = after_step ? now : r->last_token_ns;
+        for (const DecodeStepEnd& e : ends) {
+          result_.itl.push_back({r->request.id, e.end_ns - previous});
+          previous = e.end_ns;
+        }
       }
     }
+    r->last_token_ns = end_ns;
+    if (r->finished()) decode_finished_.push_back(r);
   }
   if (after_step && measured_count > 0) record_measured_tokens(now, measured_count);
   // Every later gap of every measured request is its step's duration.
@@ -153,7 +160,6 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now, PendingStep pendin
       record_state(e.end_ns, e.blocks_after);
     }
   }
-  const SimTime end_ns = ends.back().end_ns;
   if (straddled_steps > 0) {
     straddled_ = {replica, run.batch, measured_count, {}, 0, 0};
     // Until the first straddled step ends, the cache holds that step's blocks, not the next's.
@@ -163,11 +169,9 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now, PendingStep pendin
     for (int64_t j = steps - straddled_steps; j < steps; ++j)
       straddled_.ends_ns[static_cast<std::size_t>(straddled_.count++)] = ends[static_cast<std::size_t>(j)].end_ns;
   }
-  for (RequestState* r : decode_running_) r->last_token_ns = end_ns;
   // Requests that emitted their last token in the final step complete at its end. The state
   // integrated up to that end (observed_in_system_) is the one during the step, as when stepping.
-  for (RequestState* r : decode_running_)
-    if (r->finished()) complete_request(k, *r, end_ns);
+  for (RequestState* r : decode_finished_) complete_request(k, *r, end_ns);
   // Stepping would pop that step's step_end and then a schedule event when completions sent
   // follow-ups at the same instant; here one schedule event stands for both.
   if (!queue_.empty() && queue_.top().time_ns == end_ns) ++result_.events;
