@@ -129,17 +129,17 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now, PendingStep pendin
   for (RequestState* r : decode_running_) {
     const bool first_token = after_step && r->first_token_ns == kNeverNs;
     if (first_token) r->first_token_ns = now;
-    // Stepping keeps every gap of the pending step, measured or not.
-    if (after_step && !first_token && options_.record_itl_samples) result_.itl.push_back({r->request.id, now - r->last_token_ns});
     if (measured(*r)) {
       ++measured_count;
       if (!first_token) first_gaps.add(first_end_ns - r->last_token_ns);
-      if (options_.record_itl_samples) {
-        SimTime previous = after_step ? now : r->last_token_ns;
-        for (const DecodeStepEnd& e : ends) {
-          result_.itl.push_back({r->request.id, e.end_ns - previous});
-          previous = e.end_ns;
-        }
+    }
+    // Every gap one by one, measured or not, as stepping keeps them.
+    if (options_.record_itl_samples) {
+      if (after_step && !first_token) result_.itl.push_back({r->request.id, now - r->last_token_ns});
+      SimTime previous = after_step ? now : r->last_token_ns;
+      for (const DecodeStepEnd& e : ends) {
+        result_.itl.push_back({r->request.id, e.end_ns - previous});
+        previous = e.end_ns;
       }
     }
     r->last_token_ns = end_ns;

@@ -37,7 +37,7 @@ inline Workload open_loop(const std::vector<RequestSpec>& specs) {
 inline RunResult simulate(const Workload& workload, const FrameworkSettings& settings, int64_t blocks,
                           int64_t block_size, double base_ms, double per_token_ms, int64_t replicas = 1,
                           RouterPolicy router = RouterPolicy::round_robin, bool async_scheduling = false,
-                          bool bulk_decode = true) {
+                          bool bulk_decode = true, SimTime measure_from_ns = 0) {
   std::vector<Replica> list;
   for (int64_t i = 0; i < replicas; ++i) {
     Replica replica;
@@ -51,6 +51,7 @@ inline RunResult simulate(const Workload& workload, const FrameworkSettings& set
   options.timeseries_interval_ns = 10 * kMsNs;
   options.record_itl_samples = true;
   options.bulk_decode = bulk_decode;
+  options.measure_from_ns = measure_from_ns;
   Simulation simulation(workload, std::move(list), options);
   return simulation.run();
 }
