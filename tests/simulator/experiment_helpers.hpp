@@ -50,13 +50,30 @@ inline CliRun run_cli_args(const std::vector<std::string>& args) {
   return {code, out.str(), err.str()};
 }
 
-// A fresh folder under the system temp dir, unique per call.
+// The folders fresh_dir made, removed when the test process exits (ctest runs each test case in a
+// process of its own; children the tests fork leave with _exit or exec, never through here).
+// Without this every suite run left thousands of folders behind, some of 150 MB (22,000 had piled
+// up in /tmp, 23 GB).
+struct FreshDirs {
+  std::vector<std::filesystem::path> made;
+  ~FreshDirs() {
+    std::error_code ignored;
+    for (const auto& dir : made) std::filesystem::remove_all(dir, ignored);
+  }
+};
+inline FreshDirs& fresh_dirs() {
+  static FreshDirs dirs;
+  return dirs;
+}
+
+// A fresh folder under the system temp dir, unique per call, removed when the test process exits.
 inline std::string fresh_dir(const std::string& tag) {
   static int counter = 0;
   const auto dir = std::filesystem::temp_directory_path() /
                    ("llmpo-test-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  fresh_dirs().made.push_back(dir);
   return dir.string();
 }
 
