@@ -14,6 +14,7 @@
 #include "text.hpp"
 #include "text_file.hpp"
 #include "yaml_comments.hpp"
+#include "yaml_single_pass.hpp"
 
 namespace llmpo {
 
@@ -191,6 +192,14 @@ YAML::Node parse_or_throw(const std::string& text, const std::string& file, bool
   check_text_encoding(text, file);
   // Both passes below read the text without the comments' words: lines and columns are unchanged.
   const std::string yaml = shorten_yaml_comments(text);
+  // Most files are read in one pass (yaml_single_pass.hpp); the rest, any error and every
+  // --set value (no aliases allowed) in two.
+  std::optional<YAML::Node> plain;
+  if (allow_aliases) plain = load_plain_block_document(yaml);
+  if (plain) {
+    check_keys(*plain, file);
+    return *plain;
+  }
   YAML::Node document;
   try {
     const std::vector<YAML::Mark> starts = document_contents(yaml, file, allow_aliases);  // of each document's content
