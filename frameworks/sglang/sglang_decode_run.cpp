@@ -29,7 +29,9 @@ bool SglangScheduler::prepare_decode_run(DecodeRun& run) {
   run.max_steps = std::min(min_remaining - 1, kMaxDecodeRunSteps);
   if (run.max_steps < 2) return false;
   run.first_shape = StepShape(config_.window_tokens);
-  for (const RequestState* r : running_) run.first_shape.add_decode(r->computed_tokens);
+  DecodeSums decodes(config_.window_tokens);
+  for (const RequestState* r : running_) decodes.add(r->computed_tokens);
+  run.first_shape.add_decodes(decodes);
   // Slots are tokens: each step takes one per request, from the free slots or, by evicting,
   // from the unlocked cache; "in use" excludes the evictable cache, so a step fits while
   // in use + batch <= the pool.

@@ -52,10 +52,11 @@ bool VllmScheduler::describe_decode_run(DecodeRun& run, const StepPlan* pending)
   const int64_t block_size = kv_.block_size_tokens();
   run.block_pattern.assign(static_cast<std::size_t>(block_size), 0);
   int64_t added_first = 0;
+  DecodeSums decodes(config_.window_tokens);
   for (std::size_t i = 0; i < running_.size(); ++i) {
     const RequestState* r = running_[i];
     const int64_t cached = r->computed_tokens + pending_tokens(i);
-    run.first_shape.add_decode(cached);
+    decodes.add(cached);
     // Step s (1-based) needs KV for cached + s tokens. After the first step's allocation the
     // request covers `covered` tokens; it needs one more block at the step that first exceeds
     // them (`first`, >= 2 as covered >= cached + 1), and then every block_size steps: at the
@@ -69,6 +70,7 @@ bool VllmScheduler::describe_decode_run(DecodeRun& run, const StepPlan* pending)
     if (first > block_size + 1) run.max_steps = std::min(run.max_steps, first - 1);
     else run.block_pattern[static_cast<std::size_t>(first - 2)] += 1;
   }
+  run.first_shape.add_decodes(decodes);
   if (run.max_steps < 2) return false;
   // complete_step frees nothing here (no request finishes): the blocks in use are those now.
   run.blocks_after_first = used_blocks() + added_first;

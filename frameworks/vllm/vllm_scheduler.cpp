@@ -122,6 +122,12 @@ void VllmScheduler::schedule(RequestState& r, int64_t num_new_tokens, StepPlan& 
   else plan.shape.add_sequence(r.computed_tokens, new_tokens);
 }
 
+void VllmScheduler::schedule_decode(RequestState& r, StepPlan& plan, DecodeSums& decodes) {
+  r.in_flight = true;
+  plan.sequences.push_back({&r, r.computed_tokens, 1, 0});
+  decodes.add(r.computed_tokens);
+}
+
 void VllmScheduler::preempt(RequestState& r) {
   // Recompute preemption (vLLM V1 has no swapping): the KV is dropped, and the prompt plus the
   // tokens generated so far will be prefilled again. generated_tokens keeps its value, so the
@@ -140,6 +146,7 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
   int64_t budget = config_.max_num_batched_tokens;
 
   // (a) Running requests, in admission order, while budget remains.
+  DecodeSums decodes(config_.window_tokens);
   std::size_t index = 0;
   while (index < running_.size() && budget > 0) {
     RequestState& r = *running_[index];
@@ -175,10 +182,12 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
       if (&victim == &r) break;  // nothing left to preempt: r itself waits
     }
     if (!allocated) break;
-    schedule(r, num_new, plan, drafts);
+    if (num_new == 1) schedule_decode(r, plan, decodes);  // drafts == 0: they would make it more
+    else schedule(r, num_new, plan, drafts);
     budget -= num_new;
     ++index;
   }
+  plan.shape.add_decodes(decodes);
 
   // (b) Waiting requests, FIFO, only if no request was preempted in this step (vLLM: a step that
   // had to preempt has no room to spare for newcomers). Those whose host-tier load finished come

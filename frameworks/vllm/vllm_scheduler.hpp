@@ -101,6 +101,9 @@ class VllmScheduler final : public Framework {
  private:
   // Inlined into plan_step: it runs once per running request per step.
   [[gnu::always_inline]] inline void schedule(RequestState& r, int64_t num_new_tokens, StepPlan& plan, int64_t draft_tokens = 0);
+  // A running request's decode (one new token, no drafts), its shape summed into `decodes`
+  // (added to plan.shape after the running loop).
+  [[gnu::always_inline]] inline void schedule_decode(RequestState& r, StepPlan& plan, DecodeSums& decodes);
   // Speculative decoding: the drafts a running request verifies this step, within `budget`
   // (0 when it is not a decode, or speculation is off). Inlined like schedule.
   [[gnu::always_inline]] inline int64_t drafts_for(const RequestState& r, int64_t budget) const;
