@@ -209,19 +209,12 @@ bool PrefixBlockPool::grow_slow(RequestState& r, int64_t tokens, int64_t cache_t
   return true;
 }
 
-bool PrefixBlockPool::grow_to_computed(const std::vector<RequestState*>& requests) {
-  if (any_content()) throw InternalError("prefix block pool: grow_to_computed with content identity");
-  // Without a branch: which requests cross into a new block is as good as random.
-  auto blocks_short = [this](const RequestState* r) {
-    return std::max<int64_t>(0, blocks_for_tokens(r->computed_tokens) - r->allocated_blocks);
-  };
-  int64_t needed = 0;
-  for (const RequestState* r : requests) needed += blocks_short(r);
-  if (needed > free_blocks_) return false;
-  take_from_head(needed);
-  for (RequestState* r : requests) r->allocated_blocks += static_cast<int32_t>(blocks_short(r));
-  table_blocks_ += needed;
-  blocks_moved_since_audit_ += needed;
+bool PrefixBlockPool::take_grown(int64_t blocks) {
+  if (any_content()) throw InternalError("prefix block pool: take_grown with content identity");
+  if (blocks > free_blocks_) return false;
+  take_from_head(blocks);
+  table_blocks_ += blocks;
+  blocks_moved_since_audit_ += blocks;
   return true;
 }
 

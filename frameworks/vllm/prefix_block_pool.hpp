@@ -23,6 +23,7 @@
 // tokens as another request at the same time, or recomputed its last block after a hit capped at
 // num_tokens - 1), vLLM registers a second copy under the same hash; here the copy stays
 // private (counted, never hit) and is freed as an anonymous block.
+#include <algorithm>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -100,11 +101,20 @@ class PrefixBlockPool {
   // that are cached, capped at num_tokens - 1 tokens (one token must be computed to sample the
   // next), then extended by the host tier. A preempted request without content finds the
   // prefix of its own blocks that later allocations did not reuse. Changes nothing.
-  // grow(r, r.computed_tokens) for each of `requests` in order, in one pass: a decode run's
-  // requests all grow at once. Only when no request has content (no keys to register), where
-  // taking each request's blocks from the head in turn is taking their sum at once. False,
-  // changing nothing, when the blocks do not all fit (the caller checked that they do).
-  bool grow_to_computed(const std::vector<RequestState*>& requests);
+  // A decode run's growth, inside the caller's one walk over its batch, when no request has
+  // content (no keys to register: taking each request's blocks from the head in turn is taking
+  // their sum at once). add_grown(r) gives r the blocks it lacks for r.computed_tokens and
+  // returns how many; take_grown(sum) then takes them all from the free queue, as grow(r,
+  // r.computed_tokens) for each request in order would. take_grown refuses (false, the pool
+  // unchanged) when fewer blocks are free; the requests' tables have grown by then, and the
+  // caller, which checked that they fit, gives up with an internal error.
+  int64_t add_grown(RequestState& r) const {
+    // Without a branch: which requests cross into a new block is as good as random.
+    const int64_t lacking = std::max<int64_t>(0, blocks_for_tokens(r.computed_tokens) - r.allocated_blocks);
+    r.allocated_blocks += static_cast<int32_t>(lacking);
+    return lacking;
+  }
+  bool take_grown(int64_t blocks);
   bool any_content() const { return prompts_ != nullptr; }
 
   PrefixMatch match(const RequestState& r);

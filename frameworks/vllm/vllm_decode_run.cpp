@@ -104,16 +104,18 @@ void VllmScheduler::apply_decode_run(int64_t steps, std::vector<RequestState*>& 
   // Without content identity the blocks of the whole batch are taken in one go (the same blocks,
   // in the same order, as growing request by request).
   const bool grow_together = pool_ && !pool_->any_content();
+  int64_t grown_blocks = 0;
   for (RequestState* r : running_) {
     r->computed_tokens += static_cast<int32_t>(steps);
     r->generated_tokens += static_cast<int32_t>(steps);
     if (r->generated_tokens > r->request.output_tokens || (!grow_together && !grow(*r, r->computed_tokens)))
       throw InternalError(fmt::format("vLLM decode run of {} steps: request {} ran past its output or its KV did not fit",
                                       steps, r->request.id));
+    if (grow_together) grown_blocks += pool_->add_grown(*r);
     any_finished = any_finished || r->finished();
     running.push_back(r);
   }
-  if (grow_together && !pool_->grow_to_computed(running_))
+  if (grow_together && !pool_->take_grown(grown_blocks))
     throw InternalError(fmt::format("vLLM decode run of {} steps: the KV of its {} requests did not fit", steps, running_.size()));
   if (!any_finished) return;
   // The last step's completion, as complete_step: every request grew for it first, then the

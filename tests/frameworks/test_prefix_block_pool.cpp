@@ -228,7 +228,7 @@ TEST_CASE("prefix block pool: slots allocated past the known tokens (speculative
 }
 
 TEST_CASE("prefix block pool: a decode run's batch grown together takes the blocks growing each in turn takes") {
-  // Two pools with the same history (16 blocks of 4 tokens): three running requests hold 2, 1
+  // Pools with the same history (16 blocks of 4 tokens): three running requests hold 2, 1
   // and 1 blocks, and a preempted request's run of 5 blocks sits in the free queue behind the 7
   // never-used blocks left: [7 | P 5].
   struct World {
@@ -245,10 +245,16 @@ TEST_CASE("prefix block pool: a decode run's batch grown together takes the bloc
       for (RequestState& r : running) r.computed_tokens = (r.request.id == 1 ? 8 : 4) + 6;
     }
     std::vector<RequestState*> batch() { return {&running[0], &running[1], &running[2]}; }
+    // The decode run's growth as apply_decode_run does it: each request in its walk, then the sum.
+    bool grow_together() {
+      int64_t blocks = 0;
+      for (RequestState* r : batch()) blocks += pool.add_grown(*r);
+      return pool.take_grown(blocks);
+    }
   };
-  World one_by_one, together;
+  World one_by_one, together, refused;
   for (RequestState* r : one_by_one.batch()) REQUIRE(one_by_one.pool.grow(*r, r->computed_tokens));
-  REQUIRE(together.pool.grow_to_computed(together.batch()));
+  REQUIRE(together.grow_together());
   // 2 + 2 + 2 new blocks: the 7 never-used blocks give 6 of them, and P's run is untouched.
   for (World* w : {&one_by_one, &together}) {
     CHECK(w->running[0].allocated_blocks == 4);
@@ -260,15 +266,19 @@ TEST_CASE("prefix block pool: a decode run's batch grown together takes the bloc
     w->pool.check_invariants();
   }
   // Another 12 steps: 26, 22 and 22 tokens need 3 + 3 + 3 more blocks, 9 > 6 free: refused,
-  // nothing changes.
-  for (RequestState* r : together.batch()) r->computed_tokens += 12;
-  CHECK_FALSE(together.pool.grow_to_computed(together.batch()));
-  CHECK(together.running[0].allocated_blocks == 4);
-  CHECK(together.pool.free_blocks() == 6);
+  // the pool unchanged.
+  REQUIRE(refused.grow_together());
+  for (RequestState* r : refused.batch()) r->computed_tokens += 12;
+  CHECK_FALSE(refused.grow_together());
+  CHECK(refused.pool.free_blocks() == 6);
+  CHECK(refused.pool.table_blocks() == 10);
+  CHECK(refused.pool.match(refused.preempted).gpu_blocks == 5);
   // 4 more steps: 18, 14, 14 tokens need 1 + 1 + 1 blocks: the last never-used block, then the
   // two last of P's run (a run loses its tail first): P keeps a prefix of 3 blocks.
-  for (RequestState* r : together.batch()) r->computed_tokens -= 8;
-  REQUIRE(together.pool.grow_to_computed(together.batch()));
+  for (RequestState* r : together.batch()) r->computed_tokens += 4;
+  REQUIRE(together.grow_together());
+  CHECK(together.running[0].allocated_blocks == 5);
+  CHECK(together.pool.table_blocks() == 13);
   CHECK(together.pool.free_blocks() == 3);
   CHECK(together.pool.match(together.preempted).gpu_blocks == 3);
   together.pool.check_invariants();
