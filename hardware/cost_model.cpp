@@ -366,6 +366,11 @@ double CostModel::count_part_s(const StepShape& shape, double padded_tokens) con
   return token_part_s(std::max(padded_tokens, shape.new_tokens())) + sequence_part_s(shape.num_seqs());
 }
 
+bool CostModel::decode_context_is_plain() const {
+  return !model_.mla.enabled() &&
+         std::none_of(layer_kinds_.begin(), layer_kinds_.end(), [](const LayerKind& kind) { return kind.sliding; });
+}
+
 double CostModel::add_context_part_s(const StepShape& shape, double total) const {
   for (std::size_t k = 0; k < layer_kinds_.size(); ++k) {
     const LayerKind& kind = layer_kinds_[k];

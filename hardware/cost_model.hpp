@@ -89,6 +89,16 @@ class CostModel {
   // add_context_part_s(shape, count_part_s(shape, padded)) is step_time_padded_s bit for bit.
   double count_part_s(const StepShape& shape, double padded_tokens) const;
   double add_context_part_s(const StepShape& shape, double total) const;
+  // add_context_part_s of a step with decodes only (`decode`, no prefill, none verifying), bit for
+  // bit, for models whose layers all see every cached token through the standard attention
+  // (decode_context_is_plain: no sliding window, no MLA): each kind of layer adds the same
+  // decode attention, timed once.
+  bool decode_context_is_plain() const;
+  double add_decode_context_part_s(const AttentionLoad& decode, double total) const {
+    const double attention_s = decode_attention_.time_s(decode);
+    for (const LayerKind& kind : layer_kinds_) total += static_cast<double>(kind.count) * attention_s;
+    return total;
+  }
   // GPU kernels one step launches (every operator of every layer, model-level ones included):
   // what launch gaps multiply when no CUDA graph replays the step.
   double kernels_per_step() const { return kernels_per_step_; }

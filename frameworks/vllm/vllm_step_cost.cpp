@@ -71,22 +71,43 @@ const VllmStepCost::CountPart& VllmStepCost::count_part(const StepShape& shape) 
   return last_counts_;
 }
 
+double VllmStepCost::target_time_s(double kernels_s, CudaGraphMode runs_as) const {
+  const VllmHostTiming& h = config_.host;
+  switch (runs_as) {
+    case CudaGraphMode::full_and_piecewise: return kernels_s + h.graph_launch_s;
+    case CudaGraphMode::piecewise: {
+      const double pieces = static_cast<double>(model_.model().num_layers) + 1;
+      return kernels_s + pieces * h.graph_launch_s;
+    }
+    case CudaGraphMode::none: break;
+  }
+  return std::max(kernels_s, model_.kernels_per_step() * h.launch_gap_s);
+}
+
 double VllmStepCost::gpu_time_s(const StepShape& shape) const {
   const CountPart& counts = count_part(shape);
   const double kernels_s = model_.add_context_part_s(shape, counts.kernels_s);
-  const VllmHostTiming& h = config_.host;
-  double target_s = 0;
-  switch (counts.plan.runs_as) {
-    case CudaGraphMode::full_and_piecewise: target_s = kernels_s + h.graph_launch_s; break;
-    case CudaGraphMode::piecewise: {
-      const double pieces = static_cast<double>(model_.model().num_layers) + 1;
-      target_s = kernels_s + pieces * h.graph_launch_s;
-      break;
-    }
-    case CudaGraphMode::none: target_s = std::max(kernels_s, model_.kernels_per_step() * h.launch_gap_s); break;
-  }
   // The drafter runs after the target's forward, inside the same engine step.
-  return target_s + speculation_time_s(shape);
+  return target_time_s(kernels_s, counts.plan.runs_as) + speculation_time_s(shape);
+}
+
+void VllmStepCost::start_decode_run(const StepShape& first) const {
+  // Speculation's terms vary with the drafts; a prefill or no decode takes another attention path.
+  decode_run_.plain = config_.speculative.num_speculative_tokens == 0 && model_.decode_context_is_plain() &&
+                      first.prefill.seqs == 0 && first.decode.seqs > 0 && first.verify.seqs == 0;
+  if (!decode_run_.plain) return;
+  const CountPart& counts = count_part(first);
+  decode_run_.kernels_s = counts.kernels_s;
+  decode_run_.runs_as = counts.plan.runs_as;
+  decode_run_.host_s = host_time_s(first);
+}
+
+SimTime VllmStepCost::decode_run_step_ns(const StepShape& shape) const {
+  if (!decode_run_.plain) return step_time_ns(shape);
+  // gpu_time_s and step_time_ns's operations in their order (speculation adds 0 here).
+  const double kernels_s = model_.add_decode_context_part_s(shape.decode, decode_run_.kernels_s);
+  const double step_s = step_seconds(target_time_s(kernels_s, decode_run_.runs_as), decode_run_.host_s);
+  return std::max<SimTime>(duration_to_ns(step_s), 1);
 }
 
 double VllmStepCost::drafter_pass_s(const StepShape& shape) const {
@@ -130,11 +151,11 @@ double VllmStepCost::host_time_s(const StepShape& shape) const {
   return config_.host.per_step_s + config_.host.per_seq_s * shape.num_seqs();
 }
 
-double VllmStepCost::step_time_s(const StepShape& shape) const {
-  const double gpu = gpu_time_s(shape);
-  const double host = host_time_s(shape);
-  return config_.async_scheduling ? std::max(gpu, host) + config_.host.sync_gap_s : gpu + host;
+double VllmStepCost::step_seconds(double gpu_s, double host_s) const {
+  return config_.async_scheduling ? std::max(gpu_s, host_s) + config_.host.sync_gap_s : gpu_s + host_s;
 }
+
+double VllmStepCost::step_time_s(const StepShape& shape) const { return step_seconds(gpu_time_s(shape), host_time_s(shape)); }
 
 // At least one tick: a step of zero time (a model too small to register) would never advance the clock.
 SimTime VllmStepCost::step_time_ns(const StepShape& shape) const {

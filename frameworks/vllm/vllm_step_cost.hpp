@@ -84,6 +84,10 @@ class VllmStepCost final : public StepCost {
   // With pipeline parallelism: the step's time split over the stages in proportion to each
   // stage's kernels plus its outgoing activation transfer (the breakdown's stage times).
   void stage_times_ns(const StepShape& shape, std::vector<SimTime>& out) const override;
+  // A decode run's counts, CUDA-graph plan and host time are its first step's: only the
+  // attention is timed per step (where the model's attention is plain: CostModel).
+  void start_decode_run(const StepShape& first) const override;
+  SimTime decode_run_step_ns(const StepShape& shape) const override;
 
   double step_time_s(const StepShape& shape) const;
   double gpu_time_s(const StepShape& shape) const;
@@ -112,6 +116,18 @@ class VllmStepCost final : public StepCost {
   };
   mutable CountPart last_counts_;
   const CountPart& count_part(const StepShape& shape) const;
+  // The decode run being timed (start_decode_run); `plain` false: each step is timed in full.
+  struct DecodeRunPart {
+    bool plain = false;
+    double kernels_s = 0;
+    CudaGraphMode runs_as = CudaGraphMode::none;
+    double host_s = 0;
+  };
+  mutable DecodeRunPart decode_run_;
+  // The target model's GPU time given its kernels' time, as the step runs (CUDA graphs or not).
+  double target_time_s(double kernels_s, CudaGraphMode runs_as) const;
+  // The step's time from its GPU and host times (async scheduling overlaps them).
+  double step_seconds(double gpu_s, double host_s) const;
   // One pass of the drafter over `shape`, graphs as for the target (its own captured graphs).
   double drafter_pass_s(const StepShape& shape) const;
 };

@@ -51,8 +51,10 @@ bool Simulation::try_decode_run(int32_t replica, SimTime now, PendingStep pendin
   int64_t straddled_steps = 0;
   const int64_t most_straddled = replicas_[k].async_scheduling ? 2 : 1;
   std::size_t phase = 0;  // block_pattern's entry for the step after the one being added
+  const StepCost& cost = *replicas_[k].cost;
+  cost.start_decode_run(shape);
   while (static_cast<int64_t>(ends.size()) < run.max_steps) {
-    const SimTime duration = replicas_[k].cost->step_time_ns(shape);
+    const SimTime duration = cost.decode_run_step_ns(shape);
     const auto done = static_cast<int64_t>(ends.size()) + 1;
     if (t + duration >= deadline) {
       // A step ending exactly at the arrival, or one in which requests finish (the run's last

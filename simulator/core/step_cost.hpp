@@ -21,6 +21,12 @@ class StepCost {
   virtual void stage_times_ns(const StepShape& shape, std::vector<SimTime>& out) const {
     out.assign(1, step_time_ns(shape));
   }
+  // A decode run's steps (simulation_decode_run.cpp): start_decode_run with its first step's
+  // shape, then decode_run_step_ns for each step's shape, which differs from the first only in
+  // the decode load's kv tokens and pairs. The same durations as step_time_ns; a cost model may
+  // work out what the steps share once (by default each step is timed afresh).
+  virtual void start_decode_run(const StepShape& /*first*/) const {}
+  virtual SimTime decode_run_step_ns(const StepShape& shape) const { return step_time_ns(shape); }
 };
 
 // The roofline cost model plus a framework's own per-step CPU overhead. A step runs through

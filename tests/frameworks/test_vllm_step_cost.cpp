@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <random>
 
 #include <nlohmann/json.hpp>
 
@@ -123,4 +124,35 @@ TEST_CASE("fused add + RMSNorm: two fused kernels per layer replace two norms an
   // norm (2) plus an add (3) in separate kernels.
   const StepShape s = decodes(64, 500);
   CHECK(fused.step_time_s(s) < plain.step_time_s(s));
+}
+
+TEST_CASE("vLLM decode runs: each step is timed as step_time_ns times it, bit for bit") {
+  // The run path times the attention per step and keeps the rest from the first step (plain
+  // attention); sliding windows (Gemma2) and MLA (DeepSeek-V2-Lite) are timed in full per step.
+  std::mt19937_64 rng(11);
+  for (const char* model_id : {"Llama-3.1-8B", "Qwen3-30B-A3B", "Gemma2-9B", "DeepSeek-V2-Lite"}) {
+    CostModelOptions options;
+    options.fused_add_norm = true;
+    const CostModel model(test::models().find(model_id), test::gpus().find("H100-SXM"), options);
+    for (int variant = 0; variant < 4; ++variant) {
+      VllmStepTimingConfig config;
+      if (variant != 2) config.capture_sizes = default_capture_sizes(256);  // 2: eager
+      if (variant == 1) config.cudagraph_mode = CudaGraphMode::piecewise;
+      if (variant == 3) config.async_scheduling = false;
+      const VllmStepCost run_cost(model, config), step_cost(model, config);
+      for (int trial = 0; trial < 5; ++trial) {
+        const auto batch = static_cast<int>(rng() % 600 + 1);  // beyond the largest graph too
+        StepShape shape(model.empty_shape().window_tokens);
+        for (int i = 0; i < batch; ++i) shape.add_decode(static_cast<int64_t>(rng() % 20000));
+        run_cost.start_decode_run(shape);
+        for (int step = 0; step < 50; ++step) {
+          INFO(model_id << ", variant " << variant << ", batch " << batch << ", step " << step);
+          REQUIRE(run_cost.decode_run_step_ns(shape) == step_cost.step_time_ns(shape));
+          shape.decode.kv_tokens += batch;  // as simulation_decode_run.cpp grows the shape
+          shape.decode.pairs_full += batch;
+          shape.decode.pairs_causal += batch;
+        }
+      }
+    }
+  }
 }
