@@ -87,25 +87,31 @@ bool VllmScheduler::prepare_decode_run_after(const StepPlan& step, DecodeRun& ru
 }
 
 void VllmScheduler::apply_decode_run_after(const StepPlan& step, int64_t steps, std::vector<RequestState*>& running) {
-  // complete_step's work for a step in which every request emits one token and none finishes
-  // (prepare_decode_run_after checked both).
-  for (const ScheduledSequence& seq : step.sequences) {
-    RequestState& r = *seq.request;
-    r.in_flight = false;
-    r.computed_tokens += seq.new_tokens;
-    r.generated_tokens += 1;
-  }
-  apply_decode_run(steps, running);
+  advance_decode_run<true>(&step, steps, running);
 }
 
 void VllmScheduler::apply_decode_run(int64_t steps, std::vector<RequestState*>& running) {
+  advance_decode_run<false>(nullptr, steps, running);
+}
+
+template <bool kAfterStep>
+void VllmScheduler::advance_decode_run(const StepPlan* pending, int64_t steps, std::vector<RequestState*>& running) {
   running.clear();
   bool any_finished = false;
   // Without content identity the blocks of the whole batch are taken in one go (the same blocks,
   // in the same order, as growing request by request).
   const bool grow_together = pool_ && !pool_->any_content();
   int64_t grown_blocks = 0;
+  const ScheduledSequence* seq = kAfterStep ? pending->sequences.data() : nullptr;
   for (RequestState* r : running_) {
+    if constexpr (kAfterStep) {
+      // complete_step's work for the pending step, in which every request emits one token and
+      // none finishes (prepare_decode_run_after checked both, and that its sequences are
+      // running_ in order).
+      r->in_flight = false;
+      r->computed_tokens += (seq++)->new_tokens;
+      r->generated_tokens += 1;
+    }
     r->computed_tokens += static_cast<int32_t>(steps);
     r->generated_tokens += static_cast<int32_t>(steps);
     if (r->generated_tokens > r->request.output_tokens || (!grow_together && !grow(*r, r->computed_tokens)))

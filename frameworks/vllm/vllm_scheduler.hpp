@@ -115,6 +115,9 @@ class VllmScheduler final : public Framework {
   // is null). A template, so that the plain case's loops carry no test for the other.
   template <bool kAfterStep>
   bool describe_decode_run(DecodeRun& run, const StepPlan* pending);
+  // apply_decode_run, and with kAfterStep the pending step's completion first, in one walk.
+  template <bool kAfterStep>
+  void advance_decode_run(const StepPlan* pending, int64_t steps, std::vector<RequestState*>& running);
   // The block counts of whichever pool is in use.
   // cache_tokens: with prefix caching, only the blocks these fill are cached (not draft slots).
   bool grow(RequestState& r, int64_t tokens, int64_t cache_tokens = INT64_MAX) {
