@@ -182,7 +182,7 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
       if (&victim == &r) break;  // nothing left to preempt: r itself waits
     }
     if (!allocated) break;
-    if (num_new == 1) schedule_decode(r, plan, decodes);  // drafts == 0: they would make it more
+    if (num_new == 1 && drafts == 0) schedule_decode(r, plan, decodes);
     else schedule(r, num_new, plan, drafts);
     budget -= num_new;
     ++index;
