@@ -25,6 +25,15 @@ struct AttentionLoad {
     pairs_causal += causal;
     max_query_tokens = q > max_query_tokens ? q : max_query_tokens;
   }
+  // `n` decodes (one new token each, so pairs = kv) whose kv add up to `kv`; the longest query
+  // is left as it is, as the decode loads keep it.
+  void add_decodes(double n, double kv) {
+    seqs += n;
+    query_tokens += n;
+    kv_tokens += kv;
+    pairs_full += kv;
+    pairs_causal += kv;
+  }
 };
 
 struct DecodeSums;
@@ -81,19 +90,8 @@ struct StepShape {
   // specialised to q = 1 (kv = pairs = cached + 1).
   [[gnu::always_inline]] void add_decode(int64_t cached) {
     const double kv = static_cast<double>(cached + 1);
-    decode.seqs += 1;
-    decode.query_tokens += 1;
-    decode.kv_tokens += kv;
-    decode.pairs_full += kv;
-    decode.pairs_causal += kv;
-    if (window_tokens > 0) {
-      const double seen = std::min(kv, static_cast<double>(window_tokens));
-      decode_windowed.seqs += 1;
-      decode_windowed.query_tokens += 1;
-      decode_windowed.kv_tokens += seen;
-      decode_windowed.pairs_full += seen;
-      decode_windowed.pairs_causal += seen;
-    }
+    decode.add_decodes(1, kv);
+    if (window_tokens > 0) decode_windowed.add_decodes(1, std::min(kv, static_cast<double>(window_tokens)));
   }
 
   // The decodes of `sums` (below), as one add_decode each would add them.
@@ -130,20 +128,8 @@ struct DecodeSums {
 inline void StepShape::add_decodes(const DecodeSums& sums) {
   if (sums.seqs == 0) return;
   const double n = static_cast<double>(sums.seqs);
-  const double kv = static_cast<double>(sums.kv_tokens);
-  decode.seqs += n;
-  decode.query_tokens += n;
-  decode.kv_tokens += kv;
-  decode.pairs_full += kv;
-  decode.pairs_causal += kv;
-  if (window_tokens > 0) {
-    const double seen = static_cast<double>(sums.windowed_kv_tokens);
-    decode_windowed.seqs += n;
-    decode_windowed.query_tokens += n;
-    decode_windowed.kv_tokens += seen;
-    decode_windowed.pairs_full += seen;
-    decode_windowed.pairs_causal += seen;
-  }
+  decode.add_decodes(n, static_cast<double>(sums.kv_tokens));
+  if (window_tokens > 0) decode_windowed.add_decodes(n, static_cast<double>(sums.windowed_kv_tokens));
 }
 
 }  // namespace llmpo
