@@ -36,7 +36,24 @@ struct AttentionLoad {
   }
 };
 
-struct DecodeSums;
+// Decodes summed in integers and added to a shape at once (StepShape::add_decodes below), for
+// the loops over a whole batch: there the shape's doubles, written through memory on every
+// request, cost more than the rest of the loop, while these sums stay in registers. The shape
+// ends bit for bit as with one add_decode per request: its decode fields are sums of integers,
+// which doubles add exactly, in any order, below 2^53 (a step's tokens are far below).
+struct DecodeSums {
+  explicit DecodeSums(int64_t window) : window_tokens(window) {}
+  // A decode: one new token on `cached`.
+  void add(int64_t cached) {
+    ++seqs;
+    kv_tokens += cached + 1;
+    if (window_tokens > 0) windowed_kv_tokens += std::min(cached + 1, window_tokens);
+  }
+  int64_t window_tokens;
+  int64_t seqs = 0;
+  int64_t kv_tokens = 0;           // sum of cached + 1
+  int64_t windowed_kv_tokens = 0;  // sum of min(cached + 1, window)
+};
 
 struct StepShape {
   // Full-attention layers see every cached token; sliding-window layers at most window_tokens.
@@ -94,8 +111,13 @@ struct StepShape {
     if (window_tokens > 0) decode_windowed.add_decodes(1, std::min(kv, static_cast<double>(window_tokens)));
   }
 
-  // The decodes of `sums` (below), as one add_decode each would add them.
-  void add_decodes(const DecodeSums& sums);
+  // The decodes of `sums`, as one add_decode each would add them.
+  void add_decodes(const DecodeSums& sums) {
+    if (sums.seqs == 0) return;
+    const double n = static_cast<double>(sums.seqs);
+    decode.add_decodes(n, static_cast<double>(sums.kv_tokens));
+    if (window_tokens > 0) decode_windowed.add_decodes(n, static_cast<double>(sums.windowed_kv_tokens));
+  }
 
   // Sum over j = 1..q of min(c + j, w).
   static double windowed_causal_pairs(double c, double q, double w) {
@@ -105,31 +127,5 @@ struct StepShape {
     return below * c + below * (below + 1) / 2 + (q - below) * w;
   }
 };
-
-// Decodes summed in integers and added to a shape at once (StepShape::add_decodes), for the loops
-// over a whole batch: there the shape's doubles, written through memory on every request, cost
-// more than the rest of the loop, while these sums stay in registers. The shape ends bit for bit
-// as with one add_decode per request: its decode fields are sums of integers, which doubles add
-// exactly, in any order, below 2^53 (a step's tokens are far below).
-struct DecodeSums {
-  explicit DecodeSums(int64_t window) : window_tokens(window) {}
-  // A decode: one new token on `cached`.
-  void add(int64_t cached) {
-    ++seqs;
-    kv_tokens += cached + 1;
-    if (window_tokens > 0) windowed_kv_tokens += std::min(cached + 1, window_tokens);
-  }
-  int64_t window_tokens;
-  int64_t seqs = 0;
-  int64_t kv_tokens = 0;           // sum of cached + 1
-  int64_t windowed_kv_tokens = 0;  // sum of min(cached + 1, window)
-};
-
-inline void StepShape::add_decodes(const DecodeSums& sums) {
-  if (sums.seqs == 0) return;
-  const double n = static_cast<double>(sums.seqs);
-  decode.add_decodes(n, static_cast<double>(sums.kv_tokens));
-  if (window_tokens > 0) decode_windowed.add_decodes(n, static_cast<double>(sums.windowed_kv_tokens));
-}
 
 }  // namespace llmpo

@@ -190,7 +190,7 @@ std::vector<YAML::Mark> document_contents(const std::string& text, const std::st
 
 YAML::Node parse_or_throw(const std::string& text, const std::string& file, bool allow_aliases = true) {
   check_text_encoding(text, file);
-  // Both passes below read the text without the comments' words: lines and columns are unchanged.
+  // Every pass below reads the text without the comments' words: lines and columns are unchanged.
   const std::string yaml = shorten_yaml_comments(text);
   // Most files are read in one pass (yaml_single_pass.hpp); the rest, any error and every
   // --set value (no aliases allowed) in two.

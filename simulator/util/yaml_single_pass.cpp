@@ -38,13 +38,13 @@ bool within_shape_limits(const YAML::Node& root) {
     if (++nodes > kMaxYamlExpandedNodes) return false;
     if (!node.IsMap() && !node.IsSequence()) continue;
     if (enclosing >= kMaxYamlNesting) return false;
-    for (const auto& entry : node) {
-      if (node.IsMap()) {
+    if (node.IsMap()) {
+      for (const auto& entry : node) {
         pending.emplace_back(entry.first, enclosing + 1);
         pending.emplace_back(entry.second, enclosing + 1);
-      } else {
-        pending.emplace_back(entry, enclosing + 1);
       }
+    } else {
+      for (const auto& entry : node) pending.emplace_back(entry, enclosing + 1);
     }
   }
   return true;
