@@ -9,17 +9,22 @@ bool is_blank(char c) { return c == ' ' || c == '\t'; }
 // quoted scalar is content. So the scan keeps to what it can be sure of and gives the line (and
 // the rest of the text) up otherwise:
 // - a quote opens a quoted scalar only where YAML opens one whatever came before it: in block
-//   context at the first non-blank of the line or after ": ", "- " or "? "; in a flow collection
-//   after '[', '{', ',' or ": ". A quote anywhere else could be plain text or an opening (in a
-//   flow collection "[a - 'b, 'c # d']" holds one of each): give up.
+//   context at the first non-blank of the line, after ": ", or after a "- " or "? " that itself
+//   starts a node (only blanks and such indicators before it); in a flow collection after '[',
+//   '{', ',' or ": ". A quote anywhere else could be plain text or an opening: give up. In a
+//   flow collection "[a - 'b, 'c # d']" holds one of each; in block context "- a - 'b: 'c # d"
+//   is the plain key "a - 'b" and the quoted value "'c # d" (found by fuzzing), so a "- " inside
+//   plain text is no indicator.
 // - a flow collection must close on its line (its line breaks could hide where plain text
 //   ends): give up.
 // - after a block scalar indicator ('|' or '>' after a blank, in block context) the lines that
 //   may be the scalar's content (blank, or indented more than the indicator's line) are copied
 //   as they are: there a '#' is content. An indicator alone on its line (its key on a line
 //   above, "key:\n   >-\n  text") gives up: its content may be indented less than it.
-// A quote taken for an opening in block context that YAML reads as plain text is harmless: there
-// no quoted scalar can start until the line ends, and the scan only keeps a '#' it could have cut.
+// A quote taken for an opening in block context that YAML reads as plain text (the first thing on
+// a line that goes on a multi-line plain scalar) is harmless: there no quoted scalar can start
+// until the line ends (yaml-cpp refuses a ": " there, and a "- " is text), and the scan only keeps
+// a '#' it could have cut.
 enum class LineEnd { shortened, block_scalar_follows, give_up };
 
 class LineScan {
@@ -85,7 +90,19 @@ class LineScan {
     const char indicator = line_[before - 1];
     const bool blank_between = before < at;
     if (flow_depth_ > 0) return indicator == '[' || indicator == '{' || indicator == ',' || (indicator == ':' && blank_between);
-    return blank_between && (indicator == ':' || indicator == '-' || indicator == '?');
+    if (!blank_between) return false;
+    if (indicator == ':') return true;  // in block context ": " always ends a plain scalar
+    return (indicator == '-' || indicator == '?') && only_indicators_before(before - 1);
+  }
+
+  // Whether only blanks and block indicators ("- ", "? ", ": ") come before `at` on the line.
+  bool only_indicators_before(std::size_t at) const {
+    for (std::size_t i = 0; i < at; ++i) {
+      const char c = line_[i];
+      const bool indicator = (c == '-' || c == '?' || c == ':') && is_blank(line_[i + 1]);
+      if (!is_blank(c) && !indicator) return false;
+    }
+    return true;
   }
 
   std::string_view line_;
