@@ -3,6 +3,9 @@
 #   1. regression: each file of tests/fuzz/corpus/<name>/ once; any crash fails at once;
 #   2. fuzzing: SECONDS seconds per target from a temporary copy of that corpus, so new inputs
 #      never land in the checked-in corpus. Crash inputs are kept in BIN_DIR/../fuzz-artifacts/.
+#      With LLMPO_FUZZ_FIXED_INPUTS=1 each target runs instead the number of generated inputs
+#      tests/fuzz/fixed_inputs.txt gives it, with 4 x SECONDS as a cap (a warning says when the
+#      cap cut a target short: its inputs then depend on the machine's speed).
 # Exit status: non-zero when any target crashed, leaked, timed out or ran out of memory.
 # Usage: tests/fuzz/run_fuzzers.sh BIN_DIR [SECONDS]
 set -euo pipefail
@@ -61,10 +64,25 @@ for target in "${targets[@]}"; do
     continue
   fi
 
-  echo "=== $name: fuzzing for $seconds s${LLMPO_FUZZ_SEED:+ from seed $LLMPO_FUZZ_SEED}"
+  budget=(-max_total_time="$seconds")
+  fixed_layout=()
+  inputs=""
+  if [ -n "${LLMPO_FUZZ_FIXED_INPUTS:-}" ]; then
+    inputs=$(awk -v t="$name" '$1 == t { print $2 }' "$fuzz_dir/fixed_inputs.txt")
+    [ -n "$inputs" ] || { echo "no input count for $name in $fuzz_dir/fixed_inputs.txt" >&2; exit 1; }
+    # Also the same inputs on every run: no corpus reloads (timed), and no address
+    # randomisation (hash tables keyed by pointers take other branches, so coverage, and with
+    # it the inputs kept, would differ from run to run).
+    budget=(-runs="$inputs" -max_total_time=$((4 * seconds)) -reload=0)
+    setarch "$(uname -m)" -R true 2>/dev/null && fixed_layout=(setarch "$(uname -m)" -R) ||
+      echo "warning: setarch -R is refused here: addresses vary, and so may the inputs" >&2
+    echo "=== $name: fuzzing $inputs inputs${LLMPO_FUZZ_SEED:+ from seed $LLMPO_FUZZ_SEED}"
+  else
+    echo "=== $name: fuzzing for $seconds s${LLMPO_FUZZ_SEED:+ from seed $LLMPO_FUZZ_SEED}"
+  fi
   work=$(mktemp -d)
   [ ${#seeds[@]} -gt 0 ] && cp "${seeds[@]}" "$work"/
-  if ! "$target" "${limits[@]}" "${seed[@]}" "${dict[@]}" -max_total_time="$seconds" -print_final_stats=1 \
+  if ! "${fixed_layout[@]}" "$target" "${limits[@]}" "${seed[@]}" "${dict[@]}" "${budget[@]}" -print_final_stats=1 \
        -artifact_prefix="$artifacts/$name-" "$work" > "$artifacts/$name-fuzz.log" 2>&1; then
     tail -n 80 "$artifacts/$name-fuzz.log"
     show_new_artifacts "$name" "$marker"
@@ -73,6 +91,11 @@ for target in "${targets[@]}"; do
   else
     grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)" \
       "$artifacts/$name-fuzz.log" || true
+    # -runs counts every execution, the corpus's included: fewer means the cap stopped it.
+    executed=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$artifacts/$name-fuzz.log")
+    if [ -n "$inputs" ] && [ "${executed:-0}" -lt "$inputs" ]; then
+      echo "warning: $name stopped at $((4 * seconds)) s after $executed of $inputs inputs: this machine ran other inputs than a faster one would" >&2
+    fi
   fi
   rm -rf "$work" "$marker"
 done
