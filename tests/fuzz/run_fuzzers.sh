@@ -24,6 +24,19 @@ limits=(-max_len=8192 -timeout=10 -rss_limit_mb=2048)
 seed=()
 [ -n "${LLMPO_FUZZ_SEED:-}" ] && seed=(-seed="$LLMPO_FUZZ_SEED")
 
+# Fixed inputs (LLMPO_FUZZ_FIXED_INPUTS): the same inputs on every run needs, besides the seed
+# and the count, no corpus reloads (timed) and no address randomisation (hash tables keyed by
+# pointers take other branches, so coverage, and with it the inputs kept, would differ).
+cap_seconds=$((4 * seconds))
+fixed_layout=()
+if [ -n "${LLMPO_FUZZ_FIXED_INPUTS:-}" ]; then
+  if setarch "$(uname -m)" -R true 2>/dev/null; then
+    fixed_layout=(setarch "$(uname -m)" -R)
+  else
+    echo "warning: setarch -R is refused here: addresses vary, and so may the inputs" >&2
+  fi
+fi
+
 shopt -s nullglob
 targets=("$bin_dir"/fuzz_*)
 [ ${#targets[@]} -gt 0 ] || { echo "no fuzz targets in $bin_dir" >&2; exit 1; }
@@ -65,17 +78,11 @@ for target in "${targets[@]}"; do
   fi
 
   budget=(-max_total_time="$seconds")
-  fixed_layout=()
   inputs=""
   if [ -n "${LLMPO_FUZZ_FIXED_INPUTS:-}" ]; then
     inputs=$(awk -v t="$name" '$1 == t { print $2 }' "$fuzz_dir/fixed_inputs.txt")
     [ -n "$inputs" ] || { echo "no input count for $name in $fuzz_dir/fixed_inputs.txt" >&2; exit 1; }
-    # Also the same inputs on every run: no corpus reloads (timed), and no address
-    # randomisation (hash tables keyed by pointers take other branches, so coverage, and with
-    # it the inputs kept, would differ from run to run).
-    budget=(-runs="$inputs" -max_total_time=$((4 * seconds)) -reload=0)
-    setarch "$(uname -m)" -R true 2>/dev/null && fixed_layout=(setarch "$(uname -m)" -R) ||
-      echo "warning: setarch -R is refused here: addresses vary, and so may the inputs" >&2
+    budget=(-runs="$inputs" -max_total_time="$cap_seconds" -reload=0)
     echo "=== $name: fuzzing $inputs inputs${LLMPO_FUZZ_SEED:+ from seed $LLMPO_FUZZ_SEED}"
   else
     echo "=== $name: fuzzing for $seconds s${LLMPO_FUZZ_SEED:+ from seed $LLMPO_FUZZ_SEED}"
@@ -94,7 +101,7 @@ for target in "${targets[@]}"; do
     # -runs counts every execution, the corpus's included: fewer means the cap stopped it.
     executed=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$artifacts/$name-fuzz.log")
     if [ -n "$inputs" ] && [ "${executed:-0}" -lt "$inputs" ]; then
-      echo "warning: $name stopped at $((4 * seconds)) s after $executed of $inputs inputs: this machine ran other inputs than a faster one would" >&2
+      echo "warning: $name stopped at $cap_seconds s after $executed of $inputs inputs: this machine ran other inputs than a faster one would" >&2
     fi
   fi
   rm -rf "$work" "$marker"
