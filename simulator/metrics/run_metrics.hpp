@@ -47,6 +47,8 @@ struct Stat {
 // numpy.percentile(values, p) with linear interpolation; `sorted` must be ascending.
 double percentile_linear(const std::vector<double>& sorted, double p);
 Stat summarize(std::vector<double> values, const std::vector<double>& percentiles);
+// The same on `values` itself, which it reorders (the caller's array, reused for the next one).
+Stat summarize_in_place(std::vector<double>& values, const std::vector<double>& percentiles);
 
 struct RunMetrics {
   int64_t arrived = 0, completed = 0, rejected = 0, unsent = 0, measured = 0;

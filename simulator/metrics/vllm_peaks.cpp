@@ -21,7 +21,8 @@ int64_t bucket_count(SimTime first_start, SimTime last_end) {
 // an end at the same time as a start comes first. Two sorted arrays of instants rather than one
 // of (time, +-1) events: half the memory, and arrivals are nearly sorted already.
 int64_t max_overlap(std::vector<SimTime>& starts, std::vector<SimTime>& ends) {
-  std::sort(starts.begin(), starts.end());
+  // Open-loop arrivals come sorted: checking costs one pass, sorting a million of them 20 passes.
+  if (!std::is_sorted(starts.begin(), starts.end())) std::sort(starts.begin(), starts.end());
   std::sort(ends.begin(), ends.end());
   int64_t in_flight = 0, most = 0;
   std::size_t e = 0;
