@@ -26,6 +26,11 @@ bool OutputTokenCounter::resolve(const std::vector<RequestState>& requests) {
   return false;
 }
 
+void OutputTokenCounter::expect_end(SimTime end_ns, std::size_t max_seconds) {
+  if (end_ns <= 0) return;
+  reserve_huge(buckets_.seconds, std::min(static_cast<std::size_t>(end_ns / kNsPerSecond) + 1, max_seconds));
+}
+
 void count_tokens(OutputTokenBuckets& buckets, SimTime at_ns, int64_t tokens) {
   if (at_ns < buckets.origin_ns) return;  // vLLM: before the first send, in no bucket
   const int64_t bucket = (at_ns - buckets.origin_ns) / kNsPerSecond;

@@ -54,6 +54,9 @@ class OutputTokenCounter {
     count_tokens(buckets_, at_ns, tokens);
     if (!buckets_.seconds.empty()) latest_second_ns_ = buckets_.origin_ns + buckets_.seconds.back().first * kNsPerSecond;
   }
+  // The run is expected to end near `end_ns` (TimeseriesRecorder::expect_end): room for that
+  // many seconds (at most `max_seconds`) is reserved.
+  void expect_end(SimTime end_ns, std::size_t max_seconds);
   // Every request has finished: the buckets.
   OutputTokenBuckets finish(const std::vector<RequestState>& requests);
 

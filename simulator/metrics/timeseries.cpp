@@ -81,6 +81,12 @@ void TimeseriesRecorder::add_tokens_across(SimTime now, int64_t tokens) {
   open_.touched = true;
 }
 
+void TimeseriesRecorder::expect_end(SimTime end_ns, std::size_t max_points) {
+  if (interval_ns_ <= 0 || end_ns <= 0) return;
+  const auto intervals = static_cast<std::size_t>(end_ns / interval_ns_) + 1;
+  reserve_huge(points_, std::min(intervals, max_points));
+}
+
 std::vector<TimeseriesPoint> TimeseriesRecorder::finish(SimTime end) {
   integrate_to(end);
   if (interval_ns_ <= 0) return {};

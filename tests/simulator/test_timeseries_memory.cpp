@@ -62,6 +62,24 @@ TEST_CASE("timeseries memory: a long idle gap is one point, busy intervals one p
   CHECK(points[3].running == 1);
 }
 
+TEST_CASE("timeseries memory: room for the expected end is reserved once, and capped") {
+  // A run expected to last 100 s at a 1 s interval: its 100 busy intervals fill the room
+  // reserved up front, never moving to a larger array.
+  TimeseriesRecorder busy(1'000 * kMs);
+  busy.expect_end(100'000 * kMs, 1'000);
+  for (SimTime s = 0; s < 100; ++s) busy.add_tokens(s * 1'000 * kMs + 5 * kMs, 1);
+  const auto points = busy.finish(100'000 * kMs);
+  CHECK(points.size() == 100);
+  CHECK(points.capacity() == 101);  // end / interval + 1, reserved once
+  // 1 ns intervals over 3e18 ns would ask for 3e18 points: the cap bounds the reservation.
+  TimeseriesRecorder sparse(1);
+  sparse.expect_end(3'000'000'000'000'000'000, 64);
+  sparse.set_state(5, 1, 0, 0.5);
+  const auto few = sparse.finish(3'000'000'000'000'000'000);
+  CHECK(few.size() == 2);
+  CHECK(few.capacity() == 64);
+}
+
 std::string experiment(const std::string& arrival, const std::string& simulation_extra = "", int requests = 20) {
   return "simulation:\n  seed: 1\n" + simulation_extra +
          "hardware:\n  gpu0: {preset: H100-SXM, count: 8}\n"
