@@ -109,7 +109,8 @@ TEST_CASE("perf prefix benchmark: the twin without reuse has the same requests, 
 TEST_CASE("perf prefix benchmark: both runs serve every request, only the one with content identity looks up") {
   PrefixBenchmarkSizes sizes = small_sizes();
   sizes.sessions = 30;
-  const PrefixBenchmark bench = run_prefix_benchmark(sizes, Libraries::load());
+  const PrefixBenchmark bench = run_prefix_benchmark(sizes, Libraries::load(), 2);
+  CHECK(bench.rounds == 2);
   CHECK(bench.with_reuse.completed == 90);
   CHECK(bench.without_reuse.completed == 90);
   REQUIRE(bench.with_reuse.prefix_cache);
@@ -124,6 +125,7 @@ TEST_CASE("perf prefix benchmark: both runs serve every request, only the one wi
   const std::string text = prefix_benchmark_text(sizes, bench);
   CHECK_THAT(text, Catch::Matchers::Contains("30 multi-turn chat sessions x 3 turns = 90 requests"));
   CHECK_THAT(text, Catch::Matchers::Contains("a 50-token system prompt"));
+  CHECK_THAT(text, Catch::Matchers::Contains("each time the least of 2 runs, the two alternating"));
   CHECK_THAT(text, Catch::Matchers::Contains(fmt::format("{:.3f} s wall", bench.without_reuse.wall_s)));
   CHECK_THAT(text, Catch::Matchers::Contains(
                        fmt::format("ratio with / without: {:.2f} wall, {:.2f} CPU", bench.ratio(), bench.cpu_ratio())));
