@@ -59,7 +59,7 @@ Workload multi_turn_chat_workload(const PrefixBenchmarkSizes& sizes) {
   if (sizes.sessions < 1 || sizes.turns_per_session < 1 || sizes.message_min_tokens < 1 ||
       sizes.message_max_tokens < sizes.message_min_tokens || sizes.output_min_tokens < 1 ||
       sizes.output_max_tokens < sizes.output_min_tokens || sizes.system_prompt_tokens < 1 ||
-      !(sizes.session_rate_per_s > 0) || !(sizes.mean_think_s >= 0))
+      !(sizes.session_rate_per_s > 0) || !(sizes.mean_think_s >= 0) || sizes.requests() > kMaxWorkloadRequestIds)
     throw InternalError("prefix benchmark: sizes out of range");
   Rng arrivals = stream(sizes.seed, kArrivalStream);
   Rng prompts = stream(sizes.seed, kPromptStream);
@@ -83,7 +83,7 @@ Workload multi_turn_chat_workload(const PrefixBenchmarkSizes& sizes) {
           tree->add(history, uniform_tokens(prompts, sizes.message_min_tokens, sizes.message_max_tokens));
       const int32_t reply = tree->add(message, uniform_tokens(outputs, sizes.output_min_tokens, sizes.output_max_tokens));
       Request& r = w.requests[static_cast<std::size_t>(id)];
-      r.id = id;
+      r.id = static_cast<int32_t>(id);  // requests() <= kMaxWorkloadRequestIds
       r.prompt_tokens = static_cast<int32_t>(tree->end_tokens(message));
       r.output_tokens = static_cast<int32_t>(tree->length_tokens(reply));
       r.content_node = reply;  // prompt, then its reply

@@ -11,24 +11,28 @@ namespace llmpo {
 
 // Immutable description of one request, identical for every framework and sweep point. Every
 // byte here is paid twice per request (the workload's copy and the simulation's RequestState),
-// so what only sessions use lives beside it (SessionTurn, Workload::turns).
+// so what only sessions use lives beside it (SessionTurn, Workload::turns), and the fields are as
+// narrow as their bounds allow (kMaxWorkloadRequestIds, kMaxClientClasses): 32 bytes, not 40.
 struct Request {
-  int64_t id = 0;              // 0..N-1 in arrival order
   SimTime arrival_ns = 0;      // open loop: fixed; closed loop: set when the client sends it
+  int32_t id = 0;              // 0..N-1 in arrival order
   int32_t prompt_tokens = 0;
   int32_t output_tokens = 0;   // max_tokens, always generated in full (ignore_eos, as benchmarks do)
-  int32_t class_id = 0;        // index into the workload's client classes
   int32_t client_id = -1;      // closed loop: the client that sends it; -1 in open loop
   // Content (prompt_tree.hpp): the node whose path is this request's prompt followed by its
   // output, in Workload::prompts; kNoPromptNode when it shares no content with any request.
   int32_t content_node = kNoPromptNode;
+  int16_t class_id = 0;        // index into the workload's client classes
   // A session's later turn (SessionTurn::previous_turn >= 0): it has no fixed arrival; the
   // simulation sends it its think time after its previous turn's last token, and sets
   // arrival_ns then. Set only through Workload::link_turns, which records the rest.
   bool sent_by_previous_turn = false;
   bool follow_up() const { return sent_by_previous_turn; }
 };
-static_assert(sizeof(Request) <= 40, "Request grew: it is stored twice per request (see above)");
+static_assert(sizeof(Request) <= 32, "Request grew: it is stored twice per request (see above)");
+// The most requests one workload may hold (ids are int32) and the most client classes (int16).
+inline constexpr int64_t kMaxWorkloadRequestIds = INT32_MAX;
+inline constexpr int64_t kMaxClientClasses = INT16_MAX;
 
 // Sessions (multi-turn chat, agent loops): a request's place in its session. If a turn is
 // rejected, the session's later turns are not sent.
@@ -55,7 +59,7 @@ const char* to_string(RejectReason reason);
 const char* to_string(RequestOutcome outcome);
 
 // Mutable per-request state owned by the simulation (one contiguous array per run). Its size is
-// most of a run's memory (a million requests: 120 MB): the int32 fields sit together and the
+// most of a run's memory (a million requests: 112 MB): the int32 fields sit together and the
 // one-byte ones at the end, so padding costs 5 bytes, not 13.
 struct RequestState {
   Request request;
@@ -93,6 +97,6 @@ struct RequestState {
 };
 // A field added here costs its size per request in every run: keep the hot struct small (move
 // rarely used state beside it) rather than raise this bound.
-static_assert(sizeof(RequestState) <= 120, "RequestState grew: see the note above it");
+static_assert(sizeof(RequestState) <= 112, "RequestState grew: see the note above it");
 
 }  // namespace llmpo

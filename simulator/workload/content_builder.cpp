@@ -116,11 +116,15 @@ SessionClipping build_sessions(const WorkloadSpec& spec, uint64_t seed, int64_t 
                          fmt::format("session {} would reach {} tokens at turn {}, more than the {} one request may "
                                      "hold; lower turns or token lengths, or set over_max_model_len: clip",
                                      s, prompt + output, t + 1, kMaxLengthTokens));
+      if (static_cast<int64_t>(w.requests.size()) == kMaxWorkloadRequestIds)
+        throw InputError(SourcePos{}, "workload.sessions",
+                         fmt::format("the sessions' turns come to more than {} requests, the most one workload may "
+                                     "hold; lower num_requests or turns", kMaxWorkloadRequestIds));
       Request r;
-      r.id = static_cast<int64_t>(w.requests.size());
+      r.id = static_cast<int32_t>(w.requests.size());
       r.prompt_tokens = static_cast<int32_t>(prompt);
       r.output_tokens = static_cast<int32_t>(output);
-      r.class_id = starts.class_ids[s];
+      r.class_id = static_cast<int16_t>(starts.class_ids[s]);  // classes <= kMaxClientClasses
       r.arrival_ns = t == 0 ? instant_to_ns(starts.times_s[s]) : kNeverNs;
       r.content_node = add_request_content(tree, history, r.prompt_tokens, r.output_tokens);
       history = r.content_node;

@@ -37,6 +37,9 @@ Arrivals trace_arrivals(const WorkloadSpec& spec) {
   for (const TraceRow& row : *trace.rows) {
     if (row.time_s < trace.start_s || (trace.end_s && row.time_s >= *trace.end_s)) continue;
     if (spec.num_requests && static_cast<int64_t>(out.times_s.size()) == *spec.num_requests) break;
+    if (static_cast<int64_t>(out.times_s.size()) == kMaxWorkloadRequestIds)
+      bad_spec("trace", fmt::format("the window [start_s, end_s) holds more than {} requests, the most one workload "
+                                    "may; narrow it or set num_requests", kMaxWorkloadRequestIds));
     out.times_s.push_back((row.time_s - trace.start_s) / trace.rate_scale);
     // A small rate_scale stretches time; past this, nanoseconds would overflow SimTime.
     if (!(out.times_s.back() <= kMaxArrivalS))
@@ -202,13 +205,13 @@ void generate_requests(const WorkloadSpec& spec, uint64_t seed, int64_t max_mode
   w.requests.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     Request& r = w.requests[i];
-    r.id = static_cast<int64_t>(i);
+    r.id = static_cast<int32_t>(i);  // n <= kMaxWorkloadRequestIds (arrivals)
     r.arrival_ns = w.closed_loop ? 0 : instant_to_ns(arrivals.times_s[i]);
     const int32_t prefix = prefixes.choose(class_ids[i]);
     const int64_t prefix_tokens = prefix == kNoPromptNode ? 0 : tree.end_tokens(prefix);
     const int64_t drawn_prompt = prefix_tokens + std::max<int32_t>(1, prompt[i]);
     r.output_tokens = std::max<int32_t>(1, output[i]);
-    r.class_id = class_ids[i];
+    r.class_id = static_cast<int16_t>(class_ids[i]);  // classes <= kMaxClientClasses
     r.client_id = w.closed_loop ? static_cast<int32_t>(static_cast<int64_t>(i) % w.clients) : -1;
     int64_t total = drawn_prompt + r.output_tokens;
     if (max_model_len > 0 && total > max_model_len) {
@@ -238,6 +241,8 @@ Workload generate_workload(const WorkloadSpec& spec, uint64_t seed, int64_t max_
   if (max_model_len < 0 || max_model_len == 1)
     throw InternalError("generate_workload: max_model_len must be 0 (no limit) or at least 2");
   Workload w;
+  if (static_cast<int64_t>(spec.classes.size()) > kMaxClientClasses)
+    bad_spec("classes", fmt::format("{} classes; at most {} are supported", spec.classes.size(), kMaxClientClasses));
   for (const ClassSpec& c : spec.classes) {
     if (!(c.weight > 0)) bad_spec("classes", fmt::format("class '{}' needs a weight greater than 0", c.name));
     w.classes.push_back({c.name, c.weight, c.slo});

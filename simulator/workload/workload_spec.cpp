@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "simulator/core/request.hpp"
+
 namespace llmpo {
 
 namespace {
@@ -74,6 +76,8 @@ std::vector<ClassSpec> parse_classes(StrictMap& workload, std::vector<StrictMap>
   const YAML::Node list = workload.get_node("classes");
   if (!list.IsSequence() || list.size() == 0)
     workload.fail("classes", "expected a non-empty list of {name, weight, ...}");
+  if (static_cast<int64_t>(list.size()) > kMaxClientClasses)
+    workload.fail("classes", fmt::format("{} classes; at most {} are supported", list.size(), kMaxClientClasses));
   std::vector<ClassSpec> classes;
   for (std::size_t i = 0; i < list.size(); ++i) {
     StrictMap map(list[i], workload.file(), fmt::format("{}[{}]", workload.path_of("classes"), i));

@@ -17,7 +17,7 @@ class FrameworkDriver {
   // A request owned by the driver (a deque keeps addresses stable as it grows).
   RequestState& request(int32_t prompt_tokens, int32_t output_tokens, SimTime arrival_ns = 0) {
     RequestState& r = requests_.emplace_back();
-    r.request.id = static_cast<int64_t>(requests_.size()) - 1;
+    r.request.id = static_cast<int32_t>(requests_.size()) - 1;
     r.request.arrival_ns = arrival_ns;
     r.request.prompt_tokens = prompt_tokens;
     r.request.output_tokens = output_tokens;

@@ -16,7 +16,7 @@ namespace {
 
 RequestState request_of(int64_t id, int32_t prompt, int32_t output, int32_t content_node = kNoPromptNode) {
   RequestState r;
-  r.request.id = id;
+  r.request.id = static_cast<int32_t>(id);
   r.request.prompt_tokens = prompt;
   r.request.output_tokens = output;
   r.request.content_node = content_node;

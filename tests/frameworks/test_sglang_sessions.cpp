@@ -46,7 +46,7 @@ Workload chat(int sessions, int turns, uint64_t seed) {
   for (std::size_t i = 0; i < firsts.size(); ++i) firsts[i].arrival_ns = static_cast<SimTime>(i) * 2 * kMsNs;
   w.requests = firsts;
   w.requests.insert(w.requests.end(), follow_ups.begin(), follow_ups.end());
-  for (std::size_t i = 0; i < w.requests.size(); ++i) w.requests[i].id = static_cast<int64_t>(i);
+  for (std::size_t i = 0; i < w.requests.size(); ++i) w.requests[i].id = static_cast<int32_t>(i);
   const auto per_session = static_cast<std::size_t>(turns - 1);
   for (std::size_t s = 0; s < firsts.size(); ++s) {
     int64_t previous = static_cast<int64_t>(s);

@@ -23,7 +23,7 @@ inline Workload open_loop(const std::vector<RequestSpec>& specs) {
   w.classes.push_back({"default", 1.0, {}});
   for (std::size_t i = 0; i < specs.size(); ++i) {
     Request r;
-    r.id = static_cast<int64_t>(i);
+    r.id = static_cast<int32_t>(i);
     r.arrival_ns = instant_to_ns(specs[i].arrival_ms * 1e-3);
     r.prompt_tokens = specs[i].prompt;
     r.output_tokens = specs[i].output;

@@ -141,7 +141,7 @@ TEST_CASE("decode runs: random small workloads give exactly the step-by-step run
     bool previous_continues = false;  // sessions: the request before links to the next one
     for (int64_t i = 0; i < n; ++i) {
       Request r;
-      r.id = i;
+      r.id = static_cast<int32_t>(i);
       r.prompt_tokens = static_cast<int32_t>(uniform(1, 150));
       r.output_tokens = static_cast<int32_t>(uniform(1, 60));
       r.arrival_ns = mode == 1 ? 0 : arrivals_ms[static_cast<std::size_t>(i)] * kMsNs;

@@ -17,7 +17,7 @@ constexpr SimTime kMs = 1'000'000;
 
 RequestState completed(int64_t id, SimTime arrival, SimTime first_token, SimTime completion, int32_t tokens) {
   RequestState r;
-  r.request.id = id;
+  r.request.id = static_cast<int32_t>(id);
   r.request.arrival_ns = arrival;
   r.request.prompt_tokens = 10;
   r.request.output_tokens = tokens;

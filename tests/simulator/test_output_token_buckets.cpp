@@ -17,7 +17,7 @@ namespace {
 
 RequestState arrived_at(int64_t id, SimTime arrival_ns) {
   RequestState r;
-  r.request.id = id;
+  r.request.id = static_cast<int32_t>(id);
   r.request.arrival_ns = arrival_ns;
   return r;
 }

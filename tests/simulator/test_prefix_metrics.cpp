@@ -19,7 +19,7 @@ constexpr SimTime kMs = 1'000'000;
 RequestState scheduled(int64_t id, SimTime arrival, SimTime first_scheduled, int32_t prompt, int32_t cached,
                        int32_t host_loaded = 0) {
   RequestState r;
-  r.request.id = id;
+  r.request.id = static_cast<int32_t>(id);
   r.request.arrival_ns = arrival;
   r.request.prompt_tokens = prompt;
   r.request.output_tokens = 2;

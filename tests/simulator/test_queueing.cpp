@@ -23,7 +23,12 @@ double simulated_mean_wait_ms(double utilization, int64_t count) {
   double t_ms = 0;
   for (int64_t i = 0; i < count; ++i) {
     t_ms += sample_exponential(rng, rate_per_ms);
-    w.requests.push_back({i, instant_to_ns(t_ms * 1e-3), 100, 1, 0, -1});
+    Request r;
+    r.id = static_cast<int32_t>(i);
+    r.arrival_ns = instant_to_ns(t_ms * 1e-3);
+    r.prompt_tokens = 100;
+    r.output_tokens = 1;
+    w.requests.push_back(r);
   }
   StaticBatchingSettings s;
   s.batch_size = 1;

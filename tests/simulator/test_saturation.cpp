@@ -29,7 +29,7 @@ namespace {
 // A request that arrived at `arrival_ms`, started at `start_ms` and finished at `done_ms`.
 RequestState served(int64_t id, double arrival_ms, double start_ms, double done_ms) {
   RequestState r;
-  r.request.id = id;
+  r.request.id = static_cast<int32_t>(id);
   r.request.arrival_ns = instant_to_ns(arrival_ms * 1e-3);
   r.first_scheduled_ns = instant_to_ns(start_ms * 1e-3);
   r.first_token_ns = r.completion_ns = instant_to_ns(done_ms * 1e-3);

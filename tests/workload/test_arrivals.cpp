@@ -157,6 +157,20 @@ TEST_CASE("arrivals: a ramp down to 0 cannot deliver more requests than its sche
   CHECK(w.requests.back().arrival_ns < 100 * kNsPerSecond);
 }
 
+TEST_CASE("workload: a spec with more classes than a request's class id can name is refused") {
+  WorkloadSpec spec = simple(poisson(5), 3);
+  spec.classes.resize(static_cast<std::size_t>(kMaxClientClasses) + 1);
+  for (std::size_t i = 0; i < spec.classes.size(); ++i) {
+    spec.classes[i].name = "c" + std::to_string(i);
+    spec.classes[i].weight = 1;
+  }
+  CHECK_THAT(error_of([&] { generate_workload(spec, 1, 0); }), Catch::Contains("at most 32767 are supported"));
+  spec.classes.resize(static_cast<std::size_t>(kMaxClientClasses));
+  const Workload w = generate_workload(spec, 1, 0);  // the most a class id can name
+  CHECK(w.classes.size() == 32767);
+  CHECK(w.requests.size() == 3);
+}
+
 TEST_CASE("workload: the same seed gives identical requests, another seed different ones") {
   WorkloadSpec spec = simple(poisson(3.0), 500);
   LengthSpec lognormal;

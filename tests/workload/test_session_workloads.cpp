@@ -66,7 +66,7 @@ int32_t root_of(const PromptTree& tree, int32_t node) {
 TEST_CASE("session workloads: turns are kept beside the requests, a request outside them is in no session") {
   Workload w;
   w.requests.resize(4);
-  for (int64_t i = 0; i < 4; ++i) w.requests[static_cast<std::size_t>(i)].id = i;
+  for (int64_t i = 0; i < 4; ++i) w.requests[static_cast<std::size_t>(i)].id = static_cast<int32_t>(i);
   // No session yet: every request reads as a first turn of none, and nothing is stored.
   CHECK(w.turns.empty());
   CHECK(w.turn(2).session_id == -1);

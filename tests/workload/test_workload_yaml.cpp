@@ -183,6 +183,15 @@ TEST_CASE("workload yaml: errors inside a trace file name the file and its line"
              Catch::Contains("workload.trace.start_s: no request of the trace falls in the window [100, end) s"));
 }
 
+TEST_CASE("workload yaml: more classes than a request's 16-bit class id can name are refused") {
+  // Request::class_id is an int16_t (32 bytes a request, not 40): 32,767 classes at most.
+  std::string text = "workload:\n  arrival: {process: poisson, rate_per_s: 5}\n  num_requests: 3\n"
+                     "  prompt_tokens: {distribution: fixed, value: 5}\n"
+                     "  output_tokens: {distribution: fixed, value: 5}\n  classes:\n";
+  for (int i = 0; i <= 32767; ++i) text += "    - {name: c" + std::to_string(i) + ", weight: 1}\n";
+  CHECK_THAT(error_of(text), Catch::Contains("workload.classes: 32768 classes; at most 32767 are supported"));
+}
+
 TEST_CASE("workload yaml: steps, ramps and classes are checked item by item") {
   CHECK(error_of("workload:\n  arrival:\n    process: steps\n    steps:\n      - {until_s: 60, rate_per_s: 2}\n"
                  "      - {until_s: 30, rate_per_s: 8}\n") ==
