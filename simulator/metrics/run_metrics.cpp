@@ -161,7 +161,6 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   reserve_huge(values, static_cast<std::size_t>(m.measured));
   m.ttft_ms = summarize_measured(run, window, [&](const RequestState& r) { return all(ttft_ms_of(r)); },
                                  options.percentiles, values);
-  std::vector<double>().swap(values);  // freed before the peaks' two arrays are built
   m.tpot_ms = summarize_measured(run, window, tpot_ms_of, options.percentiles, values);
   // ITL comes from the simulation's sketch (exact count, mean and std; percentiles within 0.5%),
   // which measured the same requests: those arriving inside the warm-up/cool-down window.
@@ -173,7 +172,6 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   for (double p : options.percentiles) m.itl_ms.percentiles.push_back(run.itl_ms.percentile_ms(p));
   m.e2el_ms = summarize_measured(run, window, [&](const RequestState& r) { return all(e2el_ms_of(r)); },
                                  options.percentiles, values);
-  std::vector<double>().swap(values);  // freed before the peaks' two arrays are built
   m.queueing_ms = summarize_measured(
       run, window, [&](const RequestState& r) { return all(ns_to_ms(r.first_scheduled_ns - r.request.arrival_ns)); },
       options.percentiles, values);
