@@ -57,7 +57,8 @@ Simulation::Simulation(const Workload& workload, std::vector<Replica> replicas, 
 void Simulation::reserve_for_expected_end() {
   // An open-loop run ends soon after its last arrival when the load is sustainable (an eighth
   // of the schedule's length is left for the queue to drain); the arrays that grow with the
-  // simulated span get that much room up front. The cap keeps a sparse schedule (a trace spanning
+  // simulated span (the time series; the token counts fold their past seconds) get that much
+  // room up front. The cap keeps a sparse schedule (a trace spanning
   // years, a 1 ns interval: a few points per event, timeseries.hpp) from reserving more than its
   // events could fill.
   if (workload_.closed_loop) return;
@@ -65,7 +66,6 @@ void Simulation::reserve_for_expected_end() {
   const SimTime expected_end_ns = last_arrival_ns + last_arrival_ns / 8;
   const std::size_t cap = 4 * workload_.requests.size() + 1024;
   timeseries_.expect_end(expected_end_ns, cap);
-  if (!keep_token_bursts_) token_counter_.expect_end(expected_end_ns, cap);
 }
 
 void Simulation::integrate_until(SimTime now) {

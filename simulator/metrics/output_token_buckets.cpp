@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "simulator/core/huge_pages.hpp"
 
 namespace llmpo {
 
@@ -19,6 +18,7 @@ bool OutputTokenCounter::resolve(const std::vector<RequestState>& requests) {
       head_ = 0;
       for (const TokenBurst& burst : pending_) count_tokens(buckets_, burst.at_ns, burst.tokens);
       pending_ = {};
+      fold_closed_seconds();
       return true;
     }
     ++head_;  // rejected: not a successful request
@@ -26,9 +26,16 @@ bool OutputTokenCounter::resolve(const std::vector<RequestState>& requests) {
   return false;
 }
 
-void OutputTokenCounter::expect_end(SimTime end_ns, std::size_t max_seconds) {
-  if (end_ns <= 0) return;
-  reserve_huge(buckets_.seconds, std::min(static_cast<std::size_t>(end_ns / kNsPerSecond) + 1, max_seconds));
+void OutputTokenCounter::fold_closed_seconds() {
+  auto& seconds = buckets_.seconds;
+  if (seconds.empty()) return;
+  if (seconds.size() > 1) {
+    for (std::size_t i = 0; i + 1 < seconds.size(); ++i)
+      buckets_.folded_most_tokens = std::max(buckets_.folded_most_tokens, seconds[i].second);
+    buckets_.folded_through_bucket = seconds[seconds.size() - 2].first;
+    seconds.erase(seconds.begin(), seconds.end() - 1);
+  }
+  latest_second_ns_ = buckets_.origin_ns + seconds.back().first * kNsPerSecond;
 }
 
 void count_tokens(OutputTokenBuckets& buckets, SimTime at_ns, int64_t tokens) {
@@ -40,7 +47,6 @@ void count_tokens(OutputTokenBuckets& buckets, SimTime at_ns, int64_t tokens) {
     return;
   }
   if (seconds.empty() || seconds.back().first < bucket) {
-    make_room_huge(seconds);
     seconds.emplace_back(bucket, tokens);
     return;
   }

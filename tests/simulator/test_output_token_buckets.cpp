@@ -41,9 +41,37 @@ TEST_CASE("output token buckets: tokens wait until the earliest measured arrival
   CHECK(buckets.origin_ns == s / 2);
   // 0.3 s is before the origin (in no bucket); 1.4 s is 0.9 s after it (bucket 0); 1.6 s and
   // 2.0 s are 1.1 and 1.5 s after it (bucket 1: 3 + 4).
-  REQUIRE(buckets.seconds.size() == 2);
-  CHECK(buckets.seconds[0] == std::pair<int64_t, int64_t>{0, 2});
-  CHECK(buckets.seconds[1] == std::pair<int64_t, int64_t>{1, 7});
+  // Bucket 0 was left behind when 1.6 s was counted: folded into the running maximum.
+  CHECK(buckets.folded_most_tokens == 2);
+  CHECK(buckets.folded_through_bucket == 0);
+  REQUIRE(buckets.seconds.size() == 1);
+  CHECK(buckets.seconds[0] == std::pair<int64_t, int64_t>{1, 7});
+}
+
+TEST_CASE("output token buckets: seconds left behind keep only their maximum, which the peak reads") {
+  constexpr SimTime s = kNsPerSecond;
+  std::vector<RequestState> requests = {arrived_at(0, 0)};
+  requests[0].outcome = RequestOutcome::completed;
+  OutputTokenCounter counter;
+  counter.on_measured_arrival(0);
+  // Seconds 0..3 hold 4, 9, 2 and 5 tokens (two step ends in second 1).
+  counter.add(s / 2, 4, requests);
+  counter.add(11 * s / 10, 6, requests);
+  counter.add(19 * s / 10, 3, requests);
+  counter.add(25 * s / 10, 2, requests);
+  counter.add(35 * s / 10, 5, requests);
+  const OutputTokenBuckets buckets = counter.finish(requests);
+  CHECK(buckets.folded_most_tokens == 9);
+  CHECK(buckets.folded_through_bucket == 2);
+  REQUIRE(buckets.seconds.size() == 1);
+  CHECK(buckets.seconds[0] == std::pair<int64_t, int64_t>{3, 5});
+  // The request ran [0, 3.6 s): five buckets, the fullest second 1's 9 tokens.
+  CHECK(vllm_peaks_of({0}, {36 * s / 10}, buckets).max_output_tokens_per_s == 9.0);
+  // Had it ended at 0.9 s (vLLM's ceil(0.9) + 1 = 2 buckets, 0 and 1), the folded second 2 would
+  // lie past the last bucket: the maximum could include tokens vLLM leaves out, which is an
+  // internal error, not a figure. Ending at 1.5 s (3 buckets) is fine.
+  CHECK_THROWS_AS(vllm_peaks_of({0}, {9 * s / 10}, buckets), InternalError);
+  CHECK(vllm_peaks_of({0}, {15 * s / 10}, buckets).max_output_tokens_per_s == 9.0);
 }
 
 TEST_CASE("output token buckets: no measured request completed, no origin") {
