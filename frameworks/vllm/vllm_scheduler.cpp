@@ -140,12 +140,8 @@ void VllmScheduler::preempt(RequestState& r) {
   waiting_.push_front(&r);
 }
 
-bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) {
-  plan.clear(config_.window_tokens);
-  wake_at_ns = kNeverNs;  // vLLM never waits for time to pass: it runs whenever it has work
-  int64_t budget = config_.max_num_batched_tokens;
-
-  // (a) Running requests, in admission order, while budget remains.
+template <bool kSpeculative>
+void VllmScheduler::schedule_running(StepPlan& plan, int64_t& budget) {
   DecodeSums decodes(config_.window_tokens);
   std::size_t index = 0;
   while (index < running_.size() && budget > 0) {
@@ -157,7 +153,7 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
     }
     // Without chunked prefill a running request is a decode, except a resumed request whose
     // recompute is longer than a whole step (see the waiting loop), which goes on in chunks.
-    const int64_t drafts = drafts_for(r, budget);
+    const int64_t drafts = kSpeculative ? drafts_for(r, budget) : 0;
     const int64_t num_new = std::min<int64_t>(r.current_tokens() - r.computed_tokens, budget) + drafts;
     // A model-based drafter's KV runs ahead of the verified positions (allocate_slots'
     // num_lookahead_tokens), never past the request's last token.
@@ -191,6 +187,16 @@ bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) 
     ++index;
   }
   plan.shape.add_decodes(decodes);
+}
+
+bool VllmScheduler::plan_step(SimTime now, StepPlan& plan, SimTime& wake_at_ns) {
+  plan.clear(config_.window_tokens);
+  wake_at_ns = kNeverNs;  // vLLM never waits for time to pass: it runs whenever it has work
+  int64_t budget = config_.max_num_batched_tokens;
+
+  // (a) Running requests, in admission order, while budget remains.
+  if (config_.num_speculative_tokens > 0) schedule_running<true>(plan, budget);
+  else schedule_running<false>(plan, budget);
 
   // (b) Waiting requests, FIFO, only if no request was preempted in this step (vLLM: a step that
   // had to preempt has no room to spare for newcomers). Those whose host-tier load finished come

@@ -107,6 +107,11 @@ class VllmScheduler final : public Framework {
   // Speculative decoding: the drafts a running request verifies this step, within `budget`
   // (0 when it is not a decode, or speculation is off). Inlined like schedule.
   [[gnu::always_inline]] inline int64_t drafts_for(const RequestState& r, int64_t budget) const;
+  // plan_step's first part: the running requests, in admission order, while `budget` remains
+  // (preempting when blocks run out). A template, so that without speculative decoding the loop
+  // carries no draft arithmetic.
+  template <bool kSpeculative>
+  void schedule_running(StepPlan& plan, int64_t& budget);
   // A verified step's outcome: accepted drafts + 1 tokens (the KV of rejected drafts rolled back).
   void complete_verification(RequestState& r, const ScheduledSequence& seq, StepEvents& events);
   void preempt(RequestState& r);
