@@ -355,6 +355,7 @@ RunResult Simulation::run() {
     for (RequestState& r : prefill_states_) r.request.output_tokens = 1;
     result_.pd.assign(requests.size(), PdTiming{});
   }
+  if (options_.requests_copied) options_.requests_copied();
   queue_.reserve(2 * replicas_.size() + static_cast<std::size_t>(workload_.clients) + 8);
 
   if (!workload_.closed_loop) {

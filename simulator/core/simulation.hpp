@@ -2,6 +2,7 @@
 // One simulation = one run of one deployment (a framework on its replicas) over one workload.
 // Single-threaded, no globals: everything it touches is owned here, so runs can go in parallel.
 #include <array>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
@@ -66,6 +67,10 @@ struct SimulationOptions {
   RunControl* control = nullptr;
   // Set: the replicas are a prefill pool and a decode pool.
   std::optional<PdOptions> pd;
+  // Called once run() has copied the workload's requests into its own states, after which it
+  // reads only the workload's other fields (RunExecutor frees the requests there when no other
+  // run will use them).
+  std::function<void()> requests_copied;
 };
 inline constexpr int64_t kControlEveryEvents = 4096;
 

@@ -50,6 +50,9 @@ void execute_runs(const ExperimentPlan& plan, RunExecutor& executor, int jobs,
   for (std::size_t i = 0; i < plan.runs.size(); ++i)
     if (!skip || !skip(static_cast<int64_t>(i))) todo.push_back(i);
     else executor.release(plan.runs[i].workload_index);  // never generated for a skipped run
+  // Each run's outcome and workload are consumed before it is released, and consumers read the
+  // workload's count, not its requests: the last run of a workload may free them (run_executor.hpp).
+  executor.set_free_copied_requests(true);
   std::mutex consume_mutex;
   for_each_index(todo.size(), jobs, control, [&](std::size_t slot) {
     const RunSpec& run = plan.runs[todo[slot]];

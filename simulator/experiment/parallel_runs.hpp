@@ -11,7 +11,9 @@ namespace llmpo {
 
 // Calls `consume` once per run that `skip` does not exclude, from worker threads but never two
 // at a time. With a control, no run starts after a stop request and the runs in flight end at
-// their next check; Interrupted is then thrown once every thread has stopped.
+// their next check; Interrupted is then thrown once every thread has stopped. The last run of a
+// workload frees its requests once simulated (RunExecutor::set_free_copied_requests): `consume`
+// reads the workload's other fields and request_count(), never Workload::requests.
 void execute_runs(const ExperimentPlan& plan, RunExecutor& executor, int jobs,
                   const std::function<void(RunOutcome&, const Workload&)>& consume,
                   const std::function<bool(int64_t run)>& skip = {}, RunControl* control = nullptr);

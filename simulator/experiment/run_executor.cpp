@@ -42,7 +42,7 @@ const Workload& RunExecutor::workload(int64_t index) {
   if (!slot) {
     const auto start = std::chrono::steady_clock::now();
     const WorkloadPlan& w = plan_.workloads[static_cast<std::size_t>(index)];
-    slot = std::make_shared<const Workload>(generate_workload(w.spec, w.seed, w.clip_max_model_len));
+    slot = std::make_shared<Workload>(generate_workload(w.spec, w.seed, w.clip_max_model_len));
     spdlog::debug("workload {}: {} requests generated in {:.1f} ms ({})", index, slot->requests.size(),
                   milliseconds_since(start), slot->summary);
   }
@@ -142,15 +142,27 @@ std::vector<Replica> RunExecutor::build_pool(const RunSpec& run, const Simulatio
 RunOutcome RunExecutor::execute(const RunSpec& run, RunControl* control) {
   const PointPlan& point = plan_.points[static_cast<std::size_t>(run.point_index)];
   const Workload& requests = workload(run.workload_index);
+  std::function<void()> requests_copied;
+  if (free_copied_requests_) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // The last run of its workload: every other one has released it, so no other thread reads it.
+    if (runs_left_[run.workload_index] == 1) {
+      Workload* last_use = workloads_[run.workload_index].get();
+      requests_copied = [this, last_use] {
+        std::lock_guard<std::mutex> release_lock(mutex_);
+        last_use->release_requests();
+      };
+    }
+  }
   const auto start = std::chrono::steady_clock::now();
-  RunOutcome outcome = execute_with(run, requests, point.simulation.metrics, control);
+  RunOutcome outcome = execute_with(run, requests, point.simulation.metrics, control, std::move(requests_copied));
   spdlog::debug("run {} ({}): {} requests, {} engine steps, {} events simulated in {:.1f} ms", run.index, run.name,
                 outcome.result.requests.size(), outcome.result.steps, outcome.result.events, milliseconds_since(start));
   return outcome;
 }
 
 RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& requests, const MetricsOptions& metrics,
-                                     RunControl* control) const {
+                                     RunControl* control, std::function<void()> requests_copied) const {
   const PointPlan& point = plan_.points[static_cast<std::size_t>(run.point_index)];
   SimulationOptions options;
   options.router = run.router;
@@ -162,8 +174,9 @@ RunOutcome RunExecutor::execute_with(const RunSpec& run, const Workload& request
   // open-loop workload; the plan refuses a cool-down for closed loops, whose arrivals depend on
   // the run itself.
   options.measure_from_ns = instant_to_ns(metrics.warmup_s);
-  if (metrics.cooldown_s > 0 && !requests.requests.empty())
+  if (metrics.cooldown_s > 0 && requests.request_count() > 0)
     options.measure_until_ns = requests.last_fixed_arrival_ns() - instant_to_ns(metrics.cooldown_s);
+  options.requests_copied = std::move(requests_copied);
   if (run.pd) options.pd = PdOptions{static_cast<int32_t>(run.replicas), run.pd->decode.router, run.pd->link};
   Simulation simulation(requests, build_replicas(run, point.simulation), options);
   RunOutcome outcome;

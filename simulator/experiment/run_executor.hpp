@@ -2,6 +2,7 @@
 // Executes the runs of a plan: generates each distinct workload once, builds a fresh set of
 // replicas for every run (nothing is shared between runs, so each is an isolated simulation)
 // and computes the run's metrics.
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,11 +34,17 @@ class RunExecutor {
   // runs that use it (execute_runs does), so a long sweep holds only the workloads in use.
   const Workload& workload(int64_t index);
   void release(int64_t index);
-  // Thread-safe: everything it builds is its own; the workload is shared read-only.
+  // Thread-safe: everything it builds is its own; the workload is shared read-only. With
+  // free_copied_requests, a run that is the last to use its workload (every other run of it
+  // released) frees the workload's requests once its simulation has copied them.
   RunOutcome execute(const RunSpec& run, RunControl* control = nullptr);
+  // For callers that release() each run after using its outcome and workload (execute_runs),
+  // and read only Workload::request_count() there, not its requests.
+  void set_free_copied_requests(bool on) { free_copied_requests_ = on; }
   // The run on other requests and with other metrics options (capacity probes vary the load).
+  // requests_copied: see SimulationOptions.
   RunOutcome execute_with(const RunSpec& run, const Workload& requests, const MetricsOptions& metrics,
-                          RunControl* control = nullptr) const;
+                          RunControl* control = nullptr, std::function<void()> requests_copied = {}) const;
   // Keep every inter-token gap one by one in RunResult::itl (vLLM's detailed `itls`; memory
   // grows with tokens).
   void set_record_itl_samples(bool on) { record_itl_samples_ = on; }
@@ -55,8 +62,9 @@ class RunExecutor {
   const Libraries& libraries_;
   bool bulk_decode_;
   bool record_itl_samples_ = false;
+  bool free_copied_requests_ = false;
   std::mutex mutex_;  // guards the two maps (not the workloads, which are read-only once built)
-  std::map<int64_t, std::shared_ptr<const Workload>> workloads_;
+  std::map<int64_t, std::shared_ptr<Workload>> workloads_;
   std::map<int64_t, int64_t> runs_left_;  // per workload: runs not yet released
 };
 

@@ -150,8 +150,8 @@ VllmTraffic vllm_traffic(const WorkloadSpec& spec, const Workload& workload) {
                              ? nlohmann::ordered_json(nullptr)
                              : nlohmann::ordered_json(spec.arrival->burstiness);
   } else {
-    const double span = workload.requests.empty() ? 0.0 : seconds(workload.last_fixed_arrival_ns());
-    traffic.request_rate = span > 0 ? static_cast<double>(workload.requests.size()) / span : 0.0;
+    const double span = workload.request_count() == 0 ? 0.0 : seconds(workload.last_fixed_arrival_ns());
+    traffic.request_rate = span > 0 ? static_cast<double>(workload.request_count()) / span : 0.0;
     traffic.burstiness = nullptr;
   }
   return traffic;
@@ -246,7 +246,7 @@ nlohmann::ordered_json vllm_result_json(const ExperimentPlan& plan, const RunOut
   j["label"] = vllm_label(plan, run);
   j["model_id"] = run.model.hf_id.empty() ? run.model.id : run.model.hf_id;
   j["tokenizer_id"] = j["model_id"];
-  j["num_prompts"] = static_cast<int64_t>(workload.requests.size());
+  j["num_prompts"] = static_cast<int64_t>(workload.request_count());
   const VllmTraffic traffic = vllm_traffic(spec, workload);
   j["request_rate"] = traffic.request_rate;
   j["burstiness"] = traffic.burstiness;

@@ -403,7 +403,16 @@ void Workload::link_turns(int64_t previous, int64_t next, SimTime think_ns) {
   requests[static_cast<std::size_t>(next)].sent_by_previous_turn = true;
 }
 
+void Workload::release_requests() {
+  if (requests_released_) return;
+  released_last_fixed_arrival_ns_ = last_fixed_arrival_ns();
+  released_count_ = requests.size();
+  requests_released_ = true;
+  std::vector<Request>().swap(requests);
+}
+
 SimTime Workload::last_fixed_arrival_ns() const {
+  if (requests_released_) return released_last_fixed_arrival_ns_;
   if (closed_loop) return 0;
   // Fixed arrivals are sorted, so the last one is the last request that is not a follow-up.
   for (auto it = requests.rbegin(); it != requests.rend(); ++it)
