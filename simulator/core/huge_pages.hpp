@@ -35,8 +35,7 @@ std::vector<T> huge_vector(std::size_t count, const T& value = T{}) {
 
 // Before appending one element to v: when it is full, doubles its capacity as push_back would,
 // with the new storage advised. For arrays that grow to many MiB an element at a time (the time
-// series, per-second token counts), whose every doubling would otherwise fault in its new pages
-// 4 KiB at a time.
+// series), whose every doubling would otherwise fault in its new pages 4 KiB at a time.
 template <class T>
 void make_room_huge(std::vector<T>& v) {
   if (v.size() < v.capacity()) return;

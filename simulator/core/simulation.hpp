@@ -135,7 +135,7 @@ class Simulation {
   RunResult run();
 
  private:
-  // Reserves the time series and per-second token counts for the run's expected length.
+  // Reserves the time series for the run's expected length.
   void reserve_for_expected_end();
   void on_arrival(const Event& event);
   // After routing: the request enters replica `replica` (or waits for its next step's planning).

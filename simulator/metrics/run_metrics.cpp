@@ -175,7 +175,7 @@ RunMetrics compute_run_metrics(const RunResult& run, const MetricsOptions& optio
   m.queueing_ms = summarize_measured(
       run, window, [&](const RequestState& r) { return all(ns_to_ms(r.first_scheduled_ns - r.request.arrival_ns)); },
       options.percentiles, values);
-  std::vector<double>().swap(values);  // freed before the peaks' two arrays are built
+  std::vector<double>().swap(values);  // freed before the peaks (which may sort two arrays)
 
   const VllmPeaks peaks =
       compute_vllm_peaks(run, [&](const RequestState& r) { return window.contains(r.request.arrival_ns); });
