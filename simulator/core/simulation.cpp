@@ -56,11 +56,11 @@ Simulation::Simulation(const Workload& workload, std::vector<Replica> replicas, 
 
 void Simulation::reserve_for_expected_end() {
   // An open-loop run ends soon after its last arrival when the load is sustainable (an eighth
-  // of the schedule's length is left for the queue to drain); the arrays that grow with the
-  // simulated span (the time series; the token counts fold their past seconds) get that much
-  // room up front. The cap keeps a sparse schedule (a trace spanning
-  // years, a 1 ns interval: a few points per event, timeseries.hpp) from reserving more than its
-  // events could fill.
+  // of the schedule's length is left for the queue to drain); the time series, which grows with
+  // the simulated span, gets that much room up front (the per-second token counts fold the
+  // seconds they leave). The cap keeps a sparse schedule (a trace spanning years, a 1 ns
+  // interval: a few points per event, timeseries.hpp) from reserving more than its events could
+  // fill.
   if (workload_.closed_loop) return;
   const SimTime last_arrival_ns = workload_.last_fixed_arrival_ns();
   const SimTime expected_end_ns = last_arrival_ns + last_arrival_ns / 8;

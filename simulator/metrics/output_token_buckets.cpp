@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
+#include "simulator/util/error.hpp"
 
 namespace llmpo {
 
@@ -24,6 +27,14 @@ bool OutputTokenCounter::resolve(const std::vector<RequestState>& requests) {
     ++head_;  // rejected: not a successful request
   }
   return false;
+}
+
+void OutputTokenCounter::count_in_order(SimTime at_ns, int64_t tokens) {
+  // A folded second keeps only its total so far: a token for it now would be lost from the peak.
+  if (at_ns >= buckets_.origin_ns && (at_ns - buckets_.origin_ns) / kNsPerSecond <= buckets_.folded_through_bucket)
+    throw InternalError(fmt::format("output tokens emitted at {} ns were counted after those of a later second", at_ns));
+  count_tokens(buckets_, at_ns, tokens);
+  fold_closed_seconds();
 }
 
 void OutputTokenCounter::fold_closed_seconds() {

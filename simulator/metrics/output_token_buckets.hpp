@@ -57,8 +57,7 @@ class OutputTokenCounter {
       buckets_.seconds.back().second += tokens;
       return;
     }
-    count_tokens(buckets_, at_ns, tokens);
-    fold_closed_seconds();
+    count_in_order(at_ns, tokens);
   }
   // Every request has finished: the buckets.
   OutputTokenBuckets finish(const std::vector<RequestState>& requests);
@@ -66,6 +65,8 @@ class OutputTokenCounter {
  private:
   // Takes the origin once the earliest-arriving candidate not rejected has completed; true then.
   bool resolve(const std::vector<RequestState>& requests);
+  // add() for a step end in a later second than the latest counted (or the first one).
+  void count_in_order(SimTime at_ns, int64_t tokens);
   // Folds every second but the latest into the running maximum (step ends come in time order, so
   // no later token falls in them), and notes where the latest starts.
   void fold_closed_seconds();

@@ -74,6 +74,18 @@ TEST_CASE("output token buckets: seconds left behind keep only their maximum, wh
   CHECK(vllm_peaks_of({0}, {15 * s / 10}, buckets).max_output_tokens_per_s == 9.0);
 }
 
+TEST_CASE("output token buckets: a step end in a second already folded is an internal error, not a lost token") {
+  constexpr SimTime s = kNsPerSecond;
+  std::vector<RequestState> requests = {arrived_at(0, 0)};
+  requests[0].outcome = RequestOutcome::completed;
+  OutputTokenCounter counter;
+  counter.on_measured_arrival(0);
+  counter.add(s / 2, 4, requests);
+  counter.add(25 * s / 10, 2, requests);  // second 0 folded
+  counter.add(26 * s / 10, 1, requests);  // the latest second: fine
+  CHECK_THROWS_AS(counter.add(7 * s / 10, 1, requests), InternalError);
+}
+
 TEST_CASE("output token buckets: no measured request completed, no origin") {
   std::vector<RequestState> requests = {arrived_at(0, 0)};
   OutputTokenCounter counter;
