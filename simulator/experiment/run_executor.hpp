@@ -63,7 +63,9 @@ class RunExecutor {
   bool bulk_decode_;
   bool record_itl_samples_ = false;
   bool free_copied_requests_ = false;
-  std::mutex mutex_;  // guards the two maps (not the workloads, which are read-only once built)
+  // Guards the two maps, and a workload's release_requests() (a workload is otherwise read-only
+  // once built).
+  std::mutex mutex_;
   std::map<int64_t, std::shared_ptr<Workload>> workloads_;
   std::map<int64_t, int64_t> runs_left_;  // per workload: runs not yet released
 };

@@ -65,12 +65,13 @@ VllmPeaks vllm_peaks_of_sweep(const ConcurrencySweep& sweep, const OutputTokenBu
 
 template <class Measured>
 VllmPeaks compute_vllm_peaks(const RunResult& run, Measured measured) {
+  const auto successful = [&](const RequestState& r) { return r.outcome == RequestOutcome::completed && measured(r); };
   if (run.measured_token_bursts.empty() && run.measured_token_seconds.origin_ns != kNeverNs) {
     // Open-loop arrivals come in request order: swept as they come, holding only the open ends.
     ConcurrencySweep sweep;
     bool in_order = true;
     for (const auto& r : run.requests) {
-      if (r.outcome != RequestOutcome::completed || !measured(r)) continue;
+      if (!successful(r)) continue;
       if (!sweep.add(r.request.arrival_ns, r.completion_ns)) {
         in_order = false;
         break;
@@ -81,7 +82,7 @@ VllmPeaks compute_vllm_peaks(const RunResult& run, Measured measured) {
     reserve_huge(starts, run.requests.size());
     reserve_huge(ends, run.requests.size());
     for (const auto& r : run.requests) {
-      if (r.outcome != RequestOutcome::completed || !measured(r)) continue;
+      if (!successful(r)) continue;
       starts.push_back(r.request.arrival_ns);
       ends.push_back(r.completion_ns);
     }
@@ -89,7 +90,7 @@ VllmPeaks compute_vllm_peaks(const RunResult& run, Measured measured) {
   }
   std::vector<std::pair<SimTime, SimTime>> intervals;
   for (const auto& r : run.requests)
-    if (r.outcome == RequestOutcome::completed && measured(r)) intervals.emplace_back(r.request.arrival_ns, r.completion_ns);
+    if (successful(r)) intervals.emplace_back(r.request.arrival_ns, r.completion_ns);
   return vllm_peaks_of(intervals, run.measured_token_bursts);
 }
 

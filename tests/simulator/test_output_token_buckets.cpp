@@ -22,6 +22,17 @@ RequestState arrived_at(int64_t id, SimTime arrival_ns) {
   return r;
 }
 
+// One measured request, arrived at 0 and completed: the origin is known from the first step end.
+struct OneCompletedRequest {
+  std::vector<RequestState> requests = {arrived_at(0, 0)};
+  OutputTokenCounter counter;
+  OneCompletedRequest() {
+    requests[0].outcome = RequestOutcome::completed;
+    counter.on_measured_arrival(0);
+  }
+  void add(SimTime at_ns, int64_t tokens) { counter.add(at_ns, tokens, requests); }
+};
+
 }  // namespace
 
 TEST_CASE("output token buckets: tokens wait until the earliest measured arrival completes") {
@@ -50,17 +61,14 @@ TEST_CASE("output token buckets: tokens wait until the earliest measured arrival
 
 TEST_CASE("output token buckets: seconds left behind keep only their maximum, which the peak reads") {
   constexpr SimTime s = kNsPerSecond;
-  std::vector<RequestState> requests = {arrived_at(0, 0)};
-  requests[0].outcome = RequestOutcome::completed;
-  OutputTokenCounter counter;
-  counter.on_measured_arrival(0);
+  OneCompletedRequest run;
   // Seconds 0..3 hold 4, 9, 2 and 5 tokens (two step ends in second 1).
-  counter.add(s / 2, 4, requests);
-  counter.add(11 * s / 10, 6, requests);
-  counter.add(19 * s / 10, 3, requests);
-  counter.add(25 * s / 10, 2, requests);
-  counter.add(35 * s / 10, 5, requests);
-  const OutputTokenBuckets buckets = counter.finish(requests);
+  run.add(s / 2, 4);
+  run.add(11 * s / 10, 6);
+  run.add(19 * s / 10, 3);
+  run.add(25 * s / 10, 2);
+  run.add(35 * s / 10, 5);
+  const OutputTokenBuckets buckets = run.counter.finish(run.requests);
   CHECK(buckets.folded_most_tokens == 9);
   CHECK(buckets.folded_through_bucket == 2);
   REQUIRE(buckets.seconds.size() == 1);
@@ -76,14 +84,11 @@ TEST_CASE("output token buckets: seconds left behind keep only their maximum, wh
 
 TEST_CASE("output token buckets: a step end in a second already folded is an internal error, not a lost token") {
   constexpr SimTime s = kNsPerSecond;
-  std::vector<RequestState> requests = {arrived_at(0, 0)};
-  requests[0].outcome = RequestOutcome::completed;
-  OutputTokenCounter counter;
-  counter.on_measured_arrival(0);
-  counter.add(s / 2, 4, requests);
-  counter.add(25 * s / 10, 2, requests);  // second 0 folded
-  counter.add(26 * s / 10, 1, requests);  // the latest second: fine
-  CHECK_THROWS_AS(counter.add(7 * s / 10, 1, requests), InternalError);
+  OneCompletedRequest run;
+  run.add(s / 2, 4);
+  run.add(25 * s / 10, 2);  // second 0 folded
+  run.add(26 * s / 10, 1);  // the latest second: fine
+  CHECK_THROWS_AS(run.add(7 * s / 10, 1), InternalError);
 }
 
 TEST_CASE("output token buckets: no measured request completed, no origin") {
